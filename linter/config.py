@@ -1,0 +1,166 @@
+"""`[tool.onnxlint]` in pyproject.toml: finding it, validating it, turning it into settings.
+
+Unknown keys and wrong types are errors that name the key: a typo in a linter's config must not
+silently turn a check off.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .settings import EXPORTERS, LintSettings, PerFileIgnore, Selection
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the file and the key."""
+
+
+# key -> (expected type description, validator)
+_LIST_OF_STRINGS = "a list of strings"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """What `[tool.onnxlint]` says, with paths resolved against the file's folder."""
+
+    path: Path | None = None  # the pyproject.toml it came from (None: defaults)
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    exporter: str | None = None
+    opset: int | None = None
+    unsafe_fixes: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # sections later layers read (e.g. models)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path is not None else Path.cwd()
+
+
+# Keys that other layers own: validated by them, passed through here.
+EXTENSION_KEYS: set[str] = set()
+
+KNOWN_KEYS = {
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "exporter",
+    "opset",
+    "unsafe-fixes",
+}
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above `start` that has a [tool.onnxlint] table."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
+                raise ConfigError(f"{pyproject}: not valid TOML: {error}") from error
+            if isinstance(data.get("tool"), dict) and "onnxlint" in data["tool"]:
+                return pyproject
+    return None
+
+
+def load_config(path: Path) -> ProjectConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    table = data.get("tool", {}).get("onnxlint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.onnxlint] must be a table")
+    return parse_table(table, path)
+
+
+def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
+    where = f"{path}: [tool.onnxlint]" if path else "[tool.onnxlint]"
+    unknown = sorted(set(table) - KNOWN_KEYS - EXTENSION_KEYS)
+    if unknown:
+        hint = ""
+        for key in unknown:
+            close = [k for k in KNOWN_KEYS if k.replace("-", "_") == key.replace("-", "_")]
+            if close:
+                hint = f" (did you mean {close[0]!r}?)"
+        raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key!r} must be {_LIST_OF_STRINGS}")
+        return tuple(value)
+
+    per_file: list[PerFileIgnore] = []
+    raw_per_file = table.get("per-file-ignores", {})
+    if not isinstance(raw_per_file, dict):
+        raise ConfigError(f"{where}: 'per-file-ignores' must be a table of glob = [codes]")
+    for pattern, codes in raw_per_file.items():
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(f"{where}: per-file-ignores[{pattern!r}] must be {_LIST_OF_STRINGS}")
+        per_file.append(PerFileIgnore(pattern, tuple(c.upper() for c in codes)))
+
+    exporter = table.get("exporter")
+    if exporter is not None and exporter not in EXPORTERS:
+        raise ConfigError(f"{where}: 'exporter' must be one of {', '.join(EXPORTERS)}, not {exporter!r}")
+    opset = table.get("opset")
+    if opset is not None and (not isinstance(opset, int) or isinstance(opset, bool) or not 7 <= opset <= 30):
+        raise ConfigError(f"{where}: 'opset' must be an integer between 7 and 30, not {opset!r}")
+    unsafe = table.get("unsafe-fixes", False)
+    if not isinstance(unsafe, bool):
+        raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
+    select = strings("select") if "select" in table else None
+    return ProjectConfig(
+        path=path,
+        select=select,
+        extend_select=strings("extend-select"),
+        ignore=strings("ignore"),
+        per_file_ignores=tuple(per_file),
+        exclude=strings("exclude"),
+        extend_exclude=strings("extend-exclude"),
+        exporter=exporter,
+        opset=opset,
+        unsafe_fixes=unsafe,
+        extra={key: table[key] for key in EXTENSION_KEYS if key in table},
+    )
+
+
+def build_settings(
+    config: ProjectConfig,
+    *,
+    select: tuple[str, ...] | None = None,
+    extend_select: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
+    exporter: str | None = None,
+    opset: int | None = None,
+) -> LintSettings:
+    """Settings from the project config overridden by command-line options (ruff's precedence)."""
+    selection = Selection(
+        select=select if select else (config.select if config.select is not None else ("ONX",)),
+        extend_select=(*config.extend_select, *extend_select),
+        ignore=(*config.ignore, *ignore),
+    )
+    return LintSettings(
+        selection=selection,
+        per_file_ignores=config.per_file_ignores,
+        exporter=exporter or config.exporter or "dynamo",
+        opset=opset if opset is not None else config.opset,
+        project_root=str(config.root),
+    )

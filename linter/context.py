@@ -1,0 +1,127 @@
+"""What a rule sees of the file being linted: source, tree, semantic model, settings, position.
+
+One `FileContext` is shared by every rule during the single traversal of a file; the engine
+keeps `function` / `scope` up to date as it enters and leaves functions and comprehensions.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from .findings import Finding
+from .semantic import FunctionInfo, FunctionScope, Kind, ModuleModel
+from .settings import ExportConfig, LintSettings
+from .source import SourceText
+
+EXPORT_FUNCTIONS = frozenset({"torch.onnx.export", "torch.onnx.dynamo_export"})
+
+
+class FileContext:
+    def __init__(self, filename: str, text: str, tree: ast.Module, settings: LintSettings) -> None:
+        self.filename = filename
+        self.source = SourceText(text)
+        self.tree = tree
+        self.settings = settings
+        self.model = ModuleModel(tree)
+        self.findings: list[Finding] = []
+        # Maintained by the engine's traversal:
+        self.function: FunctionInfo | None = None
+        self.scope: FunctionScope | None = None
+        self.class_stack: list[ast.ClassDef] = []
+        self._parents: dict[int, ast.AST] | None = None
+        self._export_calls: list[tuple[ast.Call, ExportConfig]] | None = None
+        self._file_export_config: ExportConfig | None = None
+        self.cache: dict[str, Any] = {}  # per-file scratch space shared by rules (keyed by rule code)
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def add_finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    # -- semantics -----------------------------------------------------------------------------
+
+    def qualified_name(self, expr: ast.AST) -> str | None:
+        return self.model.qualified_name(expr, self.scope)
+
+    def call_name(self, call: ast.AST) -> str | None:
+        """The qualified name of what a Call node calls (None for anything else)."""
+        if type(call) is not ast.Call:
+            return None
+        return self.model.qualified_name(call.func, self.scope)  # type: ignore[attr-defined]
+
+    def kind(self, expr: ast.AST) -> Kind:
+        """The inferred kind of an expression in the current scope (UNKNOWN outside functions)."""
+        if self.scope is None:
+            return Kind.UNKNOWN
+        return self.scope.kind(expr)
+
+    @property
+    def in_model_code(self) -> bool:
+        """True inside `forward` or a function of this file that `forward` calls."""
+        return self.function is not None and self.model.is_model_function(self.function)
+
+    @property
+    def in_forward(self) -> bool:
+        info = self.function
+        while info is not None:
+            if info.owner is not None and info.name == "forward":
+                return True
+            info = info.parent
+        return False
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        """The parent of a node (the parent map is built on first use)."""
+        if self._parents is None:
+            parents: dict[int, ast.AST] = {}
+            for candidate in ast.walk(self.tree):
+                for child in ast.iter_child_nodes(candidate):
+                    parents[id(child)] = candidate
+            self._parents = parents
+        return self._parents.get(id(node))
+
+    # -- export configuration ------------------------------------------------------------------
+
+    def export_calls(self) -> list[tuple[ast.Call, ExportConfig]]:
+        """Every `torch.onnx.export(...)` call of the file, with the configuration it exports with."""
+        if self._export_calls is None:
+            calls = []
+            if "export" in self.source.text:
+                for node in ast.walk(self.tree):
+                    if type(node) is ast.Call and self.model.qualified_name(node.func) in EXPORT_FUNCTIONS:  # type: ignore[attr-defined]
+                        calls.append((node, self._config_of_call(node)))  # type: ignore[arg-type]
+            self._export_calls = calls
+        return self._export_calls
+
+    def _config_of_call(self, call: ast.Call) -> ExportConfig:
+        base = self.settings.export_config()
+        exporter, opset = base.exporter, base.requested_opset
+        if self.model.qualified_name(call.func) == "torch.onnx.dynamo_export":
+            exporter = "dynamo"
+        for keyword in call.keywords:
+            if keyword.arg == "dynamo" and type(keyword.value) is ast.Constant:
+                exporter = "dynamo" if keyword.value.value else "legacy"  # type: ignore[attr-defined]
+            elif keyword.arg == "opset_version" and type(keyword.value) is ast.Constant and isinstance(keyword.value.value, int):  # type: ignore[attr-defined]
+                opset = keyword.value.value  # type: ignore[attr-defined]
+        return ExportConfig(exporter, opset, base.target, origin="call")
+
+    def export_config_for(self, node: ast.AST | None = None) -> ExportConfig:
+        """The configuration to judge `node` by.
+
+        Inside a `torch.onnx.export(...)` call: that call's own `dynamo=` / `opset_version=`.
+        Elsewhere: the file's export calls when they all agree (a model defined next to its
+        export script is exported by it), else the run's settings (`--exporter`, `--opset`).
+        """
+        calls = self.export_calls()
+        if node is not None and calls:
+            start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+            for call, config in calls:
+                if (call.lineno, call.col_offset) <= start <= (call.end_lineno or 0, call.end_col_offset or 0):
+                    return config
+        if self._file_export_config is None:
+            configs = {(c.exporter, c.requested_opset) for _, c in calls}
+            if len(configs) == 1:
+                self._file_export_config = calls[0][1]
+            else:
+                self._file_export_config = self.settings.export_config()
+        return self._file_export_config

@@ -1,0 +1,258 @@
+"""The engine: lint one module's text with every enabled rule in a single traversal.
+
+`lint_source` is a pure function of (text, filename, settings) -> findings. It knows nothing of
+particular rules: it asks the registry for the enabled rule classes, skips the file when its
+text mentions none of their trigger names, parses it once with Python's `ast`, and walks the
+tree once, calling each rule's `visit_<NodeType>` / `leave_<NodeType>` methods.
+"""
+
+from __future__ import annotations
+
+import ast
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from . import noqa
+from .context import FileContext
+from .findings import Finding, Location, Severity
+from .registry import selected_rules
+from .rule import Rule, rule_url
+from .semantic import FunctionScope
+from .settings import LintSettings
+
+PARSE_ERROR_CODE = "ONX000"
+RULE_CRASH_CODE = "ONX001"
+
+_SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding]
+    parsed: bool = True  # False: the file did not parse (one ONX000 finding)
+    skipped: bool = False  # True: no enabled rule could fire, the file was not parsed
+    crashed_rules: list[str] = field(default_factory=list)
+    suppressed: int = 0
+
+
+def lint_source(
+    text: str,
+    filename: str = "<stdin>",
+    settings: LintSettings | None = None,
+    *,
+    relative_path: str | None = None,
+    rules: Sequence[type[Rule]] | None = None,
+) -> LintResult:
+    settings = settings or LintSettings()
+    if rules is None:
+        ignored = settings.ignored_for(relative_path or filename)
+        rules = selected_rules(settings.selection, ignored)
+    if noqa.file_is_exempt(text):
+        return LintResult([], skipped=True)
+    candidates = [rule for rule in rules if _may_fire(rule, text)]
+    if not candidates:
+        return LintResult([], skipped=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc. is not ours to report
+            tree = ast.parse(text, filename=filename)
+    except (SyntaxError, ValueError) as error:
+        return LintResult([_parse_error_finding(error, filename, text)], parsed=False)
+
+    context = FileContext(filename, text, tree, settings)
+    instances = [rule(context) for rule in candidates]
+    walker = _Walker(context, instances)
+    walker.run(tree)
+    findings, suppressed = noqa.apply(context.findings, text)
+    findings.extend(walker.crash_findings)
+    findings.sort(key=lambda f: f.sort_key)
+    return LintResult(findings, crashed_rules=walker.crashed, suppressed=suppressed)
+
+
+def _may_fire(rule: type[Rule], text: str) -> bool:
+    names = rule.trigger_names
+    if not names:
+        return True
+    for name in names:
+        if name in text:
+            return True
+    return False
+
+
+def _parse_error_finding(error: Exception, filename: str, text: str) -> Finding:
+    row = getattr(error, "lineno", None) or 1
+    column = getattr(error, "offset", None) or 1
+    message = getattr(error, "msg", None) or str(error)
+    end_row = getattr(error, "end_lineno", None) or row
+    end_column = getattr(error, "end_offset", None) or column
+    if (end_row, end_column) < (row, column):
+        end_row, end_column = row, column
+    return Finding(
+        code=PARSE_ERROR_CODE,
+        message=f"SyntaxError: {message}",
+        severity=Severity.ERROR,
+        filename=filename,
+        start=Location(row, max(column, 1)),
+        end=Location(end_row, max(end_column, 1)),
+        rule_name="syntax_error",
+        url=rule_url(PARSE_ERROR_CODE),
+    )
+
+
+Handler = Callable[[ast.AST], None]
+
+
+class _Walker:
+    """One pre-order traversal in source order, dispatching nodes to the rules' visit methods."""
+
+    def __init__(self, context: FileContext, rules: list[Rule]) -> None:
+        self.context = context
+        self.crashed: list[str] = []
+        self.crash_findings: list[Finding] = []
+        self.enter: dict[type, list[tuple[Rule, Handler]]] = {}
+        self.leave: dict[type, list[tuple[Rule, Handler]]] = {}
+        for rule in rules:
+            for node_type, method_name in _handler_names(type(rule), "visit_"):
+                self.enter.setdefault(node_type, []).append((rule, getattr(rule, method_name)))
+            for node_type, method_name in _handler_names(type(rule), "leave_"):
+                self.leave.setdefault(node_type, []).append((rule, getattr(rule, method_name)))
+
+    def run(self, tree: ast.Module) -> None:
+        self._visit(tree)
+
+    def _call(self, handlers: list[tuple[Rule, Handler]], node: ast.AST) -> None:
+        for rule, handler in handlers:
+            if rule.code in self.crashed:
+                continue
+            try:
+                handler(node)
+            except RecursionError:
+                self._crash(rule, node, "RecursionError (the file nests too deeply)")
+            except Exception as error:  # a rule bug must not stop the other rules
+                self._crash(rule, node, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=-3)}")
+
+    def _crash(self, rule: Rule, node: ast.AST, detail: str) -> None:
+        self.crashed.append(rule.code)
+        source = self.context.source
+        start = source.start_of(node) if hasattr(node, "lineno") else Location(1, 1)
+        first_line = detail.splitlines()[0]
+        self.crash_findings.append(
+            Finding(
+                code=RULE_CRASH_CODE,
+                message=f"Rule {rule.code} ({rule.name}) crashed on this file and was skipped: {first_line}. Please report this bug.",
+                severity=Severity.ERROR,
+                filename=self.context.filename,
+                start=start,
+                end=start,
+                rule_name="rule_crashed",
+                url=rule_url(RULE_CRASH_CODE),
+                extra={"rule": rule.code, "traceback": detail},
+            )
+        )
+
+    def _visit(self, node: ast.AST) -> None:
+        node_type = type(node)
+        handlers = self.enter.get(node_type)
+        if handlers:
+            self._call(handlers, node)
+
+        context = self.context
+        saved_function = context.function
+        saved_scope = context.scope
+        is_class = node_type is ast.ClassDef
+        if node_type in _SCOPE_NODES:
+            info = context.model.function_info(node) if node_type is not ast.Lambda else context.model.lambda_info(node, context.function)  # type: ignore[arg-type]
+            if info is not None:
+                if node_type is not ast.Lambda and info.parent is None and context.function is not None:
+                    info.parent = context.function  # functions nested in compound statements
+                context.function = info
+                context.scope = context.model.scope_for(info)
+                if saved_scope is not None and context.scope.parent_scope is None and node_type is ast.Lambda:
+                    context.scope.parent_scope = saved_scope
+        elif node_type in _COMPREHENSION_NODES and saved_scope is not None:
+            context.scope = _comprehension_scope(context, node, saved_scope)
+        elif is_class:
+            context.class_stack.append(node)  # type: ignore[arg-type]
+
+        fields = _CHILD_FIELDS.get(node_type)
+        if fields is None:
+            fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
+        visit = self._visit
+        for name in fields:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        visit(item)
+            elif isinstance(value, ast.AST):
+                visit(value)
+
+        context.function = saved_function
+        context.scope = saved_scope
+        if is_class:
+            context.class_stack.pop()
+        handlers = self.leave.get(node_type)
+        if handlers:
+            self._call(handlers, node)
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+_HANDLER_CACHE: dict[tuple[type, str], list[tuple[type, str]]] = {}
+
+
+def _handler_names(rule_class: type[Rule], prefix: str) -> list[tuple[type, str]]:
+    key = (rule_class, prefix)
+    cached = _HANDLER_CACHE.get(key)
+    if cached is None:
+        cached = []
+        for attribute in dir(rule_class):
+            if attribute.startswith(prefix):
+                node_type = getattr(ast, attribute[len(prefix) :], None)
+                if not (isinstance(node_type, type) and issubclass(node_type, ast.AST)):
+                    raise TypeError(f"{rule_class.__name__}.{attribute}: ast has no node type {attribute[len(prefix):]!r}")
+                cached.append((node_type, attribute))
+        _HANDLER_CACHE[key] = cached
+    return cached
+
+
+def _comprehension_scope(context: FileContext, node: ast.AST, parent: FunctionScope) -> FunctionScope:
+    """A scope for a comprehension: its loop variables, then the enclosing function's names."""
+    scope = context.cache.get(f"comprehension:{id(node)}")
+    if scope is None:
+        scope = _ComprehensionScope(parent, node)  # type: ignore[arg-type]
+        context.cache[f"comprehension:{id(node)}"] = scope
+    return scope
+
+
+class _ComprehensionScope(FunctionScope):
+    def __init__(self, parent: FunctionScope, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        # Deliberately not calling FunctionScope.__init__: no function node to collect from.
+        self.model = parent.model
+        self.info = parent.info
+        self.parent_scope = parent
+        self._local_imports = {}
+        self._memo = {}
+        self._computing = False
+        self._partial = {}
+        self._bindings = []
+        self._local_names = set()
+        self._names = {}
+        for generator in node.generators:
+            element = parent.element_kind(generator.iter)
+            for name, kind in parent._destructure_kind(generator.target, element, None):
+                self._local_names.add(name)
+                self._names[name] = kind
+
+    def names(self):  # type: ignore[override]
+        return self._names
+
+    def name_kind(self, name: str):  # type: ignore[override]
+        if name in self._names:
+            return self._names[name]
+        return self.parent_scope.name_kind(name)  # type: ignore[union-attr]

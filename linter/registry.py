@@ -1,0 +1,89 @@
+"""The rule registry: every rule module under `onnxlint.rules`, by code.
+
+The engine asks the registry which rule classes are enabled; it never names a rule itself.
+Codes are never reused: a retired code stays in `RETIRED_CODES`, a renamed one in `REDIRECTS`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Iterable
+
+from .rule import CODE_PATTERN, Rule
+from .settings import Selection
+
+# Old code -> current code, for codes that were renumbered (selectors and noqa comments follow).
+REDIRECTS: dict[str, str] = {}
+# Codes that once named a rule and must never name another one.
+RETIRED_CODES: frozenset[str] = frozenset()
+
+
+class RegistryError(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=1)
+def all_rules() -> dict[str, type[Rule]]:
+    """code -> rule class, for every rule module in the `onnxlint.rules` package."""
+    from . import rules as rules_package  # onnxlint.rules (the top-level rules/ folder)
+
+    found: dict[str, type[Rule]] = {}
+    for module_info in sorted(pkgutil.iter_modules(rules_package.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{rules_package.__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__ and "code" in vars(value):
+                _check_rule_class(value, found)
+                found[value.code] = value
+    return dict(sorted(found.items()))
+
+
+def _check_rule_class(rule: type[Rule], found: dict[str, type[Rule]]) -> None:
+    if not CODE_PATTERN.match(rule.code):
+        raise RegistryError(f"{rule.__name__}: code {rule.code!r} is not of the form ONX###")
+    if rule.code in found:
+        raise RegistryError(f"{rule.__name__} and {found[rule.code].__name__} share the code {rule.code}")
+    if rule.code in RETIRED_CODES or rule.code in REDIRECTS:
+        raise RegistryError(f"{rule.__name__}: code {rule.code} is retired and must not be reused")
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    code = REDIRECTS.get(code.upper(), code.upper())
+    return all_rules().get(code)
+
+
+def rule_by_name_or_code(key: str) -> type[Rule] | None:
+    found = rule_by_code(key)
+    if found is not None:
+        return found
+    for rule in all_rules().values():
+        if rule.name == key or rule.name.replace("_", "-") == key:
+            return rule
+    return None
+
+
+def selected_rules(selection: Selection, extra_ignores: Iterable[str] = ()) -> list[type[Rule]]:
+    if extra_ignores:
+        selection = Selection(selection.select, selection.extend_select, (*selection.ignore, *extra_ignores))
+    return [rule for code, rule in all_rules().items() if selection.enables(code, rule.default_enabled)]
+
+
+def normalize_selector(selector: str) -> str:
+    selector = selector.strip().upper()
+    return REDIRECTS.get(selector, selector)
+
+
+def validate_selectors(selectors: Iterable[str]) -> list[str]:
+    """The selectors that match no rule (and are not ALL or a known band prefix)."""
+    unknown = []
+    codes = all_rules()
+    for selector in selectors:
+        normalized = normalize_selector(selector)
+        if normalized == "ALL" or normalized.startswith("ONX0"):
+            continue
+        if not any(code.startswith(normalized) for code in codes) and not ("ONX".startswith(normalized) and normalized):
+            unknown.append(selector)
+    return unknown

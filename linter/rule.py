@@ -1,0 +1,182 @@
+"""The base class of source rules, and the test cases every rule carries.
+
+A rule is a class in its own module under `rules/`. It names the hazard (`code`, `name`), states
+the problem (`message`) and, when it can repair it, the action (`fix_title`). It visits Python
+`ast` nodes through `visit_<NodeType>` methods (and optional `leave_<NodeType>`), which the
+engine calls in one traversal shared by every enabled rule. Its docstring is its documentation
+(sections checked by the tests and rendered into docs/rules/), and its VALID / INVALID cases
+run as tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .findings import Applicability, Confidence, Edit, Finding, Fix, Location, Severity
+
+if TYPE_CHECKING:
+    from .context import FileContext
+
+DOC_SECTIONS = ("What it does", "Why is this bad for ONNX", "Example", "Use instead", "Fix safety", "References")
+
+# Code bands: the hundreds digit says what kind of hazard a rule reports.
+CATEGORIES = {
+    "0": "syntax and internal errors",
+    "1": "unsupported or opset-gated operators",
+    "2": "control flow and data dependence",
+    "3": "shapes and dynamic axes",
+    "4": "numerics and semantics",
+    "5": "export scripts and API use",
+    "6": "runtime-specific restrictions",
+    "7": "graph capture (tracing)",
+}
+
+CODE_PATTERN = re.compile(r"^ONX\d{3}$")
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must not flag (under the given settings)."""
+
+    code: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must flag.
+
+    `line` (1-based, in the dedented code) pins where the finding starts; `expected_fix` is
+    the code after applying the rule's fixes (safe ones, plus unsafe ones when
+    `unsafe_fixes` is set); `message_contains` checks a part of the message.
+    """
+
+    code: str
+    line: int | None = None
+    expected_fix: str | None = None
+    unsafe_fixes: bool = False
+    message_contains: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    count: int | None = None  # how many findings of this rule, when it matters
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+    @property
+    def fixed_source(self) -> str | None:
+        return None if self.expected_fix is None else textwrap.dedent(self.expected_fix).lstrip("\n")
+
+
+class Rule:
+    """Base class of source rules. Subclasses set the class attributes and define visit methods."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]  # snake_case name of the pattern it flags
+    message: ClassVar[str]  # the problem, as a sentence
+    fix_title: ClassVar[str | None] = None  # the action, when the rule can fix
+    fix_applicability: ClassVar[Applicability | None] = None  # what the rule's fixes are, for the docs
+    severity: ClassVar[Severity] = Severity.ERROR
+    # The file text must contain one of these for the rule to fire at all; files that contain
+    # none of the enabled rules' trigger names are not even parsed.
+    trigger_names: ClassVar[tuple[str, ...]] = ("torch",)
+    default_enabled: ClassVar[bool] = True
+    # One line for `onnxlint rules`: which exporter / opset / target the rule speaks for.
+    applies_to: ClassVar[str] = ""
+    VALID: ClassVar[Sequence[Valid | str]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def report(
+        self,
+        node: ast.AST | None = None,
+        message: str | None = None,
+        *,
+        fix: Fix | None = None,
+        severity: Severity | None = None,
+        start: Location | None = None,
+        end: Location | None = None,
+        confidence: Confidence = Confidence.INFERENCE,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        context = self.context
+        if node is not None:
+            start = start or context.source.start_of(node)
+            end = end or context.source.end_of(node)
+        if start is None:
+            start = Location(1, 1)
+        if end is None:
+            end = start
+        context.add_finding(
+            Finding(
+                code=self.code,
+                message=message or self.message,
+                severity=severity or self.severity,
+                filename=context.filename,
+                start=start,
+                end=end,
+                rule_name=self.name,
+                fix=fix,
+                confidence=confidence,
+                noqa_row=start.row,
+                url=rule_url(self.code),
+                extra=extra or {},
+            )
+        )
+
+    def make_fix(self, edits: Sequence[Edit], applicability: Applicability, title: str | None = None) -> Fix:
+        return Fix(title=title or self.fix_title or "Apply fix", edits=tuple(edits), applicability=applicability)
+
+    # -- class-level helpers -------------------------------------------------------------------
+
+    @classmethod
+    def category(cls) -> str:
+        return CATEGORIES.get(cls.code[3], "other")
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """The docstring's `## Section` blocks, by title."""
+        sections: dict[str, str] = {}
+        current: str | None = None
+        lines: list[str] = []
+        for line in cls.documentation().splitlines():
+            if line.startswith("## "):
+                if current is not None:
+                    sections[current] = "\n".join(lines).strip()
+                current, lines = line[3:].strip(), []
+            elif current is not None:
+                lines.append(line)
+        if current is not None:
+            sections[current] = "\n".join(lines).strip()
+        return sections
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first paragraph of the docstring (before the first section)."""
+        text = cls.documentation().split("\n## ", 1)[0].strip()
+        return " ".join(text.split())
+
+
+DOCS_URL = "https://github.com/onnxlint/onnxlint/blob/main/docs/rules/{code}.md"
+
+
+def rule_url(code: str) -> str:
+    return DOCS_URL.format(code=code)

@@ -1,0 +1,118 @@
+"""Resolved settings for one lint run, and the export configuration a rule judges against."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from .torch_info import exporter_facts
+
+EXPORTERS = ("dynamo", "legacy")
+DEFAULT_TARGET = "onnxruntime"
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """How a model is exported: what a rule needs to decide whether a pattern is a hazard.
+
+    `requested_opset` is what the user asked for (None: torch's default). `opset` is the opset
+    the exporter really translates at: with the dynamo exporter never below 18 (torch ≥ 2.9
+    raises a lower request, then tries to down-convert and silently keeps 18 on failure).
+    """
+
+    exporter: str  # "dynamo" (torch.onnx.export's default since 2.9) or "legacy" (TorchScript)
+    requested_opset: int | None
+    target: str = DEFAULT_TARGET
+    origin: str = "settings"  # "settings" or "call" (taken from a torch.onnx.export call)
+
+    @property
+    def is_dynamo(self) -> bool:
+        return self.exporter == "dynamo"
+
+    @property
+    def is_legacy(self) -> bool:
+        return self.exporter == "legacy"
+
+    @property
+    def opset(self) -> int:
+        facts = exporter_facts()
+        requested = self.requested_opset if self.requested_opset is not None else facts.default_opset
+        if self.is_dynamo:
+            return max(requested, facts.dynamo_minimum_opset)
+        return requested
+
+    @property
+    def exporter_label(self) -> str:
+        return "the dynamo exporter" if self.is_dynamo else "the TorchScript exporter (dynamo=False)"
+
+    def describe(self) -> str:
+        return f"{self.exporter_label} at opset {self.opset}"
+
+
+@dataclass(frozen=True)
+class PerFileIgnore:
+    pattern: str
+    codes: tuple[str, ...]
+
+    def matches(self, relative_path: str) -> bool:
+        path = PurePath(relative_path)
+        name = path.name
+        return (
+            fnmatch.fnmatch(relative_path, self.pattern)
+            or fnmatch.fnmatch(name, self.pattern)
+            or path.match(self.pattern)
+            or any(fnmatch.fnmatch(part, self.pattern.rstrip("/")) for part in path.parts[:-1])
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rules run: ruff's semantics (the most specific selector wins; ties go to ignore)."""
+
+    select: tuple[str, ...] = ("ONX",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def enables(self, code: str, default_enabled: bool = True) -> bool:
+        best_select = -1
+        for selector in (*self.select, *self.extend_select):
+            length = _match_length(selector, code, default_enabled)
+            best_select = max(best_select, length)
+        if best_select < 0:
+            return False
+        best_ignore = max((_match_length(s, code, True) for s in self.ignore), default=-1)
+        return best_select > best_ignore
+
+
+def _match_length(selector: str, code: str, default_enabled: bool) -> int:
+    """How specifically `selector` names `code` (-1: not at all)."""
+    selector = selector.strip().upper()
+    if selector == "ALL":
+        return 0
+    if not code.startswith(selector):
+        return -1
+    # Rules that are off by default only run when selected by their band or their full code.
+    if not default_enabled and len(selector) < len(code) - 2:
+        return -1
+    return len(selector)
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    selection: Selection = field(default_factory=Selection)
+    per_file_ignores: tuple[PerFileIgnore, ...] = ()
+    exporter: str = "dynamo"
+    opset: int | None = None
+    target: str = DEFAULT_TARGET
+    project_root: str | None = None  # per-file-ignores patterns are relative to it
+
+    def export_config(self) -> ExportConfig:
+        return ExportConfig(self.exporter, self.opset, self.target)
+
+    def ignored_for(self, relative_path: str) -> tuple[str, ...]:
+        codes: list[str] = []
+        for entry in self.per_file_ignores:
+            if entry.matches(relative_path):
+                codes.extend(entry.codes)
+        return tuple(codes)

@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.edits import ensure_torch, module_insertions, replace_node
+from onnxlint.findings import Applicability
+from onnxlint.rule import Invalid, Rule, Valid
+
+from ._grid_sample_helper import HELPER_NAME, helper_source
+
+GRID_SAMPLE = "torch.nn.functional.grid_sample"
+GRID_SAMPLERS = frozenset({GRID_SAMPLE, "torch.grid_sampler", "torch.grid_sampler_2d", "torch.grid_sampler_3d"})
+# Modes and padding modes whose helper parity is proven by tests/test_grid_sample_helper.py.
+PROVEN_MODES = frozenset({"bilinear", "nearest"})
+PROVEN_PADDINGS = frozenset({"zeros", "border", "reflection"})
+
+
+_FIXED_EXAMPLE = (
+    "import torch\nimport torch.nn.functional as F\n\n"
+    + helper_source("torch").strip()
+    + '\n\n\ndef warp(x, g):\n    return onnx_grid_sample(x, g, padding_mode="border")\n'
+)
+
+
+class GridSampleUnsupportedOpset(Rule):
+    """`grid_sample` exported at an opset that has no GridSample for it.
+
+    ## What it does
+    Flags `F.grid_sample` / `torch.grid_sampler` when the TorchScript exporter
+    (`dynamo=False`) targets an opset below 16, or below 20 for 5-D (volumetric) input
+    when the source shows it (`torch.grid_sampler_3d`, an `affine_grid` over a 5-element size).
+
+    ## Why is this bad for ONNX
+    ONNX added `GridSample` in opset 16 for 4-D input and extended it to N-D in opset 20.
+    Measured on torch 2.13: the TorchScript exporter fails at opset 9-11 with
+    "Exporting the operator 'aten::grid_sampler' to ONNX opset version 11 is not supported.
+    Support for this operator was added in version 16", and on 5-D input at 16 and 17
+    ("ONNX export of operator GridSample with 5D volumetric input"); it exports 5-D at
+    opset 20. The dynamo exporter translates at opset 18 or higher and exported 4-D and 5-D
+    `grid_sample` correctly at 18 and 20, so this rule stays silent for it. Runtimes pinned to
+    an older opset cannot load a GridSample node at all.
+
+    ## Example
+    ```python
+    import torch.nn.functional as F
+
+    class Warp(torch.nn.Module):
+        def forward(self, image, flow_grid):
+            return F.grid_sample(image, flow_grid, align_corners=False)
+
+    torch.onnx.export(Warp(), (image, grid), "warp.onnx", dynamo=False, opset_version=11)
+    ```
+
+    ## Use instead
+    Export at opset 16 or later (20 for 5-D input), or use the dynamo exporter. When the
+    target runtime is stuck below opset 16, sample with plain tensor ops (floor, gather,
+    where), which is what the fix inserts:
+    ```python
+    return onnx_grid_sample(image, flow_grid, align_corners=False)
+    ```
+
+    ## Fix safety
+    The fix adds a helper function `onnx_grid_sample` to the file (same arguments as
+    `F.grid_sample`) and calls it instead. It is safe for `bilinear` and `nearest` modes with
+    `zeros`, `border` or `reflection` padding: a test exports both versions with both
+    exporters and compares them in onnxruntime (max abs difference below 1e-5). For `bicubic`
+    or modes that are not literals the fix is unsafe (parity proven for fewer cases, and the
+    bicubic helper uses 16 gathers). The helper is slower than the native kernel on GPU.
+
+    ## References
+    - ONNX GridSample: https://onnx.ai/onnx/operators/onnx__GridSample.html
+    - torch/onnx/symbolic_opset16.py (`grid_sampler`, 5-D check)
+    - ../shared/PITFALLS.md rows gs4_* and gs5_*; docs/measurements.md
+    """
+
+    code = "ONX101"
+    name = "grid_sample_unsupported_opset"
+    message = "`grid_sample` needs ONNX opset 16 (5-D input: 20)"
+    fix_title = "Replace with the pure-tensor `onnx_grid_sample` helper"
+    fix_applicability = Applicability.SAFE
+    trigger_names = ("grid_sample",)
+    applies_to = "TorchScript exporter: opset < 16 (5-D: < 20); silent for dynamo"
+
+    VALID = [
+        Valid(
+            """
+            import torch.nn.functional as F
+            def warp(x, g):
+                return F.grid_sample(x, g)
+            """,
+            settings={"exporter": "legacy", "opset": 16},
+        ),
+        # The dynamo exporter translates at opset >= 18 whatever the request.
+        Valid(
+            """
+            import torch.nn.functional as F
+            def warp(x, g):
+                return F.grid_sample(x, g)
+            """,
+            settings={"exporter": "dynamo", "opset": 11},
+        ),
+        Valid(
+            """
+            import torch
+            torch.onnx.export(model, x, "m.onnx", dynamo=False, opset_version=17)
+            def warp(x, g):
+                return torch.nn.functional.grid_sample(x, g)
+            """
+        ),
+        # Not torch's grid_sample.
+        Valid(
+            """
+            from mylib import grid_sample
+            def warp(x, g):
+                return grid_sample(x, g)
+            """,
+            settings={"exporter": "legacy", "opset": 11},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Warp(torch.nn.Module):
+                def forward(self, x, g):
+                    return F.grid_sample(x, g, mode="bilinear", align_corners=False)
+            """,
+            line=6,
+            settings={"exporter": "legacy", "opset": 11},
+            message_contains="opset 11",
+        ),
+        Invalid(
+            """
+            from torch.nn.functional import grid_sample as gs
+
+            def warp(x, g):
+                return gs(x, g)
+            """,
+            line=4,
+            settings={"exporter": "legacy", "opset": 13},
+        ),
+        # The export call in the same file decides the exporter and opset.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Warp(torch.nn.Module):
+                def forward(self, x, g):
+                    return F.grid_sample(x, g)
+
+            torch.onnx.export(Warp(), (x, g), "w.onnx", dynamo=False, opset_version=12)
+            """,
+            line=6,
+        ),
+        Invalid(
+            """
+            import torch
+            def warp(x, g):
+                return torch.grid_sampler_3d(x, g, 0, 0, False)
+            """,
+            line=3,
+            settings={"exporter": "legacy", "opset": 17},
+            message_contains="5-D",
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            def warp(x, g):
+                return F.grid_sample(x, g, padding_mode="border")
+            """,
+            line=5,
+            settings={"exporter": "legacy", "opset": 11},
+            expected_fix=_FIXED_EXAMPLE,
+        ),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.context.call_name(node)
+        if qualified not in GRID_SAMPLERS:
+            return
+        config = self.context.export_config_for(node)
+        if not config.is_legacy:
+            return
+        volumetric = qualified == "torch.grid_sampler_3d" or self._grid_from_5d_affine(node)
+        needed = 20 if volumetric else 16
+        if config.opset >= needed:
+            return
+        what = "5-D `grid_sample`" if volumetric else "`grid_sample`"
+        message = (
+            f"{what} needs ONNX opset {needed}; {config.exporter_label} fails at opset {config.opset}"
+            + (" (5-D input needs opset 20)" if not volumetric else "")
+        )
+        self.report(node, message, fix=self._fix(node, qualified))
+
+    def _grid_from_5d_affine(self, node: ast.Call) -> bool:
+        grid = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "grid"), None)
+        if type(grid) is not ast.Call or self.context.call_name(grid) != "torch.nn.functional.affine_grid":
+            return False
+        size = grid.args[1] if len(grid.args) > 1 else next((k.value for k in grid.keywords if k.arg == "size"), None)
+        return type(size) in (ast.List, ast.Tuple) and len(size.elts) == 5  # type: ignore[union-attr]
+
+    def _fix(self, node: ast.Call, qualified: str):
+        if qualified != GRID_SAMPLE:
+            return None  # torch.grid_sampler takes integer modes: no drop-in replacement
+        torch_name, imports = ensure_torch(self.context)
+        mode = _literal_argument(node, 2, "mode", "bilinear")
+        padding = _literal_argument(node, 3, "padding_mode", "zeros")
+        proven = mode in PROVEN_MODES and padding in PROVEN_PADDINGS
+        edits = [replace_node(self.context, node.func, HELPER_NAME)]
+        edits += module_insertions(self.context, imports, [(HELPER_NAME, helper_source(torch_name))])
+        return self.make_fix(edits, Applicability.SAFE if proven else Applicability.UNSAFE)
+
+
+def _literal_argument(call: ast.Call, position: int, name: str, default: str) -> str | None:
+    value: ast.expr | None = call.args[position] if len(call.args) > position else None
+    if value is None:
+        value = next((k.value for k in call.keywords if k.arg == name), None)
+    if value is None:
+        return default
+    if type(value) is ast.Constant and isinstance(value.value, str):
+        return value.value
+    return None

@@ -1,0 +1,418 @@
+from __future__ import annotations
+
+import ast
+from collections import Counter
+
+import libcst as cst
+
+from onnxlint.context import FileContext
+from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
+from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
+from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.semantic import Kind
+
+DATA_DEPENDENT = (Kind.TENSOR, Kind.DATA)
+
+
+class TensorCondition(Rule):
+    """Python control flow that branches on a tensor's value in model code.
+
+    ## What it does
+    Flags `if`, `while`, conditional expressions (`a if cond else b`), `assert` and `and`/`or`
+    whose condition is a tensor (or a Python value read out of one, such as `t.item() > 0`)
+    inside `forward` and the functions of the same file that `forward` calls.
+
+    ## Why is this bad for ONNX
+    ONNX graphs are traced, not interpreted: Python decides the branch once, at export time.
+    Measured on torch 2.13:
+    - the TorchScript exporter (`dynamo=False`) silently keeps only the branch taken for the
+      example input: the exported model computes the wrong thing whenever the condition flips
+      (`if t.sum() > 0`, `while` on a tensor, a conditional expression);
+    - the dynamo exporter (`torch.export`) refuses: "Could not guard on data-dependent
+      expression" (`GuardOnDataDependentSymNode`), and the export fails;
+    - an `assert` on a tensor is checked once at export time and is not part of the ONNX
+      graph with either exporter, so inputs that break it are no longer caught.
+
+    Conditions on shapes (`if x.shape[0] > 1`) are a different hazard (see the shape rules);
+    conditions on Python values (`if self.training`, `if mask is None`) are fine.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        if x.sum() > 0:
+            y = x * 2
+        else:
+            y = x - 1
+        return y
+    ```
+
+    ## Use instead
+    Compute both branches and select with `torch.where`, which exports to an ONNX `Where`:
+    ```python
+    def forward(self, x):
+        y = torch.where(x.sum() > 0, x * 2, x - 1)
+        return y
+    ```
+    For branches that cannot both be computed, the dynamo exporter supports
+    `torch.cond(pred, true_fn, false_fn, operands)`.
+
+    ## Fix safety
+    The `torch.where` rewrite is offered, as a safe fix, when the condition is a tensor and
+    both branches are single side-effect-free assignments of tensors to the same name (or
+    single `return`s of tensors, or the two arms of a conditional expression); an `if` without
+    `else` that reassigns a tensor name keeps the old value in the other arm. Both branches
+    are then computed, which costs time but gives the same numbers and shapes when the two
+    branches have the same shape, as they must for the rest of a traced model to accept either.
+    Comments inside a rewritten block are kept above the new statement. Everything else
+    (`while`, `assert`, `elif` chains, conditions read out with `.item()`) gets a display-only
+    suggestion.
+
+    ## References
+    - torch.export, data-dependent control flow: https://pytorch.org/docs/stable/export.html#data-dependent-control-flow
+    - torch.cond: https://pytorch.org/docs/stable/generated/torch.cond.html
+    - ../shared/PITFALLS.md rows cf_if_tensor_sum, cf_while_tensor; docs/measurements.md
+    """
+
+    code = "ONX201"
+    name = "tensor_condition"
+    message = "Python control flow on a tensor value is frozen or rejected at export"
+    fix_title = "Replace the branch with `torch.where`"
+    fix_applicability = Applicability.SAFE
+    trigger_names = ("forward",)
+    applies_to = "both exporters (TorchScript: branch baked; dynamo: export error); assert: warning"
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, mask=None):
+                if mask is None:
+                    mask = torch.ones_like(x)
+                if self.training:
+                    x = x * 2
+                if x.dim() == 4:
+                    x = x.flatten(2)
+                return x * mask
+        """,
+        # Outside model code: Python is free to branch on values.
+        """
+        import torch
+        def summarize(x):
+            if x.sum() > 0:
+                print("positive")
+        """,
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, scale: float = 1.0):
+                if scale > 1:
+                    x = x * scale
+                return torch.where(x.sum() > 0, x, -x)
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    if x.sum() > 0:
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    return y
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.where(x.sum() > 0, x * 2, x - 1)
+                    return y
+            """,
+            message_contains="dynamo",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.body = torch.nn.Conv2d(3, 3, 1)
+
+                def forward(self, x):
+                    out = self.body(x)
+                    if out.mean() > 0:  # only positive activations are scaled
+                        out = out * 2
+                    return out
+            """,
+            line=9,
+            settings={"exporter": "legacy"},
+            message_contains="TorchScript",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.body = torch.nn.Conv2d(3, 3, 1)
+
+                def forward(self, x):
+                    out = self.body(x)
+                    # only positive activations are scaled
+                    out = torch.where(out.mean() > 0, out * 2, out)
+                    return out
+            """,
+        ),
+        Invalid(
+            """
+            import torch as th
+            import torch.nn.functional as F
+
+            def gate(x):
+                return F.relu(x) if x.max() > 1 else x
+
+            class M(th.nn.Module):
+                def forward(self, x):
+                    return gate(x)
+            """,
+            line=5,
+            expected_fix="""
+            import torch as th
+            import torch.nn.functional as F
+
+            def gate(x):
+                return th.where(x.max() > 1, F.relu(x), x)
+
+            class M(th.nn.Module):
+                def forward(self, x):
+                    return gate(x)
+            """,
+        ),
+        Invalid(
+            """
+            from torch import nn
+            class M(nn.Module):
+                def forward(self, x):
+                    if (x > 0).all():
+                        return x
+                    else:
+                        return -x
+            """,
+            line=4,
+            expected_fix="""
+            from torch import nn
+            import torch
+            class M(nn.Module):
+                def forward(self, x):
+                    return torch.where((x > 0).all(), x, -x)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    while x.norm() > 1:
+                        x = x / 2
+                    return x
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    if x.mean().item() > 0:
+                        x = x * 2
+                    return x
+            """,
+            line=4,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    assert (x >= 0).all(), "expects non-negative input"
+                    return x.sqrt()
+            """,
+            line=4,
+            message_contains="assert",
+        ),
+    ]
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._reported_tests: set[int] = set()
+
+    # -- visits --------------------------------------------------------------------------------
+
+    def visit_If(self, node: ast.If) -> None:
+        if self._is_data_dependent(node.test):
+            self._report_condition(node.test, "`if`", self._where_fix_for_if(node))
+
+    def visit_While(self, node: ast.While) -> None:
+        if self._is_data_dependent(node.test):
+            self._report_condition(node.test, "`while` loop", None)
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        if self._is_data_dependent(node.test):
+            self._report_condition(node.test, "conditional expression", self._where_fix_for_ifexp(node))
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        if not self._is_data_dependent(node.test):
+            return
+        self._reported_tests.add(id(node.test))
+        self.report(
+            node.test,
+            "`assert` on a tensor value is checked once at export time and is not part of the ONNX graph; "
+            "inputs that violate it will not be caught",
+            severity=Severity.WARNING,
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY, "Validate inputs outside the model, or drop the assert"),
+        )
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if not self.context.in_model_code or id(node) in self._reported_tests:
+            return
+        if not any(self.context.kind(value) is Kind.TENSOR for value in node.values[:-1]):
+            return
+        if self._inside_reported_test(node):
+            return
+        operator = "and" if type(node.op) is ast.And else "or"
+        self.report(
+            node,
+            f"`{operator}` on tensors calls `bool()` on a tensor value, which the exporters freeze or reject",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY, f"Use `{'&' if operator == 'and' else '|'}` or `torch.logical_{operator}`"),
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _is_data_dependent(self, test: ast.expr) -> bool:
+        return self.context.in_model_code and self.context.kind(test) in DATA_DEPENDENT
+
+    def _inside_reported_test(self, node: ast.AST) -> bool:
+        parent = self.context.parent(node)
+        while parent is not None:
+            if id(parent) in self._reported_tests:
+                return True
+            if isinstance(parent, ast.stmt):
+                return False
+            parent = self.context.parent(parent)
+        return False
+
+    def _report_condition(self, test: ast.expr, construct: str, fix: Fix | None) -> None:
+        self._reported_tests.add(id(test))
+        config = self.context.export_config_for(test)
+        if config.is_legacy:
+            consequence = "the TorchScript exporter keeps only the branch taken for the example input"
+        else:
+            consequence = "the dynamo exporter cannot trace a data-dependent branch and the export fails"
+        if fix is None:
+            hint = "Use `torch.where`" + (" or `torch.cond`" if config.is_dynamo else "") + " on a tensor condition"
+            if self.context.kind(test) is Kind.DATA:
+                hint = "Keep the condition a tensor (no `.item()` / `bool()`) and select with `torch.where`"
+            if construct == "`while` loop":
+                hint = "Loop a fixed number of times (a Python int) or vectorize the loop"
+            fix = self.make_fix([], Applicability.DISPLAY_ONLY, hint)
+        self.report(test, f"{construct} on a tensor value: {consequence}", fix=fix)
+
+    def _where_fix_for_if(self, node: ast.If) -> Fix | None:
+        context = self.context
+        if context.kind(node.test) is not Kind.TENSOR or len(node.body) != 1:
+            return None
+        body = node.body[0]
+        other = node.orelse[0] if len(node.orelse) == 1 else None
+        if node.orelse and (other is None or type(other) is ast.If):
+            return None  # elif chains and multi-statement else blocks
+        target: str | None = None
+        if type(body) is ast.Assign:
+            target = _single_name_target(body)
+            if target is None or not self._is_pure_tensor(body.value):
+                return None
+            if other is None:
+                if context.kind(ast.Name(id=target)) is not Kind.TENSOR:
+                    return None  # without else, the name must already hold a tensor
+            elif not (type(other) is ast.Assign and _single_name_target(other) == target and self._is_pure_tensor(other.value)):
+                return None
+        elif type(body) is ast.Return:
+            if other is None or type(other) is not ast.Return or body.value is None or other.value is None:
+                return None
+            if not (self._is_pure_tensor(body.value) and self._is_pure_tensor(other.value)):
+                return None
+        else:
+            return None
+
+        torch_name, imports = ensure_torch(context)
+
+        def build(statement: cst.BaseStatement) -> str:
+            assert isinstance(statement, cst.If)
+            condition = statement.test
+            first = _first_small_statement(statement.body)
+            second = _first_small_statement(statement.orelse.body) if statement.orelse is not None else None  # type: ignore[union-attr]
+            true_value = first.value
+            false_value = second.value if second is not None else cst.Name(target or "")
+            where = cst.Call(
+                func=cst.Attribute(cst.Name(torch_name), cst.Name("where")),
+                args=[cst.Arg(condition), cst.Arg(true_value), cst.Arg(false_value)],
+            )
+            if target is not None:
+                new: cst.BaseSmallStatement = cst.Assign(targets=[cst.AssignTarget(cst.Name(target))], value=where)
+            else:
+                new = cst.Return(value=where)
+            code = cst.Module([]).code_for_node(cst.SimpleStatementLine(body=[new]))
+            original_comments = Counter(comments_in(cst.Module([]).code_for_node(statement)))
+            kept = Counter(comments_in(code))
+            hoisted = list((original_comments - kept).elements())
+            return "".join(f"{comment}\n" for comment in hoisted) + code
+
+        try:
+            replacement = render_statement(context, node, build)
+        except (cst.ParserSyntaxError, AttributeError, IndexError, AssertionError):
+            return None
+        edits = [Edit(Location(node.lineno, 1), context.source.end_of(node), replacement)]
+        edits += module_insertions(context, imports)
+        return self.make_fix(edits, Applicability.SAFE)
+
+    def _where_fix_for_ifexp(self, node: ast.IfExp) -> Fix | None:
+        context = self.context
+        if context.kind(node.test) is not Kind.TENSOR:
+            return None
+        if not (self._is_pure_tensor(node.body) and self._is_pure_tensor(node.orelse)):
+            return None
+        if comments_in(context.source.segment(node)):
+            return None
+        torch_name, imports = ensure_torch(context)
+        segment = context.source.segment
+        text = f"{torch_name}.where({segment(node.test)}, {segment(node.body)}, {segment(node.orelse)})"
+        return self.make_fix([replace_node(context, node, text), *module_insertions(context, imports)], Applicability.SAFE)
+
+    def _is_pure_tensor(self, expr: ast.expr) -> bool:
+        """A tensor-valued expression without visible side effects (no in-place calls, no walrus)."""
+        if self.context.kind(expr) is not Kind.TENSOR:
+            return False
+        for child in ast.walk(expr):
+            child_type = type(child)
+            if child_type in (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda):
+                return False
+            if child_type is ast.Call:
+                func = child.func  # type: ignore[attr-defined]
+                if type(func) is ast.Attribute and func.attr.endswith("_") and not func.attr.endswith("__"):
+                    return False
+                if type(func) is ast.Name and func.id in ("print", "setattr", "exec", "eval"):
+                    return False
+        return True
+
+
+def _single_name_target(statement: ast.Assign) -> str | None:
+    if len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
+        return statement.targets[0].id
+    return None
+
+
+def _first_small_statement(block: cst.BaseSuite) -> cst.BaseSmallStatement:
+    """The first simple statement of a block, whether indented or on the header's line."""
+    first = block.body[0]
+    if isinstance(first, cst.SimpleStatementLine):
+        return first.body[0]
+    return first  # type: ignore[return-value]  # a SimpleStatementSuite holds small statements directly

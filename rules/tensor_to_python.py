@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.edits import replace_node
+from onnxlint.findings import Applicability, Fix
+from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.semantic import Kind
+
+METHODS = ("item", "tolist", "numpy")
+BUILTINS = ("int", "float", "bool")
+# What the dynamo exporter keeps dynamic (measured on torch 2.13): `.item()`, int(), float()
+# and `.numpy()` become symbolic values; `.tolist()` and `bool()` do not.
+DYNAMO_SAFE = frozenset({"item", "int", "float", "numpy"})
+_TENSORISH = (Kind.TENSOR,)
+
+
+class TensorToPython(Rule):
+    """A tensor value converted to a Python number or list in model code.
+
+    ## What it does
+    Flags `t.item()`, `t.tolist()`, `t.numpy()`, `int(t)`, `float(t)` and `bool(t)` on tensors
+    inside `forward` and the functions it calls (sizes such as `int(x.shape[2])` are a shape
+    rule's business, not this one's).
+
+    ## Why is this bad for ONNX
+    A Python number is not a graph value. Measured on torch 2.13, on the export input and on a
+    second input of another batch size and height/width:
+    - the TorchScript exporter (`dynamo=False`) records every one of these as a constant taken
+      from the example input: the model is right for that input and silently wrong for others;
+    - the dynamo exporter keeps `.item()`, `int(t)`, `float(t)` and `.numpy()` symbolic (the
+      simple cases measured exported and matched), but `.tolist()` is still baked, and
+      `bool(t)` needs a data-dependent guard, which fails the export. So under dynamo only
+      `.tolist()` and `bool()` are reported.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        scale = x.abs().max().item()
+        return x / scale
+    ```
+
+    ## Use instead
+    Keep the value a tensor; 0-d tensors broadcast like Python numbers:
+    ```python
+    def forward(self, x):
+        scale = x.abs().max()
+        return x / scale
+    ```
+
+    ## Fix safety
+    Where the Python value is used right away in arithmetic with a tensor (`x * t.item()`,
+    `x / float(t)`), the fix drops the conversion. It is unsafe: a 0-d tensor follows PyTorch's
+    type promotion rather than Python's (a float64 scalar tensor does not promote a float32
+    tensor either, but an integer tensor divided by an integer 0-d tensor stays integer where
+    `float()` would have made it float). Other uses get a display-only suggestion.
+
+    ## References
+    - torch.export, data-dependent values: https://pytorch.org/docs/stable/export.html
+    - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
+    - ../shared/PITFALLS.md rows py_item, py_tolist, py_float, py_numpy; docs/measurements.md
+    """
+
+    code = "ONX202"
+    name = "tensor_to_python"
+    message = "A tensor converted to a Python value is frozen into the exported graph"
+    fix_title = "Keep the value a tensor (drop the conversion)"
+    fix_applicability = Applicability.UNSAFE
+    trigger_names = ("item", "tolist", "numpy", "int(", "float(", "bool(")
+    applies_to = "TorchScript exporter: all conversions; dynamo: .tolist() and bool()"
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                h = int(x.shape[2])
+                return x[:, :, : h // 2]
+        """,
+        # The dynamo exporter keeps .item() symbolic.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / x.abs().max().item()
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        # Not model code.
+        """
+        import torch
+        def report(loss):
+            print(loss.item())
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / x.abs().max().item()
+            """,
+            line=4,
+            settings={"exporter": "legacy"},
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / x.abs().max()
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    offsets = x.mean(dim=(1, 2, 3)).tolist()
+                    return x + sum(offsets)
+            """,
+            line=4,
+            message_contains="tolist",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x * float(x.std())
+            """,
+            line=4,
+            settings={"exporter": "legacy"},
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x * x.std()
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    positive = bool((x > 0).all())
+                    return x * positive
+            """,
+            line=4,
+        ),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if type(func) is ast.Attribute and func.attr in METHODS and not node.args:
+            conversion = func.attr
+            value = func.value
+            shown = f"`.{conversion}()`"
+        elif type(func) is ast.Name and func.id in BUILTINS and len(node.args) == 1 and not node.keywords:
+            if self.context.qualified_name(func) != f"builtins.{func.id}":
+                return
+            conversion = func.id
+            value = node.args[0]
+            shown = f"`{conversion}()`"
+        else:
+            return
+        context = self.context
+        if not context.in_model_code or context.kind(value) not in _TENSORISH:
+            return
+        config = context.export_config_for(node)
+        if config.is_dynamo and conversion in DYNAMO_SAFE:
+            return
+        if conversion == "bool" and self._is_branch_condition(node):
+            return  # ONX201 reports the branch
+        if config.is_legacy:
+            consequence = "the TorchScript exporter records it as a constant from the example input"
+        elif conversion == "bool":
+            consequence = "the dynamo exporter needs a data-dependent guard and the export fails"
+        else:
+            consequence = "the dynamo exporter records the Python list as constants from the example input"
+        self.report(node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value))
+
+    def _is_branch_condition(self, node: ast.Call) -> bool:
+        parent = self.context.parent(node)
+        return type(parent) in (ast.If, ast.While, ast.IfExp, ast.Assert) and getattr(parent, "test", None) is node
+
+    def _fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
+        parent = self.context.parent(node)
+        if conversion in ("item", "float") and type(parent) is ast.BinOp:
+            other = parent.right if parent.left is node else parent.left
+            if self.context.kind(other) is Kind.TENSOR:
+                replacement = self.context.source.segment(value)
+                if type(value) in (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.UnaryOp, ast.Lambda, ast.NamedExpr):
+                    replacement = f"({replacement})"
+                return self.make_fix([replace_node(self.context, node, replacement)], Applicability.UNSAFE)
+        return self.make_fix([], Applicability.DISPLAY_ONLY, "Keep the value a tensor (0-d tensors broadcast like numbers)")
