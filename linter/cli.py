@@ -56,18 +56,37 @@ def main() -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
 @click.option("--unsafe-fixes", is_flag=True, default=None, help="Also show and apply fixes that may change outputs.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated), replacing the config's.")
+@click.option(
+    "--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated), replacing the config's."
+)
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable in addition.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
-@click.option("--opset", type=click.IntRange(7, 30), help="Target ONNX opset (default: the installed torch's default, 20 on torch 2.13).")
-@click.option("--exporter", type=click.Choice(EXPORTERS), help="Exporter to judge against: dynamo (torch's default) or legacy (TorchScript).")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--opset",
+    type=click.IntRange(7, 30),
+    help="Target ONNX opset (default: the installed torch's default, 20 on torch 2.13).",
+)
+@click.option(
+    "--exporter",
+    type=click.Choice(EXPORTERS),
+    help="Exporter to judge against: dynamo (torch's default) or legacy (TorchScript).",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
 @click.option("--statistics", is_flag=True, help="Show counts per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary (text format).")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Use this pyproject.toml.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use this pyproject.toml.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@click.option("--force-exclude", is_flag=True, help="Apply exclusions to paths named on the command line too (for pre-commit).")
+@click.option(
+    "--force-exclude", is_flag=True, help="Apply exclusions to paths named on the command line too (for pre-commit)."
+)
 @click.option("--stdin-filename", help="The name of the file read from stdin (with the path '-').")
 def check(
     paths: tuple[Path, ...],
@@ -223,7 +242,9 @@ def rules_command(output_format: str) -> None:
         return
     width = max(len(r.name) for r in rules.values())
     for rule in rules.values():
-        fix = {"safe": "[*]", "unsafe": "[!]", "display-only": "[~]"}.get(rule.fix_applicability.value if rule.fix_applicability else "", "   ")
+        fix = {"safe": "[*]", "unsafe": "[!]", "display-only": "[~]"}.get(
+            rule.fix_applicability.value if rule.fix_applicability else "", "   "
+        )
         flag = "" if rule.default_enabled else " (off by default)"
         click.echo(f"{rule.code}  {fix}  {rule.name:<{width}}  {rule.applies_to}{flag}")
     click.echo("\n[*] safe fix  [!] unsafe fix (--unsafe-fixes)  [~] suggestion only")

@@ -100,7 +100,9 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
             close = [k for k in KNOWN_KEYS if k.replace("-", "_") == key.replace("-", "_")]
             if close:
                 hint = f" (did you mean {close[0]!r}?)"
-        raise ConfigError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}")
+        raise ConfigError(
+            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}"
+        )
 
     def strings(key: str) -> tuple[str, ...]:
         value = table.get(key, [])

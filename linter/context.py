@@ -101,7 +101,11 @@ class FileContext:
         for keyword in call.keywords:
             if keyword.arg == "dynamo" and type(keyword.value) is ast.Constant:
                 exporter = "dynamo" if keyword.value.value else "legacy"  # type: ignore[attr-defined]
-            elif keyword.arg == "opset_version" and type(keyword.value) is ast.Constant and isinstance(keyword.value.value, int):  # type: ignore[attr-defined]
+            elif (
+                keyword.arg == "opset_version"
+                and type(keyword.value) is ast.Constant
+                and isinstance(keyword.value.value, int)
+            ):  # type: ignore[attr-defined]
                 opset = keyword.value.value  # type: ignore[attr-defined]
         return ExportConfig(exporter, opset, base.target, origin="call")
 

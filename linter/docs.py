@@ -1,6 +1,6 @@
 """Rule documentation: rendered from each rule's docstring and cases into docs/rules/.
 
-    python -m onnxlint.docs docs/rules     # regenerate (a test fails when the files are stale)
+python -m onnxlint.docs docs/rules     # regenerate (a test fails when the files are stale)
 """
 
 from __future__ import annotations

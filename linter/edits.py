@@ -64,7 +64,11 @@ def add_keyword_argument(context: FileContext, call: ast.Call, text: str) -> Edi
         return Edit.insertion(source.location(last_end), f", {text}")
     if "\n" in tail or "\r" in tail:
         last_row = source.location(last_end).row
-        indent = source.indentation(max(source.start_of(a).row for a in arguments if source.end_of(a).row == last_row) if arguments else last_row)
+        indent = source.indentation(
+            max(source.start_of(a).row for a in arguments if source.end_of(a).row == last_row)
+            if arguments
+            else last_row
+        )
         closing_row = source.location(closing).row
         return Edit.insertion(Location(closing_row, 1), f"{indent}{text},{source.newline()}")
     comma = last_end + tail.index(",")
@@ -95,7 +99,12 @@ def _import_block_end(tree: ast.Module) -> tuple[int, int]:
     last_row = 0
     body = tree.body
     index = 0
-    if body and type(body[0]) is ast.Expr and type(body[0].value) is ast.Constant and isinstance(body[0].value.value, str):  # type: ignore[attr-defined]
+    if (
+        body
+        and type(body[0]) is ast.Expr
+        and type(body[0].value) is ast.Constant
+        and isinstance(body[0].value.value, str)
+    ):  # type: ignore[attr-defined]
         last_row = body[0].end_lineno or 0
         index = 1
     while index < len(body) and type(body[index]) in (ast.Import, ast.ImportFrom):
@@ -107,7 +116,9 @@ def _import_block_end(tree: ast.Module) -> tuple[int, int]:
     return last_row + 1, (first_row if first_row is not None else last_row + 1)
 
 
-def module_insertions(context: FileContext, imports: Sequence[str] = (), helpers: Sequence[tuple[str, str]] = ()) -> list[Edit]:
+def module_insertions(
+    context: FileContext, imports: Sequence[str] = (), helpers: Sequence[tuple[str, str]] = ()
+) -> list[Edit]:
     """Edits adding import lines and module-level helper definitions that are not there yet.
 
     Imports go after the file's leading imports; helpers (name, code) go before the first
@@ -124,14 +135,26 @@ def module_insertions(context: FileContext, imports: Sequence[str] = (), helpers
         first_statement_row -= 1
     line_count = context.source.line_count
     import_text = "".join(f"{line}{newline}" for line in wanted_imports)
-    helper_text = "".join(f"{_normalize_newlines(textwrap.dedent(code).strip(), newline)}{newline}{newline}{newline}" for _, code in wanted_helpers)
+    helper_text = "".join(
+        f"{_normalize_newlines(textwrap.dedent(code).strip(), newline)}{newline}{newline}{newline}"
+        for _, code in wanted_helpers
+    )
     edits: list[Edit] = []
     at_end = import_row > line_count or (first_statement_row > line_count)
     if at_end:
         text = context.source.text
         prefix = "" if not text or text.endswith(("\n", "\r")) else newline
         end = context.source.location(len(text))
-        return [Edit.insertion(end, prefix + import_text + (newline + newline if helper_text and import_text else "") + helper_text.rstrip("\r\n") + (newline if helper_text else ""))]
+        return [
+            Edit.insertion(
+                end,
+                prefix
+                + import_text
+                + (newline + newline if helper_text and import_text else "")
+                + helper_text.rstrip("\r\n")
+                + (newline if helper_text else ""),
+            )
+        ]
     if import_text and helper_text and import_row == first_statement_row:
         return [Edit.insertion(Location(import_row, 1), import_text + newline + newline + helper_text)]
     if import_text:
@@ -166,7 +189,9 @@ def ensure_torch(context: FileContext) -> tuple[str, list[str]]:
 # -- libcst fragments ---------------------------------------------------------------------------
 
 
-def render_statement(context: FileContext, statement: ast.stmt, build: Callable[[cst.BaseStatement], cst.BaseStatement | str]) -> str:
+def render_statement(
+    context: FileContext, statement: ast.stmt, build: Callable[[cst.BaseStatement], cst.BaseStatement | str]
+) -> str:
     """Re-render one statement through libcst: parse its (dedented) source, transform, re-indent.
 
     `build` gets the libcst statement and returns a new statement (or code text). The result

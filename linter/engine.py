@@ -165,7 +165,11 @@ class _Walker:
         saved_scope = context.scope
         is_class = node_type is ast.ClassDef
         if node_type in _SCOPE_NODES:
-            info = context.model.function_info(node) if node_type is not ast.Lambda else context.model.lambda_info(node, context.function)  # type: ignore[arg-type]
+            info = (
+                context.model.function_info(node)
+                if node_type is not ast.Lambda
+                else context.model.lambda_info(node, context.function)
+            )  # type: ignore[arg-type]
             if info is not None:
                 if node_type is not ast.Lambda and info.parent is None and context.function is not None:
                     info.parent = context.function  # functions nested in compound statements
@@ -215,7 +219,9 @@ def _handler_names(rule_class: type[Rule], prefix: str) -> list[tuple[type, str]
             if attribute.startswith(prefix):
                 node_type = getattr(ast, attribute[len(prefix) :], None)
                 if not (isinstance(node_type, type) and issubclass(node_type, ast.AST)):
-                    raise TypeError(f"{rule_class.__name__}.{attribute}: ast has no node type {attribute[len(prefix):]!r}")
+                    raise TypeError(
+                        f"{rule_class.__name__}.{attribute}: ast has no node type {attribute[len(prefix) :]!r}"
+                    )
                 cached.append((node_type, attribute))
         _HANDLER_CACHE[key] = cached
     return cached
@@ -231,7 +237,9 @@ def _comprehension_scope(context: FileContext, node: ast.AST, parent: FunctionSc
 
 
 class _ComprehensionScope(FunctionScope):
-    def __init__(self, parent: FunctionScope, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+    def __init__(
+        self, parent: FunctionScope, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
+    ) -> None:
         # Deliberately not calling FunctionScope.__init__: no function node to collect from.
         self.model = parent.model
         self.info = parent.info

@@ -53,7 +53,11 @@ class Excluder:
             relative = path.as_posix()
         name = path.name
         for pattern in self.patterns:
-            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern + "/*"):
+            if (
+                fnmatch.fnmatch(name, pattern)
+                or fnmatch.fnmatch(relative, pattern)
+                or fnmatch.fnmatch(relative, pattern + "/*")
+            ):
                 return True
         return False
 
@@ -68,7 +72,11 @@ def discover(paths: Iterable[Path], excluder: Excluder, *, force_exclude: bool =
     seen: set[Path] = set()
     for path in paths:
         if path.is_file() or not path.exists():
-            if path.exists() and force_exclude and (excluder.excluded(path) or any(part in DEFAULT_EXCLUDES for part in path.parts[:-1])):
+            if (
+                path.exists()
+                and force_exclude
+                and (excluder.excluded(path) or any(part in DEFAULT_EXCLUDES for part in path.parts[:-1]))
+            ):
                 continue
             key = path.resolve() if path.exists() else path
             if key not in seen:

@@ -92,7 +92,7 @@ class Finding:
     rule_name: str = ""
     fix: Fix | None = None
     confidence: Confidence = Confidence.INFERENCE
-    # Where a `# noqa` comment must sit to silence this finding (ruff's noqa_row); None: not suppressible.
+    # The row whose suppression comment silences this finding (ruff's noqa_row); None: not suppressible.
     noqa_row: int | None = None
     url: str | None = None
     # Where the finding comes from: "static" (source rules), "graph" (tracing), "verify" (re-export).

@@ -81,7 +81,9 @@ def fix_source(
         result.applied.update(f.code for f in chosen)
     else:
         result.converged = False
-        result.remaining = lint_source(result.text, filename, settings, relative_path=relative_path, rules=rules).findings
+        result.remaining = lint_source(
+            result.text, filename, settings, relative_path=relative_path, rules=rules
+        ).findings
         return result
     # The loop broke right after linting the final text, so `remaining` describes it.
     return result

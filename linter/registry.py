@@ -35,7 +35,13 @@ def all_rules() -> dict[str, type[Rule]]:
             continue
         module = importlib.import_module(f"{rules_package.__name__}.{module_info.name}")
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__ and "code" in vars(value):
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value is not Rule
+                and value.__module__ == module.__name__
+                and "code" in vars(value)
+            ):
                 _check_rule_class(value, found)
                 found[value.code] = value
     return dict(sorted(found.items()))

@@ -122,7 +122,9 @@ class ModuleModel:
         self._index(tree.body, owner=None, parent=None, top_level=True)
 
     # statement-level pre-pass: classes, functions, module and class-level imports
-    def _index(self, body: list[ast.stmt], owner: ClassInfo | None, parent: FunctionInfo | None, top_level: bool) -> None:
+    def _index(
+        self, body: list[ast.stmt], owner: ClassInfo | None, parent: FunctionInfo | None, top_level: bool
+    ) -> None:
         for statement in body:
             kind = type(statement)
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
@@ -271,7 +273,9 @@ class ModuleModel:
             info = info.parent
         return None
 
-    def find_method(self, owner: ClassInfo, name: str, _depth: int = 0) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    def find_method(
+        self, owner: ClassInfo, name: str, _depth: int = 0
+    ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         method = owner.methods.get(name)
         if method is not None or _depth > 8:
             return method
@@ -311,7 +315,11 @@ class ModuleModel:
                     if value is None:
                         continue
                     for target in targets:
-                        if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":  # type: ignore[attr-defined]
+                        if (
+                            type(target) is ast.Attribute
+                            and type(target.value) is ast.Name
+                            and target.value.id == "self"
+                        ):  # type: ignore[attr-defined]
                             kind = self._attribute_value_kind(value, scope)
                             name_kinds[target.attr] = join(name_kinds.get(target.attr), kind) or Kind.UNKNOWN  # type: ignore[attr-defined]
                 elif node_type is ast.Call:
@@ -344,7 +352,15 @@ class ModuleModel:
             if qualified in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
                 return Kind.TENSOR
             kind = scope.kind(value)
-            if kind in (Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.TENSOR_SEQUENCE, Kind.PYTHON, Kind.SHAPE, Kind.DIM, Kind.DATA):
+            if kind in (
+                Kind.TENSOR,
+                Kind.OPTIONAL_TENSOR,
+                Kind.TENSOR_SEQUENCE,
+                Kind.PYTHON,
+                Kind.SHAPE,
+                Kind.DIM,
+                Kind.DATA,
+            ):
                 return kind
             # A call whose result is stored on self and later called is, in model code, a submodule
             # or a factory's product (`norm_layer(dim)`, `create_conv2d(...)`).
@@ -474,7 +490,9 @@ class FunctionScope:
         kinds: dict[str, Kind] = {}
         arguments = node.args  # type: ignore[union-attr]
         positional = [*arguments.posonlyargs, *arguments.args]
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(
+            arguments.defaults
+        )
         for argument in arguments.kwonlyargs:
             positional.append(argument)
         defaults.extend(arguments.kw_defaults)
@@ -658,7 +676,11 @@ class FunctionScope:
         if node_type is ast.UnaryOp:
             operand = self.kind(expr.operand)  # type: ignore[attr-defined]
             if type(expr.op) is ast.Not:  # type: ignore[attr-defined]
-                return Kind.DATA if operand in (Kind.TENSOR, Kind.DATA) else (Kind.DIM if operand is Kind.DIM else Kind.PYTHON)
+                return (
+                    Kind.DATA
+                    if operand in (Kind.TENSOR, Kind.DATA)
+                    else (Kind.DIM if operand is Kind.DIM else Kind.PYTHON)
+                )
             return operand
         if node_type is ast.Compare:
             return self._compare_kind(expr)  # type: ignore[arg-type]
@@ -790,7 +812,9 @@ class FunctionScope:
             return Kind.MODULE
         if last[:1].isupper():
             return Kind.PYTHON  # other classes (torch.Generator, torch.Size handled above)
-        if qualified in ("torch.max", "torch.min", "torch.median", "torch.mode") and (len(call.args) > 1 or any(k.arg == "dim" for k in call.keywords)):
+        if qualified in ("torch.max", "torch.min", "torch.median", "torch.mode") and (
+            len(call.args) > 1 or any(k.arg == "dim" for k in call.keywords)
+        ):
             return Kind.TENSOR_SEQUENCE
         if qualified == "torch.nonzero" and any(k.arg == "as_tuple" for k in call.keywords):
             return Kind.TENSOR_SEQUENCE
@@ -823,7 +847,22 @@ class FunctionScope:
             if first in (Kind.TENSOR, Kind.TENSOR_SEQUENCE):
                 return Kind.TENSOR_SEQUENCE
             return Kind.PYTHON if first is Kind.PYTHON else Kind.UNKNOWN
-        if name in ("isinstance", "hasattr", "callable", "issubclass", "str", "print", "type", "range", "dict", "set", "sorted", "enumerate", "zip", "reversed"):
+        if name in (
+            "isinstance",
+            "hasattr",
+            "callable",
+            "issubclass",
+            "str",
+            "print",
+            "type",
+            "range",
+            "dict",
+            "set",
+            "sorted",
+            "enumerate",
+            "zip",
+            "reversed",
+        ):
             return Kind.PYTHON
         return Kind.UNKNOWN
 
@@ -928,7 +967,9 @@ def _tensor_method_kind(method: str, call: ast.Call) -> Kind:
         return Kind.PYTHON
     if method in torch_api.TENSOR_METHODS_RETURNING_SEQUENCE:
         return Kind.TENSOR_SEQUENCE
-    if method in torch_api.TENSOR_METHODS_SEQUENCE_WITH_DIM and (call.args or any(k.arg == "dim" for k in call.keywords)):
+    if method in torch_api.TENSOR_METHODS_SEQUENCE_WITH_DIM and (
+        call.args or any(k.arg == "dim" for k in call.keywords)
+    ):
         if method in ("max", "min") and call.args and type(call.args[0]) not in (ast.Constant, ast.UnaryOp):
             return Kind.TENSOR  # x.max(other_tensor): elementwise
         return Kind.TENSOR_SEQUENCE
@@ -945,7 +986,9 @@ def _annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | 
             return None
     text = ast.unparse(annotation) if type(annotation) not in (ast.Name, ast.Attribute) else None
     qualified = model.qualified_name(annotation) if text is None else None
-    if qualified in ("torch.Tensor", "torch.nn.Parameter") or (type(annotation) is ast.Name and annotation.id == "Tensor"):
+    if qualified in ("torch.Tensor", "torch.nn.Parameter") or (
+        type(annotation) is ast.Name and annotation.id == "Tensor"
+    ):
         return Kind.TENSOR
     if type(annotation) is ast.Name and annotation.id in ("int", "float", "bool", "str", "bytes"):
         return Kind.PYTHON

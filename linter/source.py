@@ -29,7 +29,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 class SourceText:
     """A module's text with fast position conversions."""
 
-    __slots__ = ("text", "_line_starts", "_lines")
+    __slots__ = ("_line_starts", "_lines", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text

@@ -53,9 +53,15 @@ def check_invalid(rule: type[Rule], case: Invalid) -> CaseFailure | None:
     if case.count is not None and len(findings) != case.count:
         return CaseFailure(rule.code, case.source, f"expected {case.count} findings, got {_describe(findings)}")
     if case.message_contains is not None and not any(case.message_contains in f.message for f in findings):
-        return CaseFailure(rule.code, case.source, f"no message contains {case.message_contains!r}: {_describe(findings)}")
+        return CaseFailure(
+            rule.code, case.source, f"no message contains {case.message_contains!r}: {_describe(findings)}"
+        )
     for finding in findings:
-        if finding.fix is not None and finding.fix.applicability is not Applicability.DISPLAY_ONLY and not finding.fix.edits:
+        if (
+            finding.fix is not None
+            and finding.fix.applicability is not Applicability.DISPLAY_ONLY
+            and not finding.fix.edits
+        ):
             return CaseFailure(rule.code, case.source, "an applicable fix without edits")
     expected = case.fixed_source
     if expected is not None:

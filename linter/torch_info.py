@@ -45,7 +45,11 @@ def exporter_facts() -> ExporterFacts:
         spec = None
     if spec is None or not spec.submodule_search_locations:
         return ExporterFacts(
-            None, PINNED_DEFAULT_OPSET, PINNED_TORCHLIB_OPSET, PINNED_TORCHSCRIPT_MAX_OPSET, f"pinned torch {PINNED_TORCH_VERSION} (torch not installed)"
+            None,
+            PINNED_DEFAULT_OPSET,
+            PINNED_TORCHLIB_OPSET,
+            PINNED_TORCHSCRIPT_MAX_OPSET,
+            f"pinned torch {PINNED_TORCH_VERSION} (torch not installed)",
         )
     root = Path(next(iter(spec.submodule_search_locations)))
     version = _installed_version()

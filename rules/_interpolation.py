@@ -59,7 +59,11 @@ def match_interpolation(call: ast.Call, qualified_name: str | None) -> Interpola
 
 
 def _argument(call: ast.Call, position: int | None, name: str) -> ast.expr | None:
-    if position is not None and position < len(call.args) and not any(type(a) is ast.Starred for a in call.args[: position + 1]):
+    if (
+        position is not None
+        and position < len(call.args)
+        and not any(type(a) is ast.Starred for a in call.args[: position + 1])
+    ):
         return call.args[position]
     for keyword in call.keywords:
         if keyword.arg == name:

@@ -4,10 +4,9 @@ import ast
 
 from onnxlint.findings import Applicability
 from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.targets import requirement
 
 from ._interpolation import LINEAR_MODES, match_interpolation
-
-FIRST_GOOD_OPSET = 11
 
 
 class AlignCornersInterpolation(Rule):
@@ -134,11 +133,12 @@ class AlignCornersInterpolation(Rule):
         if interpolation is None or interpolation.align_corners is not True or interpolation.mode not in LINEAR_MODES:
             return
         config = self.context.export_config_for(node)
-        if not config.is_legacy or config.opset >= FIRST_GOOD_OPSET:
+        first_good = requirement("resize.align_corners").legacy_min_opset or 0
+        if not config.is_legacy or config.opset >= first_good:
             return
         self.report(
             node,
             f"`align_corners=True` {interpolation.mode} interpolation cannot be exported at ONNX opset {config.opset} "
-            f"({config.exporter_label} raises); opset 11 and later export it correctly",
+            f"({config.exporter_label} raises); opset {first_good} and later export it correctly",
             fix=self.make_fix([], Applicability.DISPLAY_ONLY),
         )

@@ -5,6 +5,7 @@ import ast
 from onnxlint.edits import ensure_torch, module_insertions, replace_node
 from onnxlint.findings import Applicability
 from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.targets import requirement
 
 from ._grid_sample_helper import HELPER_NAME, helper_source
 
@@ -187,13 +188,12 @@ class GridSampleUnsupportedOpset(Rule):
         if not config.is_legacy:
             return
         volumetric = qualified == "torch.grid_sampler_3d" or self._grid_from_5d_affine(node)
-        needed = 20 if volumetric else 16
+        needed = requirement("grid_sample_5d" if volumetric else "grid_sample").legacy_min_opset or 0
         if config.opset >= needed:
             return
         what = "5-D `grid_sample`" if volumetric else "`grid_sample`"
-        message = (
-            f"{what} needs ONNX opset {needed}; {config.exporter_label} fails at opset {config.opset}"
-            + (" (5-D input needs opset 20)" if not volumetric else "")
+        message = f"{what} needs ONNX opset {needed}; {config.exporter_label} fails at opset {config.opset}" + (
+            f" (5-D input needs opset {requirement('grid_sample_5d').legacy_min_opset})" if not volumetric else ""
         )
         self.report(node, message, fix=self._fix(node, qualified))
 

@@ -8,7 +8,7 @@ import libcst as cst
 from onnxlint.context import FileContext
 from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.rule import Invalid, Rule
 from onnxlint.semantic import Kind
 
 DATA_DEPENDENT = (Kind.TENSOR, Kind.DATA)
@@ -283,7 +283,11 @@ class TensorCondition(Rule):
         self.report(
             node,
             f"`{operator}` on tensors calls `bool()` on a tensor value, which the exporters freeze or reject",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY, f"Use `{'&' if operator == 'and' else '|'}` or `torch.logical_{operator}`"),
+            fix=self.make_fix(
+                [],
+                Applicability.DISPLAY_ONLY,
+                f"Use `{'&' if operator == 'and' else '|'}` or `torch.logical_{operator}`",
+            ),
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -333,7 +337,9 @@ class TensorCondition(Rule):
             if other is None:
                 if context.kind(ast.Name(id=target)) is not Kind.TENSOR:
                     return None  # without else, the name must already hold a tensor
-            elif not (type(other) is ast.Assign and _single_name_target(other) == target and self._is_pure_tensor(other.value)):
+            elif not (
+                type(other) is ast.Assign and _single_name_target(other) == target and self._is_pure_tensor(other.value)
+            ):
                 return None
         elif type(body) is ast.Return:
             if other is None or type(other) is not ast.Return or body.value is None or other.value is None:
@@ -385,7 +391,9 @@ class TensorCondition(Rule):
         torch_name, imports = ensure_torch(context)
         segment = context.source.segment
         text = f"{torch_name}.where({segment(node.test)}, {segment(node.body)}, {segment(node.orelse)})"
-        return self.make_fix([replace_node(context, node, text), *module_insertions(context, imports)], Applicability.SAFE)
+        return self.make_fix(
+            [replace_node(context, node, text), *module_insertions(context, imports)], Applicability.SAFE
+        )
 
     def _is_pure_tensor(self, expr: ast.expr) -> bool:
         """A tensor-valued expression without visible side effects (no in-place calls, no walrus)."""

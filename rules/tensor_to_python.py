@@ -180,7 +180,9 @@ class TensorToPython(Rule):
             consequence = "the dynamo exporter needs a data-dependent guard and the export fails"
         else:
             consequence = "the dynamo exporter records the Python list as constants from the example input"
-        self.report(node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value))
+        self.report(
+            node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value)
+        )
 
     def _is_branch_condition(self, node: ast.Call) -> bool:
         parent = self.context.parent(node)
@@ -192,7 +194,17 @@ class TensorToPython(Rule):
             other = parent.right if parent.left is node else parent.left
             if self.context.kind(other) is Kind.TENSOR:
                 replacement = self.context.source.segment(value)
-                if type(value) in (ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.UnaryOp, ast.Lambda, ast.NamedExpr):
+                if type(value) in (
+                    ast.BinOp,
+                    ast.BoolOp,
+                    ast.Compare,
+                    ast.IfExp,
+                    ast.UnaryOp,
+                    ast.Lambda,
+                    ast.NamedExpr,
+                ):
                     replacement = f"({replacement})"
                 return self.make_fix([replace_node(self.context, node, replacement)], Applicability.UNSAFE)
-        return self.make_fix([], Applicability.DISPLAY_ONLY, "Keep the value a tensor (0-d tensors broadcast like numbers)")
+        return self.make_fix(
+            [], Applicability.DISPLAY_ONLY, "Keep the value a tensor (0-d tensors broadcast like numbers)"
+        )

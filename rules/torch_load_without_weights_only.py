@@ -4,7 +4,7 @@ import ast
 
 from onnxlint.edits import add_keyword_argument, keyword, replace_node
 from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.rule import Invalid, Rule
 
 
 class TorchLoadWithoutWeightsOnly(Rule):

@@ -64,6 +64,10 @@ def test_codes_are_unique_and_names_too():
 
 def test_rule_docs_are_up_to_date():
     folder = REPO / "docs" / "rules"
-    stale = [name for name, text in expected_files().items() if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text]
+    stale = [
+        name
+        for name, text in expected_files().items()
+        if not (folder / name).exists() or (folder / name).read_text(encoding="utf-8") != text
+    ]
     extra = [p.name for p in folder.glob("ONX*.md") if p.name not in expected_files()]
     assert not stale and not extra, f"run `python -m onnxlint.docs docs/rules` (stale: {stale}, extra: {extra})"

@@ -22,7 +22,9 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
     for outcome in outcomes:
         path = outcome.display_path
         if outcome.error is not None:
-            lines.append(f"::error title=onnxlint (E902),file={_escape_property(path)},line=1,col=1::{_escape_data(outcome.error)}")
+            lines.append(
+                f"::error title=onnxlint (E902),file={_escape_property(path)},line=1,col=1::{_escape_data(outcome.error)}"
+            )
         for finding in outcome.findings:
             title = _escape_property(f"onnxlint ({finding.code})")
             properties = (

@@ -51,7 +51,9 @@ def _result(finding: Finding, path: str, rule_index: dict[str, int]) -> dict[str
         result["fixes"] = [
             {
                 "description": {"text": f"{finding.fix.title} ({finding.fix.applicability.value})"},
-                "artifactChanges": [{"artifactLocation": _artifact(path), "replacements": [_replacement(e) for e in finding.fix.edits]}],
+                "artifactChanges": [
+                    {"artifactLocation": _artifact(path), "replacements": [_replacement(e) for e in finding.fix.edits]}
+                ],
             }
         ]
     return result

@@ -50,7 +50,9 @@ def _frame(source: SourceText, finding: Finding, options: ReportOptions) -> list
             start = finding.start.column - 1
             end = finding.end.column - 1 if finding.end.row == row else len(text)
             carets = "^" * max(1, end - start)
-            lines.append(f"{_style(gutter, options, fg='blue')} {' ' * start}{_style(carets, options, fg=_SEVERITY_COLOR[finding.severity])}")
+            lines.append(
+                f"{_style(gutter, options, fg='blue')} {' ' * start}{_style(carets, options, fg=_SEVERITY_COLOR[finding.severity])}"
+            )
     lines.append(_style(gutter, options, fg="blue"))
     return lines
 
@@ -61,7 +63,9 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
         if outcome.diff:
             out.append(outcome.diff.rstrip("\n"))
         if outcome.error is not None:
-            out.append(f"{_style(outcome.display_path + ':1:1:', options, bold=True)} {_style('E902', options, fg='red', bold=True)} {outcome.error}")
+            out.append(
+                f"{_style(outcome.display_path + ':1:1:', options, bold=True)} {_style('E902', options, fg='red', bold=True)} {outcome.error}"
+            )
         if options.quiet or options.diffing:
             continue
         source: SourceText | None = None
@@ -73,11 +77,17 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
                 if source is not None:
                     out.extend(_frame(source, finding, options))
                 if finding.fix is not None:
-                    note = "" if finding.fix.applicability is Applicability.SAFE else f" ({finding.fix.applicability.value} fix)"
+                    note = (
+                        ""
+                        if finding.fix.applicability is Applicability.SAFE
+                        else f" ({finding.fix.applicability.value} fix)"
+                    )
                     out.append(f"  {_style('help:', options, bold=True)} {finding.fix.title}{note}")
                 out.append("")
         for rejected in outcome.rejected_fixes:
-            out.append(f"{outcome.display_path}: error: a fix was dropped because it broke the syntax: {rejected} (please report)")
+            out.append(
+                f"{outcome.display_path}: error: a fix was dropped because it broke the syntax: {rejected} (please report)"
+            )
         if not outcome.converged:
             out.append(f"{outcome.display_path}: error: fixes did not converge; the file was left as fixed so far")
     if options.statistics:

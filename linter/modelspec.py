@@ -1,0 +1,423 @@
+"""Model specs: which model to build, with which example inputs and dynamic dims, from which weights.
+
+Shared by the graph layer (tracing) and the verify pipeline (export + onnxruntime). Parsing a
+spec needs nothing but the standard library; building the model and its inputs imports torch
+and runs the user's code, so it happens only when the user asked for it (a `--model` option or
+a `[[tool.onnxlint.models]]` table).
+
+Command-line syntax:
+    --model 'NestedUNet(num_classes=2, input_channels=3)'     constructor call, literal arguments only
+    --input 1x3x256x256            one example input (float32); repeat for several inputs
+    --input mask=1x256x256:bool    named, with a dtype
+    --dynamic batch,height,width   dims that must stay dynamic (names or indices, for every input)
+    --dynamic mask:0               ... or for one input
+    --weights best_model.pth       a state dict, loaded with weights_only=True
+
+pyproject.toml:
+    [[tool.onnxlint.models]]
+    name = "nested_unet"
+    entry = "fixtures/nested_unet/model.py:NestedUNet"    # or "package.module:factory"
+    kwargs = { num_classes = 1, input_channels = 3 }
+    inputs = [{ name = "input", shape = [1, 3, 256, 256], dtype = "float32" }]
+    dynamic = ["batch", "height", "width"]
+    weights = "best_model.pth"
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int8", "uint8", "bool")
+# Dim names users type, by the rank of the input they apply to. None: the name does not fit that rank.
+_NAMED_DIMS: dict[str, dict[int, int | None]] = {
+    "batch": {1: 0, 2: 0, 3: 0, 4: 0, 5: 0},
+    "channels": {2: None, 3: 1, 4: 1, 5: 1},
+    "sequence": {2: 1, 3: 1, 4: None, 5: None},
+    "time": {2: 1, 3: 2, 4: None, 5: 2},
+    "depth": {5: 2},
+    "height": {3: 1, 4: 2, 5: 3},
+    "width": {3: 2, 4: 3, 5: 4},
+}
+_DIM_ALIASES = {
+    "n": "batch",
+    "b": "batch",
+    "c": "channels",
+    "h": "height",
+    "w": "width",
+    "d": "depth",
+    "seq": "sequence",
+    "t": "time",
+}
+
+
+class SpecError(ValueError):
+    """A model spec that cannot be understood; the message says what and how to write it."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+    dynamic: Mapping[int, str] = field(default_factory=dict)  # dim index -> dim name
+
+    def describe(self) -> str:
+        dims = "x".join(str(s) for s in self.shape)
+        dyn = ", ".join(f"{i}:{n}" for i, n in sorted(self.dynamic.items()))
+        return f"{self.name}={dims}:{self.dtype}" + (f" (dynamic {dyn})" if dyn else "")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    entry_file: Path | None  # the file that defines the model (None: `module` is importable)
+    module: str | None  # dotted module name when not given as a file
+    factory: str  # callable name inside the module (a class or a function)
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    inputs: tuple[InputSpec, ...] = ()
+    weights: Path | None = None
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.factory
+
+    def constructor_text(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.factory}({', '.join(parts)})"
+
+    def dynamic_dims(self) -> list[dict[int, str]]:
+        return [dict(spec.dynamic) for spec in self.inputs]
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def parse_constructor(text: str) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+    """`NestedUNet(num_classes=2)` -> ("NestedUNet", (), {"num_classes": 2}); literal arguments only."""
+    try:
+        expression = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as error:
+        raise SpecError(f"--model {text!r} is not a Python expression: {error.msg}") from error
+    if type(expression) in (ast.Name, ast.Attribute):
+        return ast.unparse(expression), (), {}
+    if type(expression) is not ast.Call or type(expression.func) not in (ast.Name, ast.Attribute):
+        raise SpecError(f"--model {text!r}: write a class or function call such as 'NestedUNet(num_classes=2)'")
+    try:
+        args = tuple(ast.literal_eval(a) for a in expression.args)
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in expression.keywords if k.arg is not None}
+    except ValueError as error:
+        raise SpecError(
+            f"--model {text!r}: arguments must be literals (numbers, strings, lists, dicts, True/False/None)"
+        ) from error
+    if any(k.arg is None for k in expression.keywords) or any(type(a) is ast.Starred for a in expression.args):
+        raise SpecError(f"--model {text!r}: *args and **kwargs are not supported; spell the arguments out")
+    return ast.unparse(expression.func), args, kwargs
+
+
+_INPUT = re.compile(r"^(?:(?P<name>[A-Za-z_]\w*)=)?(?P<shape>\d+(?:[x,]\d+)*)(?::(?P<dtype>\w+))?$")
+
+
+def parse_input(text: str, index: int) -> InputSpec:
+    match = _INPUT.match(text.strip())
+    if match is None:
+        raise SpecError(f"--input {text!r}: write a shape like 1x3x256x256, optionally 'name=1x3x256x256:float16'")
+    dtype = match.group("dtype") or "float32"
+    if dtype not in DTYPES:
+        raise SpecError(f"--input {text!r}: unknown dtype {dtype!r} (one of {', '.join(DTYPES)})")
+    shape = tuple(int(s) for s in re.split(r"[x,]", match.group("shape")))
+    return InputSpec(
+        name=match.group("name") or ("input" if index == 0 else f"input_{index}"), shape=shape, dtype=dtype
+    )
+
+
+def resolve_dim(token: str, rank: int, input_name: str) -> tuple[int, str]:
+    """A dim token ('batch', 'h', '2', '-1') as (index, name) for an input of `rank`."""
+    token = token.strip()
+    if re.fullmatch(r"-?\d+", token):
+        index = int(token)
+        if not -rank <= index < rank:
+            raise SpecError(f"--dynamic {token}: input {input_name!r} has only {rank} dims")
+        index %= rank
+        return index, _default_dim_name(index, rank)
+    name = _DIM_ALIASES.get(token.lower(), token.lower())
+    if name not in _NAMED_DIMS:
+        raise SpecError(f"--dynamic {token!r}: use a dim index or one of {', '.join(_NAMED_DIMS)}")
+    index = _NAMED_DIMS[name].get(rank)
+    if index is None:
+        raise SpecError(
+            f"--dynamic {token!r} does not fit input {input_name!r} of rank {rank}; give the dim index instead"
+        )
+    return index, name
+
+
+def _default_dim_name(index: int, rank: int) -> str:
+    for name, by_rank in _NAMED_DIMS.items():
+        if by_rank.get(rank) == index:
+            return name
+    return f"dim{index}"
+
+
+def apply_dynamic(inputs: Sequence[InputSpec], tokens: Sequence[str]) -> tuple[InputSpec, ...]:
+    """Attach `--dynamic` tokens ('batch', 'mask:0') to the inputs they name (all inputs when unqualified)."""
+    result = [dict(i.dynamic) for i in inputs]
+    by_name = {spec.name: position for position, spec in enumerate(inputs)}
+    for raw in tokens:
+        for token in (t for t in raw.split(",") if t.strip()):
+            if ":" in token:
+                target, dim = token.split(":", 1)
+                if target not in by_name:
+                    raise SpecError(f"--dynamic {token!r}: no input named {target!r} (inputs: {', '.join(by_name)})")
+                positions = [by_name[target]]
+            else:
+                dim, positions = token, list(range(len(inputs)))
+            for position in positions:
+                spec = inputs[position]
+                try:
+                    index, name = resolve_dim(dim, len(spec.shape), spec.name)
+                except SpecError:
+                    if ":" in token or len(inputs) == 1:
+                        raise
+                    continue  # an unqualified name that does not fit this input's rank
+                result[position][index] = name
+    return tuple(InputSpec(i.name, i.shape, i.dtype, d) for i, d in zip(inputs, result))
+
+
+def spec_from_cli(
+    file: Path | None, model: str, inputs: Sequence[str], dynamic: Sequence[str], weights: Path | None
+) -> ModelSpec:
+    factory, args, kwargs = parse_constructor(model)
+    if not inputs:
+        raise SpecError("--model needs at least one --input shape, e.g. --input 1x3x224x224")
+    parsed = tuple(parse_input(text, index) for index, text in enumerate(inputs))
+    module = None
+    if file is None:
+        if "." not in factory:
+            raise SpecError(f"--model {model!r}: name the file that defines it, or write 'package.module.{factory}'")
+        module, factory = factory.rsplit(".", 1)
+    return ModelSpec(file, module, factory, args, kwargs, apply_dynamic(parsed, dynamic), weights, factory)
+
+
+def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
+    """`[[tool.onnxlint.models]]` tables -> specs (paths relative to the pyproject's folder)."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise SpecError("[[tool.onnxlint.models]] must be an array of tables")
+    known = {"name", "entry", "args", "kwargs", "inputs", "dynamic", "weights"}
+    specs = []
+    for position, entry in enumerate(entries):
+        where = f"[[tool.onnxlint.models]] #{position + 1}"
+        unknown = sorted(set(entry) - known)
+        if unknown:
+            raise SpecError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
+        target = entry.get("entry")
+        if not isinstance(target, str) or ":" not in target:
+            raise SpecError(f"{where}: 'entry' must be 'path/to/file.py:Factory' or 'package.module:Factory'")
+        location, factory = target.rsplit(":", 1)
+        file = (root / location) if location.endswith(".py") else None
+        module = None if file is not None else location
+        raw_inputs = entry.get("inputs")
+        if not isinstance(raw_inputs, list) or not raw_inputs:
+            raise SpecError(f"{where}: 'inputs' must list at least one {{ shape = [...] }}")
+        inputs = []
+        for index, raw in enumerate(raw_inputs):
+            if not isinstance(raw, dict) or not isinstance(raw.get("shape"), list):
+                raise SpecError(f"{where}: inputs[{index}] needs a 'shape' list")
+            dtype = raw.get("dtype", "float32")
+            if dtype not in DTYPES:
+                raise SpecError(f"{where}: inputs[{index}]: unknown dtype {dtype!r}")
+            spec = InputSpec(
+                str(raw.get("name", "input" if index == 0 else f"input_{index}")),
+                tuple(int(s) for s in raw["shape"]),
+                dtype,
+            )
+            dims = raw.get("dynamic", [])
+            if dims:
+                spec = apply_dynamic([spec], [",".join(str(d) for d in dims)])[0]
+            inputs.append(spec)
+        dynamic = entry.get("dynamic", [])
+        if not isinstance(dynamic, list):
+            raise SpecError(f"{where}: 'dynamic' must be a list of dim names or indices")
+        resolved = apply_dynamic(inputs, [",".join(str(d) for d in dynamic)]) if dynamic else tuple(inputs)
+        weights = entry.get("weights")
+        args = entry.get("args", [])
+        kwargs = entry.get("kwargs", {})
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise SpecError(f"{where}: 'args' must be a list and 'kwargs' a table")
+        specs.append(
+            ModelSpec(
+                file,
+                module,
+                factory,
+                tuple(args),
+                kwargs,
+                resolved,
+                (root / weights) if isinstance(weights, str) else None,
+                str(entry.get("name", factory)),
+            )
+        )
+    return specs
+
+
+# -- building (imports torch, runs user code) ---------------------------------------------------
+
+
+class WeightsError(Exception):
+    """The weights file cannot be loaded safely or does not fit the model."""
+
+
+def load_factory(spec: ModelSpec) -> Any:
+    """Import the module that defines the model and return the factory (runs the module's code)."""
+    if spec.entry_file is not None:
+        path = spec.entry_file.resolve()
+        if not path.is_file():
+            raise SpecError(f"model file {spec.entry_file} does not exist")
+        folder = str(path.parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # so the file's sibling imports (`from model import X`) work
+        module_name = f"onnxlint_user_{abs(hash(str(path))):x}"
+        loader_spec = importlib.util.spec_from_file_location(module_name, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise SpecError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[module_name] = module
+        loader_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(spec.module or "")
+    target: Any = module
+    for part in spec.factory.split("."):
+        if not hasattr(target, part):
+            where = spec.entry_file or spec.module
+            raise SpecError(f"{where} defines no {spec.factory!r}")
+        target = getattr(target, part)
+    return target
+
+
+def build_model(spec: ModelSpec, *, eval_mode: bool = True) -> Any:
+    """Construct the model (and load its weights) as the export script would."""
+    factory = load_factory(spec)
+    model = factory(*spec.args, **dict(spec.kwargs))
+    if spec.weights is not None:
+        load_weights(model, spec.weights)
+    if eval_mode:
+        model.eval()
+    return model
+
+
+@dataclass
+class WeightsReport:
+    missing: list[str]
+    unexpected: list[str]
+    source_key: str | None  # "state_dict" / "model" when the file wraps the state dict
+
+
+def load_weights(model: Any, path: Path) -> WeightsReport:
+    """Load a state dict with `weights_only=True`: never unpickle code, explain every refusal."""
+    import pickle
+
+    import torch
+
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} does not exist")
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
+        first = text.splitlines()[0].rstrip(" .,") if text else type(error).__name__
+        raise WeightsError(
+            f"{path} is not a plain state dict: loading it with weights_only=True was refused ({first}). "
+            "It probably holds a whole pickled model (torch.save(model)) or custom objects, and unpickling those "
+            "runs code from the file. If you trust it, re-save it once as a state dict: "
+            "torch.save(torch.load(path, weights_only=False).state_dict(), 'model_state.pth')"
+        ) from error
+    except (RuntimeError, OSError, EOFError) as error:
+        raise WeightsError(f"{path} could not be read as a torch checkpoint: {error}") from error
+    source_key = None
+    state = loaded
+    if isinstance(loaded, Mapping) and not _is_state_dict(loaded):
+        for key in ("state_dict", "model_state_dict", "model", "net", "ema"):
+            if key in loaded and isinstance(loaded[key], Mapping) and _is_state_dict(loaded[key]):
+                state, source_key = loaded[key], key
+                break
+    if not isinstance(state, Mapping) or not _is_state_dict(state):
+        raise WeightsError(f"{path} does not hold a state dict (a mapping of parameter names to tensors)")
+    state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}  # DataParallel prefixes
+    try:
+        result = model.load_state_dict(state, strict=False)
+    except RuntimeError as error:  # shape mismatches raise even with strict=False
+        details = "\n".join("  " + line.strip() for line in str(error).splitlines()[1:] if line.strip())
+        raise WeightsError(f"{path} does not fit {type(model).__name__}:\n{details}") from error
+    report = WeightsReport(sorted(result.missing_keys), sorted(result.unexpected_keys), source_key)
+    if report.missing or report.unexpected:
+        lines = [f"{path} does not fit {type(model).__name__}:"]
+        if report.missing:
+            lines.append(
+                f"  missing keys ({len(report.missing)}): {', '.join(report.missing[:10])}"
+                + (" ..." if len(report.missing) > 10 else "")
+            )
+        if report.unexpected:
+            lines.append(
+                f"  unexpected keys ({len(report.unexpected)}): {', '.join(report.unexpected[:10])}"
+                + (" ..." if len(report.unexpected) > 10 else "")
+            )
+        raise WeightsError("\n".join(lines))
+    return report
+
+
+def _is_state_dict(mapping: Mapping[Any, Any]) -> bool:
+    import torch
+
+    return (
+        bool(mapping)
+        and all(isinstance(k, str) for k in mapping)
+        and all(isinstance(v, torch.Tensor) for v in mapping.values())
+    )
+
+
+def make_inputs(
+    inputs: Sequence[InputSpec], *, seed: int = 0, shapes: Sequence[tuple[int, ...]] | None = None
+) -> tuple[Any, ...]:
+    """Seeded example tensors for the given input specs (or for other `shapes` of the same inputs)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    tensors = []
+    for position, spec in enumerate(inputs):
+        shape = tuple(shapes[position]) if shapes is not None else spec.shape
+        dtype = getattr(torch, spec.dtype)
+        if spec.dtype == "bool":
+            tensors.append(torch.rand(shape, generator=generator) > 0.5)
+        elif dtype.is_floating_point:
+            tensors.append(torch.randn(shape, generator=generator).to(dtype))
+        else:
+            tensors.append(torch.randint(0, 10, shape, generator=generator).to(dtype))
+    return tuple(tensors)
+
+
+def alternative_shapes(inputs: Sequence[InputSpec]) -> list[list[tuple[int, ...]]]:
+    """One more set of input shapes per dynamic dim name, each changing that dim only.
+
+    A batch dim grows by one (1 -> 2, 4 -> 5); a spatial or sequence dim grows by its largest
+    power-of-two divisor (256 -> 512, 224 -> 256), which keeps the divisibility that
+    down-sampling models need. Dims with the same name change together across inputs.
+    """
+    names = sorted({name for spec in inputs for name in spec.dynamic.values()})
+    variants = []
+    for name in names:
+        shapes = []
+        for spec in inputs:
+            shape = list(spec.shape)
+            for index, dim_name in spec.dynamic.items():
+                if dim_name == name:
+                    size = shape[index]
+                    shape[index] = size + 1 if name == "batch" else size + (size & -size if size > 0 else 1)
+            shapes.append(tuple(shape))
+        variants.append(shapes)
+    return variants
