@@ -15,6 +15,13 @@ from .settings import ExportConfig, LintSettings
 from .source import SourceText
 
 EXPORT_FUNCTIONS = frozenset({"torch.onnx.export", "torch.onnx.dynamo_export"})
+# Calls that return True while a model is being exported or traced (by their last name, so that
+# a project's own `is_exporting()` wrapper counts too). Code they keep out of export is not flagged.
+# `torch.jit.is_scripting()` is not one: it is False under both ONNX exporters.
+EXPORT_GUARDS = frozenset(
+    {"is_in_onnx_export", "is_tracing", "is_compiling", "is_exporting", "is_fx_tracing", "is_dynamo_compiling"}
+)
+_CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 
 
 class FileContext:
@@ -79,6 +86,79 @@ class FileContext:
                     parents[id(child)] = candidate
             self._parents = parents
         return self._parents.get(id(node))
+
+    def enclosing_condition(self, node: ast.AST) -> ast.AST | None:
+        """The if/while/ternary/assert whose test contains `node`, if any (within one statement)."""
+        child = node
+        parent = self.parent(node)
+        while parent is not None and not isinstance(child, ast.stmt):
+            if isinstance(parent, _CONDITION_OWNERS) and parent.test is child:  # type: ignore[attr-defined]
+                return parent
+            child, parent = parent, self.parent(parent)
+        return None
+
+    def guard_polarity(self, expr: ast.AST) -> bool | None:
+        """True/False: what `expr` evaluates to while exporting, when it is an export guard; else None."""
+        expr_type = type(expr)
+        if expr_type is ast.Call:
+            func = expr.func  # type: ignore[attr-defined]
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            return True if name in EXPORT_GUARDS else None
+        if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]
+            inner = self.guard_polarity(expr.operand)  # type: ignore[attr-defined]
+            return None if inner is None else not inner
+        if expr_type is ast.BoolOp:
+            polarities = [self.guard_polarity(v) for v in expr.values]  # type: ignore[attr-defined]
+            if type(expr.op) is ast.And and False in polarities:  # type: ignore[attr-defined]
+                return False
+            if type(expr.op) is ast.Or and True in polarities:  # type: ignore[attr-defined]
+                return True
+        return None
+
+    def skipped_during_export(self, node: ast.AST) -> bool:
+        """True when `node` cannot run while exporting: it sits behind an export guard
+        (`if not torch.onnx.is_in_onnx_export(): ...`, `x if is_exporting() else ...`,
+        `not is_compiling() and ...`) or after `if torch.jit.is_tracing(): return ...`."""
+        if "is_" not in self.source.text:
+            return False
+        child = node
+        parent = self.parent(node)
+        while parent is not None:
+            parent_type = type(parent)
+            if parent_type is ast.If or parent_type is ast.IfExp:
+                polarity = self.guard_polarity(parent.test)  # type: ignore[attr-defined]
+                if polarity is not None and child is not parent.test:  # type: ignore[attr-defined]
+                    in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
+                    if in_body != polarity:
+                        return True
+            elif parent_type is ast.BoolOp:
+                values = parent.values  # type: ignore[attr-defined]
+                short_circuit = False if type(parent.op) is ast.And else True  # type: ignore[attr-defined]
+                for value in values[: values.index(child)] if child in values else ():
+                    if self.guard_polarity(value) is short_circuit:
+                        return True
+            elif parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
+                return self._after_guarded_exit(parent, child)
+            if isinstance(child, ast.stmt) and self._after_guarded_exit(parent, child):
+                return True
+            child, parent = parent, self.parent(parent)
+        return False
+
+    def _after_guarded_exit(self, parent: ast.AST, statement: ast.AST) -> bool:
+        """Whether an earlier statement of the same block is `if <guard>: return/raise`."""
+        for block in ("body", "orelse", "finalbody"):
+            statements = getattr(parent, block, None)
+            if not isinstance(statements, list) or statement not in statements:
+                continue
+            for earlier in statements[: statements.index(statement)]:
+                if (
+                    type(earlier) is ast.If
+                    and self.guard_polarity(earlier.test) is True
+                    and earlier.body
+                    and type(earlier.body[-1]) in (ast.Return, ast.Raise)
+                ):
+                    return True
+        return False
 
     # -- export configuration ------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import torch_api
+from .tensor_methods import TENSOR_MEMBERS
 
 
 class Kind(enum.Enum):
@@ -504,6 +505,8 @@ class FunctionScope:
                 kinds[name] = Kind.MODULE if name == "self" else Kind.PYTHON
                 continue
             kind = _annotation_kind(argument.annotation, self.model)
+            if kind is None and argument.annotation is not None:
+                kind = Kind.UNKNOWN  # annotated with something we do not recognise: not assumed a tensor
             if kind is None and default is not None:
                 if type(default) is ast.Constant:
                     kind = Kind.OPTIONAL_TENSOR if default.value is None and is_forward else None  # type: ignore[attr-defined]
@@ -767,6 +770,8 @@ class FunctionScope:
                 return Kind.TENSOR if attribute is Kind.MODULE else Kind.UNKNOWN
             receiver = self.kind(receiver_node)
             if receiver is Kind.TENSOR or receiver is Kind.OPTIONAL_TENSOR:
+                if func.attr not in TENSOR_MEMBERS:
+                    return Kind.UNKNOWN  # not a tensor method: the receiver was not a tensor after all
                 return _tensor_method_kind(func.attr, call)
             if receiver is Kind.SHAPE:
                 return Kind.DIM if func.attr in ("numel", "count", "index") else Kind.UNKNOWN
@@ -806,6 +811,8 @@ class FunctionScope:
         if qualified.startswith(torch_api.TORCH_MODULES_RETURNING_PYTHON):
             return Kind.PYTHON
         last = qualified.rsplit(".", 1)[-1]
+        if last.startswith(torch_api.PYTHON_RESULT_PREFIXES):
+            return Kind.PYTHON  # torch.is_autocast_enabled(), torch.get_default_dtype(), ...
         if qualified in ("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.Tensor", "torch.tensor"):
             return Kind.TENSOR
         if qualified in _NN_CONTAINERS or (qualified.startswith("torch.nn.") and last[:1].isupper()):
@@ -993,6 +1000,8 @@ def _annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | 
     if type(annotation) is ast.Name and annotation.id in ("int", "float", "bool", "str", "bytes"):
         return Kind.PYTHON
     if text is not None:
+        if text.startswith(("dict[", "Dict[", "Mapping[", "typing.Dict[", "Sequence[", "Iterable[")):
+            return Kind.UNKNOWN  # containers: their elements are not the parameter
         if "Tensor" in text:
             if text.startswith(("Optional[", "typing.Optional[")) or "None" in text:
                 return Kind.OPTIONAL_TENSOR

@@ -80,6 +80,8 @@ TORCH_MODULES_RETURNING_PYTHON = (
     "torch.library.",
     "torch._C.",
 )
+# torch.is_autocast_enabled(), torch.get_default_dtype(), torch.set_printoptions(), ...
+PYTHON_RESULT_PREFIXES = ("is_", "get_", "set_", "are_", "use_")
 TORCH_FUNCTIONS_RETURNING_SIZE = frozenset({"torch.Size"})
 TORCH_FUNCTIONS_RETURNING_DIM = frozenset({"torch.numel"})
 # Results that are a fixed-length sequence of tensors (tuples, named tuples, lists).

@@ -109,6 +109,20 @@ class TensorCondition(Rule):
                     x = x * scale
                 return torch.where(x.sum() > 0, x, -x)
         """,
+        # Code kept out of export by a guard never runs while exporting.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                if not torch.onnx.is_in_onnx_export() and x.sum() > 0:
+                    x = x * 2
+                y = x if torch.compiler.is_compiling() else (x if x.sum() > 0 else -x)
+                if torch.jit.is_tracing():
+                    return y
+                if y.max() > 1:
+                    y = y / y.max()
+                return y
+        """,
     ]
     INVALID = [
         Invalid(
@@ -277,7 +291,7 @@ class TensorCondition(Rule):
             return
         if not any(self.context.kind(value) is Kind.TENSOR for value in node.values[:-1]):
             return
-        if self._inside_reported_test(node):
+        if self._inside_reported_test(node) or self.context.skipped_during_export(node):
             return
         operator = "and" if type(node.op) is ast.And else "or"
         self.report(
@@ -293,7 +307,11 @@ class TensorCondition(Rule):
     # -- helpers -------------------------------------------------------------------------------
 
     def _is_data_dependent(self, test: ast.expr) -> bool:
-        return self.context.in_model_code and self.context.kind(test) in DATA_DEPENDENT
+        context = self.context
+        if not context.in_model_code or context.kind(test) not in DATA_DEPENDENT:
+            return False
+        # `not is_compiling() and t.any()` is never evaluated during export; neither is a branch behind a guard.
+        return context.guard_polarity(test) is None and not context.skipped_during_export(test)
 
     def _inside_reported_test(self, node: ast.AST) -> bool:
         parent = self.context.parent(node)

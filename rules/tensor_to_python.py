@@ -172,8 +172,10 @@ class TensorToPython(Rule):
         config = context.export_config_for(node)
         if config.is_dynamo and conversion in DYNAMO_SAFE:
             return
-        if conversion == "bool" and self._is_branch_condition(node):
-            return  # ONX201 reports the branch
+        if conversion == "bool" and context.enclosing_condition(node) is not None:
+            return  # ONX201 reports the whole condition
+        if context.skipped_during_export(node):
+            return
         if config.is_legacy:
             consequence = "the TorchScript exporter records it as a constant from the example input"
         elif conversion == "bool":
@@ -183,10 +185,6 @@ class TensorToPython(Rule):
         self.report(
             node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value)
         )
-
-    def _is_branch_condition(self, node: ast.Call) -> bool:
-        parent = self.context.parent(node)
-        return type(parent) in (ast.If, ast.While, ast.IfExp, ast.Assert) and getattr(parent, "test", None) is node
 
     def _fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
         parent = self.context.parent(node)
