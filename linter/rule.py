@@ -78,6 +78,30 @@ class Invalid:
         return None if self.expected_fix is None else textwrap.dedent(self.expected_fix).lstrip("\n")
 
 
+@dataclass(frozen=True)
+class ParityCase:
+    """A tiny model with the rule's pattern, for proving that its fix keeps the numbers.
+
+    `code` is a module defining `class Model(torch.nn.Module)` (constructed with no arguments).
+    The test suite lints it under `settings`, applies the rule's fixes (unsafe ones too when
+    `unsafe_fixes`), exports the fixed model with each exporter in `exporters`, runs it in
+    onnxruntime on the example inputs and on other sizes of the `dynamic` dims, and compares
+    with the ORIGINAL model's eager outputs. A fix marked safe must match within tolerance.
+    """
+
+    code: str
+    inputs: tuple[tuple[int, ...], ...]  # example input shapes (float32)
+    dynamic: tuple[str, ...] = ("batch",)  # dims that must stay dynamic, as in --dynamic
+    settings: dict[str, Any] = field(default_factory=dict)
+    unsafe_fixes: bool = False
+    exporters: tuple[str, ...] = ("legacy", "dynamo")
+    opset: int | None = None  # the export opset (None: the exporter's default)
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+
 class Rule:
     """Base class of source rules. Subclasses set the class attributes and define visit methods."""
 
@@ -95,6 +119,8 @@ class Rule:
     applies_to: ClassVar[str] = ""
     VALID: ClassVar[Sequence[Valid | str]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
+    # Tiny models whose fixed export must match the original (required for SAFE fixes).
+    PARITY: ClassVar[Sequence[ParityCase]] = ()
 
     def __init__(self, context: FileContext) -> None:
         self.context = context
