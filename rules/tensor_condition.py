@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from onnxlint.context import FileContext
 from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
 from onnxlint.rule import Invalid, Rule
 from onnxlint.semantic import Kind
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 DATA_DEPENDENT = (Kind.TENSOR, Kind.DATA)
 
@@ -367,6 +369,8 @@ class TensorCondition(Rule):
         else:
             return None
 
+        import libcst as cst  # only when a fix is built
+
         torch_name, imports = ensure_torch(context)
 
         def build(statement: cst.BaseStatement) -> str:
@@ -438,6 +442,8 @@ def _single_name_target(statement: ast.Assign) -> str | None:
 
 def _first_small_statement(block: cst.BaseSuite) -> cst.BaseSmallStatement:
     """The first simple statement of a block, whether indented or on the header's line."""
+    import libcst as cst
+
     first = block.body[0]
     if isinstance(first, cst.SimpleStatementLine):
         return first.body[0]
