@@ -102,6 +102,52 @@ class ParityCase:
         return textwrap.dedent(self.code).lstrip("\n")
 
 
+@dataclass(frozen=True)
+class Pattern:
+    """A tiny model that shows a rule's pattern, for measuring what the exporters really do with it.
+
+    `code` is a module defining `class Model(torch.nn.Module)` (constructed with no arguments).
+    Inputs are seeded random tensors of `inputs` shapes (float32 unless `dtypes` says
+    otherwise), plus `shift[0]` for the export input and `shift[1]` for the second input (to send
+    them down different branches). The second input changes every `dynamic` dim: names as in
+    --dynamic apply to every input of a fitting rank; "1:0" means dim 0 of input 1.
+    """
+
+    code: str
+    inputs: tuple[tuple[int, ...], ...] = ((1, 3, 8, 8),)
+    dynamic: tuple[str, ...] = ("batch", "height", "width")
+    dtypes: tuple[str, ...] = ()  # per input; default float32
+    shift: tuple[float, float] = (0.0, 0.0)
+    random: bool = False  # outputs are random: compare shapes only
+    train: bool = False  # export the model in training mode (default: .eval())
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What exporting `pattern` does under one exporter and opset (asserted by tests/test_measured.py).
+
+    Outcomes: "ok", "EXPORT" (export raised), "CHECKER", "ORT-LOAD", "ORT-RUN", "WRONG" (numbers
+    differ on the export input), "BAKED" (right on the export input, wrong or failing on the
+    second shape), "RANDOM" (random op, shapes right). `flagged` says whether the rule reports the
+    pattern under these settings; by default it does exactly when the outcome is not "ok".
+    """
+
+    pattern: str  # key of the rule's PATTERNS
+    exporter: str  # "legacy" or "dynamo"
+    opset: int | None  # None: the exporter's default
+    outcome: str
+    flagged: bool | None = None
+    note: str = ""
+
+    @property
+    def expects_finding(self) -> bool:
+        return self.flagged if self.flagged is not None else self.outcome not in ("ok", "RANDOM")
+
+
 class Rule:
     """Base class of source rules. Subclasses set the class attributes and define visit methods."""
 
@@ -121,6 +167,9 @@ class Rule:
     INVALID: ClassVar[Sequence[Invalid]] = ()
     # Tiny models whose fixed export must match the original (required for SAFE fixes).
     PARITY: ClassVar[Sequence[ParityCase]] = ()
+    # Ground truth: tiny models with the pattern, and what each exporter / opset does with them.
+    PATTERNS: ClassVar[dict[str, Pattern]] = {}
+    MEASURED: ClassVar[Sequence[Claim]] = ()
 
     def __init__(self, context: FileContext) -> None:
         self.context = context

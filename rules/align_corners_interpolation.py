@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from onnxlint.findings import Applicability
-from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
 from ._interpolation import LINEAR_MODES, match_interpolation
@@ -126,6 +126,26 @@ class AlignCornersInterpolation(Rule):
             line=2,
             settings={"exporter": "legacy", "opset": 10},
         ),
+    ]
+
+    PATTERNS = {
+        "bilinear_align_corners": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+            """
+        ),
+    }
+    MEASURED = [
+        Claim("bilinear_align_corners", "legacy", 9, "EXPORT"),
+        Claim("bilinear_align_corners", "legacy", 10, "EXPORT"),
+        Claim("bilinear_align_corners", "legacy", 11, "ok"),
+        Claim("bilinear_align_corners", "legacy", 17, "ok"),
+        Claim("bilinear_align_corners", "dynamo", None, "ok"),
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

@@ -4,7 +4,7 @@ import ast
 
 from onnxlint.edits import ensure_torch, module_insertions, replace_node
 from onnxlint.findings import Applicability
-from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
 from ._grid_sample_helper import HELPER_NAME, helper_source
@@ -178,6 +178,50 @@ class GridSampleUnsupportedOpset(Rule):
             settings={"exporter": "legacy", "opset": 11},
             expected_fix=_FIXED_EXAMPLE,
         ),
+    ]
+
+    PATTERNS = {
+        "grid_sample_4d": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x, grid):
+                    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            """,
+            inputs=((1, 3, 8, 8), (1, 6, 7, 2)),
+            dynamic=("0:batch", "0:height", "0:width", "1:0", "1:1", "1:2"),
+        ),
+        "grid_sample_5d": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x, grid):
+                    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+            """,
+            inputs=((1, 2, 4, 5, 6), (1, 3, 4, 5, 3)),
+            dynamic=("0:batch", "1:0"),
+        ),
+    }
+    MEASURED = [
+        Claim("grid_sample_4d", "legacy", 11, "EXPORT"),
+        Claim("grid_sample_4d", "legacy", 16, "ok"),
+        Claim("grid_sample_4d", "legacy", 17, "ok"),
+        Claim("grid_sample_4d", "dynamo", 18, "ok"),
+        Claim("grid_sample_4d", "dynamo", None, "ok"),
+        Claim(
+            "grid_sample_5d",
+            "legacy",
+            17,
+            "EXPORT",
+            flagged=False,
+            note="5-D is not visible in this source; the graph layer sees it",
+        ),
+        Claim("grid_sample_5d", "legacy", 20, "ok"),
+        Claim("grid_sample_5d", "dynamo", 18, "ok"),
     ]
 
     def visit_Call(self, node: ast.Call) -> None:

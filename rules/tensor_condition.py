@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from onnxlint.context import FileContext
 from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Invalid, Rule
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.semantic import Kind
 
 if TYPE_CHECKING:
@@ -255,6 +255,93 @@ class TensorCondition(Rule):
             """,
             line=4,
             message_contains="assert",
+        ),
+    ]
+
+    PATTERNS = {
+        "if_on_tensor": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    if x.mean() > 0:
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    return y
+            """,
+            shift=(1.0, -1.0),
+        ),
+        "while_on_tensor": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    while x.abs().max() > 1:
+                        x = x / 2
+                    return x
+            """,
+            shift=(0.0, 5.0),
+        ),
+        "conditional_expression": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x * 2 if x.mean() > 0 else x - 1
+            """,
+            shift=(1.0, -1.0),
+        ),
+        "if_on_item": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    if x.mean().item() > 0:
+                        return x * 2
+                    return x - 1
+            """,
+            shift=(1.0, -1.0),
+        ),
+        "assert_on_tensor": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    assert (x.abs() < 100).all()
+                    return x * 2
+            """
+        ),
+    }
+    MEASURED = [
+        Claim("if_on_tensor", "legacy", 17, "BAKED"),
+        Claim("if_on_tensor", "dynamo", None, "EXPORT"),
+        Claim("while_on_tensor", "legacy", 17, "BAKED"),
+        Claim("while_on_tensor", "dynamo", None, "EXPORT"),
+        Claim("conditional_expression", "legacy", 17, "BAKED"),
+        Claim("conditional_expression", "dynamo", None, "EXPORT"),
+        Claim("if_on_item", "legacy", 17, "BAKED"),
+        Claim("if_on_item", "dynamo", None, "EXPORT"),
+        Claim(
+            "assert_on_tensor",
+            "legacy",
+            17,
+            "ok",
+            flagged=True,
+            note="exports, but the check is not in the graph (warning)",
+        ),
+        Claim(
+            "assert_on_tensor",
+            "dynamo",
+            None,
+            "ok",
+            flagged=True,
+            note="exports, but the check is not in the graph (warning)",
         ),
     ]
 

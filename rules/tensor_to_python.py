@@ -4,14 +4,15 @@ import ast
 
 from onnxlint.edits import replace_node
 from onnxlint.findings import Applicability, Fix
-from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.semantic import Kind
 
 METHODS = ("item", "tolist", "numpy")
 BUILTINS = ("int", "float", "bool")
-# What the dynamo exporter keeps dynamic (measured on torch 2.13): `.item()`, int(), float()
-# and `.numpy()` become symbolic values; `.tolist()` and `bool()` do not.
-DYNAMO_SAFE = frozenset({"item", "int", "float", "numpy"})
+# What the dynamo exporter keeps dynamic (measured on torch 2.13): `.item()`, int(), float(),
+# bool() and `.numpy()` become symbolic values; `.tolist()` does not. (Branching on any of them
+# is ONX201's business: that is where dynamo fails.)
+DYNAMO_SAFE = frozenset({"item", "int", "float", "numpy", "bool"})
 _TENSORISH = (Kind.TENSOR,)
 
 
@@ -26,12 +27,14 @@ class TensorToPython(Rule):
     ## Why is this bad for ONNX
     A Python number is not a graph value. Measured on torch 2.13, on the export input and on a
     second input of another batch size and height/width:
-    - the TorchScript exporter (`dynamo=False`) records every one of these as a constant taken
-      from the example input: the model is right for that input and silently wrong for others;
-    - the dynamo exporter keeps `.item()`, `int(t)`, `float(t)` and `.numpy()` symbolic (the
-      simple cases measured exported and matched), but `.tolist()` is still baked, and
-      `bool(t)` needs a data-dependent guard, which fails the export. So under dynamo only
-      `.tolist()` and `bool()` are reported.
+    - the TorchScript exporter (`dynamo=False`) records `.item()`, `.tolist()`, `.numpy()`,
+      `int(t)` and `float(t)` as constants taken from the example input: the model is right for
+      that input and silently wrong for others; multiplying by `bool(t)` made the export fail
+      with an internal assertion;
+    - the dynamo exporter keeps `.item()`, `int(t)`, `float(t)`, `bool(t)` and `.numpy()`
+      symbolic (the cases measured exported and matched on a second input), but `.tolist()` is
+      still baked. So under dynamo only `.tolist()` is reported. Branching on such a value is
+      a different matter (ONX201): that is where the dynamo exporter fails.
 
     ## Example
     ```python
@@ -67,7 +70,7 @@ class TensorToPython(Rule):
     fix_title = "Keep the value a tensor (drop the conversion)"
     fix_applicability = Applicability.UNSAFE
     trigger_names = ("item", "tolist", "numpy", "int(", "float(", "bool(")
-    applies_to = "TorchScript exporter: all conversions; dynamo: .tolist() and bool()"
+    applies_to = "TorchScript exporter: all conversions; dynamo: .tolist()"
 
     VALID = [
         """
@@ -149,7 +152,71 @@ class TensorToPython(Rule):
                     return x * positive
             """,
             line=4,
+            settings={"exporter": "legacy"},
         ),
+    ]
+
+    PATTERNS = {
+        "item": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x / x.abs().max().item()
+            """
+        ),
+        "float": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x * float(x.std())
+            """
+        ),
+        "numpy": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x * float(x.mean().numpy())
+            """,
+            shift=(1.0, 3.0),
+        ),
+        "tolist": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x + sum(x.mean(dim=(1, 2, 3)).tolist())
+            """
+        ),
+        "bool": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    positive = bool(x.mean() > 0)
+                    return x * positive
+            """,
+            shift=(1.0, -1.0),
+        ),
+    }
+    MEASURED = [
+        Claim("item", "legacy", 17, "BAKED"),
+        Claim("item", "dynamo", None, "ok"),
+        Claim("float", "legacy", 17, "BAKED"),
+        Claim("float", "dynamo", None, "ok"),
+        Claim("numpy", "legacy", 17, "BAKED"),
+        Claim("numpy", "dynamo", None, "ok"),
+        Claim("tolist", "legacy", 17, "BAKED"),
+        Claim("tolist", "dynamo", None, "BAKED"),
+        Claim("bool", "legacy", 17, "EXPORT"),
+        Claim("bool", "dynamo", None, "ok"),
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -176,10 +243,10 @@ class TensorToPython(Rule):
             return  # ONX201 reports the whole condition
         if context.skipped_during_export(node):
             return
-        if config.is_legacy:
+        if config.is_legacy and conversion == "bool":
+            consequence = "the TorchScript exporter cannot keep it in the graph (measured: the export fails)"
+        elif config.is_legacy:
             consequence = "the TorchScript exporter records it as a constant from the example input"
-        elif conversion == "bool":
-            consequence = "the dynamo exporter needs a data-dependent guard and the export fails"
         else:
             consequence = "the dynamo exporter records the Python list as constants from the example input"
         self.report(

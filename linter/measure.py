@@ -1,0 +1,341 @@
+"""Ground truth: export a rule's tiny pattern models for real and classify what happens.
+
+    python -m onnxlint.measure                       # measure every rule's claims, write docs/measurements.md
+    python -m onnxlint.measure --only ONX201 ONX1    # some rules (codes or prefixes); prints, writes nothing
+    python -m onnxlint.measure --check               # exit 1 when a measurement contradicts a claim
+
+Each rule lists `PATTERNS` (tiny models) and `MEASURED` claims (pattern × exporter × opset →
+outcome). The classification follows ../shared/PITFALLS.md: export, `onnx.checker` (full
+check), an onnxruntime CPU session, and a comparison with eager PyTorch on the export input and
+on a second input whose dynamic dims all changed (batch + 1, other dims + 3). The TorchScript
+exporter gets `dynamic_axes` for the dynamic dims; the dynamo exporter gets `Dim.DYNAMIC`.
+
+Imports torch, onnx and onnxruntime: needs the `[export]` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import time
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .modelspec import resolve_dim
+from .rule import Claim, Pattern, Rule
+
+RTOL, ATOL = 1e-3, 1e-4
+OUTCOMES = ("ok", "EXPORT", "CHECKER", "ORT-LOAD", "ORT-RUN", "WRONG", "BAKED", "RANDOM")
+
+
+@dataclass
+class Measurement:
+    outcome: str
+    detail: str = ""  # the first line of the error, or the largest difference
+    opset_written: int | None = None
+    seconds: float = 0.0
+    op_types: tuple[str, ...] = ()
+
+
+# -- building the pattern -----------------------------------------------------------------------
+
+
+def instantiate(pattern: Pattern) -> tuple[Any, tuple[Any, ...], tuple[Any, ...], list[dict[int, str]]]:
+    """(model, example inputs, second inputs, dynamic dims per input) for a pattern."""
+    import torch
+
+    namespace: dict[str, Any] = {"__name__": "onnxlint_pattern"}
+    exec(compile(pattern.source, "<pattern>", "exec"), namespace)  # the pattern is our own test code
+    torch.manual_seed(0)
+    model = namespace["Model"]()
+    model.train(pattern.train)
+    dynamic = []
+    for position, shape in enumerate(pattern.inputs):
+        dims: dict[int, str] = {}
+        for token in pattern.dynamic:
+            if ":" in token:
+                target, token = token.split(":", 1)
+                if int(target) != position:
+                    continue
+            try:
+                index, name = resolve_dim(token, len(shape), "input")
+            except ValueError:
+                continue
+            dims[index] = name
+        dynamic.append(dims)
+    second_shapes = [
+        tuple(size + (1 if dims.get(i) == "batch" else 3) if i in dims else size for i, size in enumerate(shape))
+        for shape, dims in zip(pattern.inputs, dynamic)
+    ]
+    example = _tensors(pattern, pattern.inputs, seed=0, shift=pattern.shift[0])
+    second = _tensors(pattern, second_shapes, seed=1, shift=pattern.shift[1])
+    return model, example, second, dynamic
+
+
+def _tensors(pattern: Pattern, shapes: Sequence[tuple[int, ...]], seed: int, shift: float) -> tuple[Any, ...]:
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    tensors = []
+    for position, shape in enumerate(shapes):
+        dtype = pattern.dtypes[position] if position < len(pattern.dtypes) else "float32"
+        if dtype == "bool":
+            tensors.append(torch.rand(shape, generator=generator) > 0.5)
+        elif dtype.startswith(("int", "uint")):
+            tensors.append(torch.randint(0, 5, shape, generator=generator).to(getattr(torch, dtype)))
+        else:
+            tensors.append((torch.randn(shape, generator=generator) + shift).to(getattr(torch, dtype)))
+    return tuple(tensors)
+
+
+# -- exporting ----------------------------------------------------------------------------------
+
+_REGISTRIES: dict[int, Any] = {}
+
+
+def export_to_bytes(
+    model: Any, args: tuple[Any, ...], exporter: str, opset: int | None, dynamic: list[dict[int, str]]
+) -> bytes:
+    """Export like `torch.onnx.export` does; the dynamo exporter's op registry is built once per opset."""
+    import torch
+
+    names = [f"input_{i}" for i in range(len(args))]
+    clones = tuple(a.clone() for a in args)
+    if exporter == "legacy":
+        buffer = io.BytesIO()
+        axes = {name: {d: f"{name}_{n}" for d, n in dims.items()} for name, dims in zip(names, dynamic) if dims}
+        torch.onnx.export(
+            model, clones, buffer, dynamo=False, opset_version=opset, input_names=names, dynamic_axes=axes or None
+        )
+        return buffer.getvalue()
+    from torch.export import Dim
+
+    shapes = tuple({d: Dim.DYNAMIC for d in dims} if dims else None for dims in dynamic)
+    dynamic_shapes = shapes if any(dynamic) else None
+    try:
+        from torch.onnx._internal.exporter import _constants, _core, _registration
+    except ImportError:  # pragma: no cover - another torch layout: the public API, slower
+        program = torch.onnx.export(model, clones, dynamo=True, opset_version=opset, dynamic_shapes=dynamic_shapes)
+        return program.model_proto.SerializeToString()
+    requested = opset if opset is not None else torch.onnx._constants.ONNX_DEFAULT_OPSET
+    if requested < _constants.TORCHLIB_OPSET:
+        # Below 18 torch.onnx.export translates at 18 and tries to convert down: use it as is.
+        program = torch.onnx.export(model, clones, dynamo=True, opset_version=requested, dynamic_shapes=dynamic_shapes)
+        return program.model_proto.SerializeToString()
+    registry = _REGISTRIES.get(requested)
+    if registry is None:
+        registry = _REGISTRIES[requested] = _registration.ONNXRegistry.from_torchlib(opset_version=requested)
+    program = _core.export(
+        model, clones, registry=registry, dynamic_shapes=dynamic_shapes, opset_version=requested, verbose=False
+    )
+    return program.model_proto.SerializeToString()
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:200]
+
+
+# -- classifying --------------------------------------------------------------------------------
+
+
+def measure(pattern: Pattern, exporter: str, opset: int | None) -> Measurement:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    import torch
+
+    model, example, second, dynamic = instantiate(pattern)
+    with torch.no_grad():
+        expected_a = _flatten(model(*[a.clone() for a in example]))
+        expected_b = _flatten(model(*[a.clone() for a in second]))
+    start = time.perf_counter()
+    try:
+        with _quiet():
+            data = export_to_bytes(model, example, exporter, opset, dynamic)
+    except Exception as error:  # what the exporter raises is the measurement
+        return Measurement("EXPORT", _first_line(_root_cause(error)), seconds=time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    proto = onnx.load_from_string(data)
+    written = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
+    op_types = tuple(sorted({node.op_type for node in proto.graph.node}))
+    result = Measurement("ok", opset_written=written, seconds=seconds, op_types=op_types)
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except Exception as error:
+        result.outcome, result.detail = "CHECKER", _first_line(error)
+        return result
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    try:
+        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    except Exception as error:
+        result.outcome, result.detail = "ORT-LOAD", _first_line(error)
+        return result
+    input_names = [i.name for i in session.get_inputs()]
+    for tag, inputs, expected in (("A", example, expected_a), ("B", second, expected_b)):
+        feeds = {name: tensor.numpy() for name, tensor in zip(input_names, inputs)}
+        try:
+            got = session.run(None, feeds)
+        except Exception as error:
+            if tag == "A":
+                result.outcome, result.detail = "ORT-RUN", _first_line(error)
+            else:
+                result.outcome, result.detail = "BAKED", f"second shape fails: {_first_line(error)}"
+            return result
+        verdict = _compare(got, expected, compare_values=not pattern.random, np=np)
+        if verdict:
+            result.outcome = ("WRONG" if tag == "A" else "BAKED") if not pattern.random else "BAKED"
+            result.detail = f"{'export' if tag == 'A' else 'second'} input: {verdict}"
+            return result
+    if pattern.random:
+        result.outcome = "RANDOM"
+    return result
+
+
+def _flatten(value: Any) -> list[Any]:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return [value.detach().numpy()]
+    if isinstance(value, dict):
+        return [item for key in value for item in _flatten(value[key])]
+    if isinstance(value, (list, tuple)):
+        return [item for element in value for item in _flatten(element)]
+    if value is None:
+        return []
+    return [torch.as_tensor(value).numpy()]
+
+
+def _compare(got: list[Any], expected: list[Any], *, compare_values: bool, np: Any) -> str:
+    if len(got) != len(expected):
+        return f"{len(got)} outputs, expected {len(expected)}"
+    for index, (actual, reference) in enumerate(zip(got, expected)):
+        actual = np.asarray(actual)
+        if actual.shape != reference.shape:
+            return f"output {index} has shape {actual.shape}, expected {reference.shape}"
+        if not compare_values:
+            continue
+        if reference.dtype == bool or actual.dtype == bool:
+            if not np.array_equal(actual.astype(bool), reference.astype(bool)):
+                return f"output {index} differs"
+            continue
+        if not np.allclose(
+            actual.astype(np.float64), reference.astype(np.float64), rtol=RTOL, atol=ATOL, equal_nan=True
+        ):
+            difference = np.abs(actual.astype(np.float64) - reference.astype(np.float64))
+            return f"output {index} max abs diff {np.nanmax(difference):.3g}"
+    return ""
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The exporters print progress and warnings (some from C++ straight to fd 2); keep only the outcome."""
+    import os
+    import sys
+
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            with (
+                warnings.catch_warnings(),
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                warnings.simplefilter("ignore")
+                yield
+    finally:
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        logging.disable(previous)
+
+
+# -- claims of every rule -----------------------------------------------------------------------
+
+
+def claims(selectors: Iterable[str] = ()) -> list[tuple[type[Rule], Claim]]:
+    from .registry import all_rules
+
+    wanted = [s.upper() for s in selectors]
+    result = []
+    for code, rule in all_rules().items():
+        if wanted and not any(code.startswith(s) for s in wanted):
+            continue
+        for claim in rule.MEASURED:
+            result.append((rule, claim))
+    return result
+
+
+def render_table(rows: list[tuple[type[Rule], Claim, Measurement]]) -> str:
+    from .torch_info import exporter_facts
+
+    facts = exporter_facts()
+    lines = [
+        "# Measured export behaviour",
+        "",
+        "Generated by `python -m onnxlint.measure` (tests/test_measured.py asserts every row); do not edit by hand.",
+        f"Measured with {facts.source}; onnx and onnxruntime as pinned in constraints.txt.",
+        "",
+        "Each row exports one rule's tiny pattern model with one exporter and opset, runs it in onnxruntime (CPU) and",
+        "compares with eager PyTorch on the export input and on a second input whose dynamic dims changed (batch + 1,",
+        "other dims + 3). Outcomes: `ok`; `EXPORT` the export raised; `CHECKER` onnx.checker rejected the model;",
+        "`ORT-LOAD`/`ORT-RUN` onnxruntime failed; `WRONG` numbers differ on the export input; `BAKED` right on the export",
+        "input, wrong or failing on the second shape; `RANDOM` random outputs with the right shapes.",
+        "Flagged: whether the rule reports the pattern at that setting.",
+        "",
+        "| rule | pattern | exporter | opset asked | opset written | outcome | flagged | detail |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rule, claim, measured in rows:
+        opset = claim.opset if claim.opset is not None else "default"
+        detail = measured.detail.replace("|", "\\|")[:120]
+        flagged = "yes" if claim.expects_finding else "no"
+        lines.append(
+            f"| [{rule.code}](rules/{rule.code}.md) | {claim.pattern} | {claim.exporter} | {opset} | "
+            f"{measured.opset_written or ''} | {measured.outcome} | {flagged} | {detail} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m onnxlint.measure", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=[], help="rule codes or prefixes")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a measurement contradicts a claim")
+    parser.add_argument("--output", default="docs/measurements.md", help="where to write the table")
+    options = parser.parse_args(argv)
+    rows = []
+    contradictions = 0
+    for rule, claim in claims(options.only):
+        measured = measure(rule.PATTERNS[claim.pattern], claim.exporter, claim.opset)
+        mark = "" if measured.outcome == claim.outcome else f"   <-- claimed {claim.outcome}"
+        contradictions += bool(mark)
+        print(
+            f"{rule.code} {claim.pattern:<32} {claim.exporter:<6} {claim.opset or 'default':<7} {measured.outcome:<8} {measured.seconds:5.1f}s {measured.detail[:70]}{mark}",
+            flush=True,
+        )
+        rows.append((rule, claim, measured))
+    if not options.only:
+        Path(options.output).write_text(render_table(rows), encoding="utf-8")
+        print(f"wrote {options.output}")
+    return 1 if (options.check and contradictions) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

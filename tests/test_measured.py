@@ -1,0 +1,62 @@
+"""Ground truth: every rule's claims about the exporters, measured with real exports.
+
+Each claim exports the rule's tiny pattern model with one exporter and opset, runs it in
+onnxruntime and compares with eager PyTorch on two input shapes (see onnxlint.measure). The
+test asserts the measured outcome, and that the rule flags the pattern at that setting exactly
+when the claim says it should. docs/measurements.md is generated from the same claims.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from onnxlint import LintSettings, Selection, lint_source
+from onnxlint.registry import all_rules
+
+pytestmark = pytest.mark.export
+
+CLAIMS = [
+    pytest.param(rule, claim, id=f"{code}-{claim.pattern}-{claim.exporter}-{claim.opset or 'default'}")
+    for code, rule in all_rules().items()
+    for claim in rule.MEASURED
+]
+
+
+@pytest.mark.parametrize(("rule", "claim"), CLAIMS)
+def test_claim_holds_and_the_rule_agrees(rule, claim):
+    from onnxlint.measure import measure
+
+    pattern = rule.PATTERNS[claim.pattern]
+    settings = LintSettings(selection=Selection(select=(rule.code,)), exporter=claim.exporter, opset=claim.opset)
+    flagged = any(f.code == rule.code for f in lint_source(pattern.source, "pattern.py", settings).findings)
+    assert flagged == claim.expects_finding, (
+        f"{rule.code} {'flags' if flagged else 'does not flag'} {claim.pattern} at {claim.exporter} opset {claim.opset}"
+    )
+    measured = measure(pattern, claim.exporter, claim.opset)
+    assert measured.outcome == claim.outcome, f"measured {measured.outcome}: {measured.detail}"
+
+
+def test_every_claim_names_a_pattern_and_every_export_rule_has_claims():
+    for code, rule in all_rules().items():
+        for claim in rule.MEASURED:
+            assert claim.pattern in rule.PATTERNS, f"{code}: unknown pattern {claim.pattern!r}"
+            assert claim.exporter in ("legacy", "dynamo")
+        if code[3] in "1234":  # operator, control-flow, shape and numerics rules speak about export behaviour
+            assert rule.MEASURED, f"{code} makes claims about the exporters: measure them (PATTERNS / MEASURED)"
+
+
+def test_torch_load_refuses_pickled_objects_by_default(tmp_path):
+    """ONX501's premise: on the installed torch, weights_only=True is the default and refuses code."""
+    import pickle
+
+    import torch
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this would run on load",))
+
+    path = tmp_path / "evil.pth"
+    with path.open("wb") as stream:
+        pickle.dump(Payload(), stream)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
