@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from onnxlint.context import FileContext
 from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
+from onnxlint.rule import Claim, Invalid, Pattern, Rule
 from onnxlint.semantic import Kind
 
 if TYPE_CHECKING:

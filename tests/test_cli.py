@@ -16,7 +16,10 @@ HAZARD = 'import torch\nstate = torch.load("w.pth")\n'
 def test_fixtures_report_the_expected_codes_at_the_expected_lines():
     result = run_onnxlint("--format", "json", str(FIXTURES), "--isolated")
     assert result.returncode == 1, result.stderr
-    found = {(str(Path(item["filename"]).relative_to(FIXTURES).as_posix()), item["location"]["row"], item["code"]) for item in json.loads(result.stdout)}
+    found = {
+        (str(Path(item["filename"]).relative_to(FIXTURES).as_posix()), item["location"]["row"], item["code"])
+        for item in json.loads(result.stdout)
+    }
     assert found == expected_findings(FIXTURES)
 
 
@@ -53,11 +56,21 @@ def test_json_output_has_ruffs_shape(tmp_path):
     item = items[0]
     ruff_keys = {"cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "url"}
     assert ruff_keys <= set(item)
-    assert item["code"] == "ONX501" and item["location"] == {"column": 9, "row": 2} and item["end_location"] == {"column": 28, "row": 2}
+    assert (
+        item["code"] == "ONX501"
+        and item["location"] == {"column": 9, "row": 2}
+        and item["end_location"] == {"column": 28, "row": 2}
+    )
     assert item["filename"] == str(dirty.resolve()) and item["noqa_row"] == 2
     assert item["fix"] == {
         "applicability": "safe",
-        "edits": [{"content": ", weights_only=True", "end_location": {"column": 27, "row": 2}, "location": {"column": 27, "row": 2}}],
+        "edits": [
+            {
+                "content": ", weights_only=True",
+                "end_location": {"column": 27, "row": 2},
+                "location": {"column": 27, "row": 2},
+            }
+        ],
         "message": "Pass `weights_only=True`",
     }
     assert item["url"].endswith("ONX501.md")
@@ -136,11 +149,16 @@ def test_config_is_read_and_unknown_keys_are_named(tmp_path):
 def test_config_exporter_and_opset_and_per_file_ignores(tmp_path):
     model = tmp_path / "src" / "warp.py"
     model.parent.mkdir()
-    model.write_text("import torch.nn.functional as F\ndef warp(x, g):\n    return F.grid_sample(x, g)\n", encoding="utf-8")
+    model.write_text(
+        "import torch.nn.functional as F\ndef warp(x, g):\n    return F.grid_sample(x, g)\n", encoding="utf-8"
+    )
     (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nexporter = "legacy"\nopset = 13\n', encoding="utf-8")
     assert "ONX101" in run_onnxlint("src", cwd=tmp_path).stdout
     assert run_onnxlint("src", "--opset", "16", cwd=tmp_path).returncode == 0  # the command line wins
-    (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nexporter = "legacy"\nopset = 13\nper-file-ignores = { "src/*" = ["ONX1"] }\n', encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.onnxlint]\nexporter = "legacy"\nopset = 13\nper-file-ignores = { "src/*" = ["ONX1"] }\n',
+        encoding="utf-8",
+    )
     assert run_onnxlint("src", cwd=tmp_path).returncode == 0
 
 

@@ -87,7 +87,9 @@ def test_a_crashing_rule_is_reported_and_the_others_still_run():
     ],
 )
 def test_noqa_comments(comment, remaining):
-    text = HAZARDS.replace("if x.sum() > 0:", "if x.sum() > 0:" + comment).replace('torch.load("w.pth")', 'torch.load("w.pth", weights_only=True)')
+    text = HAZARDS.replace("if x.sum() > 0:", "if x.sum() > 0:" + comment).replace(
+        'torch.load("w.pth")', 'torch.load("w.pth", weights_only=True)'
+    )
     assert [code for code, _ in codes(text)] == remaining
 
 
@@ -124,8 +126,13 @@ def test_selection(selection, expected):
 
 def test_per_file_ignores():
     settings = LintSettings(per_file_ignores=(PerFileIgnore("tests/*", ("ONX2",)),))
-    assert {f.code for f in lint_source(HAZARDS, "x.py", settings, relative_path="tests/test_model.py").findings} == {"ONX501"}
-    assert {f.code for f in lint_source(HAZARDS, "x.py", settings, relative_path="src/model.py").findings} == {"ONX201", "ONX501"}
+    assert {f.code for f in lint_source(HAZARDS, "x.py", settings, relative_path="tests/test_model.py").findings} == {
+        "ONX501"
+    }
+    assert {f.code for f in lint_source(HAZARDS, "x.py", settings, relative_path="src/model.py").findings} == {
+        "ONX201",
+        "ONX501",
+    }
 
 
 def test_rules_that_are_off_by_default_need_an_explicit_selector():
@@ -151,5 +158,7 @@ def test_non_ascii_columns_are_characters_not_bytes():
 
 
 def test_selected_rules_come_from_the_registry():
-    assert [r.code for r in selected_rules(Selection(select=("ONX1",)))] == [c for c in all_rules() if c.startswith("ONX1")]
+    assert [r.code for r in selected_rules(Selection(select=("ONX1",)))] == [
+        c for c in all_rules() if c.startswith("ONX1")
+    ]
     assert rule_by_code("onx201").name == "tensor_condition"

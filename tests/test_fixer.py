@@ -41,7 +41,9 @@ class _BreaksSyntax(Rule):
     trigger_names = ()
 
     def visit_Call(self, node: ast.Call) -> None:
-        self.report(node, fix=self.make_fix([replace_node(self.context, node, "torch.load(")], Applicability.SAFE, "break it"))
+        self.report(
+            node, fix=self.make_fix([replace_node(self.context, node, "torch.load(")], Applicability.SAFE, "break it")
+        )
 
 
 class _NeverConverges(Rule):
@@ -53,7 +55,9 @@ class _NeverConverges(Rule):
 
     def visit_Name(self, node: ast.Name) -> None:
         if node.id.startswith("state"):
-            self.report(node, fix=self.make_fix([replace_node(self.context, node, node.id + "_")], Applicability.SAFE, "grow"))
+            self.report(
+                node, fix=self.make_fix([replace_node(self.context, node, node.id + "_")], Applicability.SAFE, "grow")
+            )
 
 
 class _ReplacesLoadCall(Rule):
@@ -65,7 +69,14 @@ class _ReplacesLoadCall(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Attribute) and node.func.attr == "load" and not node.keywords:
-            self.report(node, fix=self.make_fix([replace_node(self.context, node, 'torch.load("other.pth", weights_only=True)')], Applicability.SAFE, "swap"))
+            self.report(
+                node,
+                fix=self.make_fix(
+                    [replace_node(self.context, node, 'torch.load("other.pth", weights_only=True)')],
+                    Applicability.SAFE,
+                    "swap",
+                ),
+            )
 
 
 def test_safe_fix_is_applied_and_the_second_run_finds_nothing():
@@ -123,7 +134,9 @@ def test_crlf_and_bom_are_kept(tmp_path):
 
 
 def test_crlf_is_used_for_inserted_lines(tmp_path):
-    source = (FIXTURES / "hazards" / "control_flow.py").read_text(encoding="utf-8").replace("from torch import nn\n", "")
+    source = (
+        (FIXTURES / "hazards" / "control_flow.py").read_text(encoding="utf-8").replace("from torch import nn\n", "")
+    )
     source = source.replace("import torch\n", "from torch import nn\n").replace("\n", "\r\n")
     path = tmp_path / "crlf_insert.py"
     path.write_bytes(source.encode("utf-8"))
@@ -138,7 +151,9 @@ def test_declared_encoding_is_kept(tmp_path):
     path = tmp_path / "latin.py"
     path.write_bytes(text.encode("latin-1"))
     _fix_file(path)
-    assert path.read_bytes() == text.replace('torch.load("w.pth")', 'torch.load("w.pth", weights_only=True)').encode("latin-1")
+    assert path.read_bytes() == text.replace('torch.load("w.pth")', 'torch.load("w.pth", weights_only=True)').encode(
+        "latin-1"
+    )
 
 
 def test_file_mode_is_kept(tmp_path):

@@ -27,7 +27,12 @@ def test_importing_onnxlint_and_linting_never_imports_torch():
         "onnxlint.lint_source(open(sys.argv[1]).read(), sys.argv[1])\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'onnx', 'onnxruntime', 'numpy')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code, str(FIXTURES / "hazards" / "control_flow.py")], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(FIXTURES / "hazards" / "control_flow.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -38,7 +43,9 @@ def test_lean_environment_has_no_torch_and_the_wheel_is_installed():
     import onnxlint
 
     assert "site-packages" in onnxlint.__file__, "the tests must exercise the installed wheel, not the checkout"
-    installed = subprocess.run([sys.executable, "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True
+    )
     names = {item["name"].lower() for item in json.loads(installed.stdout)}
     assert {"libcst", "click"} <= names and not names & {"torch", "onnx", "onnxruntime"}
 

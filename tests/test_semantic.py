@@ -156,7 +156,12 @@ def test_kinds_in_forward(net, name, kind):
 
 def test_model_code_is_forward_and_what_it_calls(net):
     model = net.model
-    names = {model.function_info(node).name for node in ast.walk(net.tree) if isinstance(node, ast.FunctionDef) if model.is_model_function(model.function_info(node))}
+    names = {
+        model.function_info(node).name
+        for node in ast.walk(net.tree)
+        if isinstance(node, ast.FunctionDef)
+        if model.is_model_function(model.function_info(node))
+    }
     assert names == {"forward", "features", "helper"}
 
 
