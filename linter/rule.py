@@ -120,6 +120,7 @@ class Pattern:
     shift: tuple[float, float] = (0.0, 0.0)
     random: bool = False  # outputs are random: compare shapes only
     train: bool = False  # export the model in training mode (default: .eval())
+    requires: tuple[str, ...] = ()  # modules the pattern imports besides torch (claims skip without them)
 
     @property
     def source(self) -> str:

@@ -27,6 +27,8 @@ def test_claim_holds_and_the_rule_agrees(rule, claim):
     from onnxlint.measure import measure
 
     pattern = rule.PATTERNS[claim.pattern]
+    for module in pattern.requires:
+        pytest.importorskip(module)
     settings = LintSettings(selection=Selection(select=(rule.code,)), exporter=claim.exporter, opset=claim.opset)
     flagged = any(f.code == rule.code for f in lint_source(pattern.source, "pattern.py", settings).findings)
     assert flagged == claim.expects_finding, (
