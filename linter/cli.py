@@ -21,10 +21,11 @@ from .config import ConfigError, ProjectConfig, build_settings, find_config, loa
 from .engine import RULE_CRASH_CODE
 from .files import DEFAULT_EXCLUDES, Excluder, discover
 from .fixer import fix_source
-from .registry import all_rules, rule_by_name_or_code, validate_selectors
+from .registry import documented_rules, rule_by_name_or_code, validate_selectors
 from .reporters import FORMATS, ReportOptions, get_reporter
 from .runner import FileOutcome, RunOptions, display_path, run, unified_diff
 from .settings import EXPORTERS
+from .targets import PROFILES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -54,7 +55,11 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--fix", is_flag=True, help="Apply safe fixes (and unsafe ones with --unsafe-fixes).")
-@click.option("--unsafe-fixes", is_flag=True, default=None, help="Also show and apply fixes that may change outputs.")
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also show and apply fixes that may change outputs (--no-unsafe-fixes: never, whatever the config says).",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option(
     "--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated), replacing the config's."
@@ -70,6 +75,11 @@ def main() -> None:
     "--exporter",
     type=click.Choice(EXPORTERS),
     help="Exporter to judge against: dynamo (torch's default) or legacy (TorchScript).",
+)
+@click.option(
+    "--target",
+    type=click.Choice(sorted(PROFILES)),
+    help="Runtime the model is deployed to (default: onnxruntime); rules add that runtime's restrictions.",
 )
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
@@ -88,6 +98,36 @@ def main() -> None:
     "--force-exclude", is_flag=True, help="Apply exclusions to paths named on the command line too (for pre-commit)."
 )
 @click.option("--stdin-filename", help="The name of the file read from stdin (with the path '-').")
+@click.option(
+    "--model",
+    "model_text",
+    metavar="'Net(arg=1)'",
+    help="Trace this model (a constructor call with literal arguments, defined in the linted files or "
+    "'package.module.Net(...)') and check its graph; 'auto': every nn.Module of the files whose constructor "
+    "needs no arguments, with an input guessed from its first layer. Runs your code.",
+)
+@click.option(
+    "--input",
+    "input_shapes",
+    multiple=True,
+    metavar="1x3x224x224",
+    help="Example input shape for --model (repeat for several inputs; 'name=1x3x8x8:float16').",
+)
+@click.option(
+    "--dynamic", multiple=True, metavar="batch,height", help="Dims that must stay dynamic (names or indices)."
+)
+@click.option("--weights", type=click.Path(path_type=Path), help="State dict to load into --model (weights_only=True).")
+@click.option(
+    "--train-mode", is_flag=True, help="Trace the model as built, without .eval() (reports training-mode modules)."
+)
+@click.option("--no-graph", is_flag=True, help="Do not trace the models configured in [[tool.onnxlint.models]].")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="With --fix and --model: export the fixed model, compare it with the original in onnxruntime, "
+    "and write the fixes only when that passes (see `onnxlint export --help`).",
+)
+@click.option("--write-unverified", is_flag=True, help="With --verify: write the fixes even when verification fails.")
 def check(
     paths: tuple[Path, ...],
     fix: bool,
@@ -98,6 +138,7 @@ def check(
     ignore: tuple[str, ...],
     opset: int | None,
     exporter: str | None,
+    target: str | None,
     output_format: str,
     statistics: bool,
     exit_zero: bool,
@@ -106,8 +147,19 @@ def check(
     isolated: bool,
     force_exclude: bool,
     stdin_filename: str | None,
+    model_text: str | None,
+    input_shapes: tuple[str, ...],
+    dynamic: tuple[str, ...],
+    weights: Path | None,
+    train_mode: bool,
+    no_graph: bool,
+    verify: bool,
+    write_unverified: bool,
 ) -> None:
-    """Lint PATHS (files or folders; default: the current folder)."""
+    """Lint PATHS (files or folders; default: the current folder).
+
+    With --model (or [[tool.onnxlint.models]] in the config) the model is also traced and its
+    graph checked (ONX7xx); graph findings are listed with the static ones."""
     reading_stdin = paths == (Path("-"),)
     start = Path(stdin_filename).parent if (reading_stdin and stdin_filename) else (paths[0] if paths else Path.cwd())
     try:
@@ -125,6 +177,7 @@ def check(
         ignore=_split_codes(ignore),
         exporter=exporter,
         opset=opset,
+        target=target,
     )
     unsafe = bool(unsafe_fixes) if unsafe_fixes is not None else config.unsafe_fixes
     options = RunOptions(fix=fix and not diff, unsafe_fixes=unsafe, diff=diff)
@@ -135,7 +188,18 @@ def check(
     excluder = Excluder((*config.exclude, *config.extend_exclude), config.root)
     targets = list(paths) or [Path(".")]
     files = list(discover(targets, excluder, force_exclude=force_exclude))
+    if verify:
+        if not fix or model_text is None:
+            _fail("--verify needs --fix and a model: --model 'Net(...)' --input 1x3x224x224")
+        sys.exit(
+            _verify_fixes(files, settings, config, unsafe, model_text, input_shapes, dynamic, weights, write_unverified)
+        )
     outcomes = run(files, settings, options)
+    model_options = model_text is not None or input_shapes or dynamic or weights is not None or train_mode
+    if model_options or (not no_graph and "models" in config.extra):
+        _add_graph_findings(
+            files, settings, outcomes, config, model_text, input_shapes, dynamic, weights, train_mode, quiet
+        )
     report = ReportOptions(
         color=_use_color(output_format),
         unsafe_fixes=unsafe,
@@ -147,6 +211,89 @@ def check(
     output = get_reporter(output_format)(outcomes, report)
     click.echo(output, nl=False, color=report.color)
     sys.exit(_exit_code(outcomes, options, exit_zero))
+
+
+def _add_graph_findings(
+    files: list[Path],
+    settings,
+    outcomes: list[FileOutcome],
+    config: ProjectConfig,
+    model_text: str | None,
+    input_shapes: tuple[str, ...],
+    dynamic: tuple[str, ...],
+    weights: Path | None,
+    train_mode: bool,
+    quiet: bool,
+) -> None:
+    """Trace the requested or configured models (the graph layer, imported only here) into the outcomes."""
+    from .graph.engine import GraphUnavailable
+    from .graph.lint import add_graph_findings, describe, specs_for_run
+    from .modelspec import SpecError, WeightsError
+
+    try:
+        specs = specs_for_run(
+            files,
+            model=model_text,
+            inputs=input_shapes,
+            dynamic=dynamic,
+            weights=weights,
+            train=train_mode,
+            configured=config.extra.get("models"),
+            config_root=config.root,
+        )
+        reports = add_graph_findings(specs, settings, outcomes)
+    except GraphUnavailable as error:
+        if model_text is None:  # configured models in a lean install (pre-commit): lint statically, say so
+            click.echo(f"onnxlint: configured models not traced: {error}", err=True)
+            return
+        _fail(str(error))
+        return
+    except (SpecError, WeightsError) as error:
+        _fail(str(error))
+        return
+    if not quiet:
+        for graph_report in reports:
+            click.echo(describe(graph_report), err=True)
+
+
+def _verify_fixes(
+    files: list[Path],
+    settings,
+    config: ProjectConfig,
+    unsafe: bool,
+    model_text: str,
+    input_shapes: tuple[str, ...],
+    dynamic: tuple[str, ...],
+    weights: Path | None,
+    write_unverified: bool,
+) -> int:
+    """`--fix --verify`: fixes confirmed by re-export (the verify layer, imported only here)."""
+    from .graph.lint import specs_for_run
+    from .modelspec import SpecError
+    from .verify.command import run_fix_verification
+    from .verify.pipeline import VerifyOptions
+
+    try:
+        specs = specs_for_run(
+            files,
+            model=model_text,
+            inputs=input_shapes,
+            dynamic=dynamic,
+            weights=weights,
+            train=False,
+            configured=None,
+            config_root=config.root,
+        )
+    except SpecError as error:
+        _fail(str(error))
+        return EXIT_ERROR
+    if not specs or specs[0].entry_file is None:
+        _fail("--verify needs the model's file among the linted paths")
+        return EXIT_ERROR
+    options = VerifyOptions(exporter=settings.exporter, opset=settings.opset, target=settings.target, settings=settings)
+    return run_fix_verification(
+        files, specs[0], settings, options, unsafe_fixes=unsafe, write_unverified=write_unverified
+    )
 
 
 def _load_project_config(start: Path, explicit: Path | None, isolated: bool) -> ProjectConfig:
@@ -204,7 +351,7 @@ def _fail(message: str) -> None:
 @click.argument("code")
 def rule_command(code: str) -> None:
     """Show a rule's documentation (by code, e.g. ONX201, or by name)."""
-    rule = rule_by_name_or_code(code)
+    rule = rule_by_name_or_code(code) or _graph_check(code)
     if rule is None:
         _fail(f"no rule {code!r} (see `onnxlint rules`)")
         return
@@ -213,11 +360,20 @@ def rule_command(code: str) -> None:
     click.echo(render_rule(rule))
 
 
+def _graph_check(key: str):
+    from .graph.registry import all_checks
+
+    checks = all_checks()
+    return checks.get(key.upper()) or next(
+        (c for c in checks.values() if key in (c.name, c.name.replace("_", "-"))), None
+    )
+
+
 @main.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_command(output_format: str) -> None:
     """List every rule: code, name, whether it can fix, and what it speaks for."""
-    rules = all_rules()
+    rules = documented_rules()
     if output_format == "json":
         import json
 
@@ -248,6 +404,141 @@ def rules_command(output_format: str) -> None:
         flag = "" if rule.default_enabled else " (off by default)"
         click.echo(f"{rule.code}  {fix}  {rule.name:<{width}}  {rule.applies_to}{flag}")
     click.echo("\n[*] safe fix  [!] unsafe fix (--unsafe-fixes)  [~] suggestion only")
+
+
+@main.command("server")
+@click.option(
+    "--debounce-ms",
+    type=click.IntRange(0, 10_000),
+    default=250,
+    show_default=True,
+    help="Wait this long after the last edit before linting (the client's initializationOptions.debounceMs wins).",
+)
+def server_command(debounce_ms: int) -> None:
+    """Run the language server (LSP over stdin/stdout) for editors."""
+    try:
+        from .server import run_server
+    except ImportError as error:
+        missing = (error.name or "").split(".")[0]
+        if missing not in ("pygls", "lsprotocol"):
+            raise
+        _fail(f"the language server needs {missing}, which is not installed: pip install 'onnxlint[lsp]'")
+        return
+    run_server(debounce_ms)
+
+
+@main.command("export")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--model", "model_text", metavar="'Net(arg=1)'", help="The model: a constructor call with literal arguments."
+)
+@click.option("--input", "input_shapes", multiple=True, metavar="1x3x224x224", help="Example input (repeatable).")
+@click.option("--dynamic", multiple=True, metavar="batch,height", help="Dims that must stay dynamic.")
+@click.option("--weights", type=click.Path(path_type=Path), help="State dict to load (weights_only=True).")
+@click.option("--name", help="The [[tool.onnxlint.models]] entry to export (when the config lists several).")
+@click.option(
+    "--exporter",
+    type=click.Choice(EXPORTERS),
+    help="dynamo (torch.onnx.export's default) or legacy (TorchScript, dynamo=False).",
+)
+@click.option("--opset", type=click.IntRange(7, 30), help="ONNX opset to export at (default: the exporter's).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the ONNX file here.")
+@click.option("--simplify", is_flag=True, help="Run onnxsim on the export (its output is checked and run again).")
+@click.option("--target", type=click.Choice(sorted(PROFILES)), help="Runtime the model is for (default: onnxruntime).")
+@click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance of the parity check.")
+@click.option("--atol", type=float, default=1e-4, show_default=True, help="Absolute tolerance of the parity check.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report: Markdown, or JSON for a .json name.",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-lint", is_flag=True, help="Skip the static lint stage.")
+@click.option(
+    "--graph/--no-graph",
+    "graph",
+    default=None,
+    help="Always (or never) run the graph layer's rules; by default they run only to explain a failed stage.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random example inputs.")
+@click.option("--fix", is_flag=True, help="Fix the model's code, verify the fixed export, write only if it passes.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes that may change outputs.")
+@click.option("--write-unverified", is_flag=True, help="With --fix: write the fixes even when verification fails.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use this pyproject.toml.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+def export_command(
+    file: Path | None,
+    model_text: str | None,
+    input_shapes: tuple[str, ...],
+    dynamic: tuple[str, ...],
+    weights: Path | None,
+    name: str | None,
+    exporter: str | None,
+    opset: int | None,
+    output: Path | None,
+    simplify: bool,
+    target: str | None,
+    rtol: float,
+    atol: float,
+    report_path: Path | None,
+    output_format: str,
+    no_lint: bool,
+    graph: bool | None,
+    seed: int,
+    fix: bool,
+    unsafe_fixes: bool,
+    write_unverified: bool,
+    config_path: Path | None,
+    isolated: bool,
+) -> None:
+    """Export a model to ONNX and prove the file right: lint, export, check, simplify, run, compare.
+
+    \b
+    onnxlint export model.py --model 'NestedUNet(num_classes=1)' --input 1x3x256x256 \\
+        --dynamic batch --weights best_model.pth -o model.onnx --report report.md
+
+    Stages: lint -> load -> export (torch.onnx.export) -> onnx.checker (full_check) -> onnxsim
+    (--simplify) -> onnxruntime -> parity with eager PyTorch on the example input and on one
+    more input per dynamic dim. Exit 0 only when every requested stage passed, 1 when one
+    failed, 2 on usage errors. Runs your code (and loads weights with weights_only=True).
+    """
+    try:
+        config = _load_project_config(file or Path.cwd(), config_path, isolated)
+    except ConfigError as error:
+        _fail(str(error))
+    settings = build_settings(config, exporter=exporter, opset=opset, target=target)
+    from .verify.command import ExportRequest, run_export
+
+    request = ExportRequest(
+        file=file,
+        model=model_text,
+        inputs=input_shapes,
+        dynamic=dynamic,
+        weights=weights,
+        name=name,
+        exporter=settings.exporter,
+        opset=settings.opset,
+        output=output,
+        simplify=simplify,
+        target=settings.target,
+        rtol=rtol,
+        atol=atol,
+        report_path=report_path,
+        output_format=output_format,
+        lint=not no_lint,
+        graph={None: "auto", True: "always", False: "never"}[graph],
+        seed=seed,
+        fix=fix,
+        unsafe_fixes=unsafe_fixes,
+        write_unverified=write_unverified,
+    )
+    sys.exit(run_export(request, config, settings))
 
 
 # Folders onnxlint never descends into, for `--help` readers.

@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .settings import EXPORTERS, LintSettings, PerFileIgnore, Selection
+from .settings import DEFAULT_TARGET, EXPORTERS, LintSettings, PerFileIgnore, Selection
 
 
 class ConfigError(Exception):
@@ -39,6 +39,7 @@ class ProjectConfig:
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
     exporter: str | None = None
+    target: str | None = None
     opset: int | None = None
     unsafe_fixes: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # sections later layers read (e.g. models)
@@ -49,7 +50,8 @@ class ProjectConfig:
 
 
 # Keys that other layers own: validated by them, passed through here.
-EXTENSION_KEYS: set[str] = set()
+# `models`: [[tool.onnxlint.models]] tables, validated by modelspec.specs_from_config (graph/verify layers).
+EXTENSION_KEYS: set[str] = {"models"}
 
 KNOWN_KEYS = {
     "select",
@@ -59,6 +61,7 @@ KNOWN_KEYS = {
     "exclude",
     "extend-exclude",
     "exporter",
+    "target",
     "opset",
     "unsafe-fixes",
 }
@@ -122,6 +125,12 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     exporter = table.get("exporter")
     if exporter is not None and exporter not in EXPORTERS:
         raise ConfigError(f"{where}: 'exporter' must be one of {', '.join(EXPORTERS)}, not {exporter!r}")
+    target = table.get("target")
+    if target is not None:
+        from .targets import PROFILES
+
+        if target not in PROFILES:
+            raise ConfigError(f"{where}: 'target' must be one of {', '.join(PROFILES)}, not {target!r}")
     opset = table.get("opset")
     if opset is not None and (not isinstance(opset, int) or isinstance(opset, bool) or not 7 <= opset <= 30):
         raise ConfigError(f"{where}: 'opset' must be an integer between 7 and 30, not {opset!r}")
@@ -129,6 +138,13 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     if not isinstance(unsafe, bool):
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
     select = strings("select") if "select" in table else None
+    if "models" in table:
+        from .modelspec import SpecError, specs_from_config
+
+        try:
+            specs_from_config(table["models"], path.parent if path is not None else Path.cwd())
+        except SpecError as error:
+            raise ConfigError(f"{where}: {error}") from error
     return ProjectConfig(
         path=path,
         select=select,
@@ -138,6 +154,7 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         exclude=strings("exclude"),
         extend_exclude=strings("extend-exclude"),
         exporter=exporter,
+        target=target,
         opset=opset,
         unsafe_fixes=unsafe,
         extra={key: table[key] for key in EXTENSION_KEYS if key in table},
@@ -152,6 +169,7 @@ def build_settings(
     ignore: tuple[str, ...] = (),
     exporter: str | None = None,
     opset: int | None = None,
+    target: str | None = None,
 ) -> LintSettings:
     """Settings from the project config overridden by command-line options (ruff's precedence)."""
     selection = Selection(
@@ -163,6 +181,7 @@ def build_settings(
         selection=selection,
         per_file_ignores=config.per_file_ignores,
         exporter=exporter or config.exporter or "dynamo",
+        target=target or config.target or DEFAULT_TARGET,
         opset=opset if opset is not None else config.opset,
         project_root=str(config.root),
     )

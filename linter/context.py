@@ -194,7 +194,9 @@ class FileContext:
 
         Inside a `torch.onnx.export(...)` call: that call's own `dynamo=` / `opset_version=`.
         Elsewhere: the file's export calls when they all agree (a model defined next to its
-        export script is exported by it), else the run's settings (`--exporter`, `--opset`).
+        export script is exported by it); in a file without export calls, the export calls of
+        the scripts that import it (`settings.export_sites`, set by the runner) when they agree;
+        else the run's settings (`--exporter`, `--opset`).
         """
         calls = self.export_calls()
         if node is not None and calls:
@@ -206,6 +208,19 @@ class FileContext:
             configs = {(c.exporter, c.requested_opset) for _, c in calls}
             if len(configs) == 1:
                 self._file_export_config = calls[0][1]
+            elif not calls and self.settings.export_sites:
+                self._file_export_config = self._imported_by_config()
             else:
                 self._file_export_config = self.settings.export_config()
         return self._file_export_config
+
+    def _imported_by_config(self) -> ExportConfig:
+        """The configuration of the export calls in the scripts that import this file, when they agree."""
+        sites = self.settings.export_sites
+        configs = {(s.exporter, s.requested_opset) for s in sites}
+        if len(configs) != 1:
+            return self.settings.export_config()
+        first = sites[0]
+        site = first.site if len(sites) == 1 else f"{first.site} and {len(sites) - 1} more"
+        base = self.settings.export_config()
+        return ExportConfig(first.exporter, first.requested_opset, base.target, origin="script", site=site)

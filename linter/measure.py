@@ -29,7 +29,19 @@ from .modelspec import resolve_dim
 from .rule import Claim, Pattern, Rule
 
 RTOL, ATOL = 1e-3, 1e-4
-OUTCOMES = ("ok", "EXPORT", "CHECKER", "ORT-LOAD", "ORT-RUN", "WRONG", "BAKED", "RANDOM")
+OUTCOMES = (
+    "ok",
+    "EXPORT",
+    "CHECKER",
+    "ORT-LOAD",
+    "ORT-RUN",
+    "OV-LOAD",
+    "OV-RUN",
+    "WRONG",
+    "BAKED",
+    "RANDOM",
+    "RAND-FROZEN",
+)
 
 
 @dataclass
@@ -48,8 +60,11 @@ def instantiate(pattern: Pattern) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]
     """(model, example inputs, second inputs, dynamic dims per input) for a pattern."""
     import torch
 
-    namespace: dict[str, Any] = {"__name__": "onnxlint_pattern"}
-    exec(compile(pattern.source, "<pattern>", "exec"), namespace)  # the pattern is our own test code
+    # The pattern runs as a real module registered in sys.modules, like user code: torch.export's
+    # strict (dynamo) capture, which torch.onnx.export falls back to when the non-strict one fails,
+    # fails on code exec'd into a bare namespace (measured: `int(x.size(2))` under Dim.DYNAMIC
+    # exports from a module and raises from a dict).
+    namespace = _pattern_module(pattern.source).__dict__
     torch.manual_seed(0)
     model = namespace["Model"]()
     model.train(pattern.train)
@@ -74,6 +89,21 @@ def instantiate(pattern: Pattern) -> tuple[Any, tuple[Any, ...], tuple[Any, ...]
     example = _tensors(pattern, pattern.inputs, seed=0, shift=pattern.shift[0])
     second = _tensors(pattern, second_shapes, seed=1, shift=pattern.shift[1])
     return model, example, second, dynamic
+
+
+_PATTERN_MODULES = iter(range(1 << 62))
+
+
+def _pattern_module(source: str) -> Any:
+    """Execute a pattern's source as a fresh module registered in sys.modules."""
+    import sys
+    import types
+
+    name = f"onnxlint_pattern_{next(_PATTERN_MODULES)}"
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(source, "<pattern>", "exec"), module.__dict__)  # the pattern is our own test code
+    return module
 
 
 def _tensors(pattern: Pattern, shapes: Sequence[tuple[int, ...]], seed: int, shift: float) -> tuple[Any, ...]:
@@ -141,24 +171,63 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
+_INFORMATIVE = (
+    "not supported",
+    "only supported",
+    "unsupported",
+    "no adapter",
+    "not implemented",
+    "conversion is failed",
+)
+
+
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"[:200]
+    """The error's most informative line: runtimes often put a generic banner first."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    chosen = next(
+        (line for line in lines if any(word in line.lower() for word in _INFORMATIVE)), lines[0] if lines else ""
+    )
+    return f"{type(error).__name__}: {chosen}"[:200]
 
 
 # -- classifying --------------------------------------------------------------------------------
 
 
-def measure(pattern: Pattern, exporter: str, opset: int | None) -> Measurement:
+def _runtime_session(data: bytes, runtime: str) -> Any:
+    """A callable running the ONNX model on a list of numpy arrays, in onnxruntime or OpenVINO."""
+    if runtime == "openvino":
+        import tempfile
+
+        import numpy as np
+        import openvino
+
+        with tempfile.TemporaryDirectory() as folder:  # OpenVINO reads ONNX from a path
+            path = Path(folder) / "model.onnx"
+            path.write_bytes(data)
+            compiled = openvino.Core().compile_model(openvino.Core().read_model(str(path)), "CPU")
+        return lambda arrays: [np.asarray(value) for value in compiled(arrays).values()]
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    return lambda arrays: session.run(None, dict(zip(names, arrays)))
+
+
+def measure(pattern: Pattern, exporter: str, opset: int | None, runtime: str = "onnxruntime") -> Measurement:
     import numpy as np
     import onnx
-    import onnxruntime as ort
     import torch
 
     model, example, second, dynamic = instantiate(pattern)
     with torch.no_grad():
+        if pattern.eval_reference:
+            model.eval()
         expected_a = _flatten(model(*[a.clone() for a in example]))
         expected_b = _flatten(model(*[a.clone() for a in second]))
+        model.train(pattern.train)
     start = time.perf_counter()
     try:
         with _quiet():
@@ -175,22 +244,18 @@ def measure(pattern: Pattern, exporter: str, opset: int | None) -> Measurement:
     except Exception as error:
         result.outcome, result.detail = "CHECKER", _first_line(error)
         return result
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = 1
+    prefix = "OV" if runtime == "openvino" else "ORT"
     try:
-        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        run = _runtime_session(data, runtime)
     except Exception as error:
-        result.outcome, result.detail = "ORT-LOAD", _first_line(error)
+        result.outcome, result.detail = f"{prefix}-LOAD", _first_line(error)
         return result
-    input_names = [i.name for i in session.get_inputs()]
     for tag, inputs, expected in (("A", example, expected_a), ("B", second, expected_b)):
-        feeds = {name: tensor.numpy() for name, tensor in zip(input_names, inputs)}
         try:
-            got = session.run(None, feeds)
+            got = run([tensor.numpy() for tensor in inputs])
         except Exception as error:
             if tag == "A":
-                result.outcome, result.detail = "ORT-RUN", _first_line(error)
+                result.outcome, result.detail = f"{prefix}-RUN", _first_line(error)
             else:
                 result.outcome, result.detail = "BAKED", f"second shape fails: {_first_line(error)}"
             return result
@@ -199,6 +264,14 @@ def measure(pattern: Pattern, exporter: str, opset: int | None) -> Measurement:
             result.outcome = ("WRONG" if tag == "A" else "BAKED") if not pattern.random else "BAKED"
             result.detail = f"{'export' if tag == 'A' else 'second'} input: {verdict}"
             return result
+        if pattern.random and tag == "A":
+            # A random op must draw new values on every run; identical runs mean the exporter
+            # froze the random values into the graph or dropped the op (RAND-FROZEN).
+            again = run([tensor.numpy() for tensor in inputs])
+            if all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(got, again)):
+                result.outcome = "RAND-FROZEN"
+                result.detail = "two runs gave identical outputs: the randomness was frozen into the graph or removed"
+                return result
     if pattern.random:
         result.outcome = "RANDOM"
     return result
@@ -294,12 +367,13 @@ def render_table(rows: list[tuple[type[Rule], Claim, Measurement]]) -> str:
         "Each row exports one rule's tiny pattern model with one exporter and opset, runs it in onnxruntime (CPU) and",
         "compares with eager PyTorch on the export input and on a second input whose dynamic dims changed (batch + 1,",
         "other dims + 3). Outcomes: `ok`; `EXPORT` the export raised; `CHECKER` onnx.checker rejected the model;",
-        "`ORT-LOAD`/`ORT-RUN` onnxruntime failed; `WRONG` numbers differ on the export input; `BAKED` right on the export",
-        "input, wrong or failing on the second shape; `RANDOM` random outputs with the right shapes.",
+        "`ORT-LOAD`/`ORT-RUN` onnxruntime failed (`OV-LOAD`/`OV-RUN`: OpenVINO); `WRONG` numbers differ on the export input; `BAKED` right on the export",
+        "input, wrong or failing on the second shape; `RANDOM` random outputs with the right shapes; `RAND-FROZEN` a",
+        "random op in PyTorch whose exported model gives the same outputs on every run (randomness frozen or removed).",
         "Flagged: whether the rule reports the pattern at that setting.",
         "",
-        "| rule | pattern | exporter | opset asked | opset written | outcome | flagged | detail |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rule | pattern | exporter | opset asked | opset written | runtime | outcome | flagged | detail |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for rule, claim, measured in rows:
         opset = claim.opset if claim.opset is not None else "default"
@@ -307,7 +381,7 @@ def render_table(rows: list[tuple[type[Rule], Claim, Measurement]]) -> str:
         flagged = "yes" if claim.expects_finding else "no"
         lines.append(
             f"| [{rule.code}](rules/{rule.code}.md) | {claim.pattern} | {claim.exporter} | {opset} | "
-            f"{measured.opset_written or ''} | {measured.outcome} | {flagged} | {detail} |"
+            f"{measured.opset_written or ''} | {claim.runtime} | {measured.outcome} | {flagged} | {detail} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -323,8 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     contradictions = 0
     for rule, claim in claims(options.only):
-        measured = measure(rule.PATTERNS[claim.pattern], claim.exporter, claim.opset)
+        measured = measure(rule.PATTERNS[claim.pattern], claim.exporter, claim.opset, claim.runtime)
         mark = "" if measured.outcome == claim.outcome else f"   <-- claimed {claim.outcome}"
+        if claim.opset_written is not None and measured.opset_written != claim.opset_written:
+            mark += f"   <-- claimed opset {claim.opset_written} written, got {measured.opset_written}"
         contradictions += bool(mark)
         print(
             f"{rule.code} {claim.pattern:<32} {claim.exporter:<6} {claim.opset or 'default':<7} {measured.outcome:<8} {measured.seconds:5.1f}s {measured.detail[:70]}{mark}",

@@ -21,6 +21,7 @@ pyproject.toml:
     inputs = [{ name = "input", shape = [1, 3, 256, 256], dtype = "float32" }]
     dynamic = ["batch", "height", "width"]
     weights = "best_model.pth"
+    train = false                  # true: trace the model as built, without .eval() (reports modules left in training mode)
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class ModelSpec:
     inputs: tuple[InputSpec, ...] = ()
     weights: Path | None = None
     name: str = ""
+    train: bool = False  # build the model as-is (no .eval()), to see which modules are left in training mode
 
     @property
     def label(self) -> str:
@@ -192,7 +194,13 @@ def apply_dynamic(inputs: Sequence[InputSpec], tokens: Sequence[str]) -> tuple[I
 
 
 def spec_from_cli(
-    file: Path | None, model: str, inputs: Sequence[str], dynamic: Sequence[str], weights: Path | None
+    file: Path | None,
+    model: str,
+    inputs: Sequence[str],
+    dynamic: Sequence[str],
+    weights: Path | None,
+    *,
+    train: bool = False,
 ) -> ModelSpec:
     factory, args, kwargs = parse_constructor(model)
     if not inputs:
@@ -203,14 +211,14 @@ def spec_from_cli(
         if "." not in factory:
             raise SpecError(f"--model {model!r}: name the file that defines it, or write 'package.module.{factory}'")
         module, factory = factory.rsplit(".", 1)
-    return ModelSpec(file, module, factory, args, kwargs, apply_dynamic(parsed, dynamic), weights, factory)
+    return ModelSpec(file, module, factory, args, kwargs, apply_dynamic(parsed, dynamic), weights, factory, train)
 
 
 def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
     """`[[tool.onnxlint.models]]` tables -> specs (paths relative to the pyproject's folder)."""
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise SpecError("[[tool.onnxlint.models]] must be an array of tables")
-    known = {"name", "entry", "args", "kwargs", "inputs", "dynamic", "weights"}
+    known = {"name", "entry", "args", "kwargs", "inputs", "dynamic", "weights", "train"}
     specs = []
     for position, entry in enumerate(entries):
         where = f"[[tool.onnxlint.models]] #{position + 1}"
@@ -251,6 +259,9 @@ def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
         kwargs = entry.get("kwargs", {})
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise SpecError(f"{where}: 'args' must be a list and 'kwargs' a table")
+        train = entry.get("train", False)
+        if not isinstance(train, bool):
+            raise SpecError(f"{where}: 'train' must be true or false")
         specs.append(
             ModelSpec(
                 file,
@@ -261,9 +272,27 @@ def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
                 resolved,
                 (root / weights) if isinstance(weights, str) else None,
                 str(entry.get("name", factory)),
+                train,
             )
         )
     return specs
+
+
+def locate_factory(files: Sequence[Path], factory: str) -> list[Path]:
+    """The files among `files` that define `factory` (a top-level class or function), without importing them."""
+    name = factory.split(".", 1)[0]
+    found = []
+    for path in files:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        if any(
+            type(node) in (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef) and node.name == name  # type: ignore[attr-defined]
+            for node in tree.body
+        ):
+            found.append(path)
+    return found
 
 
 # -- building (imports torch, runs user code) ---------------------------------------------------
@@ -300,8 +329,13 @@ def load_factory(spec: ModelSpec) -> Any:
     return target
 
 
-def build_model(spec: ModelSpec, *, eval_mode: bool = True) -> Any:
-    """Construct the model (and load its weights) as the export script would."""
+def build_model(spec: ModelSpec, *, eval_mode: bool | None = None) -> Any:
+    """Construct the model (and load its weights) as the export script would.
+
+    `eval_mode` None: call `.eval()` unless the spec asks for the model as built (`train`).
+    """
+    if eval_mode is None:
+        eval_mode = not spec.train
     factory = load_factory(spec)
     model = factory(*spec.args, **dict(spec.kwargs))
     if spec.weights is not None:

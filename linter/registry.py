@@ -56,6 +56,17 @@ def _check_rule_class(rule: type[Rule], found: dict[str, type[Rule]]) -> None:
         raise RegistryError(f"{rule.__name__}: code {rule.code} is retired and must not be reused")
 
 
+def documented_rules() -> dict[str, type]:
+    """code -> rule or graph check, for listings, documentation and selectors (not for the static engine).
+
+    Graph checks (`onnxlint.graph.checks`, ONX7xx) are documented like rules but run only in the
+    graph layer; importing them imports no torch.
+    """
+    from .graph.registry import all_checks
+
+    return dict(sorted({**all_rules(), **all_checks()}.items()))
+
+
 def rule_by_code(code: str) -> type[Rule] | None:
     code = REDIRECTS.get(code.upper(), code.upper())
     return all_rules().get(code)
@@ -85,7 +96,7 @@ def normalize_selector(selector: str) -> str:
 def validate_selectors(selectors: Iterable[str]) -> list[str]:
     """The selectors that match no rule (and are not ALL or a known band prefix)."""
     unknown = []
-    codes = all_rules()
+    codes = documented_rules()
     for selector in selectors:
         normalized = normalize_selector(selector)
         if normalized == "ALL" or normalized.startswith("ONX0"):

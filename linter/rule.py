@@ -120,6 +120,9 @@ class Pattern:
     shift: tuple[float, float] = (0.0, 0.0)
     random: bool = False  # outputs are random: compare shapes only
     train: bool = False  # export the model in training mode (default: .eval())
+    # Compare with the model's eval-mode outputs (what a deployed model should compute) instead
+    # of the outputs of the model as exported (which, with `train`, are training-mode outputs).
+    eval_reference: bool = False
     requires: tuple[str, ...] = ()  # modules the pattern imports besides torch (claims skip without them)
 
     @property
@@ -131,10 +134,12 @@ class Pattern:
 class Claim:
     """What exporting `pattern` does under one exporter and opset (asserted by tests/test_measured.py).
 
-    Outcomes: "ok", "EXPORT" (export raised), "CHECKER", "ORT-LOAD", "ORT-RUN", "WRONG" (numbers
+    Outcomes: "ok", "EXPORT" (export raised), "CHECKER", "ORT-LOAD", "ORT-RUN" (or "OV-LOAD", "OV-RUN"
+    when `runtime` is "openvino"), "WRONG" (numbers
     differ on the export input), "BAKED" (right on the export input, wrong or failing on the
-    second shape), "RANDOM" (random op, shapes right). `flagged` says whether the rule reports the
-    pattern under these settings; by default it does exactly when the outcome is not "ok".
+    second shape), "RANDOM" (random op, shapes right), "RAND-FROZEN" (random in PyTorch, the same
+    outputs on every run of the exported model: randomness frozen or removed). `flagged` says
+    whether the rule reports the pattern under these settings; by default it does exactly when the outcome is not "ok".
     """
 
     pattern: str  # key of the rule's PATTERNS
@@ -143,6 +148,11 @@ class Claim:
     outcome: str
     flagged: bool | None = None
     note: str = ""
+    # The runtime that runs the exported model; outcomes OV-LOAD / OV-RUN for "openvino".
+    runtime: str = "onnxruntime"
+    # When set: the ai.onnx opset the exporter must really write (the dynamo exporter may write
+    # another opset than the one asked for).
+    opset_written: int | None = None
 
     @property
     def expects_finding(self) -> bool:
@@ -168,6 +178,12 @@ class Rule:
     INVALID: ClassVar[Sequence[Invalid]] = ()
     # Tiny models whose fixed export must match the original (required for SAFE fixes).
     PARITY: ClassVar[Sequence[ParityCase]] = ()
+    # What the rule's fixes edit. "model": code that runs inside `forward` (a SAFE fix then needs
+    # PARITY cases proving the exported numbers stay the same). "script": export scripts,
+    # checkpoint loading and other code outside the traced model: nothing exported changes, so
+    # there is nothing to compare (tests/test_safe_fix_parity.py checks those fixes leave every
+    # model function untouched).
+    fix_scope: ClassVar[str] = "model"
     # Ground truth: tiny models with the pattern, and what each exporter / opset does with them.
     PATTERNS: ClassVar[dict[str, Pattern]] = {}
     MEASURED: ClassVar[Sequence[Claim]] = ()

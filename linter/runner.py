@@ -6,6 +6,7 @@ it, the LSP calls the pure engine on editor buffers instead.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections import Counter
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .engine import lint_source
+from .export_sites import export_sites_for
 from .findings import Finding
 from .fixer import fix_source
-from .settings import LintSettings
+from .settings import ExportSite, LintSettings
 from .source import FileChangedError, SourceDecodeError, read_source_file, write_atomically
 
 IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
@@ -103,4 +105,11 @@ def unified_diff(before: str, after: str, name: str) -> str:
 
 
 def run(paths: Iterable[Path], settings: LintSettings, options: RunOptions) -> list[FileOutcome]:
-    return [process_file(path, settings, options) for path in paths]
+    files = list(paths)
+    # Pre-pass: files imported by an export script are judged by that script's export calls.
+    sites = export_sites_for(files, settings, display_path)
+    return [process_file(path, with_export_sites(settings, sites.get(path, ())), options) for path in files]
+
+
+def with_export_sites(settings: LintSettings, sites: tuple[ExportSite, ...]) -> LintSettings:
+    return dataclasses.replace(settings, export_sites=sites) if sites else settings

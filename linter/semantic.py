@@ -468,6 +468,14 @@ class FunctionScope:
             self._local_names.add(name_node.id)
         self._bindings.append((target, how, source))
 
+    def assigned_values(self, name: str) -> list[ast.expr]:
+        """The expressions plainly assigned to `name` in this function (`name = <expr>`)."""
+        return [
+            source  # type: ignore[misc]
+            for target, how, source in self._bindings
+            if how == "value" and type(target) is ast.Name and target.id == name  # type: ignore[attr-defined]
+        ]
+
     def imported(self, name: str) -> str | None:
         scope: FunctionScope | None = self
         while scope is not None:

@@ -24,7 +24,10 @@ class ExportConfig:
     exporter: str  # "dynamo" (torch.onnx.export's default since 2.9) or "legacy" (TorchScript)
     requested_opset: int | None
     target: str = DEFAULT_TARGET
-    origin: str = "settings"  # "settings" or "call" (taken from a torch.onnx.export call)
+    origin: str = (
+        "settings"  # "settings", "call" (a torch.onnx.export call) or "script" (one in a file importing this one)
+    )
+    site: str | None = None  # with origin "script": where that call is ("export.py:18")
 
     @property
     def is_dynamo(self) -> bool:
@@ -44,10 +47,30 @@ class ExportConfig:
 
     @property
     def exporter_label(self) -> str:
+        if self.origin == "script" and self.site:  # name the export call in another file that decides it
+            return (
+                f"the dynamo exporter (as called at {self.site})"
+                if self.is_dynamo
+                else (f"the TorchScript exporter (dynamo=False, as called at {self.site})")
+            )
         return "the dynamo exporter" if self.is_dynamo else "the TorchScript exporter (dynamo=False)"
 
     def describe(self) -> str:
         return f"{self.exporter_label} at opset {self.opset}"
+
+
+@dataclass(frozen=True)
+class ExportSite:
+    """A `torch.onnx.export(...)` call in an export script that imports the file being linted.
+
+    Found by the runner's pre-pass (linter/export_sites.py) and handed to the imported model
+    files through `LintSettings.export_sites`, so that `lint_source` stays a pure function of
+    (text, settings) while model code is judged by the exporter and opset that really export it.
+    """
+
+    site: str  # "path/to/export.py:18", as shown to the user
+    exporter: str
+    requested_opset: int | None
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,8 @@ class LintSettings:
     opset: int | None = None
     target: str = DEFAULT_TARGET
     project_root: str | None = None  # per-file-ignores patterns are relative to it
+    # The export calls of the scripts that import this file (set per file by the runner).
+    export_sites: tuple[ExportSite, ...] = ()
 
     def export_config(self) -> ExportConfig:
         return ExportConfig(self.exporter, self.opset, self.target)

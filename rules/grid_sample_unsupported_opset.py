@@ -4,13 +4,13 @@ import ast
 
 from onnxlint.edits import ensure_torch, module_insertions, replace_node
 from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
+from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
 from ._grid_sample_helper import HELPER_NAME, helper_source
+from ._runtime_patterns import GRID_SAMPLERS, is_volumetric
 
 GRID_SAMPLE = "torch.nn.functional.grid_sample"
-GRID_SAMPLERS = frozenset({GRID_SAMPLE, "torch.grid_sampler", "torch.grid_sampler_2d", "torch.grid_sampler_3d"})
 # Modes and padding modes whose helper parity is proven by tests/test_grid_sample_helper.py.
 PROVEN_MODES = frozenset({"bilinear", "nearest"})
 PROVEN_PADDINGS = frozenset({"zeros", "border", "reflection"})
@@ -21,6 +21,33 @@ _FIXED_EXAMPLE = (
     + helper_source("torch").strip()
     + '\n\n\ndef warp(x, g):\n    return onnx_grid_sample(x, g, padding_mode="border")\n'
 )
+
+
+def _parity(
+    mode: str,
+    padding: str,
+    align_corners: bool,
+    *,
+    volumetric: bool = False,
+    exporters: tuple[str, ...] = ("legacy",),
+) -> ParityCase:
+    """The fix at the TorchScript exporter's opset 11, where `F.grid_sample` itself does not export."""
+    return ParityCase(
+        f"""
+        import torch
+        import torch.nn.functional as F
+
+        class Model(torch.nn.Module):
+            def forward(self, x, grid):
+                return F.grid_sample(x, grid, mode="{mode}", padding_mode="{padding}", align_corners={align_corners})
+        """,
+        inputs=((1, 2, 4, 5, 6), (1, 3, 4, 5, 3)) if volumetric else ((1, 3, 8, 8), (1, 6, 7, 2)),
+        # Grid values are N(0, 1): about a third fall outside [-1, 1], so the padding modes are exercised.
+        dynamic=("batch",) if volumetric else ("batch", "input:height", "input:width"),
+        settings={"exporter": "legacy", "opset": 11},
+        exporters=exporters,
+        opset=11,
+    )
 
 
 class GridSampleUnsupportedOpset(Rule):
@@ -180,6 +207,20 @@ class GridSampleUnsupportedOpset(Rule):
         ),
     ]
 
+    # The fixed model exported at opset 11 (the original fails there) against the original's eager output.
+    PARITY = [
+        _parity("bilinear", "zeros", False, exporters=("legacy", "dynamo")),
+        _parity("bilinear", "border", True),
+        _parity("bilinear", "reflection", False),
+        _parity("bilinear", "reflection", True),
+        _parity("nearest", "zeros", True),
+        _parity("nearest", "border", False),
+        _parity("nearest", "reflection", True, exporters=("legacy", "dynamo")),
+        _parity("bilinear", "zeros", False, volumetric=True),
+        _parity("nearest", "border", True, volumetric=True),
+        _parity("bilinear", "reflection", True, volumetric=True),
+    ]
+
     PATTERNS = {
         "grid_sample_4d": Pattern(
             """
@@ -231,7 +272,7 @@ class GridSampleUnsupportedOpset(Rule):
         config = self.context.export_config_for(node)
         if not config.is_legacy:
             return
-        volumetric = qualified == "torch.grid_sampler_3d" or self._grid_from_5d_affine(node)
+        volumetric = is_volumetric(self.context, node, qualified)
         needed = requirement("grid_sample_5d" if volumetric else "grid_sample").legacy_min_opset or 0
         if config.opset >= needed:
             return
@@ -240,13 +281,6 @@ class GridSampleUnsupportedOpset(Rule):
             f" (5-D input needs opset {requirement('grid_sample_5d').legacy_min_opset})" if not volumetric else ""
         )
         self.report(node, message, fix=self._fix(node, qualified))
-
-    def _grid_from_5d_affine(self, node: ast.Call) -> bool:
-        grid = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "grid"), None)
-        if type(grid) is not ast.Call or self.context.call_name(grid) != "torch.nn.functional.affine_grid":
-            return False
-        size = grid.args[1] if len(grid.args) > 1 else next((k.value for k in grid.keywords if k.arg == "size"), None)
-        return type(size) in (ast.List, ast.Tuple) and len(size.elts) == 5  # type: ignore[union-attr]
 
     def _fix(self, node: ast.Call, qualified: str):
         if qualified != GRID_SAMPLE:

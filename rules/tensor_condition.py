@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from onnxlint.context import FileContext
 from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule
+from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule
 from onnxlint.semantic import Kind
 
 if TYPE_CHECKING:
@@ -255,6 +255,61 @@ class TensorCondition(Rule):
             """,
             line=4,
             message_contains="assert",
+        ),
+    ]
+
+    # The `torch.where` rewrites, exported and compared with the original's eager outputs. The
+    # conditions depend on the input, so the seeded example inputs take both branches.
+    PARITY = [
+        ParityCase(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.proj = torch.nn.Conv2d(3, 3, 1)
+
+                def forward(self, x):
+                    y = self.proj(x)
+                    if x[:, 0].mean() > 0:
+                        y = y * 2
+                    else:
+                        y = y - 1
+                    return y
+            """,
+            inputs=((1, 3, 8, 8),),
+            dynamic=("batch", "height", "width"),
+        ),
+        ParityCase(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    if x.mean() > 0:  # positive inputs are rectified
+                        x = F.relu(x)
+                    return x + 1
+            """,
+            inputs=((1, 3, 8, 8),),
+        ),
+        ParityCase(
+            """
+            import torch
+
+            def gate(x):
+                return x * 3 if x[:, 0].mean() > 0 else -x
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    if x.sum() < 0:
+                        return gate(x)
+                    else:
+                        return gate(x) + 1
+            """,
+            inputs=((1, 3, 8, 8),),
+            dynamic=("batch", "width"),
         ),
     ]
 

@@ -54,6 +54,7 @@ class TorchLoadWithoutWeightsOnly(Rule):
     severity = Severity.WARNING  # an explicit weights_only=False is reported as an error
     trigger_names = ("load",)
     applies_to = "all exporters; security"
+    fix_scope = "script"  # edits checkpoint loading, never the traced model: no PARITY cases to run
 
     VALID = [
         """

@@ -16,7 +16,7 @@ from onnxlint.registry import all_rules
 pytestmark = pytest.mark.export
 
 CLAIMS = [
-    pytest.param(rule, claim, id=f"{code}-{claim.pattern}-{claim.exporter}-{claim.opset or 'default'}")
+    pytest.param(rule, claim, id=f"{code}-{claim.pattern}-{claim.exporter}-{claim.opset or 'default'}-{claim.runtime}")
     for code, rule in all_rules().items()
     for claim in rule.MEASURED
 ]
@@ -27,15 +27,19 @@ def test_claim_holds_and_the_rule_agrees(rule, claim):
     from onnxlint.measure import measure
 
     pattern = rule.PATTERNS[claim.pattern]
-    for module in pattern.requires:
+    for module in (*pattern.requires, *(("openvino",) if claim.runtime == "openvino" else ())):
         pytest.importorskip(module)
-    settings = LintSettings(selection=Selection(select=(rule.code,)), exporter=claim.exporter, opset=claim.opset)
+    settings = LintSettings(
+        selection=Selection(select=(rule.code,)), exporter=claim.exporter, opset=claim.opset, target=claim.runtime
+    )
     flagged = any(f.code == rule.code for f in lint_source(pattern.source, "pattern.py", settings).findings)
     assert flagged == claim.expects_finding, (
         f"{rule.code} {'flags' if flagged else 'does not flag'} {claim.pattern} at {claim.exporter} opset {claim.opset}"
     )
-    measured = measure(pattern, claim.exporter, claim.opset)
+    measured = measure(pattern, claim.exporter, claim.opset, claim.runtime)
     assert measured.outcome == claim.outcome, f"measured {measured.outcome}: {measured.detail}"
+    if claim.opset_written is not None:
+        assert measured.opset_written == claim.opset_written, f"opset {measured.opset_written} written"
 
 
 def test_every_claim_names_a_pattern_and_every_export_rule_has_claims():

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..findings import Edit, Finding, Severity
-from ..registry import all_rules
+from ..registry import documented_rules
 from ..rule import rule_url
 from ..runner import FileOutcome
 from . import ReportOptions
@@ -63,7 +63,7 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
     from .. import __version__
 
     used = sorted({f.code for outcome in outcomes for f in outcome.findings})
-    rules = all_rules()
+    rules = documented_rules()
     descriptors = []
     rule_index: dict[str, int] = {}
     for code in used:

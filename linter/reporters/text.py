@@ -7,7 +7,7 @@ from collections import Counter
 import click
 
 from ..findings import Applicability, Finding, Severity
-from ..registry import all_rules
+from ..registry import documented_rules
 from ..runner import FileOutcome
 from ..source import SourceText
 from . import ReportOptions, all_findings
@@ -118,7 +118,7 @@ def statistics_lines(outcomes: list[FileOutcome], options: ReportOptions) -> lis
         counts[finding.code] += 1
         if fix_marker(finding, options.unsafe_fixes):
             fixable[finding.code] += 1
-    rules = all_rules()
+    rules = documented_rules()
     lines = []
     width = max((len(str(n)) for n in counts.values()), default=1)
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):

@@ -1,0 +1,38 @@
+"""The graph layer: trace the user's model, check every op and every dynamic dim, point at source lines.
+
+Opt-in, because it imports and runs the user's code. Importing this package imports no torch;
+`analyze` does, on first call.
+
+    from onnxlint.graph import analyze
+    report = analyze(spec, settings)          # GraphReport: findings, capture, seconds, op_counts
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .check import Frame, GraphCheck, GraphExample, Issue
+from .registry import all_checks
+from .report import GraphReport
+
+if TYPE_CHECKING:
+    from ..findings import Finding
+    from ..modelspec import ModelSpec
+    from ..settings import LintSettings
+
+
+def analyze(
+    spec: ModelSpec,
+    settings: LintSettings,
+    *,
+    model: Any = None,
+    static_findings: list[Finding] | None = None,
+    user_files: list[str] | None = None,
+) -> GraphReport:
+    """Build (unless `model` is given), trace and check one model; see `onnxlint.graph.engine.analyze`."""
+    from .engine import analyze as run
+
+    return run(spec, settings, model=model, static_findings=static_findings, user_files=user_files)
+
+
+__all__ = ["Frame", "GraphCheck", "GraphExample", "GraphReport", "Issue", "all_checks", "analyze"]

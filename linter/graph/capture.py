@@ -1,0 +1,368 @@
+"""Capturing the model's graph the way `torch.onnx.export(dynamo=True)` does, and recording why shapes froze.
+
+The dynamo exporter captures with `torch.export.export(strict=False)`, then `strict=True`, under
+`backed_size_oblivious=True` (so example sizes of 0 and 1 are not specialised up front) with
+the dynamic dims as `Dim.DYNAMIC`, and on a constraint violation silently refines the dims to
+what tracing allowed. We do the same with `Dim.AUTO` (the same graph, without the exception) and
+fall back to `torch.fx.symbolic_trace`.
+
+While tracing, a handler on torch's structured trace log (`torch.__trace`, the channel
+`TORCH_TRACE` and `draft_export` read) records every shape guard and specialisation with its
+Python stack, so a dim that stopped being dynamic can be traced to the user's line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import logging
+import re
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..modelspec import InputSpec, ModelSpec
+from .check import _FRAME_LINE, Frame, frames_from_stack_trace
+
+STRATEGIES = ("export-nonstrict", "export-strict", "fx")
+_TRACE_LOGGER = "torch.__trace"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SOURCE_DIM = re.compile(r"(?:\[['\"](?P<key>\w+)['\"]\]|\[(?P<index>\d+)\])\.size\(\)\[(?P<dim>\d+)\]")
+_PIN = re.compile(r"^Eq\((?:(?P<sym>[su]\d+), (?P<value>-?\d+)|(?P<value2>-?\d+), (?P<sym2>[su]\d+))\)$")
+
+
+@dataclass
+class ShapeEvent:
+    """A guard or specialisation torch recorded while tracing."""
+
+    kind: str  # "guard" or "specialization"
+    expr: str  # `Eq(s77, 1)`; for a specialisation `s77 = 1`
+    symbol: str | None  # the one symbol the event pins, when it pins one
+    value: int | None  # the value it is pinned to
+    sources: tuple[str, ...]  # torch's names of the input dims, for specialisations (`L['x'].size()[0]`)
+    reason: str
+    frames: tuple[Frame, ...]
+
+
+@dataclass
+class CaptureFailure:
+    strategy: str
+    error: BaseException
+    kind: str  # "data-dependent", "constraint" or "unsupported"
+    summary: str  # the most specific message, one line
+    frames: tuple[Frame, ...]
+
+
+@dataclass
+class DynamicDim:
+    input_index: int
+    input_name: str
+    dim: int
+    name: str  # the user's name for it (batch, height, ...)
+    example: int  # the example input's size
+    symbol: str | None  # the symbol it traced to (None: specialised to an int)
+
+
+@dataclass
+class Capture:
+    """Everything checks may read about one traced model."""
+
+    spec: ModelSpec
+    model: Any
+    inputs: tuple[Any, ...]
+    strategy: str = "failed"
+    program: Any = None  # torch.export.ExportedProgram when an export strategy succeeded
+    graph_module: Any = None  # the captured fx.GraphModule (the program's, or symbolic_trace's)
+    failures: list[CaptureFailure] = field(default_factory=list)
+    events: list[ShapeEvent] = field(default_factory=list)  # those of the successful strategy
+    failure_events: list[ShapeEvent] = field(default_factory=list)  # those of the first failed strategy
+    dynamic_dims: list[DynamicDim] = field(default_factory=list)
+    export_config: Any = None  # onnxlint.settings.ExportConfig
+    target: Any = None  # onnxlint.targets.TargetProfile
+    user_files: frozenset[str] = frozenset()
+    locator: Any = None  # onnxlint.graph.locate.Locator: reads the user's source lines for checks
+    _decomposed: Any = None
+    _decomposition_error: BaseException | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exported(self) -> bool:
+        return self.program is not None
+
+    def decomposed(self) -> Any:
+        """The program after the dynamo exporter's own decompositions (None if they failed)."""
+        if self.program is None:
+            return None
+        if self._decomposed is None and self._decomposition_error is None:
+            import time
+
+            from . import ops
+
+            start = time.perf_counter()
+            try:
+                with _quiet():  # building the registry logs about optional libraries (torchvision ops)
+                    self._decomposed = ops.decompose(self.program, self.export_config.opset)
+            except Exception as error:  # the exporter's step 2 would fail the same way
+                self._decomposition_error = error
+            self.timings["decompose"] = time.perf_counter() - start
+        return self._decomposed
+
+    @property
+    def decomposition_error(self) -> BaseException | None:
+        """Why the exporter's decompositions failed, when a check needed them (not run otherwise)."""
+        return self._decomposition_error
+
+    def dim_for_symbol(self, symbol: str) -> DynamicDim | None:
+        for dim in self.dynamic_dims:
+            if dim.symbol == symbol:
+                return dim
+        return None
+
+
+# -- the structured-trace recorder --------------------------------------------------------------
+
+
+class _ShapeEventRecorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.events: list[ShapeEvent] = []
+        self._strings: dict[int, str] = {}
+
+    def _filename(self, interned: object) -> str:
+        if not isinstance(interned, int):
+            return str(interned)
+        name = self._strings.get(interned)
+        if name is None:
+            from torch._logging import structured
+
+            self._strings = {v: k for k, v in structured.INTERN_TABLE.items()}
+            name = self._strings.get(interned, "?")
+        return name
+
+    def _frames(self, stack: object) -> tuple[Frame, ...]:
+        if not isinstance(stack, list):
+            return ()
+        return tuple(
+            Frame(self._filename(f.get("filename")), int(f.get("line") or 0), str(f.get("name") or ""))
+            for f in stack
+            if isinstance(f, dict)
+        )
+
+    def emit(self, record: logging.LogRecord) -> None:
+        metadata = getattr(record, "metadata", None)
+        if not isinstance(metadata, dict):
+            return
+        try:
+            if "guard_added_fast" in metadata:
+                data = metadata["guard_added_fast"]
+                expr = str(data.get("expr", ""))
+                match = _PIN.match(expr)
+                symbol = value = None
+                if match:
+                    symbol = match.group("sym") or match.group("sym2")
+                    value = int(match.group("value") or match.group("value2"))
+                frames = self._frames(data.get("user_stack")) + self._frames(data.get("stack"))
+                self.events.append(ShapeEvent("guard", expr, symbol, value, (), "guard", frames))
+            elif "symbolic_shape_specialization" in metadata:
+                data = metadata["symbolic_shape_specialization"]
+                symbol = str(data.get("symbol", ""))
+                raw = str(data.get("value", ""))
+                value = int(raw) if re.fullmatch(r"-?\d+", raw) else None
+                frames = self._frames(data.get("user_stack")) + self._frames(data.get("stack"))
+                self.events.append(
+                    ShapeEvent(
+                        "specialization",
+                        f"{symbol} = {raw}",
+                        symbol,
+                        value,
+                        tuple(str(s) for s in data.get("sources") or ()),
+                        str(data.get("reason", "")),
+                        frames,
+                    )
+                )
+        except Exception:  # a recorder must never break the trace it listens to
+            pass
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[_ShapeEventRecorder]:
+    logger = logging.getLogger(_TRACE_LOGGER)
+    recorder = _ShapeEventRecorder()
+    previous, propagate = logger.level, logger.propagate
+    logger.addHandler(recorder)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # the records are for us, not for the application's root handlers
+    try:
+        yield recorder
+    finally:
+        logger.removeHandler(recorder)
+        logger.setLevel(previous)
+        logger.propagate = propagate
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """torch prints graphs and warnings while failing to trace; keep the linter's output clean."""
+    loggers = [logging.getLogger(n) for n in ("torch", "torch._dynamo", "torch.export", "torch._export", "torch.fx")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+# -- capture ------------------------------------------------------------------------------------
+
+
+def dynamic_shapes_for(inputs: Sequence[InputSpec]) -> tuple[dict[int, Any] | None, ...]:
+    from torch.export import Dim
+
+    return tuple({index: Dim.AUTO for index in spec.dynamic} or None for spec in inputs)
+
+
+def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_config: Any, target: Any) -> Capture:
+    result = Capture(spec, model, inputs, export_config=export_config, target=target)
+    dynamic_shapes = dynamic_shapes_for(spec.inputs)
+    try:
+        from torch.onnx._internal.exporter import _flags
+
+        prefer_deferred = bool(getattr(_flags, "PREFER_DEFERRED_RUNTIME_ASSERTS_OVER_GUARDS", False))
+    except ImportError:  # pragma: no cover - older torch
+        prefer_deferred = False
+    for strategy, strict in (("export-nonstrict", False), ("export-strict", True)):
+        with recording() as recorder, _quiet(), torch.fx.experimental._config.patch(backed_size_oblivious=True):
+            try:
+                program = torch.export.export(
+                    model,
+                    inputs,
+                    dynamic_shapes=dynamic_shapes,
+                    strict=strict,
+                    prefer_deferred_runtime_asserts_over_guards=prefer_deferred,
+                )
+            except Exception as error:
+                result.failures.append(_failure(strategy, error))
+                if len(result.failures) == 1:
+                    result.failure_events = list(recorder.events)
+                torch._dynamo.reset()
+                continue
+        result.strategy, result.program, result.graph_module = strategy, program, program.graph_module
+        result.events = list(recorder.events)
+        result.dynamic_dims = _dynamic_dims(spec, program)
+        return result
+    with _quiet():
+        try:
+            result.graph_module = torch.fx.symbolic_trace(model)
+            result.strategy = "fx"
+        except Exception as error:
+            result.failures.append(_failure("fx", error))
+    return result
+
+
+def _dynamic_dims(spec: ModelSpec, program: Any) -> list[DynamicDim]:
+    from torch.export.graph_signature import InputKind
+
+    user_inputs = [s.arg.name for s in program.graph_signature.input_specs if s.kind == InputKind.USER_INPUT]
+    placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
+    dims = []
+    for index, input_spec in enumerate(spec.inputs):
+        node = placeholders.get(user_inputs[index]) if index < len(user_inputs) else None
+        value = node.meta.get("val") if node is not None else None
+        for dim, name in sorted(input_spec.dynamic.items()):
+            symbol = None
+            if value is not None and hasattr(value, "shape") and dim < len(value.shape):
+                size = value.shape[dim]
+                if isinstance(size, torch.SymInt) and not size.node.expr.is_number:
+                    symbol = str(size.node.expr)
+            dims.append(DynamicDim(index, input_spec.name, dim, name, input_spec.shape[dim], symbol))
+    return dims
+
+
+def input_index_of_source(source: str, model: Any, count: int) -> tuple[int, int] | None:
+    """`L['x'].size()[0]` / `L['args'][0][1].size()[2]` -> (input index, dim), by forward's parameter names."""
+    matches = list(_SOURCE_DIM.finditer(source))
+    if not matches:
+        return None
+    match = matches[-1]
+    dim = int(match.group("dim"))
+    if match.group("index") is not None:
+        return int(match.group("index")), dim
+    key = match.group("key")
+    try:
+        parameters = [p for p in inspect.signature(model.forward).parameters if p != "self"]
+    except (TypeError, ValueError):
+        parameters = []
+    if key in parameters and parameters.index(key) < count:
+        return parameters.index(key), dim
+    return None
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return chain
+
+
+def _first_line(error: BaseException) -> str:
+    text = _ANSI.sub("", str(error)).strip()
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line[:300]
+    return type(error).__name__
+
+
+def _failure(strategy: str, error: BaseException) -> CaptureFailure:
+    from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
+
+    chain = _chain(error)
+    kind = "unsupported"
+    specific = chain[-1]
+    for item in chain:
+        if isinstance(item, GuardOnDataDependentSymNode):
+            kind, specific = "data-dependent", item
+            break
+        text = str(item)
+        if "data-dependent branching" in text.lower() or "data-dependent expression" in text:
+            kind, specific = "data-dependent", item
+            break
+        if type(item).__name__ == "UserError" and "Constraints violated" in text:
+            kind, specific = "constraint", item
+            break
+    frames: list[Frame] = []
+    for item in chain:  # the root cause's frames are the most specific: keep them last (innermost)
+        frames.extend(Frame(f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(item.__traceback__))
+    # Dynamo (strict) errors carry the user's frames in the message: "from user code: File ..., line N".
+    for item in chain:
+        text = str(item)
+        if "from user code" in text:
+            tail = text.split("from user code", 1)[1]
+            frames.extend(
+                Frame(m.group("file"), int(m.group("line")), m.group("name")) for m in _FRAME_LINE.finditer(tail)
+            )
+    summary = _first_line(specific)
+    if kind == "unsupported" and summary.lower().startswith(("failed to", "step 1/3", "the error above")):
+        summary = _first_line(chain[-1])
+    return CaptureFailure(strategy, error, kind, f"{type(specific).__name__}: {summary}", tuple(frames))
+
+
+__all__ = ["Capture", "CaptureFailure", "DynamicDim", "ShapeEvent", "capture", "frames_from_stack_trace"]

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from onnxlint.graph.check import GraphCheck, GraphExample, Issue
+
+if TYPE_CHECKING:
+    from onnxlint.graph.capture import Capture, DynamicDim
+
+
+class DynamicDimSpecialized(GraphCheck):
+    """A dim declared dynamic was frozen to one size while tracing, silently or with an error.
+
+    ## What it does
+    Traces with the dims you declared dynamic (`--dynamic batch,height,width`) as the dynamic
+    exporter does (`Dim.DYNAMIC` semantics, `backed_size_oblivious`), records every shape
+    guard and specialisation `torch.export` makes, and reports each one that pins a declared
+    dim to a single size, at the line of your code that caused it: a guard such as
+    `Eq(batch, 1)` added by a reshape or `expand` that uses `x.shape[0]`, `range(x.shape[0])`,
+    `len(x)`, a Python `if` on a size, `int(math.sqrt(x.shape[2]))`, or a hard-coded size in
+    `view`/`reshape`. Also reports "Constraints violated" capture failures the same way.
+
+    ## Why is this bad for ONNX
+    `torch.onnx.export` does not fail here: on a constraint violation it refines the dynamic
+    shapes to what tracing allowed and exports; with a guard such as `Eq(batch, 1)` it keeps a
+    symbolic input dim whose graph only works for that size. The ONNX model then loads, runs
+    on the example size, and fails or computes wrong results on any other size (measured on
+    torch 2.13: `shape_len`, `cf_for_range_shape0`, `cf_if_on_shape_pad_to_multiple`, BAKED).
+
+    ## Example
+    ```python
+    def forward(self, x):                     # --dynamic batch
+        outs = [x[i] * 2 for i in range(x.shape[0])]
+        return torch.stack(outs)
+    ```
+
+    ## Use instead
+    ```python
+    def forward(self, x):
+        return x * 2                          # vectorised over the batch
+    ```
+
+    ## Fix safety
+    No fix: the shape logic has to be rewritten with tensor ops (`torch.where`, `reshape(b, -1)`
+    with `b = x.shape[0]` kept symbolic, padding computed with tensor arithmetic).
+
+    ## References
+    - torch.export dynamic shapes: https://pytorch.org/docs/stable/export.html#expressing-dynamism
+    - ../shared/PITFALLS.md rows shape_len, cf_for_range_shape0, cf_if_on_shape_pad_to_multiple
+    """
+
+    code = "ONX703"
+    name = "dynamic_dim_specialized"
+    message = "A dim declared dynamic is frozen to one size by the traced code"
+    applies_to = "dynamo exporter (TorchScript exporter: see ONX3xx); found by tracing with --dynamic"
+    needs_export = False
+    EXAMPLES = [
+        GraphExample(
+            """
+            import torch
+
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    outs = []
+                    for i in range(x.shape[0]):
+                        outs.append(x[i] * 2)
+                    return torch.stack(outs)
+            """,
+            inputs=("2x3x8x8",),
+            dynamic=("batch",),
+            expect=(("ONX703", 7),),
+        ),
+        GraphExample(
+            """
+            import math
+
+            import torch
+
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    side = int(math.sqrt(x.shape[2]))
+                    return x.reshape(x.shape[0], x.shape[1], side, -1)
+            """,
+            inputs=("2x3x16x16",),
+            dynamic=("batch", "height"),
+            expect=(("ONX703", 8),),
+        ),
+        GraphExample(
+            """
+            import torch
+
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    b = x.shape[0]
+                    return x.reshape(b, -1).mean(1)
+            """,
+            inputs=("2x3x8x8",),
+            dynamic=("batch", "height", "width"),
+        ),
+    ]
+
+    def run(self, capture: Capture) -> Iterable[Issue]:
+        from onnxlint.graph.capture import input_index_of_source
+
+        names = {d.symbol: d for d in capture.dynamic_dims if d.symbol}
+        if not capture.exported:
+            failure = next((f for f in capture.failures if f.kind == "constraint"), None)
+            if failure is not None:
+                events = [e for e in capture.failure_events if e.kind == "specialization"]
+                for event in events or [None]:
+                    yield Issue(
+                        f"a dim declared dynamic is specialised by the traced code: {failure.summary}",
+                        event.frames if event is not None else failure.frames,
+                    )
+            return
+        seen: set[tuple[str, int | None]] = set()
+        specialised = [d for d in capture.dynamic_dims if d.symbol is None]
+        for dim in specialised:
+            events = [
+                e
+                for e in capture.events
+                if e.kind == "specialization"
+                and any(
+                    input_index_of_source(s, capture.model, len(capture.inputs)) == (dim.input_index, dim.dim)
+                    for s in e.sources
+                )
+            ]
+            if not events:
+                yield Issue(
+                    f"dim `{dim.name}` of input `{dim.input_name}` was declared dynamic but traced as the constant "
+                    f"{dim.example}: the exported graph only accepts that size",
+                    extra={"dim": dim.name, "value": dim.example},
+                )
+            for event in events:
+                key = (dim.name, event.frames[-1].line if event.frames else None)
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield Issue(
+                    f"dim `{dim.name}` of input `{dim.input_name}` was declared dynamic but this line specialises it "
+                    f"to {event.value} ({event.reason.replace('_', ' ')}): the exported graph only accepts that size",
+                    event.frames,
+                    extra={"dim": dim.name, "value": event.value},
+                )
+        for event in capture.events:
+            if event.kind != "guard":
+                continue
+            pinned = _pinned_dims(event.expr, names)
+            if pinned is None:
+                continue
+            dims, value = pinned
+            label = "*".join(d.name for d in dims)
+            key = (label, event.frames[-1].line if event.frames else None)
+            if key in seen or any((d.name, key[1]) in seen for d in dims):
+                continue
+            seen.add(key)
+            inputs = ", ".join(sorted({f"`{d.input_name}`" for d in dims}))
+            yield Issue(
+                f"dim{'s' if len(dims) > 1 else ''} `{label}` of {inputs} declared dynamic, but this line adds the guard "
+                f"`{_readable(event.expr, names)}`: torch.onnx.export keeps the dim symbolic, yet the graph only "
+                f"works when {label} = {value}",
+                event.frames,
+                extra={"dim": label, "value": value, "guard": event.expr},
+            )
+
+
+def _pinned_dims(expr: str, names: dict[str | None, DynamicDim]) -> tuple[list[DynamicDim], str] | None:
+    """The declared-dynamic dims an `Eq(<dims>, <number>)` guard pins, and the number; None otherwise."""
+    import sympy
+
+    if not expr.startswith("Eq("):
+        return None
+    try:
+        parsed = sympy.sympify(expr, locals={name: sympy.Symbol(name, integer=True) for name in names if name})
+    except (sympy.SympifyError, TypeError, SyntaxError, ValueError):
+        return None
+    if not isinstance(parsed, sympy.Eq) or parsed.atoms(sympy.Function):
+        return None  # divisibility (Mod, FloorDiv) and other shape relations are requirements, not pins
+    if parsed.rhs.is_number:
+        side, value = parsed.lhs, parsed.rhs
+    elif parsed.lhs.is_number:
+        side, value = parsed.rhs, parsed.lhs
+    else:
+        return None
+    symbols = sorted(str(s) for s in side.free_symbols)
+    if not symbols or any(s not in names for s in symbols):
+        return None
+    return [names[s] for s in symbols], str(value)
+
+
+def _readable(expr: str, names: dict[str | None, DynamicDim]) -> str:
+    return re.sub(r"\b[su]\d+\b", lambda m: names[m.group(0)].name if m.group(0) in names else m.group(0), expr)

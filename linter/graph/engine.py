@@ -1,0 +1,291 @@
+"""The graph engine: build the model, capture it, run the enabled graph checks, place findings.
+
+It knows nothing of particular checks: it asks `registry.all_checks()` for them, runs those the
+settings enable, and turns each `Issue` into a `Finding` at the user's line (see `locate.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .. import noqa, targets
+from ..findings import Confidence, Finding, Location, Severity
+from ..modelspec import ModelSpec, SpecError, WeightsError, build_model, make_inputs
+from ..rule import rule_url
+from ..settings import LintSettings
+from .check import Frame, GraphCheck, Issue
+from .locate import Locator, definition_location
+from .registry import all_checks
+from .report import GraphReport
+
+GRAPH_CRASH_CODE = "ONX001"  # the engine's "a check crashed" code, shared with the static engine
+BUILD_FAILED_CODE = "ONX701"
+
+
+class GraphUnavailable(RuntimeError):
+    """torch is not installed: the graph layer needs the [export] extra."""
+
+
+def enabled_checks(settings: LintSettings) -> list[type[GraphCheck]]:
+    selection = settings.selection
+    return [
+        check
+        for check in all_checks().values()
+        if selection.enables(check.code, check.default_enabled) or any(selection.enables(c) for c in check.static_codes)
+    ]
+
+
+def analyze(
+    spec: ModelSpec,
+    settings: LintSettings,
+    *,
+    model: Any = None,
+    static_findings: list[Finding] | None = None,
+    user_files: list[str] | None = None,
+) -> GraphReport:
+    """Trace one model and check it. Raises SpecError / WeightsError for specs that cannot be used.
+
+    `static_findings`, when given, are merged in: a graph finding with the same code on the same
+    line confirms the static one (see `merge`), and the report lists the merged result.
+    """
+    started = time.perf_counter()
+    try:
+        import torch  # noqa: F401
+    except ImportError as error:
+        raise GraphUnavailable("the graph layer needs torch: pip install 'onnxlint[export]'") from error
+    from . import capture as capture_module
+    from . import ops
+
+    report = GraphReport(spec.label)
+    files = list(user_files or [])
+    if spec.entry_file is not None:
+        files.append(str(spec.entry_file))
+    locator = Locator(files)
+    if model is None:
+        stage = time.perf_counter()
+        try:
+            model = build_model(spec)
+        except (SpecError, WeightsError):
+            raise
+        except Exception as error:
+            report.failures.append(f"build: {type(error).__name__}: {error}")
+            frames = tuple(Frame(f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(error.__traceback__))
+            issue = Issue(f"the model could not be built: {type(error).__name__}: {error}", frames)
+            check = all_checks().get(BUILD_FAILED_CODE)
+            if check is not None:
+                found = _finding(check, issue, locator, _spec_location(spec), report, spec)
+                report.findings = _filter([found] if found else [], settings)
+            report.seconds = time.perf_counter() - started
+            return report
+        report.timings["build"] = time.perf_counter() - stage
+    inputs = make_inputs(spec.inputs)
+
+    stage = time.perf_counter()
+    config = settings.export_config()
+    capture = capture_module.capture(spec, model, inputs, export_config=config, target=targets.profile(settings.target))
+    capture.locator = locator
+    capture.user_files = frozenset(files)
+    report.timings["capture"] = time.perf_counter() - stage
+    report.capture = capture.strategy
+    report.failures.extend(f"{f.strategy}: {f.summary}" for f in capture.failures)
+    if capture.graph_module is not None:
+        report.op_counts = ops.op_counts(capture.graph_module)
+
+    default_location = _model_location(model, spec)
+    stage = time.perf_counter()
+    findings: list[Finding] = []
+    for check in enabled_checks(settings):
+        if check.needs_export and not capture.exported:
+            continue
+        try:
+            issues = list(check().run(capture))
+        except Exception as error:  # a check's bug must not hide the other checks' findings
+            filename, start, end = default_location
+            findings.append(
+                Finding(
+                    code=GRAPH_CRASH_CODE,
+                    message=f"Graph check {check.code} ({check.name}) crashed and was skipped: "
+                    f"{type(error).__name__}: {error}. Please report this bug.",
+                    severity=Severity.ERROR,
+                    filename=filename,
+                    start=start,
+                    end=end,
+                    rule_name="rule_crashed",
+                    origin="graph",
+                    extra={"rule": check.code, "traceback": traceback.format_exc(limit=-5)},
+                )
+            )
+            continue
+        for issue in issues:
+            found = _finding(check, issue, locator, default_location, report, spec)
+            if found is not None:
+                findings.append(found)
+    if "decompose" in capture.timings:
+        report.timings["decompose"] = capture.timings["decompose"]
+    report.timings["checks"] = time.perf_counter() - stage - report.timings.get("decompose", 0.0)
+    findings = _filter(_dedupe(findings), settings)
+    if static_findings is not None:
+        findings = merge(static_findings, findings)
+    report.findings = sorted(findings, key=lambda f: f.sort_key)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _finding(
+    check: type[GraphCheck],
+    issue: Issue,
+    locator: Locator,
+    default: tuple[str, Location, Location],
+    report: GraphReport,
+    spec: ModelSpec,
+) -> Finding | None:
+    frame = locator.user_frame(issue.frames)
+    if frame is not None:
+        filename = frame.filename
+        callees = issue.callees
+        if not callees:
+            # Guards and errors name no op: the functions called below the user's frame often do
+            # (torch's `expand` reference, `reshape` meta function), so they may pick the call.
+            deeper = issue.frames[issue.frames.index(frame) + 1 :]
+            callees = tuple(f.name.strip("_") for f in deeper if f.name and not f.name.startswith("<"))
+        start, end = locator.span(frame, callees)
+    else:
+        filename, start, end = default
+    code = issue.code or check.code
+    extra: dict[str, object] = {
+        "check": check.code,
+        "model": spec.label,
+        **issue.extra,
+    }
+    return Finding(
+        code=code,
+        message=f"{issue.message} (found by tracing `{spec.constructor_text()}`)",
+        severity=issue.severity or check.severity,
+        filename=filename,
+        start=start,
+        end=end,
+        rule_name=check.name if code == check.code else _static_name(code),
+        confidence=Confidence.HIGH,
+        noqa_row=start.row,
+        url=rule_url(code),
+        origin="graph",
+        extra=extra,
+    )
+
+
+def _static_name(code: str) -> str:
+    from ..registry import rule_by_code
+
+    rule = rule_by_code(code)
+    return rule.name if rule is not None else ""
+
+
+def _spec_location(spec: ModelSpec) -> tuple[str, Location, Location]:
+    if spec.entry_file is not None:
+        from ..modelspec import locate_factory
+
+        path = spec.entry_file
+        if locate_factory([path], spec.factory):
+            import ast
+
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body:
+                if getattr(node, "name", None) == spec.factory.split(".", 1)[0]:
+                    return (
+                        str(path),
+                        Location(node.lineno, node.col_offset + 1),
+                        Location(node.lineno, node.col_offset + 1),
+                    )
+        return str(path), Location(1, 1), Location(1, 1)
+    return f"<{spec.label}>", Location(1, 1), Location(1, 1)
+
+
+def _model_location(model: Any, spec: ModelSpec) -> tuple[str, Location, Location]:
+    """Findings without a source line (about the spec or the whole model) go to the model's definition."""
+    if spec.entry_file is not None:
+        return _spec_location(spec)
+    located = definition_location(type(model))
+    return located if located is not None else _spec_location(spec)
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, int, int, str]] = set()
+    kept = []
+    for finding in findings:
+        key = (
+            finding.code,
+            os.path.realpath(finding.filename),
+            finding.start.row,
+            finding.start.column,
+            finding.message,
+        )
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+def _filter(findings: list[Finding], settings: LintSettings) -> list[Finding]:
+    """Selection, per-file ignores and `# noqa` comments, as the static engine applies them."""
+    from ..runner import relative_to_root
+    from ..source import SourceDecodeError, read_source_file
+
+    checks = all_checks()
+    kept: list[Finding] = []
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        check = checks.get(finding.code)
+        default_enabled = check.default_enabled if check is not None else True
+        if finding.code != GRAPH_CRASH_CODE and not settings.selection.enables(finding.code, default_enabled):
+            continue
+        relative = relative_to_root(Path(finding.filename), settings)
+        ignored = settings.ignored_for(relative)
+        if any(finding.code.startswith(code) for code in ignored):
+            continue
+        by_file.setdefault(finding.filename, []).append(finding)
+    for filename, group in by_file.items():
+        try:
+            text = read_source_file(Path(filename)).text
+        except (OSError, SourceDecodeError):
+            kept.extend(group)
+            continue
+        if noqa.file_is_exempt(text):
+            continue
+        remaining, _ = noqa.apply(group, text)
+        kept.extend(remaining)
+    return kept
+
+
+def merge(static: list[Finding], graph: list[Finding]) -> list[Finding]:
+    """Static and graph findings as one list: a graph finding with a static finding's code on its line
+    confirms it (confidence HIGH, "confirmed by tracing") instead of being listed twice."""
+    from dataclasses import replace
+
+    merged = list(static)
+    index = {(f.code, os.path.realpath(f.filename), f.start.row): position for position, f in enumerate(merged)}
+    for finding in graph:
+        key = (finding.code, os.path.realpath(finding.filename), finding.start.row)
+        position = index.get(key)
+        if position is None:
+            merged.append(finding)
+            index[key] = len(merged) - 1
+            continue
+        existing = merged[position]
+        if existing.origin == "graph":
+            continue
+        merged[position] = replace(
+            existing,
+            message=existing.message + " (confirmed by tracing)",
+            confidence=Confidence.HIGH,
+            extra={
+                **existing.extra,
+                "confirmed_by": "graph",
+                "graph_message": finding.message,
+                **{k: v for k, v in finding.extra.items() if k in ("check", "model")},
+            },
+        )
+    return merged

@@ -1,0 +1,221 @@
+"""The exporters' own answers: which ATen ops they translate, at which opset.
+
+Dynamo exporter: the same `ONNXRegistry.from_torchlib(opset)` that `torch.onnx.export` builds,
+the same decomposition table (`_decomp.create_onnx_friendly_decomposition_table`) and the same
+per-node dispatch (`_dispatching.dispatch`). TorchScript exporter: its symbolic-function
+registry, queried per opset. Nothing here is a hand-kept list of supported ops.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any
+
+import torch
+
+
+@functools.lru_cache(maxsize=4)
+def dynamo_registry(opset: int) -> Any:
+    """The dynamo exporter's op registry at `opset` (building it costs seconds: cached per process)."""
+    from torch.onnx._internal.exporter import _registration
+
+    return _registration.ONNXRegistry.from_torchlib(opset_version=opset)
+
+
+def decompose(program: Any, opset: int) -> Any:
+    """The exported program after the dynamo exporter's step 2 (decompositions, assertion removal)."""
+    from torch.onnx._internal.exporter import _fx_passes
+
+    registry = dynamo_registry(opset)
+    with torch.fx.experimental._config.patch(backed_size_oblivious=True):
+        decomposed = _fx_passes.decompose_with_registry(program, registry)
+        module = _fx_passes.remove_assertion_nodes(decomposed.graph_module)
+        decomposed._graph_module = module
+    return decomposed
+
+
+def dynamo_dispatch_failure(node: Any, opset: int) -> str | None:
+    """Why the dynamo exporter has no translation for this call_function node (None: it has one)."""
+    import operator
+
+    from torch.onnx._internal.exporter import _dispatching
+
+    target = node.target
+    if target is operator.getitem or isinstance(target, torch._ops.HigherOrderOperator):
+        return None
+    if isinstance(target, torch._ops.OpOverload) and target.namespace == "onnx":
+        return None
+    function, message = _dispatching.dispatch(node, dynamo_registry(opset))
+    return None if function is not None else message
+
+
+@functools.lru_cache(maxsize=1)
+def legacy_registry() -> Any:
+    """The TorchScript exporter's symbolic registry, with every opset module loaded."""
+    from torch.onnx._internal.torchscript_exporter import registration
+
+    for version in range(7, 30):
+        try:
+            importlib.import_module(f"torch.onnx._internal.torchscript_exporter.symbolic_opset{version}")
+        except ImportError:
+            continue
+    return registration.registry
+
+
+_LEGACY_SKIPPED = ("sym_", "_assert", "_local_scalar_dense")
+
+
+def legacy_support(target: Any, opset: int) -> tuple[bool, int | None] | None:
+    """(translated at `opset`, lowest opset that translates it) for an ATen op; None: not judged."""
+    if not isinstance(target, torch._ops.OpOverload) or target.namespace != "aten":
+        return None
+    name = target._schema.name.split("::", 1)[1]
+    if name.startswith(_LEGACY_SKIPPED):
+        return None
+    group = legacy_registry().get_function_group(f"aten::{name}")
+    if group is None:
+        return False, None
+    if group.get(opset) is not None:
+        return True, None
+    try:
+        return False, group.get_min_supported()
+    except Exception:
+        return False, None
+
+
+def op_name(target: Any) -> str:
+    """`aten.cumprod.default` -> 'aten.cumprod.default'; builtins by their name."""
+    if isinstance(target, torch._ops.OpOverload):
+        return str(target)
+    return getattr(target, "__name__", str(target))
+
+
+def packet_name(target: Any) -> str:
+    """`aten.cumprod.default` -> 'cumprod'."""
+    if isinstance(target, torch._ops.OpOverload):
+        return target._schema.name.split("::", 1)[-1]
+    return getattr(target, "__name__", str(target))
+
+
+def op_counts(graph_module: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for module in graph_module.modules():
+        if not isinstance(module, torch.fx.GraphModule):
+            continue
+        for node in module.graph.nodes:
+            if node.op == "call_function":
+                name = op_name(node.target)
+            elif node.op in ("call_module", "call_method"):
+                name = f"{node.op}:{node.target if node.op == 'call_method' else type(module.get_submodule(node.target)).__name__}"
+            else:
+                continue
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def call_nodes(graph_module: Any) -> list[Any]:
+    """Every call_function node, nested graphs (torch.cond branches) included."""
+    nodes = []
+    for module in graph_module.modules():
+        if isinstance(module, torch.fx.GraphModule):
+            nodes.extend(n for n in module.graph.nodes if n.op == "call_function")
+    return nodes
+
+
+def callees_of(node: Any) -> tuple[str, ...]:
+    """Names under which the user's code may have called this op (to underline the call on the line)."""
+    names: list[str] = []
+    torch_fn = node.meta.get("torch_fn")
+    if isinstance(torch_fn, tuple) and len(torch_fn) == 2:
+        names.append(str(torch_fn[1]).rsplit(".", 1)[-1])
+    original = node.meta.get("original_aten")
+    for target in (original, node.target):
+        if target is not None:
+            name = packet_name(target)
+            names.append(name)
+            names.append(name.lstrip("_"))
+    stack = node.meta.get("nn_module_stack") or {}
+    if stack:
+        path = list(stack.values())[-1][0]
+        if path:
+            names.append(str(path).rsplit(".", 1)[-1])
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+@functools.lru_cache(maxsize=4)
+def dynamo_decomposition_table(opset: int) -> dict[Any, Any]:
+    """The table `torch.onnx.export` decomposes with at `opset` (ops without an ONNX function)."""
+    from torch.onnx._internal.exporter import _decomp
+
+    registry = dynamo_registry(opset)
+    return _decomp.create_onnx_friendly_decomposition_table(set(_decomp.get_onnx_implemented_overloads(registry)))
+
+
+def _functional_variant(target: Any) -> Any:
+    """`aten.relu_.default` -> `aten.relu.default` (functionalisation's rewrite), else None."""
+    name = target._schema.name.split("::", 1)[-1]
+    if not name.endswith("_") or name.endswith("__") or target.namespace != "aten":
+        return None
+    packet = getattr(torch.ops.aten, name[:-1], None)
+    return getattr(packet, target._overloadname, None) if packet is not None else None
+
+
+def _to_meta(value: Any) -> Any:
+    import torch.fx
+
+    if isinstance(value, torch.fx.Node):
+        value = value.meta.get("val")
+    if isinstance(value, torch.Tensor):
+        shape = [_hint(s) for s in value.shape]
+        return torch.empty(shape, dtype=value.dtype, device="meta")
+    if isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool)):
+        return _hint(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_meta(v) for v in value)
+    return value
+
+
+def _hint(value: Any) -> Any:
+    if isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool)):
+        hint = value.node.hint
+        return hint if hint is not None else 2
+    return value
+
+
+def dynamo_op_failures(node: Any, opset: int) -> list[tuple[Any, str]]:
+    """The ops this node becomes in the dynamo exporter that have no translation: [] when it translates.
+
+    A node the registry translates directly is fine. Otherwise, as the exporter's step 2 would,
+    it is decomposed with the exporter's own table (traced on meta tensors of the node's example
+    sizes, so only this op is decomposed, not the whole model) and every resulting op is
+    dispatched. An op with no decomposition and no translation is reported as itself.
+    """
+    reason = dynamo_dispatch_failure(node, opset)
+    if reason is None:
+        return []
+    target = node.target
+    if not isinstance(target, torch._ops.OpOverload):
+        return [(target, reason)]
+    functional = _functional_variant(target)
+    if functional is not None and dynamo_registry(opset).is_registered(functional):
+        return []  # functionalisation rewrites the in-place op into its registered functional form
+    table = dynamo_decomposition_table(opset)
+    decomposition = table.get(target) or (table.get(functional) if functional is not None else None)
+    if decomposition is None:
+        return [(target, reason)]
+    try:
+        from torch.fx.experimental.proxy_tensor import make_fx
+
+        args = _to_meta(node.args)
+        kwargs = {k: _to_meta(v) for k, v in node.kwargs.items()}
+        traced = make_fx(decomposition, decomposition_table=table)(*args, **kwargs)
+    except Exception:
+        return [("unknown", "")]  # the caller falls back to decomposing the whole program
+    failures = []
+    for inner in traced.graph.nodes:
+        if inner.op == "call_function":
+            inner_reason = dynamo_dispatch_failure(inner, opset)
+            if inner_reason is not None:
+                failures.append((inner.target, inner_reason))
+    return failures

@@ -1,0 +1,1022 @@
+"""The verify pipeline: lint → load → graph → export → checker → onnxsim → onnxruntime → parity.
+
+Each stage ends passed, failed, not run (an earlier stage it needs failed) or skipped (not
+requested), with its time and, on failure, a one-line reason. The costs are kept to what the
+checks need on top of a plain export script:
+
+- one export; the eager reference outputs are computed on a copy of the model in a background
+  thread while the exporter traces (tracing is mostly single-threaded Python; the eager
+  forward releases the GIL inside its kernels), so the second input shape costs about one
+  onnxruntime run;
+- the model is serialized once and the checker and onnxruntime read those bytes;
+- onnx, onnxruntime and onnxsim are imported only by the stages that use them, and a baked
+  shape is diagnosed (by a second, diagnostic export) only when one was found.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import dataclasses
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..engine import lint_source
+from ..findings import Finding, Location, Severity
+from ..modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, build_model, make_inputs
+from ..runner import display_path
+from ..settings import LintSettings
+from ..source import SourceDecodeError, read_source_file
+from . import locate
+from .compare import compare_arrays, flatten_outputs
+from .exporting import ExportOutcome, error_detail, export_model, first_line, root_cause, user_frames
+from .report import (
+    BakedShape,
+    OnnxSummary,
+    ParityResult,
+    StageResult,
+    Status,
+    VerifyReport,
+)
+from .report import Location as SourceLocation
+
+# Codes of the findings the verify layer itself reports (band 8: found by exporting and running).
+EXPORT_ERROR_CODE = "ONX801"
+BAKED_SHAPE_CODE = "ONX802"
+# How a fixed copy's lines are labelled: they are lines of the fixed code, not of the file on disk.
+FIXED_SUFFIX = " (fixed)"
+# Above this the protobuf cannot be serialized in one piece: weights go to an external data file.
+_PROTOBUF_LIMIT = (1 << 31) - (1 << 24)
+
+
+@dataclass
+class VerifyOptions:
+    exporter: str = "dynamo"  # or "legacy" (TorchScript, dynamo=False)
+    opset: int | None = None  # None: the exporter's default
+    simplify: bool = False  # run onnxsim (and check its output again)
+    target: str = "onnxruntime"
+    rtol: float = 1e-3
+    atol: float = 1e-4
+    output: Path | None = None  # where to write the ONNX file (None: keep it in memory)
+    lint: bool = True
+    graph: str = "auto"  # graph layer rules: "auto" (only to explain a failure), "always", "never"
+    settings: LintSettings | None = None  # selection and per-file ignores for the lint stage
+    seed: int = 0
+    example_seeds: int = 1  # random inputs at the example shape (fix parity checks use more)
+    locate_baked: bool = True  # on a baked shape, export again at the other shape to find the line
+    parallel_reference: bool = True  # compute eager outputs in a thread while exporting
+    path_map: dict[str, str] = field(default_factory=dict)  # temporary copy -> the user's file (fix runs)
+
+
+class Progress(Protocol):
+    def start(self, stage: StageResult) -> None: ...
+
+    def finish(self, stage: StageResult) -> None: ...
+
+
+class _NoProgress:
+    def start(self, stage: StageResult) -> None:
+        pass
+
+    def finish(self, stage: StageResult) -> None:
+        pass
+
+
+@dataclass
+class InputSet:
+    label: str
+    dim: str | None
+    shapes: list[tuple[int, ...]]
+    tensors: tuple[Any, ...]
+    arrays: dict[str, Any]  # onnxruntime feeds, copied before anything ran (models may modify inputs in place)
+
+
+@dataclass
+class Reference:
+    """Eager outputs for each input set (flattened numpy arrays), or the error eager raised."""
+
+    outputs: list[list[Any] | None]
+    errors: list[str | None]
+    seconds: float = 0.0
+
+
+class Pipeline:
+    """One verify run. `run()` fills `report`; the model and reference outputs stay available."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        options: VerifyOptions,
+        progress: Progress | None = None,
+        *,
+        reference_model: Any | None = None,
+        reference: Reference | None = None,
+    ) -> None:
+        self.spec = spec
+        self.options = options
+        self.progress = progress or _NoProgress()
+        self.reference_model = reference_model  # the eager model to compare with (default: the exported one)
+        self.reference = reference  # precomputed eager outputs (same spec, same seeds)
+        self.report = VerifyReport(model=describe_spec(spec, options), settings=describe_options(options))
+        self.model: Any | None = None
+        self.sets: list[InputSet] = []
+        self.export: ExportOutcome | None = None
+        self.final_proto: Any | None = None
+        self.lint_findings: list[Finding] = []
+        self.graph_findings: list[Finding] = []
+        self.reference_result: Reference | None = reference  # eager outputs, once parity has them
+        self._user_roots = [spec.entry_file.resolve().parent] if spec.entry_file else []
+        self.is_user_file = locate.make_user_file_test(self._user_roots)
+
+    # -- driver --------------------------------------------------------------------------------
+
+    def run(self) -> VerifyReport:
+        start = time.perf_counter()
+        try:
+            self._run()
+        finally:
+            self.report.total_seconds = time.perf_counter() - start
+        return self.report
+
+    def _run(self) -> None:
+        self._lint()
+        if not self._load():
+            self._not_run("graph", "export", "checker", "simplify", "onnxruntime", "parity", because="load")
+            return
+        if self.options.graph == "always":
+            self._graph()
+        try:
+            self._run_export_stages()
+        finally:
+            if self.options.graph == "auto":
+                export_stages = ("export", "checker", "simplify", "onnxruntime", "parity")
+                if not any(self.report.stage(n).status is Status.FAILED for n in export_stages):
+                    self._skip("graph", "not needed: the export verified (--graph runs it anyway)")
+                else:
+                    self._graph(diagnosis=True)
+            elif self.options.graph == "never":
+                self._skip("graph", "not requested (--no-graph)")
+
+    def _run_export_stages(self) -> None:
+        reference_job = self._start_reference()
+        exported = self._export()
+        if not exported and (self.export is None or self.export.proto is None):
+            reference_job.cancel()
+            self._not_run("checker", "simplify", "onnxruntime", "parity", because="export")
+            return
+        artifact = self._serialize(self.export.proto)  # type: ignore[union-attr]
+        self._checker(artifact)
+        artifact = self._simplify(artifact)
+        session = self._session(artifact)
+        if session is None:
+            reference_job.cancel()
+            self._not_run("parity", because="onnxruntime")
+            return
+        self._parity(session, reference_job)
+
+    @contextlib.contextmanager
+    def _stage(self, name: str) -> Iterator[StageResult]:
+        result = self.report.stage(name)
+        self.progress.start(result)
+        start = time.perf_counter()
+        try:
+            yield result
+        except Exception as error:  # a bug or an unexpected library error: the stage fails, the report survives
+            result.status = Status.FAILED
+            result.reason = f"internal error: {first_line(error)}"
+            result.detail = error_detail(error)
+        finally:
+            result.seconds = time.perf_counter() - start
+            if result.status is Status.NOT_RUN:
+                result.status = Status.PASSED
+            self.progress.finish(result)
+
+    def _not_run(self, *names: str, because: str) -> None:
+        for name in names:
+            result = self.report.stage(name)
+            if name == "simplify" and not self.options.simplify:
+                result.status, result.reason = Status.SKIPPED, "not requested (--simplify)"
+            else:
+                result.status, result.reason = Status.NOT_RUN, f"{because} failed"
+
+    def _skip(self, name: str, reason: str) -> None:
+        result = self.report.stage(name)
+        result.status, result.reason = Status.SKIPPED, reason
+
+    # -- lint ----------------------------------------------------------------------------------
+
+    def lint_settings(self) -> LintSettings:
+        base = self.options.settings or LintSettings()
+        return dataclasses.replace(
+            base, exporter=self.options.exporter, opset=self.options.opset, target=self.options.target
+        )
+
+    def _lint(self) -> None:
+        if not self.options.lint:
+            self._skip("lint", "not requested (--no-lint)")
+            return
+        with self._stage("lint") as stage:
+            files = model_source_files(self.spec)
+            if not files:
+                stage.status, stage.reason = Status.SKIPPED, "no model source file to lint (module spec)"
+                return
+            settings = self.lint_settings()
+            findings: list[Finding] = []
+            for path in files:
+                try:
+                    contents = read_source_file(path)
+                except (OSError, SourceDecodeError) as error:
+                    stage.notes.append(f"{self._show(path)}: not read ({error})")
+                    continue
+                result = lint_source(contents.text, self._show(path), settings)
+                findings.extend(result.findings)
+            self.lint_findings = findings
+            self.report.findings.extend(findings)
+            errors = [f for f in findings if f.severity is Severity.ERROR]
+            warnings = [f for f in findings if f.severity is not Severity.ERROR]
+            shown = ", ".join(self._show(p) for p in files)
+            if errors:
+                stage.status = Status.FAILED
+                stage.reason = f"{len(errors)} error(s) in {shown}: " + "; ".join(
+                    f"{f.code} line {f.start.row}" for f in errors[:4]
+                )
+            else:
+                stage.status = Status.PASSED
+                stage.reason = f"{shown}: " + (f"{len(warnings)} warning(s)" if warnings else "clean")
+
+    # -- load ----------------------------------------------------------------------------------
+
+    def _load(self) -> bool:
+        with self._stage("load") as stage:
+            try:
+                self.model = build_seeded(self.spec, self.options.seed)
+            except WeightsError as error:
+                stage.status, stage.reason = Status.FAILED, f"weights refused: {error}"
+                return False
+            except SpecError as error:
+                stage.status, stage.reason = Status.FAILED, str(error)
+                return False
+            except Exception as error:  # the user's module or constructor raised
+                stage.status, stage.reason = Status.FAILED, f"building the model failed: {first_line(error)}"
+                frames = user_frames(error, self.is_user_file)
+                stage.detail = error_detail(error) + "".join(f"\n  at {self._show(f)}:{n}" for f, n in frames[-3:])
+                return False
+            self.sets = self._input_sets()
+            parameters = (
+                sum(int(p.numel()) for p in self.model.parameters()) if hasattr(self.model, "parameters") else 0
+            )
+            stage.reason = f"{type(self.model).__name__}, {parameters:,} parameters" + (
+                f", weights {self._show(self.spec.weights)}" if self.spec.weights else ""
+            )
+            stage.status = Status.PASSED
+            return True
+
+    def _input_sets(self) -> list[InputSet]:
+        spec, options = self.spec, self.options
+        sets = []
+        base = [tuple(i.shape) for i in spec.inputs]
+        for k in range(max(1, options.example_seeds)):
+            label = "example" if k == 0 else f"example #{k + 1}"
+            sets.append(self._make_set(label, None, base, options.seed + k))
+        names = sorted({name for i in spec.inputs for name in i.dynamic.values()})
+        for name, shapes in zip(names, alternative_shapes(spec.inputs)):
+            size = next(
+                (shapes[p][d] for p, i in enumerate(spec.inputs) for d, n in i.dynamic.items() if n == name), None
+            )
+            sets.append(self._make_set(f"{name}={size}", name, shapes, options.seed + 100))
+        return sets
+
+    def _make_set(self, label: str, dim: str | None, shapes: list[tuple[int, ...]], seed: int) -> InputSet:
+        tensors = make_inputs(self.spec.inputs, seed=seed, shapes=shapes)
+        arrays = {spec.name: tensor.numpy().copy() for spec, tensor in zip(self.spec.inputs, tensors)}
+        return InputSet(label, dim, list(shapes), tensors, arrays)
+
+    # -- graph layer ---------------------------------------------------------------------------
+
+    def _graph(self, *, diagnosis: bool = False) -> None:
+        """The graph layer's rules on a trace of the model (onnxlint.graph), when it is installed.
+
+        Tracing costs about as much as the dynamo exporter's own capture and decompositions, so
+        by default ("auto") it runs only to explain a failed stage; `--graph` runs it up front.
+        """
+        try:
+            from ..graph import analyze  # type: ignore[import-not-found, unused-ignore]
+        except ImportError:
+            self._skip("graph", "the graph layer (onnxlint.graph) is not installed")
+            return
+        from .exporting import captured
+
+        with self._stage("graph") as stage:
+            try:
+                with captured():
+                    result = analyze(self.spec, self.lint_settings(), model=self.model)
+            except Exception as error:  # torch missing, a spec the graph layer cannot use
+                stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {first_line(error)}"
+                return
+            findings = [dataclasses.replace(f, filename=self._show(f.filename)) for f in result.findings]
+            self.graph_findings = findings
+            self.report.findings.extend(findings)
+            errors = [f for f in findings if f.severity is Severity.ERROR]
+            stage.status = Status.FAILED if errors else Status.PASSED
+            listed = "; ".join(f"{f.code} {f.filename}:{f.start.row}" for f in findings[:4])
+            stage.reason = (
+                (
+                    f"run to explain the failure: {len(findings)} finding(s)"
+                    if diagnosis
+                    else f"{len(findings)} finding(s)"
+                )
+                + (f": {listed}" if listed else "")
+                + f" (capture: {getattr(result, 'capture', '?')})"
+            )
+            for baked in self.report.baked:
+                known = {(s.file, s.line) for s in (*baked.locations, *baked.suspects)}
+                for finding in findings:
+                    about_dim = f"`{baked.dim}`" in finding.message or f"'{baked.dim}'" in finding.message
+                    if about_dim and (finding.filename, finding.start.row) not in known:
+                        baked.suspects.append(
+                            SourceLocation(
+                                finding.filename,
+                                finding.start.row,
+                                locate.line_text(self._real(finding.filename), finding.start.row),
+                                f"{finding.code} (graph): {finding.message}",
+                            )
+                        )
+
+    # -- eager reference -----------------------------------------------------------------------
+
+    def _start_reference(self) -> _ReferenceJob:
+        if self.reference is not None:
+            return _ReferenceJob.done(self.reference)
+        model = self.reference_model
+        parallel = self.options.parallel_reference
+        if model is None:
+            model = self.model
+            if parallel:
+                try:
+                    # The dynamo exporter swaps fake tensors into the module it traces: never share it.
+                    model = copy.deepcopy(self.model)
+                except Exception:
+                    parallel = False
+        job = _ReferenceJob(model, self.sets)
+        if parallel:
+            job.start()
+        else:
+            job.run()
+        return job
+
+    # -- export --------------------------------------------------------------------------------
+
+    def _export(self) -> bool:
+        options = self.options
+        with self._stage("export") as stage:
+            example = self.sets[0]
+            outcome = export_model(
+                self.model, _clone(example.tensors), self.spec.inputs, exporter=options.exporter, opset=options.opset
+            )
+            self.export = outcome
+            stage.notes.extend(self._export_notes(outcome))
+            if outcome.error is not None:
+                cause = root_cause(outcome.error)
+                stage.status, stage.reason = Status.FAILED, first_line(cause)
+                stage.detail = error_detail(outcome.error)
+                frames = user_frames(outcome.error, self.is_user_file)
+                if frames:
+                    file, line = frames[-1]
+                    stage.detail += f"\n  raised at {self._show(file)}:{line}: {locate.line_text(file, line).strip()}"
+                    self.report.findings.append(
+                        self._finding(EXPORT_ERROR_CODE, f"export failed here: {first_line(cause)}", file, line)
+                    )
+                else:
+                    predicted = [f for f in self.lint_findings if f.severity is Severity.ERROR][:3]
+                    for finding in predicted:
+                        stage.notes.append(
+                            f"lint predicted it: {finding.filename}:{finding.start.row} {finding.code} {finding.message}"
+                        )
+                return False
+            self.report.onnx = summarize(outcome.proto, options.opset)
+            stage.status = Status.PASSED
+            summary = self.report.onnx
+            stage.reason = f"{options.exporter} exporter, opset {summary.opset}, {summary.nodes} nodes"
+            problem = self._opset_problem(summary)
+            if problem:
+                stage.status, stage.reason = Status.FAILED, problem
+            return True
+
+    def _opset_problem(self, summary: OnnxSummary) -> str | None:
+        requested = self.options.opset
+        if requested is not None and summary.opset is not None and summary.opset != requested:
+            why = (
+                "the dynamo exporter translates at opset 18 or later and could not convert the model down; "
+                "use --exporter legacy for an older opset"
+                if self.options.exporter == "dynamo"
+                else "the exporter changed it"
+            )
+            return f"opset {requested} was requested but the file declares opset {summary.opset} ({why})"
+        from ..targets import PROFILES
+
+        profile = PROFILES.get(self.options.target)
+        if profile and profile.max_opset is not None and summary.opset and summary.opset > profile.max_opset:
+            return f"opset {summary.opset} is above what {profile.name} loads ({profile.max_opset})"
+        return None
+
+    def _export_notes(self, outcome: ExportOutcome) -> list[str]:
+        notes = []
+        for category, message, file, line in outcome.log.warnings:
+            if category == "TracerWarning" and self.is_user_file(file):
+                notes.append(f"{self._show(file)}:{line}: TracerWarning: {_first_sentence(message)}")
+        for line in outcome.log.log_lines:
+            if "operator set version" in line or "version conversion" in line.lower():
+                notes.append(line.split(": ", 1)[-1].split(". ")[0].strip())
+        failed = [c for c in outcome.capture if c.endswith("failed")]
+        if failed and outcome.error is None:
+            used = next((c for c in outcome.capture if c.endswith("ok")), "")
+            notes.append(f"graph captured with torch.export.export({used.rsplit(':', 1)[0]}) after {', '.join(failed)}")
+        unique: list[str] = []
+        for note in notes:
+            if note not in unique:
+                unique.append(note)
+        return unique[:8]
+
+    # -- serialization -------------------------------------------------------------------------
+
+    def _serialize(self, proto: Any) -> _Artifact:
+        """Serialize once; write the user's file (when -o was given) from the same bytes."""
+        output = self.options.output
+        if proto.ByteSize() > _PROTOBUF_LIMIT:
+            import tempfile
+
+            import onnx
+
+            path = output or Path(tempfile.mkdtemp(prefix="onnxlint-")) / "model.onnx"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            onnx.save_model(proto, str(path), save_as_external_data=True, location=path.name + ".data")
+            artifact = _Artifact(proto, None, path)
+        else:
+            data = proto.SerializeToString()
+            artifact = _Artifact(proto, data, None)
+            if output is not None:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_bytes(data)
+                artifact.path = output
+        if self.report.onnx is not None:
+            self.report.onnx.size_bytes = artifact.size
+            self.report.onnx.path = self._show(output) if output else None
+        return artifact
+
+    # -- checker -------------------------------------------------------------------------------
+
+    def _checker(self, artifact: _Artifact) -> None:
+        import onnx
+
+        with self._stage("checker") as stage:
+            try:
+                onnx.checker.check_model(artifact.source, full_check=True)
+            except Exception as error:  # ValidationError, InferenceError, ...
+                stage.status, stage.reason = Status.FAILED, first_line(error)
+                stage.detail = error_detail(error)
+                return
+            stage.status, stage.reason = Status.PASSED, "valid (full check, with shape inference)"
+
+    # -- onnxsim -------------------------------------------------------------------------------
+
+    def _simplify(self, artifact: _Artifact) -> _Artifact:
+        if not self.options.simplify:
+            self._skip("simplify", "not requested (--simplify)")
+            return artifact
+        with self._stage("simplify") as stage:
+            if artifact.data is None:
+                stage.status, stage.reason = Status.SKIPPED, "model over 2 GB: onnxsim not run"
+                return artifact
+            import onnx
+            import onnxsim
+
+            from .exporting import captured
+
+            try:
+                with captured():
+                    simplified, ok = onnxsim.simplify(artifact.proto)
+            except Exception as error:
+                stage.status, stage.reason = Status.FAILED, f"onnxsim failed: {first_line(error)}"
+                stage.detail = error_detail(error)
+                return artifact
+            if not ok:
+                stage.status, stage.reason = Status.FAILED, "onnxsim's own check of the simplified model failed"
+                return artifact
+            data = simplified.SerializeToString()
+            try:
+                onnx.checker.check_model(data, full_check=True)
+            except Exception as error:
+                stage.status, stage.reason = (
+                    Status.FAILED,
+                    f"the simplified model fails the checker: {first_line(error)}",
+                )
+                stage.detail = error_detail(error)
+                return artifact
+            summary = self.report.onnx
+            if summary is not None:
+                summary.simplified_size_bytes = len(data)
+                summary.simplified_nodes = len(simplified.graph.node)
+                summary.simplified_op_types = op_histogram(simplified)
+            if self.options.output is not None:
+                self.options.output.write_bytes(data)
+            stage.status = Status.PASSED
+            before = len(artifact.proto.graph.node)
+            stage.reason = (
+                f"{before} -> {len(simplified.graph.node)} nodes, "
+                f"{artifact.size:,} -> {len(data):,} bytes; checker passed again"
+            )
+            return _Artifact(simplified, data, self.options.output)
+
+    # -- onnxruntime ---------------------------------------------------------------------------
+
+    def _session(self, artifact: _Artifact) -> Any | None:
+        import onnxruntime as ort
+
+        with self._stage("onnxruntime") as stage:
+            session_options = ort.SessionOptions()
+            session_options.log_severity_level = 3  # errors only: shape warnings are ours to report
+            try:
+                session = ort.InferenceSession(artifact.source, session_options, providers=["CPUExecutionProvider"])
+            except Exception as error:
+                stage.status, stage.reason = Status.FAILED, f"session creation failed: {first_line(error)}"
+                stage.detail = error_detail(error)
+                return None
+            self.final_proto = artifact.proto
+            known = {i.name for i in session.get_inputs()}
+            missing = [name for name in known if name not in self.sets[0].arrays]
+            if missing:
+                stage.status = Status.FAILED
+                stage.reason = f"the ONNX model expects inputs {missing} that the spec does not name"
+                return None
+            stage.status = Status.PASSED
+            stage.reason = "CPUExecutionProvider; inputs " + ", ".join(
+                f"{i.name} {format_dims(i.shape)}" for i in session.get_inputs()
+            )
+            return session
+
+    # -- parity --------------------------------------------------------------------------------
+
+    def _parity(self, session: Any, job: _ReferenceJob) -> None:
+        options = self.options
+        with self._stage("parity") as stage:
+            feeds_known = {i.name for i in session.get_inputs()}
+            reference = job.result()
+            self.reference_result = reference
+            results: list[ParityResult] = []
+            for position, input_set in enumerate(self.sets):
+                results.append(self._compare_set(session, feeds_known, input_set, reference, position))
+            self.report.parity = results
+            examples = [r for r in results if r.dim is None]
+            others = [r for r in results if r.dim is not None]
+            examples_ok = all(r.status is Status.PASSED for r in examples)
+            for result in others:
+                if result.status is Status.FAILED and examples_ok and result.kind != "reference error":
+                    result.kind = "baked shape"
+            failed = [r for r in results if r.status is Status.FAILED]
+            if job.parallel and reference.seconds:
+                stage.notes.append(f"eager reference outputs took {reference.seconds:.2f} s, alongside the export")
+            if not failed:
+                stage.status = Status.PASSED
+                worst = max((r.max_abs or 0.0) for r in results)
+                stage.reason = (
+                    f"{len(results)} input set(s) within rtol={options.rtol}, atol={options.atol}; max abs {worst:.2e}"
+                )
+                return
+            stage.status = Status.FAILED
+            first = failed[0]
+            stage.reason = f"{first.kind or 'mismatch'} on {first.label}" + (
+                f" (max abs {first.max_abs:.2e})" if first.max_abs is not None else ""
+            )
+            if first.error:
+                stage.reason += f": {first.error.splitlines()[0][:200]}"
+            baked = [r for r in others if r.kind == "baked shape"]
+            if baked:
+                self._diagnose_baked(baked, session)
+
+    def _compare_set(
+        self, session: Any, known: set[str], input_set: InputSet, reference: Reference, position: int
+    ) -> ParityResult:
+        options = self.options
+        shapes = [list(s) for s in input_set.shapes]
+        result = ParityResult(input_set.label, shapes, input_set.dim, Status.FAILED)
+        expected, eager_error = reference.outputs[position], reference.errors[position]
+        if expected is None:
+            result.kind = "reference error"
+            result.error = f"eager PyTorch itself fails on these inputs: {eager_error}"
+            return result
+        feeds = {name: array for name, array in input_set.arrays.items() if name in known}
+        try:
+            got = session.run(None, feeds)
+        except Exception as error:
+            result.kind = "onnxruntime error"
+            result.error = first_line(error)
+            return result
+        ok, max_abs, max_rel, diffs, problem = compare_arrays(got, expected, rtol=options.rtol, atol=options.atol)
+        result.max_abs, result.max_rel, result.outputs = max_abs, max_rel, diffs
+        if ok:
+            result.status = Status.PASSED
+        else:
+            result.kind = "wrong output shape" if problem else "numeric mismatch"
+            result.error = problem or None
+        return result
+
+    # -- baked shapes --------------------------------------------------------------------------
+
+    def _diagnose_baked(self, failures: list[ParityResult], session: Any) -> None:
+        proto = self.final_proto
+        for result in failures:
+            dim = result.dim or "?"
+            how = "rejects" if result.error and not result.outputs else "mis-computes"
+            if how == "rejects":
+                detail = f"right at the example shape; at {result.label} onnxruntime fails: {result.error}"
+            elif result.error:
+                detail = f"right at the example shape; at {result.label} the output shape differs: {result.error}"
+            else:
+                detail = (
+                    f"right at the example shape; at {result.label} the numbers differ from eager PyTorch "
+                    f"(max abs {result.max_abs:.2e})"
+                )
+            interface = self._interface_problem(dim)
+            if interface:
+                detail = interface + "; " + detail
+            baked = BakedShape(dim, how, detail)
+            locations: list[SourceLocation] = []
+            node_hit = locate.ort_error_node(result.error or "") if how == "rejects" else None
+            if node_hit and proto is not None:
+                node = locate.find_node(proto, node_hit[1])
+                if node is not None:
+                    for file, line in locate.node_frames(node, self.is_user_file)[:1]:
+                        locations.append(
+                            self._location(file, line, f"onnxruntime failed in {node_hit[0]} node {node_hit[1]}")
+                        )
+            if not locations and self.options.locate_baked:
+                locations.extend(self._differential(result, node_hit))
+            baked.locations = _unique_locations(locations)
+            baked.suspects = self._suspects(baked.locations)
+            self.report.baked.append(baked)
+            for location in baked.locations[:3]:
+                self.report.findings.append(
+                    self._finding(
+                        BAKED_SHAPE_CODE,
+                        f"dim '{dim}' is baked into the exported graph here ({location.why})",
+                        location.file,
+                        location.line,
+                        severity=Severity.WARNING,
+                    )
+                )
+
+    def _interface_problem(self, dim: str) -> str | None:
+        """The ONNX input itself declares a fixed size for a dim that was asked to be dynamic."""
+        summary = self.report.onnx
+        if summary is None:
+            return None
+        for spec, declared in zip(self.spec.inputs, summary.inputs):
+            for index, name in spec.dynamic.items():
+                shape = declared.get("shape", [])
+                if name == dim and index < len(shape) and isinstance(shape[index], int):
+                    return f"the ONNX input {spec.name!r} declares dim {index} as {shape[index]}, not dynamic"
+        return None
+
+    def _differential(self, result: ParityResult, node_hit: tuple[str, str] | None) -> list[SourceLocation]:
+        """Export again at the failing shape and report the nodes whose shape-derived constants differ."""
+        position = next(i for i, s in enumerate(self.sets) if s.label == result.label)
+        second = export_model(
+            self.model,
+            _clone(self.sets[position].tensors),
+            self.spec.inputs,
+            exporter=self.options.exporter,
+            opset=self.options.opset,
+            verbose_locations=True,
+        )
+        if second.proto is None or self.export is None or self.export.proto is None:
+            return []
+        locations = []
+        if node_hit is not None:
+            node = locate.find_node(second.proto, node_hit[1])
+            if node is not None:
+                for file, line in locate.node_frames(node, self.is_user_file)[:1]:
+                    locations.append(
+                        self._location(file, line, f"onnxruntime failed in {node_hit[0]} node {node_hit[1]}")
+                    )
+        for difference in locate.diff_exports(self.export.proto, second.proto):
+            for file, line in locate.node_frames(difference.node, self.is_user_file)[:1]:
+                locations.append(self._location(file, line, f"exported at two shapes, {difference.why}"))
+        return locations
+
+    def _suspects(self, confirmed: list[SourceLocation]) -> list[SourceLocation]:
+        """Unconfirmed leads: static shape and control-flow findings, TorchScript tracer warnings."""
+        seen = {(c.file, c.line) for c in confirmed}
+        suspects = []
+        for finding in self.lint_findings:
+            if finding.code[3] in "23" and (finding.filename, finding.start.row) not in seen:
+                seen.add((finding.filename, finding.start.row))
+                suspects.append(
+                    SourceLocation(
+                        finding.filename,
+                        finding.start.row,
+                        locate.line_text(self._real(finding.filename), finding.start.row),
+                        f"{finding.code}: {finding.message}",
+                    )
+                )
+        if self.export is not None:
+            for category, message, file, line in self.export.log.warnings:
+                if category == "TracerWarning" and self.is_user_file(file):
+                    shown = self._show(file)
+                    if (shown, line) not in seen:
+                        seen.add((shown, line))
+                        suspects.append(
+                            SourceLocation(
+                                shown, line, locate.line_text(file, line), "TracerWarning: " + _first_sentence(message)
+                            )
+                        )
+        return suspects[:6]
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _show(self, path: str | Path | None) -> str:
+        """The path to show: relative to the working folder; a fixed copy as the user's file + " (fixed)"."""
+        if path is None:
+            return ""
+        text = str(path)
+        for temporary, original in self.options.path_map.items():
+            if locate_same(text, temporary):
+                return display_path(Path(original)) + FIXED_SUFFIX
+        return display_path(Path(text))
+
+    def _real(self, shown: str) -> str:
+        """The file to read a shown path's lines from (the temporary copy, in fix verification runs)."""
+        for temporary, original in self.options.path_map.items():
+            if display_path(Path(original)) + FIXED_SUFFIX == shown:
+                return temporary
+        return shown
+
+    def _location(self, file: str, line: int, why: str) -> SourceLocation:
+        return SourceLocation(self._show(file), line, locate.line_text(file, line), why)
+
+    def _finding(
+        self, code: str, message: str, file: str, line: int, *, severity: Severity = Severity.ERROR
+    ) -> Finding:
+        text = locate.line_text(file, line)
+        column = len(text) - len(text.lstrip()) + 1
+        return Finding(
+            code=code,
+            message=message,
+            severity=severity,
+            filename=self._show(file),
+            start=Location(line, column),
+            end=Location(line, max(column, len(text.rstrip()) + 1)),
+            rule_name="verify",
+            origin="verify",
+        )
+
+
+def _first_sentence(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line.split(". ")[0].rstrip(".")
+
+
+def build_seeded(spec: ModelSpec, seed: int) -> Any:
+    """Build the model with torch's generator seeded: layers without --weights get the same random
+    values in every run (the original and the fixed model of a fix verification must match)."""
+    import torch
+
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        return build_model(spec)
+    finally:
+        torch.random.set_rng_state(state)
+
+
+def locate_same(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def _unique_locations(locations: list[SourceLocation]) -> list[SourceLocation]:
+    seen: set[tuple[str, int]] = set()
+    unique = []
+    for location in locations:
+        if (location.file, location.line) not in seen:
+            seen.add((location.file, location.line))
+            unique.append(location)
+    return unique
+
+
+def _clone(tensors: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(t.clone() for t in tensors)
+
+
+@dataclass
+class _Artifact:
+    proto: Any
+    data: bytes | None  # the serialized model (None: over 2 GB, read from `path`)
+    path: Path | None
+
+    @property
+    def source(self) -> Any:
+        return self.data if self.data is not None else str(self.path)
+
+    @property
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+
+
+class _ReferenceJob:
+    """Eager outputs for every input set, in a background thread or inline."""
+
+    def __init__(self, model: Any, sets: list[InputSet]) -> None:
+        self.model = model
+        self.sets = sets
+        self.parallel = False
+        self._thread: threading.Thread | None = None
+        self._result: Reference | None = None
+        self._cancelled = False
+
+    @classmethod
+    def done(cls, reference: Reference) -> _ReferenceJob:
+        job = cls(None, [])
+        job._result = reference
+        return job
+
+    def start(self) -> None:
+        self.parallel = True
+        self._thread = threading.Thread(target=self.run, name="onnxlint-eager-reference", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def run(self) -> None:
+        import torch
+
+        start = time.perf_counter()
+        outputs: list[list[Any] | None] = []
+        errors: list[str | None] = []
+        with torch.no_grad():
+            for input_set in self.sets:
+                if self._cancelled:
+                    outputs.append(None)
+                    errors.append("cancelled")
+                    continue
+                try:
+                    value = self.model(*_clone(input_set.tensors))
+                    outputs.append(flatten_outputs(value))
+                    errors.append(None)
+                except Exception as error:  # the eager model itself fails at this shape
+                    outputs.append(None)
+                    errors.append(first_line(error))
+        self._result = Reference(outputs, errors, time.perf_counter() - start)
+
+    def result(self) -> Reference:
+        if self._thread is not None:
+            self._thread.join()
+        assert self._result is not None
+        return self._result
+
+
+# -- describing ---------------------------------------------------------------------------------
+
+
+def describe_spec(spec: ModelSpec, options: VerifyOptions | None = None) -> dict[str, Any]:
+    path_map = options.path_map if options else {}
+    source = str(spec.entry_file) if spec.entry_file else (spec.module or "")
+    for temporary, original in path_map.items():
+        if spec.entry_file and locate_same(str(spec.entry_file), temporary):
+            source = original
+    return {
+        "source": display_path(Path(source)) if spec.entry_file else source,
+        "factory": spec.factory,
+        "constructor": spec.constructor_text(),
+        "weights": display_path(spec.weights) if spec.weights else None,
+        "inputs": [
+            {
+                "name": i.name,
+                "shape": list(i.shape),
+                "dtype": i.dtype,
+                "dynamic": {str(k): v for k, v in i.dynamic.items()},
+            }
+            for i in spec.inputs
+        ],
+        "inputs_text": [i.describe() for i in spec.inputs],
+    }
+
+
+def describe_options(options: VerifyOptions) -> dict[str, Any]:
+    return {
+        "exporter": options.exporter,
+        "opset": options.opset,
+        "rtol": options.rtol,
+        "atol": options.atol,
+        "simplify": options.simplify,
+        "target": options.target,
+        "output": str(options.output) if options.output else None,
+        "seed": options.seed,
+    }
+
+
+def versions(exporter: str, simplify: bool) -> dict[str, str]:
+    from importlib import metadata
+
+    names = (
+        ["torch", "onnx", "onnxruntime"]
+        + (["onnxscript"] if exporter == "dynamo" else [])
+        + (["onnxsim"] if simplify else [])
+    )
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def format_dims(shape: Sequence[Any]) -> str:
+    return "x".join(str(d) if d is not None else "?" for d in shape)
+
+
+def op_histogram(proto: Any) -> dict[str, int]:
+    counts = Counter(
+        (f"{n.domain}::" if n.domain and n.domain != "ai.onnx" else "") + n.op_type for n in proto.graph.node
+    )
+    return dict(counts.most_common())
+
+
+def summarize(proto: Any, requested: int | None) -> OnnxSummary:
+    from onnx import TensorProto
+
+    imports = {(o.domain or "ai.onnx"): o.version for o in proto.opset_import}
+
+    def value_info(value: Any) -> dict[str, Any]:
+        tensor = value.type.tensor_type
+        shape: list[Any] = []
+        if tensor.HasField("shape"):
+            for dim in tensor.shape.dim:
+                shape.append(dim.dim_param if dim.dim_param else (dim.dim_value if dim.HasField("dim_value") else "?"))
+        dtype = TensorProto.DataType.Name(tensor.elem_type).lower() if tensor.elem_type else "?"
+        return {"name": value.name, "shape": shape, "dtype": dtype}
+
+    return OnnxSummary(
+        opset=imports.get("ai.onnx"),
+        opset_requested=requested,
+        opset_imports=imports,
+        ir_version=proto.ir_version,
+        producer=f"{proto.producer_name} {proto.producer_version}".strip(),
+        nodes=len(proto.graph.node),
+        op_types=op_histogram(proto),
+        inputs=[value_info(v) for v in proto.graph.input],
+        outputs=[value_info(v) for v in proto.graph.output],
+    )
+
+
+# -- the model's source files -------------------------------------------------------------------
+
+
+def model_source_files(spec: ModelSpec) -> list[Path]:
+    """The spec's file and the modules of its own folder it imports (transitively): what the lint stage reads."""
+    if spec.entry_file is None:
+        return []
+    entry = spec.entry_file
+    folder = entry.resolve().parent
+    found: list[Path] = []
+    pending = [entry]
+    while pending and len(found) < 50:
+        path = pending.pop(0)
+        if path in found or not path.is_file():
+            continue
+        found.append(path)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level <= 1:
+                names = [node.module]
+            for name in names:
+                relative = Path(*name.split("."))
+                for candidate in (folder / relative.with_suffix(".py"), folder / relative / "__init__.py"):
+                    if candidate.is_file() and candidate not in found:
+                        pending.append(candidate)
+    return found
+
+
+def run_verify(spec: ModelSpec, options: VerifyOptions, progress: Progress | None = None) -> VerifyReport:
+    """Run every stage for `spec` and return the report (never raises for model problems)."""
+    pipeline = Pipeline(spec, options, progress)
+    pipeline.report.versions = versions(options.exporter, options.simplify)
+    return pipeline.run()

@@ -1,0 +1,375 @@
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from onnxlint.edits import ensure_torch, module_insertions, replace_node, segment
+from onnxlint.findings import Applicability, Severity
+from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
+from onnxlint.targets import requirement
+
+from ._adaptive_pool_helper import AVG_FUNCTION, AVG_MODULE, MAX_FUNCTION, MAX_MODULE, function_source, module_source
+from ._operators import UNKNOWN, argument, exports, literal
+
+# qualified name -> (kind, spatial rank)
+_FUNCTIONS: dict[str, tuple[str, int]] = {}
+_MODULES: dict[str, tuple[str, int]] = {}
+for _rank in (1, 2, 3):
+    for _kind, _camel in (("avg", "Avg"), ("max", "Max")):
+        for _prefix in ("torch.nn.functional.", "torch."):
+            _FUNCTIONS[f"{_prefix}adaptive_{_kind}_pool{_rank}d"] = (_kind, _rank)
+        _FUNCTIONS[f"torch.nn.functional.adaptive_max_pool{_rank}d_with_indices"] = ("max", _rank)
+        for _prefix in ("torch.nn.", "torch.nn.modules.", "torch.nn.modules.pooling."):
+            _MODULES[f"{_prefix}Adaptive{_camel}Pool{_rank}d"] = (_kind, _rank)
+
+_PATTERN_CODE = """
+import torch
+import torch.nn.functional as F
+
+class Model(torch.nn.Module):
+    def forward(self, x):
+        return {call}
+"""
+
+
+def _pattern(call: str, **kwargs: Any) -> Pattern:
+    return Pattern(_PATTERN_CODE.replace("{call}", call), **kwargs)
+
+
+def _describe(size: Any) -> str:
+    return "an output size that is not known here" if size is UNKNOWN else f"output size {size!r}"
+
+
+def _is_global(size: Any) -> bool:
+    """Output size 1 (or all ones): a global pool, which exports everywhere."""
+    if size == 1:
+        return True
+    return isinstance(size, (tuple, list)) and len(size) > 0 and all(s == 1 for s in size)
+
+
+class AdaptivePoolOutputSize(Rule):
+    """Adaptive pooling to an output size other than 1.
+
+    ## What it does
+    Flags `F.adaptive_avg_pool1d/2d/3d`, `F.adaptive_max_pool1d/2d/3d` and the
+    `nn.AdaptiveAvgPool*d` / `nn.AdaptiveMaxPool*d` modules (where they are constructed) when
+    the output size is not 1 (or all ones), including sizes that are not literals and tuples
+    with `None`. Output size 1 is a global pool and exports everywhere.
+
+    ## Why is this bad for ONNX
+    ONNX has no adaptive pooling; an exporter has to turn it into a fixed `AveragePool` /
+    `MaxPool`, whose kernel depends on the input size. Measured on torch 2.13 with dynamic
+    batch, height and width (docs/measurements.md):
+    - the TorchScript exporter (`dynamo=False`) raises "Unsupported: ONNX export of operator
+      adaptive_avg_pool2d, input size not accessible" at every opset, even when the output
+      size divides the input; with static height/width it exports only sizes that divide the
+      input ("output size that are not factor of input size");
+    - the dynamo exporter bakes the kernel for the example's height/width: the model exports
+      without a word and computes wrong numbers, or wrong shapes, for every other size
+      (`(3, 3)` on 8x8 -> 11x11: max abs difference 0.27; `nn.AdaptiveAvgPool2d((7, 7))` on
+      8x8 -> 11x11 returned 8x8). With static shapes, or only the batch dynamic, it matched;
+      `adaptive_avg_pool3d` and adaptive max pooling to a size that does not divide the input
+      fail to export with it even then.
+
+    Nothing in the source says whether the height/width will be dynamic, so the rule reports
+    every non-global adaptive pool; with fixed input sizes that divide evenly (a classifier at
+    224x224 with `AdaptiveAvgPool2d((7, 7))`) the export is fine and the finding can be
+    ignored (`# noqa: ONX106`).
+
+    ## Example
+    ```python
+    self.pool = nn.AdaptiveAvgPool2d((7, 7))
+    ...
+    y = F.adaptive_avg_pool2d(x, (3, 3))
+    ```
+
+    ## Use instead
+    Pool with matrices built from the runtime size, which is what the fix inserts (same bins as
+    PyTorch, any input size, both exporters):
+    ```python
+    y = onnx_adaptive_avg_pool2d(x, (3, 3))
+    self.pool = OnnxAdaptiveAvgPool2d((7, 7))
+    ```
+    When the input size is fixed and divisible, an explicit `nn.AvgPool2d(kernel_size=k,
+    stride=k)` with `k = input_size // output_size` is the same computation and exports as a
+    single `AveragePool` (not applied automatically: the input size is not in the source).
+
+    ## Fix safety
+    Safe for 2-D average pooling and 2-D max pooling without indices (functions and modules):
+    the helper computes PyTorch's exact bins from the runtime size, and a test exports the
+    fixed code with both exporters under dynamic height/width and compares it with the
+    original in onnxruntime (max abs difference below 1e-5: the average is a matmul with 1/n
+    weights, not a sum divided by n). The helpers allocate an `(..., out_h, H, W)` mask
+    product for max pooling, and are slower than a native pool on large maps. No fix for 1-D
+    and 3-D pooling or `return_indices=True`.
+
+    ## References
+    - torch/onnx/_internal/torchscript_exporter/symbolic_opset9.py (`_adaptive_pool`)
+    - ../shared/pitfalls/harness.py (AdaptiveAvgPoolMatmul, AdaptiveMaxPoolMasked)
+    - ../shared/PITFALLS.md rows pool_adaptive_*; docs/measurements.md
+    """
+
+    code = "ONX106"
+    name = "adaptive_pool_output_size"
+    message = "Adaptive pooling to an output size other than 1 does not export with a dynamic height/width"
+    fix_title = "Pool with the size-independent `onnx_adaptive_*_pool2d` helper"
+    fix_applicability = Applicability.SAFE
+    trigger_names = ("adaptive_", "Adaptive")
+    applies_to = "TorchScript exporter: raises; dynamo: bakes the size (dynamic height/width); output size 1 is silent"
+
+    VALID = [
+        """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        pool = nn.AdaptiveAvgPool2d(1)
+        pool2 = nn.AdaptiveMaxPool2d((1, 1))
+        class M(nn.Module):
+            def forward(self, x):
+                return F.adaptive_avg_pool2d(x, 1) + F.adaptive_max_pool2d(x, output_size=(1, 1))
+        """,
+        Valid(
+            """
+            import torch.nn as nn
+            pool = nn.AdaptiveAvgPool1d(output_size=1)
+            """,
+            settings={"exporter": "legacy", "opset": 11},
+        ),
+        # Not torch's.
+        """
+        from mylib import AdaptiveAvgPool2d
+        pool = AdaptiveAvgPool2d(7)
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+
+
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return F.adaptive_avg_pool2d(x, (3, 3))
+            """,
+            line=7,
+            message_contains="bakes",
+            expected_fix='''
+            import torch
+            import torch.nn.functional as F
+
+
+            def onnx_adaptive_avg_pool2d(x, output_size):
+                """`F.adaptive_avg_pool2d` as two matmuls with pooling matrices built from the runtime size.
+
+                Same bins as PyTorch; exports with a dynamic height and width (inserted by onnxlint, ONX106).
+                """
+                if isinstance(output_size, int):
+                    output_size = (output_size, output_size)
+
+                def pooling_matrix(size, out):
+                    i = torch.arange(out, device=x.device).unsqueeze(1)
+                    j = torch.arange(size, device=x.device).unsqueeze(0)
+                    start = torch.div(i * size, out, rounding_mode="floor")
+                    end = torch.div((i + 1) * size + out - 1, out, rounding_mode="floor")
+                    weights = ((j >= start) & (j < end)).to(x.dtype)
+                    return weights / weights.sum(1, keepdim=True)
+
+                height, width = x.shape[-2], x.shape[-1]
+                out_h = height if output_size[0] is None else output_size[0]
+                out_w = width if output_size[1] is None else output_size[1]
+                return pooling_matrix(height, out_h) @ x @ pooling_matrix(width, out_w).transpose(0, 1)
+
+
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return onnx_adaptive_avg_pool2d(x, (3, 3))
+            ''',
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.pool = nn.AdaptiveMaxPool2d(output_size=(6, 6))
+
+                def forward(self, x):
+                    return self.pool(x)
+
+            torch.onnx.export(Net(), x, "net.onnx", dynamo=False, opset_version=17)
+            """,
+            line=7,
+            message_contains="raises",
+        ),
+        # An output size that is not a literal is reported too.
+        Invalid(
+            """
+            import torch.nn as nn
+            class Head(nn.Module):
+                def __init__(self, size):
+                    super().__init__()
+                    self.pool = nn.AdaptiveAvgPool2d(size)
+            """,
+            line=5,
+            message_contains="not known",
+        ),
+        # Indices: reported, no fix.
+        Invalid(
+            """
+            import torch.nn.functional as F
+            def pool(x):
+                return F.adaptive_max_pool2d(x, 4, return_indices=True)
+            """,
+            line=3,
+            settings={"exporter": "legacy", "opset": 17},
+            expected_fix="""
+            import torch.nn.functional as F
+            def pool(x):
+                return F.adaptive_max_pool2d(x, 4, return_indices=True)
+            """,
+        ),
+    ]
+
+    PARITY = [
+        ParityCase(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.pool = torch.nn.AdaptiveAvgPool2d((5, 7))
+
+                def forward(self, x):
+                    return F.adaptive_avg_pool2d(x, (3, 3)), F.adaptive_avg_pool2d(x, (None, 2)), self.pool(x)
+            """,
+            inputs=((2, 3, 16, 19),),
+            dynamic=("batch", "height", "width"),
+            settings={"exporter": "legacy", "opset": 17},
+        ),
+        ParityCase(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.pool = torch.nn.AdaptiveMaxPool2d(4)
+
+                def forward(self, x):
+                    return F.adaptive_max_pool2d(x, (3, 5)), self.pool(x)
+            """,
+            inputs=((2, 3, 16, 19),),
+            dynamic=("batch", "height", "width"),
+        ),
+    ]
+    PATTERNS = {
+        "avg_3x3": _pattern("F.adaptive_avg_pool2d(x, (3, 3))"),
+        "avg_1": _pattern("F.adaptive_avg_pool2d(x, 1)"),
+        "avg_4_static": _pattern("F.adaptive_avg_pool2d(x, 4)", dynamic=("batch",)),
+        "max_3x3": _pattern("F.adaptive_max_pool2d(x, (3, 3))"),
+        "module_7x7": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.pool = torch.nn.AdaptiveAvgPool2d((7, 7))
+
+                def forward(self, x):
+                    return self.pool(x)
+            """,
+            inputs=((1, 3, 14, 14),),
+        ),
+    }
+    MEASURED = [
+        Claim("avg_3x3", "legacy", 17, "EXPORT"),
+        Claim("avg_3x3", "dynamo", None, "BAKED"),
+        Claim("avg_1", "legacy", 11, "ok"),
+        Claim("avg_1", "dynamo", None, "ok"),
+        Claim(
+            "avg_4_static",
+            "legacy",
+            17,
+            "ok",
+            flagged=True,
+            note="height/width static and divisible: exports, but the source does not say the sizes are static",
+        ),
+        Claim("max_3x3", "dynamo", None, "EXPORT"),
+        Claim("module_7x7", "legacy", 20, "EXPORT"),
+        Claim("module_7x7", "dynamo", None, "BAKED"),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.context.call_name(node) or ""
+        if qualified in _FUNCTIONS:
+            (kind, rank), size_node, is_module = _FUNCTIONS[qualified], argument(node, 1, "output_size"), False
+        elif qualified in _MODULES:
+            (kind, rank), size_node, is_module = _MODULES[qualified], argument(node, 0, "output_size"), True
+        else:
+            return
+        if size_node is None:
+            return
+        size = literal(size_node)
+        if _is_global(size) or self.context.skipped_during_export(node):
+            return
+        config = self.context.export_config_for(node)
+        entry = requirement("adaptive_avg_pool" if kind == "avg" else "adaptive_max_pool")
+        if exports(entry, config):
+            return
+        name = qualified.rsplit(".", 1)[-1]
+        what = f"`{name}` to {_describe(size)}"
+        if config.is_legacy:
+            message = (
+                f"{what}: {config.exporter_label} raises when the height/width is dynamic, and whenever the output "
+                "size does not divide the input size"
+            )
+            severity = Severity.ERROR
+        elif kind == "avg" and rank == 3:
+            message = f"{what}: {config.exporter_label} cannot export 3-D adaptive average pooling"
+            severity = Severity.ERROR
+        else:
+            message = (
+                f"{what}: {config.exporter_label} bakes the pooling for the example's height/width, so a dynamic "
+                "height/width gets wrong numbers or shapes"
+                + (" (and an output size that does not divide the input fails to export)" if kind == "max" else "")
+            )
+            severity = Severity.WARNING
+        self.report(node, message, fix=self._fix(node, kind, rank, is_module, qualified), severity=severity)
+
+    def _fix(self, node: ast.Call, kind: str, rank: int, is_module: bool, qualified: str):
+        suggestion = self.make_fix([], Applicability.DISPLAY_ONLY)
+        if rank != 2 or qualified.endswith("_with_indices") or any(type(a) is ast.Starred for a in node.args):
+            return suggestion
+        allowed = {"output_size", "return_indices"} if kind == "max" else {"output_size"}
+        if any(k.arg not in allowed for k in node.keywords):
+            return suggestion
+        positional_limit = 1 if is_module else 2
+        indices = argument(node, positional_limit, "return_indices") if kind == "max" else None
+        if indices is not None and literal(indices) is not False:
+            return suggestion
+        context = self.context
+        torch_name, imports = ensure_torch(context)
+        function = AVG_FUNCTION if kind == "avg" else MAX_FUNCTION
+        helpers = [(function, function_source(kind, torch_name))]
+        if is_module:
+            module = AVG_MODULE if kind == "avg" else MAX_MODULE
+            if module not in context.model.classes:
+                helpers.append((module, module_source(kind, torch_name)))
+            size = argument(node, 0, "output_size")
+            replacement = f"{module}({segment(context, size)})"  # type: ignore[arg-type]
+        else:
+            tensor = argument(node, 0, "input")
+            size = argument(node, 1, "output_size")
+            if tensor is None or size is None:
+                return suggestion
+            replacement = f"{function}({segment(context, tensor)}, {segment(context, size)})"
+        if function in context.model.functions:
+            helpers = [h for h in helpers if h[0] != function]
+        edits = [replace_node(context, node, replacement), *module_insertions(context, imports, helpers)]
+        return self.make_fix(edits, Applicability.SAFE)

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.findings import Applicability
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
+from onnxlint.targets import requirement
+
+from ._operators import argument, exports, literal, tensor_method
+
+INDEX_ADD_METHODS = frozenset({"index_add", "index_add_"})
+INDEX_PUT_METHODS = frozenset({"index_put", "index_put_"})
+
+
+class IndexAccumulateDuplicateIndices(Rule):
+    """`index_add` or `index_put(..., accumulate=True)` under the TorchScript exporter.
+
+    ## What it does
+    Flags `x.index_add(dim, index, source)`, `index_add_`, `torch.index_add`, and
+    `x.index_put(indices, values, accumulate=True)` / `index_put_` / `torch.index_put` with
+    `accumulate=True`, when the TorchScript exporter (`dynamo=False`) is used, at any opset.
+
+    ## Why is this bad for ONNX
+    Both accumulate values at indices that may repeat. The TorchScript exporter translates
+    them to a scatter without reduction at every opset (`index_add` calls the opset-9
+    `scatter_add` symbolic even at opset 20), so a repeated index keeps only one of its
+    values. Measured on torch 2.13: `index_add` with index `[0, 2, 0]` returned wrong numbers
+    (max abs difference 2.1) at opsets 11, 17 and 20, and `index_put(..., accumulate=True)`
+    with repeated indices at 11, 13, 17 and 20; the exporter prints one warning for
+    `index_add` ("does not support duplicated values in 'index'") and none for `index_put`.
+    Unique indices gave the right numbers, and the dynamo exporter matched in every case.
+
+    ## Example
+    ```python
+    pooled = x.new_zeros(b, k, d).index_add(1, cluster, x)
+    torch.onnx.export(model, x, "m.onnx", dynamo=False, opset_version=17)
+    ```
+
+    ## Use instead
+    Export with the dynamo exporter, or accumulate with a one-hot matmul (verified in
+    ../shared/pitfalls/harness.py):
+    ```python
+    onehot = (cluster.unsqueeze(0) == torch.arange(k).unsqueeze(1)).to(x.dtype)  # (k, n)
+    pooled = onehot @ x
+    ```
+    At opset 16 and later, `scatter_add` with an expanded index also adds repeats correctly.
+
+    ## Fix safety
+    Display-only: the exporter is chosen in the export script, and the rewrites depend on the
+    index's shape.
+
+    ## References
+    - torch/onnx/_internal/torchscript_exporter/symbolic_opset9.py (`index_add`), symbolic_opset11.py (`index_put`)
+    - ../shared/PITFALLS.md row index_add; docs/measurements.md
+    """
+
+    code = "ONX451"
+    name = "index_accumulate_duplicate_indices"
+    message = "`index_add` / accumulating `index_put` exported by the TorchScript exporter overwrites repeated indices"
+    fix_title = "Export with the dynamo exporter, or accumulate with a one-hot matmul"
+    fix_applicability = Applicability.DISPLAY_ONLY
+    trigger_names = ("index_add", "index_put")
+    applies_to = "TorchScript exporter, every opset; silent for dynamo"
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, index):
+                    return x.new_zeros(4, 3).index_add(0, index, x)
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, index):
+                    return x.index_put((index,), x[:3]), x.index_put_((index,), x[:3], accumulate=False)
+            """,
+            settings={"exporter": "legacy", "opset": 17},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, index):
+                    return x.new_zeros(4, 3).index_add(0, index, x)
+            """,
+            line=4,
+            settings={"exporter": "legacy", "opset": 20},
+            message_contains="repeated",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, index):
+                    out = torch.zeros(4, 3)
+                    out.index_put_((index,), x, accumulate=True)
+                    return torch.index_put(out, (index,), x, True)
+
+            torch.onnx.export(M(), (x, i), "m.onnx", dynamo=False)
+            """,
+            count=2,
+        ),
+    ]
+
+    PATTERNS = {
+        "index_add_repeated": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x.new_zeros(x.shape[0], 4, x.shape[2]).index_add(1, torch.tensor([0, 2, 0]), x)
+            """,
+            inputs=((1, 3, 16),),
+            dynamic=("batch", "2"),
+        ),
+        "index_put_accumulate": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    out = torch.zeros(4, x.shape[1])
+                    return out.index_put((torch.tensor([0, 2, 0]),), x[:3], accumulate=True)
+            """,
+            inputs=((5, 6),),
+            dynamic=("1",),
+        ),
+    }
+    MEASURED = [
+        Claim("index_add_repeated", "legacy", 11, "WRONG"),
+        Claim("index_add_repeated", "legacy", 20, "WRONG"),
+        Claim("index_add_repeated", "dynamo", None, "ok"),
+        Claim("index_put_accumulate", "legacy", 17, "WRONG"),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.index_add" or (qualified is None and tensor_method(context, node, INDEX_ADD_METHODS)):
+            what, key = "`index_add`", "index_add.duplicates"
+        elif qualified == "torch.index_put" or (qualified is None and tensor_method(context, node, INDEX_PUT_METHODS)):
+            position = 3 if qualified else 2  # torch.index_put(input, indices, values, accumulate)
+            if literal(argument(node, position, "accumulate"), False) is not True:
+                return
+            what, key = "`index_put(..., accumulate=True)`", "index_put.accumulate"
+        else:
+            return
+        config = context.export_config_for(node)
+        if exports(requirement(key), config) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"{what} with {config.exporter_label}: repeated indices overwrite instead of accumulating, at every "
+            "opset (silently wrong numbers; the dynamo exporter accumulates them)",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.findings import Applicability, Severity
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
+from onnxlint.targets import requirement
+
+from ._interpolation import match_interpolation
+from ._operators import argument, exports, failure_text, literal
+
+INTERPOLATE = "torch.nn.functional.interpolate"
+ANTIALIAS_POSITION = (
+    6  # F.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+)
+
+
+class InterpolationModeUnsupported(Rule):
+    """`antialias=True` or `mode="nearest-exact"` interpolation the exporter cannot export.
+
+    ## What it does
+    Flags `F.interpolate(..., antialias=True)` and `mode="nearest-exact"` in
+    `F.interpolate` / `nn.Upsample` when the TorchScript exporter (`dynamo=False`) is used, at
+    any opset. Under the dynamo exporter it flags only `antialias=True` combined with
+    `scale_factor=` (and no `size=`), which exports but is silently wrong when the height or
+    width is dynamic.
+
+    ## Why is this bad for ONNX
+    Measured on torch 2.13 (docs/measurements.md):
+    - the TorchScript exporter has no symbolic for `aten::_upsample_bilinear2d_aa`,
+      `_upsample_bicubic2d_aa` or `_upsample_nearest_exact2d`: "Exporting the operator ... to
+      ONNX opset version 20 is not supported", at every opset from 11 to 20 (ONNX `Resize`
+      has had `antialias` since opset 18, but this exporter never learnt to write it);
+    - the dynamo exporter writes `Resize` with `antialias=1` or the matching nearest mode, and
+      matched eager PyTorch at opsets 18 and 20 for `size=`, for upscaling, for static shapes
+      and for a dynamic batch; but with `scale_factor=0.5` and a dynamic height/width it bakes
+      the filter for the example's size, so another size gets wrong numbers (max abs
+      difference 0.5-0.9 on 8x8 -> 11x11 and 16x16 -> 19x19) with no error and no warning.
+
+    ## Example
+    ```python
+    small = F.interpolate(image, scale_factor=0.5, mode="bilinear", antialias=True)
+    ```
+
+    ## Use instead
+    Export with the dynamo exporter (`torch.onnx.export(..., dynamo=True)`, the default since
+    torch 2.9), and give the output size rather than a scale factor when the spatial size is
+    dynamic:
+    ```python
+    h, w = image.shape[-2:]
+    small = F.interpolate(image, size=(h // 2, w // 2), mode="bilinear", antialias=True)
+    ```
+    (The filter width then follows the true input/output ratio, which differs slightly from
+    `scale_factor=0.5` when the input size is odd.) With the TorchScript exporter, drop
+    `antialias` (a blur before a plain resize approximates it) or use `mode="nearest"`.
+
+    ## Fix safety
+    Display-only: switching exporter happens in the export script, and the rewrites above
+    change the numbers.
+
+    ## References
+    - ONNX Resize (antialias since opset 18): https://onnx.ai/onnx/operators/onnx__Resize.html
+    - torch/onnx/_internal/torchscript_exporter/symbolic_opset*.py (no `_aa` or `nearest_exact` symbolics)
+    - ../shared/PITFALLS.md rows interp_*_antialias_*, interp_nearest_exact_*; docs/measurements.md
+    """
+
+    code = "ONX102"
+    name = "interpolation_mode_unsupported"
+    message = "This interpolation mode cannot be exported with the chosen exporter"
+    fix_title = "Export with the dynamo exporter, and pass `size=` instead of `scale_factor=`"
+    fix_applicability = Applicability.DISPLAY_ONLY
+    trigger_names = ("antialias", "nearest-exact", "interpolate")
+    applies_to = "TorchScript exporter: antialias and nearest-exact at every opset; dynamo: antialias with scale_factor"
+
+    VALID = [
+        Valid(
+            """
+            import torch.nn.functional as F
+            def down(x):
+                return F.interpolate(x, size=(64, 64), mode="bilinear", antialias=True)
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+            up = nn.Upsample(scale_factor=2, mode="nearest-exact")
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        Valid(
+            """
+            import torch.nn.functional as F
+            def down(x):
+                return F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=False)
+            """,
+            settings={"exporter": "legacy", "opset": 17},
+        ),
+        # Not torch's interpolate (torchvision.transforms.functional.resize has its own antialias).
+        Valid(
+            """
+            from torchvision.transforms.functional import resize
+            def down(x):
+                return resize(x, [64, 64], antialias=True)
+            """,
+            settings={"exporter": "legacy", "opset": 17},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch.nn.functional as F
+            def down(x):
+                return F.interpolate(x, size=(64, 64), mode="bilinear", antialias=True)
+            """,
+            line=3,
+            settings={"exporter": "legacy", "opset": 20},
+            message_contains="at any opset",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class Up(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.up = nn.Upsample(scale_factor=2, mode="nearest-exact")
+
+            torch.onnx.export(Up(), x, "up.onnx", dynamo=False)
+            """,
+            line=7,
+        ),
+        Invalid(
+            """
+            import torch.nn.functional as F
+            class Down(torch.nn.Module):
+                def forward(self, x):
+                    return F.interpolate(x, None, 0.5, "bicubic", False, None, True)
+            """,
+            line=4,
+            message_contains="dynamic",
+        ),
+    ]
+
+    PATTERNS = {
+        "antialias_size": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return F.interpolate(x, size=(5, 6), mode="bicubic", antialias=True)
+            """
+        ),
+        "antialias_scale_factor": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)
+            """
+        ),
+        "nearest_exact_upsample": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.up = torch.nn.Upsample(scale_factor=1.5, mode="nearest-exact")
+
+                def forward(self, x):
+                    return self.up(x)
+            """
+        ),
+    }
+    MEASURED = [
+        Claim("antialias_size", "legacy", 18, "EXPORT"),
+        Claim("antialias_size", "legacy", 20, "EXPORT"),
+        Claim("antialias_size", "dynamo", None, "ok"),
+        Claim("antialias_scale_factor", "legacy", 17, "EXPORT"),
+        Claim("antialias_scale_factor", "dynamo", 18, "BAKED"),
+        Claim("nearest_exact_upsample", "legacy", 20, "EXPORT"),
+        Claim("nearest_exact_upsample", "dynamo", None, "ok"),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.context.call_name(node)
+        interpolation = match_interpolation(node, qualified)
+        if interpolation is None:
+            return
+        if interpolation.mode == "nearest-exact":
+            what, key = '`mode="nearest-exact"` interpolation', "resize.nearest_exact"
+        elif qualified == INTERPOLATE and literal(argument(node, ANTIALIAS_POSITION, "antialias"), False) is True:
+            scale_only = literal(argument(node, 2, "scale_factor")) is not None and (
+                literal(argument(node, 1, "size")) is None
+            )
+            what = "`antialias=True` interpolation"
+            key = "resize.antialias.scale_factor" if scale_only else "resize.antialias"
+        else:
+            return
+        config = self.context.export_config_for(node)
+        entry = requirement(key)
+        if exports(entry, config) or self.context.skipped_during_export(node):
+            return
+        if config.is_dynamo:
+            message = (
+                f"{what} with `scale_factor` under {config.exporter_label}: the antialias filter is baked for "
+                "the example's height/width, so a dynamic height/width gets wrong numbers; pass `size=` instead"
+            )
+            severity = Severity.WARNING
+        else:
+            message = f"{what} is not exportable here: {failure_text(entry, config)}"
+            severity = Severity.ERROR
+        self.report(node, message, fix=self.make_fix([], Applicability.DISPLAY_ONLY), severity=severity)

@@ -1,0 +1,637 @@
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from onnxlint.findings import Applicability
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
+from onnxlint.semantic import Kind
+from onnxlint.settings import ExportConfig
+from onnxlint.targets import OP_REQUIREMENTS, OpRequirement, requirement
+
+from ._operators import argument, exports, failure_text, tensor_method
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One row of the table: the calls that reach an op, and its requirement in onnxlint.targets."""
+
+    key: str  # OP_REQUIREMENTS key
+    label: str  # how messages and docs name it
+    functions: tuple[str, ...]  # qualified names
+    methods: tuple[str, ...] = ()  # Tensor methods (flagged when the receiver is known to be a tensor)
+
+
+OPERATORS: tuple[Operator, ...] = (
+    Operator("einsum", "`torch.einsum`", ("torch.einsum",)),
+    Operator("triu_tril", "`triu` / `tril`", ("torch.triu", "torch.tril"), ("triu", "tril", "triu_", "tril_")),
+    Operator(
+        "scaled_dot_product_attention",
+        "`F.scaled_dot_product_attention`",
+        ("torch.nn.functional.scaled_dot_product_attention",),
+    ),
+    Operator("affine_grid", "`F.affine_grid`", ("torch.nn.functional.affine_grid",)),
+    Operator("cumprod", "`cumprod`", ("torch.cumprod",), ("cumprod", "cumprod_")),
+    Operator("cummax", "`cummax` / `cummin`", ("torch.cummax", "torch.cummin"), ("cummax", "cummin")),
+    Operator("logcumsumexp", "`logcumsumexp`", ("torch.logcumsumexp",), ("logcumsumexp",)),
+    Operator(
+        "linalg.inv",
+        "`torch.linalg.inv` / `torch.inverse`",
+        ("torch.linalg.inv", "torch.linalg.inv_ex", "torch.inverse"),
+        ("inverse",),
+    ),
+    Operator(
+        "linalg.decomposition",
+        "a `torch.linalg` solver or decomposition",
+        (
+            "torch.linalg.solve",
+            "torch.linalg.solve_ex",
+            "torch.linalg.lstsq",
+            "torch.linalg.svd",
+            "torch.linalg.svdvals",
+            "torch.svd",
+            "torch.linalg.eig",
+            "torch.linalg.eigvals",
+            "torch.linalg.eigh",
+            "torch.linalg.eigvalsh",
+            "torch.linalg.qr",
+            "torch.qr",
+            "torch.linalg.cholesky",
+            "torch.linalg.cholesky_ex",
+            "torch.cholesky",
+            "torch.linalg.pinv",
+            "torch.pinverse",
+            "torch.linalg.slogdet",
+            "torch.slogdet",
+            "torch.linalg.matrix_exp",
+            "torch.matrix_exp",
+        ),
+        ("svd", "qr", "cholesky", "pinverse", "slogdet", "matrix_exp"),
+    ),
+    Operator(
+        "median",
+        "`median` / `nanmedian` / `kthvalue` / `mode`",
+        ("torch.median", "torch.nanmedian", "torch.kthvalue", "torch.mode"),
+        ("median", "nanmedian", "kthvalue", "mode"),
+    ),
+    Operator("quantile", "`quantile`", ("torch.quantile", "torch.nanquantile"), ("quantile", "nanquantile")),
+    Operator("searchsorted", "`torch.searchsorted`", ("torch.searchsorted",)),
+    Operator("bincount", "`bincount`", ("torch.bincount",), ("bincount",)),
+    Operator("histc", "`histc`", ("torch.histc",), ("histc",)),
+    Operator("histogram", "`histogram`", ("torch.histogram",), ("histogram",)),
+    Operator("cdist", "`torch.cdist`", ("torch.cdist",)),
+    Operator("unique_consecutive", "`unique_consecutive`", ("torch.unique_consecutive",), ("unique_consecutive",)),
+    Operator("index_reduce", "`index_reduce`", ("torch.index_reduce",), ("index_reduce", "index_reduce_")),
+    Operator(
+        "special_functions",
+        "`erfinv` / `lgamma` / `digamma`",
+        (
+            "torch.erfinv",
+            "torch.special.erfinv",
+            "torch.lgamma",
+            "torch.special.gammaln",
+            "torch.digamma",
+            "torch.special.digamma",
+            "torch.special.psi",
+        ),
+        ("erfinv", "erfinv_", "lgamma", "lgamma_", "digamma", "digamma_"),
+    ),
+    Operator("cov", "`torch.cov` / `torch.corrcoef`", ("torch.cov", "torch.corrcoef"), ("cov", "corrcoef")),
+    Operator(
+        "torchscript_missing",
+        "`diff` / `trace` / `diag` / `nanmean` / `count_nonzero` / `renorm`",
+        ("torch.diff", "torch.trace", "torch.diag", "torch.nanmean", "torch.count_nonzero", "torch.renorm"),
+        ("diff", "trace", "diag", "nanmean", "count_nonzero", "renorm"),
+    ),
+    Operator("kron", "`torch.kron`", ("torch.kron",), ("kron",)),
+    Operator(
+        "deform_conv2d",
+        "`torchvision.ops.deform_conv2d`",
+        (
+            "torchvision.ops.deform_conv2d",
+            "torchvision.ops.DeformConv2d",
+            "torchvision.ops.deform_conv.deform_conv2d",
+            "torchvision.ops.deform_conv.DeformConv2d",
+        ),
+    ),
+)
+_BY_FUNCTION = {name: operator for operator in OPERATORS for name in operator.functions}
+_BY_METHOD = {name: operator for operator in OPERATORS for name in operator.methods}
+_METHODS = frozenset(_BY_METHOD)
+_SHAPE_KINDS = (Kind.SHAPE, Kind.DIM)
+
+
+def _cell_legacy(entry: OpRequirement) -> str:
+    return f"opset >= {entry.legacy_min_opset}" if entry.legacy_min_opset is not None else "fails"
+
+
+def _cell_dynamo(entry: OpRequirement) -> str:
+    if not entry.dynamo:
+        return "fails"
+    return f"opset >= {entry.dynamo_min_opset}" if entry.dynamo_min_opset else "ok"
+
+
+def render_table() -> str:
+    """The docs' table, from onnxlint.targets (so the docs follow the data)."""
+    rows = [
+        "| op | calls | TorchScript exporter | dynamo exporter | what happens | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    keys = [operator.key for operator in OPERATORS]
+    keys.insert(keys.index("affine_grid") + 1, "affine_grid.dynamic_size")
+    by_key = {operator.key: operator for operator in OPERATORS}
+    for key in keys:
+        entry = OP_REQUIREMENTS[key]
+        operator = by_key.get(key) or by_key[key.split(".")[0]]
+        calls = ", ".join(f"`{name.replace('torch.nn.functional.', 'F.')}`" for name in operator.functions)
+        if operator.methods:
+            calls += "; methods " + ", ".join(f"`.{m}()`" for m in operator.methods)
+        if key == "affine_grid.dynamic_size":
+            calls = "`F.affine_grid` with a size taken from a tensor's shape"
+        rows.append(
+            f"| {operator.label} | {calls} | {_cell_legacy(entry)} | {_cell_dynamo(entry)} | {entry.note} | "
+            f"{entry.source.kind} |"
+        )
+    return "\n".join(rows)
+
+
+class OperatorNotExportable(Rule):
+    """An operator that the chosen exporter cannot export at the chosen opset.
+
+    ## What it does
+    Flags calls to the operators in the table below (by qualified name, and as Tensor methods
+    when the receiver is known to be a tensor) when the configuration the call is judged by
+    (`--exporter` / `--opset`, or the `torch.onnx.export` call of the same file) cannot export
+    them. Every row comes from `onnxlint.targets.OP_REQUIREMENTS`, each with its source; the
+    rule has no thresholds of its own. Operators whose export depends on their arguments have
+    rules of their own (ONX102-ONX111, ONX450-ONX452).
+
+    `F.affine_grid` under the dynamo exporter is flagged only when its `size` comes from a
+    tensor's shape: the export fails when that height/width is dynamic, and succeeds with a
+    constant size, static shapes or a dynamic batch only.
+
+    {table}
+
+    ## Why is this bad for ONNX
+    Each of these either has no ONNX translation in the exporter (the export raises
+    "Exporting the operator 'aten::cumprod' to ONNX opset version 17 is not supported", or
+    dynamo's "No ONNX function found for ... No decompositions registered"), or needs an ONNX
+    operator that only exists from some opset on (`Einsum` 12, `Trilu` 14, `AffineGrid` 20,
+    `DeformConv` 19). Measured on torch 2.13 with tiny models (docs/measurements.md and the
+    sources in the table).
+
+    Measured to be fine and therefore never flagged: `torch.unique`, `torch.bucketize`,
+    `torch.det` / `torch.linalg.det` / `torch.logdet`, `torch.linalg.norm` / `vector_norm` /
+    `matrix_norm` / `cross`, `torch.cdist` with the TorchScript exporter, `nonzero`, boolean
+    masks. The folklore that "`unique` / `det` are not exportable" is out of date for ONNX
+    Runtime (other runtimes may lack them: see the target profiles).
+
+    ## Example
+    ```python
+    def forward(self, x):
+        return x.cumprod(-1)  # fails with both exporters
+    ```
+
+    ## Use instead
+    For opset-gated operators, export at the opset in the table (or use the dynamo exporter);
+    for operators only the dynamo exporter handles, pass `dynamo=True`; for the rest, rewrite
+    with exportable ops. Rewrites verified in ../shared/pitfalls/harness.py:
+    ```python
+    # cumprod of positive values: a cumulative sum in log space
+    y = torch.exp(torch.cumsum(torch.log(x), -1))
+    # median along the last dim
+    y = x.sort(-1).values[..., (x.shape[-1] - 1) // 2]
+    # triu below opset 14
+    i = torch.arange(x.shape[-2]).unsqueeze(1)
+    j = torch.arange(x.shape[-1]).unsqueeze(0)
+    y = x * (j >= i).to(x.dtype)
+    ```
+
+    ## Fix safety
+    Display-only: the finding says which opset or exporter exports the op, or that it needs a
+    rewrite; none of that is a mechanical edit that provably keeps the numbers.
+
+    ## References
+    - ONNX operators by opset: https://onnx.ai/onnx/operators/
+    - torch/onnx/_internal/torchscript_exporter/symbolic_opset*.py (what the TorchScript exporter translates)
+    - torchvision/ops/_register_onnx_ops.py (torchvision's TorchScript symbolics: no deform_conv2d)
+    - ../shared/PITFALLS.md; docs/measurements.md; linter/targets.py
+    """
+
+    code = "ONX107"
+    name = "operator_not_exportable"
+    message = "This operator cannot be exported with the chosen exporter and opset"
+    fix_title = "Export at the required opset, switch exporter, or rewrite the op"
+    fix_applicability = Applicability.DISPLAY_ONLY
+    trigger_names = tuple(
+        sorted(
+            {name.rsplit(".", 1)[-1] for operator in OPERATORS for name in operator.functions}
+            | {method.rstrip("_") for method in _METHODS}
+        )
+    )
+    applies_to = "both exporters, per the table from linter/targets.py"
+
+    VALID = [
+        # Opset-gated ops at a high enough opset, and the dynamo exporter for them.
+        Valid(
+            """
+            import torch
+            def f(a, b):
+                return torch.einsum("bnd,bmd->bnm", a, b)
+            """,
+            settings={"exporter": "legacy", "opset": 12},
+        ),
+        Valid(
+            """
+            import torch
+            def f(x):
+                return torch.triu(x), x.tril(-1)
+            """
+        ),
+        # Only the dynamo exporter handles quantile and bincount.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return torch.quantile(x, 0.5, dim=1), x.long().bincount()
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        # Measured fine: det, unique, bucketize, linalg.norm.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return torch.linalg.det(x), torch.unique(x), torch.bucketize(x, x), torch.linalg.norm(x)
+        """,
+        # A method of something that is not known to be a tensor (a pandas frame, a list...).
+        """
+        import torch
+        def stats(frame):
+            return frame.median(), frame.mode()
+        """,
+        # Not torch's.
+        """
+        import numpy as np
+        def f(x):
+            return np.median(x), np.linalg.inv(x), np.cumprod(x)
+        """,
+        # affine_grid with a constant size under dynamo.
+        """
+        import torch.nn.functional as F
+        class M(torch.nn.Module):
+            def forward(self, theta):
+                return F.affine_grid(theta, [2, 3, 16, 16], align_corners=False)
+        """,
+        # Kept out of export by a guard.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                if not torch.onnx.is_in_onnx_export():
+                    x = x / torch.linalg.inv(x)
+                return x
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x.cumprod(-1)
+            """,
+            line=4,
+            message_contains="the dynamo exporter cannot export it",
+        ),
+        Invalid(
+            """
+            import torch
+            def f(a, b):
+                return torch.einsum("bnd,bmd->bnm", a, b)
+            """,
+            line=3,
+            settings={"exporter": "legacy", "opset": 11},
+            message_contains="needs ONNX opset 12",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x.tril(-1)
+
+            torch.onnx.export(M(), x, "m.onnx", dynamo=False, opset_version=13)
+            """,
+            line=4,
+            message_contains="opset 14",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return torch.linalg.inv(x) @ x, torch.median(x, dim=1).values
+            """,
+            count=2,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return torch.quantile(x, 0.5, dim=1)
+            """,
+            settings={"exporter": "legacy", "opset": 17},
+            message_contains="the dynamo exporter handles it",
+        ),
+        Invalid(
+            """
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x, theta):
+                    return F.affine_grid(theta, list(x.shape), align_corners=False)
+            """,
+            line=4,
+            message_contains="height/width",
+        ),
+        Invalid(
+            """
+            from torchvision.ops import DeformConv2d
+            class Block(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.conv = DeformConv2d(64, 64, 3, padding=1)
+            """,
+            line=5,
+            settings={"exporter": "legacy", "opset": 19},
+        ),
+        Invalid(
+            """
+            import torchvision
+            def f(x, offset, weight):
+                return torchvision.ops.deform_conv2d(x, offset, weight)
+            """,
+            line=3,
+            settings={"exporter": "dynamo", "opset": 18},
+            message_contains="opset 19",
+        ),
+    ]
+
+    PATTERNS = {
+        "einsum": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.einsum("bnd,bmd->bnm", x, x)
+            """,
+            inputs=((1, 5, 4),),
+            dynamic=("batch", "1"),
+        ),
+        "triu": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.triu(x)
+            """
+        ),
+        "scaled_dot_product_attention": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return F.scaled_dot_product_attention(x, x, x, is_causal=True)
+            """,
+            inputs=((1, 2, 5, 4),),
+            dynamic=("batch", "2"),
+        ),
+        "cumprod": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x.cumprod(-1)
+            """
+        ),
+        "linalg_inv": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.linalg.inv(x + 4 * torch.eye(4))
+            """,
+            inputs=((2, 4, 4),),
+            dynamic=("batch",),
+        ),
+        "linalg_det": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.linalg.det(x)
+            """,
+            inputs=((2, 4, 4),),
+            dynamic=("batch",),
+        ),
+        "median_dim": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return x.median(dim=-1).values
+            """
+        ),
+        "quantile": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.quantile(x.flatten(1), 0.3, dim=1)
+            """
+        ),
+        "searchsorted": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.searchsorted(torch.tensor([-1.0, 0.0, 1.0]), x.contiguous())
+            """
+        ),
+        "bincount": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.bincount((x.abs() * 3).long().flatten(), minlength=10)
+            """
+        ),
+        "cdist": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x, y):
+                    return torch.cdist(x, y)
+            """,
+            inputs=((1, 5, 4), (1, 6, 4)),
+            dynamic=("0:0", "0:1", "1:0", "1:1"),
+        ),
+        "affine_grid": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    theta = x.mean((2, 3))[:, :2].unsqueeze(-1).expand(-1, -1, 3) * 0.1
+                    theta = theta + torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+                    return F.affine_grid(theta, list(x.shape), align_corners=False)
+            """
+        ),
+        "affine_grid_constant_size": Pattern(
+            """
+            import torch
+            import torch.nn.functional as F
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    theta = x.mean((2, 3))[:, :2].unsqueeze(-1).expand(-1, -1, 3) * 0.1
+                    theta = theta + torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+                    return F.affine_grid(theta, [x.shape[0], 3, 5, 6], align_corners=False)
+            """,
+            dynamic=("batch",),
+        ),
+        "index_reduce": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    index = torch.tensor([0, 2, 0])
+                    return x.new_ones(x.shape[0], 4, x.shape[2]).index_reduce(1, index, x, "amax")
+            """,
+            inputs=((1, 3, 16),),
+            dynamic=("batch", "2"),
+        ),
+        "erfinv": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    return torch.erfinv(x.tanh() * 0.9)
+            """
+        ),
+        "deform_conv2d": Pattern(
+            """
+            import torch
+            import torchvision
+
+            class Model(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.offset = torch.nn.Conv2d(3, 18, 3, padding=1)
+                    self.weight = torch.nn.Parameter(torch.randn(4, 3, 3, 3) * 0.1)
+
+                def forward(self, x):
+                    return torchvision.ops.deform_conv2d(x, self.offset(x), self.weight, padding=(1, 1))
+            """,
+            requires=("torchvision",),
+        ),
+    }
+    MEASURED = [
+        Claim("einsum", "legacy", 11, "EXPORT"),
+        Claim("einsum", "legacy", 12, "ok"),
+        Claim("triu", "legacy", 13, "EXPORT"),
+        Claim("triu", "legacy", 14, "ok"),
+        Claim("scaled_dot_product_attention", "legacy", 13, "EXPORT"),
+        Claim("scaled_dot_product_attention", "legacy", 14, "ok"),
+        Claim("cumprod", "legacy", 20, "EXPORT"),
+        Claim("cumprod", "dynamo", None, "EXPORT"),
+        Claim("linalg_inv", "legacy", 20, "EXPORT"),
+        Claim("linalg_inv", "dynamo", None, "EXPORT"),
+        Claim("linalg_det", "dynamo", None, "ok", note="det is measured fine: not flagged"),
+        Claim("median_dim", "dynamo", None, "EXPORT"),
+        Claim("quantile", "legacy", 20, "EXPORT"),
+        Claim("quantile", "dynamo", None, "ok"),
+        Claim("searchsorted", "dynamo", None, "EXPORT"),
+        Claim("bincount", "legacy", 17, "EXPORT"),
+        Claim("bincount", "dynamo", None, "ok"),
+        Claim("cdist", "legacy", 17, "ok"),
+        Claim("cdist", "dynamo", None, "EXPORT"),
+        Claim("affine_grid", "legacy", 17, "EXPORT"),
+        Claim("affine_grid", "legacy", 20, "ok"),
+        Claim("affine_grid", "dynamo", None, "EXPORT"),
+        Claim("affine_grid_constant_size", "dynamo", None, "ok"),
+        Claim("index_reduce", "dynamo", None, "EXPORT"),
+        Claim("erfinv", "dynamo", None, "EXPORT"),
+        Claim("deform_conv2d", "legacy", 19, "EXPORT", note="torchvision registers no deform_conv2d symbolic"),
+        Claim("deform_conv2d", "dynamo", 18, "CHECKER", note="DeformConv is opset 19"),
+        Claim("deform_conv2d", "dynamo", 19, "ok"),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        operator = _BY_FUNCTION.get(qualified or "")
+        if operator is not None:
+            called = f"`{(qualified or '').replace('torch.nn.functional.', 'F.')}`"
+        else:
+            method = tensor_method(context, node, _METHODS)
+            if method is None:
+                return
+            operator, called = _BY_METHOD[method], f"`.{method}()`"
+        config = context.export_config_for(node)
+        key = operator.key
+        if key == "affine_grid" and config.is_dynamo and self._size_from_shape(node):
+            key = "affine_grid.dynamic_size"
+        entry = requirement(key)
+        if exports(entry, config) or context.skipped_during_export(node):
+            return
+        self.report(node, self._message(called, key, entry, config), fix=self._suggestion(entry, config))
+
+    def _size_from_shape(self, node: ast.Call) -> bool:
+        size = argument(node, 1, "size")
+        return size is not None and self.context.kind(size) in _SHAPE_KINDS
+
+    @staticmethod
+    def _message(subject: str, key: str, entry: OpRequirement, config: ExportConfig) -> str:
+        if key == "affine_grid.dynamic_size":
+            subject += " with a size taken from the input's shape"
+            return (
+                f"{subject}: {config.exporter_label} fails when that height/width is dynamic "
+                f"(a constant size or static shapes export)"
+            )
+        return f"{subject} is not exportable here: {failure_text(entry, config)}"
+
+    def _suggestion(self, entry: OpRequirement, config: ExportConfig):
+        if config.is_legacy and entry.legacy_min_opset is not None:
+            title = f"Export with `opset_version={entry.legacy_min_opset}` or later"
+        elif config.is_legacy and entry.dynamo:
+            title = "Export with the dynamo exporter (`dynamo=True`), or rewrite the op"
+        elif config.is_dynamo and entry.dynamo and entry.dynamo_min_opset:
+            title = f"Export with `opset_version={entry.dynamo_min_opset}` or later"
+        elif config.is_dynamo and entry.legacy_min_opset is not None and entry.key != "affine_grid.dynamic_size":
+            title = "Rewrite the op with exportable ops (or export with `dynamo=False`)"
+        else:
+            title = "Rewrite the op with exportable ops"
+        return self.make_fix([], Applicability.DISPLAY_ONLY, title=title)
+
+
+OperatorNotExportable.__doc__ = (OperatorNotExportable.__doc__ or "").replace(
+    "{table}", render_table().replace("\n", "\n    ")
+)

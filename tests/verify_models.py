@@ -1,0 +1,106 @@
+"""Tiny models for the verify tests, as source text: each test writes the ones it needs to a file.
+
+Line numbers matter (tests assert the line a result is tied to), so each model is a whole module.
+"""
+
+CLEAN = """\
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, channels=4):
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3, padding=1)
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+"""
+
+# The dynamo exporter cannot trace a branch on a tensor value (line 7).
+BRANCH = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        y = x * 2
+        if y.sum() > 0:
+            y = y + 1
+        return y
+"""
+
+# Adding two bool tensors: both exporters write an Add on bool, which onnx.checker rejects.
+BOOL_ADD = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        return ((x > 0) + (x < 1)).float()
+"""
+
+# index_add: the TorchScript exporter writes a ScatterElements that computes other numbers.
+INDEX_ADD = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        index = torch.tensor([0, 2, 0])
+        return torch.zeros(x.shape[0], 5, x.shape[2]).index_add(1, index, x)
+"""
+
+# `int(x.size(0))` freezes the batch size into the Reshape target (line 7).
+BAKED_BATCH = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        n = int(x.size(0))
+        y = x.reshape(n, -1)
+        return y * 2
+"""
+
+# Conv, BatchNorm and bilinear upsampling: the dynamo exporter cannot convert it down to opset 11.
+UPSAMPLE = """\
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return F.interpolate(self.bn(self.conv(x)), scale_factor=2.0, mode="bilinear", align_corners=True)
+"""
+
+# F.grid_sample at the TorchScript exporter's opset 11 fails; ONX101's safe fix replaces it.
+WARP = """\
+import torch
+import torch.nn.functional as F
+
+
+class Warp(torch.nn.Module):
+    def forward(self, x, grid):
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+"""
+
+# The same, plus a batch size baked by `int(...)`: the fix works, the model still fails verification.
+WARP_AND_BAKED = """\
+import torch
+import torch.nn.functional as F
+
+
+class Warp(torch.nn.Module):
+    def forward(self, x, grid):
+        out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        n = int(out.size(0))
+        return out.reshape(n, -1)
+"""
