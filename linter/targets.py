@@ -641,6 +641,196 @@ OP_REQUIREMENTS.update(
     }
 )
 
+# Numerics and semantics (rules ONX402-ONX408), measured with those rules' PATTERNS and, for the
+# entries no rule flags, with the same classification (onnxlint.measure) on tiny models.
+_LEGACY_9_TO_17 = "TorchScript exporter at opsets 9, 10, 11, 17"
+OP_REQUIREMENTS.update(
+    {
+        entry.key: entry
+        for entry in (
+            # -- interpolation below opset 11 -------------------------------------------------------
+            OpRequirement(
+                "resize.linear_half_pixel",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="linear/bilinear/trilinear with align_corners=False: Upsample-9/10 has no half-pixel "
+                "mapping, so the TorchScript exporter writes an asymmetric resize with wrong numbers (a constant "
+                "size= under dynamic axes raises instead); bicubic has no Upsample-9/10 form and raises",
+                source=_measured(
+                    "F.interpolate bilinear/linear/trilinear align_corners=False scale 2: legacy 9/10 WRONG (max abs "
+                    "diff 0.49-2.1), 11 and dynamo 20 match; bicubic: legacy 9/10 raise"
+                ),
+            ),
+            # -- writing into tensors by index --------------------------------------------------------
+            OpRequirement(
+                "index_put",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="y[...] = v, y[mask] = v, y[i] += v, index_put_: the TorchScript exporter raises 'ONNX export "
+                "of index_put in opset 9. Please try opset version 11' below 11; masked_fill_ exports at 9",
+                source=_measured(
+                    "slice, index, mask and index_put_ assignment: legacy 9/10 raise; legacy 11/17 and dynamo 20 match"
+                ),
+            ),
+            OpRequirement(
+                "slice_assign.other_region",
+                legacy_min_opset=11,
+                dynamo=False,
+                note="y[:, :, :2] = x[:, :, -2:] (a fixed-size slice copied from another region) under dynamo with "
+                "a batch-1 example input and dynamic batch + height/width: the graph reshapes to batch 1 and fails on "
+                "other batch sizes; a batch-2 example, static batch, the same region, an index (y[:, 0] = ...), a "
+                "constant or 0-d value, and torch.cat rewrites matched",
+                source=_measured(
+                    "dynamo 20: 9 forms BAKED, 8 forms ok; legacy 11/17 match (legacy 9/10: see index_put)"
+                ),
+            ),
+            OpRequirement(
+                "inplace_on_inputs",
+                legacy_min_opset=9,
+                dynamo=True,
+                note="x += 1, x.relu_(), x.add_(t), x.mul_(2.0), x.clamp_(), F.relu(x, inplace=True) on forward's "
+                "inputs: fine everywhere (no rule)",
+                source=_measured(f"{_LEGACY_9_TO_17} and dynamo 20 match"),
+            ),
+            # -- scalars and dtypes ------------------------------------------------------------------
+            OpRequirement(
+                "where.python_scalar",
+                legacy_min_opset=9,
+                dynamo=True,
+                note="torch.where / masked_fill with Python float or int scalars against float16, int32 and int64 "
+                "tensors (and -inf, -1e4 on float16): values and dtypes match everywhere (no rule)",
+                source=_measured(f"16 forms, {_LEGACY_9_TO_17} (9/10 and 11: dtype checked too) and dynamo 20"),
+            ),
+            OpRequirement(
+                "add.bool",
+                legacy_min_opset=None,
+                dynamo=False,
+                note="bool + bool (and +=): ONNX Add has no bool type; onnx.checker rejects both exporters' models. "
+                "bool * bool, bool + int and bool * float export fine",
+                source=_measured("(x > 0) + (x < 0.5): legacy 9/11/13/17 and dynamo 20 CHECKER"),
+            ),
+            OpRequirement(
+                "cumsum.bool",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="cumsum of a bool tensor: the TorchScript exporter writes CumSum on bool (checker rejects it; "
+                "below opset 11 cumsum itself raises); dynamo casts first. .to(torch.int64) first matched everywhere; "
+                ".to(torch.int32) exports an int32 result where PyTorch returns int64",
+                source=_measured("(x > 0).cumsum(-1): legacy 11/13/17 CHECKER, 9 raises; dynamo 20 matches"),
+            ),
+            OpRequirement(
+                "reduce_max.bool",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="max/min/amax/amin (all, or values with dim) and maximum/minimum of bool tensors: the "
+                "TorchScript exporter writes ReduceMax/ReduceMin/Max/Min on bool (checker rejects it); dynamo matched. "
+                "any()/all() and | / & matched everywhere",
+                source=_measured("legacy 9/11/13/17 CHECKER; dynamo 20 matches"),
+            ),
+            OpRequirement(
+                "argmax.bool",
+                legacy_min_opset=None,
+                dynamo=False,
+                note="the indices of max(dim)/min(dim) on a bool tensor: ArgMax on bool, rejected by the checker",
+                source=_measured("(x > 0).max(dim=1)[1]: legacy 9/11/13/17 and dynamo 20 CHECKER"),
+            ),
+            OpRequirement(
+                "sort.bool",
+                legacy_min_opset=None,
+                dynamo=False,
+                note="sort/argsort of a bool tensor: TopK on bool, rejected by the checker (argsort below 11 raises)",
+                source=_measured("(x > 0).sort(dim=1), argsort: legacy 11/17 and dynamo 20 CHECKER"),
+            ),
+            OpRequirement(
+                "bool.sum_prod_mul",
+                legacy_min_opset=9,
+                dynamo=True,
+                note="sum, prod, any, all, bool * bool, bool * int, bool + int of bool tensors: fine (no rule)",
+                source=_measured("legacy 9/11/13/17 and dynamo 20 match"),
+            ),
+            # -- random ops ---------------------------------------------------------------------------
+            OpRequirement(
+                "random.sampling",
+                legacy_min_opset=9,
+                dynamo=True,
+                note="rand, rand_like, randn, randn_like, randint, randint_like, bernoulli (function, method, "
+                "bernoulli_(p)): RandomUniformLike / RandomNormalLike / Bernoulli, new values on every run, shapes right",
+                source=_measured(f"{_LEGACY_9_TO_17}, 13 and dynamo 20: two onnxruntime runs differ, shapes match"),
+            ),
+            OpRequirement(
+                "random.normal",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="torch.normal and Tensor.normal_: the TorchScript exporter raises below opset 11",
+                source=_measured("legacy 9/10 raise; legacy 11/13/17 and dynamo 20 random"),
+            ),
+            OpRequirement(
+                "random.multinomial_without_replacement",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="torch.multinomial(p, n) with n > 1 and replacement=False: the TorchScript exporter raises; "
+                "replacement=True or n == 1 export (ONNX Multinomial)",
+                source=_measured("legacy 9/10/11/13/17 raise; dynamo 20 random; replacement=True legacy 11/17 random"),
+            ),
+            OpRequirement(
+                "random.distribution_inplace",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="exponential_, log_normal_, cauchy_, geometric_: no TorchScript symbolic; dynamo writes random ops",
+                source=_measured("legacy 11/17 raise; dynamo 20 random"),
+            ),
+            OpRequirement(
+                "random.unsupported",
+                legacy_min_opset=None,
+                dynamo=False,
+                note="uniform_, random_, randperm, poisson: no translation in either exporter",
+                source=_measured("legacy 9/11/17 raise; dynamo 20 raises"),
+            ),
+            OpRequirement(
+                "dropout.training",
+                legacy_min_opset=12,
+                dynamo=True,
+                note="F.dropout / torch.dropout with training=True (F.dropout's default): Dropout-12 carries "
+                "training_mode; at opset <= 11 the TorchScript exporter writes a Dropout that onnxruntime runs as the "
+                "identity (RAND-FROZEN); from 12 and with dynamo the ONNX model drops random values on every run",
+                source=_measured(
+                    "legacy 9/10/11 identical runs (output == input); legacy 12/13/17 and dynamo 20 random"
+                ),
+            ),
+            OpRequirement(
+                "feature_dropout.training",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="dropout1d/2d/3d, alpha_dropout, feature_alpha_dropout in training mode: the TorchScript exporter "
+                "raises ('feature_dropout, training mode'); dynamo writes random ops",
+                source=_measured("legacy 9-17 raise; dynamo 20 random"),
+            ),
+            # -- tensors built from Python values -------------------------------------------------------
+            OpRequirement(
+                "tensor.from_sizes",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="torch.tensor / as_tensor of a list or tuple holding sizes or tensors, or of x.shape: the "
+                "TorchScript exporter records a constant (BAKED); torch.tensor(x.shape[-1]) (one size) stays "
+                "dynamic; torch.stack([torch.tensor(h), torch.tensor(w)]) matched everywhere",
+                source=_measured(
+                    "torch.tensor([h, w]), torch.tensor(x.shape), torch.tensor([t.mean(), t.std()]): legacy 11/17 "
+                    "BAKED; dynamo 20 matches"
+                ),
+            ),
+            OpRequirement(
+                "as_tensor.size",
+                legacy_min_opset=11,
+                dynamo=False,
+                note="torch.as_tensor of a size, a shape or a list of sizes under dynamo: the size is specialised "
+                "('conflicts between user-specified ranges and inferred ranges') and the export fails; "
+                "torch.tensor(size) exports",
+                source=_measured("torch.as_tensor(x.shape[-1]): dynamo 20 raises; legacy 11/17 match"),
+            ),
+        )
+    }
+)
+
 _TRT_OPERATORS = "onnx-tensorrt docs/operators.md, TensorRT 10.15 operator support matrix"
 _OPENVINO = "openvino 2026.4.1 CPU plugin, ONNX frontend"
 
