@@ -17,13 +17,31 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 venv: $(VENV)/.installed
 
-## Lint the bundled NestedUNet example (the seed article's model and export script), then show the fixes as a diff.
+# `make demo`'s files (gitignored): the seeded checkpoint, the ONNX files, the JSON reports.
+DEMO ?= .demo
+DEMO_MODEL := NestedUNet(num_classes=1)
+DEMO_SPEC = fixtures/nested_unet/model.py --model '$(DEMO_MODEL)' --input 1x3x256x256 --dynamic batch --weights $(DEMO)/best_model.pth
+
+## Lint the bundled NestedUNet example (the seed article's model and export script), show the fixes as a diff,
+## then export it with a seeded checkpoint through every stage, the seed's opset 11 beside the default.
 demo: venv
 	@echo "== onnxlint fixtures/nested_unet"
 	-$(BIN)/onnxlint fixtures/nested_unet
 	@echo
 	@echo "== onnxlint --diff fixtures/nested_unet   (what --fix would change)"
 	-$(BIN)/onnxlint --diff fixtures/nested_unet
+	@echo
+	@echo "== a seeded checkpoint standing in for the trained best_model.pth"
+	$(BIN)/python -m onnxlint.verify.demo weights fixtures/nested_unet/model.py '$(DEMO_MODEL)' $(DEMO)/best_model.pth
+	@echo
+	@echo "== onnxlint export: the seed's load -> export -> check -> run -> compare, in one command (dynamo, default opset)"
+	-$(BIN)/onnxlint export $(DEMO_SPEC) -o $(DEMO)/nested_unet.onnx --report $(DEMO)/default.json
+	@echo
+	@echo "== the same with the seed article's opset_version=11 (torch.onnx.export's dynamo exporter since torch 2.9)"
+	-$(BIN)/onnxlint export $(DEMO_SPEC) --opset 11 -o $(DEMO)/nested_unet_opset11.onnx --report $(DEMO)/seed.json
+	@echo
+	@echo "== side by side"
+	$(BIN)/python -m onnxlint.verify.demo compare $(DEMO)/seed.json $(DEMO)/default.json --labels "seed: opset 11, dynamic batch" "default: dynamo, dynamic batch"
 
 ## The whole test suite: everything in the full environment, then the lean (no torch) install from a built wheel.
 test: test-full test-core

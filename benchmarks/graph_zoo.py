@@ -1,7 +1,7 @@
 """The graph layer on model-zoo models: what it reports, how long it takes, against torch.onnx.export.
 
     python benchmarks/graph_zoo.py                      # every model below
-    python benchmarks/graph_zoo.py resnet50 vit_tiny    # some of them
+    python benchmarks/graph_zoo.py resnet50 nested_unet # some of them (nested_unet: fixtures/, the seed article's)
     python benchmarks/graph_zoo.py --batch 2            # example batch (default 1, the seed article's)
 
 Needs torch, torchvision, timm, onnx, onnxscript and onnxruntime beside onnxlint; weights are
@@ -21,9 +21,20 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
-# name -> (module, factory, args, kwargs, inputs, dynamic)
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+# name -> (module or file, factory, args, kwargs, inputs, dynamic)
 MODELS: dict[str, tuple[str, str, tuple, dict, list[str], list[str]]] = {
+    "nested_unet": (
+        str(FIXTURES / "nested_unet" / "model.py"),
+        "NestedUNet",
+        (),
+        {"num_classes": 1, "input_channels": 3},
+        ["{b}x3x256x256"],
+        ["batch", "height", "width"],
+    ),
     "resnet50": ("torchvision.models", "resnet50", (), {"weights": None}, ["{b}x3x224x224"], ["batch"]),
     "mobilenet_v2": ("torchvision.models", "mobilenet_v2", (), {"weights": None}, ["{b}x3x224x224"], ["batch"]),
     "raft_large": (
@@ -77,7 +88,10 @@ def _spec(name: str, batch: int):
 
     module, factory, args, kwargs, inputs, dynamic = MODELS[name]
     parsed = [parse_input(text.format(b=batch), i) for i, text in enumerate(inputs)]
-    return ModelSpec(None, module, factory, args, kwargs, apply_dynamic(parsed, [",".join(dynamic)]), None, name)
+    shapes = apply_dynamic(parsed, [",".join(dynamic)])
+    if module.endswith(".py"):
+        return ModelSpec(Path(module), None, factory, args, kwargs, shapes, None, name)
+    return ModelSpec(None, module, factory, args, kwargs, shapes, None, name)
 
 
 def _export(model, spec) -> tuple[float, str]:

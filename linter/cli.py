@@ -192,7 +192,9 @@ def check(
         if not fix or model_text is None:
             _fail("--verify needs --fix and a model: --model 'Net(...)' --input 1x3x224x224")
         sys.exit(
-            _verify_fixes(files, settings, config, unsafe, model_text, input_shapes, dynamic, weights, write_unverified)
+            _verify_fixes(
+                files, settings, config, unsafe, model_text, input_shapes, dynamic, weights, write_unverified, no_graph
+            )
         )
     outcomes = run(files, settings, options)
     model_options = model_text is not None or input_shapes or dynamic or weights is not None or train_mode
@@ -266,11 +268,17 @@ def _verify_fixes(
     dynamic: tuple[str, ...],
     weights: Path | None,
     write_unverified: bool,
+    no_graph: bool,
 ) -> int:
     """`--fix --verify`: fixes confirmed by re-export (the verify layer, imported only here)."""
+    from .verify.command import missing_packages, run_fix_verification
+
+    missing = missing_packages(exporter=settings.exporter)
+    if missing:
+        _fail(f"--verify exports the model and needs {', '.join(missing)}: pip install 'onnxlint[export]'")
+        return EXIT_ERROR
     from .graph.lint import specs_for_run
     from .modelspec import SpecError
-    from .verify.command import run_fix_verification
     from .verify.pipeline import VerifyOptions
 
     try:
@@ -290,7 +298,13 @@ def _verify_fixes(
     if not specs or specs[0].entry_file is None:
         _fail("--verify needs the model's file among the linted paths")
         return EXIT_ERROR
-    options = VerifyOptions(exporter=settings.exporter, opset=settings.opset, target=settings.target, settings=settings)
+    options = VerifyOptions(
+        exporter=settings.exporter,
+        opset=settings.opset,
+        target=settings.target,
+        settings=settings,
+        graph="never" if no_graph else "auto",
+    )
     return run_fix_verification(
         files, specs[0], settings, options, unsafe_fixes=unsafe, write_unverified=write_unverified
     )

@@ -13,6 +13,7 @@ from .findings import Finding
 from .semantic import FunctionInfo, FunctionScope, Kind, ModuleModel
 from .settings import ExportConfig, LintSettings
 from .source import SourceText
+from .traversal import parent_map, walk
 
 EXPORT_FUNCTIONS = frozenset({"torch.onnx.export", "torch.onnx.dynamo_export"})
 # Calls that return True while a model is being exported or traced (by their last name, so that
@@ -21,6 +22,9 @@ EXPORT_FUNCTIONS = frozenset({"torch.onnx.export", "torch.onnx.dynamo_export"})
 EXPORT_GUARDS = frozenset(
     {"is_in_onnx_export", "is_tracing", "is_compiling", "is_exporting", "is_fx_tracing", "is_dynamo_compiling"}
 )
+# Calls that return False while exporting with either ONNX exporter: the body of `if
+# torch.jit.is_scripting():` is not exported (torchvision keeps TorchScript-only code there).
+NON_EXPORT_GUARDS = frozenset({"is_scripting"})
 _CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 
 
@@ -36,7 +40,10 @@ class FileContext:
         self.function: FunctionInfo | None = None
         self.scope: FunctionScope | None = None
         self.class_stack: list[ast.ClassDef] = []
-        self._parents: dict[int, ast.AST] | None = None
+        # id(child) -> parent: filled by the engine's traversal as it goes, completed by
+        # `parent()` when a rule asks about a node the traversal has not reached yet.
+        self.parent_links: dict[int, ast.AST] = {}
+        self._parents_complete = False
         self._export_calls: list[tuple[ast.Call, ExportConfig]] | None = None
         self._file_export_config: ExportConfig | None = None
         self.cache: dict[str, Any] = {}  # per-file scratch space shared by rules (keyed by rule code)
@@ -78,14 +85,13 @@ class FileContext:
         return False
 
     def parent(self, node: ast.AST) -> ast.AST | None:
-        """The parent of a node (the parent map is built on first use)."""
-        if self._parents is None:
-            parents: dict[int, ast.AST] = {}
-            for candidate in ast.walk(self.tree):
-                for child in ast.iter_child_nodes(candidate):
-                    parents[id(child)] = candidate
-            self._parents = parents
-        return self._parents.get(id(node))
+        """The parent of a node."""
+        found = self.parent_links.get(id(node))
+        if found is not None or self._parents_complete or node is self.tree:
+            return found
+        parent_map(self.tree, self.parent_links)
+        self._parents_complete = True
+        return self.parent_links.get(id(node))
 
     def enclosing_condition(self, node: ast.AST) -> ast.AST | None:
         """The if/while/ternary/assert whose test contains `node`, if any (within one statement)."""
@@ -103,7 +109,9 @@ class FileContext:
         if expr_type is ast.Call:
             func = expr.func  # type: ignore[attr-defined]
             name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
-            return True if name in EXPORT_GUARDS else None
+            if name in EXPORT_GUARDS:
+                return True
+            return False if name in NON_EXPORT_GUARDS else None
         if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]
             inner = self.guard_polarity(expr.operand)  # type: ignore[attr-defined]
             return None if inner is None else not inner
@@ -167,7 +175,7 @@ class FileContext:
         if self._export_calls is None:
             calls = []
             if "export" in self.source.text:
-                for node in ast.walk(self.tree):
+                for node in walk(self.tree):
                     if type(node) is ast.Call and self.model.qualified_name(node.func) in EXPORT_FUNCTIONS:  # type: ignore[attr-defined]
                         calls.append((node, self._config_of_call(node)))  # type: ignore[arg-type]
             self._export_calls = calls

@@ -21,13 +21,15 @@ from .registry import selected_rules
 from .rule import Rule, rule_url
 from .semantic import FunctionScope
 from .settings import LintSettings
+from .traversal import CHILD_FIELDS, child_fields
 
 PARSE_ERROR_CODE = "ONX000"
 RULE_CRASH_CODE = "ONX001"
 
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
-_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "type_ignores"})
+# Nodes whose children see another `context.function` / `scope` / `class_stack`.
+_BOOKKEEPING_NODES = frozenset((*_SCOPE_NODES, *_COMPREHENSION_NODES, ast.ClassDef))
 
 
 @dataclass
@@ -111,6 +113,7 @@ class _Walker:
 
     def __init__(self, context: FileContext, rules: list[Rule]) -> None:
         self.context = context
+        self.parents = context.parent_links
         self.crashed: list[str] = []
         self.crash_findings: list[Finding] = []
         self.enter: dict[type, list[tuple[Rule, Handler]]] = {}
@@ -160,6 +163,35 @@ class _Walker:
         if handlers:
             self._call(handlers, node)
 
+        fields = CHILD_FIELDS.get(node_type)
+        if fields is None:
+            fields = child_fields(node_type)
+        if node_type in _BOOKKEEPING_NODES:
+            self._visit_scoped(node, node_type, fields)
+        else:
+            # The common case: no scope to enter. The parent map is filled as the walk goes
+            # (`FileContext.parent` completes it when asked about a node not reached yet).
+            parents = self.parents
+            visit = self._visit
+            for name in fields:
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            parents[id(item)] = node
+                            visit(item)
+                elif isinstance(value, ast.AST):
+                    parents[id(value)] = node
+                    visit(value)
+
+        handlers = self.leave.get(node_type)
+        if handlers:
+            self._call(handlers, node)
+
+    def _visit_scoped(self, node: ast.AST, node_type: type, fields: tuple[str, ...]) -> None:
+        """Children of a function, lambda, comprehension or class: keep `function` / `scope` current."""
         context = self.context
         saved_function = context.function
         saved_scope = context.scope
@@ -182,9 +214,7 @@ class _Walker:
         elif is_class:
             context.class_stack.append(node)  # type: ignore[arg-type]
 
-        fields = _CHILD_FIELDS.get(node_type)
-        if fields is None:
-            fields = _CHILD_FIELDS[node_type] = tuple(f for f in node_type._fields if f not in _SKIPPED_FIELDS)
+        parents = self.parents
         visit = self._visit
         for name in fields:
             value = getattr(node, name, None)
@@ -193,20 +223,18 @@ class _Walker:
             if type(value) is list:
                 for item in value:
                     if isinstance(item, ast.AST):
+                        parents[id(item)] = node
                         visit(item)
             elif isinstance(value, ast.AST):
+                parents[id(value)] = node
                 visit(value)
 
         context.function = saved_function
         context.scope = saved_scope
         if is_class:
             context.class_stack.pop()
-        handlers = self.leave.get(node_type)
-        if handlers:
-            self._call(handlers, node)
 
 
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
 _HANDLER_CACHE: dict[tuple[type, str], list[tuple[type, str]]] = {}
 
 

@@ -4,22 +4,28 @@ Model code usually lives in one file (`model.py`) and is exported by another
 (`export.py`: `from model import NestedUNet; torch.onnx.export(model, x, f, opset_version=11)`).
 A rule judging `model.py` must use the exporter and opset of that call, not the run's defaults.
 
-Before linting, `export_sites_for` finds every file of the run that calls `torch.onnx.export`,
-follows its imports of local modules (transitively: `model.py` importing `blocks.py` is exported
-too) to the files of the same run, and returns, for each such file, the export calls that reach
-it. The runner hands them to the file through `LintSettings.export_sites`; `FileContext`
-uses them in `export_config_for` when the file has no export call of its own. `lint_source`
-stays a pure function of (text, settings), and nothing here knows any rule.
+Before linting, `export_sites_for` finds each `torch.onnx.export` call of the run that asks for
+something the settings do not say (a literal `dynamo=` or `opset_version=`), follows its model
+argument back to the class it builds (`model = NestedUNet(...)`, `.eval()` and `.to()` peeled
+off) and that class to its import, and hands the call to the file that defines the class and to
+the files of the run that file imports, transitively (`model.py` importing `blocks.py`). The
+runner passes them through `LintSettings.export_sites`; `FileContext.export_config_for` uses
+them when a file has no export call of its own and they agree. `lint_source` stays a pure
+function of (text, settings), and nothing here knows any rule.
 
-Imports resolve as Python would for a script run from its folder or as a module of its
-package: the script's folder, the folders above it while they are packages (`__init__.py`),
-and the project root; relative imports from the script's package. Only files that are part of
-the run count; nothing is imported or executed.
+Deliberately narrow, because a wrong export configuration moves findings in files the user
+did not ask about: a model that comes from a function parameter (a library's `export(model)`
+helper), a factory of another package, or a class the script defines itself reaches no other
+file. Imports resolve as Python would for a script run from its folder or as a module of its
+package: the script's folder, the folders above it while they are packages (`__init__.py`), the
+project root, and relative imports from the script's package. Nothing is imported or executed.
 """
 
 from __future__ import annotations
 
 import ast
+import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -28,94 +34,194 @@ from .context import FileContext
 from .settings import ExportSite, LintSettings
 from .source import SourceDecodeError, read_source_file
 
+_EXPORT_KEYWORD = re.compile(rb"\b(?:opset_version|dynamo)\s*=[^=]")
 _MAX_FILES_FOLLOWED = 200  # per export script: a guard against pathological import graphs
 
 
 def export_sites_for(
     files: Sequence[Path], settings: LintSettings, display: Callable[[Path], str] = str
 ) -> dict[Path, tuple[ExportSite, ...]]:
-    """For each file of `files` that an export script of `files` imports: the export calls that reach it."""
-    linted = {_resolve(path): path for path in files}
-    trees: dict[Path, ast.Module | None] = {}
+    """For each file of `files` that an export script of `files` imports: the export calls that reach it.
+
+    Only calls that ask for something the run's settings do not say (a literal `dynamo=` or
+    `opset_version=` that differs) are followed: the others judge the model as the settings do.
+    """
+    linted = {_absolute(path): path for path in files}
+    base = settings.export_config()
     reached: dict[Path, list[ExportSite]] = {}
     for path in files:
-        resolved = _resolve(path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if b"onnx" not in data or not _EXPORT_KEYWORD.search(data):
+            continue  # the cheap test first: most files export nothing, or nothing the settings do not say
         text = _read(path)
-        if text is None or "export" not in text or "onnx" not in text:
+        if text is None:
             continue
         tree = _parse(text, path)
-        trees[resolved] = tree
         if tree is None:
             continue
-        calls = FileContext(str(path), text, tree, settings).export_calls()
-        if not calls:
-            continue
-        sites = [
-            ExportSite(f"{display(path)}:{call.lineno}", config.exporter, config.requested_opset)
-            for call, config in calls
-        ]
-        for module in _imported_closure(resolved, tree, linted, trees, settings):
-            reached.setdefault(linted[module], []).extend(sites)
-    return {path: tuple(sites) for path, sites in reached.items()}
+        context = FileContext(str(path), text, tree, settings)
+        for call, config in context.export_calls():
+            if (config.exporter, config.requested_opset) == (base.exporter, base.requested_opset):
+                continue
+            site = ExportSite(f"{display(path)}:{call.lineno}", config.exporter, config.requested_opset)
+            starts = _model_files(context, call, _absolute(path), settings.project_root)
+            for module in _imported_closure(starts, _absolute(path), linted):
+                reached.setdefault(linted[module], []).append(site)
+    return {path: tuple(dict.fromkeys(sites)) for path, sites in reached.items()}
 
 
-def _imported_closure(
-    script: Path,
-    tree: ast.Module,
-    linted: dict[Path, Path],
-    trees: dict[Path, ast.Module | None],
-    settings: LintSettings,
-) -> list[Path]:
-    """The files of the run that `script` imports, directly or through each other (not itself)."""
+def _model_files(context: FileContext, call: ast.Call, script: Path, project_root: str | None) -> list[Path]:
+    """The file that defines the exported model's class, found by following the call's model
+    argument back to `Name(...)` and `Name` to its import. Empty when the script does not show
+    it (a function parameter, a factory of another package) or defines the class itself: then
+    no other file is judged by this call."""
+    model = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "model"), None)
+    constructor = _constructor(context, model, call)
+    if constructor is None:
+        return []
+    dotted: list[str] = []
+    func = constructor.func
+    while type(func) is ast.Attribute:
+        dotted.insert(0, func.attr)  # type: ignore[attr-defined]
+        func = func.value  # type: ignore[attr-defined]
+    if type(func) is not ast.Name:
+        return []
+    head = func.id  # type: ignore[attr-defined]
+    if head in context.model.classes or head in context.model.functions:
+        return []  # defined in the script, which its own export calls judge already
+    for node in ast.walk(context.tree):
+        if type(node) is ast.Import:
+            for alias in node.names:  # type: ignore[attr-defined]
+                if (alias.asname or alias.name.split(".")[0]) == head:
+                    parts = alias.name.split(".") if alias.asname else [head]
+                    return _first_module(_search_roots(script, project_root), [*parts, *dotted[:-1]])
+        elif type(node) is ast.ImportFrom:
+            for alias in node.names:  # type: ignore[attr-defined]
+                if (alias.asname or alias.name) == head:
+                    parts = [*(node.module.split(".") if node.module else []), alias.name, *dotted]  # type: ignore[attr-defined]
+                    if node.level:  # type: ignore[attr-defined]
+                        base = script.parent
+                        for _ in range(node.level - 1):  # type: ignore[attr-defined]
+                            base = base.parent
+                        return _first_module([base], parts)
+                    return _first_module(_search_roots(script, project_root), parts)
+    return []
+
+
+def _constructor(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int = 0) -> ast.Call | None:
+    """`Net(...)` from `Net(...).eval().to(device)`, or from a name last assigned one before `at`."""
+    expr = _peel(context, expr)
+    if type(expr) is ast.Call:
+        return expr  # type: ignore[return-value]
+    if type(expr) is not ast.Name or depth > 3:
+        return None
+    name = expr.id  # type: ignore[attr-defined]
+    scope = context.parent(at)
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = context.parent(scope)
+    assignments = [
+        node
+        for node in ast.walk(scope or context.tree)
+        if type(node) is ast.Assign
+        and (node.lineno, node.col_offset) < (at.lineno, at.col_offset)  # type: ignore[attr-defined]
+        and any(type(target) is ast.Name and target.id == name for target in node.targets)  # type: ignore[attr-defined]
+    ]
+    for assignment in sorted(assignments, key=lambda node: (node.lineno, node.col_offset), reverse=True):
+        base = _peel(context, assignment.value)
+        if type(base) is ast.Name and base.id == name:  # type: ignore[attr-defined]
+            continue  # `model = model.eval()`: look further back
+        return _constructor(context, base, assignment, depth + 1)
+    return None
+
+
+def _peel(context: FileContext, expr: ast.expr | None) -> ast.expr | None:
+    """Drop method calls on a module (`.eval()`, `.to(device)`): `Net().eval()` -> `Net()`, `model.cuda()` -> `model`.
+
+    A call on an imported name is the constructor itself (`models.UNet(...)`, `timm.create_model(...)`)."""
+    while type(expr) is ast.Call and type(expr.func) is ast.Attribute:  # type: ignore[attr-defined]
+        inner = expr.func.value  # type: ignore[attr-defined]
+        if type(inner) is ast.Call:
+            expr = inner
+        elif type(inner) is ast.Name and inner.id not in context.model.imports:  # type: ignore[attr-defined]
+            return inner
+        else:
+            break
+    return expr
+
+
+def _first_module(roots: list[Path], parts: list[str]) -> list[Path]:
+    """The longest prefix of `parts` that names a module file under one of `roots`."""
+    for length in range(len(parts), 0, -1):
+        for root in roots:
+            found = _module_files(root, parts[:length])
+            if found:
+                return [_absolute(found[0])]
+    return []
+
+
+def _imported_closure(starts: list[Path], script: Path, linted: dict[Path, Path]) -> list[Path]:
+    """`starts` (the files of the run among them) and the files of the run they import, transitively;
+    never the script itself (its own export calls judge it)."""
     found: list[Path] = []
     seen = {script}
-    queue = [(script, tree)]
+    queue: list[tuple[Path, str]] = []
+    for start in starts:
+        if start in linted and start not in seen:
+            seen.add(start)
+            found.append(start)
+            queue.append((start, _read(linted[start]) or ""))
     while queue and len(found) < _MAX_FILES_FOLLOWED:
-        current, current_tree = queue.pop(0)
-        for module in imported_files(current, current_tree, settings.project_root):
+        current, current_text = queue.pop(0)
+        for module in imported_files(current, current_text):
             if module in seen or module not in linted:
                 continue
             seen.add(module)
             found.append(module)
-            if module not in trees:
-                text = _read(linted[module])
-                trees[module] = _parse(text, module) if text is not None else None
-            module_tree = trees[module]
-            if module_tree is not None:
-                queue.append((module, module_tree))
+            module_text = _read(linted[module])
+            if module_text is not None:
+                queue.append((module, module_text))
     return found
 
 
-def imported_files(path: Path, tree: ast.Module, project_root: str | None = None) -> list[Path]:
-    """The local files `path`'s imports may refer to (existing files only, resolved)."""
+# `import a.b as c, d` and `from ..a import (b, c as d)`, at any indentation (imports in functions count).
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+
+
+def imported_files(path: Path, text: str, project_root: str | None = None) -> list[Path]:
+    """The local files that `path`'s imports may refer to (existing files only, absolute).
+
+    Imports are read with a regular expression, not parsed: this runs on every file an
+    export script reaches, before linting, and only has to be right about file names.
+    """
     roots = _search_roots(path, project_root)
     candidates: list[Path] = []
-    for node in ast.walk(tree):
-        if type(node) is ast.Import:
-            for alias in node.names:  # type: ignore[attr-defined]
-                for root in roots:
-                    candidates.extend(_module_files(root, alias.name.split(".")))
-        elif type(node) is ast.ImportFrom:
-            parts = node.module.split(".") if node.module else []  # type: ignore[attr-defined]
-            if node.level:  # type: ignore[attr-defined]
-                base = path.parent
-                for _ in range(node.level - 1):  # type: ignore[attr-defined]
-                    base = base.parent
-                bases = [base]
-            else:
-                bases = list(roots)
-            for base in bases:
-                if parts:
-                    candidates.extend(_module_files(base, parts))
-                for alias in node.names:  # type: ignore[attr-defined]
-                    if alias.name != "*":  # `from package import submodule`
-                        candidates.extend(_module_files(base, [*parts, alias.name]))
-    result: list[Path] = []
-    for candidate in candidates:
-        resolved = _resolve(candidate)
-        if resolved not in result:
-            result.append(resolved)
-    return result
+    for match in _IMPORT.finditer(text):
+        for item in match.group(1).split(","):
+            name = item.split()[0] if item.split() else ""
+            for root in roots:
+                candidates.extend(_module_files(root, name.split(".")))
+    for match in _FROM_IMPORT.finditer(text):
+        dots, module, names = match.group(1), match.group(2), match.group(3)
+        parts = module.split(".") if module else []
+        if dots:
+            base = path.parent
+            for _ in range(len(dots) - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            bases = list(roots)
+        imported = [item.split()[0] for item in names.strip("() \t\\").replace("\n", " ").split(",") if item.split()]
+        for folder in bases:
+            if parts:
+                candidates.extend(_module_files(folder, parts))
+            for name in imported:
+                if name != "*":  # `from package import submodule`
+                    candidates.extend(_module_files(folder, [*parts, name]))
+    return list(dict.fromkeys(_absolute(candidate) for candidate in candidates))
 
 
 def _search_roots(path: Path, project_root: str | None) -> list[Path]:
@@ -137,11 +243,8 @@ def _module_files(base: Path, parts: Iterable[str]) -> list[Path]:
     return [candidate for candidate in (target.with_suffix(".py"), target / "__init__.py") if candidate.is_file()]
 
 
-def _resolve(path: Path) -> Path:
-    try:
-        return path.resolve()
-    except OSError:
-        return path.absolute()
+def _absolute(path: Path) -> Path:
+    return Path(os.path.normpath(os.path.abspath(path)))
 
 
 def _read(path: Path) -> str | None:

@@ -8,7 +8,8 @@ Each rule lists `PATTERNS` (tiny models) and `MEASURED` claims (pattern × expor
 outcome). The classification follows ../shared/PITFALLS.md: export, `onnx.checker` (full
 check), an onnxruntime CPU session, and a comparison with eager PyTorch on the export input and
 on a second input whose dynamic dims all changed (batch + 1, other dims + 3). The TorchScript
-exporter gets `dynamic_axes` for the dynamic dims; the dynamo exporter gets `Dim.DYNAMIC`.
+exporter gets `dynamic_axes` for the dynamic dims; the dynamo exporter gets `Dim.DYNAMIC` (or
+`Dim.AUTO`, when the pattern's `dim_hint` says so).
 
 Imports torch, onnx and onnxruntime: needs the `[export]` extra.
 """
@@ -128,7 +129,12 @@ _REGISTRIES: dict[int, Any] = {}
 
 
 def export_to_bytes(
-    model: Any, args: tuple[Any, ...], exporter: str, opset: int | None, dynamic: list[dict[int, str]]
+    model: Any,
+    args: tuple[Any, ...],
+    exporter: str,
+    opset: int | None,
+    dynamic: list[dict[int, str]],
+    hint: str = "DYNAMIC",
 ) -> bytes:
     """Export like `torch.onnx.export` does; the dynamo exporter's op registry is built once per opset."""
     import torch
@@ -144,7 +150,8 @@ def export_to_bytes(
         return buffer.getvalue()
     from torch.export import Dim
 
-    shapes = tuple({d: Dim.DYNAMIC for d in dims} if dims else None for dims in dynamic)
+    dim = getattr(Dim, hint)  # Dim.DYNAMIC or Dim.AUTO
+    shapes = tuple({d: dim for d in dims} if dims else None for dims in dynamic)
     dynamic_shapes = shapes if any(dynamic) else None
     try:
         from torch.onnx._internal.exporter import _constants, _core, _registration
@@ -231,7 +238,7 @@ def measure(pattern: Pattern, exporter: str, opset: int | None, runtime: str = "
     start = time.perf_counter()
     try:
         with _quiet():
-            data = export_to_bytes(model, example, exporter, opset, dynamic)
+            data = export_to_bytes(model, example, exporter, opset, dynamic, hint=pattern.dim_hint)
     except Exception as error:  # what the exporter raises is the measurement
         return Measurement("EXPORT", _first_line(_root_cause(error)), seconds=time.perf_counter() - start)
     seconds = time.perf_counter() - start
@@ -386,6 +393,13 @@ def render_table(rows: list[tuple[type[Rule], Claim, Measurement]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _missing_modules(pattern: Pattern) -> list[str]:
+    """The modules a pattern needs besides torch (`Pattern.requires`) that are not installed."""
+    import importlib.util
+
+    return [name for name in pattern.requires if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
@@ -397,6 +411,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     contradictions = 0
     for rule, claim in claims(options.only):
+        missing = _missing_modules(rule.PATTERNS[claim.pattern])
+        if missing:  # e.g. torchvision, which cannot be installed beside every torch: keep the claim, say so
+            measured = Measurement(
+                claim.outcome, f"not measured here ({', '.join(missing)} not installed): {claim.note}"
+            )
+            print(f"{rule.code} {claim.pattern:<32} {claim.exporter:<6} skipped: {', '.join(missing)} not installed")
+            rows.append((rule, claim, measured))
+            continue
         measured = measure(rule.PATTERNS[claim.pattern], claim.exporter, claim.opset, claim.runtime)
         mark = "" if measured.outcome == claim.outcome else f"   <-- claimed {claim.outcome}"
         if claim.opset_written is not None and measured.opset_written != claim.opset_written:

@@ -35,6 +35,7 @@ CATEGORIES = {
     "5": "export scripts and API use",
     "6": "runtime-specific restrictions",
     "7": "graph capture (tracing)",
+    "8": "export verification (found by exporting and running the model; not rules)",
 }
 
 CODE_PATTERN = re.compile(r"^ONX\d{3}$")
@@ -124,6 +125,9 @@ class Pattern:
     # of the outputs of the model as exported (which, with `train`, are training-mode outputs).
     eval_reference: bool = False
     requires: tuple[str, ...] = ()  # modules the pattern imports besides torch (claims skip without them)
+    # How the dynamo exporter is told the `dynamic` dims are dynamic: "DYNAMIC" (`Dim.DYNAMIC`, what
+    # `dynamic_axes` and string dim names become) or "AUTO" (`Dim.AUTO`, which may specialise silently).
+    dim_hint: str = "DYNAMIC"
 
     @property
     def source(self) -> str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from . import torch_api
 from .tensor_methods import TENSOR_MEMBERS
+from .traversal import walk
 
 
 class Kind(enum.Enum):
@@ -57,6 +58,7 @@ def join(a: Kind | None, b: Kind | None) -> Kind | None:
 
 _TENSORISH = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR})
 _NN_CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"})
+_ASSIGNMENTS_AND_CALLS = frozenset({ast.Assign, ast.AnnAssign, ast.Call})
 
 
 # -- imports ------------------------------------------------------------------------------------
@@ -120,6 +122,10 @@ class ModuleModel:
         self._model_functions: set[int] | None = None
         # callee node id -> [(caller, call)], for calls made by model code (filled with reachability)
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
+        self._assignments_and_calls: dict[int, list[ast.AST]] = {}
+        # Bumped whenever a lazily computed result (names of a scope, a return kind, attribute kinds,
+        # model code) is stored: a computation that saw no bump saw no state change (_compute_names).
+        self.generation = 0
         self._index(tree.body, owner=None, parent=None, top_level=True)
 
     # statement-level pre-pass: classes, functions, module and class-level imports
@@ -221,6 +227,7 @@ class ModuleModel:
     def model_functions(self) -> set[int]:
         if self._model_functions is None:
             self._model_functions = self._reachable_from_forward()
+            self.generation += 1
         return self._model_functions
 
     def _reachable_from_forward(self) -> set[int]:
@@ -232,7 +239,7 @@ class ModuleModel:
             if id(info.node) in seen:
                 continue
             seen.add(id(info.node))
-            for node in ast.walk(info.node):
+            for node in self.assignments_and_calls(info.node):
                 if type(node) is not ast.Call:
                     continue
                 callee = self.resolve_local_call(node, info)  # type: ignore[arg-type]
@@ -242,6 +249,16 @@ class ModuleModel:
                 if id(callee.node) not in seen:
                     stack.append(callee)
         return seen
+
+    def assignments_and_calls(self, node: ast.AST) -> list[ast.AST]:
+        """The Assign, AnnAssign and Call nodes under `node`, in `ast.walk` order (computed once per node:
+        reachability and attribute kinds both scan functions, and a base class's methods are scanned
+        for every subclass)."""
+        found = self._assignments_and_calls.get(id(node))
+        if found is None:
+            found = [n for n in walk(node) if type(n) in _ASSIGNMENTS_AND_CALLS]
+            self._assignments_and_calls[id(node)] = found
+        return found
 
     def call_sites(self, callee: FunctionInfo) -> list[tuple[FunctionInfo, ast.Call]]:
         """The calls that model code makes to `callee` (nested functions included in their parent)."""
@@ -299,6 +316,7 @@ class ModuleModel:
         if owner._attribute_kinds is None:
             owner._attribute_kinds = {}
             self._collect_attribute_kinds(owner, owner._attribute_kinds, depth=0)
+            self.generation += 1
         return owner._attribute_kinds.get(name, Kind.UNKNOWN)
 
     def _collect_attribute_kinds(self, owner: ClassInfo, kinds: dict[str, Kind], depth: int) -> None:
@@ -308,7 +326,7 @@ class ModuleModel:
             if info is None:
                 continue
             scope = self.scope_for(info)
-            for node in ast.walk(method):
+            for node in self.assignments_and_calls(method):
                 node_type = type(node)
                 if node_type is ast.Assign or node_type is ast.AnnAssign:
                     targets = node.targets if node_type is ast.Assign else [node.target]  # type: ignore[attr-defined]
@@ -574,8 +592,10 @@ class FunctionScope:
                 return
             parameters = self._parameter_kinds()
             previous: dict[str, Kind | None] = {}
+            model = self.model
             for _ in range(3):
                 self._memo.clear()
+                generation = model.generation
                 # Names read while the table is being built see the bindings made so far.
                 table: dict[str, Kind | None] = dict(parameters)
                 self._partial = table
@@ -585,7 +605,12 @@ class FunctionScope:
                 if table == previous:
                     break
                 previous = table
+                if model.generation == generation:
+                    # Each round starts from the parameters again, so it can only differ from the last one
+                    # when some other lazy result was stored meanwhile; none was: this table is the fixpoint.
+                    break
             self._names = {name: (kind or Kind.UNKNOWN) for name, kind in previous.items()}
+            model.generation += 1
             self._memo.clear()
         finally:
             self._computing = False
@@ -894,6 +919,7 @@ class FunctionScope:
             for node in _returns(info.node.body):  # type: ignore[union-attr]
                 result = join(result, scope.kind(node.value) if node.value is not None else Kind.NONE)
             info._return_kind = result or Kind.NONE
+            self.model.generation += 1
         finally:
             info._return_in_progress = False
         return info._return_kind

@@ -530,8 +530,19 @@ OP_REQUIREMENTS.update(
                 "unique",
                 legacy_min_opset=11,
                 dynamo=True,
-                note="fine everywhere (sorted, return_inverse, return_counts, dim=)",
+                note="fine everywhere (sorted, return_counts, dim=; return_inverse=True: see unique.return_inverse)",
                 source=_measured("torch.unique variants: legacy 11 and dynamo 20 match"),
+            ),
+            OpRequirement(
+                "unique.return_inverse",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="torch.unique(..., return_inverse=True) on an input of more than one dimension: the "
+                "TorchScript exporter returns the inverse indices flattened (wrong shape, no error); "
+                "dynamo keeps the input's shape",
+                source=_measured(
+                    "unique((x * 2).round(), return_inverse=True) on 1x3x8x8: legacy 11 WRONG (inverse (192,)); dynamo 20 matches"
+                ),
             ),
             OpRequirement(
                 "unique_consecutive",
@@ -710,6 +721,13 @@ OP_REQUIREMENTS.update(
                 source=_measured("(x > 0) + (x < 0.5): legacy 9/11/13/17 and dynamo 20 CHECKER"),
             ),
             OpRequirement(
+                "cumsum",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="CumSum is opset 11: the TorchScript exporter raises below it (any dtype)",
+                source=_measured("x.cumsum(-1) and (x > 0).long().cumsum(-1): legacy 9 raises; 11/17, dynamo 20 match"),
+            ),
+            OpRequirement(
                 "cumsum.bool",
                 legacy_min_opset=None,
                 dynamo=True,
@@ -773,6 +791,30 @@ OP_REQUIREMENTS.update(
                 source=_measured("legacy 9/10/11/13/17 raise; dynamo 20 random; replacement=True legacy 11/17 random"),
             ),
             OpRequirement(
+                "random.multinomial",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="torch.multinomial with replacement=True or one sample: ONNX Multinomial, random on every run",
+                source=_measured(
+                    "multinomial(p, 2, replacement=True), multinomial(p, 1): legacy 11/17, dynamo 20 random"
+                ),
+            ),
+            OpRequirement(
+                "random.generator",
+                legacy_min_opset=None,
+                dynamo=False,
+                note="a torch.Generator passed as generator=: the TorchScript exporter raises ('Unsupported "
+                "prim::Constant kind: ival'), and so does dynamo",
+                source=_measured("torch.rand(x.shape, generator=g): legacy 9/11/17 and dynamo 20 raise"),
+            ),
+            OpRequirement(
+                "random.generator_none",
+                legacy_min_opset=9,
+                dynamo=False,
+                note="generator=None written out: the dynamo exporter raises; the TorchScript exporter ignores it",
+                source=_measured("torch.rand(x.shape, generator=None): dynamo 20 raises; legacy 9/11/17 random"),
+            ),
+            OpRequirement(
                 "random.distribution_inplace",
                 legacy_min_opset=None,
                 dynamo=True,
@@ -826,6 +868,131 @@ OP_REQUIREMENTS.update(
                 "('conflicts between user-specified ranges and inferred ranges') and the export fails; "
                 "torch.tensor(size) exports",
                 source=_measured("torch.as_tensor(x.shape[-1]): dynamo 20 raises; legacy 11/17 match"),
+            ),
+        )
+    }
+)
+
+# Data-dependent sizes and Python values from sizes (rules ONX203-ONX205, ONX301, ONX302), measured
+# with those rules' PATTERNS (onnxlint.measure: the second input changes batch + 1, H/W + 3).
+OP_REQUIREMENTS.update(
+    {
+        entry.key: entry
+        for entry in (
+            OpRequirement(
+                "masked_select",
+                legacy_min_opset=11,
+                dynamo=False,
+                note="the TorchScript exporter writes NonZero + GatherND (GatherND is opset 11); the dynamo "
+                "exporter has no translation ('No ONNX function found for aten.masked_select')",
+                source=_measured("torch.masked_select(x, x > 0): legacy 9/10 raise, 11/17 match; dynamo 20 raises"),
+            ),
+            OpRequirement(
+                "boolean_mask_index",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="x[mask] (reading) with a boolean mask: below opset 11 the TorchScript exporter writes a model "
+                "onnx.checker rejects (Squeeze shape inference)",
+                source=_measured("x[x > 0]: legacy 9/10 CHECKER, 11/13/17 match; dynamo 20 matches"),
+            ),
+            OpRequirement(
+                "nonzero",
+                legacy_min_opset=9,
+                dynamo=True,
+                note="torch.nonzero, nonzero(as_tuple=True), torch.where(cond): data-dependent output size, "
+                "fine in onnxruntime (runtimes without dynamic output shapes: see the target profiles)",
+                source=_measured("torch.nonzero(x > 0): legacy 9/11/17 and dynamo 20 match at two inputs"),
+            ),
+            OpRequirement(
+                "factory.sized_by_tensor_value",
+                legacy_min_opset=None,
+                dynamo=True,
+                note="torch.zeros/ones/full/empty/randn/eye/arange and x.new_zeros/new_full sized by int(t), "
+                "float(t) or t.item() of a tensor: the TorchScript exporter bakes the conversion (ONX202); "
+                "dynamo keeps it symbolic. Sized by the 0-d tensor itself (torch.zeros(n), "
+                "torch.arange((x > 0).sum())): matched everywhere",
+                source=_measured(
+                    "torch.zeros(int(n)), torch.full((int(n), 2), 1.0), torch.arange(int(t.max())), "
+                    "torch.ones/empty/randn(int(n)), torch.eye, x.new_zeros/new_full: legacy 9/11/17 BAKED; dynamo 20 "
+                    "matches; torch.zeros(n), torch.arange((x > 0).sum()): legacy 11/17, dynamo 20 match"
+                ),
+            ),
+            # Python math on sizes: under the TorchScript exporter a size is a traced 0-d tensor and
+            # math.* turns it into a constant; dynamo keeps some as symbolic expressions.
+            *(
+                OpRequirement(
+                    f"math.{function}.size",
+                    legacy_min_opset=legacy,
+                    dynamo=dynamo,
+                    note=note,
+                    source=_measured(detail),
+                )
+                for function, legacy, dynamo, note, detail in (
+                    (
+                        "ceil",
+                        None,
+                        True,
+                        "math.ceil of a size: legacy bakes; dynamo symbolic",
+                        "F.interpolate(size=math.ceil(h / 4) * 4): legacy 17 BAKED; dynamo 20 matches (Dim.DYNAMIC, AUTO)",
+                    ),
+                    (
+                        "floor",
+                        None,
+                        True,
+                        "math.floor of a size: legacy bakes; dynamo symbolic",
+                        "math.floor(h / 2) as a size: legacy 17 BAKED; dynamo 20 matches (Dim.DYNAMIC, AUTO)",
+                    ),
+                    (
+                        "trunc",
+                        None,
+                        True,
+                        "math.trunc of a size: legacy raises (Tensor has no __trunc__); dynamo symbolic",
+                        "x * math.trunc(w / 3): legacy 9/17 raise; dynamo 20 matches",
+                    ),
+                    (
+                        "pow",
+                        None,
+                        True,
+                        "math.pow of a size: legacy bakes; dynamo symbolic",
+                        "x * math.pow(w, 0.5): legacy 9/17 BAKED; dynamo 20 matches",
+                    ),
+                    (
+                        "prod",
+                        9,
+                        True,
+                        "math.prod of sizes: stays dynamic with both exporters",
+                        "x.reshape(x.shape[0], math.prod(x.shape[1:])): legacy 9/17, dynamo 20 match (Dim.DYNAMIC, AUTO)",
+                    ),
+                    (
+                        "sqrt",
+                        None,
+                        False,
+                        "math.sqrt of a size: legacy bakes; dynamo has no translation for "
+                        "sym_sqrt (Dim.DYNAMIC) or bakes it (Dim.AUTO)",
+                        "x / math.sqrt(w): legacy 17 BAKED; dynamo 20 raises (DYNAMIC), BAKED (AUTO); w ** 0.5 matches",
+                    ),
+                    (
+                        "log2",
+                        None,
+                        False,
+                        "math.log2 of a size: legacy bakes; dynamo specialises the size and fails",
+                        "x * math.log2(w): legacy 9/17 BAKED; dynamo 20 raises",
+                    ),
+                    (
+                        "isqrt",
+                        None,
+                        False,
+                        "math.isqrt of a size: legacy bakes; dynamo specialises the size and fails",
+                        "x * math.isqrt(w): legacy 9/17 BAKED; dynamo 20 raises",
+                    ),
+                    (
+                        "gcd",
+                        None,
+                        False,
+                        "math.gcd of a size: legacy bakes; dynamo specialises the size and fails",
+                        "x * math.gcd(w, 6): legacy 9/17 BAKED; dynamo 20 raises",
+                    ),
+                )
             ),
         )
     }

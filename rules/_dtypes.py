@@ -7,7 +7,7 @@ sure (rules stay silent then):
 
 - comparisons of tensors (`x > 0`, `a == b`), `torch.isnan` / `isinf` / `isfinite` / `isclose` /
   `logical_*` / `eq` / `gt` ... and their tensor-method spellings, `.any()` / `.all()`;
-- `~m`, `m1 & m2`, `m1 | m2`, `m1 ^ m2` when the operands are bool;
+- `~m`, `m1 & m2`, `m1 | m2`, `m1 ^ m2`, `m1 + m2`, `m1 * m2` when the operands are bool;
 - `.bool()`, `.to(torch.bool)`, `.type(torch.bool)`, factories with `dtype=torch.bool`
   (`torch.zeros(..., dtype=torch.bool)`, `torch.ones_like(x, dtype=torch.bool)`, `x.new_zeros(...,
   dtype=torch.bool)`);
@@ -181,9 +181,12 @@ def _is_bool(context: FileContext, expr: ast.AST, seen: set[str]) -> bool:
     if node_type is ast.UnaryOp:
         return type(expr.op) is ast.Invert and _is_bool(context, expr.operand, seen)  # type: ignore[attr-defined]
     if node_type is ast.BinOp:
+        left, right = expr.left, expr.right  # type: ignore[attr-defined]
+        if type(expr.op) in (ast.Add, ast.Mult):  # type: ignore[attr-defined]
+            # bool + bool and bool * bool stay bool in PyTorch
+            return _is_bool(context, left, seen) and _is_bool(context, right, seen)
         if type(expr.op) not in (ast.BitAnd, ast.BitOr, ast.BitXor):  # type: ignore[attr-defined]
             return False
-        left, right = expr.left, expr.right  # type: ignore[attr-defined]
         return (
             _is_bool_or_bool_literal(context, left, seen)
             and _is_bool_or_bool_literal(context, right, seen)
@@ -258,14 +261,14 @@ def _call_is_bool(context: FileContext, call: ast.Call, seen: set[str]) -> bool:
 def _name_is_bool(context: FileContext, name: str, seen: set[str]) -> bool:
     if name in seen:
         return False
-    bindings = _bindings(context).get(name)
-    if not bindings:
+    values = bindings(context).get(name)
+    if not values:
         return False
     seen = seen | {name}
-    return all(value is not None and _is_bool(context, value, seen) for value in bindings)
+    return all(value is not None and _is_bool(context, value, seen) for value in values)
 
 
-def _bindings(context: FileContext) -> dict[str, list[ast.expr | None]]:
+def bindings(context: FileContext) -> dict[str, list[ast.expr | None]]:
     """Every value bound to each local name of the current function (None: a binding we cannot read)."""
     info = context.function
     assert info is not None

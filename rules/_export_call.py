@@ -38,6 +38,12 @@ def has_unpacking(call: ast.Call) -> bool:
     return any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords)
 
 
+def exporter_hidden(call: ast.Call) -> bool:
+    """`**kwargs` without an explicit `dynamo=`: the exporter may be chosen there (timm, ultralytics
+    and rfdetr pass `{"dynamo": False}` that way), so the call's exporter is unknown."""
+    return any(k.arg is None for k in call.keywords) and keyword(call, "dynamo") is None
+
+
 def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
     if position < len(call.args) and not any(type(a) is ast.Starred for a in call.args[: position + 1]):
         return call.args[position]

@@ -23,6 +23,8 @@ __all__ = [
     "exports",
     "failure_text",
     "literal",
+    "may_be_traced",
+    "parameter_default",
     "tensor_method",
 ]
 
@@ -38,6 +40,84 @@ def literal(node: ast.expr | None, default: Any = None) -> Any:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return UNKNOWN
+
+
+def may_be_traced(context: FileContext) -> bool:
+    """Whether a call here can end up in an exported graph.
+
+    Model code (`forward` and what it calls in this file) can. In a file that has model code,
+    the other functions are constructors, weight loading, metrics and the like: not traced. A
+    file without any `forward` is library code whose functions models elsewhere call, so its
+    functions count. Module-level statements (scripts) do not.
+    """
+    if context.in_model_code:
+        return True
+    info = context.function
+    if info is None:
+        return False
+    if not _has_module_forward(context):
+        return True
+    while info.parent is not None:
+        info = info.parent
+    return info.owner is None and id(info.node) in _referenced_from_model_code(context)
+
+
+def _has_module_forward(context: FileContext) -> bool:
+    """Whether the file defines a `forward` of a class that is not a `torch.autograd.Function`."""
+    cached = context.cache.get("band1.module_forward")
+    if cached is None:
+        cached = False
+        for class_info in context.model.classes.values():
+            if "forward" not in class_info.methods:
+                continue
+            bases = [context.model.qualified_name(base) or ast.unparse(base) for base in class_info.node.bases]
+            if not any(base.rsplit(".", 1)[-1] == "Function" for base in bases):
+                cached = True
+                break
+        context.cache["band1.module_forward"] = cached
+    return cached
+
+
+def _referenced_from_model_code(context: FileContext) -> set[int]:
+    """Module-level functions that model code refers to by name without calling them directly
+    (`blur = _grayscale if c == 1 else _color; blur(x)`, dispatch dicts), transitively."""
+    cached = context.cache.get("band1.referenced")
+    if cached is not None:
+        return cached
+    model = context.model
+    functions = model.functions
+    seen: set[int] = set()
+    stack = [info.node for info in model._function_infos.values() if id(info.node) in model.model_functions()]
+    while stack:
+        for node in ast.walk(stack.pop()):
+            if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in functions:  # type: ignore[attr-defined]
+                target = functions[node.id].node  # type: ignore[attr-defined]
+                if id(target) not in seen:
+                    seen.add(id(target))
+                    stack.append(target)
+    context.cache["band1.referenced"] = seen
+    return seen
+
+
+def parameter_default(context: FileContext, node: ast.expr) -> Any:
+    """The literal default of the enclosing function's parameter `node` names, when the function
+    never rebinds it (UNKNOWN otherwise): `def pool(x, output_size=1)` -> 1."""
+    info = context.function
+    if type(node) is not ast.Name or info is None or type(info.node) is ast.Lambda:
+        return UNKNOWN
+    name = node.id  # type: ignore[attr-defined]
+    arguments = info.node.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(arguments.defaults) :]], arguments.defaults))
+    defaults.update({a.arg: d for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None})
+    if name not in defaults:
+        return UNKNOWN
+    for child in ast.walk(info.node):
+        if type(child) in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr):
+            targets = child.targets if type(child) is ast.Assign else [child.target]  # type: ignore[attr-defined]
+            if any(type(t) is ast.Name and t.id == name for target in targets for t in ast.walk(target)):
+                return UNKNOWN
+    return literal(defaults[name])
 
 
 def tensor_method(context: FileContext, call: ast.Call, methods: frozenset[str] | set[str]) -> str | None:

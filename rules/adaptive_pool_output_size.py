@@ -9,7 +9,7 @@ from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
 from ._adaptive_pool_helper import AVG_FUNCTION, AVG_MODULE, MAX_FUNCTION, MAX_MODULE, function_source, module_source
-from ._operators import UNKNOWN, argument, exports, literal
+from ._operators import UNKNOWN, argument, exports, literal, may_be_traced, parameter_default
 
 # qualified name -> (kind, spatial rank)
 _FUNCTIONS: dict[str, tuple[str, int]] = {}
@@ -66,8 +66,9 @@ class AdaptivePoolOutputSize(Rule):
       input ("output size that are not factor of input size");
     - the dynamo exporter bakes the kernel for the example's height/width: the model exports
       without a word and computes wrong numbers, or wrong shapes, for every other size
-      (`(3, 3)` on 8x8 -> 11x11: max abs difference 0.27; `nn.AdaptiveAvgPool2d((7, 7))` on
-      8x8 -> 11x11 returned 8x8). With static shapes, or only the batch dynamic, it matched;
+      (`(3, 3)` on 8x8 -> 11x11: max abs difference 0.27; `nn.AdaptiveAvgPool2d((7, 7))`
+      exported at 14x14 returned 8x8 instead of 7x7 on 17x17). With static shapes, or only the
+      batch dynamic, it matched;
       `adaptive_avg_pool3d` and adaptive max pooling to a size that does not divide the input
       fail to export with it even then.
 
@@ -138,6 +139,18 @@ class AdaptivePoolOutputSize(Rule):
         """
         from mylib import AdaptiveAvgPool2d
         pool = AdaptiveAvgPool2d(7)
+        """,
+        # A parameter whose default is 1 (the global pool the code is written for).
+        """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Head(nn.Module):
+            def __init__(self, output_size=1):
+                super().__init__()
+                self.pool = nn.AdaptiveAvgPool2d(output_size)
+
+        def pool(x, output_size: int = 1):
+            return F.adaptive_avg_pool2d(x, output_size)
         """,
     ]
     INVALID = [
@@ -313,9 +326,11 @@ class AdaptivePoolOutputSize(Rule):
             (kind, rank), size_node, is_module = _MODULES[qualified], argument(node, 0, "output_size"), True
         else:
             return
-        if size_node is None:
+        if size_node is None or (not is_module and not may_be_traced(self.context)):
             return
         size = literal(size_node)
+        if size is UNKNOWN:
+            size = parameter_default(self.context, size_node)  # `def pool(x, output_size=1)`
         if _is_global(size) or self.context.skipped_during_export(node):
             return
         config = self.context.export_config_for(node)

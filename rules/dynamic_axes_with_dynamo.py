@@ -6,7 +6,7 @@ from onnxlint.edits import keyword
 from onnxlint.findings import Applicability, Severity
 from onnxlint.rule import Invalid, Rule, Valid
 
-from ._export_call import dynamic_shapes_migration, is_onnx_export
+from ._export_call import dynamic_shapes_migration, exporter_hidden, is_onnx_export
 
 
 class DynamicAxesWithDynamo(Rule):
@@ -102,6 +102,12 @@ class DynamicAxesWithDynamo(Rule):
         """
         import torch
         torch.onnx.export(model, x, "m.onnx", dynamic_axes=None)
+        """,
+        # `dynamo=False` may come in through **kwargs (ultralytics, rfdetr, timm do this).
+        """
+        import torch
+        kwargs = {"dynamo": False} if new_torch else {}
+        torch.onnx.export(model, im, f, input_names=["images"], dynamic_axes=dynamic, **kwargs)
         """,
     ]
     INVALID = [
@@ -228,7 +234,7 @@ class DynamicAxesWithDynamo(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not is_onnx_export(self.context, node):
+        if exporter_hidden(node) or not is_onnx_export(self.context, node):
             return
         axes = keyword(node, "dynamic_axes")
         if axes is None or (type(axes.value) is ast.Constant and axes.value.value is None):

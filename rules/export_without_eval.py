@@ -10,6 +10,7 @@ from ._export_call import (
     argument,
     enclosing_scope,
     enclosing_statement,
+    exporter_hidden,
     is_onnx_export,
     is_parameter,
     position_of,
@@ -172,6 +173,18 @@ class ExportWithoutEval(Rule):
         prepare_for_export(model)
         torch.onnx.export(model, x, "m.onnx")
         """,
+        # A wrapper around a module built elsewhere.
+        """
+        import torch
+        complete = ExportPipeline(model, postprocess)
+        torch.onnx.export(complete, x, "m.onnx")
+        """,
+        # The exporter may be chosen in **kwargs (`{"dynamo": False}`).
+        """
+        import torch
+        model = Net()
+        torch.onnx.export(model, x, "m.onnx", **export_kwargs)
+        """,
         # The TorchScript exporter exports in eval mode unless told otherwise (measured).
         """
         import torch
@@ -257,7 +270,7 @@ class ExportWithoutEval(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not is_onnx_export(self.context, node):
+        if exporter_hidden(node) or not is_onnx_export(self.context, node):
             return
         config = self.context.export_config_for(node)
         if config.is_legacy and not _preserves_training(node):
@@ -358,6 +371,10 @@ class ExportWithoutEval(Rule):
                 return None  # `model = model.to(device)`: same module, same mode
             if type(value) is ast.Call and any(type(a) is ast.Name and a.id == name for a in value.args):
                 return None  # `model = nn.DataParallel(model)`: a wrapper runs the module in its own mode
+            if type(value) is ast.Call and any(
+                type(a) is ast.Name for a in [*value.args, *(k.value for k in value.keywords)]
+            ):
+                return _UNKNOWN  # `full = Pipeline(model, post)`: wraps modules whose mode the script set elsewhere
             if type(value) is ast.Call and self._builds_module(value):
                 return _TRAINING
             return _UNKNOWN

@@ -6,7 +6,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, failure_text, literal, tensor_method
+from ._operators import argument, exports, failure_text, literal, may_be_traced, tensor_method
 
 COMPLEX_DTYPES = frozenset(
     f"torch.{name}" for name in ("complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf")
@@ -41,9 +41,10 @@ class FftOrComplexUnsupported(Rule):
       Only the deprecated real-valued `torch.stft(..., return_complex=False)` exports (as
       `STFT`, opset 17 and later);
     - the dynamo exporter translates complex tensors into real ones with a trailing
-      dimension of 2: `rfft`, `fft2`, `irfft`, `stft`, `view_as_complex`, `torch.complex`,
-      `torch.polar` and `.to(torch.complex64)` exported and matched eager PyTorch at opsets 18
-      and 20 under dynamic shapes. It still failed on `torch.istft` and on
+      dimension of 2: `rfft` and `stft` (opsets 18 and 20), `fft2`, `view_as_complex`,
+      `torch.complex`, `torch.polar` and `.to(torch.complex64)` (opset 20) exported and matched
+      eager PyTorch under dynamic shapes (PITFALLS.md adds `irfft`). It still failed on
+      `torch.istft` and on
       `torch.zeros(..., dtype=torch.cfloat)` (onnx.checker rejects the model) and on
       `torch.fft.fftshift` (the export raises).
 
@@ -241,7 +242,6 @@ class FftOrComplexUnsupported(Rule):
         ),
     }
     MEASURED = [
-        Claim("rfft_abs", "legacy", 17, "EXPORT"),
         Claim("rfft_abs", "legacy", 20, "EXPORT"),
         Claim("rfft_abs", "dynamo", None, "ok"),
         Claim("view_as_complex", "legacy", 20, "EXPORT"),
@@ -254,7 +254,7 @@ class FftOrComplexUnsupported(Rule):
 
     def visit_Call(self, node: ast.Call) -> None:
         found = self._match(node)
-        if found is None:
+        if found is None or not may_be_traced(self.context):
             return
         what, key = found
         config = self.context.export_config_for(node)

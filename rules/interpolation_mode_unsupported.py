@@ -7,7 +7,7 @@ from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
 from ._interpolation import match_interpolation
-from ._operators import argument, exports, failure_text, literal
+from ._operators import argument, exports, failure_text, literal, may_be_traced
 
 INTERPOLATE = "torch.nn.functional.interpolate"
 ANTIALIAS_POSITION = (
@@ -21,9 +21,9 @@ class InterpolationModeUnsupported(Rule):
     ## What it does
     Flags `F.interpolate(..., antialias=True)` and `mode="nearest-exact"` in
     `F.interpolate` / `nn.Upsample` when the TorchScript exporter (`dynamo=False`) is used, at
-    any opset. Under the dynamo exporter it flags only `antialias=True` combined with
-    `scale_factor=` (and no `size=`), which exports but is silently wrong when the height or
-    width is dynamic.
+    any opset. Under the dynamo exporter it flags only `antialias=True` combined with a
+    downscaling (or non-literal) `scale_factor=` and no `size=`, which exports but is silently
+    wrong when the height or width is dynamic.
 
     ## Why is this bad for ONNX
     Measured on torch 2.13 (docs/measurements.md):
@@ -32,8 +32,9 @@ class InterpolationModeUnsupported(Rule):
       ONNX opset version 20 is not supported", at every opset from 11 to 20 (ONNX `Resize`
       has had `antialias` since opset 18, but this exporter never learnt to write it);
     - the dynamo exporter writes `Resize` with `antialias=1` or the matching nearest mode, and
-      matched eager PyTorch at opsets 18 and 20 for `size=`, for upscaling, for static shapes
-      and for a dynamic batch; but with `scale_factor=0.5` and a dynamic height/width it bakes
+      matched eager PyTorch (`nearest-exact` at opsets 18 and 20; `antialias` at 20 with `size=`,
+      for upscaling, for static shapes and for a dynamic batch); but with `scale_factor=0.5`
+      and a dynamic height/width (at 18 and 20) it bakes
       the filter for the example's size, so another size gets wrong numbers (max abs
       difference 0.5-0.9 on 8x8 -> 11x11 and 16x16 -> 19x19) with no error and no warning.
 
@@ -84,7 +85,10 @@ class InterpolationModeUnsupported(Rule):
         Valid(
             """
             import torch.nn as nn
+            import torch.nn.functional as F
             up = nn.Upsample(scale_factor=2, mode="nearest-exact")
+            def upscale(x):
+                return F.interpolate(x, scale_factor=2.0, mode="bilinear", antialias=True)
             """,
             settings={"exporter": "dynamo"},
         ),
@@ -196,12 +200,18 @@ class InterpolationModeUnsupported(Rule):
         if interpolation.mode == "nearest-exact":
             what, key = '`mode="nearest-exact"` interpolation', "resize.nearest_exact"
         elif qualified == INTERPOLATE and literal(argument(node, ANTIALIAS_POSITION, "antialias"), False) is True:
-            scale_only = literal(argument(node, 2, "scale_factor")) is not None and (
-                literal(argument(node, 1, "size")) is None
-            )
+            scale = literal(argument(node, 2, "scale_factor"))
+            scales = scale if isinstance(scale, (tuple, list)) else (scale,)
+            upscaling = all(
+                isinstance(f, (int, float)) and f >= 1 for f in scales
+            )  # the filter only matters when shrinking
+            scale_only = scale is not None and not upscaling and literal(argument(node, 1, "size")) is None
             what = "`antialias=True` interpolation"
             key = "resize.antialias.scale_factor" if scale_only else "resize.antialias"
         else:
+            return
+        is_module = qualified.rsplit(".", 1)[-1][:1].isupper()  # nn.Upsample: judged where it is built
+        if not is_module and not may_be_traced(self.context):
             return
         config = self.context.export_config_for(node)
         entry = requirement(key)

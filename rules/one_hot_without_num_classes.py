@@ -6,7 +6,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, Pattern, Rule
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, failure_text, literal
+from ._operators import argument, exports, failure_text, literal, may_be_traced
 
 ONE_HOT = "torch.nn.functional.one_hot"
 
@@ -126,7 +126,7 @@ class OneHotWithoutNumClasses(Rule):
         if self.context.call_name(node) != ONE_HOT:
             return
         num_classes = literal(argument(node, 1, "num_classes"), -1)
-        if num_classes != -1 or self.context.skipped_during_export(node):
+        if num_classes != -1 or not may_be_traced(self.context) or self.context.skipped_during_export(node):
             return
         config = self.context.export_config_for(node)
         entry = requirement("one_hot.auto")

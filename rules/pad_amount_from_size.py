@@ -7,7 +7,7 @@ from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.semantic import Kind
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, failure_text
+from ._operators import argument, exports, failure_text, may_be_traced
 
 PAD = "torch.nn.functional.pad"
 _COMPUTED = (Kind.DIM, Kind.SHAPE, Kind.DATA, Kind.TENSOR)
@@ -168,7 +168,7 @@ class PadAmountFromSize(Rule):
             return
         config = self.context.export_config_for(node)
         entry = requirement("pad.dynamic_amount")
-        if exports(entry, config) or self.context.skipped_during_export(node):
+        if exports(entry, config) or not may_be_traced(self.context) or self.context.skipped_during_export(node):
             return
         self.report(
             node,

@@ -7,7 +7,7 @@ from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.semantic import Kind
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, tensor_method
+from ._operators import argument, exports, may_be_traced, tensor_method
 
 METHODS = frozenset({"repeat_interleave"})
 
@@ -133,7 +133,6 @@ class RepeatInterleaveTensorRepeats(Rule):
         ),
     }
     MEASURED = [
-        Claim("tensor_repeats", "legacy", 11, "ORT-LOAD"),
         Claim("tensor_repeats", "legacy", 20, "ORT-LOAD"),
         Claim("tensor_repeats", "dynamo", None, "ok"),
         Claim("int_repeats", "legacy", 11, "ok"),
@@ -152,7 +151,7 @@ class RepeatInterleaveTensorRepeats(Rule):
             return
         config = context.export_config_for(node)
         entry = requirement("repeat_interleave.tensor")
-        if exports(entry, config) or context.skipped_during_export(node):
+        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
             return
         self.report(
             node,

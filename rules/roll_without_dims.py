@@ -7,7 +7,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, failure_text, literal, tensor_method
+from ._operators import argument, exports, failure_text, literal, may_be_traced, tensor_method
 
 ROLL_METHODS = frozenset({"roll"})
 
@@ -185,7 +185,6 @@ class RollWithoutDims(Rule):
         ),
     }
     MEASURED = [
-        Claim("roll_flat", "legacy", 11, "EXPORT"),
         Claim("roll_flat", "legacy", 20, "EXPORT"),
         Claim("roll_flat", "dynamo", None, "ok"),
         Claim("roll_dims", "legacy", 11, "ok"),
@@ -206,7 +205,7 @@ class RollWithoutDims(Rule):
             return
         config = context.export_config_for(node)
         entry = requirement("roll.flat")
-        if exports(entry, config) or context.skipped_during_export(node):
+        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
             return
         self.report(
             node,

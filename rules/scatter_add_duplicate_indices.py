@@ -6,7 +6,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
-from ._operators import exports, tensor_method
+from ._operators import exports, may_be_traced, tensor_method
 
 METHODS = frozenset({"scatter_add", "scatter_add_"})
 
@@ -141,7 +141,7 @@ class ScatterAddDuplicateIndices(Rule):
             return
         config = context.export_config_for(node)
         entry = requirement("scatter_add.duplicates")
-        if exports(entry, config) or context.skipped_during_export(node):
+        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
             return
         self.report(
             node,

@@ -6,7 +6,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, literal, tensor_method
+from ._operators import argument, exports, literal, may_be_traced, tensor_method
 
 METHODS = frozenset({"scatter_reduce", "scatter_reduce_"})
 
@@ -152,7 +152,7 @@ class ScatterReduceMeanWrong(Rule):
         config = context.export_config_for(node)
         if not config.is_dynamo or exports(requirement("scatter_reduce.mean"), config):
             return
-        if context.skipped_during_export(node):
+        if not may_be_traced(context) or context.skipped_during_export(node):
             return
         self.report(
             node,

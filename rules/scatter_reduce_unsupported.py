@@ -6,7 +6,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
-from ._operators import UNKNOWN, argument, exports, failure_text, literal, tensor_method
+from ._operators import UNKNOWN, argument, exports, failure_text, literal, may_be_traced, tensor_method
 
 SCATTER_REDUCE_METHODS = frozenset({"scatter_reduce", "scatter_reduce_"})
 SCATTER_METHODS = frozenset({"scatter", "scatter_"})
@@ -218,7 +218,6 @@ class ScatterReduceUnsupported(Rule):
     MEASURED = [
         Claim("scatter_reduce_amax", "legacy", 15, "EXPORT"),
         Claim("scatter_reduce_amax", "legacy", 16, "ok", note="reduction=max is written at opset 16 (spec: 18)"),
-        Claim("scatter_reduce_amax", "legacy", 18, "ok"),
         Claim("scatter_reduce_sum_exclude_self", "legacy", 20, "EXPORT"),
         Claim("scatter_reduce_sum_exclude_self", "dynamo", None, "ok"),
         Claim("scatter_reduce_mean", "legacy", 20, "EXPORT"),
@@ -265,7 +264,7 @@ class ScatterReduceUnsupported(Rule):
 
     def _judge(self, node: ast.Call, what: str, key: str, config) -> None:
         entry = requirement(key)
-        if exports(entry, config) or self.context.skipped_during_export(node):
+        if exports(entry, config) or not may_be_traced(self.context) or self.context.skipped_during_export(node):
             return
         self.report(
             node,

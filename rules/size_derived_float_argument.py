@@ -7,7 +7,7 @@ from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.semantic import Kind
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, tensor_method
+from ._operators import argument, exports, may_be_traced, tensor_method
 
 REMAINDER_METHODS = frozenset({"remainder", "remainder_"})
 _SIZE_KINDS = (Kind.DIM, Kind.SHAPE)
@@ -208,7 +208,7 @@ class SizeDerivedFloatArgument(Rule):
     def _report(self, node: ast.AST, what: str, key: str) -> None:
         context = self.context
         config = context.export_config_for(node)
-        if exports(requirement(key), config) or context.skipped_during_export(node):
+        if exports(requirement(key), config) or not may_be_traced(context) or context.skipped_during_export(node):
             return
         self.report(
             node,

@@ -6,7 +6,14 @@ from onnxlint.edits import replace_node
 from onnxlint.findings import Applicability, Severity
 from onnxlint.rule import Claim, Invalid, Pattern, Rule
 
-from ._export_call import dynamic_dims, example_inputs, exported_program_model, is_onnx_export, literal_int
+from ._export_call import (
+    dynamic_dims,
+    example_inputs,
+    exported_program_model,
+    exporter_hidden,
+    is_onnx_export,
+    literal_int,
+)
 
 _LEN_MODEL = """
 import torch
@@ -194,7 +201,11 @@ class SizeOneExampleForDynamicDim(Rule):
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
-        if not is_onnx_export(self.context, node) or exported_program_model(self.context, node):
+        if (
+            exporter_hidden(node)
+            or not is_onnx_export(self.context, node)
+            or exported_program_model(self.context, node)
+        ):
             return
         config = self.context.export_config_for(node)
         if not config.is_dynamo:

@@ -43,14 +43,15 @@ def test_a_model_file_is_judged_by_the_export_script_that_imports_it(tmp_path):
             "model.py": WARP,
             "export.py": """
                 import torch
-                from model import warp
-                torch.onnx.export(Net(), (x, g), "w.onnx", dynamo=False, opset_version=13)
+                from model import Warp
+                model = Warp().eval()
+                torch.onnx.export(model, (x, g), "w.onnx", dynamo=False, opset_version=13)
             """,
         },
     )
     items = _findings(tmp_path)
     assert [(Path(i["filename"]).name, i["location"]["row"]) for i in items] == [("model.py", 5)]
-    assert "as called at export.py:4" in items[0]["message"] and "opset 13" in items[0]["message"]
+    assert "as called at export.py:5" in items[0]["message"] and "opset 13" in items[0]["message"]
     # Alone, the model file is judged by the defaults (the dynamo exporter, which exports grid_sample).
     assert _findings(tmp_path, "model.py") == []
 
@@ -61,12 +62,12 @@ def test_packages_relative_imports_and_transitive_imports(tmp_path):
         {
             "pkg/__init__.py": "",
             "pkg/blocks.py": WARP,
-            "pkg/model.py": "from .blocks import warp\n",
+            "pkg/model.py": "from .blocks import warp\n\n\nclass Net:\n    pass\n",
             "pkg/tools/__init__.py": "",
             "pkg/tools/export.py": """
                 import torch
-                from ..model import warp
-                torch.onnx.export(Net(), (x, g), "w.onnx", dynamo=False, opset_version=11)
+                from ..model import Net
+                torch.onnx.export(Net().eval(), (x, g), "w.onnx", dynamo=False, opset_version=11)
             """,
             "other/unrelated.py": WARP,
         },
@@ -85,12 +86,37 @@ def test_scripts_that_disagree_leave_the_model_to_the_settings(tmp_path):
         tmp_path,
         {
             "model.py": WARP,
-            "export_old.py": "import torch\nfrom model import warp\ntorch.onnx.export(m, x, 'a.onnx', dynamo=False, opset_version=11)\n",
-            "export_new.py": "import torch\nfrom model import warp\ntorch.onnx.export(m, x, 'b.onnx', dynamo=False, opset_version=17)\n",
+            "export_old.py": "import torch\nimport model\ntorch.onnx.export(model.Warp(), x, 'a.onnx', dynamo=False, opset_version=11)\n",
+            "export_new.py": "import torch\nimport model\ntorch.onnx.export(model.Warp(), x, 'b.onnx', dynamo=False, opset_version=17)\n",
         },
     )
     assert _findings(tmp_path) == []
     assert len(_findings(tmp_path, "model.py", "export_old.py")) == 1
+
+
+def test_only_the_file_that_defines_the_exported_model_is_followed(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "helpers.py": WARP,
+            "model.py": WARP,
+            "library_export.py": """
+                import torch
+                import helpers
+                def export(model, path):
+                    torch.onnx.export(model, (x, g), path, dynamo=False, opset_version=11)
+            """,
+            "export_local.py": """
+                import torch
+                import model
+                class Wrapper(torch.nn.Module):
+                    pass
+                torch.onnx.export(Wrapper(), (x, g), "w.onnx", dynamo=False, opset_version=11)
+            """,
+            "export_defaults.py": "import torch\nfrom model import Warp\ntorch.onnx.export(Warp(), (x, g), 'w.onnx')\n",
+        },
+    )
+    assert export_sites_for(sorted(tmp_path.glob("*.py")), LintSettings()) == {}
 
 
 def test_lint_source_stays_a_function_of_text_and_settings():

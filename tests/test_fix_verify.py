@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from onnxlint.modelspec import spec_from_cli
-from onnxlint.settings import LintSettings
+from onnxlint.settings import LintSettings, Selection
 from onnxlint.verify.fixverify import verify_fixes
 from onnxlint.verify.pipeline import VerifyOptions
 from onnxlint.verify.report import Status
@@ -16,7 +16,10 @@ from .conftest import run_onnxlint
 pytestmark = pytest.mark.export
 
 WARP_ARGS = ("--model", "Warp()", "--input", "1x3x8x8", "--input", "1x6x7x2", "--dynamic", "batch")
-LEGACY_11 = ("--exporter", "legacy", "--opset", "11")
+# --no-graph: the graph layer's diagnosis of a failure is tested with `onnxlint export`. Only ONX101
+# is selected, so that the baked `int(...)` of WARP_AND_BAKED stays whatever the catalogue learns to fix.
+LEGACY_11 = ("--exporter", "legacy", "--opset", "11", "--no-graph", "--select", "ONX101")
+ONLY_ONX101 = LintSettings(selection=Selection(select=("ONX101",)))
 
 
 def test_fix_verify_turns_a_failing_model_into_a_passing_one(tmp_path):
@@ -53,7 +56,7 @@ def test_fix_verification_reports_each_fix_and_the_numbers(tmp_path):
     path.write_text(models.WARP, encoding="utf-8")
     spec = spec_from_cli(path, "Warp()", ["1x3x8x8", "1x6x7x2"], ["batch"], None)
     options = VerifyOptions(exporter="legacy", opset=11, graph="never")
-    outcome = verify_fixes([path], spec, LintSettings(), options, write_unverified=False)
+    outcome = verify_fixes([path], spec, ONLY_ONX101, options, write_unverified=False)
 
     assert outcome.verified and len(outcome.written) == 1 and outcome.written[0].endswith("warp.py")
     [record] = outcome.fixes
@@ -66,3 +69,15 @@ def test_fix_verification_reports_each_fix_and_the_numbers(tmp_path):
     # Reported against the user's file, not the temporary copy.
     assert outcome.fixed.model["source"].endswith("warp.py")
     assert "onnx_grid_sample" in path.read_text(encoding="utf-8")
+
+
+def test_write_unverified_writes_and_says_so(tmp_path):
+    path = tmp_path / "warp.py"
+    path.write_text(models.WARP_AND_BAKED, encoding="utf-8")
+    spec = spec_from_cli(path, "Warp()", ["1x3x8x8", "1x6x7x2"], ["batch"], None)
+    options = VerifyOptions(exporter="legacy", opset=11, graph="never", locate_baked=False)
+    outcome = verify_fixes([path], spec, ONLY_ONX101, options, write_unverified=True)
+
+    assert not outcome.verified
+    assert outcome.written and "onnx_grid_sample" in path.read_text(encoding="utf-8")
+    assert outcome.reason.startswith("written without verification (--write-unverified): parity with eager")

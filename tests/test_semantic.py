@@ -257,6 +257,8 @@ def test_disagreeing_export_calls_fall_back_to_settings():
         ("t = 0 if torch.compiler.is_compiling() else x.sum()", True),
         ("t = not is_exporting() and x.sum()", True),
         ("if torch.jit.is_scripting():\n        t = 0\n    t = x.sum()", False),
+        ("if torch.jit.is_scripting():\n        t = x.sum()", True),
+        ("if is_tracing():\n        t = 0\n    elif torch.jit.is_scripting():\n        t = x.sum()", True),
         ("if torch.jit.is_tracing():\n        return x\n    t = x.sum()", True),
     ],
 )

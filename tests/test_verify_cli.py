@@ -105,3 +105,30 @@ def test_export_help_imports_no_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "--simplify" in result.stdout
+
+
+def test_export_takes_the_model_from_the_config(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from onnxlint.cli import main
+
+    _model(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.onnxlint]\n"
+        'exporter = "legacy"\n'
+        "opset = 17\n\n"
+        "[[tool.onnxlint.models]]\n"
+        'name = "net"\n'
+        'entry = "net.py:Net"\n'
+        "kwargs = { channels = 3 }\n"
+        "inputs = [{ shape = [1, 3, 8, 8] }]\n"
+        'dynamic = ["batch", "height"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["export", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["model"]["constructor"] == "Net(channels=3)"
+    assert data["settings"]["exporter"] == "legacy" and data["onnx"]["opset"] == 17
+    assert [p["label"] for p in data["parity"]] == ["example", "batch=2", "height=16"]

@@ -117,6 +117,11 @@ class Capture:
         """Why the exporter's decompositions failed, when a check needed them (not run otherwise)."""
         return self._decomposition_error
 
+    def site(self, frames: Sequence[Frame]) -> tuple[str, int] | None:
+        """The user's (file, line) for a stack: the key checks group and deduplicate by."""
+        frame = self.locator.user_frame(frames) if self.locator is not None else (frames[-1] if frames else None)
+        return (frame.filename, frame.line) if frame is not None else None
+
     def dim_for_symbol(self, symbol: str) -> DynamicDim | None:
         for dim in self.dynamic_dims:
             if dim.symbol == symbol:

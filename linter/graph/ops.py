@@ -20,7 +20,10 @@ def dynamo_registry(opset: int) -> Any:
     """The dynamo exporter's op registry at `opset` (building it costs seconds: cached per process)."""
     from torch.onnx._internal.exporter import _registration
 
-    return _registration.ONNXRegistry.from_torchlib(opset_version=opset)
+    from .capture import _quiet
+
+    with _quiet():  # it logs a warning per optional library op it skips (torchvision::nms, ...)
+        return _registration.ONNXRegistry.from_torchlib(opset_version=opset)
 
 
 def decompose(program: Any, opset: int) -> Any:
@@ -202,13 +205,22 @@ def dynamo_op_failures(node: Any, opset: int) -> list[tuple[Any, str]]:
         return []  # functionalisation rewrites the in-place op into its registered functional form
     table = dynamo_decomposition_table(opset)
     decomposition = table.get(target) or (table.get(functional) if functional is not None else None)
+    if decomposition is None and torch._C._dispatch_has_kernel_for_dispatch_key(
+        target.name(), "CompositeImplicitAutograd"
+    ):
+        # run_decompositions also decomposes CompositeImplicitAutograd ops (aten.batch_norm, ...).
+        decomposition = target.decompose
     if decomposition is None:
         return [(target, reason)]
+    args = _to_meta(node.args)
+    kwargs = {k: _to_meta(v) for k, v in node.kwargs.items()}
+    key = (target, opset, _signature(args), _signature(kwargs))
+    cached = _DECOMPOSED.get(key)
+    if cached is not None:
+        return cached
     try:
         from torch.fx.experimental.proxy_tensor import make_fx
 
-        args = _to_meta(node.args)
-        kwargs = {k: _to_meta(v) for k, v in node.kwargs.items()}
         traced = make_fx(decomposition, decomposition_table=table)(*args, **kwargs)
     except Exception:
         return [("unknown", "")]  # the caller falls back to decomposing the whole program
@@ -218,4 +230,24 @@ def dynamo_op_failures(node: Any, opset: int) -> list[tuple[Any, str]]:
             inner_reason = dynamo_dispatch_failure(inner, opset)
             if inner_reason is not None:
                 failures.append((inner.target, inner_reason))
+    _DECOMPOSED[key] = failures
     return failures
+
+
+# (op, opset, argument signature) -> what its decomposition leaves untranslated; a model calls the
+# same op with the same ranks and dtypes many times (53 batch norms in a ResNet-50).
+_DECOMPOSED: dict[tuple[Any, ...], list[tuple[Any, str]]] = {}
+
+
+def _signature(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return ("tensor", value.dtype, value.dim())
+    if isinstance(value, (list, tuple)):
+        return tuple(_signature(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _signature(v)) for k, v in value.items()))
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value

@@ -98,8 +98,25 @@ def options_for(request: ExportRequest, settings: LintSettings) -> Any:
     )
 
 
+def missing_packages(simplify: bool = False, exporter: str = "dynamo") -> list[str]:
+    """The [export] extra's packages the pipeline needs that are not installed."""
+    import importlib.util
+
+    needed = ["torch", "onnx", "onnxruntime"] + (["onnxscript"] if exporter == "dynamo" else [])
+    needed += ["onnxsim"] if simplify else []
+    return [name for name in needed if importlib.util.find_spec(name) is None]
+
+
 def run_export(request: ExportRequest, config: ProjectConfig, settings: LintSettings) -> int:
     """`onnxlint export`: the staged pipeline (or, with --fix, fixes verified by re-export)."""
+    missing = missing_packages(request.simplify, request.exporter)
+    if missing:
+        click.echo(
+            f"onnxlint: error: exporting needs {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: pip install 'onnxlint[export]'",
+            err=True,
+        )
+        return EXIT_ERROR
     try:
         spec = resolve_spec(request, config)
     except SpecError as error:
@@ -150,6 +167,10 @@ def run_fix_verification(
     report_path: Path | None = None,
 ) -> int:
     """`--fix --verify`: exit 0 only when the fixes verified and the fixed code passes every stage."""
+    missing = missing_packages(options.simplify, options.exporter)
+    if missing:
+        click.echo(f"onnxlint: error: --verify needs {', '.join(missing)}: pip install 'onnxlint[export]'", err=True)
+        return EXIT_ERROR
     from .fixverify import verify_fixes
 
     progress = _progress(spec)

@@ -53,7 +53,7 @@ def _row(report: dict[str, Any]) -> dict[str, str]:
             text += f" ({entry['seconds']:.1f} s)"
         return text
 
-    export = stages.get("export", {})
+    export = stages.get("export") or {}
     requested = settings.get("opset")
     worst = max((p["max_abs"] for p in parity if p.get("max_abs") is not None), default=None)
     return {
@@ -64,14 +64,23 @@ def _row(report: dict[str, Any]) -> dict[str, str]:
         "nodes": str(onnx.get("nodes", "-")),
         "file size": f"{onnx['size_bytes'] / 1e6:.1f} MB" if onnx.get("size_bytes") else "-",
         "export": stage("export"),
-        "export verdict": (export.get("reason") or "-")[:90],
+        "why": _why(export, requested, onnx.get("opset")),
         "checker": stage("checker"),
         "onnxruntime": stage("onnxruntime"),
         "parity": stage("parity"),
         "input sets checked": ", ".join(p["label"] for p in parity) or "-",
         "max abs diff": "-" if worst is None else f"{worst:.1e}",
         "result": "passed" if report.get("passed") else "failed",
+        "total time": f"{report.get('total_seconds', 0):.1f} s",
     }
+
+
+def _why(export: dict[str, Any], requested: int | None, written: int | None) -> str:
+    if requested is not None and written is not None and requested != written:
+        return f"asked for opset {requested}, the file has {written}"
+    if export.get("status") == "failed":
+        return (export.get("reason") or "")[:60]
+    return "-"
 
 
 def compare(paths: list[Path], labels: list[str]) -> str:

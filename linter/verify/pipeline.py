@@ -8,6 +8,7 @@ checks need on top of a plain export script:
   thread while the exporter traces (tracing is mostly single-threaded Python; the eager
   forward releases the GIL inside its kernels), so the second input shape costs about one
   onnxruntime run;
+- the dynamo exporter's operator registry is built once per process (exporting.py);
 - the model is serialized once and the checker and onnxruntime read those bytes;
 - onnx, onnxruntime and onnxsim are imported only by the stages that use them, and a baked
   shape is diagnosed (by a second, diagnostic export) only when one was found.
@@ -30,7 +31,7 @@ from typing import Any, Protocol
 from ..engine import lint_source
 from ..findings import Finding, Location, Severity
 from ..modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, build_model, make_inputs
-from ..runner import display_path
+from ..runner import display_path, relative_to_root
 from ..settings import LintSettings
 from ..source import SourceDecodeError, read_source_file
 from . import locate
@@ -155,7 +156,10 @@ class Pipeline:
             self._run_export_stages()
         finally:
             if self.options.graph == "auto":
-                export_stages = ("export", "checker", "simplify", "onnxruntime", "parity")
+                # An opset other than the one requested is not something tracing explains.
+                export_stages = ("checker", "simplify", "onnxruntime", "parity")
+                if self.export is None or self.export.error is not None:
+                    export_stages = ("export", *export_stages)
                 if not any(self.report.stage(n).status is Status.FAILED for n in export_stages):
                     self._skip("graph", "not needed: the export verified (--graph runs it anyway)")
                 else:
@@ -234,7 +238,8 @@ class Pipeline:
                 except (OSError, SourceDecodeError) as error:
                     stage.notes.append(f"{self._show(path)}: not read ({error})")
                     continue
-                result = lint_source(contents.text, self._show(path), settings)
+                relative = relative_to_root(path, settings)  # per-file-ignores match project paths
+                result = lint_source(contents.text, self._show(path), settings, relative_path=relative)
                 findings.extend(result.findings)
             self.lint_findings = findings
             self.report.findings.extend(findings)
@@ -310,11 +315,12 @@ class Pipeline:
         except ImportError:
             self._skip("graph", "the graph layer (onnxlint.graph) is not installed")
             return
-        from .exporting import captured
+        from .exporting import captured, shared_dynamo_registry
 
         with self._stage("graph") as stage:
             try:
-                with captured():
+                # The graph layer's decompositions build the same operator registry the export uses.
+                with captured(), shared_dynamo_registry():
                     result = analyze(self.spec, self.lint_settings(), model=self.model)
             except Exception as error:  # torch missing, a spec the graph layer cannot use
                 stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {first_line(error)}"

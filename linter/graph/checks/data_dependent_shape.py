@@ -83,13 +83,13 @@ class DataDependentShape(GraphCheck):
 
         from onnxlint.graph import ops
 
-        seen: set[tuple[str, int | None]] = set()
+        seen: set[tuple[str, object]] = set()
         for node in ops.call_nodes(capture.graph_module):
             target = node.target
             if not isinstance(target, torch._ops.OpOverload) or torch.Tag.dynamic_output_shape not in target.tags:
                 continue
             frames = frames_from_stack_trace(node.meta.get("stack_trace"))
-            key = (ops.op_name(target), frames[-1].line if frames else None)
+            key = (ops.op_name(target), capture.site(frames))
             if key in seen:
                 continue
             seen.add(key)

@@ -118,7 +118,7 @@ class DynamicDimSpecialized(GraphCheck):
                         event.frames if event is not None else failure.frames,
                     )
             return
-        seen: set[tuple[str, int | None]] = set()
+        seen: set[tuple[str, object]] = set()
         specialised = [d for d in capture.dynamic_dims if d.symbol is None]
         for dim in specialised:
             events = [
@@ -137,7 +137,7 @@ class DynamicDimSpecialized(GraphCheck):
                     extra={"dim": dim.name, "value": dim.example},
                 )
             for event in events:
-                key = (dim.name, event.frames[-1].line if event.frames else None)
+                key = (dim.name, capture.site(event.frames))
                 if key in seen:
                     continue
                 seen.add(key)
@@ -155,7 +155,7 @@ class DynamicDimSpecialized(GraphCheck):
                 continue
             dims, value = pinned
             label = "*".join(d.name for d in dims)
-            key = (label, event.frames[-1].line if event.frames else None)
+            key = (label, capture.site(event.frames))
             if key in seen or any((d.name, key[1]) in seen for d in dims):
                 continue
             seen.add(key)

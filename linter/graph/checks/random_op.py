@@ -91,7 +91,7 @@ class RandomOp(GraphCheck):
 
         from onnxlint.graph import ops
 
-        seen: set[tuple[str, int | None]] = set()
+        seen: set[tuple[str, object]] = set()
         for node in ops.call_nodes(capture.graph_module):
             target = node.target
             if not isinstance(target, torch._ops.OpOverload) or torch.Tag.nondeterministic_seeded not in target.tags:
@@ -100,7 +100,7 @@ class RandomOp(GraphCheck):
             if "dropout" in name and not _train_flag(node):
                 continue
             frames = frames_from_stack_trace(node.meta.get("stack_trace"))
-            key = (name, frames[-1].line if frames else None)
+            key = (name, capture.site(frames))
             if key in seen:
                 continue
             seen.add(key)

@@ -75,11 +75,11 @@ class TargetRestrictedOp(GraphCheck):
                 by_op.setdefault(op, []).append(restriction)
         if not by_op:
             return
-        seen: set[tuple[str, str, int | None]] = set()
+        seen: set[tuple[str, str, object]] = set()
         for node in ops.call_nodes(capture.graph_module):
             for restriction in by_op.get(ops.packet_name(node.target), ()):
                 frames = frames_from_stack_trace(node.meta.get("stack_trace"))
-                key = (restriction.key, ops.op_name(node.target), frames[-1].line if frames else None)
+                key = (restriction.key, ops.op_name(node.target), capture.site(frames))
                 if key in seen:
                     continue
                 seen.add(key)

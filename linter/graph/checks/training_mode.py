@@ -100,7 +100,8 @@ class TrainingModeModule(GraphCheck):
     def run(self, capture: Capture) -> Iterable[Issue]:
         from onnxlint.graph import ops
 
-        reported: set[str] = set()
+        # One finding per line of user code: a block class called 15 times is one line to fix.
+        groups: dict[tuple[tuple[str, int] | None, str], list] = {}
         for node in ops.call_nodes(capture.graph_module):
             name = ops.packet_name(node.target)
             argument = _TRAINING_ARGUMENT.get(name)
@@ -108,18 +109,22 @@ class TrainingModeModule(GraphCheck):
                 continue
             stack = node.meta.get("nn_module_stack") or {}
             path, kind = list(stack.values())[-1] if stack else ("", "")
-            module = str(path) or "(the model)"
-            if module in reported:
-                continue
-            reported.add(module)
+            frames = frames_from_stack_trace(node.meta.get("stack_trace"))
+            key = (capture.site(frames), name)
+            modules = groups.setdefault(key, [])
+            if not any(m[0] == (str(path) or "(the model)") for m in modules):
+                modules.append((str(path) or "(the model)", kind, node, frames))
+        for (_, name), modules in groups.items():
+            module, kind, node, frames = modules[0]
             kind_name = str(getattr(kind, "__name__", kind)).rsplit(".", 1)[-1]
+            more = f" and {len(modules) - 1} more" if len(modules) > 1 else ""
             effect = "normalises with batch statistics" if "norm" in name else "drops activations at random"
             yield Issue(
-                f"`{module}` ({kind_name}) is in training mode: the exported graph {effect} instead of "
-                "computing what the eval-mode model computes; call `model.eval()` before exporting",
-                frames_from_stack_trace(node.meta.get("stack_trace")),
+                f"`{module}`{more} ({kind_name}) {'are' if more else 'is'} in training mode: the exported graph "
+                f"{effect} instead of computing what the eval-mode model computes; call `model.eval()` before exporting",
+                frames,
                 callees=ops.callees_of(node),
-                extra={"module": module, "op": ops.op_name(node.target)},
+                extra={"modules": [m[0] for m in modules], "op": ops.op_name(node.target)},
             )
 
 

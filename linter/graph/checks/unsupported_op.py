@@ -99,7 +99,7 @@ class UnsupportedOp(GraphCheck):
         from onnxlint.graph import ops
 
         config = capture.export_config
-        seen: set[tuple[str, int | None]] = set()
+        seen: set[tuple[str, object]] = set()
         if config.is_dynamo:
             # Per op first (cheap): the exporter's table and registry, one op at a time.
             failing = []
@@ -114,7 +114,7 @@ class UnsupportedOp(GraphCheck):
                     name = ops.op_name(node.target)
                     if target != node.target:
                         name = f"{name} (decomposed to {ops.op_name(target)})"
-                    key = (name, frames[-1].line if frames else None)
+                    key = (name, capture.site(frames))
                     if key in seen:
                         continue
                     seen.add(key)
@@ -138,7 +138,7 @@ class UnsupportedOp(GraphCheck):
                 name = ops.op_name(node.target)
                 if original is not None and original != node.target:
                     name = f"{ops.op_name(original)} (decomposed to {name})"
-                key = (name, frames[-1].line if frames else None)
+                key = (name, capture.site(frames))
                 if key in seen:
                     continue
                 seen.add(key)
@@ -155,7 +155,7 @@ class UnsupportedOp(GraphCheck):
                 continue
             frames = frames_from_stack_trace(node.meta.get("stack_trace"))
             name = f"aten::{ops.packet_name(node.target)}"
-            key = (name, frames[-1].line if frames else None)
+            key = (name, capture.site(frames))
             if key in seen:
                 continue
             seen.add(key)

@@ -1,0 +1,566 @@
+"""Helpers shared by the size rules (ONX203, ONX204, ONX206, ONX301, ONX302): what a size is,
+which size is the batch, whether a size expression is an integer, and the assignments that
+give a local name its value.
+
+Everything here reads the `ast` and the semantic model's kinds; nothing imports torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from onnxlint.context import FileContext
+from onnxlint.semantic import Kind
+
+_SIZE_METHODS = ("size", "numel", "nelement")
+_INT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
+
+
+def is_rank(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
+    """`len(x.shape)`, `len(x.size())` (the number of dims, static under export), arithmetic on it
+    with Python values, or a local name assigned only such values."""
+    expr_type = type(expr)
+    if expr_type is ast.Call and context.call_name(expr) == "builtins.len" and len(expr.args) == 1:  # type: ignore[attr-defined]
+        return context.kind(expr.args[0]) is Kind.SHAPE  # type: ignore[attr-defined]
+    if _depth > 4:
+        return False
+    if expr_type is ast.BinOp:
+        sides = (expr.left, expr.right)  # type: ignore[attr-defined]
+        return any(is_rank(context, side, _depth + 1) for side in sides) and all(
+            is_rank(context, side, _depth + 1) or context.kind(side) is Kind.PYTHON for side in sides
+        )
+    if expr_type is ast.Name:
+        values = local_values(context, expr.id)  # type: ignore[attr-defined]
+        return bool(values) and all(position is None and is_rank(context, v, _depth + 1) for v, position in values)
+    return False
+
+
+def is_size(context: FileContext, expr: ast.AST) -> bool:
+    """An expression whose value comes from a tensor's size (kind DIM), other than its rank."""
+    if context.kind(expr) is not Kind.DIM:
+        return False
+    leaves = list(size_leaves(context, expr))
+    return bool(leaves) and not all(is_rank(context, leaf) for leaf in leaves)
+
+
+def size_leaves(context: FileContext, expr: ast.AST) -> Iterator[ast.AST]:
+    """The sub-expressions of kind DIM that no larger DIM sub-expression explains (names, x.shape[i], ...)."""
+    if context.kind(expr) is not Kind.DIM:
+        return
+    expr_type = type(expr)
+    if expr_type is ast.BinOp:
+        yield from size_leaves(context, expr.left)  # type: ignore[attr-defined]
+        yield from size_leaves(context, expr.right)  # type: ignore[attr-defined]
+        return
+    if expr_type is ast.UnaryOp:
+        yield from size_leaves(context, expr.operand)  # type: ignore[attr-defined]
+        return
+    if expr_type is ast.Compare:
+        for part in (expr.left, *expr.comparators):  # type: ignore[attr-defined]
+            yield from size_leaves(context, part)
+        return
+    if expr_type is ast.BoolOp:
+        for part in expr.values:  # type: ignore[attr-defined]
+            yield from size_leaves(context, part)
+        return
+    if expr_type is ast.Call and context.call_name(expr) in (
+        "builtins.int",
+        "builtins.min",
+        "builtins.max",
+        "builtins.abs",
+    ):
+        for part in expr.args:  # type: ignore[attr-defined]
+            yield from size_leaves(context, part)
+        return
+    yield expr
+
+
+def local_values(context: FileContext, name: str) -> list[tuple[ast.expr, int | None]]:
+    """The values assigned to a local `name` in the current function: (value, position), where
+    position is the index of the name in an unpacking target (`b, c, h, w = x.shape`), else None.
+    An empty list when any binding is something else (a loop variable, an augmented assignment...)."""
+    function = context.function
+    if function is None:
+        return []
+    cache: dict[str, list[tuple[ast.expr, int | None]]] = context.cache.setdefault(f"sizes:{id(function.node)}", {})
+    if name in cache:
+        return cache[name]
+    values: list[tuple[ast.expr, int | None]] = []
+    unknown = False
+    for node in _function_nodes(function.node):
+        node_type = type(node)
+        if node_type is ast.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name and target.id == name:
+                    values.append((node.value, None))  # type: ignore[attr-defined]
+                elif type(target) in (ast.Tuple, ast.List):
+                    for position, element in enumerate(target.elts):  # type: ignore[attr-defined]
+                        if type(element) is ast.Name and element.id == name:
+                            values.append((node.value, position))  # type: ignore[attr-defined]
+                        elif type(element) is ast.Starred and _binds(element, name):
+                            unknown = True
+        elif node_type is ast.AnnAssign and type(node.target) is ast.Name and node.target.id == name:  # type: ignore[attr-defined]
+            if node.value is None:  # type: ignore[attr-defined]
+                continue
+            values.append((node.value, None))  # type: ignore[attr-defined]
+        elif node_type is ast.AugAssign and _binds(node.target, name):  # type: ignore[attr-defined]
+            unknown = True
+        elif node_type in (ast.For, ast.AsyncFor, ast.comprehension) and _binds(node.target, name):  # type: ignore[attr-defined]
+            unknown = True
+        elif node_type is ast.NamedExpr and node.target.id == name:  # type: ignore[attr-defined]
+            values.append((node.value, None))  # type: ignore[attr-defined]
+    if unknown:
+        values = []
+    cache[name] = values
+    return values
+
+
+def _binds(target: ast.AST, name: str) -> bool:
+    return any(type(n) is ast.Name and n.id == name for n in ast.walk(target))  # type: ignore[attr-defined]
+
+
+def _function_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function body, not descending into nested functions, lambdas and classes."""
+    stack = list(getattr(function, "body", []) or [])
+    if type(function) is ast.Lambda:
+        stack = [function.body]  # type: ignore[attr-defined]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if type(child) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
+                stack.append(child)
+
+
+def shape_index(context: FileContext, expr: ast.AST, _depth: int = 0) -> int | None:
+    """Which dim a size expression reads: `x.shape[i]`, `x.size(i)`, `x.size()[i]`, `len(x)` (0), or a
+    local name assigned one of those (also by unpacking `x.shape`). None when unknown."""
+    expr_type = type(expr)
+    if expr_type is ast.Subscript and context.kind(expr.value) is Kind.SHAPE:  # type: ignore[attr-defined]
+        return _literal_int(expr.slice)  # type: ignore[attr-defined]
+    if expr_type is ast.Call:
+        func = expr.func  # type: ignore[attr-defined]
+        if (
+            type(func) is ast.Attribute
+            and func.attr == "size"
+            and len(expr.args) == 1  # type: ignore[attr-defined]
+            and context.kind(func.value) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR)
+        ):
+            return _literal_int(expr.args[0])  # type: ignore[attr-defined]
+        if context.call_name(expr) == "builtins.len" and len(expr.args) == 1:  # type: ignore[attr-defined]
+            return 0 if context.kind(expr.args[0]) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR) else None  # type: ignore[attr-defined]
+        return None
+    if expr_type is ast.Name and _depth < 4:
+        values = local_values(context, expr.id)  # type: ignore[attr-defined]
+        indices = set()
+        for value, position in values:
+            if position is None:
+                indices.add(shape_index(context, value, _depth + 1))
+            elif context.kind(value) is Kind.SHAPE and type(value) is not ast.Tuple:
+                start = _shape_slice_start(context, value)
+                indices.add(None if start is None else start + position)
+            else:
+                indices.add(None)
+        if len(indices) == 1:
+            return indices.pop()
+    return None
+
+
+def _shape_slice_start(context: FileContext, value: ast.AST) -> int | None:
+    """Where an unpacked shape starts: 0 for `x.shape` / `x.size()`, 2 for `x.shape[2:]`."""
+    if type(value) is ast.Subscript and type(value.slice) is ast.Slice:  # type: ignore[attr-defined]
+        lower = value.slice.lower  # type: ignore[attr-defined]
+        if value.slice.step is not None or value.slice.upper is not None:  # type: ignore[attr-defined]
+            return None
+        start = 0 if lower is None else _literal_int(lower)
+        return start if start is not None and start >= 0 else None
+    if type(value) is ast.Attribute and value.attr == "shape":  # type: ignore[attr-defined]
+        return 0
+    if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "size":  # type: ignore[attr-defined]
+        return 0
+    return None
+
+
+def _literal_int(expr: ast.AST) -> int | None:
+    if type(expr) is ast.Constant and type(expr.value) is int:  # type: ignore[attr-defined]
+        return expr.value  # type: ignore[attr-defined]
+    if type(expr) is ast.UnaryOp and type(expr.op) is ast.USub:  # type: ignore[attr-defined]
+        inner = _literal_int(expr.operand)  # type: ignore[attr-defined]
+        return None if inner is None else -inner
+    return None
+
+
+def shape_rank(context: FileContext, expr: ast.AST) -> int | None:
+    """The rank of the tensor a size comes from, when a local name unpacks its whole shape
+    (`b, n, c = x.shape`: 3). None when unknown."""
+    if type(expr) is not ast.Name:
+        return None
+    function = context.function
+    if function is None:
+        return None
+    ranks = set()
+    for node in _function_nodes(function.node):
+        if type(node) is not ast.Assign:
+            continue
+        for target in node.targets:  # type: ignore[attr-defined]
+            if type(target) in (ast.Tuple, ast.List) and any(
+                type(e) is ast.Name and e.id == expr.id  # type: ignore[attr-defined]
+                for e in target.elts  # type: ignore[attr-defined]
+            ):
+                value = node.value  # type: ignore[attr-defined]
+                if context.kind(value) is Kind.SHAPE and _shape_slice_start(context, value) == 0:
+                    if any(type(e) is ast.Starred for e in target.elts):  # type: ignore[attr-defined]
+                        return None
+                    ranks.add(len(target.elts))  # type: ignore[attr-defined]
+    return ranks.pop() if len(ranks) == 1 else None
+
+
+def likely_static(context: FileContext, leaf: ast.AST) -> bool:
+    """Whether a size most likely reads a dim that is static in deployment: the channels of an
+    image tensor (dim 1 of 4 or more), the features of a sequence or a matrix (the last dim of 2
+    or 3), or `x.shape[-1]` / `x.size(-1)` of a tensor of unknown rank (the feature dim of most
+    non-convolutional code). A heuristic for precision: such sizes are frozen just the same, but
+    harmlessly when the dim is static."""
+    if type(leaf) is ast.Name and _counts_dims(context, leaf):  # type: ignore[arg-type]
+        return True
+    owner = _size_owner(leaf)
+    if (
+        owner is not None
+        and type(owner) is ast.Attribute
+        and type(owner.value) is ast.Name
+        and owner.value.id == "self"
+    ):  # type: ignore[attr-defined]
+        return True  # a parameter's or buffer's size: fixed when the model is built
+    if type(leaf) is ast.Name and _iterates_shape(context, leaf):  # type: ignore[arg-type]
+        return False  # every dim in turn, the batch among them
+    if type(leaf) is ast.Name and _STATIC_NAME.match(leaf.id):  # type: ignore[attr-defined]
+        return True
+    index = shape_index(context, leaf)
+    if index is None:
+        return False
+    rank = shape_rank(context, leaf)
+    if rank is None:
+        return index == -1
+    position = index if index >= 0 else rank + index
+    if rank >= 4:
+        return position == 1
+    return rank >= 2 and position == rank - 1
+
+
+# Names that people give to sizes of dims that are static in deployment (channels, features,
+# head dims): `c`, `C`, `ch`, `channels`, `dim`, `head_dim`, `c_per_head`, `embed_dim`, `d_model`.
+_STATIC_NAME = re.compile(
+    r"^(c|ch|chs|chan|chans|d|dk|d_k|dv|d_v|d_model|hidden|hidden_size|embed|feat|feats|features|dim|dims"
+    r"|c_.*|.*_c|.*chan.*|.*channels?|.*_per_head|.*features|embed.*|num_heads|heads"
+    r"|(head|embed|hidden|in|out|model|feat|feature|q|k|v|c|key|value|query|attn|mlp|inner|token)_?dims?"
+    r"|dims?_?(head|per_head))$",
+    re.IGNORECASE,
+)
+
+
+def _size_owner(leaf: ast.AST) -> ast.AST | None:
+    """The tensor expression `t` of `t.shape[i]`, `t.size(i)`, `t.size()[i]`, `t.numel()`."""
+    if type(leaf) is ast.Subscript:
+        leaf = leaf.value  # type: ignore[attr-defined]
+        if type(leaf) is ast.Attribute and leaf.attr == "shape":  # type: ignore[attr-defined]
+            return leaf.value  # type: ignore[attr-defined]
+    if type(leaf) is ast.Call and type(leaf.func) is ast.Attribute and leaf.func.attr in _SIZE_METHODS:  # type: ignore[attr-defined]
+        return leaf.func.value  # type: ignore[attr-defined]
+    return None
+
+
+def _counts_dims(context: FileContext, name: ast.Name) -> bool:
+    """Whether `name` is only ever the variable of loops over `range(<rank>)` (a dim index)."""
+    function = context.function
+    if function is None:
+        return False
+    found = False
+    for node in _function_nodes(function.node):
+        if type(node) in (ast.For, ast.AsyncFor, ast.comprehension) and _binds(node.target, name.id):  # type: ignore[attr-defined]
+            iterable = node.iter  # type: ignore[attr-defined]
+            if not (
+                type(iterable) is ast.Call
+                and context.call_name(iterable) == "builtins.range"
+                and all(is_rank(context, a) or context.kind(a) is Kind.PYTHON for a in iterable.args)  # type: ignore[attr-defined]
+            ):
+                return False
+            found = True
+        elif type(node) in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr) and any(
+            _binds(t, name.id) for t in (getattr(node, "targets", None) or [getattr(node, "target", None)]) if t
+        ):
+            return False
+    return found
+
+
+def is_dynamic_size(context: FileContext, expr: ast.AST) -> bool:
+    """A size (see `is_size`) that reads at least one dim that may be dynamic (see `likely_static`)."""
+    if not is_size(context, expr):
+        return False
+    leaves = [leaf for leaf in size_leaves(context, expr) if not is_rank(context, leaf)]
+    return any(not likely_static(context, leaf) for leaf in leaves)
+
+
+def is_batch_size(context: FileContext, expr: ast.AST) -> bool:
+    """Whether a size expression reads dim 0 (the batch, in most models) somewhere."""
+    return any(shape_index(context, leaf) == 0 for leaf in size_leaves(context, expr))
+
+
+def is_int_size(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
+    """Whether a size expression is certainly a Python int in eager mode (no `/`, no floats)."""
+    expr_type = type(expr)
+    if expr_type is ast.Constant:
+        return type(expr.value) is int  # type: ignore[attr-defined]
+    if context.kind(expr) not in (Kind.DIM, Kind.PYTHON):
+        return False
+    if expr_type is ast.Subscript:
+        return context.kind(expr.value) is Kind.SHAPE and type(expr.slice) is not ast.Slice  # type: ignore[attr-defined]
+    if expr_type is ast.Call:
+        func = expr.func  # type: ignore[attr-defined]
+        if type(func) is ast.Attribute and func.attr in _SIZE_METHODS:
+            return context.kind(func.value) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR) and bool(
+                expr.args or func.attr != "size"
+            )  # type: ignore[attr-defined]
+        name = context.call_name(expr)
+        if name in ("builtins.len", "builtins.int"):
+            return True
+        if name in ("builtins.min", "builtins.max", "builtins.abs"):
+            return all(is_int_size(context, a, _depth + 1) for a in expr.args)  # type: ignore[attr-defined]
+        return False
+    if expr_type is ast.BinOp:
+        return (
+            type(expr.op) in _INT_OPERATORS  # type: ignore[attr-defined]
+            and is_int_size(context, expr.left, _depth + 1)  # type: ignore[attr-defined]
+            and is_int_size(context, expr.right, _depth + 1)  # type: ignore[attr-defined]
+        )
+    if expr_type is ast.UnaryOp:
+        return type(expr.op) in (ast.USub, ast.UAdd) and is_int_size(context, expr.operand, _depth + 1)  # type: ignore[attr-defined]
+    if expr_type is ast.Name and _depth < 4:
+        if _iterates_shape(context, expr):  # type: ignore[arg-type]
+            return True
+        values = local_values(context, expr.id)  # type: ignore[attr-defined]
+        if not values:
+            return False
+        for value, position in values:
+            if position is None:
+                if not is_int_size(context, value, _depth + 1):
+                    return False
+            elif context.kind(value) is not Kind.SHAPE or type(value) in (ast.Tuple, ast.List):
+                return False
+        return True
+    return False
+
+
+def _iterates_shape(context: FileContext, name: ast.Name) -> bool:
+    """Whether `name` is the variable of an enclosing comprehension or `for` loop over a shape
+    (`[int(s) for s in x.shape]`): each value is then an int size."""
+    parent = context.parent(name)
+    while parent is not None:
+        generators: list[ast.comprehension] = []
+        if type(parent) in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+            generators = parent.generators  # type: ignore[attr-defined]
+        elif type(parent) in (ast.For, ast.AsyncFor):
+            generators = [parent]  # type: ignore[list-item]
+        for generator in generators:
+            target = generator.target
+            if type(target) is ast.Name and target.id == name.id:
+                return context.kind(generator.iter) is Kind.SHAPE
+        if type(parent) in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
+            return False
+        parent = context.parent(parent)
+    return False
+
+
+def parenthesized(context: FileContext, expr: ast.AST) -> str:
+    """The source of `expr`, in parentheses unless it is atomic (a name, call, attribute, subscript...)."""
+    text = context.source.segment(expr)
+    if type(expr) in (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.Constant, ast.List, ast.Tuple):
+        return text
+    return f"({text})"
+
+
+def in_loop_header(context: FileContext, node: ast.AST) -> bool:
+    """Whether `node` sits in the iterable of a `for` loop or a comprehension."""
+    child = node
+    parent = context.parent(node)
+    while parent is not None and not isinstance(parent, ast.stmt):
+        if type(parent) is ast.comprehension and parent.iter is child:  # type: ignore[attr-defined]
+            return True
+        child, parent = parent, context.parent(parent)
+    return type(parent) in (ast.For, ast.AsyncFor) and parent.iter is child  # type: ignore[union-attr]
+
+
+# Tensor members that lists, tuples and dicts do not have: using one on a name is evidence that
+# the name holds a tensor (a `forward` parameter may well be a list of feature maps).
+_TENSOR_EVIDENCE = frozenset(
+    {
+        "shape",
+        "size",
+        "dim",
+        "ndim",
+        "dtype",
+        "device",
+        "view",
+        "reshape",
+        "permute",
+        "unsqueeze",
+        "squeeze",
+        "flatten",
+        "transpose",
+        "contiguous",
+        "float",
+        "half",
+        "to",
+        "sum",
+        "mean",
+        "amax",
+        "amin",
+        "softmax",
+        "sigmoid",
+        "detach",
+        "clone",
+        "numel",
+        "expand",
+        "expand_as",
+        "repeat",
+        "chunk",
+        "split",
+        "unbind",
+        "new_zeros",
+        "new_ones",
+        "new_full",
+        "new_empty",
+        "new_tensor",
+        "type_as",
+        "masked_fill",
+        "clamp",
+        "abs",
+        "exp",
+        "log",
+        "norm",
+        "matmul",
+        "bmm",
+        "flip",
+        "argmax",
+        "argmin",
+        "topk",
+        "sort",
+        "gather",
+        "index_select",
+        "narrow",
+        "item",
+        "tolist",
+        "bool",
+        "long",
+        "int",
+        "any",
+        "all",
+        "cumsum",
+        "max",
+        "min",
+    }
+)
+
+
+def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
+    """Whether `expr` is a tensor beyond reasonable doubt: the kinds say TENSOR, and a name is either
+    computed by torch in this function or used as a tensor here (`x.shape`, `x.view(...)`,
+    `torch.*(x)`) without being used as a dict (`x["key"]`). `forward` parameters are assumed to
+    be tensors by the semantic model; lists of feature maps are common, hence the evidence."""
+    if context.kind(expr) is not Kind.TENSOR or _depth > 4:
+        return False
+    expr_type = type(expr)
+    if expr_type is ast.Name:
+        if _used_as_tensor(context, expr.id):  # type: ignore[attr-defined]
+            return True
+        values = local_values(context, expr.id)  # type: ignore[attr-defined]
+        return bool(values) and all(
+            position is None and is_strong_tensor(context, v, _depth + 1) for v, position in values
+        )
+    if expr_type is ast.Call:
+        name = context.call_name(expr)
+        if name is not None:
+            return name.startswith("torch.")
+        func = expr.func  # type: ignore[attr-defined]
+        if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
+            return _tensor_layer(context, func.attr)
+        return type(func) is ast.Attribute and is_strong_tensor(context, func.value, _depth + 1)
+    if expr_type is ast.Subscript:
+        return is_strong_tensor(context, expr.value, _depth + 1) and not (  # type: ignore[attr-defined]
+            type(expr.slice) is ast.Constant and isinstance(expr.slice.value, str)  # type: ignore[attr-defined]
+        )
+    if expr_type is ast.BinOp:
+        return is_strong_tensor(context, expr.left, _depth + 1) or is_strong_tensor(context, expr.right, _depth + 1)  # type: ignore[attr-defined]
+    if expr_type is ast.Attribute:
+        return is_strong_tensor(context, expr.value, _depth + 1)  # type: ignore[attr-defined]
+    return False
+
+
+def _used_as_tensor(context: FileContext, name: str) -> bool:
+    function = context.function
+    if function is None:
+        return False
+    cache: dict[str, bool] = context.cache.setdefault(f"sizes-evidence:{id(function.node)}", {})
+    if name in cache:
+        return cache[name]
+    evidence = False
+    for node in _function_nodes(function.node):
+        node_type = type(node)
+        if node_type is ast.Subscript and type(node.value) is ast.Name and node.value.id == name:  # type: ignore[attr-defined]
+            if type(node.slice) is ast.Constant and isinstance(node.slice.value, str):  # type: ignore[attr-defined]
+                evidence = False
+                break
+        elif node_type is ast.Attribute and type(node.value) is ast.Name and node.value.id == name:  # type: ignore[attr-defined]
+            if node.attr in _TENSOR_EVIDENCE:  # type: ignore[attr-defined]
+                evidence = True
+            elif node.attr in ("append", "extend", "items", "keys", "values", "get", "pop", "insert"):  # type: ignore[attr-defined]
+                evidence = False
+                break
+        elif node_type is ast.Call:
+            qualified = context.call_name(node)
+            arguments = node.args  # type: ignore[attr-defined]
+            if (
+                qualified is not None
+                and qualified.startswith("torch.")
+                and arguments
+                and type(arguments[0]) is ast.Name
+                and arguments[0].id == name
+            ):
+                evidence = True
+    cache[name] = evidence
+    return evidence
+
+
+_CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict", "Module", "Identity"})
+
+
+def _tensor_layer(context: FileContext, attribute: str) -> bool:
+    """Whether `self.<attribute>` is assigned a `torch.nn` layer (Conv2d, Linear, ...) in the class:
+    calling it returns a tensor (a container or a custom module may return anything)."""
+    function = context.function
+    owner = context.model.owner_class(function) if function is not None else None
+    if owner is None:
+        return False
+    found = False
+    for method in owner.methods.values():
+        for node in ast.walk(method):
+            if type(node) is not ast.Assign:
+                continue
+            for target in node.targets:  # type: ignore[attr-defined]
+                if (
+                    type(target) is ast.Attribute
+                    and target.attr == attribute
+                    and type(target.value) is ast.Name
+                    and target.value.id == "self"
+                ):
+                    value = node.value  # type: ignore[attr-defined]
+                    qualified = context.model.qualified_name(value.func) if type(value) is ast.Call else None  # type: ignore[attr-defined]
+                    if (
+                        qualified is None
+                        or not qualified.startswith("torch.nn.")
+                        or qualified.rsplit(".", 1)[-1] in _CONTAINERS
+                    ):
+                        return False
+                    found = True
+    return found

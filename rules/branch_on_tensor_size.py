@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.findings import Applicability, Severity
+from onnxlint.rule import Claim, Invalid, Pattern, Rule
+
+from ._sizes import is_dynamic_size
+
+_REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
+
+
+def _model(body: str) -> str:
+    return (
+        "import torch\nimport torch.nn.functional as F\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n"
+        + "".join(f"        {line}\n" for line in body.strip("\n").splitlines())
+    )
+
+
+_PAD_TO_MULTIPLE = _model(
+    """
+h, w = x.shape[2], x.shape[3]
+if h % 4 != 0 or w % 4 != 0:
+    x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
+return x
+"""
+)
+
+
+class BranchOnTensorSize(Rule):
+    """A Python `if`, conditional expression or `while` in model code that decides on a tensor's size.
+
+    ## What it does
+    Flags `if`, `while` and `a if cond else b` in `forward` (and the functions it calls) whose
+    condition depends on a size: `if h % 32:`, `if x.shape[0] > 1:`,
+    `pad = 1 if w % 2 else 0`, `while h > 8:`. Not flagged: blocks that end in `raise` or only warn or log
+    (shape checks: measured to export and run with both exporters, the check simply does not
+    exist in the graph), conditions on the rank (`x.dim() == 4`, `len(x.shape)`), on Python
+    values (`self.training`, `mask is None`), and conditions on tensor values (ONX201).
+
+    ## Why is this bad for ONNX
+    Python evaluates the condition once, at export, on the example input's sizes; the graph
+    keeps only the branch taken. Measured on torch 2.13 with dynamic batch/height/width:
+    - the TorchScript exporter (`dynamo=False`) keeps the branch silently: a pad-to-multiple-of-4
+      exported with an 8x8 input does not pad an 11x11 one; `if x.shape[0] > 1:` exported
+      with batch 1 skips its branch for batch 2;
+    - the dynamo exporter does the same, silently, with the ONNX input still declared dynamic
+      (the same two cases; a batch-2 example gives the opposite error at batch 1). It turns the
+      decision into a guard on the symbolic size that the ONNX graph does not check.
+    Such a branch is harmless when every deployed input takes the same branch as the example
+    (a dim that is in fact static, a threshold no input crosses); the finding is a warning, and
+    conditions that read only dims static in most models (channels of `b, c, h, w = x.shape`,
+    the last dim of `b, n, c = x.shape`, `x.size(-1)` of a tensor of unknown rank) are skipped.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        h, w = x.shape[2], x.shape[3]
+        if h % 32 != 0 or w % 32 != 0:
+            x = F.pad(x, (0, (32 - w % 32) % 32, 0, (32 - h % 32) % 32))
+        return self.body(x)
+    ```
+
+    ## Use instead
+    Compute the result without deciding in Python. Padding by `(32 - h % 32) % 32` is 0 when
+    `h` is already a multiple, so the `if` is not needed:
+    ```python
+    def forward(self, x):
+        h, w = x.shape[2], x.shape[3]
+        x = F.pad(x, (0, (32 - w % 32) % 32, 0, (32 - h % 32) % 32))
+        return self.body(x)
+    ```
+    Select between computed tensors with `torch.where`, or use `torch.cond` with the dynamo
+    exporter, when both branches must stay in the graph.
+
+    ## Fix safety
+    Display-only: whether a branch can be computed unconditionally depends on what it does.
+
+    ## References
+    - torch.export, control flow on shapes: https://pytorch.org/docs/stable/export.html#control-flow-static-vs-dynamic
+    - torch.cond: https://pytorch.org/docs/stable/generated/torch.cond.html
+    - ../shared/PITFALLS.md row cf_if_on_shape_pad_to_multiple; docs/measurements.md
+    """
+
+    code = "ONX302"
+    name = "branch_on_tensor_size"
+    message = "A Python branch on a tensor size keeps only the branch taken for the example input"
+    fix_title = "Compute the result without a Python branch, or use `torch.where` / `torch.cond`"
+    fix_applicability = Applicability.DISPLAY_ONLY
+    severity = Severity.WARNING
+    trigger_names = ("if ", "while ")
+    applies_to = "both exporters (the branch taken at export is kept, silently)"
+
+    VALID = [
+        """
+        import warnings
+        import torch
+        import torch.nn.functional as F
+        class M(torch.nn.Module):
+            def forward(self, x, mask=None):
+                if x.size(1) != self.channels:
+                    raise ValueError(f"expected {self.channels} channels, got {x.size(1)}")
+                if x.shape[2] % 8:
+                    message = f"height {x.shape[2]} is not a multiple of 8"
+                    raise ValueError(message)
+                if x.shape[3] % 2:
+                    warnings.warn("odd width")
+                if x.dim() == 3 or len(x.shape) == 3:
+                    x = x.unsqueeze(0)
+                if mask is None or self.training:
+                    mask = torch.ones_like(x)
+                if self.pos_embed.shape[1] != 197:  # a parameter's size is fixed
+                    x = x * 2
+                h, w = x.shape[-2:]
+                x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
+                return x * mask
+        """,
+        # Not model code.
+        """
+        import torch
+        def tile(x):
+            if x.shape[-1] > 512:
+                return x.split(512, -1)
+            return (x,)
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    h, w = x.shape[2], x.shape[3]
+                    if h % 4 != 0 or w % 4 != 0:
+                        x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
+                    return x
+            """,
+            line=6,
+            message_contains="dynamo",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    pad = 1 if x.size(3) % 2 else 0
+                    while x.shape[2] > 16:
+                        x = x[:, :, ::2]
+                    return x, pad
+            """,
+            count=2,
+            settings={"exporter": "legacy"},
+            message_contains="TorchScript",
+        ),
+    ]
+
+    PATTERNS = {
+        "pad_to_multiple": Pattern(_PAD_TO_MULTIPLE),
+        "if_batch_gt_1": Pattern(
+            _model("if x.shape[0] > 1:\n    x = x - x.mean(0, keepdim=True)\nreturn x"), dynamic=("batch",)
+        ),
+        "check_that_raises": Pattern(
+            _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
+        ),
+    }
+    MEASURED = [
+        Claim("pad_to_multiple", "legacy", 17, "BAKED"),
+        Claim("pad_to_multiple", "dynamo", None, "BAKED"),
+        Claim("if_batch_gt_1", "legacy", 17, "BAKED"),
+        Claim("if_batch_gt_1", "dynamo", None, "BAKED"),
+        Claim("check_that_raises", "legacy", 17, "ok"),
+        Claim("check_that_raises", "dynamo", None, "ok"),
+    ]
+
+    def visit_If(self, node: ast.If) -> None:
+        if not node.orelse and (
+            type(node.body[-1]) is ast.Raise or all(self._only_reports(statement) for statement in node.body)
+        ):
+            return  # a shape check: it raises (after building its message) or only warns
+        self._check(node.test, "`if`")
+
+    def visit_While(self, node: ast.While) -> None:
+        self._check(node.test, "`while` loop")
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        self._check(node.test, "conditional expression")
+
+    def _check(self, test: ast.expr, construct: str) -> None:
+        context = self.context
+        if not context.in_model_code or not is_dynamic_size(context, test):
+            return
+        if context.guard_polarity(test) is not None or context.skipped_during_export(test):
+            return
+        config = context.export_config_for(test)
+        if construct == "`while` loop":
+            kept = "runs as many times as it did for the example input's shape"
+        else:
+            kept = "keeps only the branch taken for the example input's shape"
+        if config.is_legacy:
+            consequence = f"the TorchScript exporter {kept}"
+        else:
+            consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
+        self.report(
+            test,
+            f"{construct} on a tensor size: {consequence}",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    def _only_reports(self, statement: ast.stmt) -> bool:
+        statement_type = type(statement)
+        if statement_type in (ast.Raise, ast.Assert, ast.Pass):
+            return True
+        if statement_type is ast.Expr and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
+            func = statement.value.func  # type: ignore[attr-defined]
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            return name in _REPORTING_CALLS
+        return False

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.edits import replace_node
+from onnxlint.findings import Applicability, Severity
+from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule
+
+from ._sizes import in_loop_header, is_strong_tensor, parenthesized
+
+_LEN_MODEL = """
+import torch
+
+
+class Model(torch.nn.Module):
+    def forward(self, x):
+        return x.sum(0) / len(x)
+"""
+
+
+class LenOfTensor(Rule):
+    """`len(t)` of a tensor in model code.
+
+    ## What it does
+    Flags `len(x)` where `x` is a tensor, inside `forward` and the functions it calls. (A loop
+    over `range(len(x))` is ONX203's finding; `len(x.shape)`, the rank, is not flagged.) A
+    `forward` parameter counts as a tensor only when the function also uses it as one
+    (`x.sum()`, `x.view(...)`, `torch.cat([x, ...])`): `len(features)` of a list is fine.
+
+    ## Why is this bad for ONNX
+    `len()` must return a Python `int`, so the exporters cannot keep it symbolic the way they
+    keep `x.shape[0]`. Measured on torch 2.13 with a dynamic batch, on the export input and on
+    one of another batch size:
+    - the TorchScript exporter (`dynamo=False`) records `len(x)` as the example's batch size,
+      silently, whatever that size is;
+    - the dynamo exporter records it silently too when the example has batch 1 (with
+      `Dim.DYNAMIC`, which is what `dynamic_axes` and string dim names become) or with
+      `Dim.AUTO` whatever the example's batch; with `Dim.DYNAMIC` and a batch of 2 or more the
+      first capture fails and `torch.onnx.export` falls back to `torch.export(strict=True)`,
+      which got it right.
+    `x.shape[0]` and `x.size(0)` stayed dynamic in every one of those settings.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        return x.sum(0) / len(x)
+    ```
+
+    ## Use instead
+    ```python
+    def forward(self, x):
+        return x.sum(0) / x.shape[0]
+    ```
+
+    ## Fix safety
+    The fix replaces `len(x)` with `x.shape[0]`: the same Python int in eager mode for every
+    tensor with at least one dim (both raise on a 0-d tensor), so it is safe.
+
+    ## References
+    - torch.export, 0/1 specialisation and `Dim.AUTO`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
+    - ../shared/PITFALLS.md row shape_len; docs/measurements.md
+    """
+
+    code = "ONX204"
+    name = "len_of_tensor"
+    message = "`len()` of a tensor is a Python int that the exporters can freeze at the example's size"
+    fix_title = "Use `x.shape[0]`"
+    fix_applicability = Applicability.SAFE
+    trigger_names = ("len(",)
+    applies_to = "both exporters (dynamo: with a size-1 example or Dim.AUTO)"
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, feats: list[torch.Tensor]):
+                n = len(feats) + len(x.shape) + x.shape[0]
+                outs = [x] * 3
+                return x * n * len(outs)
+        """,
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, features):
+                return [f * len(features) for f in features]
+        """,
+        # Not model code.
+        """
+        import torch
+        def batch_size(x):
+            return len(x)
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x.sum(0) / len(x)
+            """,
+            line=4,
+            message_contains="dynamo",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x.sum(0) / x.shape[0]
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.relu(x)
+                    n = len(y + 1)
+                    return y.reshape(n, -1)
+            """,
+            line=5,
+            settings={"exporter": "legacy"},
+            message_contains="TorchScript",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.relu(x)
+                    n = (y + 1).shape[0]
+                    return y.reshape(n, -1)
+            """,
+        ),
+    ]
+    PARITY = [
+        ParityCase(_LEN_MODEL, inputs=((1, 3, 8, 8),)),
+        ParityCase(_LEN_MODEL, inputs=((2, 3, 8, 8),)),
+    ]
+
+    PATTERNS = {
+        "len_batch": Pattern(_LEN_MODEL, dynamic=("batch",)),
+        "len_batch_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",)),
+        "len_batch_auto_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",), dim_hint="AUTO"),
+        "shape_0": Pattern(_LEN_MODEL.replace("len(x)", "x.shape[0]"), dynamic=("batch",)),
+    }
+    MEASURED = [
+        Claim("len_batch", "legacy", 17, "BAKED"),
+        Claim("len_batch", "dynamo", None, "BAKED", note="batch-1 example: frozen silently"),
+        Claim(
+            "len_batch_example_2",
+            "dynamo",
+            None,
+            "ok",
+            flagged=True,
+            note="right only through the strict-capture fallback; frozen with Dim.AUTO or a batch-1 example",
+        ),
+        Claim("len_batch_auto_example_2", "dynamo", None, "BAKED", note="Dim.AUTO: frozen silently"),
+        Claim("shape_0", "legacy", 17, "ok"),
+        Claim("shape_0", "dynamo", None, "ok"),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        if len(node.args) != 1 or node.keywords or type(node.func) is not ast.Name:
+            return
+        if context.call_name(node) != "builtins.len" or not context.in_model_code:
+            return
+        value = node.args[0]
+        if type(value) is ast.Starred or not is_strong_tensor(context, value):
+            return
+        if in_loop_header(context, node) or context.skipped_during_export(node):
+            return  # range(len(x)) in a loop header is ONX203's finding
+        config = context.export_config_for(node)
+        if config.is_legacy:
+            consequence = "the TorchScript exporter records the example input's size as a constant"
+            severity = Severity.ERROR
+        else:
+            consequence = "the dynamo exporter freezes it at the example's size with a size-1 example or `Dim.AUTO`"
+            severity = Severity.WARNING
+        replacement = f"{parenthesized(context, value)}.shape[0]"
+        self.report(
+            node,
+            f"`len()` of a tensor is a Python int: {consequence}",
+            severity=severity,
+            fix=self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, f"Use `{replacement}`"),
+        )

@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.findings import Applicability, Severity
+from onnxlint.rule import Claim, Invalid, Pattern, Rule
+
+from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor
+
+_WRAPPERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
+
+
+def _loop_model(body: str) -> str:
+    return "import torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n" + "".join(
+        f"        {line}\n" for line in body.strip("\n").splitlines()
+    )
+
+
+class LoopOverTensorSize(Rule):
+    """A Python loop in model code whose number of iterations comes from a tensor's size.
+
+    ## What it does
+    Flags `for` loops and comprehensions in `forward` (and the functions it calls) that iterate
+    `range(...)` of a size (`range(x.shape[0])`, `range(x.size(2))`, `range(len(x))`), a tensor
+    itself (`for row in x`, `enumerate(x)`, `zip(x, y)`), or `x.unbind(...)`. Loops over a
+    fixed Python count (`range(3)`, `range(self.depth)`), over an `nn.ModuleList`, over the
+    rank (`range(x.dim())`) or over `x.chunk(4)` are not flagged. A `forward` parameter is
+    taken for a tensor only when the function also uses it as one (`x.shape`, `x.view(...)`,
+    `torch.relu(x)`): lists of feature maps and target dicts are iterated legitimately.
+
+    ## Why is this bad for ONNX
+    Neither exporter turns a Python loop into an ONNX `Loop`: the loop runs once, at export,
+    and its body is recorded as many times as it ran. Measured on torch 2.13 with the batch
+    (or the width) declared dynamic and a second input of another size:
+    - the TorchScript exporter (`dynamo=False`) unrolls the loop for the example input's size,
+      with no warning: outputs keep the example's batch, or onnxruntime fails on a `Split`;
+    - the dynamo exporter must fix the count too. With `Dim.DYNAMIC` (what `dynamic_axes` and
+      string dim names become) and an example of size 1 on that dim, it silently keeps size 1
+      while the ONNX input stays dynamic; with an example of size 2 or more the export fails
+      ("Received user-specified dim hint Dim.DYNAMIC, but tracing inferred a static shape");
+      with `Dim.AUTO` it silently keeps the example's size whatever it is.
+
+    A loop over a dim that is static in every deployed input (channels, a fixed sequence
+    length) is harmless. onnxlint cannot see which dims you declare dynamic, so it skips sizes
+    that are static in most models (dim 1 of a tensor unpacked as `b, c, h, w = x.shape`, the
+    last dim of one unpacked as `b, n, c`, and `x.size(-1)` of a tensor of unknown rank), and a
+    finding on a dim other than the first is a warning.
+
+    ## Example
+    ```python
+    def forward(self, x):
+        out = []
+        for i in range(x.shape[0]):
+            out.append(x[i] * (i + 1))
+        return torch.stack(out)
+    ```
+
+    ## Use instead
+    Do the work for all indices at once, with batched operations and broadcasting:
+    ```python
+    def forward(self, x):
+        w = torch.arange(1, x.shape[0] + 1, dtype=x.dtype).reshape(-1, 1, 1, 1)
+        return x * w
+    ```
+    When a loop cannot be avoided, loop a fixed number of times (a Python int from the
+    constructor), or export with static shapes for that dim.
+
+    ## Fix safety
+    Display-only: vectorizing a loop is a rewrite of its body.
+
+    ## References
+    - torch.export, control flow: https://pytorch.org/docs/stable/export.html#control-flow-static-vs-dynamic
+    - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
+    - ../shared/PITFALLS.md row cf_for_range_shape0; docs/measurements.md
+    """
+
+    code = "ONX203"
+    name = "loop_over_tensor_size"
+    message = "A Python loop over a tensor's size is unrolled for the example input at export"
+    fix_title = "Vectorize the loop, or loop a fixed number of times"
+    fix_applicability = Applicability.DISPLAY_ONLY
+    trigger_names = ("for ",)
+    applies_to = "both exporters (TorchScript: unrolled; dynamo: size fixed, silently with a size-1 example)"
+
+    VALID = [
+        """
+        import torch
+        from torch import nn
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.blocks = nn.ModuleList([nn.Conv2d(3, 3, 1) for _ in range(4)])
+                self.depth = 4
+
+            def forward(self, x):
+                for block in self.blocks:
+                    x = block(x)
+                for i in range(3):
+                    x = x + i
+                for i in range(self.depth):
+                    x = x * 2
+                for d in range(x.dim()):
+                    x = x.flip(d)
+                for d in range(len(x.shape)):
+                    x = x + d
+                for part in x.chunk(4, 1):
+                    x = x + part.mean()
+                for a, b in zip(x.shape, x.shape):
+                    x = x + a * b
+                return x
+        """,
+        # A parameter never used as a tensor is taken for what it is iterated as: a list of features.
+        """
+        import torch
+        from torch import nn
+        class Head(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(8, 8, 1)
+
+            def forward(self, features, targets=None):
+                outs = [self.conv(f) for f in features]
+                for target in targets or []:
+                    outs.append(target["boxes"])
+                return outs
+        """,
+        # Not model code: looping over a batch in Python is fine in data loading.
+        """
+        import torch
+        def collate(batch):
+            return torch.stack([item * 2 for item in batch])
+        def summarize(x):
+            return [row.sum() for row in x]
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    out = []
+                    for i in range(x.shape[0]):
+                        out.append(x[i] * (i + 1))
+                    return torch.stack(out)
+            """,
+            line=5,
+            message_contains="dynamo",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    x = torch.relu(x)
+                    return torch.stack([row.flip(0) for row in x])
+            """,
+            line=5,
+            settings={"exporter": "legacy"},
+            message_contains="TorchScript",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    cols = [x[..., j] * j for j in range(w)]
+                    for i, row in enumerate(x.unbind(2)):
+                        cols.append(row)
+                    for i in range(len(x)):
+                        cols.append(x[i])
+                    return cols
+            """,
+            count=3,
+        ),
+    ]
+
+    PATTERNS = {
+        "range_batch": Pattern(
+            _loop_model(
+                """
+out = []
+for i in range(x.shape[0]):
+    out.append(x[i] * (i + 1))
+return torch.stack(out)
+"""
+            ),
+            dynamic=("batch",),
+        ),
+        "range_batch_example_2": Pattern(
+            _loop_model(
+                """
+out = []
+for i in range(x.shape[0]):
+    out.append(x[i] * (i + 1))
+return torch.stack(out)
+"""
+            ),
+            inputs=((2, 3, 8, 8),),
+            dynamic=("batch",),
+        ),
+        "range_batch_auto_example_2": Pattern(
+            _loop_model(
+                """
+out = []
+for i in range(x.shape[0]):
+    out.append(x[i] * (i + 1))
+return torch.stack(out)
+"""
+            ),
+            inputs=((2, 3, 8, 8),),
+            dynamic=("batch",),
+            dim_hint="AUTO",
+        ),
+        "iterate_tensor": Pattern(
+            _loop_model(
+                """
+y = torch.relu(x)
+return torch.stack([row * 2 for row in y])
+"""
+            ),
+            dynamic=("batch",),
+        ),
+        "range_width": Pattern(
+            _loop_model(
+                """
+return torch.stack([x[:, :, :, i] * i for i in range(x.shape[3])], 3)
+"""
+            )
+        ),
+        "fixed_range": Pattern(
+            _loop_model(
+                """
+return torch.stack([x[:, i] * (i + 1) for i in range(3)], 1)
+"""
+            )
+        ),
+    }
+    MEASURED = [
+        Claim("range_batch", "legacy", 17, "BAKED"),
+        Claim("range_batch", "dynamo", None, "BAKED", note="batch-1 example: the graph keeps batch 1 silently"),
+        Claim("range_batch_example_2", "dynamo", None, "EXPORT", note="Dim.DYNAMIC specialised to the example's 2"),
+        Claim("range_batch_auto_example_2", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+        Claim("iterate_tensor", "legacy", 17, "BAKED"),
+        Claim("iterate_tensor", "dynamo", None, "BAKED"),
+        Claim("range_width", "legacy", 17, "BAKED"),
+        Claim("range_width", "dynamo", None, "EXPORT"),
+        Claim("fixed_range", "legacy", 17, "ok"),
+        Claim("fixed_range", "dynamo", None, "ok"),
+    ]
+
+    def visit_For(self, node: ast.For) -> None:
+        self._check(node.iter, "`for` loop")
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._check(node.iter, "`for` loop")
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._check(node.iter, "comprehension")
+
+    def _check(self, iterable: ast.expr, construct: str) -> None:
+        context = self.context
+        if not context.in_model_code or context.skipped_during_export(iterable):
+            return
+        found = self._sized_by(iterable)
+        if found is None:
+            return
+        what, batch = found
+        config = context.export_config_for(iterable)
+        if config.is_legacy:
+            consequence = (
+                "the TorchScript exporter unrolls it for the example input's size, "
+                "and other sizes give wrong results or fail"
+            )
+        else:
+            consequence = (
+                "the dynamo exporter fixes the count at the example input's size "
+                "(silently with a size-1 example or `Dim.AUTO`, else the export fails)"
+            )
+        caveat = "" if batch else " (harmless only if that dim is static)"
+        self.report(
+            iterable,
+            f"{construct} over {what}: {consequence}{caveat}",
+            severity=Severity.ERROR if batch else Severity.WARNING,
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    def _sized_by(self, iterable: ast.expr) -> tuple[str, bool] | None:
+        """What the loop count comes from, and whether that is the first (batch) dim."""
+        context = self.context
+        if type(iterable) is ast.Call:
+            name = context.call_name(iterable)
+            if name == "builtins.range":
+                sizes = [a for a in iterable.args if is_dynamic_size(context, a)]
+                if not sizes:
+                    return None
+                batch = any(is_batch_size(context, a) for a in sizes)
+                return "a tensor's size", batch
+            if name in _WRAPPERS:
+                for argument in iterable.args:
+                    inner = self._sized_by(argument)
+                    if inner is not None:
+                        return inner
+                return None
+            func = iterable.func
+            if (name == "torch.unbind" and iterable.args and is_strong_tensor(context, iterable.args[0])) or (
+                name is None
+                and type(func) is ast.Attribute
+                and func.attr == "unbind"
+                and is_strong_tensor(context, func.value)
+            ):
+                dim = _unbind_dim(iterable, is_method=name != "torch.unbind")
+                return "`unbind()`, one step per slice", dim == 0
+            return None
+        if is_strong_tensor(context, iterable):
+            return "a tensor (its first dim)", True
+        return None
+
+
+def _unbind_dim(call: ast.Call, is_method: bool) -> int | None:
+    arguments = call.args[0:] if is_method else call.args[1:]
+    dim: ast.expr | None = arguments[0] if arguments else None
+    for keyword in call.keywords:
+        if keyword.arg == "dim":
+            dim = keyword.value
+    if dim is None:
+        return 0
+    if type(dim) is ast.Constant and type(dim.value) is int:
+        return dim.value
+    return None

@@ -1,0 +1,508 @@
+from __future__ import annotations
+
+import ast
+
+from onnxlint.edits import module_insertions, replace_node
+from onnxlint.findings import Applicability, Fix, Severity
+from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
+from onnxlint.semantic import Kind
+from onnxlint.settings import ExportConfig
+from onnxlint.targets import OpRequirement, requirement
+
+from ._sizes import is_batch_size, is_dynamic_size, is_int_size, is_size, parenthesized
+
+_SIZE_KINDS = (Kind.DIM, Kind.SHAPE)
+
+
+def _model(body: str, imports: str = "") -> str:
+    return (
+        f"import math\nimport torch\nimport torch.nn.functional as F\n{imports}\n\nclass Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n" + "".join(f"        {line}\n" for line in body.strip("\n").splitlines())
+    )
+
+
+_INT_SIZE = _model("h = int(x.size(2)) // 2\nw = int(x.size(3)) // 2\nreturn F.interpolate(x, size=(h, w))")
+_FINE = _model(
+    """
+h, w = x.size(2) // 2, x.size(3) // 2
+y = F.interpolate(x, size=(h, w)) * x.shape[-1] ** -0.5
+return y.reshape(y.size(0), -1) + math.prod(y.shape[1:])
+"""
+)
+
+
+def _math_requirement(function: str) -> OpRequirement | None:
+    try:
+        return requirement(f"math.{function}.size")
+    except KeyError:
+        return None
+
+
+class SizeConvertedToPythonNumber(Rule):
+    """A tensor's size turned into a plain Python number in model code.
+
+    ## What it does
+    Flags, inside `forward` and the functions it calls, `int(...)` and `float(...)` of a size
+    (`int(x.size(2))`, `float(x.shape[-1])`, `[int(s) for s in x.shape]`), `math.*` functions
+    of sizes (`math.ceil(h / 32)`, `math.sqrt(d)`) and `numpy` functions of sizes or shapes
+    (`np.prod(x.shape[1:])`), for the exporter and functions measured to freeze or reject them.
+
+    ## Why is this bad for ONNX
+    With dynamic axes, a size must stay a graph value. Measured on torch 2.13 with dynamic
+    batch, height and width, on the export input and on one of other sizes:
+    - the TorchScript exporter (`dynamo=False`) traces sizes as 0-d tensors, and `int()`,
+      `float()`, `math.ceil/floor/sqrt/log2/isqrt/gcd/pow` and `np.prod/np.sqrt` turn them into
+      constants from the example input, silently (`math.trunc` raises);
+    - the dynamo exporter keeps `math.ceil`, `math.floor`, `math.trunc` and `math.pow` of sizes
+      symbolic, but not `math.sqrt` ("No ONNX function found for sym_sqrt"), `math.log2`,
+      `math.isqrt`, `math.gcd` (the size is specialised and the export fails) nor `np.*` (baked
+      or failing). `int()` and `float()` of a size break its first, non-strict capture; with
+      `Dim.DYNAMIC` (what `dynamic_axes` and string dim names become) `torch.onnx.export` then
+      falls back to `torch.export(strict=True)`, which kept them symbolic, except on a dim whose
+      example size is 1 (the batch of `torch.randn(1, ...)`), which was baked silently; with
+      `Dim.AUTO` they were baked silently on every dim.
+
+    A frozen size is harmless when that dim is static in every deployed input. onnxlint cannot
+    see which dims you declare dynamic, so it skips sizes that are static in most models: dim 1
+    of a tensor unpacked as `b, c, h, w = x.shape` (channels), the last dim of one unpacked as
+    `b, n, c` (features), and `x.size(-1)` / `x.shape[-1]` of a tensor of unknown rank
+    (`math.sqrt(q.size(-1))` in attention is the head dim). Other sizes are reported.
+
+    Measured fine and not flagged: arithmetic on the sizes themselves (`x.size(2) // 2` as an
+    `interpolate` size, `x.view(x.size(0), -1)`, `b, c, h, w = x.shape; x.reshape(b, c * h * w)`,
+    `token.expand(x.shape[0], -1, -1)`, `x.shape[-1] ** -0.5`) and `math.prod` of sizes, with
+    both exporters, with `Dim.DYNAMIC` and `Dim.AUTO`, and with batch-1 and batch-2 examples.
+    In particular, `x.view(x.size(0), -1)` does not pin the batch: rewriting it as
+    `x.flatten(1)` changes nothing measurable, so it is not flagged. (Plain `torch.export`
+    without `torch.onnx` 0/1-specialises a batch-1 example whatever the reshape is written
+    as: that is the example input's problem, ONX506.)
+
+    ## Example
+    ```python
+    def forward(self, x):
+        h = int(x.size(2)) // 2
+        H = math.ceil(x.shape[2] / 32) * 32
+        return x / math.sqrt(x.shape[2] * x.shape[3])
+    ```
+
+    ## Use instead
+    Integer arithmetic on the sizes, and `**` for powers:
+    ```python
+    def forward(self, x):
+        h = x.size(2) // 2
+        H = (x.shape[2] + 31) // 32 * 32
+        return x / (x.shape[2] * x.shape[3]) ** 0.5
+    ```
+
+    ## Fix safety
+    Safe fixes, each giving the same Python value in eager mode: `int(s)` → `s` when `s` is
+    an integer size expression (`x.size(2)`, `h // 2`, `[s for s in x.shape]`);
+    `math.ceil(a / b)` → `(a + b - 1) // b` and `math.floor(a / b)` → `a // b` for integer
+    sizes `a` and a positive integer literal or size `b`; `math.sqrt(s)` → `s ** 0.5` (both
+    correctly rounded for the integers sizes are); `float(s)` → `s` where it is divided or
+    raised to a float power. Dropping `float()` elsewhere (`float(s) // 2` is a float, `s // 2`
+    an int) and `np.prod` → `math.prod` (an `int` instead of a numpy integer) are unsafe fixes;
+    the rest are display-only.
+
+    ## References
+    - torch.export, dynamic shapes and `Dim.AUTO` / `Dim.DYNAMIC`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
+    - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
+    - ../shared/PITFALLS.md rows shape_int_cast_to_interp_size, shape_math_ceil, shape_view_size0_minus1
+    """
+
+    code = "ONX301"
+    name = "size_converted_to_python_number"
+    message = "A tensor size converted to a Python number is frozen at the example input's size"
+    fix_title = "Keep the size symbolic (integer arithmetic, `**`)"
+    fix_applicability = Applicability.SAFE
+    trigger_names = ("int(", "float(", "math.", "np.", "numpy", "map(", "from math import")
+    applies_to = "TorchScript exporter: int/float/math/numpy of sizes; dynamo: int/float (Dim.AUTO, size-1 dims), math.sqrt/log2/isqrt/gcd, numpy"
+
+    VALID = [
+        """
+        import math
+        import torch
+        import torch.nn.functional as F
+        class M(torch.nn.Module):
+            def forward(self, x):
+                h, w = x.size(2) // 2, x.size(3) // 2
+                y = F.interpolate(x, size=(h, w)) * x.shape[-1] ** -0.5
+                n = int(self.ratio * 4) + len(x.shape) + int(x.dim())
+                return y.reshape(y.size(0), -1) * n + math.prod(y.shape[1:]) + math.ceil(2.5)
+        """,
+        # The dynamo exporter keeps math.ceil / math.floor of sizes symbolic.
+        Valid(
+            """
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x[..., : math.ceil(x.shape[-1] / 2)]
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        # Sizes of dims that are static in practice: channels (dim 1 of an image), the last dim of a
+        # (batch, tokens, channels) tensor, and `size(-1)` of a tensor of unknown rank (attention's head dim).
+        Valid(
+            """
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, q, k, x):
+                    b, n, c = x.shape
+                    return q @ k.transpose(-2, -1) / math.sqrt(q.size(-1)) * math.sqrt(c)
+            """,
+            settings={"exporter": "legacy"},
+        ),
+        # Not model code.
+        """
+        import math
+        import torch
+        def tiles(x):
+            return math.ceil(x.shape[-1] / 256), int(x.size(0))
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    h = int(x.size(2)) // 2
+                    s = [int(d) for d in x.shape]
+                    return F.interpolate(x, size=(h, s[3]))
+            """,
+            count=2,
+            settings={"exporter": "legacy"},
+            message_contains="TorchScript",
+            expected_fix="""
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    h = x.size(2) // 2
+                    s = [d for d in x.shape]
+                    return F.interpolate(x, size=(h, s[3]))
+            """,
+        ),
+        Invalid(
+            """
+            import math
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    H = math.ceil(h / 32) * 32
+                    W = math.floor(w / 2)
+                    return F.interpolate(x, size=(H, W)) / math.sqrt(h * w) * float(w) ** -0.5
+            """,
+            count=4,
+            settings={"exporter": "legacy", "opset": 17},
+            expected_fix="""
+            import math
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    H = (h + 32 - 1) // 32 * 32
+                    W = w // 2
+                    return F.interpolate(x, size=(H, W)) / (h * w) ** 0.5 * w ** -0.5
+            """,
+        ),
+        Invalid(
+            """
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / math.sqrt(x.size(2) * x.size(3))
+            """,
+            line=5,
+            message_contains="dynamo",
+            expected_fix="""
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / (x.size(2) * x.size(3)) ** 0.5
+            """,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))
+            """,
+            line=5,
+            unsafe_fixes=True,
+            expected_fix="""
+            import numpy as np
+            import torch
+            import math
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x.reshape(x.shape[0], int(math.prod(x.shape[1:])))
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b = int(x.size(0))
+                    return torch.cat([x, torch.zeros(b, 1, x.shape[2], x.shape[3])], 1)
+            """,
+            line=4,
+            message_contains="size-1",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b = x.size(0)
+                    return torch.cat([x, torch.zeros(b, 1, x.shape[2], x.shape[3])], 1)
+            """,
+        ),
+    ]
+    PARITY = [
+        ParityCase(_INT_SIZE, inputs=((1, 3, 8, 8),), dynamic=("batch", "height", "width")),
+        ParityCase(
+            _model(
+                """
+b, c, h, w = x.shape
+H = math.ceil(h / 4) * 4
+W = math.floor(w / 2)
+s = [int(d) for d in x.shape]
+y = F.interpolate(x, size=(H, W)) / math.sqrt(w) * float(h) ** -0.5
+return y.reshape(s[0], -1)
+"""
+            ),
+            inputs=((1, 3, 8, 8),),
+            dynamic=("batch", "height", "width"),
+            settings={"exporter": "legacy"},
+        ),
+    ]
+
+    PATTERNS = {
+        "int_size": Pattern(_INT_SIZE),
+        "int_size_auto": Pattern(_INT_SIZE, dim_hint="AUTO"),
+        "int_batch": Pattern(
+            _model("b = int(x.size(0))\nreturn torch.cat([x, torch.zeros(b, 1, x.shape[2], x.shape[3])], 1)"),
+            dynamic=("batch",),
+        ),
+        "math_ceil": Pattern(_model("H = math.ceil(x.shape[2] / 4) * 4\nreturn F.interpolate(x, size=(H, H))")),
+        "math_sqrt": Pattern(_model("return x / math.sqrt(x.shape[3])")),
+        "numpy_prod": Pattern(
+            _model("return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))", imports="import numpy as np"),
+            requires=("numpy",),
+        ),
+        "size_arithmetic": Pattern(_FINE),
+        "size_arithmetic_auto": Pattern(_FINE, dim_hint="AUTO"),
+    }
+    MEASURED = [
+        Claim("int_size", "legacy", 17, "BAKED"),
+        Claim(
+            "int_size",
+            "dynamo",
+            None,
+            "ok",
+            flagged=True,
+            note="kept symbolic only by the strict-capture fallback; baked with Dim.AUTO (int_size_auto)",
+        ),
+        Claim("int_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+        Claim("int_batch", "dynamo", None, "BAKED", note="batch-1 example: specialised silently"),
+        Claim("math_ceil", "legacy", 17, "BAKED"),
+        Claim("math_ceil", "dynamo", None, "ok"),
+        Claim("math_sqrt", "legacy", 17, "BAKED"),
+        Claim("math_sqrt", "dynamo", None, "EXPORT"),
+        Claim("numpy_prod", "legacy", 17, "BAKED"),
+        Claim("numpy_prod", "dynamo", None, "BAKED"),
+        Claim("size_arithmetic", "legacy", 17, "ok"),
+        Claim("size_arithmetic", "dynamo", None, "ok"),
+        Claim("size_arithmetic_auto", "dynamo", None, "ok"),
+    ]
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        if not context.in_model_code or node.keywords:
+            return
+        name = context.call_name(node)
+        if name is None:
+            return
+        if name in ("builtins.int", "builtins.float") and len(node.args) == 1:
+            self._conversion(node, name[9:], node.args[0])
+        elif name == "builtins.map" and len(node.args) == 2:
+            self._map(node)
+        elif name.startswith("math.") and node.args:
+            self._math(node, name[5:])
+        elif name.startswith("numpy.") and node.args:
+            self._numpy(node, name)
+
+    # -- int() / float() -----------------------------------------------------------------------
+
+    def _conversion(self, node: ast.Call, conversion: str, value: ast.expr) -> None:
+        context = self.context
+        if not is_dynamic_size(context, value) or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        message, severity = self._conversion_message(f"`{conversion}()`", config, is_batch_size(context, value))
+        self.report(node, message, severity=severity, fix=self._conversion_fix(node, conversion, value))
+
+    def _conversion_message(self, shown: str, config: ExportConfig, batch: bool) -> tuple[str, Severity]:
+        if config.is_legacy:
+            return (
+                f"{shown} of a size: the TorchScript exporter records the example input's size as a constant",
+                Severity.ERROR,
+            )
+        when = "a size-1 example (the usual batch of 1) or `Dim.AUTO`" if batch else "`Dim.AUTO` or a size-1 example"
+        return (
+            f"{shown} of a size: the dynamo exporter freezes it at the example's size with {when} "
+            "(it stays dynamic only through the strict-capture fallback)",
+            Severity.WARNING,
+        )
+
+    def _conversion_fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
+        context = self.context
+        replacement = parenthesized(context, value)
+        if conversion == "int":
+            if is_int_size(context, value):
+                return self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, "Drop `int()`")
+            return self.make_fix([], Applicability.DISPLAY_ONLY, "Compute the size with integer arithmetic (`//`)")
+        parent = context.parent(node)
+        safe = False
+        if type(parent) is ast.BinOp:
+            other = parent.right if parent.left is node else parent.left
+            if type(parent.op) is ast.Div:
+                safe = True
+            elif type(parent.op) is ast.Pow and parent.left is node:
+                safe = _is_float_literal(other)
+            elif type(parent.op) in (ast.Mult, ast.Add, ast.Sub):
+                safe = _is_float_literal(other)
+        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
+        return self.make_fix([replace_node(context, node, replacement)], applicability, "Drop `float()`")
+
+    def _map(self, node: ast.Call) -> None:
+        context = self.context
+        function, iterable = node.args
+        if type(function) is not ast.Name or context.qualified_name(function) not in ("builtins.int", "builtins.float"):
+            return
+        if context.kind(iterable) is not Kind.SHAPE or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        message, severity = self._conversion_message(f"`map({function.id}, ...)`", config, True)
+        hint = "Use the sizes as they are (`list(x.shape)`)"
+        self.report(node, message, severity=severity, fix=self.make_fix([], Applicability.DISPLAY_ONLY, hint))
+
+    # -- math.* ----------------------------------------------------------------------------------
+
+    def _math(self, node: ast.Call, function: str) -> None:
+        context = self.context
+        if not any(is_dynamic_size(context, a) for a in node.args) or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        needed = _math_requirement(function)
+        if config.is_legacy:
+            if needed is not None and needed.legacy_min_opset is not None and config.opset >= needed.legacy_min_opset:
+                return
+            if function == "trunc":
+                consequence = "the TorchScript exporter fails (a traced size is a tensor without `__trunc__`)"
+            else:
+                consequence = "the TorchScript exporter records the result for the example input's size as a constant"
+        else:
+            if needed is None or needed.dynamo:
+                return  # measured symbolic (ceil, floor, trunc, pow, prod), or not measured
+            if function == "sqrt":
+                consequence = "the dynamo exporter has no ONNX translation for it (with `Dim.AUTO`: frozen)"
+            else:
+                consequence = "the dynamo exporter specialises the size and the export fails"
+        self.report(node, f"`math.{function}()` of a size: {consequence}", fix=self._math_fix(node, function))
+
+    def _math_fix(self, node: ast.Call, function: str) -> Fix:
+        context = self.context
+        argument = node.args[0]
+        if function in ("ceil", "floor") and len(node.args) == 1:
+            if type(argument) is ast.BinOp and type(argument.op) is ast.Div:
+                numerator, denominator = argument.left, argument.right
+                if is_int_size(context, numerator) and (
+                    _is_positive_int_literal(denominator)
+                    or (is_size(context, denominator) and is_int_size(context, denominator))
+                ):
+                    a, b = parenthesized(context, numerator), parenthesized(context, denominator)
+                    text = f"({a} + {b} - 1) // {b}" if function == "ceil" else f"{a} // {b}"
+                    text = _in_context(context, node, text, power=False)
+                    return self.make_fix([replace_node(context, node, text)], Applicability.SAFE)
+        if function == "sqrt" and len(node.args) == 1 and type(argument) is not ast.Starred:
+            text = _in_context(context, node, f"{parenthesized(context, argument)} ** 0.5", power=True)
+            return self.make_fix([replace_node(context, node, text)], Applicability.SAFE, "Use `** 0.5`")
+        return self.make_fix([], Applicability.DISPLAY_ONLY, "Use integer arithmetic on the sizes (`//`, `%`) or `**`")
+
+    # -- numpy ---------------------------------------------------------------------------------
+
+    def _numpy(self, node: ast.Call, name: str) -> None:
+        context = self.context
+        if not any(
+            context.kind(a) in _SIZE_KINDS and (context.kind(a) is Kind.SHAPE or is_dynamic_size(context, a))
+            for a in node.args
+        ):
+            return
+        if context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        function = name.rsplit(".", 1)[-1]
+        shown = f"`{context.source.segment(node.func)}()`"
+        if config.is_legacy:
+            consequence = "the TorchScript exporter records the result for the example input's size as a constant"
+        else:
+            consequence = "the dynamo exporter freezes the sizes numpy sees (or fails)"
+        fix: Fix
+        if function == "prod" and len(node.args) == 1:
+            edits = [replace_node(context, node.func, "math.prod")]
+            if context.model.local_alias_for("math") != "math":
+                edits += module_insertions(context, ["import math"])
+            fix = self.make_fix(edits, Applicability.UNSAFE, "Use `math.prod`")
+        else:
+            fix = self.make_fix([], Applicability.DISPLAY_ONLY, "Compute on the sizes with Python operators, not numpy")
+        self.report(node, f"{shown} of a size: {consequence}", severity=Severity.ERROR, fix=fix)
+
+
+def _is_float_literal(expr: ast.AST) -> bool:
+    if type(expr) is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):  # type: ignore[attr-defined]
+        expr = expr.operand  # type: ignore[attr-defined]
+    return type(expr) is ast.Constant and type(expr.value) is float  # type: ignore[attr-defined]
+
+
+def _is_positive_int_literal(expr: ast.AST) -> bool:
+    return type(expr) is ast.Constant and type(expr.value) is int and expr.value > 0  # type: ignore[attr-defined]
+
+
+_LOWER_THAN_MULTIPLY = (ast.Add, ast.Sub, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)
+_MULTIPLY = (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.MatMult)
+
+
+def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:  # type: ignore[no-untyped-def]
+    """`text` (a `//` expression, or a `**` one when `power`) in parentheses where it replaces `node`
+    inside an expression that would otherwise group it differently."""
+    parent = context.parent(node)
+    parent_type = type(parent)
+    if parent_type in (ast.Attribute, ast.Subscript) and parent.value is node:  # type: ignore[union-attr]
+        return f"({text})"
+    if power:
+        if parent_type is ast.BinOp and type(parent.op) is ast.Pow and parent.left is node:  # type: ignore[union-attr]
+            return f"({text})"
+        if parent_type is ast.Await:
+            return f"({text})"
+        return text
+    if parent_type is ast.UnaryOp or parent_type is ast.Await:
+        return f"({text})"
+    if parent_type is ast.BinOp:
+        operator = type(parent.op)  # type: ignore[union-attr]
+        if parent.left is node and operator in (*_MULTIPLY, *_LOWER_THAN_MULTIPLY):  # type: ignore[union-attr]
+            return text
+        if parent.right is node and operator in _LOWER_THAN_MULTIPLY:  # type: ignore[union-attr]
+            return text
+        return f"({text})"
+    return text
