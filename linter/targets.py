@@ -1002,8 +1002,31 @@ _TRT_OPERATORS = "onnx-tensorrt docs/operators.md, TensorRT 10.15 operator suppo
 _OPENVINO = "openvino 2026.4.1 CPU plugin, ONNX frontend"
 
 
+# The ATen ops (packet names) each restriction key's pattern traces to, so that the graph layer
+# (ONX706) sees them however the model's code spells them. Keys whose condition is not visible in
+# the op name alone (5-D grid_sample, float64, a large topk k, circular padding) have none.
+RESTRICTION_OPS: dict[str, tuple[str, ...]] = {
+    "resize.cubic": ("upsample_bicubic2d", "_upsample_bicubic2d_aa"),
+    "resize.antialias": ("_upsample_bilinear2d_aa", "_upsample_bicubic2d_aa"),
+    "unique": ("_unique", "_unique2", "unique_dim", "unique_consecutive"),
+    "fft": ("_fft_r2c", "_fft_c2r", "_fft_c2c", "stft", "istft"),
+    "det": ("det", "linalg_det", "_linalg_det", "logdet", "slogdet", "linalg_slogdet", "_linalg_slogdet"),
+    "affine_grid": ("affine_grid_generator",),
+    "bernoulli": ("bernoulli", "multinomial"),
+    "bitwise": ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "__lshift__", "__rshift__"),
+    "fold": ("col2im",),
+    "max_unpool": ("max_unpool2d", "max_unpool3d"),
+    "pool1d": ("avg_pool1d", "max_pool1d", "max_pool1d_with_indices"),
+    "logsumexp": ("logsumexp",),
+    "repeat_interleave.tensor": ("repeat_interleave",),
+    "dropout.training": ("native_dropout", "dropout", "feature_dropout"),
+}
+
+
 def _restrictions(*entries: Restriction) -> dict[str, Restriction]:
-    return {entry.key: entry for entry in entries}
+    from dataclasses import replace
+
+    return {entry.key: entry if entry.ops else replace(entry, ops=RESTRICTION_OPS.get(entry.key, ())) for entry in entries}
 
 
 # Restriction keys name source patterns that rules/_runtime_patterns.py recognises.

@@ -66,6 +66,7 @@ class DynamicDim:
     name: str  # the user's name for it (batch, height, ...)
     example: int  # the example input's size
     symbol: str | None  # the symbol it traced to (None: specialised to an int)
+    bounded: bool = False  # the program's range for it has a finite upper bound (a guard narrowed it)
 
 
 @dataclass
@@ -282,6 +283,10 @@ def _dynamic_dims(spec: ModelSpec, program: Any) -> list[DynamicDim]:
 
     user_inputs = [s.arg.name for s in program.graph_signature.input_specs if s.kind == InputKind.USER_INPUT]
     placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
+    bounded = {
+        str(symbol): getattr(value_range, "is_bool", False) is False and _finite(value_range.upper)
+        for symbol, value_range in program.range_constraints.items()
+    }
     dims = []
     for index, input_spec in enumerate(spec.inputs):
         node = placeholders.get(user_inputs[index]) if index < len(user_inputs) else None
@@ -292,8 +297,21 @@ def _dynamic_dims(spec: ModelSpec, program: Any) -> list[DynamicDim]:
                 size = value.shape[dim]
                 if isinstance(size, torch.SymInt) and not size.node.expr.is_number:
                     symbol = str(size.node.expr)
-            dims.append(DynamicDim(index, input_spec.name, dim, name, input_spec.shape[dim], symbol))
+            dims.append(
+                DynamicDim(
+                    index, input_spec.name, dim, name, input_spec.shape[dim], symbol, bounded.get(symbol or "", False)
+                )
+            )
     return dims
+
+
+def _finite(bound: Any) -> bool:
+    if "oo" in str(bound):  # sympy's oo and torch's int_oo
+        return False
+    try:
+        return int(bound) < 2**62
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return False
 
 
 def input_index_of_source(source: str, model: Any, count: int) -> tuple[int, int] | None:

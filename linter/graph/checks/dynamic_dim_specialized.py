@@ -18,9 +18,12 @@ class DynamicDimSpecialized(GraphCheck):
     exporter does (`Dim.DYNAMIC` semantics, `backed_size_oblivious`), records every shape
     guard and specialisation `torch.export` makes, and reports each one that pins a declared
     dim to a single size, at the line of your code that caused it: a guard such as
-    `Eq(batch, 1)` added by a reshape or `expand` that uses `x.shape[0]`, `range(x.shape[0])`,
-    `len(x)`, a Python `if` on a size, `int(math.sqrt(x.shape[2]))`, or a hard-coded size in
-    `view`/`reshape`. Also reports "Constraints violated" capture failures the same way.
+    `Eq(batch, 1)` that bounds the program's range for the dim (`len(x)` or a Python `if` on a
+    size with a batch-1 example), a specialisation (`range(x.shape[0])`, a hard-coded size in
+    `view`/`reshape`), or a guard pinning a product of dims (`int(math.sqrt(h * w))`). A
+    single-dim guard that leaves the program's range unbounded (an `expand` of a size-1 tensor
+    to `x.shape[0]`) does not freeze the graph and is not reported. Also reports "Constraints
+    violated" capture failures the same way.
 
     ## Why is this bad for ONNX
     `torch.onnx.export` does not fail here: on a constraint violation it refines the dynamic
@@ -154,6 +157,11 @@ class DynamicDimSpecialized(GraphCheck):
             if pinned is None:
                 continue
             dims, value = pinned
+            if len(dims) == 1 and not dims[0].bounded:
+                # The guard was checked while tracing but left no bound on the program's range: the
+                # graph stays general (measured: timm's ViT `cls_token.expand(x.shape[0], -1, -1)`
+                # adds Eq(batch, 1) with a batch-1 example, and its ONNX model runs at batch 2 and 3).
+                continue
             label = "*".join(d.name for d in dims)
             key = (label, capture.site(event.frames))
             if key in seen or any((d.name, key[1]) in seen for d in dims):

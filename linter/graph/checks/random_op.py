@@ -16,7 +16,8 @@ class RandomOp(GraphCheck):
     ## What it does
     Reports every op of the captured graph that PyTorch tags `nondeterministic_seeded` (the
     library's own list of ops that draw from the random generator), at the line of your code
-    that calls it. Dropout in eval mode is not random and is not reported.
+    that calls it, unless the node's own arguments switch the randomness off (dropout in eval
+    mode, `scaled_dot_product_attention` with `dropout_p=0`).
 
     ## Why is this bad for ONNX
     The ops export (ONNX has `RandomNormal`, `RandomUniform`, `Bernoulli`), but the exported
@@ -80,7 +81,8 @@ class RandomOp(GraphCheck):
                 def forward(self, x):
                     if self.training:
                         x = x + torch.randn_like(x)
-                    return self.drop(x)
+                    q = self.drop(x).reshape(1, 1, 2, 3)
+                    return torch.nn.functional.scaled_dot_product_attention(q, q, q)
             """,
             inputs=("2x3",),
         ),
@@ -97,8 +99,8 @@ class RandomOp(GraphCheck):
             if not isinstance(target, torch._ops.OpOverload) or torch.Tag.nondeterministic_seeded not in target.tags:
                 continue
             name = ops.packet_name(target)
-            if "dropout" in name and not _train_flag(node):
-                continue
+            if not _draws(node):
+                continue  # eval-mode dropout, attention with dropout_p=0: tagged random, but deterministic here
             frames = frames_from_stack_trace(node.meta.get("stack_trace"))
             key = (name, capture.site(frames))
             if key in seen:
@@ -113,10 +115,14 @@ class RandomOp(GraphCheck):
             )
 
 
-def _train_flag(node) -> bool:
+def _draws(node) -> bool:
+    """False when the node's own arguments switch its randomness off (`train=False`, `p=0`, `dropout_p=0`)."""
     schema = node.target._schema
     for position, parameter in enumerate(schema.arguments):
-        if parameter.name == "train":
-            value = node.kwargs.get("train", node.args[position] if position < len(node.args) else None)
-            return value is not False
+        if parameter.name not in ("train", "training", "p", "dropout_p"):
+            continue
+        default = parameter.default_value if parameter.has_default_value() else None
+        value = node.kwargs.get(parameter.name, node.args[position] if position < len(node.args) else default)
+        if value is False or (parameter.name in ("p", "dropout_p") and value == 0):
+            return False
     return True

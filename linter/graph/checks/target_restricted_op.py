@@ -18,6 +18,9 @@ class TargetRestrictedOp(GraphCheck):
     profile's restrictions from onnxlint's data module of runtime profiles and reports every
     traced op a restriction names, at the line of your code that calls it, with the
     restriction's own message and source (measured here, or the runtime's documentation).
+    Findings are reported under ONX601, the static rule for the same hazard: where both see a
+    call they merge into one finding confirmed by tracing; the traced graph adds the calls that
+    library code and helpers make on the model's behalf.
 
     ## Why is this bad for ONNX
     An ONNX model that exports and runs in ONNX Runtime can still be rejected or computed
@@ -86,6 +89,8 @@ class TargetRestrictedOp(GraphCheck):
                 yield Issue(
                     f"{profile.name}: {restriction.message} (`{ops.op_name(node.target)}`; {restriction.source})",
                     frames,
+                    # The hazard ONX601 reports from the source: merged with it where both see it.
+                    code="ONX601",
                     callees=ops.callees_of(node),
                     extra={"restriction": restriction.key, "target": profile.name},
                 )
