@@ -7,7 +7,7 @@ CORE_VENV ?= .venv-core
 BIN := $(VENV)/bin
 PIP_INSTALL := pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: venv demo test test-full test-core lint docs clean
+.PHONY: venv demo test test-full test-core lint docs clean bench
 
 # The full environment: the package (editable) with the export, LSP and dev extras.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -61,6 +61,11 @@ test-core: venv
 lint: venv
 	$(BIN)/ruff check linter rules tests benchmarks
 	$(BIN)/ruff format --check linter rules tests benchmarks
+
+## Lint speed side by side (onnxlint cold / warm / one file changed, TorchFix, Fixit, the ast and libcst parse
+## floors) on the pinned model zoo; fetches the corpus and the peers on first use. See docs/speed.md.
+bench: venv
+	$(BIN)/python benchmarks/lint_speed.py
 
 docs: venv
 	$(BIN)/python -m onnxlint.docs docs/rules

@@ -1013,7 +1013,16 @@ RESTRICTION_OPS: dict[str, tuple[str, ...]] = {
     "det": ("det", "linalg_det", "_linalg_det", "logdet", "slogdet", "linalg_slogdet", "_linalg_slogdet"),
     "affine_grid": ("affine_grid_generator",),
     "bernoulli": ("bernoulli", "multinomial"),
-    "bitwise": ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "__lshift__", "__rshift__"),
+    "bitwise": (
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_not",
+        "bitwise_left_shift",
+        "bitwise_right_shift",
+        "__lshift__",
+        "__rshift__",
+    ),
     "fold": ("col2im",),
     "max_unpool": ("max_unpool2d", "max_unpool3d"),
     "pool1d": ("avg_pool1d", "max_pool1d", "max_pool1d_with_indices"),
@@ -1026,7 +1035,9 @@ RESTRICTION_OPS: dict[str, tuple[str, ...]] = {
 def _restrictions(*entries: Restriction) -> dict[str, Restriction]:
     from dataclasses import replace
 
-    return {entry.key: entry if entry.ops else replace(entry, ops=RESTRICTION_OPS.get(entry.key, ())) for entry in entries}
+    return {
+        entry.key: entry if entry.ops else replace(entry, ops=RESTRICTION_OPS.get(entry.key, ())) for entry in entries
+    }
 
 
 # Restriction keys name source patterns that rules/_runtime_patterns.py recognises.

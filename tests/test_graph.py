@@ -305,6 +305,43 @@ def test_target_profile_restriction_is_reported(tmp_path):
     assert "CumSum is not supported" in issue.message and issue.frames[-1].line == 6
 
 
+def test_tensorrt_profile_merges_the_traced_op_with_the_static_onx601(tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        import torch
+        import torch.nn.functional as F
+
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return F.interpolate(x, scale_factor=2, mode="bicubic")
+        """,
+    )
+    static = lint_source(path.read_text(), str(path), LintSettings(target="tensorrt")).findings
+    spec = spec_from_cli(path, "Model()", ["2x3x8x8"], [], None)
+    report = analyze(spec, LintSettings(target="tensorrt"), user_files=[str(path)], static_findings=static)
+    onx601 = [f for f in report.findings if f.code == "ONX601"]
+    assert len(onx601) == 1 and onx601[0].start.row == 7 and onx601[0].confidence is Confidence.HIGH
+
+
+def test_dunder_ops_are_found_in_the_torchscript_registry(tmp_path):
+    """`a & b` traces to aten.__and__, which the TorchScript exporter registers as `aten::__and_`."""
+    path = _write(
+        tmp_path,
+        """
+        import torch
+
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return x * ((x > 0) & (x < 1))
+        """,
+    )
+    report = _analyze(path, exporter="legacy", opset=11)
+    assert not [f for f in report.findings if f.code == "ONX705"], report.findings
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 

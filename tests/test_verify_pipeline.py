@@ -127,6 +127,20 @@ def test_baked_batch_dim_is_caught_by_the_second_shape_and_tied_to_its_line(tmp_
     assert "baked shape: dim 'batch' mis-computes" in text and "net.py:7: y = x.reshape(n, -1)" in text
 
 
+def test_baked_batch_rejected_by_onnxruntime_is_tied_to_the_failing_node(tmp_path):
+    """The dynamo exporter records each node's stack: onnxruntime's error names the node, the node names the line."""
+    spec = _spec(tmp_path, models.BAKED_CONCAT, "Net()", ["1x3x4x4"], ["batch"])
+    report = run_verify(spec, VerifyOptions(exporter="dynamo", graph="never"))
+
+    [baked] = report.baked
+    assert baked.dim == "batch" and baked.how == "rejects"
+    assert "Concat" in baked.detail
+    first = baked.locations[0]
+    assert (first.line, first.code.strip()) == (8, "return torch.cat([x, pad], dim=1)")
+    assert first.why.startswith("onnxruntime failed in Concat node")
+    assert report.parity[1].error and "Non concat axis dimensions must match" in report.parity[1].error
+
+
 def test_dynamo_opset_below_18_is_reported(tmp_path):
     """The seed article's opset_version=11: the dynamo exporter writes opset 18 without raising."""
     spec = _spec(tmp_path, models.UPSAMPLE, "Net()", ["1x3x8x8"], ["batch"])

@@ -104,3 +104,15 @@ class Warp(torch.nn.Module):
         n = int(out.size(0))
         return out.reshape(n, -1)
 """
+
+# A zero block sized from `int(...)`: at batch 2 onnxruntime's Concat rejects the input (line 8).
+BAKED_CONCAT = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        n = int(x.size(0))
+        pad = torch.zeros(n, 1, x.size(2), x.size(3))
+        return torch.cat([x, pad], dim=1)
+"""

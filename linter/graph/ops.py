@@ -76,7 +76,11 @@ def legacy_support(target: Any, opset: int) -> tuple[bool, int | None] | None:
     name = target._schema.name.split("::", 1)[1]
     if name.startswith(_LEGACY_SKIPPED):
         return None
-    group = legacy_registry().get_function_group(f"aten::{name}")
+    registry = legacy_registry()
+    group = registry.get_function_group(f"aten::{name}")
+    if group is None and name.startswith("__") and name.endswith("__"):
+        # The TorchScript exporter registers dunder ops with one trailing underscore: `aten::__and_`.
+        group = registry.get_function_group(f"aten::{name[:-1]}")
     if group is None:
         return False, None
     if group.get(opset) is not None:

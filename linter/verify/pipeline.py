@@ -5,9 +5,9 @@ requested), with its time and, on failure, a one-line reason. The costs are kept
 checks need on top of a plain export script:
 
 - one export; the eager reference outputs are computed on a copy of the model in a background
-  thread while the exporter traces (tracing is mostly single-threaded Python; the eager
-  forward releases the GIL inside its kernels), so the second input shape costs about one
-  onnxruntime run;
+  thread (with fewer intra-op threads) while the exporter traces (tracing is mostly
+  single-threaded Python; the eager forward releases the GIL inside its kernels), so the
+  second input shape costs about one onnxruntime run;
 - the dynamo exporter's operator registry is built once per process (exporting.py);
 - the model is serialized once and the checker and onnxruntime read those bytes;
 - onnx, onnxruntime and onnxsim are imported only by the stages that use them, and a baked
@@ -546,7 +546,10 @@ class Pipeline:
 
         with self._stage("onnxruntime") as stage:
             session_options = ort.SessionOptions()
-            session_options.log_severity_level = 3  # errors only: shape warnings are ours to report
+            session_options.log_severity_level = 4  # fatal only: its errors and warnings are in the report
+            # As many threads as there are idle cores: on a busy 2-core runner one thread ran
+            # NestedUNet faster than onnxruntime's default of one per core (they contend).
+            session_options.intra_op_num_threads = free_cores()
             try:
                 session = ort.InferenceSession(artifact.source, session_options, providers=["CPUExecutionProvider"])
             except Exception as error:
@@ -617,12 +620,15 @@ class Pipeline:
             result.error = f"eager PyTorch itself fails on these inputs: {eager_error}"
             return result
         feeds = {name: array for name, array in input_set.arrays.items() if name in known}
+        start = time.perf_counter()
         try:
             got = session.run(None, feeds)
         except Exception as error:
             result.kind = "onnxruntime error"
             result.error = first_line(error)
             return result
+        finally:
+            result.seconds = time.perf_counter() - start
         ok, max_abs, max_rel, diffs, problem = compare_arrays(got, expected, rtol=options.rtol, atol=options.atol)
         result.max_abs, result.max_rel, result.outputs = max_abs, max_rel, diffs
         if ok:
@@ -661,7 +667,8 @@ class Pipeline:
                         locations.append(
                             self._location(file, line, f"onnxruntime failed in {node_hit[0]} node {node_hit[1]}")
                         )
-            if not locations and self.options.locate_baked:
+            if self.options.locate_baked:
+                # The failing node is often where the frozen value is used, not where it was made.
                 locations.extend(self._differential(result, node_hit))
             baked.locations = _unique_locations(locations)
             baked.suspects = self._suspects(baked.locations)
@@ -768,13 +775,14 @@ class Pipeline:
     def _finding(
         self, code: str, message: str, file: str, line: int, *, severity: Severity = Severity.ERROR
     ) -> Finding:
-        text = locate.line_text(file, line)
+        shown = self._show(file)
+        text = locate.line_text(self._real(shown), line)
         column = len(text) - len(text.lstrip()) + 1
         return Finding(
             code=code,
             message=message,
             severity=severity,
-            filename=self._show(file),
+            filename=shown,
             start=Location(line, column),
             end=Location(line, max(column, len(text.rstrip()) + 1)),
             rule_name="verify",
@@ -839,6 +847,26 @@ class _Artifact:
         return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
 
 
+def free_cores() -> int:
+    """Cores not busy with other processes (1-minute load average), at least one."""
+    import os
+
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        return cores
+    return max(1, min(cores, round(cores - load + 0.5)))
+
+
+def _reference_threads() -> int:
+    """Intra-op threads for the eager reference running beside the export (torch's setting is per thread)."""
+    import os
+
+    cores = os.cpu_count() or 1
+    return max(1, cores // 2 - 1)
+
+
 class _ReferenceJob:
     """Eager outputs for every input set, in a background thread or inline."""
 
@@ -870,6 +898,21 @@ class _ReferenceJob:
         start = time.perf_counter()
         outputs: list[list[Any] | None] = []
         errors: list[str | None] = []
+        threads = torch.get_num_threads()
+        if self.parallel:
+            # Leave the exporter (one busy Python thread) its core: on a 2-core machine two eager
+            # threads beside it slowed the export by more than the eager work took on its own.
+            torch.set_num_threads(_reference_threads())
+        try:
+            self._run_sets(outputs, errors)
+        finally:
+            if self.parallel:
+                torch.set_num_threads(threads)
+        self._result = Reference(outputs, errors, time.perf_counter() - start)
+
+    def _run_sets(self, outputs: list[list[Any] | None], errors: list[str | None]) -> None:
+        import torch
+
         with torch.no_grad():
             for input_set in self.sets:
                 if self._cancelled:
@@ -883,7 +926,6 @@ class _ReferenceJob:
                 except Exception as error:  # the eager model itself fails at this shape
                     outputs.append(None)
                     errors.append(first_line(error))
-        self._result = Reference(outputs, errors, time.perf_counter() - start)
 
     def result(self) -> Reference:
         if self._thread is not None:

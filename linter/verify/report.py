@@ -91,6 +91,7 @@ class ParityResult:
     outputs: list[OutputDiff] = field(default_factory=list)
     error: str | None = None  # onnxruntime rejected the input, or eager failed
     kind: str | None = None  # "numeric mismatch", "baked shape", "onnxruntime error", "reference error"
+    seconds: float | None = None  # the onnxruntime run
 
 
 @dataclass
