@@ -18,9 +18,7 @@ import click
 
 from . import __version__
 from .config import ConfigError, ProjectConfig, build_settings, find_config, load_config
-from .engine import RULE_CRASH_CODE
 from .files import DEFAULT_EXCLUDES, Excluder, discover
-from .fixer import fix_source
 from .registry import documented_rules, rule_by_name_or_code, validate_selectors
 from .reporters import FORMATS, ReportOptions, get_reporter
 from .runner import FileOutcome, RunOptions, display_path, run, unified_diff
@@ -28,6 +26,8 @@ from .settings import EXPORTERS
 from .targets import PROFILES
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+# engine.RULE_CRASH_CODE, not imported from there: a run answered by the cache never loads the engine.
+RULE_CRASH_CODE = "ONX001"
 
 
 class _DefaultToCheck(click.Group):
@@ -128,6 +128,25 @@ def main() -> None:
     "and write the fixes only when that passes (see `onnxlint export --help`).",
 )
 @click.option("--write-unverified", is_flag=True, help="With --verify: write the fixes even when verification fails.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Lint every file again; neither read nor write the results cache (.onnxlint_cache).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ONNXLINT_CACHE_DIR",
+    help="Where the results cache lives (default: .onnxlint_cache in the project root).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(0, 512),
+    default=0,
+    show_default=True,
+    help="Worker processes for the files to lint (0: one per CPU when there is enough to lint; 1: none).",
+)
 def check(
     paths: tuple[Path, ...],
     fix: bool,
@@ -155,11 +174,11 @@ def check(
     no_graph: bool,
     verify: bool,
     write_unverified: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
+    jobs: int,
 ) -> None:
-    """Lint PATHS (files or folders; default: the current folder).
-
-    With --model (or [[tool.onnxlint.models]] in the config) the model is also traced and its
-    graph checked (ONX7xx); graph findings are listed with the static ones."""
+    """Lint PATHS (files or folders; default: .); with --model, also trace the model (ONX7xx)."""
     reading_stdin = paths == (Path("-"),)
     start = Path(stdin_filename).parent if (reading_stdin and stdin_filename) else (paths[0] if paths else Path.cwd())
     try:
@@ -180,7 +199,9 @@ def check(
         target=target,
     )
     unsafe = bool(unsafe_fixes) if unsafe_fixes is not None else config.unsafe_fixes
-    options = RunOptions(fix=fix and not diff, unsafe_fixes=unsafe, diff=diff)
+    options = RunOptions(
+        fix=fix and not diff, unsafe_fixes=unsafe, diff=diff, cache=not no_cache, cache_dir=cache_dir, jobs=jobs
+    )
 
     if reading_stdin:
         sys.exit(_check_stdin(stdin_filename or "<stdin>", settings, options, output_format, exit_zero))
@@ -331,6 +352,7 @@ def _exit_code(outcomes: list[FileOutcome], options: RunOptions, exit_zero: bool
 
 def _check_stdin(filename: str, settings, options: RunOptions, output_format: str, exit_zero: bool) -> int:
     from .engine import lint_source
+    from .fixer import fix_source
 
     text = sys.stdin.read()
     path = Path(filename)

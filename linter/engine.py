@@ -9,6 +9,7 @@ tree once, calling each rule's `visit_<NodeType>` / `leave_<NodeType>` methods.
 from __future__ import annotations
 
 import ast
+import functools
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from .findings import Finding, Location, Severity
 from .registry import selected_rules
 from .rule import Rule, rule_url
 from .semantic import FunctionScope
-from .settings import LintSettings
+from .settings import LintSettings, Selection
 from .traversal import CHILD_FIELDS, child_fields
 
 PARSE_ERROR_CODE = "ONX000"
@@ -28,6 +29,8 @@ RULE_CRASH_CODE = "ONX001"
 
 _SCOPE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSION_NODES = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# Nodes without children to visit (ctx and operator leaves are never visited).
+_CHILDLESS_NODES = (ast.Name, ast.Constant, ast.alias, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
 # Nodes whose children see another `context.function` / `scope` / `class_stack`.
 _BOOKKEEPING_NODES = frozenset((*_SCOPE_NODES, *_COMPREHENSION_NODES, ast.ClassDef))
 
@@ -52,10 +55,11 @@ def lint_source(
     settings = settings or LintSettings()
     if rules is None:
         ignored = settings.ignored_for(relative_path or filename)
-        rules = selected_rules(settings.selection, ignored)
+        rules = _selected_rules(settings.selection, ignored)
     if noqa.file_is_exempt(text):
         return LintResult([], skipped=True)
-    candidates = [rule for rule in rules if _may_fire(rule, text)]
+    present: dict[str, bool] = {}  # each trigger name is searched for once, however many rules share it
+    candidates = [rule for rule in rules if _may_fire(rule, text, present)]
     if not candidates:
         return LintResult([], skipped=True)
     try:
@@ -75,12 +79,21 @@ def lint_source(
     return LintResult(findings, crashed_rules=walker.crashed, suppressed=suppressed)
 
 
-def _may_fire(rule: type[Rule], text: str) -> bool:
+@functools.lru_cache(maxsize=64)
+def _selected_rules(selection: Selection, ignored: tuple[str, ...]) -> tuple[type[Rule], ...]:
+    """The enabled rules, computed once per (selection, per-file ignores), not once per file."""
+    return tuple(selected_rules(selection, ignored))
+
+
+def _may_fire(rule: type[Rule], text: str, present: dict[str, bool]) -> bool:
     names = rule.trigger_names
     if not names:
         return True
     for name in names:
-        if name in text:
+        found = present.get(name)
+        if found is None:
+            found = present[name] = name in text
+        if found:
             return True
     return False
 
@@ -123,13 +136,16 @@ class _Walker:
                 self.enter.setdefault(node_type, []).append((rule, getattr(rule, method_name)))
             for node_type, method_name in _handler_names(type(rule), "leave_"):
                 self.leave.setdefault(node_type, []).append((rule, getattr(rule, method_name)))
+        # Leaves (names, constants...) that no rule visits: the walk records their parent and moves on.
+        self.skip = frozenset(t for t in _CHILDLESS_NODES if t not in self.enter and t not in self.leave)
+        self._visit = self._make_visit()
 
     def run(self, tree: ast.Module) -> None:
         self._visit(tree)
 
     def _call(self, handlers: list[tuple[Rule, Handler]], node: ast.AST) -> None:
         for rule, handler in handlers:
-            if rule.code in self.crashed:
+            if self.crashed and rule.code in self.crashed:
                 continue
             try:
                 handler(node)
@@ -157,38 +173,60 @@ class _Walker:
             )
         )
 
-    def _visit(self, node: ast.AST) -> None:
-        node_type = type(node)
-        handlers = self.enter.get(node_type)
-        if handlers:
-            self._call(handlers, node)
+    def _make_visit(self) -> Callable[[ast.AST], None]:
+        """The recursive visit, as a closure over the walk's state: it runs once per node of the
+        file, and local and closure variables are much cheaper to reach than attributes."""
+        enter = self.enter
+        leave = self.leave
+        parents = self.parents
+        skip = self.skip
+        call = self._call
+        visit_scoped = self._visit_scoped
+        fields_of = CHILD_FIELDS
+        bookkeeping = _BOOKKEEPING_NODES
+        AST = ast.AST
 
-        fields = CHILD_FIELDS.get(node_type)
-        if fields is None:
-            fields = child_fields(node_type)
-        if node_type in _BOOKKEEPING_NODES:
-            self._visit_scoped(node, node_type, fields)
-        else:
-            # The common case: no scope to enter. The parent map is filled as the walk goes
-            # (`FileContext.parent` completes it when asked about a node not reached yet).
-            parents = self.parents
-            visit = self._visit
-            for name in fields:
-                value = getattr(node, name, None)
-                if value is None:
-                    continue
-                if type(value) is list:
-                    for item in value:
-                        if isinstance(item, ast.AST):
+        def visit(node: ast.AST) -> None:
+            node_type = type(node)
+            fields = fields_of.get(node_type)
+            if fields is None:
+                fields = child_fields(node_type)
+            handlers = enter.get(node_type)
+            if handlers:
+                # A rule often asks for the parent of a child it is looking at (`skipped_during_export(node.iter)`):
+                # link the children first, or that question would build the whole file's parent map.
+                for name in fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        for item in value:
                             parents[id(item)] = node
-                            visit(item)
-                elif isinstance(value, ast.AST):
-                    parents[id(value)] = node
-                    visit(value)
+                    elif value is not None:
+                        parents[id(value)] = node
+                call(handlers, node)
+            if node_type in bookkeeping:
+                visit_scoped(node, node_type, fields)
+            else:
+                # The common case: no scope to enter. The parent map is filled as the walk goes
+                # (`FileContext.parent` completes it when asked about a node not reached yet).
+                for name in fields:
+                    value = getattr(node, name, None)
+                    if value is None:
+                        continue
+                    if type(value) is list:
+                        for item in value:
+                            if isinstance(item, AST):
+                                parents[id(item)] = node
+                                if type(item) not in skip:
+                                    visit(item)
+                    elif isinstance(value, AST):
+                        parents[id(value)] = node
+                        if type(value) not in skip:
+                            visit(value)
+            handlers = leave.get(node_type)
+            if handlers:
+                call(handlers, node)
 
-        handlers = self.leave.get(node_type)
-        if handlers:
-            self._call(handlers, node)
+        return visit
 
     def _visit_scoped(self, node: ast.AST, node_type: type, fields: tuple[str, ...]) -> None:
         """Children of a function, lambda, comprehension or class: keep `function` / `scope` current."""

@@ -29,10 +29,13 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .context import FileContext
 from .settings import ExportSite, LintSettings
 from .source import SourceDecodeError, read_source_file
+
+if TYPE_CHECKING:  # imported where it is used: most runs find no export script and need no semantic model
+    from .context import FileContext
 
 _EXPORT_KEYWORD = re.compile(rb"\b(?:opset_version|dynamo)\s*=[^=]")
 _MAX_FILES_FOLLOWED = 200  # per export script: a guard against pathological import graphs
@@ -62,6 +65,8 @@ def export_sites_for(
         tree = _parse(text, path)
         if tree is None:
             continue
+        from .context import FileContext
+
         context = FileContext(str(path), text, tree, settings)
         for call, config in context.export_calls():
             if (config.exporter, config.requested_opset) == (base.exporter, base.requested_opset):

@@ -47,6 +47,8 @@ class Excluder:
         self.root = root.resolve()
 
     def excluded(self, path: Path) -> bool:
+        if not self.patterns:
+            return False  # nothing to match: spare resolving the path
         try:
             relative = path.resolve().relative_to(self.root).as_posix()
         except ValueError:

@@ -123,6 +123,7 @@ class ModuleModel:
         # callee node id -> [(caller, call)], for calls made by model code (filled with reachability)
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
+        self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
         # Bumped whenever a lazily computed result (names of a scope, a return kind, attribute kinds,
         # model code) is stored: a computation that saw no bump saw no state change (_compute_names).
         self.generation = 0
@@ -179,6 +180,17 @@ class ModuleModel:
 
     def qualified_name(self, expr: ast.AST, scope: FunctionScope | None = None) -> str | None:
         """The dotted qualified name an expression refers to, or None (not an import-based name)."""
+        # Every rule with a `visit_Call` asks for the name of every call: resolve each (expression,
+        # scope) once. The entry holds the expression itself, so a temporary node's id reused by
+        # another node can never hit (and imports, local names and scope chains do not change).
+        hit = self._qualified.get(id(expr))
+        if hit is not None and hit[0] is expr and hit[1] is scope:
+            return hit[2]
+        name = self._resolve_qualified_name(expr, scope)
+        self._qualified[id(expr)] = (expr, scope, name)
+        return name
+
+    def _resolve_qualified_name(self, expr: ast.AST, scope: FunctionScope | None) -> str | None:
         parts: list[str] = []
         while type(expr) is ast.Attribute:
             parts.append(expr.attr)  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ import tempfile
 import tokenize
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 from .findings import Edit, Location
@@ -33,8 +34,12 @@ class SourceText:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        starts = [0]
-        starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        if "\r" in text:
+            starts = [0]
+            starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        else:  # the usual case, computed in C: each line starts one past the end of the previous one
+            starts = list(accumulate(map((1).__add__, map(len, text.split("\n"))), initial=0))
+            starts.pop()
         self._line_starts = starts
         self._lines: list[str] | None = None
 
