@@ -25,6 +25,19 @@ EXPORT_GUARDS = frozenset(
 # Calls that return False while exporting with either ONNX exporter: the body of `if
 # torch.jit.is_scripting():` is not exported (torchvision keeps TorchScript-only code there).
 NON_EXPORT_GUARDS = frozenset({"is_scripting"})
+# What torch's own guards return inside `torch.onnx.export`, per exporter, measured on torch 2.13
+# (docs/ground-truth.md; tests/test_measured.py re-measures it). They differ: `torch.jit.is_tracing()`
+# is False under the dynamo exporter, `torch.compiler.is_compiling()` False under the TorchScript one.
+TORCH_GUARD_VALUES: dict[str, dict[str, bool]] = {
+    "torch.jit.is_tracing": {"legacy": True, "dynamo": False},
+    "torch.jit.is_scripting": {"legacy": False, "dynamo": False},
+    "torch.onnx.is_in_onnx_export": {"legacy": True, "dynamo": True},
+    "torch.compiler.is_compiling": {"legacy": False, "dynamo": True},
+    "torch._dynamo.is_compiling": {"legacy": False, "dynamo": True},
+    "torch.compiler.is_dynamo_compiling": {"legacy": False, "dynamo": False},
+    "torch.compiler.is_exporting": {"legacy": False, "dynamo": True},
+    "torch.fx._symbolic_trace.is_fx_tracing": {"legacy": False, "dynamo": True},
+}
 _CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 
 
@@ -109,7 +122,11 @@ class FileContext:
         if expr_type is ast.Call:
             func = expr.func  # type: ignore[attr-defined]
             name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
-            if name in EXPORT_GUARDS:
+            if name in EXPORT_GUARDS or name in NON_EXPORT_GUARDS:
+                measured = TORCH_GUARD_VALUES.get(self.model.qualified_name(func) or "")
+                if measured is not None:
+                    return measured[self.export_config_for(expr).exporter]
+            if name in EXPORT_GUARDS:  # a project's own wrapper (`is_exporting()`): taken as True
                 return True
             return False if name in NON_EXPORT_GUARDS else None
         if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]

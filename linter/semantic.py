@@ -884,9 +884,10 @@ class FunctionScope:
                 return Kind.DIM
             return Kind.PYTHON if first in (Kind.PYTHON, Kind.NONE) else Kind.UNKNOWN
         if name == "len":
-            if first in (Kind.TENSOR, Kind.SHAPE):
-                return Kind.DIM
-            return Kind.PYTHON if first in (Kind.PYTHON, Kind.TENSOR_SEQUENCE) else Kind.UNKNOWN
+            if first is Kind.TENSOR:
+                return Kind.DIM  # the size of dim 0
+            # `len(x.shape)` is the rank: fixed by the graph, never symbolic.
+            return Kind.PYTHON if first in (Kind.PYTHON, Kind.TENSOR_SEQUENCE, Kind.SHAPE) else Kind.UNKNOWN
         if name in ("max", "min", "abs", "round", "sum"):
             if Kind.TENSOR in arguments or Kind.DATA in arguments:
                 return Kind.DATA if name != "sum" else Kind.TENSOR

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from onnxlint import LintSettings, Selection, lint_source
+from onnxlint.context import TORCH_GUARD_VALUES
 from onnxlint.registry import all_rules
 
 pytestmark = pytest.mark.export
@@ -66,3 +67,28 @@ def test_torch_load_refuses_pickled_objects_by_default(tmp_path):
         pickle.dump(Payload(), stream)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
+
+
+@pytest.mark.parametrize("guard", sorted(TORCH_GUARD_VALUES))
+def test_torch_guard_values_inside_export(guard, tmp_path):
+    """What `torch.jit.is_tracing()` and friends return inside `torch.onnx.export`, per exporter:
+    the table the export-guard logic (FileContext.guard_polarity) relies on, measured."""
+    import importlib
+
+    import numpy as np
+    import onnxruntime
+    import torch
+
+    module_name, _, function_name = guard.rpartition(".")
+    function = getattr(importlib.import_module(module_name), function_name)
+
+    class Probe(torch.nn.Module):
+        def forward(self, x):
+            return x + 1 if function() else x - 1
+
+    for exporter, expected in TORCH_GUARD_VALUES[guard].items():
+        path = tmp_path / f"{exporter}.onnx"
+        torch.onnx.export(Probe().eval(), (torch.zeros(2),), str(path), dynamo=exporter == "dynamo")
+        session = onnxruntime.InferenceSession(str(path))
+        (output,) = session.run(None, {session.get_inputs()[0].name: np.zeros(2, np.float32)})
+        assert bool(output[0] > 0) is expected, f"{guard} under the {exporter} exporter"

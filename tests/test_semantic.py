@@ -110,6 +110,8 @@ class Net(nn.Module):
         listed = x.tolist()
         probe = self.table + self.weight
         rank = x.dim()
+        ndims = len(x.shape)
+        length = len(x)
         return y
 """
 
@@ -148,6 +150,8 @@ def net() -> FileContext:
         ("listed", Kind.DATA),
         ("probe", Kind.TENSOR),  # a registered buffer plus an nn.Parameter
         ("rank", Kind.PYTHON),
+        ("ndims", Kind.PYTHON),  # the rank, not a size
+        ("length", Kind.DIM),  # the size of dim 0
     ],
 )
 def test_kinds_in_forward(net, name, kind):
@@ -259,7 +263,9 @@ def test_disagreeing_export_calls_fall_back_to_settings():
         ("if torch.jit.is_scripting():\n        t = 0\n    t = x.sum()", False),
         ("if torch.jit.is_scripting():\n        t = x.sum()", True),
         ("if is_tracing():\n        t = 0\n    elif torch.jit.is_scripting():\n        t = x.sum()", True),
-        ("if torch.jit.is_tracing():\n        return x\n    t = x.sum()", True),
+        ("if torch.jit.is_tracing():\n        return x\n    t = x.sum()", False),  # False under dynamo
+        ("if torch.compiler.is_dynamo_compiling():\n        t = x.sum()", True),  # False in torch.export
+        ("if not torch.compiler.is_dynamo_compiling():\n        t = x.sum()", False),
     ],
 )
 def test_code_behind_export_guards(code, skipped):
@@ -271,5 +277,24 @@ def f(x):
     return x
 """
     )
+    target = next(n for n in ast.walk(context.tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "sum")
+    assert context.skipped_during_export(target) is skipped
+
+
+@pytest.mark.parametrize(
+    ("code", "exporter", "skipped"),
+    [
+        # torch's own guards differ between the exporters (measured: tests/test_measured.py).
+        ("if torch.jit.is_tracing():\n        return x\n    t = x.sum()", "legacy", True),
+        ("if torch.jit.is_tracing():\n        return x\n    t = x.sum()", "dynamo", False),
+        ("t = x.sum() if torch.jit.is_tracing() else 0", "dynamo", True),
+        ("t = x.sum() if torch.compiler.is_compiling() else 0", "legacy", True),
+        ("t = x.sum() if torch.compiler.is_compiling() else 0", "dynamo", False),
+        ("t = x.sum() if torch.onnx.is_in_onnx_export() else 0", "legacy", False),
+        ("t = x.sum() if is_tracing() else 0", "dynamo", False),  # a project's own wrapper: taken as True
+    ],
+)
+def test_torch_guards_are_judged_per_exporter(code, exporter, skipped):
+    context = context_for(f"import torch\ndef f(x):\n    {code}\n    return x\n", exporter=exporter)
     target = next(n for n in ast.walk(context.tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "sum")
     assert context.skipped_during_export(target) is skipped
