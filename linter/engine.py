@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import functools
+import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,6 +24,7 @@ from .registry import selected_rules
 from .rule import Rule, rule_url
 from .semantic import FunctionScope
 from .settings import LintSettings, Selection
+from .source import SourceText
 from .traversal import CHILD_FIELDS, child_fields
 
 PARSE_ERROR_CODE = "ONX000"
@@ -39,7 +42,7 @@ _BOOKKEEPING_NODES = frozenset((*_SCOPE_NODES, *_COMPREHENSION_NODES, ast.ClassD
 class LintResult:
     findings: list[Finding]
     parsed: bool = True  # False: the file did not parse (one ONX000 finding)
-    skipped: bool = False  # True: no enabled rule could fire, the file was not parsed
+    skipped: bool = False  # True: no enabled rule could fire (or the file is exempt): nothing was walked
     crashed_rules: list[str] = field(default_factory=list)
     suppressed: int = 0
 
@@ -60,23 +63,118 @@ def lint_source(
         return LintResult([], skipped=True)
     present: dict[str, bool] = {}  # each trigger name is searched for once, however many rules share it
     candidates = [rule for rule in rules if _may_fire(rule, text, present)]
-    if not candidates:
-        return LintResult([], skipped=True)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc. is not ours to report
-            tree = ast.parse(text, filename=filename)
+        tree = _parse(text, filename)
     except (SyntaxError, ValueError) as error:
         return LintResult([_parse_error_finding(error, filename, text)], parsed=False)
+    except (RecursionError, MemoryError):
+        # How deep the parser may go depends on how deep the caller's stack already is: try again
+        # on a fresh thread, so that the answer depends on the file alone.
+        return _analyse_deep(text, filename, settings, candidates)
+    if not candidates:
+        # No rule can fire (the file mentions none of their trigger names): nothing to walk. It is
+        # still parsed, so that a file that does not parse always gets its ONX000.
+        return LintResult([], skipped=True)
 
+    try:
+        result = _analyse(tree, text, filename, settings, candidates)
+    except RecursionError:
+        result = None
+    if result is None:
+        # The file parsed but nests deeper than the default recursion limit lets the walk and the
+        # rules' own recursion go (a few hundred `a + b + ...` terms, a long `elif` chain): lint it
+        # again on a thread with a large stack and a raised limit.
+        result = _analyse_deep(text, filename, settings, candidates)
+    return result
+
+
+def _parse(text: str, filename: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc. is not ours to report
+        return ast.parse(text, filename=filename)
+
+
+def _analyse(
+    tree: ast.Module, text: str, filename: str, settings: LintSettings, candidates: Sequence[type[Rule]]
+) -> LintResult | None:
+    """Walk the tree with the rules; None when the walk or a rule ran out of recursion depth."""
     context = FileContext(filename, text, tree, settings)
     instances = [rule(context) for rule in candidates]
     walker = _Walker(context, instances)
     walker.run(tree)
+    if walker.overflowed:
+        return None
     findings, suppressed = noqa.apply(context.findings, text)
     findings.extend(walker.crash_findings)
     findings.sort(key=lambda f: f.sort_key)
     return LintResult(findings, crashed_rules=walker.crashed, suppressed=suppressed)
+
+
+# A deep file is linted again on a thread with this stack and this recursion limit. The stack is
+# reserved, not committed: only the pages a deep walk touches are used. The limit stays far below
+# what the stack holds even when every Python frame re-enters the C interpreter.
+_DEEP_STACK_BYTES = 512 * 1024 * 1024
+_DEEP_RECURSION_LIMIT = 40_000
+_DEEP_LOCK = threading.Lock()
+
+
+def _analyse_deep(text: str, filename: str, settings: LintSettings, candidates: Sequence[type[Rule]]) -> LintResult:
+    outcome: list[LintResult | BaseException | None] = [None]
+
+    def target() -> None:
+        try:
+            # Parsed under the caller's limit, from the bottom of a fresh stack: Python's parser then
+            # accepts about 3,000 levels, whoever calls, and that bounds the walk below.
+            try:
+                tree = _parse(text, filename)
+            except (SyntaxError, ValueError) as error:
+                outcome[0] = LintResult([_parse_error_finding(error, filename, text)], parsed=False)
+                return
+            except (RecursionError, MemoryError) as error:
+                reason = f"Python's parser gave up ({type(error).__name__})"
+                outcome[0] = LintResult([_too_deep_finding(filename, reason)], parsed=False)
+                return
+            sys.setrecursionlimit(max(limit, _DEEP_RECURSION_LIMIT))
+            outcome[0] = _analyse(tree, text, filename, settings, candidates)
+        except BaseException as error:  # reported below, on the caller's thread
+            outcome[0] = error
+
+    with _DEEP_LOCK:  # the recursion limit and the thread stack size are process-wide settings
+        limit = sys.getrecursionlimit()
+        try:
+            previous_stack = threading.stack_size(_DEEP_STACK_BYTES)
+        except (ValueError, RuntimeError):
+            previous_stack = None
+        try:
+            thread = threading.Thread(target=target, name="onnxlint-deep-file", daemon=True)
+            thread.start()
+            thread.join()
+        except RuntimeError as error:  # no thread could be started (memory limits)
+            outcome[0] = error
+        finally:
+            sys.setrecursionlimit(limit)
+            if previous_stack is not None:
+                threading.stack_size(previous_stack)
+    result = outcome[0]
+    if isinstance(result, LintResult):
+        return result
+    if result is None or isinstance(result, (RecursionError, MemoryError, RuntimeError)):
+        reason = type(result).__name__ if result is not None else "RecursionError"
+        return LintResult([_too_deep_finding(filename, f"its analysis ran out of depth ({reason})")], parsed=False)
+    raise result
+
+
+def _too_deep_finding(filename: str, reason: str) -> Finding:
+    return Finding(
+        code=PARSE_ERROR_CODE,
+        message=f"The file nests too deeply to be linted: {reason}; not linted",
+        severity=Severity.ERROR,
+        filename=filename,
+        start=Location(1, 1),
+        end=Location(1, 1),
+        rule_name="syntax_error",
+        url=rule_url(PARSE_ERROR_CODE),
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -106,6 +204,9 @@ def _parse_error_finding(error: Exception, filename: str, text: str) -> Finding:
     end_column = getattr(error, "end_offset", None) or column
     if (end_row, end_column) < (row, column):
         end_row, end_column = row, column
+    if "\x00" in text and "null bytes" in message:  # the parser names no position: point at the first NUL
+        location = SourceText(text).location(text.index("\x00"))
+        (row, column), (end_row, end_column) = (location.row, location.column), (location.row, location.column + 1)
     return Finding(
         code=PARSE_ERROR_CODE,
         message=f"SyntaxError: {message}",
@@ -129,6 +230,7 @@ class _Walker:
         self.parents = context.parent_links
         self.crashed: list[str] = []
         self.crash_findings: list[Finding] = []
+        self.overflowed = False  # a rule ran out of recursion depth: the file is linted again, deeper
         self.enter: dict[type, list[tuple[Rule, Handler]]] = {}
         self.leave: dict[type, list[tuple[Rule, Handler]]] = {}
         for rule in rules:
@@ -150,6 +252,7 @@ class _Walker:
             try:
                 handler(node)
             except RecursionError:
+                self.overflowed = True
                 self._crash(rule, node, "RecursionError (the file nests too deeply)")
             except Exception as error:  # a rule bug must not stop the other rules
                 self._crash(rule, node, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=-3)}")

@@ -29,7 +29,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .settings import ExportSite, LintSettings
 from .source import SourceDecodeError, read_source_file
@@ -41,13 +41,27 @@ _EXPORT_KEYWORD = re.compile(rb"\b(?:opset_version|dynamo)\s*=[^=]")
 _MAX_FILES_FOLLOWED = 200  # per export script: a guard against pathological import graphs
 
 
+class ScriptMemo(Protocol):
+    """Remembers which file contents hold no export call that differs from the run's settings
+    (the results cache does, per run key): a warm run does not parse them again."""
+
+    def known_without_sites(self, path: Path, data: bytes) -> bool: ...
+
+    def record_without_sites(self, path: Path, data: bytes) -> None: ...
+
+
 def export_sites_for(
-    files: Sequence[Path], settings: LintSettings, display: Callable[[Path], str] = str
+    files: Sequence[Path],
+    settings: LintSettings,
+    display: Callable[[Path], str] = str,
+    memo: ScriptMemo | None = None,
 ) -> dict[Path, tuple[ExportSite, ...]]:
     """For each file of `files` that an export script of `files` imports: the export calls that reach it.
 
     Only calls that ask for something the run's settings do not say (a literal `dynamo=` or
     `opset_version=` that differs) are followed: the others judge the model as the settings do.
+    The keyword test is textual, so docstring examples match it (torchvision's detection models
+    show `torch.onnx.export(..., opset_version=11)`): `memo` spares parsing those again.
     """
     linted = {_absolute(path): path for path in files}
     base = settings.export_config()
@@ -59,6 +73,8 @@ def export_sites_for(
             continue
         if b"onnx" not in data or not _EXPORT_KEYWORD.search(data):
             continue  # the cheap test first: most files export nothing, or nothing the settings do not say
+        if memo is not None and memo.known_without_sites(path, data):
+            continue
         text = _read(path)
         if text is None:
             continue
@@ -68,13 +84,17 @@ def export_sites_for(
         from .context import FileContext
 
         context = FileContext(str(path), text, tree, settings)
+        differing = False
         for call, config in context.export_calls():
             if (config.exporter, config.requested_opset) == (base.exporter, base.requested_opset):
                 continue
+            differing = True
             site = ExportSite(f"{display(path)}:{call.lineno}", config.exporter, config.requested_opset)
             starts = _model_files(context, call, _absolute(path), settings.project_root)
             for module in _imported_closure(starts, _absolute(path), linted):
                 reached.setdefault(linted[module], []).append(site)
+        if not differing and memo is not None:
+            memo.record_without_sites(path, data)
     return {path: tuple(dict.fromkeys(sites)) for path, sites in reached.items()}
 
 

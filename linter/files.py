@@ -39,18 +39,30 @@ DEFAULT_EXCLUDES = frozenset(
 )
 
 
+def resolved(path: Path) -> Path:
+    """`path` made absolute with its symlinks resolved as far as they go; never raises.
+
+    `Path.resolve()` raises RuntimeError on a symlink loop (`a.py -> b.py -> a.py`, a link to its
+    own folder); `os.path.realpath` stops at the loop and returns the path it reached.
+    """
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return Path(os.path.abspath(path))
+
+
 class Excluder:
     """Decides whether a path is excluded, by name or by pattern relative to the project root."""
 
     def __init__(self, patterns: Iterable[str], root: Path) -> None:
         self.patterns = tuple(p.rstrip("/") for p in patterns)
-        self.root = root.resolve()
+        self.root = resolved(root)
 
     def excluded(self, path: Path) -> bool:
         if not self.patterns:
             return False  # nothing to match: spare resolving the path
         try:
-            relative = path.resolve().relative_to(self.root).as_posix()
+            relative = resolved(path).relative_to(self.root).as_posix()
         except ValueError:
             relative = path.as_posix()
         name = path.name
@@ -73,41 +85,53 @@ def discover(paths: Iterable[Path], excluder: Excluder, *, force_exclude: bool =
     unless `force_exclude` is set (what pre-commit hooks want)."""
     seen: set[Path] = set()
     for path in paths:
-        if path.is_file() or not path.exists():
+        if not path.is_dir():  # a file, or what the runner reports: missing, a broken link, a FIFO...
             if (
                 path.exists()
                 and force_exclude
                 and (excluder.excluded(path) or any(part in DEFAULT_EXCLUDES for part in path.parts[:-1]))
             ):
                 continue
-            key = path.resolve() if path.exists() else path
+            key = resolved(path) if path.exists() else path
             if key not in seen:
                 seen.add(key)
                 yield path
             continue
-        for file in _walk(path, excluder):
-            key = file.resolve()
+        for file, key in _walk(path, excluder):
             if key not in seen:
                 seen.add(key)
                 yield file
 
 
-def _walk(folder: Path, excluder: Excluder) -> Iterator[Path]:
-    entries: list[tuple[str, bool]] = []
+def _walk(folder: Path, excluder: Excluder) -> Iterator[tuple[Path, Path]]:
+    """(file, its resolved path) for the Python files under `folder`. The folder is resolved once;
+    only a file that is itself a symlink is resolved on its own (realpath stats every component)."""
+    entries: list[tuple[str, bool, bool]] = []
     try:
         with os.scandir(folder) as scan:
             for entry in scan:
                 try:
-                    entries.append((entry.name, entry.is_dir(follow_symlinks=False)))
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    is_link = entry.is_symlink()
+                    # FIFOs, sockets and devices named *.py are not source (reading a FIFO would block);
+                    # symlinks are kept: a link to a file is linted, a broken one or a loop is reported.
+                    if not is_dir and not (entry.is_file(follow_symlinks=False) or is_link):
+                        continue
+                    entries.append((entry.name, is_dir, is_link))
                 except OSError:
                     continue
     except OSError:
         return
-    for name, is_dir in sorted(entries):
+    real_folder: Path | None = None
+    for name, is_dir, is_link in sorted(entries):
         child = folder / name
         if is_dir:
             if name in DEFAULT_EXCLUDES or excluder.excluded(child) or is_virtualenv(child):
                 continue
             yield from _walk(child, excluder)
         elif name.endswith(".py") and not excluder.excluded(child):
-            yield child
+            if is_link:
+                yield child, resolved(child)
+            else:
+                real_folder = real_folder or resolved(folder)
+                yield child, real_folder / name

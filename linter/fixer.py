@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .engine import lint_source
-from .findings import Applicability, Finding, Fix
+from .findings import Applicability, Edit, Finding, Fix
 from .rule import Rule
 from .settings import LintSettings
 from .source import SourceText, apply_edits, parses
@@ -27,6 +27,9 @@ class FixResult:
     iterations: int = 0
     converged: bool = True
     rejected: list[str] = field(default_factory=list)  # fixes dropped because they broke the syntax
+    # The edits applied in each round, in the coordinates of that round's input text (the text
+    # before round 1 is the caller's): what changed, for integrity checks and diff displays.
+    rounds: list[tuple[Edit, ...]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -79,6 +82,7 @@ def fix_source(
         result.text = new_text
         result.iterations = iteration + 1
         result.applied.update(f.code for f in chosen)
+        result.rounds.append(tuple(edit for finding in chosen for edit in finding.fix.edits))  # type: ignore[union-attr]
     else:
         result.converged = False
         result.remaining = lint_source(

@@ -352,27 +352,40 @@ class WeightsReport:
     source_key: str | None  # "state_dict" / "model" when the file wraps the state dict
 
 
-def load_weights(model: Any, path: Path) -> WeightsReport:
-    """Load a state dict with `weights_only=True`: never unpickle code, explain every refusal."""
+def read_state_dict(path: Path) -> tuple[dict[str, Any], str | None]:
+    """The state dict in a checkpoint file, read with `weights_only=True` (nothing in the file runs).
+
+    Returns the mapping and the key it was found under ("state_dict", "model"... or None).
+    WeightsError, with one line saying what the file is, for anything else: a pickle that names
+    code (a whole pickled model, custom objects), a truncated or corrupted file, a file that is
+    not a checkpoint at all (text, a zip of something else, an ONNX model), a folder.
+    """
     import pickle
 
     import torch
 
-    if not path.is_file():
+    if not path.exists():
         raise WeightsError(f"weights file {path} does not exist")
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} is not a file")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
-        first = text.splitlines()[0].rstrip(" .,") if text else type(error).__name__
-        raise WeightsError(
-            f"{path} is not a plain state dict: loading it with weights_only=True was refused ({first}). "
-            "It probably holds a whole pickled model (torch.save(model)) or custom objects, and unpickling those "
-            "runs code from the file. If you trust it, re-save it once as a state dict: "
-            "torch.save(torch.load(path, weights_only=False).state_dict(), 'model_state.pth')"
-        ) from error
-    except (RuntimeError, OSError, EOFError) as error:
-        raise WeightsError(f"{path} could not be read as a torch checkpoint: {error}") from error
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+        named = re.search(r"Unsupported global: GLOBAL (\S+)|unsupported GLOBAL (\S+)", text)
+        if named:
+            raise WeightsError(
+                f"{path} is not a plain state dict: loading it with weights_only=True was refused (it names "
+                f"`{named.group(1) or named.group(2)}`, which unpickling would call); nothing from it was run. It probably holds a "
+                "whole pickled model (torch.save(model)) or custom objects, and unpickling those runs code from the "
+                "file. If you trust it, re-save it once as a state dict: "
+                "torch.save(torch.load(path, weights_only=False).state_dict(), 'model_state.pth')"
+            ) from error
+        detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|$)", text, re.S)
+        reason = " ".join(detail.group(1).split()) if detail else _first_sentence(text)
+        raise WeightsError(_not_a_checkpoint(path, reason)) from error
+    except Exception as error:  # torch raises RuntimeError, EOFError, KeyError... for what is not a checkpoint
+        raise WeightsError(_not_a_checkpoint(path, _first_sentence(str(error)) or type(error).__name__)) from error
     source_key = None
     state = loaded
     if isinstance(loaded, Mapping) and not _is_state_dict(loaded):
@@ -382,6 +395,40 @@ def load_weights(model: Any, path: Path) -> WeightsReport:
                 break
     if not isinstance(state, Mapping) or not _is_state_dict(state):
         raise WeightsError(f"{path} does not hold a state dict (a mapping of parameter names to tensors)")
+    return dict(state), source_key
+
+
+def _first_sentence(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text).strip()
+    first = text.splitlines()[0] if text else ""
+    return first.split(". ")[0].rstrip(" .")
+
+
+def _not_a_checkpoint(path: Path, reason: str) -> str:
+    """One line for a file torch cannot read as a checkpoint, saying what it looks like."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(8)
+    except OSError:
+        head = b""
+    if not head:
+        what = "it is empty"
+    elif path.suffix.lower() == ".onnx" or (head[:1] == b"\x08" and path.suffix.lower() not in (".pt", ".pth")):
+        what = "it looks like an ONNX model; --weights takes the PyTorch state dict the model was trained with"
+    elif head.startswith(b"PK") and ("central directory" in reason or "zip" in reason.lower()):
+        what = "it is truncated or corrupted (an incomplete copy or download?)"
+    elif head.startswith(b"PK"):
+        what = "it is a zip archive but not one written by torch.save"
+    elif "EOF" in reason or "Ran out of input" in reason or not reason:
+        what = "it is truncated or corrupted"
+    else:
+        what = "it is not a file written by torch.save"
+    return f"{path} could not be read as a torch checkpoint: {what} ({reason or 'no detail'})"
+
+
+def load_weights(model: Any, path: Path) -> WeightsReport:
+    """Load a state dict with `weights_only=True`: never unpickle code, explain every refusal."""
+    state, source_key = read_state_dict(path)
     state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}  # DataParallel prefixes
     try:
         result = model.load_state_dict(state, strict=False)

@@ -10,9 +10,12 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from .rule import CODE_PATTERN, Rule
 from .settings import Selection
+
+if TYPE_CHECKING:  # imported where used: a run answered by the cache needs no rule machinery
+    from .rule import Rule
 
 # Old code -> current code, for codes that were renumbered (selectors and noqa comments follow).
 REDIRECTS: dict[str, str] = {}
@@ -28,6 +31,7 @@ class RegistryError(Exception):
 def all_rules() -> dict[str, type[Rule]]:
     """code -> rule class, for every rule module in the `onnxlint.rules` package."""
     from . import rules as rules_package  # onnxlint.rules (the top-level rules/ folder)
+    from .rule import Rule
 
     found: dict[str, type[Rule]] = {}
     for module_info in sorted(pkgutil.iter_modules(rules_package.__path__), key=lambda m: m.name):
@@ -48,6 +52,8 @@ def all_rules() -> dict[str, type[Rule]]:
 
 
 def _check_rule_class(rule: type[Rule], found: dict[str, type[Rule]]) -> None:
+    from .rule import CODE_PATTERN
+
     if not CODE_PATTERN.match(rule.code):
         raise RegistryError(f"{rule.__name__}: code {rule.code!r} is not of the form ONX###")
     if rule.code in found:

@@ -173,7 +173,7 @@ class Rule:
     fix_applicability: ClassVar[Applicability | None] = None  # what the rule's fixes are, for the docs
     severity: ClassVar[Severity] = Severity.ERROR
     # The file text must contain one of these for the rule to fire at all; files that contain
-    # none of the enabled rules' trigger names are not even parsed.
+    # none of the enabled rules' trigger names are parsed (for syntax errors) but not walked.
     trigger_names: ClassVar[tuple[str, ...]] = ("torch",)
     default_enabled: ClassVar[bool] = True
     # One line for `onnxlint rules`: which exporter / opset / target the rule speaks for.

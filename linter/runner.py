@@ -16,6 +16,7 @@ import difflib
 import functools
 import gc
 import os
+import stat
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -26,9 +27,20 @@ from .cache import LintCache, file_digest
 from .export_sites import export_sites_for
 from .findings import Finding
 from .settings import ExportSite, LintSettings
-from .source import FileChangedError, SourceDecodeError, read_source_file, write_atomically
+from .source import (
+    FileNotWrittenError,
+    SourceDecodeError,
+    read_bytes,
+    read_error_message,
+    read_source_file,
+    write_atomically,
+)
 
 IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
+# Files larger than this are reported (E902) instead of linted: hand-written modules stay far below
+# (the largest .py in torch 2.13 is 1.3 MiB), and a 10 MiB generated file would take ~10 s and
+# over 1 GiB to parse and walk. `--max-file-size` changes it; 0 lints every size.
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -55,6 +67,7 @@ class RunOptions:
     cache: bool = False  # answer unchanged files from the results cache (the CLI's default; --no-cache)
     cache_dir: Path | None = None  # default: <project root>/.onnxlint_cache (or $ONNXLINT_CACHE_DIR)
     jobs: int = 1  # worker processes for the files to lint; 0: one per CPU when there is enough work
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are reported, not linted; 0: no limit
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
@@ -91,9 +104,9 @@ def _digest(raw: bytes, path: Path, settings: LintSettings, relative: str | None
 def process_file(path: Path, settings: LintSettings, options: RunOptions) -> FileOutcome:
     outcome = FileOutcome(path=path, display_path=display_path(path))
     try:
-        contents = read_source_file(path)
+        contents = read_source_file(path, options.max_file_bytes or None)
     except (OSError, SourceDecodeError) as error:
-        outcome.error = f"{type(error).__name__}: {error}"
+        outcome.error = read_error_message(error)
         return outcome
     from .engine import lint_source  # here, not at the top: a run answered by the cache loads no engine
     from .fixer import fix_source
@@ -120,8 +133,10 @@ def process_file(path: Path, settings: LintSettings, options: RunOptions) -> Fil
         outcome.written = True
         # `remaining` is the lint of the text just written: cache it under the new bytes.
         outcome.cache_digest = _digest(contents.encode(result.text), path, settings, relative)
-    except (FileChangedError, OSError) as error:
-        outcome.error = f"not written: {error}"
+    except OSError as error:  # FileNotWrittenError (changed on disk, unencodable) or the disk's refusal
+        outcome.error = (
+            str(error) if isinstance(error, FileNotWrittenError) else f"not written: {read_error_message(error)}"
+        )
         outcome.fixed = Counter()
         outcome.findings = lint_source(contents.text, filename, settings, relative_path=relative).findings
         outcome.cache_digest = _digest(contents.raw, path, settings, relative)
@@ -142,9 +157,11 @@ def unified_diff(before: str, after: str, name: str) -> str:
 def run(paths: Iterable[Path], settings: LintSettings, options: RunOptions) -> list[FileOutcome]:
     files = list(paths)
     # Pre-pass: files imported by an export script are judged by that script's export calls.
-    sites = export_sites_for(files, settings, display_path)
-    work = [(path, with_export_sites(settings, sites.get(path, ()))) for path in files]
+    # (Only regular files: the pre-pass reads them whole, and a FIFO named on the command line would
+    # block it; process_file reports what is not a regular file.)
     cache = _open_cache(settings, options)
+    sites = export_sites_for([path for path in files if _is_regular_file(path)], settings, display_path, memo=cache)
+    work = [(path, with_export_sites(settings, sites.get(path, ()))) for path in files]
     outcomes: list[FileOutcome | None] = [None] * len(work)
     todo: list[int] = []
     for index, (path, file_settings) in enumerate(work):
@@ -161,6 +178,13 @@ def run(paths: Iterable[Path], settings: LintSettings, options: RunOptions) -> l
     if cache is not None:
         cache.save()  # never fails the run: a read-only folder simply keeps no cache
     return outcomes  # type: ignore[return-value]
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def with_export_sites(settings: LintSettings, sites: tuple[ExportSite, ...]) -> LintSettings:
@@ -183,7 +207,7 @@ def _cache_key(path: Path) -> str:
 def _from_cache(cache: LintCache, path: Path, settings: LintSettings, options: RunOptions) -> FileOutcome | None:
     """The outcome of an unchanged file, from the cache (its bytes are hashed, not decoded or parsed)."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path, options.max_file_bytes or None)
     except OSError:
         return None  # process_file reports it
     filename = str(path)

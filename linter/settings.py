@@ -9,6 +9,8 @@ from pathlib import PurePath
 from .torch_info import exporter_facts
 
 EXPORTERS = ("dynamo", "legacy")
+# The target runtimes of linter/targets.py (named here so that the CLI need not import those tables).
+TARGETS = ("coreml", "onnxruntime", "openvino", "tensorrt")
 DEFAULT_TARGET = "onnxruntime"
 
 

@@ -6,14 +6,16 @@ methods, real edits applied to the text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .engine import lint_source
-from .findings import Applicability, Finding
+from .findings import Applicability, Edit, Finding, Location
 from .fixer import fix_source
 from .rule import Invalid, Rule, Valid
 from .settings import LintSettings, Selection
+from .source import SourceText
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,43 @@ def check_invalid(rule: type[Rule], case: Invalid) -> CaseFailure | None:
 
 def _describe(findings: list[Finding]) -> str:
     return "; ".join(f"{f.code}@{f.start.row}:{f.start.column} {f.message}" for f in findings)
+
+
+def changed_outside_edits(before: str, after: str, edits: Sequence[Edit]) -> str | None:
+    """Where `after` differs from `before` outside the lines `edits` touch (None: nowhere): how the
+    fix-integrity script and the property tests check that a fix changed nothing else.
+
+    The text outside those lines is cut into the pieces between them; `after` must hold every
+    piece, in order, the first as its prefix and the last as its suffix.
+    """
+    source = SourceText(before)
+    regions = sorted((source.offset(Location(edit.start.row, 1)), _end_of_row(source, edit.end.row)) for edit in edits)
+    kept: list[tuple[int, int]] = []
+    position = 0
+    for start, end in regions:
+        if start > position:
+            kept.append((position, start))
+        position = max(position, end)
+    if position < len(before) or not kept:
+        kept.append((position, len(before)))
+    cursor = 0
+    for number, (start, end) in enumerate(kept):
+        piece = before[start:end]
+        if number == 0 and start == 0:
+            found = 0 if after.startswith(piece) else -1
+        elif number == len(kept) - 1 and end == len(before):
+            found = len(after) - len(piece) if after.endswith(piece) and len(after) - len(piece) >= cursor else -1
+        else:
+            found = after.find(piece, cursor)
+        if found < 0:
+            row = source.location(start).row
+            return f"text outside the edited lines changed (near line {row}: {piece[:80]!r})"
+        cursor = found + len(piece)
+    return None
+
+
+def _end_of_row(source: SourceText, row: int) -> int:
+    """Offset just past row `row`'s line ending."""
+    if row >= source.line_count:
+        return len(source.text)
+    return source.offset(Location(row + 1, 1))

@@ -123,9 +123,10 @@ def _binds(target: ast.AST, name: str) -> bool:
 
 def _function_nodes(function: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a function body, not descending into nested functions, lambdas and classes."""
-    stack = list(getattr(function, "body", []) or [])
-    if type(function) is ast.Lambda:
-        stack = [function.body]  # type: ignore[attr-defined]
+    if type(function) is ast.Lambda:  # a lambda's body is one expression, not a list of statements
+        stack: list[ast.AST] = [function.body]  # type: ignore[attr-defined]
+    else:
+        stack = list(getattr(function, "body", []) or [])
     while stack:
         node = stack.pop()
         yield node

@@ -342,3 +342,42 @@ def test_the_cli_keeps_the_engines_crash_code():
     from onnxlint import cli
 
     assert cli.RULE_CRASH_CODE == RULE_CRASH_CODE
+
+
+def test_the_cli_knows_every_target_without_importing_the_tables():
+    from onnxlint.settings import TARGETS
+    from onnxlint.targets import PROFILES
+
+    assert sorted(TARGETS) == sorted(PROFILES)
+
+
+def test_a_script_whose_export_calls_differ_only_in_a_docstring_is_not_parsed_again(tmp_path, monkeypatch):
+    """The export-site pre-pass matches `opset_version=` textually (torchvision's docstrings show
+    export calls): the cache remembers contents that hold no call to follow; a change re-checks them."""
+    root = tmp_path / "docs_only"
+    root.mkdir()
+    doc = root / "detector.py"
+    doc.write_text(
+        '"""Example:\n    >>> torch.onnx.export(model, x, "m.onnx", opset_version=11)\n"""\nimport torch\n', "utf-8"
+    )
+    shutil.copytree(FIXTURES / "cross_file", root / "cross")
+    files = _files(root)
+    options = RunOptions(cache=True, cache_dir=tmp_path / "cache")
+    settings = _settings(root)
+    first = run(files, settings, options)
+
+    from onnxlint import export_sites
+
+    parsed: list[str] = []
+    real_parse = export_sites._parse
+    monkeypatch.setattr(
+        export_sites, "_parse", lambda text, path: parsed.append(Path(path).name) or real_parse(text, path)
+    )
+    second = run(files, settings, options)
+    assert _findings(second) == _findings(first)
+    # The real export script (it asks for opset 13) is parsed again: its sites reach the model file.
+    assert parsed == ["export_flow.py"]
+    doc.write_text(doc.read_text("utf-8").replace("opset_version=11", "opset_version=12"), "utf-8")
+    parsed.clear()
+    run(files, settings, options)
+    assert sorted(parsed) == ["detector.py", "export_flow.py"]

@@ -190,6 +190,36 @@ def test_stdin(tmp_path):
     assert fixed.stdout == 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
 
 
+@pytest.mark.parametrize(
+    ("raw", "fixed"),
+    [
+        # latin-1 under its coding line, CRLF: the fixed bytes keep both
+        (
+            b'# -*- coding: latin-1 -*-\r\nimport torch\r\nx = torch.load("\xe9.pt")\r\n',
+            b'# -*- coding: latin-1 -*-\r\nimport torch\r\nx = torch.load("\xe9.pt", weights_only=True)\r\n',
+        ),
+        # a UTF-8 BOM is kept
+        (
+            b'\xef\xbb\xbfimport torch\nx = torch.load("w.pt")\n',
+            b'\xef\xbb\xbfimport torch\nx = torch.load("w.pt", weights_only=True)\n',
+        ),
+        # nothing to fix: the very same bytes come back
+        (b"\xef\xbb\xbf# caf\xc3\xa9\r\nimport torch\r\n", b"\xef\xbb\xbf# caf\xc3\xa9\r\nimport torch\r\n"),
+    ],
+)
+def test_stdin_fix_keeps_the_inputs_bytes(raw, fixed):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "onnxlint", "--isolated", "--no-cache", "--fix", "-"],
+        input=raw,
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.stdout == fixed, result.stderr
+
+
 def test_rule_and_rules_commands():
     listing = run_onnxlint("rules")
     assert listing.returncode == 0 and "ONX201" in listing.stdout and "tensor_condition" in listing.stdout

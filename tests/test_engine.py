@@ -102,9 +102,12 @@ def test_file_level_exemption():
     assert codes("# onnxlint: noqa\n" + HAZARDS) == []
 
 
-def test_files_without_trigger_names_are_not_parsed():
-    result = lint_source("this is not python (\n", "notes.py")
+def test_files_without_trigger_names_are_not_walked_but_syntax_errors_are_reported():
+    result = lint_source("notes = 1\n", "notes.py")
     assert result.skipped and not result.findings
+    # No rule could fire here either, but a file that does not parse always gets its ONX000.
+    result = lint_source("this is not python (\n", "notes.py")
+    assert [f.code for f in result.findings] == ["ONX000"]
 
 
 @pytest.mark.parametrize(
