@@ -152,3 +152,36 @@ def test_dynamo_opset_below_18_is_reported(tmp_path):
     # The file itself is fine: the later stages ran and passed.
     assert _statuses(report)["parity"] == "passed"
     assert not report.passed
+
+
+def test_free_cores_counts_idle_cores_now_not_this_process_past_load():
+    """onnxruntime gets the cores idle at session time; a busy other process takes one away."""
+    import multiprocessing
+    import os
+    import sys
+
+    from onnxlint.verify.pipeline import _idle_cores_now, free_cores
+
+    cores = os.cpu_count() or 1
+    assert 1 <= free_cores() <= cores
+    if not sys.platform.startswith("linux") or cores < 2:
+        return
+    idle = _idle_cores_now(cores, window=0.3)
+    assert idle is not None and 0.0 <= idle <= cores
+    busy = multiprocessing.get_context("spawn").Process(target=_spin, args=(3.0,))
+    busy.start()
+    try:
+        import time
+
+        time.sleep(1.0)  # let it start spinning
+        assert _idle_cores_now(cores, window=0.5) <= idle - 0.5 + 0.25  # one core fewer, within noise
+    finally:
+        busy.join()
+
+
+def _spin(seconds: float) -> None:
+    import time
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
