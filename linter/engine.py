@@ -63,13 +63,23 @@ def lint_source(
         return LintResult([], skipped=True)
     present: dict[str, bool] = {}  # each trigger name is searched for once, however many rules share it
     candidates = [rule for rule in rules if _may_fire(rule, text, present)]
+    # One file at a time per process. The GIL runs one thread's Python at a time anyway, and the
+    # deep-file retry raises the process-wide recursion limit and lowers it again: a thread caught
+    # deeper than the lowered limit is a fatal error in CPython, not an exception.
+    with _LINT_LOCK:
+        return _lint_parsed(text, filename, settings, candidates)
+
+
+def _lint_parsed(text: str, filename: str, settings: LintSettings, candidates: Sequence[type[Rule]]) -> LintResult:
     try:
         tree = _parse(text, filename)
     except (SyntaxError, ValueError) as error:
         return LintResult([_parse_error_finding(error, filename, text)], parsed=False)
-    except (RecursionError, MemoryError):
+    except (RecursionError, MemoryError, SystemError):
         # How deep the parser may go depends on how deep the caller's stack already is: try again
-        # on a fresh thread, so that the answer depends on the file alone.
+        # on a fresh thread, so that the answer depends on the file alone. (SystemError: CPython's
+        # AST depth bookkeeping breaks when another thread changes the recursion limit mid-parse,
+        # as _analyse_deep does; the retry runs under its lock.)
         return _analyse_deep(text, filename, settings, candidates)
     if not candidates:
         # No rule can fire (the file mentions none of their trigger names): nothing to walk. It is
@@ -116,6 +126,7 @@ def _analyse(
 _DEEP_STACK_BYTES = 512 * 1024 * 1024
 _DEEP_RECURSION_LIMIT = 40_000
 _DEEP_LOCK = threading.Lock()
+_LINT_LOCK = threading.RLock()  # see lint_source
 
 
 def _analyse_deep(text: str, filename: str, settings: LintSettings, candidates: Sequence[type[Rule]]) -> LintResult:

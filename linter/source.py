@@ -110,11 +110,17 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
 
 
 def parses(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep for the parser: does not parse
-        return False
-    return True
+    for _attempt in range(2):
+        try:
+            ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep for the parser: does not parse
+            return False
+        except SystemError:
+            # CPython's AST depth bookkeeping breaks when another thread changes the recursion
+            # limit mid-parse (the engine's deep-file retry does): ask again.
+            continue
+        return True
+    return False
 
 
 # -- files ------------------------------------------------------------------------------------
