@@ -456,7 +456,7 @@ def test_threaded_callers_get_the_same_deep_results() -> None:
         results: list[list[str]] = []
         errors: list[BaseException] = []
 
-        def lint() -> None:
+        def lint(results: list[list[str]] = results, errors: list[BaseException] = errors) -> None:
             try:
                 results.append([f.code for f in lint_source(_deep_chain(1200), "d.py").findings])
             except BaseException as error:  # reported below, on the test's thread
