@@ -7,6 +7,7 @@ keeps `function` / `scope` up to date as it enters and leaves functions and comp
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from .findings import Finding
@@ -171,19 +172,7 @@ class FileContext:
 
     def _after_guarded_exit(self, parent: ast.AST, statement: ast.AST) -> bool:
         """Whether an earlier statement of the same block is `if <guard>: return/raise`."""
-        for block in ("body", "orelse", "finalbody"):
-            statements = getattr(parent, block, None)
-            if not isinstance(statements, list) or statement not in statements:
-                continue
-            for earlier in statements[: statements.index(statement)]:
-                if (
-                    type(earlier) is ast.If
-                    and self.guard_polarity(earlier.test) is True
-                    and earlier.body
-                    and type(earlier.body[-1]) in (ast.Return, ast.Raise)
-                ):
-                    return True
-        return False
+        return after_early_exit(parent, statement, lambda test: self.guard_polarity(test) is True)
 
     # -- export configuration ------------------------------------------------------------------
 
@@ -249,3 +238,21 @@ class FileContext:
         site = first.site if len(sites) == 1 else f"{first.site} and {len(sites) - 1} more"
         base = self.settings.export_config()
         return ExportConfig(first.exporter, first.requested_opset, base.target, origin="script", site=site)
+
+
+def after_early_exit(parent: ast.AST, statement: ast.AST, exits_when: Callable[[ast.expr], bool]) -> bool:
+    """Whether an earlier statement of `statement`'s block in `parent` is `if <test>: ... return/raise`
+    with `exits_when(test)`: then `statement` only runs when that test was false."""
+    for block in ("body", "orelse", "finalbody"):
+        statements = getattr(parent, block, None)
+        if not isinstance(statements, list) or statement not in statements:
+            continue
+        for earlier in statements[: statements.index(statement)]:
+            if (
+                type(earlier) is ast.If
+                and earlier.body
+                and type(earlier.body[-1]) in (ast.Return, ast.Raise)
+                and exits_when(earlier.test)
+            ):
+                return True
+    return False

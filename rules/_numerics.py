@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.context import FileContext
+from onnxlint.context import FileContext, after_early_exit
 
 # (test true => training, test false => training)
 _Polarity = tuple[bool, bool]
@@ -64,7 +64,7 @@ def training_only(context: FileContext, node: ast.AST, _depth: int = 0) -> bool:
                 # `a and <node>`: node runs when a is true; `a or <node>`: when a is false.
                 if (is_and and when_true) or (not is_and and when_false):
                     return True
-        if isinstance(child, ast.stmt) and _after_training_exit(parent, child):
+        if isinstance(child, ast.stmt) and after_early_exit(parent, child, lambda test: _polarity(test)[1]):
             return True
         if parent_type in (ast.FunctionDef, ast.AsyncFunctionDef):
             return _only_called_in_training(context, parent, _depth)
@@ -82,23 +82,6 @@ def _only_called_in_training(context: FileContext, function: ast.AST, depth: int
         return False
     sites = context.model.call_sites(info)
     return bool(sites) and all(training_only(context, call, depth + 1) for _, call in sites)
-
-
-def _after_training_exit(parent: ast.AST, statement: ast.stmt) -> bool:
-    """Whether an earlier statement of the same block is `if <not training ...>: return/raise`."""
-    for block in ("body", "orelse", "finalbody"):
-        statements = getattr(parent, block, None)
-        if not isinstance(statements, list) or statement not in statements:
-            continue
-        for earlier in statements[: statements.index(statement)]:
-            if (
-                type(earlier) is ast.If
-                and earlier.body
-                and type(earlier.body[-1]) in (ast.Return, ast.Raise)
-                and _polarity(earlier.test)[1]
-            ):
-                return True
-    return False
 
 
 # -- text helpers -------------------------------------------------------------------------------

@@ -10,6 +10,14 @@ from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor
 _WRAPPERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
 
 
+_RANGE_BATCH = """
+out = []
+for i in range(x.shape[0]):
+    out.append(x[i] * (i + 1))
+return torch.stack(out)
+"""
+
+
 def _loop_model(body: str) -> str:
     return "import torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n" + "".join(
         f"        {line}\n" for line in body.strip("\n").splitlines()
@@ -178,37 +186,16 @@ class LoopOverTensorSize(Rule):
 
     PATTERNS = {
         "range_batch": Pattern(
-            _loop_model(
-                """
-out = []
-for i in range(x.shape[0]):
-    out.append(x[i] * (i + 1))
-return torch.stack(out)
-"""
-            ),
+            _loop_model(_RANGE_BATCH),
             dynamic=("batch",),
         ),
         "range_batch_example_2": Pattern(
-            _loop_model(
-                """
-out = []
-for i in range(x.shape[0]):
-    out.append(x[i] * (i + 1))
-return torch.stack(out)
-"""
-            ),
+            _loop_model(_RANGE_BATCH),
             inputs=((2, 3, 8, 8),),
             dynamic=("batch",),
         ),
         "range_batch_auto_example_2": Pattern(
-            _loop_model(
-                """
-out = []
-for i in range(x.shape[0]):
-    out.append(x[i] * (i + 1))
-return torch.stack(out)
-"""
-            ),
+            _loop_model(_RANGE_BATCH),
             inputs=((2, 3, 8, 8),),
             dynamic=("batch",),
             dim_hint="AUTO",
