@@ -7,7 +7,7 @@ CORE_VENV ?= .venv-core
 BIN := $(VENV)/bin
 PIP_INSTALL := pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: venv demo test test-full test-core lint docs clean bench
+.PHONY: venv demo test test-full test-core test-torch measure-torch lint docs clean bench
 
 # The full environment: the package (editable) with the export, LSP and dev extras.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -58,6 +58,32 @@ test-core: venv
 	cd /tmp && $(abspath $(CORE_VENV))/bin/python -c "import importlib.util as u; assert u.find_spec('torch') is None, 'torch must not be installed in the lean env'"
 	ONNXLINT_LEAN_ENV=1 $(CORE_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not export" tests
 
+## The export, graph and verify tests (test_measured.py asserts every claim as it holds for that torch) and the
+## rules' own cases against another torch, in its own venv: `make test-torch TORCH=2.15.0`. The tested range is
+## onnxlint/torch_info.py's TESTED_TORCH; CI keeps the pinned torch. TORCH_VENV may name an existing venv.
+TORCH ?= 2.15.0
+TORCH_VENV ?= .venv-torch-$(TORCH)
+# The public index, not this machine's pip configuration (which caps versions at the pinned ones).
+TORCH_PIP := PIP_CONFIG_FILE=/dev/null $(TORCH_VENV)/bin/pip install --quiet --disable-pip-version-check
+
+$(TORCH_VENV)/.installed-torch-$(TORCH): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_PIP) torch==$(TORCH)
+	grep -v -i -E '^(torch|torchvision|torchaudio)==' constraints.txt > $(TORCH_VENV)/constraints-without-torch.txt
+	$(TORCH_PIP) -c $(TORCH_VENV)/constraints-without-torch.txt -e ".[export,dev]"
+	$(TORCH_VENV)/bin/python -c "import importlib.metadata as m; v = m.version('torch'); assert v.split('+')[0] == '$(TORCH)', f'torch {v} installed, not $(TORCH)'"
+	touch $@
+
+test-torch: $(TORCH_VENV)/.installed-torch-$(TORCH)
+	$(TORCH_VENV)/bin/python -m pytest -q -p no:cacheprovider -m export tests
+	$(TORCH_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_rules.py tests/test_torch_versions.py
+
+## Re-measure every claim on that torch: saves docs/measured/torch-$(TORCH).json (its table goes to the venv), then
+## regenerates docs/measurements.md's "Differences by torch version" section. Exits 1 when a claim does not hold.
+measure-torch: $(TORCH_VENV)/.installed-torch-$(TORCH)
+	$(TORCH_VENV)/bin/python -m onnxlint.measure --check --output $(TORCH_VENV)/measurements.md
+	$(TORCH_VENV)/bin/python -m onnxlint.measure --versions-report
+
 lint: venv
 	$(BIN)/ruff check linter rules tests benchmarks
 	$(BIN)/ruff format --check linter rules tests benchmarks
@@ -71,4 +97,4 @@ docs: venv
 	$(BIN)/python -m onnxlint.docs docs/rules
 
 clean:
-	rm -rf $(VENV) $(CORE_VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(CORE_VENV) .venv-torch-* build dist *.egg-info .pytest_cache

@@ -1,19 +1,36 @@
 """The results cache: a file whose bytes, name and settings were linted before is not linted again.
 
-Modelled on ruff's `.ruff_cache`. One JSON file per *run key* under
+Modelled on ruff's `.ruff_cache`. One file per *run key* under
 `<project root>/.onnxlint_cache/<onnxlint version>/`, holding one entry per file:
 `path -> [digest, findings, day last used]`.
 
 * The run key hashes everything that changes what `lint_source` returns besides the file
-  itself: onnxlint's version, a fingerprint of its own sources (the engine and every rule
-  module, so a rule edited during development never serves stale findings), the Python version
-  (`ast` differs between versions), the torch exporter facts read from the installed torch, and
-  the settings (selection, per-file ignores, exporter, opset, target, project root).
+  itself: onnxlint's version, a fingerprint of its own sources (every module of the package,
+  sub-packages included, so a rule or helper edited during development never serves stale
+  findings), the Python version (`ast` differs between versions), the torch exporter facts read
+  from the installed torch, and the settings (selection, per-file ignores, exporter, opset,
+  target, project root).
 * The entry digest hashes the file's bytes, the name it is linted under and its path relative to
   the project root (per-file ignores), and the export sites the runner's pre-pass handed to it.
 
-A corrupt or unreadable cache file is ignored (everything is linted again and the file is
-rewritten); a cache folder that cannot be written (read-only checkout) is skipped silently.
+What the cache trusts. The cache folder usually lives inside the repository being linted, so
+anything in it may have been committed by someone else. Nothing found there is trusted:
+
+* Each cache file is `<HMAC-SHA256 hex>\\n<JSON>`, signed with a per-user secret key kept outside
+  any repository (`$ONNXLINT_CACHE_KEY_DIR/key`, else `$XDG_CACHE_HOME/onnxlint/key`, else
+  `~/.cache/onnxlint/key`; 32 random bytes, mode 0600, created on first use). A file whose MAC
+  does not verify with this user's key is ignored whole (and replaced on save). Without a usable
+  key (unwritable home, a symlink, a file another user owns or can read) the cache is off: every
+  file is linted, nothing is written.
+* No symlink is ever followed: the cache folder, its `.gitignore` and `CACHEDIR.TAG`, the version
+  folder and the cache file are checked with `lstat`, and when one of them is a symlink or not the
+  kind expected the cache is neither read nor written. New files are created with
+  `O_EXCL | O_NOFOLLOW` (the cache file via a temporary file in the version folder and
+  `os.replace`), so nothing is ever written outside the cache folder.
+* A file larger than `_MAX_FILE_BYTES`, one that does not decode (even JSON nested too deep to
+  parse), or an entry that does not rebuild as findings means "no entry": lint again.
+
+A cache folder that cannot be written (read-only checkout) is skipped silently.
 Findings are stored field by field and rebuilt as the same `Finding` objects; a finding whose
 `extra` does not survive JSON unchanged makes its file uncacheable rather than different.
 """
@@ -22,8 +39,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable
@@ -34,37 +53,69 @@ from .findings import Applicability, Confidence, Edit, Finding, Fix, Location, S
 from .settings import ExportSite, LintSettings
 
 CACHE_DIR_NAME = ".onnxlint_cache"
-FORMAT = 1
+FORMAT = 2  # 2: signed files (an older cache is ignored and replaced)
 _UNUSED_DAYS = 30  # entries not used for this long are dropped when the cache is saved
+_MAX_FILE_BYTES = 256 * 1024 * 1024  # a bigger cache file is not read (ours are a few hundred KiB)
+KEY_DIR_ENV = "ONNXLINT_CACHE_KEY_DIR"
+KEY_BYTES = 32
+_MAC_HEX = 64  # HMAC-SHA256, as hex
 _FINGERPRINT: str | None = None
+_KEYS: dict[str, bytes] = {}  # signing keys read in this process, by key file
 # What linter/torch_info.py reads from the installed torch (and its version).
 TORCH_FACT_FILES = ("version.py", "onnx/_constants.py", "onnx/_internal/exporter/_constants.py")
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows (symlinks are still checked with lstat)
+_BINARY = getattr(os, "O_BINARY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO put in place of the cache file never blocks the open
+_MARKERS = (
+    (".gitignore", "# Automatically created by onnxlint.\n*\n"),
+    (
+        "CACHEDIR.TAG",
+        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by onnxlint.\n",
+    ),
+)
+
 
 def source_fingerprint() -> str:
-    """A hash of the sources of the static layer, computed once per process: the modules of the
-    `onnxlint` package itself (engine, semantic model, tables) and of `onnxlint.rules`. The
-    graph, verify and reporter subpackages cannot change a static finding and are left out."""
+    """A hash of onnxlint's own sources, computed once per process: every module of the `onnxlint`
+    package folder and of `onnxlint.rules`, sub-packages included (a helper module edited anywhere
+    never serves stale findings)."""
     global _FINGERPRINT
     if _FINGERPRINT is None:
         from . import rules as rules_package  # the package only: no rule module is imported
 
-        digest = hashlib.blake2b(digest_size=16)
         folders = [Path(__file__).resolve().parent, *(Path(p).resolve() for p in rules_package.__path__)]
-        for index, folder in enumerate(dict.fromkeys(folders)):
-            try:
-                names = sorted(name for name in os.listdir(folder) if name.endswith(".py"))
-            except OSError:
-                names = []
-            for name in names:
-                digest.update(f"{index}/{name}".encode())
-                try:
-                    with open(folder / name, "rb") as stream:
-                        digest.update(stream.read())
-                except OSError:
-                    digest.update(b"<unreadable>")
-        _FINGERPRINT = digest.hexdigest()
+        _FINGERPRINT = fingerprint_folders(folders)
     return _FINGERPRINT
+
+
+def fingerprint_folders(folders: Iterable[Path]) -> str:
+    """A hash of the `.py` files under `folders`, recursively: their paths relative to their folder
+    (sorted) and their bytes. `__pycache__` and hidden folders are skipped, symlinked folders are not
+    entered, and a folder inside one hashed before (an installed `onnxlint/rules`) is not hashed twice."""
+    digest = hashlib.blake2b(digest_size=16)
+    seen: list[Path] = []
+    for index, folder in enumerate(dict.fromkeys(folders)):
+        if any(folder.is_relative_to(done) for done in seen):
+            continue
+        seen.append(folder)
+        relatives = []
+        for current, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [name for name in dirnames if name != "__pycache__" and not name.startswith(".")]
+            prefix = os.path.relpath(current, folder)
+            for name in filenames:
+                if name.endswith(".py"):
+                    relatives.append(name if prefix == "." else f"{prefix}/{name}".replace(os.sep, "/"))
+        for relative in sorted(relatives):
+            digest.update(f"{index}/{relative}\0".encode())
+            try:
+                with open(folder / relative, "rb") as stream:
+                    digest.update(stream.read())
+            except OSError:
+                digest.update(b"<unreadable>")
+            digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def torch_fingerprint() -> str:
@@ -122,8 +173,204 @@ def default_cache_dir(settings: LintSettings) -> Path:
     return Path(settings.project_root or ".") / CACHE_DIR_NAME
 
 
+# -- the signing key: outside every repository ----------------------------------------------------
+
+
+def key_folder() -> Path | None:
+    """Where this user's signing key lives: $ONNXLINT_CACHE_KEY_DIR, else $XDG_CACHE_HOME/onnxlint,
+    else ~/.cache/onnxlint (None: no home to keep it in)."""
+    override = os.environ.get(KEY_DIR_ENV)
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "onnxlint"
+    home = os.path.expanduser("~")
+    if not home or home == "~":
+        return None
+    return Path(home) / ".cache" / "onnxlint"
+
+
+def signing_key() -> bytes | None:
+    """This user's cache key, created on first use; None when it cannot be created or trusted (the
+    cache is then off). Never raises."""
+    try:
+        folder = key_folder()
+        if folder is None:
+            return None
+        path = str(folder / "key")
+        key = _KEYS.get(path)
+        if key is None:
+            key = _read_or_create_key(folder, path)
+            if key is not None:
+                _KEYS[path] = key
+        return key
+    except (OSError, ValueError):
+        return None
+
+
+def _read_or_create_key(folder: Path, path: str) -> bytes | None:
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or not _owned(info):
+        return None  # a symlink, a file, someone else's folder
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | _CLOEXEC, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        key = os.urandom(KEY_BYTES)
+        try:
+            try:
+                written = os.write(handle, key)
+            finally:
+                os.close(handle)
+            if written != KEY_BYTES:
+                raise OSError(f"short write to {path}")
+        except BaseException:
+            try:
+                os.unlink(path)  # never leave a broken key behind: the next run makes a new one
+            except OSError:
+                pass
+            raise
+        return key
+    handle = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY | _CLOEXEC)
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or not _owned(info) or info.st_size != KEY_BYTES:
+            return None  # a short key is one being written right now: no cache this time
+        if os.name == "posix" and info.st_mode & 0o077:
+            return None  # others can read it: they could sign entries
+        key = os.read(handle, KEY_BYTES + 1)
+    finally:
+        os.close(handle)
+    return key if len(key) == KEY_BYTES else None
+
+
+def _owned(info: os.stat_result) -> bool:
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def sign(key: bytes, payload: bytes) -> bytes:
+    """A cache file's content: the MAC of `payload` (hex), a newline, `payload`."""
+    return hmac.new(key, payload, hashlib.sha256).hexdigest().encode("ascii") + b"\n" + payload
+
+
+def verified_payload(key: bytes, content: bytes) -> bytes | None:
+    """The payload of a cache file's content when its MAC verifies with `key`, else None."""
+    if len(content) <= _MAC_HEX or content[_MAC_HEX : _MAC_HEX + 1] != b"\n":
+        return None
+    payload = content[_MAC_HEX + 1 :]
+    expected = hmac.new(key, payload, hashlib.sha256).hexdigest().encode("ascii")
+    return payload if hmac.compare_digest(expected, content[:_MAC_HEX]) else None
+
+
+# -- the cache folder: never through a symlink ----------------------------------------------------
+
+
+class _Unsafe(Exception):
+    """A part of the cache folder is a symlink or not the kind expected: neither read nor write."""
+
+
+def _kind(path: Path | str) -> str:
+    """'missing', 'dir', 'file' (regular) or 'other' (a symlink included), without following links."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "other"
+
+
+def _check(path: Path | str, expected: str) -> bool:
+    """True when `path` is a real `expected` ('dir' or 'file'), False when missing; _Unsafe otherwise."""
+    kind = _kind(path)
+    if kind == "missing":
+        return False
+    if kind != expected:
+        raise _Unsafe(str(path))
+    return True
+
+
+def _create_file(path: Path | str, data: bytes, mode: int = 0o644) -> None:
+    """Write a new file; never through a symlink, never over an existing file."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | _CLOEXEC, mode)
+    try:
+        with open(handle, "wb", closefd=False) as stream:
+            stream.write(data)
+    except BaseException:
+        os.close(handle)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise
+    os.close(handle)
+
+
+def _make_dir(path: Path) -> None:
+    """Create the folder `path` when missing; _Unsafe when it is (or becomes) anything but a real folder."""
+    if not _check(path, "dir"):
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:
+            pass
+        if not _check(path, "dir"):
+            raise _Unsafe(str(path))
+
+
+def _prepare_folder(folder: Path) -> None:
+    """Create the cache folder marked as a cache (CACHEDIR.TAG) and ignored by git, as ruff does.
+    Raises _Unsafe (nothing written) when the folder or a marker is a symlink or of another kind."""
+    if _kind(folder) == "missing":
+        os.makedirs(folder.parent, exist_ok=True)
+    _make_dir(folder)
+    for name, text in _MARKERS:
+        marker = folder / name
+        if not _check(marker, "file"):
+            try:
+                _create_file(marker, text.encode("utf-8"))
+            except FileExistsError:
+                _check(marker, "file")
+
+
+def _folder_is_safe(folder: Path, version_folder: Path) -> bool:
+    """Whether the existing parts of the cache folder are all real folders and files (a missing part is fine)."""
+    try:
+        if not _check(folder, "dir"):
+            return True
+        for name, _ in _MARKERS:
+            _check(folder / name, "file")
+        _check(version_folder, "dir")
+    except (_Unsafe, OSError, ValueError):
+        return False
+    return True
+
+
+def _read_cache_file(path: Path) -> bytes | None:
+    """The bytes of the cache file when it is a regular file of a sane size; None when missing.
+    _Unsafe when it is a symlink or something else."""
+    if not _check(path, "file"):
+        return None
+    handle = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY | _CLOEXEC)
+    with open(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unsafe(str(path))
+        if info.st_size > _MAX_FILE_BYTES:
+            return None  # absurd: ignored (and replaced on save)
+        return stream.read(_MAX_FILE_BYTES + 1)
+
+
 class LintCache:
-    """The entries of one run key. `get` / `put` by path; `save` writes them back atomically."""
+    """The entries of one run key. `get` / `put` by path; `save` writes them back atomically.
+
+    Only a file signed with this user's key is read; with no usable key, or a cache folder that
+    holds a symlink (or a part of the wrong kind), nothing is read and `save` writes nothing."""
 
     def __init__(self, folder: Path, key: str) -> None:
         from . import __version__
@@ -135,6 +382,8 @@ class LintCache:
         self.scripts_without_sites: dict[str, str] = {}
         self.changed = False
         self.today = int(time.time() // 86400)
+        self.secret = signing_key()
+        self.usable = self.secret is not None and _folder_is_safe(folder, self.path.parent)
         self._load()
 
     @classmethod
@@ -142,11 +391,24 @@ class LintCache:
         return cls(folder or default_cache_dir(settings), run_key(settings))
 
     def _load(self) -> None:
+        if not self.usable or self.secret is None:
+            return
         try:
-            with open(self.path, "rb") as stream:
-                data = json.load(stream)
+            content = _read_cache_file(self.path)
+        except _Unsafe:
+            self.usable = False  # the cache file is a symlink (or a FIFO...): leave it alone
+            return
         except (OSError, ValueError):
-            return  # no cache yet, unreadable or corrupt: lint everything and rewrite it
+            return  # no cache yet or unreadable: lint everything and rewrite it
+        if content is None:
+            return
+        payload = verified_payload(self.secret, content)
+        if payload is None:
+            return  # not signed by this user (forged, committed, another user's, older format)
+        try:
+            data = json.loads(payload)
+        except Exception:  # a corrupt payload, RecursionError...: no entries (never KeyboardInterrupt)
+            return
         if isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("entries"), dict):
             self.entries = data["entries"]
             scripts = data.get("scripts_without_sites")
@@ -160,8 +422,8 @@ class LintCache:
             return None
         try:
             findings = [_decode(item, filename) for item in entry[1]]
-        except (TypeError, ValueError, KeyError, IndexError):
-            del self.entries[key]  # a damaged entry: lint the file again
+        except Exception:  # a damaged entry: lint the file again
+            del self.entries[key]
             self.changed = True
             return None
         if entry[2] != self.today:
@@ -188,49 +450,48 @@ class LintCache:
         self.changed = True
 
     def save(self) -> bool:
-        """Write the entries back (atomically). False when the folder cannot be written; never raises."""
+        """Write the entries back (atomically), signed. False when nothing may or can be written
+        (no key, a symlink in the cache folder, a read-only folder); never raises."""
         if not self.changed:
             return True
+        if not self.usable or self.secret is None:
+            return False
         oldest = self.today - _UNUSED_DAYS
-        entries = {k: v for k, v in self.entries.items() if type(v) is list and len(v) == 3 and v[2] >= oldest}
-        import tempfile  # here: a run that changes nothing never pays for importing it
-
+        entries = {
+            k: v
+            for k, v in self.entries.items()
+            if type(v) is list and len(v) == 3 and type(v[2]) is int and v[2] >= oldest
+        }
+        scripts = {k: v for k, v in self.scripts_without_sites.items() if k in entries}
+        try:
+            payload = json.dumps(
+                {"format": FORMAT, "entries": entries, "scripts_without_sites": scripts}, separators=(",", ":")
+            ).encode("utf-8")
+        except (TypeError, ValueError, RecursionError):
+            return False
+        version_folder = self.path.parent
         try:
             _prepare_folder(self.folder)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp_name = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.path.parent)
+            _make_dir(version_folder)
+            _check(self.path, "file")  # os.replace would replace a symlink itself, but leave it be
+            temp = version_folder / f".{self.path.stem}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+            _create_file(temp, sign(self.secret, payload))
             try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    scripts = {k: v for k, v in self.scripts_without_sites.items() if k in entries}
-                    json.dump(
-                        {"format": FORMAT, "entries": entries, "scripts_without_sites": scripts},
-                        stream,
-                        separators=(",", ":"),
-                    )
-                os.chmod(temp_name, 0o644)  # mkstemp's 0600 would hide the cache from a shared checkout's other users
-                os.replace(temp_name, self.path)
+                _check(self.path, "file")
+                os.replace(temp, self.path)
             except BaseException:
                 try:
-                    os.unlink(temp_name)
+                    os.unlink(temp)
                 except OSError:
                     pass
                 raise
-        except OSError:
+        except _Unsafe:
+            self.usable = False
+            return False
+        except (OSError, ValueError):
             return False
         self.changed = False
         return True
-
-
-def _prepare_folder(folder: Path) -> None:
-    """Create the cache folder marked as a cache (CACHEDIR.TAG) and ignored by git, as ruff does."""
-    if (folder / ".gitignore").is_file():
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / ".gitignore").write_text("# Automatically created by onnxlint.\n*\n", encoding="utf-8")
-    (folder / "CACHEDIR.TAG").write_text(
-        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by onnxlint.\n",
-        encoding="utf-8",
-    )
 
 
 # -- findings <-> JSON ----------------------------------------------------------------------------

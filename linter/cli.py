@@ -21,7 +21,7 @@ from .config import ConfigError, ProjectConfig, build_settings, find_config, loa
 from .files import DEFAULT_EXCLUDES, Excluder, discover
 from .registry import documented_rules, rule_by_name_or_code, validate_selectors
 from .reporters import FORMATS, ReportOptions, get_reporter
-from .runner import DEFAULT_MAX_FILE_BYTES, FileOutcome, RunOptions, display_path, run, unified_diff
+from .runner import DEFAULT_MAX_FILE_BYTES, FileOutcome, RunOptions, display_path, printable, run, unified_diff
 from .settings import EXPORTERS, TARGETS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -119,7 +119,13 @@ def main() -> None:
 @click.option(
     "--train-mode", is_flag=True, help="Trace the model as built, without .eval() (reports training-mode modules)."
 )
-@click.option("--no-graph", is_flag=True, help="Do not trace the models configured in [[tool.onnxlint.models]].")
+@click.option(
+    "--graph/--no-graph",
+    "graph",
+    default=None,
+    help="Trace the models configured in [[tool.onnxlint.models]] too (runs their code). Without --graph "
+    "they are not traced: a configuration alone never runs code.",
+)
 @click.option(
     "--verify",
     is_flag=True,
@@ -178,7 +184,7 @@ def check(
     dynamic: tuple[str, ...],
     weights: Path | None,
     train_mode: bool,
-    no_graph: bool,
+    graph: bool | None,
     verify: bool,
     write_unverified: bool,
     no_cache: bool,
@@ -206,6 +212,7 @@ def check(
         opset=opset,
         target=target,
     )
+    _announce_opset_ceiling(settings)
     unsafe = bool(unsafe_fixes) if unsafe_fixes is not None else config.unsafe_fixes
     options = RunOptions(
         fix=fix and not diff,
@@ -223,21 +230,50 @@ def check(
     excluder = Excluder((*config.exclude, *config.extend_exclude), config.root)
     targets = list(paths) or [Path(".")]
     files = list(discover(targets, excluder, force_exclude=force_exclude))
+    if not files:
+        click.echo("onnxlint: warning: No Python files found under the given path(s)", err=True)
     if verify:
         if not fix or model_text is None:
             _fail("--verify needs --fix and a model: --model 'Net(...)' --input 1x3x224x224")
         sys.exit(
             _verify_fixes(
-                files, settings, config, unsafe, model_text, input_shapes, dynamic, weights, write_unverified, no_graph
+                files,
+                settings,
+                config,
+                unsafe,
+                model_text,
+                input_shapes,
+                dynamic,
+                weights,
+                write_unverified,
+                graph is False,
             )
         )
     if weights is not None and model_text is not None:
         _check_weights(weights)  # before anything is linted, imported or traced
-    outcomes = run(files, settings, options)
+    # Consent: the user's code runs only when this command line asks for it (--model names a model,
+    # --graph the configured ones). A [[tool.onnxlint.models]] table found in a cloned repository is
+    # untrusted input, like the code it points at.
     model_options = model_text is not None or input_shapes or dynamic or weights is not None or train_mode
-    if model_options or (not no_graph and "models" in config.extra):
+    trace_configured = bool(graph) and model_text is None and "models" in config.extra
+    if trace_configured:
+        _check_configured_weights(config)
+    progress = _ProgressLine() if _show_progress(quiet) else None
+    try:
+        outcomes = run(files, settings, options, progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if model_options or trace_configured:
         _add_graph_findings(
             files, settings, outcomes, config, model_text, input_shapes, dynamic, weights, train_mode, quiet
+        )
+    elif graph is None and "models" in config.extra and not quiet and output_format in ("text", "concise"):
+        count = len(config.extra["models"])
+        click.echo(
+            f"onnxlint: {count} model{'s' if count != 1 else ''} configured in {printable(display_path(config.path or Path('pyproject.toml')))} "
+            "not traced (static checks only); pass --graph to trace them, which runs their code",
+            err=True,
         )
     report = ReportOptions(
         color=_use_color(output_format),
@@ -378,7 +414,7 @@ def _check_stdin(filename: str, settings, options: RunOptions, output_format: st
     except SourceDecodeError as error:  # reported like an unreadable file: E902, exit 1; stdout unchanged with --fix
         if options.fix:
             sys.stdout.buffer.write(raw)
-            click.echo(f"onnxlint: {filename}: {error}; not fixed", err=True)
+            click.echo(f"onnxlint: {printable(filename)}: {error}; not fixed", err=True)
             return EXIT_CLEAN if exit_zero else EXIT_FINDINGS
         outcome = FileOutcome(path=path, display_path=display_path(path), error=str(error))
         report = ReportOptions(color=_use_color(output_format), show_fixes=False)
@@ -396,7 +432,10 @@ def _check_stdin(filename: str, settings, options: RunOptions, output_format: st
             try:
                 output = FileContents(path, raw, text, encoding, has_bom).encode(result.text)
             except UnicodeEncodeError:
-                click.echo(f"onnxlint: {filename}: the fixed text cannot be encoded as {encoding}; not fixed", err=True)
+                click.echo(
+                    f"onnxlint: {printable(filename)}: the fixed text cannot be encoded as {encoding}; not fixed",
+                    err=True,
+                )
         sys.stdout.buffer.write(output)
         sys.stdout.buffer.flush()
         return EXIT_FINDINGS if result.remaining and not exit_zero else EXIT_CLEAN
@@ -405,6 +444,36 @@ def _check_stdin(filename: str, settings, options: RunOptions, output_format: st
     report = ReportOptions(color=_use_color(output_format), show_fixes=False)
     click.echo(get_reporter(output_format)([outcome], report), nl=False, color=report.color)
     return _exit_code([outcome], options, exit_zero)
+
+
+def _announce_opset_ceiling(settings) -> None:
+    """Say at the start of the run when the chosen exporter cannot write the opset asked for."""
+    from .settings import ExportConfig
+
+    config = ExportConfig(settings.exporter, settings.opset, settings.target)
+    if config.opset_ceiling is None:
+        return
+    click.echo(
+        f"onnxlint: note: {config.exporter_label} cannot write opset {config.opset_ceiling}: it translates at "
+        f"opset {config.opset} and converts the model down, which fails for many models (it then writes opset "
+        f"{config.opset}); operator support is judged against opset {config.opset_ceiling} as your runtime's "
+        "ceiling. `--exporter legacy` writes that opset.",
+        err=True,
+    )
+
+
+def _check_configured_weights(config: ProjectConfig) -> None:
+    """Refuse a configured `weights` file that is not a plain state dict (exit 2), before any import."""
+    from .modelspec import SpecError, specs_from_config
+
+    try:
+        specs = specs_from_config(config.extra["models"], config.root)
+    except SpecError as error:
+        _fail(str(error))
+        return
+    for spec in specs:
+        if spec.weights is not None:
+            _check_weights(spec.weights)
 
 
 def _check_weights(weights: Path) -> None:
@@ -425,6 +494,38 @@ def _check_weights(weights: Path) -> None:
         _fail(str(error))
 
 
+def _show_progress(quiet: bool) -> bool:
+    """Progress goes to stderr, only on a terminal (never in CI logs, pipes or pre-commit output)."""
+    return not quiet and not os.environ.get("CI") and sys.stderr.isatty()
+
+
+class _ProgressLine:
+    """`Linting 120/489 files` on one stderr line, drawn only once a run has lasted a second (a warm or
+    small run shows nothing) and at most ten times a second; erased before the report."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._started = self._clock()
+        self._drawn_at = 0.0
+        self._visible = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        if now - self._started < 1.0 or (now - self._drawn_at < 0.1 and done < total):
+            return
+        self._drawn_at = now
+        self._visible = True
+        sys.stderr.write(f"\r\x1b[2KLinting {done}/{total} files")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self._visible:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
 def _use_color(output_format: str) -> bool:
     if output_format not in ("text", "concise") or os.environ.get("NO_COLOR"):
         return False
@@ -441,10 +542,14 @@ def _fail(message: str) -> None:
 @main.command("rule")
 @click.argument("code")
 def rule_command(code: str) -> None:
-    """Show a rule's documentation (by code, e.g. ONX201, or by name)."""
+    """Show a rule's documentation (by code, e.g. ONX201, or by name); a prefix (ONX2) lists its family."""
     rule = rule_by_name_or_code(code) or _graph_check(code)
     if rule is None:
-        _fail(f"no rule {code!r} (see `onnxlint rules`)")
+        family = {c: r for c, r in documented_rules().items() if c.startswith(code.strip().upper())}
+        if not family or not code.strip():
+            _fail(f"no rule {code!r} (see `onnxlint rules`)")
+            return
+        _list_rules(family)
         return
     from .docs import render_rule
 
@@ -487,6 +592,11 @@ def rules_command(output_format: str) -> None:
             )
         )
         return
+    _list_rules(rules)
+
+
+def _list_rules(rules: dict[str, type]) -> None:
+    """One line per rule: code, fix applicability, name, what it applies to."""
     width = max(len(r.name) for r in rules.values())
     for rule in rules.values():
         fix = {"safe": "[*]", "unsafe": "[!]", "display-only": "[~]"}.get(
@@ -505,7 +615,16 @@ def rules_command(output_format: str) -> None:
     show_default=True,
     help="Wait this long after the last edit before linting (the client's initializationOptions.debounceMs wins).",
 )
-def server_command(debounce_ms: int) -> None:
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(0, 1024),
+    default=DEFAULT_MAX_FILE_BYTES // (1024 * 1024),
+    show_default=True,
+    metavar="MIB",
+    help="Documents larger than this get one E902 diagnostic instead of being linted; 0: lint every size "
+    "(the client's initializationOptions.maxFileSizeMiB wins).",
+)
+def server_command(debounce_ms: int, max_file_size: int) -> None:
     """Run the language server (LSP over stdin/stdout) for editors."""
     try:
         from .server import run_server
@@ -515,7 +634,7 @@ def server_command(debounce_ms: int) -> None:
             raise
         _fail(f"the language server needs {missing}, which is not installed: pip install 'onnxlint[lsp]'")
         return
-    run_server(debounce_ms)
+    run_server(debounce_ms, max_file_size * 1024 * 1024)
 
 
 @main.command("export")

@@ -84,7 +84,12 @@ def find_config(start: Path) -> Path | None:
 
 
 def load_config(path: Path) -> ProjectConfig:
+    import os
+    import stat
+
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block the read
+            raise ConfigError(f"{path}: not a regular file")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from error
@@ -98,13 +103,9 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     where = f"{path}: [tool.onnxlint]" if path else "[tool.onnxlint]"
     unknown = sorted(set(table) - KNOWN_KEYS - EXTENSION_KEYS)
     if unknown:
-        hint = ""
-        for key in unknown:
-            close = [k for k in KNOWN_KEYS if k.replace("-", "_") == key.replace("-", "_")]
-            if close:
-                hint = f" (did you mean {close[0]!r}?)"
         raise ConfigError(
-            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}"
+            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "
+            + ", ".join(f"{key!r}{_did_you_mean(key)}" for key in unknown)
         )
 
     def strings(key: str) -> tuple[str, ...]:
@@ -138,6 +139,12 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     if not isinstance(unsafe, bool):
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
     select = strings("select") if "select" in table else None
+    extend_select, ignore = strings("extend-select"), strings("ignore")
+    _check_selectors(
+        where,
+        {"select": select or (), "extend-select": extend_select, "ignore": ignore}
+        | {f"per-file-ignores[{entry.pattern!r}]": entry.codes for entry in per_file},
+    )
     if "models" in table:
         from .modelspec import SpecError, specs_from_config
 
@@ -148,8 +155,8 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     return ProjectConfig(
         path=path,
         select=select,
-        extend_select=strings("extend-select"),
-        ignore=strings("ignore"),
+        extend_select=extend_select,
+        ignore=ignore,
         per_file_ignores=tuple(per_file),
         exclude=strings("exclude"),
         extend_exclude=strings("extend-exclude"),
@@ -159,6 +166,33 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         unsafe_fixes=unsafe,
         extra={key: table[key] for key in EXTENSION_KEYS if key in table},
     )
+
+
+def _did_you_mean(key: str) -> str:
+    """ruff's hint for a misspelt key: the known key it is closest to, if any is close."""
+    import difflib
+
+    spelled = {known.replace("-", "_"): known for known in (*KNOWN_KEYS, *EXTENSION_KEYS)}
+    close = difflib.get_close_matches(key.replace("-", "_"), list(spelled), n=1, cutoff=0.6)
+    return f" (did you mean {spelled[close[0]]!r}?)" if close else ""
+
+
+def _check_selectors(where: str, by_key: dict[str, tuple[str, ...]]) -> None:
+    """Unknown codes or prefixes are errors, as on the command line: a typo must not turn every rule off."""
+    if not any(by_key.values()):
+        return
+    from .registry import validate_selectors
+
+    problems = []
+    for key, selectors in by_key.items():
+        unknown = validate_selectors(selectors)
+        if unknown:
+            problems.append(f"{key}: {', '.join(map(repr, unknown))}")
+    if problems:
+        raise ConfigError(
+            f"{where}: unknown rule selector{'s' if len(problems) > 1 else ''} in {'; '.join(problems)} "
+            "(see `onnxlint rules`)"
+        )
 
 
 def build_settings(

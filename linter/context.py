@@ -7,6 +7,7 @@ keeps `function` / `scope` up to date as it enters and leaves functions and comp
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,9 @@ class FileContext:
         self._parents_complete = False
         self._export_calls: list[tuple[ast.Call, ExportConfig]] | None = None
         self._file_export_config: ExportConfig | None = None
+        self._export_spans: tuple[list[tuple[int, int]], list[tuple[tuple[int, int], ExportConfig]]] | None = None
+        self._guarded_exits: dict[int, dict[int, bool]] = {}  # see _after_guarded_exit
+        self._mentions_guards: bool | None = None  # whether the text could hold an export guard (`is_...`)
         self.cache: dict[str, Any] = {}  # per-file scratch space shared by rules (keyed by rule code)
 
     # -- reporting -----------------------------------------------------------------------------
@@ -145,7 +149,10 @@ class FileContext:
         """True when `node` cannot run while exporting: it sits behind an export guard
         (`if not torch.onnx.is_in_onnx_export(): ...`, `x if is_exporting() else ...`,
         `not is_compiling() and ...`) or after `if torch.jit.is_tracing(): return ...`."""
-        if "is_" not in self.source.text:
+        mentions = self._mentions_guards
+        if mentions is None:  # searched once per file: rules ask this of every finding they make
+            mentions = self._mentions_guards = "is_" in self.source.text
+        if not mentions:
             return False
         child = node
         parent = self.parent(node)
@@ -171,8 +178,17 @@ class FileContext:
         return False
 
     def _after_guarded_exit(self, parent: ast.AST, statement: ast.AST) -> bool:
-        """Whether an earlier statement of the same block is `if <guard>: return/raise`."""
-        return after_early_exit(parent, statement, lambda test: self.guard_polarity(test) is True)
+        """Whether an earlier statement of the same block is `if <guard>: return/raise`.
+
+        `after_early_exit`'s answer, from a table built once per block: it is asked for every
+        ancestor of every finding, and a module's body can hold thousands of statements.
+        """
+        table = self._guarded_exits.get(id(parent))
+        if table is None:
+            table = self._guarded_exits[id(parent)] = statements_after_early_exit(
+                parent, lambda test: self.guard_polarity(test) is True
+            )
+        return table.get(id(statement), False)
 
     # -- export configuration ------------------------------------------------------------------
 
@@ -186,6 +202,33 @@ class FileContext:
                         calls.append((node, self._config_of_call(node)))  # type: ignore[arg-type]
             self._export_calls = calls
         return self._export_calls
+
+    def _export_call_spans(self) -> tuple[list[tuple[int, int]], list[tuple[tuple[int, int], ExportConfig]]]:
+        """The outermost export calls sorted by start: their starts, and (end, configuration) of each.
+
+        Built once per file, so that `export_config_for` finds the call around a node by bisection
+        instead of trying every call of the file for every node a rule asks about. Spans of AST
+        nodes are nested or disjoint, and `export_calls` lists an outer call before the calls in its
+        arguments (breadth-first), so the first call containing a node is the outermost one: the one
+        kept here.
+        """
+        if self._export_spans is None:
+            ordered = sorted(
+                (
+                    ((call.lineno, call.col_offset), (call.end_lineno or 0, call.end_col_offset or 0), rank, config)
+                    for rank, (call, config) in enumerate(self.export_calls())
+                ),
+                key=lambda span: (span[0], span[2]),
+            )
+            starts: list[tuple[int, int]] = []
+            spans: list[tuple[tuple[int, int], ExportConfig]] = []
+            for begin, end, _rank, config in ordered:
+                if spans and begin <= spans[-1][0]:
+                    continue  # inside the previous outermost call
+                starts.append(begin)
+                spans.append((end, config))
+            self._export_spans = (starts, spans)
+        return self._export_spans
 
     def _config_of_call(self, call: ast.Call) -> ExportConfig:
         base = self.settings.export_config()
@@ -215,9 +258,10 @@ class FileContext:
         calls = self.export_calls()
         if node is not None and calls:
             start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
-            for call, config in calls:
-                if (call.lineno, call.col_offset) <= start <= (call.end_lineno or 0, call.end_col_offset or 0):
-                    return config
+            starts, spans = self._export_call_spans()
+            index = bisect_right(starts, start) - 1  # the last outermost call starting at or before `node`
+            if index >= 0 and start <= spans[index][0]:
+                return spans[index][1]
         if self._file_export_config is None:
             configs = {(c.exporter, c.requested_opset) for _, c in calls}
             if len(configs) == 1:
@@ -256,3 +300,25 @@ def after_early_exit(parent: ast.AST, statement: ast.AST, exits_when: Callable[[
             ):
                 return True
     return False
+
+
+def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr], bool]) -> dict[int, bool]:
+    """id(statement) -> `after_early_exit(parent, statement, exits_when)`, for every statement of
+    `parent`'s blocks, in one pass (`exits_when` is asked about every early-exit `if` of the blocks)."""
+    table: dict[int, bool] = {}
+    for block in ("body", "orelse", "finalbody"):
+        statements = getattr(parent, block, None)
+        if not isinstance(statements, list):
+            continue
+        exited = False
+        for statement in statements:
+            table.setdefault(id(statement), exited)  # the first block holding a statement decides, as there
+            if (
+                not exited
+                and type(statement) is ast.If
+                and statement.body
+                and type(statement.body[-1]) in (ast.Return, ast.Raise)
+                and exits_when(statement.test)
+            ):
+                exited = True
+    return table

@@ -80,12 +80,42 @@ def is_virtualenv(folder: Path) -> bool:
     return (folder / "pyvenv.cfg").is_file()
 
 
+class DiscoveredPath(type(Path())):  # type: ignore[misc]  # PosixPath or WindowsPath
+    """A file `discover` found, carrying where `--fix` may write it.
+
+    `write_roots`: the real paths of the folders named on the command line, when the file was
+    found by walking one of them; the writer refuses a file whose real path lies outside all of
+    them (a symlink pointing out of the tree). None: no such limit, for a file named on the
+    command line itself (writing its target is what the user asked) and for every plain `Path`.
+    A path derived from this one (`/`, `.parent`, `.resolve()`) carries no limit.
+    """
+
+    write_roots: tuple[str, ...] | None = None
+
+    def __reduce__(self):  # pickled to worker processes with its limit
+        return (_discovered_path, (str(self), self.write_roots))
+
+
+def _discovered_path(path: str, write_roots: tuple[str, ...] | None) -> DiscoveredPath:
+    result = DiscoveredPath(path)
+    result.write_roots = write_roots
+    return result
+
+
 def discover(paths: Iterable[Path], excluder: Excluder, *, force_exclude: bool = False) -> Iterator[Path]:
     """Python files under `paths`, sorted, each once. Files named explicitly are always linted
-    unless `force_exclude` is set (what pre-commit hooks want)."""
+    unless `force_exclude` is set (what pre-commit hooks want).
+
+    Each file is a `DiscoveredPath`: one found by walking a folder may only be written (`--fix`)
+    inside the real folders named in `paths`; one named itself has no such limit.
+    """
+    targets = [(path, path.is_dir()) for path in paths]
+    roots = tuple(dict.fromkeys(str(resolved(path)) for path, is_dir in targets if is_dir))
+    # Files named beside a folder that holds them (`onnxlint src src/link.py`): the user asked.
+    named = {resolved(path) for path, is_dir in targets if not is_dir and path.exists()} if roots else set()
     seen: set[Path] = set()
-    for path in paths:
-        if not path.is_dir():  # a file, or what the runner reports: missing, a broken link, a FIFO...
+    for path, is_dir in targets:
+        if not is_dir:  # a file, or what the runner reports: missing, a broken link, a FIFO...
             if (
                 path.exists()
                 and force_exclude
@@ -95,11 +125,12 @@ def discover(paths: Iterable[Path], excluder: Excluder, *, force_exclude: bool =
             key = resolved(path) if path.exists() else path
             if key not in seen:
                 seen.add(key)
-                yield path
+                yield _discovered_path(str(path), None)
             continue
-        for file, key in _walk(path, excluder):
+        for file, key in _walk(DiscoveredPath(path), excluder):  # `folder / name` makes DiscoveredPaths
             if key not in seen:
                 seen.add(key)
+                file.write_roots = None if key in named else roots  # type: ignore[attr-defined]
                 yield file
 
 

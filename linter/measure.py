@@ -3,9 +3,14 @@
     python -m onnxlint.measure                       # measure every rule's claims, write docs/measurements.md
     python -m onnxlint.measure --only ONX201 ONX1    # some rules (codes or prefixes); prints, writes nothing
     python -m onnxlint.measure --check               # exit 1 when a measurement contradicts a claim
+    python -m onnxlint.measure --versions-report     # no torch needed: regenerate the per-version section
 
 Each rule lists `PATTERNS` (tiny models) and `MEASURED` claims (pattern × exporter × opset →
-outcome). The classification follows ../shared/PITFALLS.md: export, `onnx.checker` (full
+outcome); a claim that changed on a later tested torch says so (`Claim.changed`), and is checked
+as it holds for the installed torch. A full run saves every measurement to
+docs/measured/torch-<version>.json; the table (docs/measurements.md) is written under the pinned
+torch only, unless --output names a file, and ends with a "Differences by torch version" section
+generated from those JSON files. The classification follows ../shared/PITFALLS.md: export, `onnx.checker` (full
 check), an onnxruntime CPU session, and a comparison with eager PyTorch on the export input and
 on a second input whose dynamic dims all changed (batch + 1, other dims + 3). The TorchScript
 exporter gets `dynamic_axes` for the dynamic dims; the dynamo exporter gets `Dim.DYNAMIC` (or
@@ -19,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import re
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -28,6 +34,7 @@ from typing import Any
 
 from .modelspec import resolve_dim
 from .rule import Claim, Pattern, Rule
+from .torch_private import op_libraries_loaded, private
 
 RTOL, ATOL = 1e-3, 1e-4
 OUTCOMES = (
@@ -125,7 +132,7 @@ def _tensors(pattern: Pattern, shapes: Sequence[tuple[int, ...]], seed: int, shi
 
 # -- exporting ----------------------------------------------------------------------------------
 
-_REGISTRIES: dict[int, Any] = {}
+_REGISTRIES: dict[tuple[int, frozenset[str]], Any] = {}
 
 
 def export_to_bytes(
@@ -153,20 +160,26 @@ def export_to_bytes(
     dim = getattr(Dim, hint)  # Dim.DYNAMIC or Dim.AUTO
     shapes = tuple({d: dim for d in dims} if dims else None for dims in dynamic)
     dynamic_shapes = shapes if any(dynamic) else None
-    try:
-        from torch.onnx._internal.exporter import _constants, _core, _registration
-    except ImportError:  # pragma: no cover - another torch layout: the public API, slower
+    # Private exporter APIs (a registry shared between exports); without them, the public API (slower).
+    core_export = private("torch.onnx._internal.exporter._core", "export", default=None)
+    from_torchlib = private("torch.onnx._internal.exporter._registration", "ONNXRegistry.from_torchlib", default=None)
+    torchlib_opset = private("torch.onnx._internal.exporter._constants", "TORCHLIB_OPSET", default=None)
+    default_opset = private("torch.onnx._constants", "ONNX_DEFAULT_OPSET", default=None)
+    if None in (core_export, from_torchlib, torchlib_opset, default_opset):
         program = torch.onnx.export(model, clones, dynamo=True, opset_version=opset, dynamic_shapes=dynamic_shapes)
         return program.model_proto.SerializeToString()
-    requested = opset if opset is not None else torch.onnx._constants.ONNX_DEFAULT_OPSET
-    if requested < _constants.TORCHLIB_OPSET:
+    requested = opset if opset is not None else default_opset
+    if requested < torchlib_opset:
         # Below 18 torch.onnx.export translates at 18 and tries to convert down: use it as is.
         program = torch.onnx.export(model, clones, dynamo=True, opset_version=requested, dynamic_shapes=dynamic_shapes)
         return program.model_proto.SerializeToString()
-    registry = _REGISTRIES.get(requested)
+    # A registry built before a pattern imported torchvision lacks torchvision's ops: key by the libraries too
+    # (keyed by opset alone, whether deform_conv2d translated depended on which claims ran first).
+    key = (requested, op_libraries_loaded())
+    registry = _REGISTRIES.get(key)
     if registry is None:
-        registry = _REGISTRIES[requested] = _registration.ONNXRegistry.from_torchlib(opset_version=requested)
-    program = _core.export(
+        registry = _REGISTRIES[key] = from_torchlib(opset_version=requested)
+    program = core_export(
         model, clones, registry=registry, dynamic_shapes=dynamic_shapes, opset_version=requested, verbose=False
     )
     return program.model_proto.SerializeToString()
@@ -194,6 +207,7 @@ def _first_line(error: BaseException) -> str:
     chosen = next(
         (line for line in lines if any(word in line.lower() for word in _INFORMATIVE)), lines[0] if lines else ""
     )
+    chosen = re.sub(r" at 0x[0-9a-f]+", "", chosen)  # `<function _sym_sqrt at 0x7f...>`: the same text every run
     return f"{type(error).__name__}: {chosen}"[:200]
 
 
@@ -393,6 +407,161 @@ def render_table(rows: list[tuple[type[Rule], Claim, Measurement]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- results per torch version ------------------------------------------------------------------
+
+RESULTS_DIR = Path("docs/measured")  # torch-<version>.json: every claim measured on one torch
+VERSIONS_HEADING = "## Differences by torch version"
+
+
+def claim_key(rule: type[Rule], claim: Claim) -> tuple[str, str, str, int | None, str]:
+    return rule.code, claim.pattern, claim.exporter, claim.opset, claim.runtime
+
+
+def results_document(rows: list[tuple[type[Rule], Claim, Measurement, bool]]) -> dict[str, Any]:
+    """The JSON saved per torch version: what every claim measured (`measured` false: a module was missing)."""
+    import importlib.metadata
+
+    from .torch_info import installed_torch_version
+
+    def version(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "torch": installed_torch_version(),
+        "packages": {name: version(name) for name in ("onnx", "onnxruntime", "onnxscript", "openvino", "torchvision")},
+        "claims": [
+            {
+                "rule": rule.code,
+                "pattern": claim.pattern,
+                "exporter": claim.exporter,
+                "opset": claim.opset,
+                "runtime": claim.runtime,
+                "measured": was_measured,
+                "outcome": measured.outcome if was_measured else None,
+                "opset_written": measured.opset_written if was_measured else None,
+                "detail": measured.detail[:200],
+            }
+            for rule, claim, measured, was_measured in rows
+        ],
+    }
+
+
+def load_results(folder: Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:
+    """{base torch version: saved results}, oldest torch first."""
+    import json
+
+    from .torch_info import version_tuple
+
+    found = {}
+    for path in folder.glob("torch-*.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        found[path.stem.removeprefix("torch-")] = document
+    return dict(sorted(found.items(), key=lambda item: version_tuple(item[0])))
+
+
+def _cell(record: dict[str, Any] | None) -> str:
+    if record is None:
+        return "not measured"
+    if not record["measured"]:
+        return "not measured (missing module)"
+    written = record.get("opset_written")
+    return f"{record['outcome']} (opset {written})" if written else record["outcome"]
+
+
+def _signature(record: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if record is None or not record["measured"]:
+        return None
+    return record["outcome"], record.get("opset_written")
+
+
+def render_versions_section(results: dict[str, dict[str, Any]]) -> str:
+    """docs/measurements.md's last section: how many claims hold per tested torch, and every row that differs."""
+    from .torch_info import PINNED_TORCH_VERSION, TESTED_TORCH
+
+    current = {claim_key(rule, claim): (rule, claim) for rule, claim in claims()}
+    by_version = {
+        version: {(r["rule"], r["pattern"], r["exporter"], r["opset"], r["runtime"]): r for r in document["claims"]}
+        for version, document in results.items()
+    }
+    lines = [
+        VERSIONS_HEADING,
+        "",
+        "Generated by `python -m onnxlint.measure --versions-report` from docs/measured/torch-*.json, each saved by",
+        "`python -m onnxlint.measure --check` under that torch (`make test-torch TORCH=...` runs it); do not edit by hand.",
+        f"The table above is the pinned torch {PINNED_TORCH_VERSION}'s. Tested: {', '.join(TESTED_TORCH)}. Where a",
+        "measurement differs between versions the claim records it (`Claim.changed` in the rule), and where a rule's",
+        "decision depends on it the rule reads the installed torch's fact (`targets.TORCH_CHANGES`); tests/test_measured.py",
+        "asserts each claim as it holds for the installed torch.",
+        "",
+        "| torch | measured with | claims | hold as claimed for that torch | not measured | differ from the "
+        f"{PINNED_TORCH_VERSION} measurement |",
+        "|---|---|---|---|---|---|",
+    ]
+    pinned = by_version.get(PINNED_TORCH_VERSION, {})
+    differing: list[tuple[str, str, str, int | None, str]] = []
+    for version, records in by_version.items():
+        document = results[version]
+        packages = document.get("packages", {})
+        used = ", ".join(
+            f"{name} {packages[name]}"
+            for name in ("onnx", "onnxruntime", "onnxscript", "torchvision")
+            if packages.get(name)
+        )
+        holds = unmeasured = differ = 0
+        missing = []
+        for key, (_rule, claim) in current.items():
+            record = records.get(key)
+            if record is None or not record["measured"]:
+                unmeasured += 1
+                if record is not None:
+                    missing.append(key[1])
+                continue
+            expected = claim.for_torch(version)
+            if record["outcome"] == expected.outcome and (
+                expected.opset_written is None or record["opset_written"] == expected.opset_written
+            ):
+                holds += 1
+            reference = _signature(pinned.get(key))  # None: not measured on the pinned torch, nothing to compare
+            if version != PINNED_TORCH_VERSION and reference is not None and _signature(record) != reference:
+                differ += 1
+                if key not in differing:
+                    differing.append(key)
+        why = f" ({', '.join(sorted(set(missing)))}: a module it needs was not installed)" if missing else ""
+        lines.append(
+            f"| {version} | torch {document.get('torch')}, {used} | {len(current)} | {holds} | {unmeasured}{why} | "
+            f"{'-' if version == PINNED_TORCH_VERSION else differ} |"
+        )
+    lines += ["", "Rows whose outcome (or opset written) differs between tested versions:", ""]
+    if not differing:
+        lines.append("None.")
+        return "\n".join(lines) + "\n"
+    versions = list(by_version)
+    lines += [
+        "| rule | pattern | exporter | opset asked | runtime | " + " | ".join(versions) + " | flagged | note |",
+        "|---|---|---|---|---|" + "---|" * len(versions) + "---|---|",
+    ]
+    for key in [key for key in current if key in differing]:  # in the rules' order
+        claim = current[key][1]
+        cells = " | ".join(_cell(by_version[v].get(key)) for v in versions)
+        flagged = ", ".join(f"{v}: {'yes' if claim.for_torch(v).expects_finding else 'no'}" for v in versions)
+        notes = "; ".join(f"{c.torch}: {c.note}" for c in claim.changed if c.note)
+        opset = key[3] if key[3] is not None else "default"
+        lines.append(
+            f"| [{key[0]}](rules/{key[0]}.md) | {key[1]} | {key[2]} | {opset} | {key[4]} | {cells} | {flagged} | {notes} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_versions_section(path: Path, results: dict[str, dict[str, Any]]) -> None:
+    """Replace (or append) the versions section of the generated measurements file."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    head = text.split(VERSIONS_HEADING, 1)[0].rstrip("\n")
+    path.write_text(f"{head}\n\n{render_versions_section(results)}", encoding="utf-8")
+
+
 def _missing_modules(pattern: Pattern) -> list[str]:
     """The modules a pattern needs besides torch (`Pattern.requires`) that are not installed."""
     import importlib.util
@@ -402,22 +571,48 @@ def _missing_modules(pattern: Pattern) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
+    import json
+
+    from .torch_info import PINNED_TORCH_VERSION, installed_torch_version, version_tuple
 
     parser = argparse.ArgumentParser(prog="python -m onnxlint.measure", description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=[], help="rule codes or prefixes")
     parser.add_argument("--check", action="store_true", help="exit 1 when a measurement contradicts a claim")
-    parser.add_argument("--output", default="docs/measurements.md", help="where to write the table")
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="where to write the table (default: docs/measurements.md under the pinned torch, no table under another)",
+    )
+    parser.add_argument(
+        "--results",
+        default=str(RESULTS_DIR),
+        help="folder of the per-torch JSON results (a full run saves torch-<version>.json there)",
+    )
+    parser.add_argument(
+        "--versions-report",
+        action="store_true",
+        help="measure nothing: regenerate docs/measurements.md's differences-by-torch-version section from --results",
+    )
     options = parser.parse_args(argv)
+    installed = installed_torch_version()
+    pinned = installed is not None and version_tuple(installed) == version_tuple(PINNED_TORCH_VERSION)
+    output = Path(options.output) if options.output else (Path("docs/measurements.md") if pinned else None)
+    if options.versions_report:
+        target = output or Path("docs/measurements.md")
+        write_versions_section(target, load_results(Path(options.results)))
+        print(f"wrote the versions section of {target}")
+        return 0
     rows = []
     contradictions = 0
-    for rule, claim in claims(options.only):
+    for rule, stated in claims(options.only):
+        claim = stated.for_torch(installed)  # the claim as it holds on the installed torch
         missing = _missing_modules(rule.PATTERNS[claim.pattern])
         if missing:  # e.g. torchvision, which cannot be installed beside every torch: keep the claim, say so
             measured = Measurement(
                 claim.outcome, f"not measured here ({', '.join(missing)} not installed): {claim.note}"
             )
             print(f"{rule.code} {claim.pattern:<32} {claim.exporter:<6} skipped: {', '.join(missing)} not installed")
-            rows.append((rule, claim, measured))
+            rows.append((rule, claim, measured, False))
             continue
         measured = measure(rule.PATTERNS[claim.pattern], claim.exporter, claim.opset, claim.runtime)
         mark = "" if measured.outcome == claim.outcome else f"   <-- claimed {claim.outcome}"
@@ -428,10 +623,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{rule.code} {claim.pattern:<32} {claim.exporter:<6} {claim.opset or 'default':<7} {measured.outcome:<8} {measured.seconds:5.1f}s {measured.detail[:70]}{mark}",
             flush=True,
         )
-        rows.append((rule, claim, measured))
+        rows.append((rule, claim, measured, True))
     if not options.only:
-        Path(options.output).write_text(render_table(rows), encoding="utf-8")
-        print(f"wrote {options.output}")
+        results = Path(options.results)
+        results.mkdir(parents=True, exist_ok=True)
+        saved = results / f"torch-{(installed or 'none').split('+', 1)[0]}.json"
+        saved.write_text(json.dumps(results_document(rows), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {saved}")
+        if output is not None:
+            table = render_table([(rule, claim, measured) for rule, claim, measured, _ in rows])
+            output.write_text(f"{table}\n{render_versions_section(load_results(results))}", encoding="utf-8")
+            print(f"wrote {output}")
+        else:
+            print(f"torch {installed} is not the pinned {PINNED_TORCH_VERSION}: no table written (--output names one)")
+    skipped = sum(not was_measured for *_, was_measured in rows)
+    print(
+        f"torch {installed}: {len(rows) - skipped - contradictions} of {len(rows) - skipped} measured claims hold"
+        + (f" ({skipped} not measured: a module they need is missing)" if skipped else ""),
+        flush=True,
+    )
     return 1 if (options.check and contradictions) else 0
 
 

@@ -226,7 +226,11 @@ def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
         if unknown:
             raise SpecError(f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}")
         target = entry.get("entry")
-        if not isinstance(target, str) or ":" not in target:
+        if (
+            not isinstance(target, str)
+            or ":" not in target
+            or not all(part.isidentifier() for part in target.rsplit(":", 1)[1].split("."))
+        ):
             raise SpecError(f"{where}: 'entry' must be 'path/to/file.py:Factory' or 'package.module:Factory'")
         location, factory = target.rsplit(":", 1)
         file = (root / location) if location.endswith(".py") else None
@@ -238,23 +242,36 @@ def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
         for index, raw in enumerate(raw_inputs):
             if not isinstance(raw, dict) or not isinstance(raw.get("shape"), list):
                 raise SpecError(f"{where}: inputs[{index}] needs a 'shape' list")
+            unknown = sorted(set(raw) - {"name", "shape", "dtype", "dynamic"})
+            if unknown:
+                raise SpecError(f"{where}: inputs[{index}]: unknown key {', '.join(map(repr, unknown))}")
+            shape = raw["shape"]
+            # bool is an int to Python; a size of True is a typo, not 1.
+            if not shape or not all(type(size) is int and 0 < size < 2**31 for size in shape):
+                raise SpecError(f"{where}: inputs[{index}].shape must list positive integers, not {shape!r}")
             dtype = raw.get("dtype", "float32")
-            if dtype not in DTYPES:
-                raise SpecError(f"{where}: inputs[{index}]: unknown dtype {dtype!r}")
-            spec = InputSpec(
-                str(raw.get("name", "input" if index == 0 else f"input_{index}")),
-                tuple(int(s) for s in raw["shape"]),
-                dtype,
-            )
+            if not isinstance(dtype, str) or dtype not in DTYPES:
+                raise SpecError(f"{where}: inputs[{index}]: unknown dtype {dtype!r} (one of {', '.join(DTYPES)})")
+            name = raw.get("name", "input" if index == 0 else f"input_{index}")
+            if not isinstance(name, str) or not name.isidentifier():
+                raise SpecError(f"{where}: inputs[{index}].name must be a Python identifier, not {name!r}")
+            spec = InputSpec(name, tuple(shape), dtype)
             dims = raw.get("dynamic", [])
+            if not isinstance(dims, list) or not all(type(d) in (str, int) for d in dims):
+                raise SpecError(f"{where}: inputs[{index}].dynamic must be a list of dim names or indices")
             if dims:
-                spec = apply_dynamic([spec], [",".join(str(d) for d in dims)])[0]
+                spec = _in_table(where, f"inputs[{index}].dynamic", apply_dynamic, [spec], [_dims(dims)])[0]
             inputs.append(spec)
         dynamic = entry.get("dynamic", [])
-        if not isinstance(dynamic, list):
+        if not isinstance(dynamic, list) or not all(type(d) in (str, int) for d in dynamic):
             raise SpecError(f"{where}: 'dynamic' must be a list of dim names or indices")
-        resolved = apply_dynamic(inputs, [",".join(str(d) for d in dynamic)]) if dynamic else tuple(inputs)
+        resolved = _in_table(where, "dynamic", apply_dynamic, inputs, [_dims(dynamic)]) if dynamic else tuple(inputs)
         weights = entry.get("weights")
+        if weights is not None and not isinstance(weights, str):
+            raise SpecError(f"{where}: 'weights' must be a path (a string)")
+        name = entry.get("name", factory)
+        if not isinstance(name, str):
+            raise SpecError(f"{where}: 'name' must be a string")
         args = entry.get("args", [])
         kwargs = entry.get("kwargs", {})
         if not isinstance(args, list) or not isinstance(kwargs, dict):
@@ -271,11 +288,25 @@ def specs_from_config(entries: Any, root: Path) -> list[ModelSpec]:
                 kwargs,
                 resolved,
                 (root / weights) if isinstance(weights, str) else None,
-                str(entry.get("name", factory)),
+                name,
                 train,
             )
         )
     return specs
+
+
+def _dims(tokens: list[Any]) -> str:
+    return ",".join(str(token) for token in tokens)
+
+
+def _in_table(where: str, key: str, parse: Any, *arguments: Any) -> Any:
+    """Run a parser shared with the command line, naming the table and key in its error (the
+    parser's own words speak of `--dynamic`, which the config's reader never typed)."""
+    try:
+        return parse(*arguments)
+    except SpecError as error:
+        detail = str(error).replace("--dynamic ", "", 1)
+        raise SpecError(f"{where}: {key}: {detail}") from error
 
 
 def locate_factory(files: Sequence[Path], factory: str) -> list[Path]:
@@ -361,6 +392,7 @@ def read_state_dict(path: Path) -> tuple[dict[str, Any], str | None]:
     not a checkpoint at all (text, a zip of something else, an ONNX model), a folder.
     """
     import pickle
+    import warnings
 
     import torch
 
@@ -369,7 +401,9 @@ def read_state_dict(path: Path) -> tuple[dict[str, Any], str | None]:
     if not path.is_file():
         raise WeightsError(f"weights file {path} is not a file")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's protocol warning about a file it is about to refuse anyway
+            warnings.simplefilter("ignore", UserWarning)
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
         named = re.search(r"Unsupported global: GLOBAL (\S+)|unsupported GLOBAL (\S+)", text)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
 import pkgutil
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -99,17 +101,41 @@ def normalize_selector(selector: str) -> str:
     return REDIRECTS.get(selector, selector)
 
 
+_CODE_LINE = re.compile(rb'^    code = "(ONX\d{3})"', re.M)
+
+
+@functools.lru_cache(maxsize=1)
+def known_codes() -> frozenset[str]:
+    """The codes of every rule and graph check, read from their modules' text without importing them.
+
+    Selector validation runs on every run whose configuration selects codes, warm runs included,
+    and importing every rule would be most of a warm run's time. `tests/test_graph_static.py`
+    checks that this equals the codes of `documented_rules()`.
+    """
+    from . import rules as rules_package  # the package only: no rule module is imported
+
+    graph_checks = os.path.join(os.path.dirname(os.path.abspath(__file__)), "graph", "checks")
+    codes: set[str] = set()
+    for folder in (*rules_package.__path__, graph_checks):
+        for module_info in pkgutil.iter_modules([folder]):
+            if module_info.name.startswith("_"):
+                continue
+            path = os.path.join(folder, f"{module_info.name}.py")
+            try:
+                with open(path, "rb") as stream:
+                    codes.update(code.decode() for code in _CODE_LINE.findall(stream.read()))
+            except OSError:  # not plain files (a zip import): ask the classes themselves
+                return frozenset(documented_rules())
+    return frozenset(codes)
+
+
 def validate_selectors(selectors: Iterable[str]) -> list[str]:
     """The selectors that match no rule (and are not ALL or a known band prefix)."""
     unknown = []
-    # Loaded only when a selector names a code: importing every rule would be most of a warm run's time.
-    codes: dict[str, type] | None = None
     for selector in selectors:
         normalized = normalize_selector(selector)
         if normalized == "ALL" or normalized.startswith("ONX0") or ("ONX".startswith(normalized) and normalized):
             continue
-        if codes is None:
-            codes = documented_rules()
-        if not any(code.startswith(normalized) for code in codes):
+        if not any(code.startswith(normalized) for code in known_codes()):
             unknown.append(selector)
     return unknown

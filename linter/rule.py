@@ -11,6 +11,7 @@ run as tests.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import re
 import textwrap
@@ -135,6 +136,23 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class TorchChange:
+    """What a claim became on a later tested torch (`torch`, one of torch_info.TESTED_TORCH).
+
+    It holds from that release on (for a torch between two tested releases, the older one's facts
+    apply; see torch_info.facts_version), until a later change of the same claim. It replaces the
+    claim's outcome, `flagged` (by default, as for a claim, whether the new outcome is a failure)
+    and `opset_written`; `note` keeps the claim's when empty.
+    """
+
+    torch: str
+    outcome: str
+    flagged: bool | None = None
+    note: str = ""
+    opset_written: int | None = None
+
+
+@dataclass(frozen=True)
 class Claim:
     """What exporting `pattern` does under one exporter and opset (asserted by tests/test_measured.py).
 
@@ -157,10 +175,31 @@ class Claim:
     # When set: the ai.onnx opset the exporter must really write (the dynamo exporter may write
     # another opset than the one asked for).
     opset_written: int | None = None
+    # What the claim became on later tested torch releases, oldest first (measured; see
+    # docs/measurements.md, "Differences by torch version"). The claim itself is the pinned torch's fact.
+    changed: tuple[TorchChange, ...] = ()
 
     @property
     def expects_finding(self) -> bool:
         return self.flagged if self.flagged is not None else self.outcome not in ("ok", "RANDOM")
+
+    def for_torch(self, version: str | None = None) -> Claim:
+        """The claim as it holds on the tested torch whose facts apply to `version` (default: the installed one)."""
+        from .torch_info import facts_version, version_tuple
+
+        current = version_tuple(facts_version(version))
+        claim = self
+        for change in self.changed:
+            if version_tuple(change.torch) <= current:
+                claim = dataclasses.replace(
+                    claim,
+                    outcome=change.outcome,
+                    flagged=change.flagged,
+                    note=change.note or claim.note,
+                    opset_written=change.opset_written,
+                    changed=(),
+                )
+        return claim
 
 
 class Rule:

@@ -19,7 +19,7 @@ import os
 import stat
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,11 +71,32 @@ class RunOptions:
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
+    """`path` relative to `cwd` (the current folder), as it is: reporters show it through `printable`."""
     cwd = cwd or Path.cwd()
     try:
         return os.path.relpath(path, cwd) if path.is_absolute() else str(path)
     except ValueError:  # another drive on Windows
         return str(path)
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every character that is not printable written as Python writes it in a string
+    literal, without the quotes: a newline as `\\n`, ESC as `\\x1b`, an undecodable byte of a file
+    name (a surrogate) as `\\udcff`; `keep`: characters left as they are (for formats with their
+    own escaping). Not printable: what `str.isprintable` rejects, so control characters (C0, DEL,
+    C1), line and paragraph separators, format characters (bidirectional overrides) and every
+    space but " ". Backslashes are kept, so Windows paths read as they are (and a name holding a
+    backslash and an `n` reads like one holding a newline: the JSON and SARIF formats, which
+    encode every character, give the exact name).
+
+    The one rule for text that onnxlint did not write itself (file names, paths, messages and
+    errors that quote them) in the text, concise and GitHub formats and in diff headers: a file
+    named `x.py\\n::error file=x::forged` cannot print a line of its own, move the cursor or
+    recolour the terminal.
+    """
+    if text.isprintable():
+        return text  # the usual case, tested in C
+    return "".join(char if char.isprintable() or char in keep else repr(char)[1:-1] for char in text)
 
 
 def relative_to_root(path: Path, settings: LintSettings) -> str:
@@ -129,13 +150,17 @@ def process_file(path: Path, settings: LintSettings, options: RunOptions) -> Fil
         outcome.diff = unified_diff(contents.text, result.text, outcome.display_path)
         return outcome
     try:
+        # A file found by walking a folder is written only inside the folders named: `path` is a
+        # files.DiscoveredPath that says which, and `contents.path` is `path`.
         write_atomically(contents, result.text)
         outcome.written = True
         # `remaining` is the lint of the text just written: cache it under the new bytes.
         outcome.cache_digest = _digest(contents.encode(result.text), path, settings, relative)
-    except OSError as error:  # FileNotWrittenError (changed on disk, unencodable) or the disk's refusal
+    except OSError as error:  # FileNotWrittenError: refused, changed on disk, unencodable, the disk's refusal
         outcome.error = (
-            str(error) if isinstance(error, FileNotWrittenError) else f"not written: {read_error_message(error)}"
+            str(error)
+            if isinstance(error, FileNotWrittenError)
+            else f"cannot write the fixed file: {error.strerror or type(error).__name__}; not fixed"
         )
         outcome.fixed = Counter()
         outcome.findings = lint_source(contents.text, filename, settings, relative_path=relative).findings
@@ -147,14 +172,21 @@ def unified_diff(before: str, after: str, name: str) -> str:
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
-        fromfile=f"a/{name}",
-        tofile=f"b/{name}",
+        fromfile=f"a/{printable(name)}",
+        tofile=f"b/{printable(name)}",
     )
     text = "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
     return text
 
 
-def run(paths: Iterable[Path], settings: LintSettings, options: RunOptions) -> list[FileOutcome]:
+def run(
+    paths: Iterable[Path],
+    settings: LintSettings,
+    options: RunOptions,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileOutcome]:
+    """Lint (and fix) every file; `progress(done, total)` is called as the files not answered by the
+    cache are linted (the CLI draws it on a terminal)."""
     files = list(paths)
     # Pre-pass: files imported by an export script are judged by that script's export calls.
     # (Only regular files: the pre-pass reads them whole, and a FIFO named on the command line would
@@ -171,8 +203,10 @@ def run(paths: Iterable[Path], settings: LintSettings, options: RunOptions) -> l
         else:
             todo.append(index)
     with _batch_gc():
-        for index, outcome in _process_all(todo, work, options):
+        for done, (index, outcome) in enumerate(_process_all(todo, work, options), start=1):
             outcomes[index] = outcome
+            if progress is not None:
+                progress(done, len(todo))
             if cache is not None and outcome.cache_digest is not None:
                 cache.put(_cache_key(outcome.path), outcome.cache_digest, outcome.findings)
     if cache is not None:

@@ -11,12 +11,23 @@ opset) and reloaded when a pyproject.toml changes.
 
 Positions: onnxlint's are 1-based rows and character columns; LSP's are 0-based lines and
 columns in the negotiated encoding's code units (UTF-16 unless the client offers another).
+
+Bad input is answered, never fatal: a document over the size limit (the CLI's 4 MiB, or
+`initializationOptions.maxFileSizeMiB`) gets one E902 diagnostic and is not linted; a URI whose
+path holds a NUL is not linted and never opened; a request whose params do not fit its method
+gets JSON-RPC error -32602 (a notification's are logged); an invalid configuration is shown once
+and the defaults apply. Documents over `ISOLATED_LINT_BYTES` are linted in a short-lived child
+process, so a large document never delays the diagnostics of the others and its parse does not
+stay in the server's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import math
+import pickle
 import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +37,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -36,10 +49,10 @@ from .docs import render_rule
 from .engine import RULE_CRASH_CODE, lint_source
 from .files import DEFAULT_EXCLUDES, Excluder
 from .findings import Applicability, Finding, Location, Severity
-from .fixer import fix_source
+from .fixer import FixResult, fix_source
 from .registry import rule_by_code
 from .rule import rule_url
-from .runner import relative_to_root
+from .runner import DEFAULT_MAX_FILE_BYTES, IO_ERROR_CODE, relative_to_root
 from .settings import LintSettings
 from .source import SourceText
 
@@ -50,6 +63,12 @@ FIX_ALL_KIND = "source.fixAll.onnxlint"
 DEFAULT_DEBOUNCE_MS = 250
 CONFIG_FILE = "pyproject.toml"
 PYTHON_SUFFIXES = (".py", ".pyi")
+MIB = 1024 * 1024
+# Documents larger than this (UTF-8 bytes) are linted and fixed in a child process: one lint of a
+# few MiB takes seconds and hundreds of MiB, and the engine lints one file at a time per process
+# (`engine._LINT_LOCK`), so in-process it would hold up every other document and leave its
+# memory to the server's allocator. Smaller ones take well under a second on the lint thread.
+ISOLATED_LINT_BYTES = 256 * 1024
 
 _SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -233,20 +252,118 @@ def config_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
 @dataclass
 class ServerState:
     debounce_s: float
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger documents are not linted (E902); 0: no limit
     linted: dict[str, LintedDocument] = field(default_factory=dict)
     pending: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     folder_configs: dict[Path, _FolderConfig] = field(default_factory=dict)
     shown_config_errors: set[str] = field(default_factory=set)
     # uri -> (version, settings, action): the fix-all action computed for that text and configuration
     fix_all: dict[str, tuple[int | None, LintSettings, types.CodeAction | None]] = field(default_factory=dict)
+    children: set[asyncio.subprocess.Process] = field(default_factory=set)  # isolated lints running now
+
+
+# -- requests and notifications that do not fit their method ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _RejectedMessage:
+    """A message pygls could not turn into its method's type: answered with an error if a request."""
+
+    data: dict[str, Any]
+    reason: str
+
+
+def _describe_structure_error(error: BaseException) -> str:
+    """What was wrong with the params, in a line (cattrs says where: `$.textDocument`)."""
+    cause = error.__cause__ or error
+    try:
+        from cattrs import transform_error
+
+        details = transform_error(cause)  # type: ignore[arg-type]
+    except Exception:
+        details = [f"{type(cause).__name__}: {cause}"]
+    text = "; ".join(str(d) for d in details) or type(cause).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _valid_id(value: object) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+class _DropDeserializeTracebacks(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Unable to deserialize message")
+
+
+class OnnxlintProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that no request goes unanswered.
+
+    pygls turns each message into its method's lsprotocol type inside `json.loads`; when that
+    fails (`textDocument/hover` without params, `{"textDocument": 5}`), it logs and drops the
+    message, and the client waits for an answer forever. Here a request that does not fit gets
+    JSON-RPC error -32602 (InvalidParams), one without a usable id or method -32600
+    (InvalidRequest), and a notification that does not fit is logged and ignored.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # pygls logs a multi-page traceback for each message that does not fit; _reject logs a line.
+        pygls_logger = logging.getLogger("pygls.protocol.json_rpc")
+        if not any(isinstance(f, _DropDeserializeTracebacks) for f in pygls_logger.filters):
+            pygls_logger.addFilter(_DropDeserializeTracebacks())
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except Exception as error:  # pygls raises JsonRpcInvalidParams / JsonRpcInternalError here
+            return _RejectedMessage(data, _describe_structure_error(error))
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _RejectedMessage):
+            self._reject(message.data, message.reason)
+        elif isinstance(message, dict):  # no "jsonrpc" member: pygls passes the bare dict on
+            self._reject(message, "not a JSON-RPC 2.0 message")
+        elif not hasattr(message, "jsonrpc"):
+            logger.warning("ignoring a message that is not a JSON-RPC object: %.200r", message)
+        else:
+            super().handle_message(message)
+
+    def _reject(self, data: dict[str, Any], reason: str) -> None:
+        method = data.get("method")
+        if "id" not in data:
+            logger.warning("ignoring a %.100r notification that does not fit its method: %s", method, reason)
+            return
+        msg_id = data.get("id")
+        if method is None and ("result" in data or "error" in data):
+            # A response of the client's that does not fit: fail the request that waits for it.
+            if _valid_id(msg_id):
+                error = JsonRpcInvalidParams(message=f"the client's response does not fit: {reason}")
+                self._handle_response(msg_id, None, error.to_response_error())  # type: ignore[arg-type]
+            return
+        if not _valid_id(msg_id) or not isinstance(method, str) or data.get("jsonrpc") != "2.0":
+            logger.warning("answering an invalid request with -32600: %s", reason)
+            invalid = JsonRpcInvalidRequest(message=f"Invalid Request: {reason}")
+            self._send_response(msg_id if _valid_id(msg_id) else None, None, invalid.to_response_error())  # type: ignore[arg-type]
+            return
+        logger.warning("answering a %s request with -32602: %s", method, reason)
+        error = JsonRpcInvalidParams(message=f"Invalid params for {method}: {reason}")
+        self._send_response(msg_id, None, error.to_response_error())  # type: ignore[arg-type]
 
 
 class OnnxlintLanguageServer(LanguageServer):
-    def __init__(self, debounce_ms: int = DEFAULT_DEBOUNCE_MS) -> None:
-        super().__init__("onnxlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.state = ServerState(debounce_s=debounce_ms / 1000)
-        # One worker: lints run in order, off the event loop, so requests are answered meanwhile.
+    def __init__(self, debounce_ms: int = DEFAULT_DEBOUNCE_MS, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+        super().__init__(
+            "onnxlint",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=OnnxlintProtocol,
+        )
+        self.state = ServerState(debounce_s=debounce_ms / 1000, max_file_bytes=max_file_bytes)
+        # One worker: in-process lints run in order, off the event loop, so requests are answered meanwhile.
         self.lint_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnxlint-lint")
+        # Large documents: reading a child process's findings and turning them into diagnostics.
+        self.isolated_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnxlint-isolated")
+        self._isolated_slot: asyncio.Semaphore | None = None  # one child process at a time
 
     # -- documents and configuration ---------------------------------------------------------------
 
@@ -274,26 +391,50 @@ class OnnxlintLanguageServer(LanguageServer):
         if cached is not None and cached.signature == signature:
             return cached
         try:
-            pyproject = find_config(folder)
-            config = load_config(pyproject) if pyproject is not None else ProjectConfig()
+            resolved = self._read_folder_config(folder, signature)
         except ConfigError as error:
             self.show_config_error(str(error))
-            config, pyproject = ProjectConfig(), None
-        root = config.root if pyproject is not None else self.workspace_root_for(folder)
-        settings = build_settings(config)
-        if pyproject is None:  # no project file: patterns are relative to the workspace folder
-            settings = replace(settings, project_root=str(root))
-        resolved = _FolderConfig(settings, Excluder((*config.exclude, *config.extend_exclude), root), root, signature)
+            resolved = self._default_folder_config(folder, signature)
+        except Exception as error:  # a bug in a validator (or a pyproject.toml nested 100,000 deep)
+            logger.exception("reading the configuration for %s failed", folder)
+            self.show_config_error(f"{folder}: the configuration could not be read: {type(error).__name__}: {error}")
+            resolved = self._default_folder_config(folder, signature)
         self.state.folder_configs[folder] = resolved
         return resolved
 
+    def _read_folder_config(self, folder: Path, signature: tuple[tuple[str, int, int], ...]) -> _FolderConfig:
+        pyproject = find_config(folder)
+        if pyproject is None:
+            return self._default_folder_config(folder, signature)
+        try:
+            config = load_config(pyproject)
+            settings = build_settings(config)
+            excluder = Excluder((*config.exclude, *config.extend_exclude), config.root)
+        except ConfigError:
+            raise
+        except Exception as error:  # ConfigError names the file; say which file this came from too
+            raise ConfigError(f"{pyproject}: [tool.onnxlint]: {type(error).__name__}: {error}") from error
+        return _FolderConfig(settings, excluder, config.root, signature)
+
+    def _default_folder_config(self, folder: Path, signature: tuple[tuple[str, int, int], ...]) -> _FolderConfig:
+        # No project file (or a broken one): patterns are relative to the workspace folder.
+        root = self.workspace_root_for(folder)
+        settings = replace(build_settings(ProjectConfig()), project_root=str(root))
+        return _FolderConfig(settings, Excluder((), root), root, signature)
+
     def document_settings(self, uri: str) -> DocumentSettings:
         path_text = to_fs_path(uri) if uri.startswith("file:") else None
-        if not path_text:  # an unsaved buffer: the workspace's settings, no path patterns
-            root = self.workspace.root_path
-            settings = self.folder_config(Path(root)).settings if root else LintSettings()
-            return DocumentSettings(settings, uri, None)
-        path = Path(path_text)
+        if path_text:
+            try:
+                return self._file_settings(Path(path_text))
+            except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
+                logger.warning("linting %s as an unsaved buffer: its path cannot be resolved (%s)", uri, error)
+        # An unsaved buffer: the workspace's settings, no path patterns.
+        root = self.workspace.root_path
+        settings = self.folder_config(Path(root)).settings if root else LintSettings()
+        return DocumentSettings(settings, uri, None)
+
+    def _file_settings(self, path: Path) -> DocumentSettings:
         resolved = self.folder_config(path.parent)
         relative = relative_to_root(path, resolved.settings)
         try:
@@ -340,10 +481,8 @@ class OnnxlintLanguageServer(LanguageServer):
             if document is None:
                 return
             version, text = document.version, document.source
-            target = self.document_settings(uri)
-            encoding = self.position_encoding
-            loop = asyncio.get_running_loop()
-            linted = await loop.run_in_executor(self.lint_executor, lint_document, text, version, target, encoding)
+            linted = await self.lint(uri, version, text)
+            del text
             current = self.open_document(uri)
             if current is None or current.version != version:
                 return  # edited meanwhile: the newer version's lint publishes
@@ -359,13 +498,79 @@ class OnnxlintLanguageServer(LanguageServer):
             if self.state.pending.get(uri) is task:
                 del self.state.pending[uri]
 
+    async def lint(self, uri: str, version: int | None, text: str) -> LintedDocument:
+        """The diagnostics of one version of a document (an E902 one when it is not linted)."""
+        refusal = unlintable_uri(uri)
+        if refusal is not None:
+            return LintedDocument(version, [not_linted_diagnostic(refusal, version)], [])
+        target = self.document_settings(uri)
+        if target.excluded:
+            return LintedDocument(version, [], [])
+        size = utf8_size(text, self.state.max_file_bytes)
+        if self.state.max_file_bytes and size > self.state.max_file_bytes:
+            reason = too_large_reason(size, self.state.max_file_bytes)
+            return LintedDocument(version, [not_linted_diagnostic(reason, version)], [])
+        encoding = self.position_encoding
+        loop = asyncio.get_running_loop()
+        if size > ISOLATED_LINT_BYTES and sys.executable:
+            try:
+                answer = await self.run_isolated("lint", text, target)
+            except IsolatedLintError as error:
+                answer = pickle.dumps(("error", str(error), ""))
+            return await loop.run_in_executor(
+                self.isolated_executor, isolated_lint_result, answer, text, version, target, encoding
+            )
+        return await loop.run_in_executor(self.lint_executor, lint_document, text, version, target, encoding)
+
+    async def run_isolated(self, kind: str, text: str, target: DocumentSettings) -> bytes:
+        """Lint (`kind` "lint") or fix ("fix") `text` in a child process; its pickled answer.
+
+        The child is this Python in isolated mode (`-I`: neither the working directory nor
+        PYTHON* variables on its path) with the server's own import path, so it imports the same
+        onnxlint (and the same plugin rules) and nothing of the workspace. It is killed when the
+        lint is cancelled (the document changed or closed), and only one runs at a time.
+        """
+        import onnxlint.rules as rules_package
+
+        job = pickle.dumps((kind, text, target.filename, target.settings, target.relative_path))
+        message = pickle.dumps((import_path(), list(rules_package.__path__), job))
+        del job
+        if self._isolated_slot is None:
+            self._isolated_slot = asyncio.Semaphore(1)
+        async with self._isolated_slot:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    _ISOLATED_CHILD,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                )
+            except OSError as error:
+                raise IsolatedLintError(f"no process could be started to lint this large file: {error}") from error
+            self.state.children.add(process)
+            try:
+                answer, _ = await process.communicate(message)
+            finally:
+                self.state.children.discard(process)
+                if process.returncode is None:  # cancelled: the document changed or closed
+                    kill(process)
+        if process.returncode != 0 or not answer:
+            raise IsolatedLintError(f"the process linting this large file exited with status {process.returncode}")
+        return answer
+
     def forget(self, uri: str) -> None:
+        """A document was closed: drop everything kept of it (pygls drops its text)."""
         pending = self.state.pending.pop(uri, None)
         if pending is not None:
-            pending.cancel()
-        self.state.linted.pop(uri, None)
+            pending.cancel()  # an isolated lint's child process is killed
+        linted = self.state.linted.pop(uri, None)
         self.state.fix_all.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        if linted is not None and len(linted.diagnostics) >= _MANY_DIAGNOSTICS:
+            del linted
+            release_memory()
 
     # -- code actions -------------------------------------------------------------------------------
 
@@ -406,18 +611,19 @@ class OnnxlintLanguageServer(LanguageServer):
             fix = data["fix"]
             try:
                 edits = [
-                    types.TextEdit(range=_range_from_dict(e["range"]), new_text=e["newText"]) for e in fix["edits"]
+                    types.TextEdit(range=_range_from_dict(e["range"]), new_text=str(e["newText"])) for e in fix["edits"]
                 ]
-            except (KeyError, TypeError, ValueError):
-                logger.warning("ignoring a diagnostic whose data the client changed: %r", data)
+                title, applicability = str(fix["title"]), str(fix["applicability"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                logger.warning("ignoring a diagnostic whose data the client changed: %.300r", data)
                 continue
             actions.append(
                 types.CodeAction(
-                    title=quick_fix_title(fix["title"], fix["applicability"]),
+                    title=quick_fix_title(title, applicability),
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
                     edit=self.workspace_edit(uri, document.version, edits),
-                    is_preferred=fix["applicability"] == Applicability.SAFE.value,
+                    is_preferred=applicability == Applicability.SAFE.value,
                 )
             )
         return actions
@@ -425,27 +631,31 @@ class OnnxlintLanguageServer(LanguageServer):
     async def fix_all_action(self, document: TextDocument) -> types.CodeAction | None:
         uri = document.uri
         version, text = document.version, document.source
+        if unlintable_uri(uri) is not None:
+            return None
         target = self.document_settings(uri)
         if target.excluded:
             return None
+        size = utf8_size(text, self.state.max_file_bytes)
+        if self.state.max_file_bytes and size > self.state.max_file_bytes:
+            return None  # not linted, so not fixed either
         cached = self.state.fix_all.get(uri)
         if cached is not None and cached[0] == version and cached[1] is target.settings:
             return cached[2]
         loop = asyncio.get_running_loop()
+        encoding = self.position_encoding
         try:
-            result = await loop.run_in_executor(
-                self.lint_executor,
-                lambda: fix_source(
-                    text, target.filename, target.settings, unsafe_fixes=False, relative_path=target.relative_path
-                ),
-            )
+            if size > ISOLATED_LINT_BYTES and sys.executable:
+                answer = await self.run_isolated("fix", text, target)
+                fixed = await loop.run_in_executor(self.isolated_executor, isolated_fix_result, answer, text, encoding)
+            else:
+                fixed = await loop.run_in_executor(self.lint_executor, fix_document, text, target, encoding)
         except Exception:
             logger.exception("fixing %s failed", uri)
             return None
         action = None
-        if result.changed:
-            edit = single_span_edit(text, result.text, PositionMapper(text, self.position_encoding))
-            count = result.fixed_count
+        if fixed is not None:
+            edit, count = fixed
             action = types.CodeAction(
                 title=f"onnxlint: fix all safe findings ({count} fix{'es' if count != 1 else ''})",
                 kind=FIX_ALL_KIND,
@@ -477,21 +687,173 @@ def lint_document(text: str, version: int | None, target: DocumentSettings, enco
         findings = lint_source(text, target.filename, target.settings, relative_path=target.relative_path).findings
     except Exception as error:  # an engine bug: one diagnostic instead of a dead server
         logger.exception("onnxlint crashed on %s", target.filename)
-        findings = [
-            Finding(
-                code=RULE_CRASH_CODE,
-                message=f"onnxlint crashed on this file: {type(error).__name__}: {error}. Please report this bug.",
-                severity=Severity.ERROR,
-                filename=target.filename,
-                start=Location(1, 1),
-                end=Location(1, 1),
-                rule_name="internal_error",
-                url=rule_url(RULE_CRASH_CODE),
-                extra={"traceback": traceback.format_exc()},
-            )
-        ]
+        findings = [crash_finding(target.filename, f"{type(error).__name__}: {error}", traceback.format_exc())]
+    return linted_document(findings, text, version, encoding)
+
+
+def linted_document(findings: list[Finding], text: str, version: int | None, encoding: str) -> LintedDocument:
     mapper = PositionMapper(text, encoding)
     return LintedDocument(version, [to_diagnostic(f, mapper, version) for f in findings], findings)
+
+
+def crash_finding(filename: str, error: str, detail: str) -> Finding:
+    return Finding(
+        code=RULE_CRASH_CODE,
+        message=f"onnxlint crashed on this file: {error}. Please report this bug.",
+        severity=Severity.ERROR,
+        filename=filename,
+        start=Location(1, 1),
+        end=Location(1, 1),
+        rule_name="internal_error",
+        url=rule_url(RULE_CRASH_CODE),
+        extra={"traceback": detail},
+    )
+
+
+def fix_document(text: str, target: DocumentSettings, encoding: str) -> tuple[types.TextEdit, int] | None:
+    """The fix-all edit of a document and how many fixes it applies (None: nothing to fix)."""
+    result = fix_source(text, target.filename, target.settings, unsafe_fixes=False, relative_path=target.relative_path)
+    return fix_edit(result, text, encoding)
+
+
+def fix_edit(result: FixResult, text: str, encoding: str) -> tuple[types.TextEdit, int] | None:
+    if not result.changed:
+        return None
+    return single_span_edit(text, result.text, PositionMapper(text, encoding)), result.fixed_count
+
+
+# -- documents that are not linted, and large ones linted in a child process -------------------------
+
+
+def unlintable_uri(uri: str) -> str | None:
+    """Why a document's URI is not linted, or None. A NUL (`%00`) names no file anyone can have
+    open: such a path is never handed to the file system (Python raises on it, C truncates it)."""
+    if "\x00" in uri or "\x00" in unquote(uri):
+        return "the document's URI holds a NUL character (%00); not linted"
+    return None
+
+
+def utf8_size(text: str, limit: int) -> int:
+    """The UTF-8 size of `text` (1 to 4 bytes a character), encoded only where the answer matters:
+    a small text is under both `limit` and ISOLATED_LINT_BYTES whatever its characters, and for a
+    text four times over `limit` its length is a lower bound that is over it too."""
+    length = len(text)
+    if 4 * length <= ISOLATED_LINT_BYTES and (not limit or 4 * length <= limit):
+        return length
+    if limit and length > 4 * limit:
+        return length
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def too_large_reason(size: int, limit: int) -> str:
+    return f"file too large to lint ({_size(size)}, over the {_size(limit)} limit); not linted"
+
+
+def _size(count: int) -> str:
+    if count >= MIB:
+        return f"{count / MIB:.1f} MiB"
+    return f"{count / 1024:.1f} KiB" if count >= 1024 else f"{count} bytes"
+
+
+def not_linted_diagnostic(reason: str, version: int | None) -> types.Diagnostic:
+    """The one diagnostic of a document onnxlint does not lint: at its first line, saying why."""
+    return types.Diagnostic(
+        range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+        message=reason,
+        severity=types.DiagnosticSeverity.Error,
+        code=IO_ERROR_CODE,
+        source=SOURCE,
+        data={"version": version},
+    )
+
+
+# Closing a document with this many diagnostics frees tens of MiB: worth handing back to the system.
+_MANY_DIAGNOSTICS = 2000
+
+
+def release_memory() -> None:
+    """Collect, then ask glibc to return free heap pages to the system (elsewhere: nothing more)."""
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+            pass
+
+
+def kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        try:
+            process.kill()
+        except ProcessLookupError:  # it exited meanwhile
+            pass
+
+
+class IsolatedLintError(Exception):
+    """The child process linting a large document failed (it could not start, or died)."""
+
+
+def import_path() -> list[str]:
+    """The server's import path for its child processes, without the working directory (`""`):
+    the editor starts the server in the workspace, whose modules the child must not import."""
+    return [entry for entry in sys.path if entry]
+
+
+# Runs as `python -I -c`: reads (import path, rules path, job) from stdin, writes its pickled answer.
+_ISOLATED_CHILD = """\
+import pickle, sys
+path, rules_path, job = pickle.load(sys.stdin.buffer)
+sys.path[:] = path
+import onnxlint.rules
+onnxlint.rules.__path__[:] = rules_path
+kind, text, filename, settings, relative_path = pickle.loads(job)
+del job
+try:
+    if kind == "lint":
+        from onnxlint.engine import lint_source
+        answer = ("ok", lint_source(text, filename, settings, relative_path=relative_path).findings)
+    else:
+        from onnxlint.fixer import fix_source
+        answer = ("ok", fix_source(text, filename, settings, unsafe_fixes=False, relative_path=relative_path))
+except Exception as error:
+    import traceback
+    answer = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+sys.stdout.buffer.write(pickle.dumps(answer))
+sys.stdout.flush()
+"""
+
+
+def _unpickle_answer(answer: bytes) -> tuple[Any, ...]:
+    # Written by _ISOLATED_CHILD, this server's own code, into a pipe only the server reads.
+    value = pickle.loads(answer)
+    if not isinstance(value, tuple) or not value or value[0] not in ("ok", "error"):
+        raise IsolatedLintError("the process linting this large file answered something unexpected")
+    return value
+
+
+def isolated_lint_result(
+    answer: bytes, text: str, version: int | None, target: DocumentSettings, encoding: str
+) -> LintedDocument:
+    """A child's lint as diagnostics (on the isolated thread: large files have many findings)."""
+    try:
+        value = _unpickle_answer(answer)
+    except Exception as error:
+        value = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+    if value[0] == "ok":
+        findings = list(value[1])
+    else:
+        logger.error("onnxlint crashed on %s: %s", target.filename, value[2] or value[1])
+        findings = [crash_finding(target.filename, value[1], value[2])]
+    return linted_document(findings, text, version, encoding)
+
+
+def isolated_fix_result(answer: bytes, text: str, encoding: str) -> tuple[types.TextEdit, int] | None:
+    value = _unpickle_answer(answer)
+    if value[0] != "ok":
+        raise IsolatedLintError(f"fixing this large file failed: {value[1]}")
+    return fix_edit(value[1], text, encoding)
 
 
 def warm_up() -> None:
@@ -528,14 +890,33 @@ def hover_markdown(linted: LintedDocument, position: types.Position) -> tuple[st
 # -- the server -------------------------------------------------------------------------------------
 
 
-def create_server(debounce_ms: int = DEFAULT_DEBOUNCE_MS) -> OnnxlintLanguageServer:
-    server = OnnxlintLanguageServer(debounce_ms)
+def _number_option(options: dict[str, Any], name: str) -> float | None:
+    """A finite, non-negative number from initializationOptions (None, logged, for anything else)."""
+    value = options.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        logger.warning("ignoring initializationOptions.%s = %.100r: not a non-negative number", name, value)
+        return None
+    return float(value)
+
+
+def create_server(
+    debounce_ms: int = DEFAULT_DEBOUNCE_MS, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> OnnxlintLanguageServer:
+    server = OnnxlintLanguageServer(debounce_ms, max_file_bytes)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: OnnxlintLanguageServer, params: types.InitializeParams) -> None:
         options = params.initialization_options
-        if isinstance(options, dict) and isinstance(options.get("debounceMs"), (int, float)):
-            ls.state.debounce_s = max(0.0, float(options["debounceMs"]) / 1000)
+        if not isinstance(options, dict):
+            return
+        debounce_ms = _number_option(options, "debounceMs")
+        if debounce_ms is not None:
+            ls.state.debounce_s = debounce_ms / 1000
+        max_mib = _number_option(options, "maxFileSizeMiB")  # 0: lint every size, as --max-file-size 0
+        if max_mib is not None:
+            ls.state.max_file_bytes = int(max_mib * MIB)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: OnnxlintLanguageServer, params: types.InitializedParams) -> None:
@@ -632,12 +1013,37 @@ def create_server(debounce_ms: int = DEFAULT_DEBOUNCE_MS) -> OnnxlintLanguageSer
         for task in ls.state.pending.values():
             task.cancel()
         ls.state.pending.clear()
+        for process in list(ls.state.children):
+            kill(process)
         ls.lint_executor.shutdown(wait=False, cancel_futures=True)
+        ls.isolated_executor.shutdown(wait=False, cancel_futures=True)
 
     return server
 
 
-def run_server(debounce_ms: int = DEFAULT_DEBOUNCE_MS) -> None:
+def forget_working_directory() -> None:
+    """Take the working directory off the import path (`python -m onnxlint server` puts it first).
+
+    Editors start the server in the workspace: a module the server imports later (the rules load
+    on the first lint, standard modules on first use) must not come from the user's files.
+    onnxlint's own modules are found through its package, whatever folder it was loaded from.
+    """
+    try:
+        cwd = Path.cwd().resolve()
+    except (OSError, RuntimeError):
+        return
+
+    def is_cwd(entry: str) -> bool:
+        try:
+            return not entry or Path(entry).resolve() == cwd
+        except (OSError, RuntimeError, ValueError):
+            return False
+
+    sys.path[:] = [entry for entry in sys.path if not is_cwd(entry)]
+
+
+def run_server(debounce_ms: int = DEFAULT_DEBOUNCE_MS, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
     """Serve LSP on stdin/stdout until the client says exit. Logs go to stderr (stdout is the protocol)."""
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="onnxlint server: %(levelname)s %(message)s")
-    create_server(debounce_ms).start_io()
+    forget_working_directory()
+    create_server(debounce_ms, max_file_bytes).start_io()

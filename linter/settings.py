@@ -48,6 +48,15 @@ class ExportConfig:
         return requested
 
     @property
+    def opset_ceiling(self) -> int | None:
+        """The opset the user asked for when the exporter writes a higher one (the dynamo exporter
+        below its floor): the user's runtime stops there, so operator support is judged against it
+        as the TorchScript exporter's is against its opset. None when the request is honoured."""
+        if self.is_dynamo and self.requested_opset is not None and self.requested_opset < self.opset:
+            return self.requested_opset
+        return None
+
+    @property
     def exporter_label(self) -> str:
         if self.origin == "script" and self.site:  # name the export call in another file that decides it
             return (

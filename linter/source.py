@@ -17,7 +17,6 @@ import io
 import os
 import re
 import stat
-import tempfile
 import tokenize
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -262,7 +261,7 @@ class FileChangedError(FileNotWrittenError):
 before_replace: Callable[[Path], None] | None = None
 
 
-def write_atomically(original: FileContents, new_text: str) -> None:
+def write_atomically(original: FileContents, new_text: str, *, write_roots: tuple[str, ...] | None = None) -> None:
     """Write `new_text` in place of `original`, atomically, keeping encoding, BOM, newlines, mode and owner.
 
     The new bytes go to a temporary file in the same folder (so `os.replace` is atomic), which is
@@ -271,8 +270,20 @@ def write_atomically(original: FileContents, new_text: str) -> None:
     runs once more after the temporary file is written, right before the replace, under an advisory
     lock that makes concurrent onnxlint runs take turns. A symlink stays a link (its target is
     written); a hard link is replaced by a file of its own.
+
+    Refuses (FileNotWrittenError, nothing written) a file that has no write permission bit set
+    (`chmod 444`: even root, whom the permissions do not stop, and although a rename would not
+    need the file's own write bit) or that this user may not write; and, with `write_roots` (the
+    real paths of the folders being linted; by default those the path carries, see
+    `files.DiscoveredPath`), a file whose real path lies outside all of them: a symlink out of the
+    tree. The folder is opened once and the temporary file is created
+    (`O_EXCL | O_NOFOLLOW`), renamed and removed relative to that open folder, so a folder swapped
+    for a symlink after the check cannot redirect the write. Every other failure of the disk is a
+    FileNotWrittenError saying what could not be written.
     """
     path = original.path
+    if write_roots is None:
+        write_roots = getattr(path, "write_roots", None)
     try:
         data = original.encode(new_text)
     except UnicodeEncodeError as error:
@@ -280,31 +291,80 @@ def write_atomically(original: FileContents, new_text: str) -> None:
             f"the fixed text cannot be encoded as {original.encoding} (the file's encoding): {error.reason}; not written"
         ) from error
     _check_unchanged(path, original.raw)
-    info = os.stat(path)
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        raise FileChangedError(f"cannot re-read the file before writing it ({_reason(error)}); not written") from error
+    if not info.st_mode & 0o222 or not _may_write(path):
+        raise FileNotWrittenError(_not_writable(path, stat.S_IMODE(info.st_mode)))
     # Resolve symlinks so the link stays a link and the target gets the new content.
     target = Path(os.path.realpath(path))
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".onnxlint-tmp", dir=target.parent)
+    folder = _open_folder(target.parent)
+    try:
+        real_folder = _real_folder(folder, target.parent)
+        if write_roots is not None and not any(_inside(real_folder, root) for root in write_roots):
+            where = str(Path(real_folder) / target.name)
+            if os.path.islink(path):
+                raise FileNotWrittenError(f"is a symlink to {where} outside the linted folders; not fixed")
+            raise FileNotWrittenError(f"resolves to {where}, outside the linted folders; not fixed")
+        _replace(path, original.raw, target.name, folder, target.parent, data, info)
+    finally:
+        if folder is not None:
+            os.close(folder)
+
+
+def _not_writable(path: Path, mode: int) -> str:
+    if not mode & 0o222:
+        return f"read-only file (mode {mode:04o}); not fixed (make it writable to fix it)"
+    with contextlib.suppress(OSError, AttributeError):
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "the file is on a read-only file system; not fixed"
+    return f"the file is not writable by this user (mode {mode:04o}); not fixed"
+
+
+def _may_write(path: Path) -> bool:
+    effective = os.access in os.supports_effective_ids  # the user onnxlint runs as, as open() checks
+    return os.access(path, os.W_OK, effective_ids=effective)
+
+
+def _replace(
+    path: Path, raw: bytes, name: str, folder: int | None, folder_path: Path, data: bytes, info: os.stat_result
+) -> None:
+    """Write `data` to a new file beside `name` in `folder` (an open folder, or None: by path), then
+    rename it over `name` once the file at `path` still holds `raw`; the new file is removed on
+    any failure."""
+
+    def at(entry: str) -> str:  # a name relative to the open folder, or a path
+        return entry if folder is not None else str(folder_path / entry)
+
+    try:
+        temp_name, handle = _create_temporary(name, folder, folder_path)
+    except OSError as error:
+        raise FileNotWrittenError(_write_error(error, creating=True)) from error
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
+            if hasattr(os, "fchown") and (info.st_uid, info.st_gid) != _owner(stream.fileno()):
+                try:  # root fixing a user's file must not hand it to root
+                    os.fchown(stream.fileno(), info.st_uid, info.st_gid)
+                except OSError:
+                    pass  # not allowed to give it away: the file is ours (or our group's) anyway
+            _chmod(stream.fileno(), at(temp_name), stat.S_IMODE(info.st_mode))
             os.fsync(stream.fileno())
-        os.chmod(temp_name, stat.S_IMODE(info.st_mode))
-        if hasattr(os, "chown") and (info.st_uid, info.st_gid) != _owner(temp_name):
-            try:  # root fixing a user's file must not hand it to root
-                os.chown(temp_name, info.st_uid, info.st_gid)
-            except OSError:
-                pass  # not allowed to give it away: the file is ours (or our group's) anyway
         if before_replace is not None:
             before_replace(path)
-        with _locked(target):
-            _check_unchanged(path, original.raw)
-            os.replace(temp_name, target)
-    except BaseException:
-        try:
-            os.unlink(temp_name)
-        except OSError:
-            pass
+        with _locked(at(name), folder):
+            _check_unchanged(path, raw)
+            if folder is not None:
+                os.replace(temp_name, name, src_dir_fd=folder, dst_dir_fd=folder)
+            else:
+                os.replace(at(temp_name), at(name))
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(at(temp_name), dir_fd=folder)
+        if isinstance(error, OSError) and not isinstance(error, FileNotWrittenError):
+            raise FileNotWrittenError(_write_error(error, creating=False)) from error
         raise
 
 
@@ -312,18 +372,96 @@ def _check_unchanged(path: Path, raw: bytes) -> None:
     try:
         current = read_bytes(path)
     except OSError as error:
-        raise FileChangedError(f"cannot re-read the file before writing it ({error}); not written") from error
+        raise FileChangedError(f"cannot re-read the file before writing it ({_reason(error)}); not written") from error
     if current != raw:
         raise FileChangedError("the file changed on disk since onnxlint read it; not written (run onnxlint again)")
 
 
-def _owner(name: str) -> tuple[int, int]:
-    info = os.stat(name)
+def _reason(error: OSError) -> str:
+    """The system's words for `error`, without the file name (which the report shows once, escaped)."""
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _write_error(error: OSError, *, creating: bool) -> str:
+    """One line for a fixed file the disk would not take: what failed, and why."""
+    hint = ""
+    if creating and error.errno in (errno.EACCES, errno.EPERM):
+        hint = " (its folder is not writable)"
+    return f"cannot write the fixed file: {_reason(error)}{hint}; not fixed"
+
+
+# Where the system can, the folder is opened once and the file is written relative to it
+# (openat/renameat/unlinkat): a folder swapped for a symlink meanwhile cannot redirect the write.
+# O_PATH (Linux) opens a folder that is writable but not readable too.
+_AT_SUPPORTED = {os.open, os.unlink, os.rename} <= os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+_FOLDER_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_TEMP_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def _open_folder(folder: Path) -> int | None:
+    if not _AT_SUPPORTED:
+        return None
+    try:
+        return os.open(folder, _FOLDER_FLAGS)
+    except OSError as error:
+        raise FileNotWrittenError(_write_error(error, creating=True)) from error
+
+
+def _real_folder(folder: int | None, folder_path: Path) -> str:
+    """The real path of the open folder: `folder_path` resolved, checked to be that same folder."""
+    real = os.path.realpath(folder_path)
+    if folder is not None:
+        try:
+            opened, named = os.fstat(folder), os.stat(real)
+        except OSError as error:
+            raise FileChangedError(f"cannot check the folder before writing ({_reason(error)}); not written") from error
+        if (opened.st_dev, opened.st_ino) != (named.st_dev, named.st_ino):
+            raise FileChangedError(
+                "the file's folder was moved or replaced while onnxlint fixed it; not written (run onnxlint again)"
+            )
+    return real
+
+
+def _inside(folder: str, root: str) -> bool:
+    folder, root = os.path.normcase(folder), os.path.normcase(root)
+    return folder == root or folder.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _create_temporary(name: str, folder: int | None, folder_path: Path) -> tuple[str, int]:
+    """A new file `.NAME.XXXXXXXX.onnxlint-tmp` (mode 0600, never an existing file or a link) beside `name`."""
+    stem = name if len(os.fsencode(name)) <= 200 else name[:50]  # the temporary name must fit NAME_MAX too
+    for _attempt in range(100):
+        temp_name = f".{stem}.{os.urandom(4).hex()}.onnxlint-tmp"
+        try:
+            if folder is not None:
+                return temp_name, os.open(temp_name, _TEMP_FLAGS, 0o600, dir_fd=folder)
+            return temp_name, os.open(folder_path / temp_name, _TEMP_FLAGS, 0o600)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name")
+
+
+def _owner(descriptor: int) -> tuple[int, int]:
+    info = os.fstat(descriptor)
     return info.st_uid, info.st_gid
 
 
+def _chmod(descriptor: int, path: str, mode: int) -> None:
+    if hasattr(os, "fchmod"):
+        os.fchmod(descriptor, mode)
+    else:
+        os.chmod(path, mode)
+
+
 @contextlib.contextmanager
-def _locked(target: Path) -> Iterator[None]:
+def _locked(target: str, folder: int | None = None) -> Iterator[None]:
     """An advisory lock on the file being replaced (POSIX): two onnxlint runs fixing the same file
     check and replace it one after the other. Editors take no such lock; the re-check covers them."""
     try:
@@ -331,8 +469,9 @@ def _locked(target: Path) -> Iterator[None]:
     except ImportError:  # Windows: the re-check alone
         yield
         return
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        descriptor = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        descriptor = os.open(target, flags, dir_fd=folder)
     except OSError:
         yield  # the re-check reports what is wrong with the file
         return

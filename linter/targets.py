@@ -1,7 +1,8 @@
 """What each exporter, opset and runtime supports: the one data module rules read from.
 
 Every entry names its source: `measured` (exported and run here, on torch 2.13 / onnx 1.23 /
-onnxruntime 1.32; see docs/measurements.md and ../shared/PITFALLS.md), `spec` (the ONNX operator
+onnxruntime 1.32, and re-measured on torch 2.14.1 and 2.15.0: what changed is in TORCH_CHANGES;
+see docs/measurements.md and ../shared/PITFALLS.md), `spec` (the ONNX operator
 specification) or `doc` (a runtime's own documentation, cited). Rules must take thresholds and
 runtime restrictions from here, not from constants of their own, so that one edit follows a
 new torch or runtime release everywhere.
@@ -684,6 +685,15 @@ OP_REQUIREMENTS.update(
                 ),
             ),
             OpRequirement(
+                "index_put.number_fill",
+                legacy_min_opset=11,
+                dynamo=True,
+                note="y[mask] = 0 and y[index_tensor] = 0 (one boolean mask or one integer index tensor, a Python "
+                "number): traced as index_put, like every assignment by index (see `index_put`); torch 2.15 "
+                "traces them as masked_fill_ / index_fill_ (see TORCH_CHANGES)",
+                source=_measured("ONX403 mask_assign, index_tensor_assign: legacy 9/10 raise; legacy 11 matches"),
+            ),
+            OpRequirement(
                 "slice_assign.other_region",
                 legacy_min_opset=11,
                 dynamo=False,
@@ -1216,8 +1226,46 @@ PROFILES: dict[str, TargetProfile] = {
 DEFAULT_TARGET = "onnxruntime"
 
 
-def requirement(key: str) -> OpRequirement:
-    return OP_REQUIREMENTS[key]
+# Facts rules decide with that changed on a later tested torch (torch_info.TESTED_TORCH): requirement
+# key -> ((first tested torch it holds for, the fields that changed), ...), oldest first. The
+# entries of OP_REQUIREMENTS are the pinned torch's facts; `requirement()` applies these for the
+# installed torch (torch_info.facts_version). Each change is measured by a rule's claim
+# (`Claim.changed`), listed in docs/measurements.md, "Differences by torch version".
+TORCH_CHANGES: dict[str, tuple[tuple[str, dict[str, object]], ...]] = {
+    "index_put.number_fill": (
+        (
+            "2.15.0",
+            {
+                "legacy_min_opset": 9,
+                "note": "torch 2.15 traces y[mask] = number as masked_fill_ (ONNX Where) and y[index_tensor] = "
+                "number as index_fill_ (ONNX Scatter): the TorchScript exporter exports them at opset 9 and 10. "
+                "Slices, tensor values, augmented assignment and index_put_ still raise below 11",
+                "source": Source(
+                    "measured",
+                    "ONX403 mask_assign, index_tensor_assign: legacy 10 exports and matches on torch 2.15.0 "
+                    "(raises on 2.13.0 and 2.14.1); onnx 1.23.2, onnxruntime 1.32.0",
+                ),
+            },
+        ),
+    ),
+}
+
+
+def requirement(key: str, torch_version: str | None = None) -> OpRequirement:
+    """The requirement as measured on the tested torch whose facts apply to `torch_version` (default: installed)."""
+    entry = OP_REQUIREMENTS[key]
+    changes = TORCH_CHANGES.get(key)
+    if not changes:
+        return entry
+    from dataclasses import replace
+
+    from .torch_info import facts_version, version_tuple
+
+    current = version_tuple(facts_version(torch_version))
+    for since, fields in changes:
+        if version_tuple(since) <= current:
+            entry = replace(entry, **fields)  # type: ignore[arg-type]
+    return entry
 
 
 def profile(name: str) -> TargetProfile:

@@ -2,7 +2,13 @@
 
 Importing torch costs seconds; the static layer must stay fast and must work without torch.
 So the default opsets are read from torch's own `_constants.py` files as text, and fall back to
-the values of the pinned, tested torch (2.13.0) when torch is absent or the files moved.
+the values of the pinned, tested torch (2.13.0) when torch is absent or the files moved. The
+installed version comes from the package metadata (importlib.metadata), also without importing torch.
+
+The tested range: every measured claim (rules' `MEASURED`, docs/measurements.md) and the export,
+graph and verify tests were run on each of `TESTED_TORCH` (`make test-torch TORCH=...`). Facts
+that differ between those releases are recorded per version (`Claim.changed`, and
+`targets.TORCH_CHANGES` for the facts rules decide with); `facts_version()` says whose facts apply.
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ PINNED_TORCH_VERSION = "2.13.0"
 PINNED_DEFAULT_OPSET = 20  # torch.onnx._constants.ONNX_DEFAULT_OPSET on torch 2.13
 PINNED_TORCHLIB_OPSET = 18  # the lowest opset the dynamo exporter translates at (torch >= 2.5)
 PINNED_TORCHSCRIPT_MAX_OPSET = 20
+
+# Every torch release the claims were measured on and the export, graph and verify tests passed with,
+# oldest first. The pinned one (constraints.txt, CI) is the first; see docs/measurements.md.
+TESTED_TORCH = ("2.13.0", "2.14.1", "2.15.0")
+OLDEST_TESTED_TORCH = TESTED_TORCH[0]
+NEWEST_TESTED_TORCH = TESTED_TORCH[-1]
 
 
 @dataclass(frozen=True)
@@ -72,3 +84,70 @@ def _installed_version() -> str | None:
         return version("torch")
     except (ImportError, PackageNotFoundError):
         return None
+
+
+@functools.lru_cache(maxsize=1)
+def installed_torch_version() -> str | None:
+    """The installed torch's version as its metadata says (`2.15.0+cpu`); None when torch is not installed."""
+    return _installed_version()
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    """`2.15.0+cpu` -> (2, 15, 0); `2.16.0.dev20260101` -> (2, 16, 0); missing parts count as 0."""
+    parts = []
+    for piece in version.split("+", 1)[0].split(".")[:3]:
+        digits = re.match(r"\d+", piece)
+        parts.append(int(digits.group()) if digits else 0)
+    while len(parts) < 3:
+        parts.append(0)
+    return parts[0], parts[1], parts[2]
+
+
+def facts_version(installed: str | None = None) -> str:
+    """The tested torch whose measured facts apply to `installed` (default: the installed torch).
+
+    The newest tested release not newer than it: a torch between two tested releases gets the older
+    one's facts, one past the newest gets the newest's. No torch, or one older than the oldest
+    tested, gets the pinned (oldest) facts: the static layer then lints for the pinned torch.
+    """
+    if installed is None:
+        installed = installed_torch_version()
+    if installed is None:
+        return OLDEST_TESTED_TORCH
+    current = version_tuple(installed)
+    applying = [v for v in TESTED_TORCH if version_tuple(v) <= current]
+    return applying[-1] if applying else OLDEST_TESTED_TORCH
+
+
+def tested_range() -> str:
+    return f"{OLDEST_TESTED_TORCH} to {NEWEST_TESTED_TORCH}"
+
+
+def untested_torch_warning(installed: str | None = None) -> str | None:
+    """One line when the installed torch is outside the tested range (None inside it, or without torch)."""
+    if installed is None:
+        installed = installed_torch_version()
+    if installed is None:
+        return None
+    current = version_tuple(installed)
+    if version_tuple(OLDEST_TESTED_TORCH) <= current <= version_tuple(NEWEST_TESTED_TORCH):
+        return None
+    return (
+        f"onnxlint: warning: torch {installed} is outside the tested range ({tested_range()}): "
+        f"measured facts of torch {facts_version(installed)} are used, and the exporter internals the graph "
+        "and verify layers call may have moved"
+    )
+
+
+_WARNED: set[str] = set()
+
+
+def warn_if_untested() -> None:
+    """Print `untested_torch_warning()` once per process, to stderr (the graph and verify layers call this)."""
+    import sys
+
+    message = untested_torch_warning()
+    if message is None or message in _WARNED:
+        return
+    _WARNED.add(message)
+    print(message, file=sys.stderr)

@@ -113,42 +113,57 @@ class Binding:
     node: ast.AST
 
 
-def bindings_before(scope: ast.AST, name: str, position: tuple[int, int]) -> list[Binding]:
-    """The bindings of `name` in `scope` that start before `position`, in source order."""
-    found: list[Binding] = []
+def scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
+    """name -> every binding of it in `scope`, in source order: `bindings_before` for all names at once."""
+    found: dict[str, list[Binding]] = {}
+
+    def add(name: str, binding: Binding) -> None:
+        found.setdefault(name, []).append(binding)
+
+    def names_in(target: ast.AST) -> list[str]:
+        return list(dict.fromkeys(n.id for n in ast.walk(target) if type(n) is ast.Name))  # type: ignore[attr-defined]
+
     for node in scope_nodes(scope):
-        if not _before(node, position):
-            continue
         node_type = type(node)
         if node_type is ast.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
-                if type(target) is ast.Name and target.id == name:  # type: ignore[attr-defined]
-                    found.append(Binding(node.value, node))  # type: ignore[attr-defined]
-                elif any(type(n) is ast.Name and n.id == name for n in ast.walk(target)):  # type: ignore[attr-defined]
-                    found.append(Binding(None, node))
+                if type(target) is ast.Name:
+                    add(target.id, Binding(node.value, node))  # type: ignore[attr-defined]
+                else:
+                    for name in names_in(target):
+                        add(name, Binding(None, node))
         elif node_type is ast.AnnAssign or node_type is ast.AugAssign:
             target = node.target  # type: ignore[attr-defined]
-            if type(target) is ast.Name and target.id == name:
-                found.append(Binding(node.value if node_type is ast.AnnAssign else None, node))  # type: ignore[attr-defined]
+            if type(target) is ast.Name:
+                add(target.id, Binding(node.value if node_type is ast.AnnAssign else None, node))  # type: ignore[attr-defined]
         elif node_type in (ast.For, ast.AsyncFor, ast.comprehension):
-            if any(type(n) is ast.Name and n.id == name for n in ast.walk(node.target)):  # type: ignore[attr-defined]
-                found.append(Binding(None, node))
+            for name in names_in(node.target):  # type: ignore[attr-defined]
+                add(name, Binding(None, node))
         elif node_type is ast.withitem:
             variable = node.optional_vars  # type: ignore[attr-defined]
-            if variable is not None and any(type(n) is ast.Name and n.id == name for n in ast.walk(variable)):
-                found.append(Binding(None, node))
+            if variable is not None:
+                for name in names_in(variable):
+                    add(name, Binding(None, node))
         elif node_type is ast.NamedExpr:
-            if node.target.id == name:  # type: ignore[attr-defined]
-                found.append(Binding(node.value, node))  # type: ignore[attr-defined]
+            add(node.target.id, Binding(node.value, node))  # type: ignore[attr-defined]
         elif node_type in (ast.Import, ast.ImportFrom):
             for alias in node.names:  # type: ignore[attr-defined]
-                if (alias.asname or alias.name.split(".")[0]) == name:
-                    found.append(Binding(None, node))
+                add(alias.asname or alias.name.split(".")[0], Binding(None, node))
         elif node_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            if node.name == name:  # type: ignore[attr-defined]
-                found.append(Binding(None, node))
-    found.sort(key=lambda b: position_of(b.node) if hasattr(b.node, "lineno") else (0, 0))
+            add(node.name, Binding(None, node))  # type: ignore[attr-defined]
+    for bindings in found.values():
+        bindings.sort(key=lambda b: position_of(b.node) if hasattr(b.node, "lineno") else (0, 0))
     return found
+
+
+def bindings_before(context: FileContext, scope: ast.AST, name: str, position: tuple[int, int]) -> list[Binding]:
+    """The bindings of `name` in `scope` that start before `position`, in source order, from an index
+    of the scope built once per file (walking the scope per look-up made big modules quadratic)."""
+    index = context.cache.setdefault("export_call:bindings", {})
+    table = index.get(id(scope))
+    if table is None:
+        table = index[id(scope)] = scope_bindings(scope)
+    return [b for b in table.get(name, ()) if _before(b.node, position)]
 
 
 def resolve(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int = 0) -> ast.expr | None:
@@ -160,9 +175,9 @@ def resolve(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int
     scope = enclosing_scope(context, at)
     if is_parameter(scope, name):
         return None
-    found = bindings_before(scope, name, position_of(at))
+    found = bindings_before(context, scope, name, position_of(at))
     if not found and not isinstance(scope, ast.Module):
-        found = bindings_before(context.tree, name, (10**9, 0))
+        found = bindings_before(context, context.tree, name, (10**9, 0))
     if not found:
         return None
     value = found[-1].value

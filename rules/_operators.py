@@ -141,6 +141,19 @@ def exports(requirement: OpRequirement, config: ExportConfig) -> bool:
     return requirement.dynamo_min_opset is None or config.opset >= requirement.dynamo_min_opset
 
 
+def exports_within_ceiling(requirement: OpRequirement, config: ExportConfig) -> bool:
+    """`exports`, and, when the user asked the dynamo exporter for an opset below the one it writes,
+    whether the op exists at that opset (the ceiling of their runtime): the exporter converts the
+    model down only when every op allows it, else it silently writes its own opset. An op's
+    `legacy_min_opset` is the lowest opset it was measured to have an ONNX form at (None: unknown
+    below the dynamo exporter's own, so not judged). For rules whose message is `failure_text`'s,
+    which says why."""
+    if not exports(requirement, config):
+        return False
+    ceiling, minimum = config.opset_ceiling, requirement.legacy_min_opset
+    return ceiling is None or minimum is None or ceiling >= minimum
+
+
 def failure_text(requirement: OpRequirement, config: ExportConfig) -> str:
     """Why the op does not export under `config`, and what would (for a message)."""
     label = config.exporter_label
@@ -152,6 +165,12 @@ def failure_text(requirement: OpRequirement, config: ExportConfig) -> str:
         if requirement.dynamo and requirement.dynamo_min_opset:
             alternative += f" at opset {requirement.dynamo_min_opset} or later"
         return f"{label} cannot export it at any opset{alternative}"
+    ceiling, minimum = config.opset_ceiling, requirement.legacy_min_opset
+    if requirement.dynamo and ceiling is not None and minimum is not None and ceiling < minimum:
+        return (
+            f"it needs ONNX opset {minimum}, above the opset {ceiling} asked for ({label} writes opset "
+            f"{config.opset} and converts down to {ceiling} only when every op allows it)"
+        )
     if requirement.dynamo and requirement.dynamo_min_opset is not None:
         return f"it needs ONNX opset {requirement.dynamo_min_opset}; {label} writes opset {config.opset}"
     alternative = (

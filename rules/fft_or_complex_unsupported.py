@@ -6,7 +6,7 @@ from onnxlint.findings import Applicability
 from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
-from ._operators import argument, exports, failure_text, literal, may_be_traced, tensor_method
+from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced, tensor_method
 
 COMPLEX_DTYPES = frozenset(
     f"torch.{name}" for name in ("complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf")
@@ -259,7 +259,7 @@ class FftOrComplexUnsupported(Rule):
         what, key = found
         config = self.context.export_config_for(node)
         entry = requirement(key)
-        if exports(entry, config) or self.context.skipped_during_export(node):
+        if exports_within_ceiling(entry, config) or self.context.skipped_during_export(node):
             return
         self.report(
             node,

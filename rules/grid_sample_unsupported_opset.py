@@ -57,6 +57,9 @@ class GridSampleUnsupportedOpset(Rule):
     Flags `F.grid_sample` / `torch.grid_sampler` when the TorchScript exporter
     (`dynamo=False`) targets an opset below 16, or below 20 for 5-D (volumetric) input
     when the source shows it (`torch.grid_sampler_3d`, an `affine_grid` over a 5-element size).
+    With the dynamo exporter it flags the same when an opset below 16 is asked for (`--opset 15`,
+    `opset = 15` in the config, or `opset_version=15` in the export call): that opset is the
+    ceiling of the runtime the user deploys to.
 
     ## Why is this bad for ONNX
     ONNX added `GridSample` in opset 16 for 4-D input and extended it to N-D in opset 20.
@@ -65,8 +68,10 @@ class GridSampleUnsupportedOpset(Rule):
     Support for this operator was added in version 16", and on 5-D input at 16 and 17
     ("ONNX export of operator GridSample with 5D volumetric input"); it exports 5-D at
     opset 20. The dynamo exporter translates at opset 18 or higher and exported 4-D and 5-D
-    `grid_sample` correctly at 18 and 20, so this rule stays silent for it. Runtimes pinned to
-    an older opset cannot load a GridSample node at all.
+    `grid_sample` correctly at 18 and 20. Asked for a lower opset, it translates at 18 and
+    converts the model down: to 16 and 17 that worked, but asked for 15 it cannot convert
+    GridSample and silently writes an opset-18 file (measured), which a runtime pinned to
+    opset 15 (older TensorRT, NPUs, mobile) cannot load at all.
 
     ## Example
     ```python
@@ -107,7 +112,7 @@ class GridSampleUnsupportedOpset(Rule):
     fix_title = "Replace with the pure-tensor `onnx_grid_sample` helper"
     fix_applicability = Applicability.SAFE
     trigger_names = ("grid_sample",)
-    applies_to = "TorchScript exporter: opset < 16 (5-D: < 20); silent for dynamo"
+    applies_to = "TorchScript exporter: opset < 16 (5-D: < 20); dynamo: when opset < 16 is asked for"
 
     VALID = [
         Valid(
@@ -118,14 +123,14 @@ class GridSampleUnsupportedOpset(Rule):
             """,
             settings={"exporter": "legacy", "opset": 16},
         ),
-        # The dynamo exporter translates at opset >= 18 whatever the request.
+        # The dynamo exporter asked for opset 16 converts GridSample down to 16.
         Valid(
             """
             import torch.nn.functional as F
             def warp(x, g):
                 return F.grid_sample(x, g)
             """,
-            settings={"exporter": "dynamo", "opset": 11},
+            settings={"exporter": "dynamo", "opset": 16},
         ),
         Valid(
             """
@@ -168,6 +173,17 @@ class GridSampleUnsupportedOpset(Rule):
             """,
             line=4,
             settings={"exporter": "legacy", "opset": 13},
+        ),
+        # The dynamo exporter asked for opset 15: the file comes out at opset 18, above the runtime's ceiling.
+        Invalid(
+            """
+            import torch.nn.functional as F
+            def warp(x, g):
+                return F.grid_sample(x, g)
+            """,
+            line=3,
+            settings={"exporter": "dynamo", "opset": 15},
+            message_contains="opset 15 was asked for",
         ),
         # The export call in the same file decides the exporter and opset.
         Invalid(
@@ -263,6 +279,18 @@ class GridSampleUnsupportedOpset(Rule):
         ),
         Claim("grid_sample_5d", "legacy", 20, "ok"),
         Claim("grid_sample_5d", "dynamo", 18, "ok"),
+        # Asked for 15, the dynamo exporter cannot convert GridSample down and writes opset 18: a runtime
+        # that stops at 15 cannot load the file, so the request is judged as the runtime's ceiling.
+        Claim(
+            "grid_sample_4d",
+            "dynamo",
+            15,
+            "ok",
+            flagged=True,
+            opset_written=18,
+            note="opset 18 written: GridSample cannot be converted down to 15",
+        ),
+        Claim("grid_sample_4d", "dynamo", 16, "ok", flagged=False, opset_written=16),
     ]
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -270,14 +298,23 @@ class GridSampleUnsupportedOpset(Rule):
         if qualified not in GRID_SAMPLERS:
             return
         config = self.context.export_config_for(node)
-        if not config.is_legacy:
+        # The dynamo exporter writes GridSample at its own opset (18 or later); below that, the opset the
+        # user asked for is their runtime's ceiling, and GridSample must exist there.
+        opset = config.opset if config.is_legacy else config.opset_ceiling
+        if opset is None:
             return
         volumetric = is_volumetric(self.context, node, qualified)
         needed = requirement("grid_sample_5d" if volumetric else "grid_sample").legacy_min_opset or 0
-        if config.opset >= needed:
+        if opset >= needed:
             return
         what = "5-D `grid_sample`" if volumetric else "`grid_sample`"
-        message = f"{what} needs ONNX opset {needed}; {config.exporter_label} fails at opset {config.opset}" + (
+        fails = (
+            f"{config.exporter_label} fails at opset {opset}"
+            if config.is_legacy
+            else f"opset {opset} was asked for ({config.exporter_label} writes opset {config.opset}, and a model "
+            f"with GridSample cannot be converted down to {opset})"
+        )
+        message = f"{what} needs ONNX opset {needed}; {fails}" + (
             f" (5-D input needs opset {requirement('grid_sample_5d').legacy_min_opset})" if not volumetric else ""
         )
         self.report(node, message, fix=self._fix(node, qualified))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 
 from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
+from onnxlint.rule import Claim, Invalid, Pattern, Rule, TorchChange, Valid
 from onnxlint.semantic import Kind
 from onnxlint.targets import requirement
 
@@ -29,6 +29,12 @@ class IndexAssignmentBelowOpset11(Rule):
     version 11" at opsets 9 and 10, and all export and match at 11 and 17 and with the dynamo
     exporter. `masked_fill_` / `masked_fill` export at opset 9.
 
+    Torch 2.15 traces a Python number assigned through one boolean mask or one integer index
+    tensor (`y[y < 0] = 0`, `y[idx] = -1.0`) as `masked_fill_` / `index_fill_`, which export at
+    opsets 9 and 10 (measured on 2.15.0; on 2.13.0 and 2.14.1 they raise like the rest). The rule
+    follows the installed torch: with 2.15 or later it flags those only below opset 9. Slices,
+    tensor values, augmented assignment and `index_put_` still raise below 11 on 2.15.
+
     `index_put_(..., accumulate=True)` is left to the scatter numerics rules (duplicate indices
     are summed wrongly by the TorchScript exporter at every opset).
 
@@ -36,7 +42,7 @@ class IndexAssignmentBelowOpset11(Rule):
     ```python
     def forward(self, x):
         y = x.clone()
-        y[y < 0] = 0
+        y[y < 0] = x[y < 0] * 0.1
         return y
     ...
     torch.onnx.export(model, x, "m.onnx", dynamo=False, opset_version=10)
@@ -46,7 +52,7 @@ class IndexAssignmentBelowOpset11(Rule):
     Export at opset 11 or later, or write the update without indexing:
     ```python
     def forward(self, x):
-        return x.masked_fill(x < 0, 0)
+        return torch.where(x < 0, x * 0.1, x)
     ```
 
     ## Fix safety
@@ -116,7 +122,7 @@ class IndexAssignmentBelowOpset11(Rule):
             class M(torch.nn.Module):
                 def forward(self, x):
                     y = x.clone()
-                    y[y < 0] = 0
+                    y[y < 0] = x[y < 0] * 0.1
                     return y
 
             torch.onnx.export(M(), torch.randn(1, 3), "m.onnx", dynamo=False, opset_version=10)
@@ -160,6 +166,39 @@ class IndexAssignmentBelowOpset11(Rule):
                     return y
             """
         ),
+        "index_tensor_assign": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[torch.tensor([0])] = -1.0
+                    return y
+            """
+        ),
+        "mask_assign_tensor_value": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[y < 0] = x[y < 0] * 0.1
+                    return y
+            """
+        ),
+        "mask_augmented": Pattern(
+            """
+            import torch
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[y < 0] += 1
+                    return y
+            """
+        ),
         "masked_fill": Pattern(
             """
             import torch
@@ -176,18 +215,55 @@ class IndexAssignmentBelowOpset11(Rule):
         Claim("slice_assign_constant", "legacy", 10, "EXPORT"),
         Claim("slice_assign_constant", "legacy", 11, "ok"),
         Claim("slice_assign_constant", "dynamo", None, "ok"),
-        Claim("mask_assign", "legacy", 10, "EXPORT"),
+        Claim(
+            "mask_assign",
+            "legacy",
+            10,
+            "EXPORT",
+            changed=(TorchChange("2.15.0", "ok", opset_written=10, note="traced as masked_fill_: ONNX Where"),),
+        ),
+        Claim(
+            "index_tensor_assign",
+            "legacy",
+            10,
+            "EXPORT",
+            changed=(TorchChange("2.15.0", "ok", opset_written=10, note="traced as index_fill_: ONNX Scatter"),),
+        ),
+        Claim("mask_assign_tensor_value", "legacy", 10, "EXPORT"),
+        Claim("mask_augmented", "legacy", 10, "EXPORT"),
         Claim("masked_fill", "legacy", 9, "ok"),
     ]
 
-    def _gated(self, node: ast.AST) -> tuple[bool, str]:
+    def _gated(self, node: ast.AST, key: str = "index_put") -> tuple[bool, str]:
         config = self.context.export_config_for(node)
-        first_good = requirement("index_put").legacy_min_opset or 0
+        first_good = requirement(key).legacy_min_opset or 0  # per installed torch: see targets.TORCH_CHANGES
         if not config.is_legacy or config.opset >= first_good:
             return False, ""
         return True, (
             f"by {config.exporter_label} at ONNX opset {config.opset} (it raises 'Unsupported: ONNX export of "
             f"index_put'); opset {first_good} and later export it"
+        )
+
+    def _number_fill(self, target: ast.Subscript, value: ast.expr) -> bool:
+        """`y[mask] = 0`, `y[index] = -1.5`: one tensor index (a mask or integer indices), a Python number.
+
+        torch 2.15 traces these as masked_fill_ / index_fill_ rather than index_put (measured:
+        `index_put.number_fill` in targets.TORCH_CHANGES).
+        """
+        index = target.slice
+        if type(index) in (ast.Tuple, ast.Slice) or self.context.kind(index) is not Kind.TENSOR:
+            return False
+        if type(value) is ast.UnaryOp and type(value.op) in (ast.USub, ast.UAdd):
+            value = value.operand
+        if type(value) is ast.Constant:
+            return type(value.value) in (int, float)
+        return (  # float("inf"), float("-inf"), float("nan")
+            type(value) is ast.Call
+            and type(value.func) is ast.Name
+            and value.func.id == "float"
+            and len(value.args) == 1
+            and type(value.args[0]) is ast.Constant
+            and type(value.args[0].value) is str
         )
 
     def _check_target(self, statement: ast.stmt, target: ast.expr) -> None:
@@ -196,7 +272,8 @@ class IndexAssignmentBelowOpset11(Rule):
         context = self.context
         if not context.in_model_code:
             return
-        gated, why = self._gated(statement)
+        number_fill = type(statement) is ast.Assign and self._number_fill(target, statement.value)
+        gated, why = self._gated(statement, "index_put.number_fill" if number_fill else "index_put")
         if not gated or context.kind(target.value) is not Kind.TENSOR:  # type: ignore[attr-defined]
             return
         if not context.skipped_during_export(statement):

@@ -7,7 +7,7 @@ from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
 from onnxlint.targets import requirement
 
 from ._interpolation import match_interpolation
-from ._operators import argument, exports, failure_text, literal, may_be_traced
+from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced
 
 INTERPOLATE = "torch.nn.functional.interpolate"
 ANTIALIAS_POSITION = (
@@ -215,7 +215,7 @@ class InterpolationModeUnsupported(Rule):
             return
         config = self.context.export_config_for(node)
         entry = requirement(key)
-        if exports(entry, config) or self.context.skipped_during_export(node):
+        if exports_within_ceiling(entry, config) or self.context.skipped_during_export(node):
             return
         if config.is_dynamo:
             message = (

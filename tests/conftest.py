@@ -15,6 +15,21 @@ FIXTURES = REPO / "fixtures"
 EXPECT_MARKER = re.compile(r"#\s*expect:\s*(?P<codes>ONX\d{3}(?:\s*,\s*ONX\d{3})*)")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_key_outside_home(tmp_path_factory: pytest.TempPathFactory):
+    """The results cache's per-user signing key lives in the user's cache folder: the suite (and the
+    onnxlint processes it starts, which inherit the environment) keeps its own instead."""
+    import os
+
+    previous = os.environ.get("ONNXLINT_CACHE_KEY_DIR")
+    os.environ["ONNXLINT_CACHE_KEY_DIR"] = str(tmp_path_factory.mktemp("cache-key"))
+    yield
+    if previous is None:
+        os.environ.pop("ONNXLINT_CACHE_KEY_DIR", None)
+    else:
+        os.environ["ONNXLINT_CACHE_KEY_DIR"] = previous
+
+
 def expected_findings(folder: Path) -> set[tuple[str, int, str]]:
     """(relative path, row, code) for every `# expect: CODE` marker under `folder`."""
     expected = set()

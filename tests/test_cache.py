@@ -17,7 +17,7 @@ import pytest
 import onnxlint
 import onnxlint.rules
 from onnxlint import cache as cache_module
-from onnxlint.cache import LintCache, run_key
+from onnxlint.cache import KEY_DIR_ENV, LintCache, run_key, sign, signing_key, verified_payload
 from onnxlint.engine import RULE_CRASH_CODE
 from onnxlint.files import Excluder, discover
 from onnxlint.runner import RunOptions, _worker_count, run
@@ -36,6 +36,25 @@ class Net(torch.nn.Module):
             return x * 2
         return x.item()
 """
+
+
+@pytest.fixture(autouse=True)
+def _own_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache signs its files with a per-user key: each test gets its own, not the home folder's."""
+    monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "signing-key"))
+
+
+def _read_cache(path: Path) -> dict:
+    """A cache file's JSON (its MAC checked)."""
+    payload = verified_payload(signing_key(), path.read_bytes())
+    assert payload is not None, "signed with the user's key"
+    return json.loads(payload)
+
+
+def _write_cache(path: Path, data: dict | bytes) -> None:
+    """Write a cache file signed with the user's key (damage that gets past the MAC)."""
+    payload = data if isinstance(data, bytes) else json.dumps(data).encode()
+    path.write_bytes(sign(signing_key(), payload))
 
 
 @pytest.fixture
@@ -212,31 +231,35 @@ def test_no_cache_neither_reads_nor_writes(project, tmp_path):
     # A poisoned cache is not read with --no-cache.
     run(files, _settings(project), RunOptions(cache=True, cache_dir=cache_dir))
     cache_file = next(cache_dir.glob("*/*.json"))
-    data = json.loads(cache_file.read_text(encoding="utf-8"))
+    data = _read_cache(cache_file)
     for entry in data["entries"].values():
-        entry[1] = []  # claim every file is clean
-    cache_file.write_text(json.dumps(data), encoding="utf-8")
+        entry[1] = []  # claim every file is clean (even signed with the user's own key)
+    _write_cache(cache_file, data)
     fresh = run(files, _settings(project), RunOptions(cache=False, cache_dir=cache_dir))
     assert _findings(fresh) == _findings(run(files, _settings(project), RunOptions()))
     assert any(o.findings for o in fresh)
 
 
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
 @pytest.mark.parametrize(
     "damage",
-    [b"", b"not json at all", b'{"format": 1, "entries": [1, 2]}', b'{"format": 1, "entries": {"x": 5}}', b"\xff\xfe"],
+    [b"", b"not json at all", b'{"format": 2, "entries": [1, 2]}', b'{"format": 2, "entries": {"x": 5}}', b"\xff\xfe"],
 )
-def test_a_corrupt_cache_file_is_ignored_and_rewritten(project, tmp_path, damage):
+def test_a_corrupt_cache_file_is_ignored_and_rewritten(project, tmp_path, damage, signed):
     cache_dir = tmp_path / "cache"
     files = _files(project)
     settings = _settings(project)
     reference = run(files, settings, RunOptions())
     run(files, settings, RunOptions(cache=True, cache_dir=cache_dir))
     cache_file = next(cache_dir.glob("*/*.json"))
-    cache_file.write_bytes(damage)
+    if signed:
+        _write_cache(cache_file, damage)  # past the MAC: the structure is checked
+    else:
+        cache_file.write_bytes(damage)
     again = run(files, settings, RunOptions(cache=True, cache_dir=cache_dir))
     assert _findings(again) == _findings(reference)
     assert not any(o.cached for o in again)
-    json.loads(cache_file.read_text(encoding="utf-8"))  # rewritten whole
+    _read_cache(cache_file)  # rewritten whole
     assert all(o.cached for o in run(files, settings, RunOptions(cache=True, cache_dir=cache_dir)))
 
 
@@ -246,11 +269,11 @@ def test_damaged_entries_are_linted_again(project, tmp_path):
     settings = _settings(project)
     run(files, settings, RunOptions(cache=True, cache_dir=cache_dir))
     cache_file = next(cache_dir.glob("*/*.json"))
-    data = json.loads(cache_file.read_text(encoding="utf-8"))
+    data = _read_cache(cache_file)
     for entry in data["entries"].values():
         if entry[1]:
             entry[1][0] = ["ONX501", "truncated"]  # a finding missing its fields
-    cache_file.write_text(json.dumps(data), encoding="utf-8")
+    _write_cache(cache_file, data)
     assert _findings(run(files, settings, RunOptions(cache=True, cache_dir=cache_dir))) == _findings(
         run(files, settings, RunOptions())
     )

@@ -44,7 +44,7 @@ def test_text_output_has_location_marker_frame_and_summary(tmp_path):
     assert '2 | state = torch.load("w.pth")' in result.stdout
     assert "^^^^^^^^^^^^^^^^^^^" in result.stdout
     assert "help: Pass `weights_only=True`" in result.stdout
-    assert lines[-1] == "Found 1 error (1 fixable with `--fix`)."
+    assert lines[-1] == "Found 1 warning (1 fixable with `--fix`)."
     assert "\x1b[" not in result.stdout  # no colour when not on a terminal
 
 

@@ -190,7 +190,7 @@ def test_a_failed_rename_leaves_the_file_whole_and_no_temp_file(tmp_path, monkey
     path.write_text(LOAD, encoding="utf-8")
     contents = read_source_file(path)
 
-    def failing_replace(source, target):  # fault injection: the disk refuses the rename
+    def failing_replace(source, target, **dir_fds):  # fault injection: the disk refuses the rename
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", failing_replace)

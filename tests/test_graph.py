@@ -401,7 +401,7 @@ def test_cli_refuses_a_pickled_model_as_weights(tmp_path):
     assert "weights_only=True" in result.stderr and "state_dict()" in result.stderr
 
 
-def test_configured_models_are_traced(tmp_path):
+def test_configured_models_are_traced_with_graph(tmp_path):
     _write(
         tmp_path,
         """
@@ -424,8 +424,12 @@ def test_configured_models_are_traced(tmp_path):
             """
         )
     )
-    result = run_onnxlint("net.py", "--format", "concise", cwd=tmp_path)
+    result = run_onnxlint("net.py", "--graph", "--format", "concise", cwd=tmp_path)
     assert "net.py:6:16: ONX705" in result.stdout, result.stdout + result.stderr
+    # The configuration alone is no consent to run code: without --graph the model is not traced, and the
+    # run says so.
+    plain = run_onnxlint("net.py", cwd=tmp_path)
+    assert "ONX705" not in plain.stdout and "pass --graph to trace them" in plain.stderr
     skipped = run_onnxlint("net.py", "--no-graph", cwd=tmp_path)
     assert "ONX705" not in skipped.stdout and "traced" not in skipped.stderr
 

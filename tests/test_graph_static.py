@@ -16,7 +16,7 @@ from onnxlint.config import ConfigError, parse_table
 from onnxlint.graph import all_checks
 from onnxlint.graph.lint import specs_for_run
 from onnxlint.modelspec import SpecError, specs_from_config
-from onnxlint.registry import all_rules, documented_rules, validate_selectors
+from onnxlint.registry import all_rules, documented_rules, known_codes, validate_selectors
 
 from .conftest import run_onnxlint
 
@@ -85,3 +85,7 @@ def test_cli_usage_errors_exit_2(tmp_path: Path):
     (tmp_path / "net.py").write_text("x = 1\n")
     result = run_onnxlint("net.py", "--input", "1x3", "--isolated", cwd=tmp_path)
     assert result.returncode == 2 and "need --model" in result.stderr
+
+
+def test_known_codes_read_without_imports_match_the_registry():
+    assert known_codes() == frozenset(documented_rules())

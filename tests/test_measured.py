@@ -3,7 +3,9 @@
 Each claim exports the rule's tiny pattern model with one exporter and opset, runs it in
 onnxruntime and compares with eager PyTorch on two input shapes (see onnxlint.measure). The
 test asserts the measured outcome, and that the rule flags the pattern at that setting exactly
-when the claim says it should. docs/measurements.md is generated from the same claims.
+when the claim says it should, both as the claim holds for the INSTALLED torch (`Claim.for_torch`:
+the pinned torch's fact, or what it became on a later tested torch, `Claim.changed`).
+docs/measurements.md is generated from the same claims.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ CLAIMS = [
 def test_claim_holds_and_the_rule_agrees(rule, claim):
     from onnxlint.measure import measure
 
+    claim = claim.for_torch()  # the installed torch's fact
     pattern = rule.PATTERNS[claim.pattern]
     for module in (*pattern.requires, *(("openvino",) if claim.runtime == "openvino" else ())):
         pytest.importorskip(module)

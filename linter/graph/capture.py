@@ -27,10 +27,10 @@ from typing import Any
 import torch
 
 from ..modelspec import InputSpec, ModelSpec
+from ..torch_private import TorchPrivateAPIError, private
 from .check import _FRAME_LINE, Frame, frames_from_stack_trace
 
 STRATEGIES = ("export-nonstrict", "export-strict", "fx")
-_TRACE_LOGGER = "torch.__trace"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SOURCE_DIM = re.compile(r"(?:\[['\"](?P<key>\w+)['\"]\]|\[(?P<index>\d+)\])\.size\(\)\[(?P<dim>\d+)\]")
 _PIN = re.compile(r"^Eq\((?:(?P<sym>[su]\d+), (?P<value>-?\d+)|(?P<value2>-?\d+), (?P<sym2>[su]\d+))\)$")
@@ -108,6 +108,8 @@ class Capture:
             try:
                 with _quiet():  # building the registry logs about optional libraries (torchvision ops)
                     self._decomposed = ops.decompose(self.program, self.export_config.opset)
+            except TorchPrivateAPIError:
+                raise  # the installed torch lacks an API the decomposition calls: not the model's failure
             except Exception as error:  # the exporter's step 2 would fail the same way
                 self._decomposition_error = error
             self.timings["decompose"] = time.perf_counter() - start
@@ -144,9 +146,8 @@ class _ShapeEventRecorder(logging.Handler):
             return str(interned)
         name = self._strings.get(interned)
         if name is None:
-            from torch._logging import structured
-
-            self._strings = {v: k for k, v in structured.INTERN_TABLE.items()}
+            table = private("torch._logging.structured", "INTERN_TABLE", default={})
+            self._strings = {v: k for k, v in table.items()}
             name = self._strings.get(interned, "?")
         return name
 
@@ -197,7 +198,8 @@ class _ShapeEventRecorder(logging.Handler):
 
 @contextlib.contextmanager
 def recording() -> Iterator[_ShapeEventRecorder]:
-    logger = logging.getLogger(_TRACE_LOGGER)
+    # torch's structured trace logger ("torch.__trace"): resolved, so that a renamed channel is an error, not silence.
+    logger = private("torch._logging._internal", "trace_log")
     recorder = _ShapeEventRecorder()
     previous, propagate = logger.level, logger.propagate
     logger.addHandler(recorder)
@@ -243,14 +245,15 @@ def dynamic_shapes_for(inputs: Sequence[InputSpec]) -> tuple[dict[int, Any] | No
 def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_config: Any, target: Any) -> Capture:
     result = Capture(spec, model, inputs, export_config=export_config, target=target)
     dynamic_shapes = dynamic_shapes_for(spec.inputs)
-    try:
-        from torch.onnx._internal.exporter import _flags
-
-        prefer_deferred = bool(getattr(_flags, "PREFER_DEFERRED_RUNTIME_ASSERTS_OVER_GUARDS", False))
-    except ImportError:  # pragma: no cover - older torch
-        prefer_deferred = False
+    # torch.onnx.export passes torch.onnx._flags.PREFER_DEFERRED_RUNTIME_ASSERTS_OVER_GUARDS (True on torch
+    # 2.13 to 2.15). This capture has always passed False: it read the flag from `_internal.exporter._flags`,
+    # which never had it. Passing True turns guards into `_assert_scalar` nodes that the checks report as
+    # untranslated ops (NestedUNet gains an ONX705): kept False until the checks skip assertion nodes.
+    prefer_deferred = False
+    patch_config = private("torch.fx.experimental._config", "patch")
+    reset_dynamo = private("torch._dynamo", "reset")
     for strategy, strict in (("export-nonstrict", False), ("export-strict", True)):
-        with recording() as recorder, _quiet(), torch.fx.experimental._config.patch(backed_size_oblivious=True):
+        with recording() as recorder, _quiet(), patch_config(backed_size_oblivious=True):
             try:
                 program = torch.export.export(
                     model,
@@ -263,7 +266,7 @@ def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_conf
                 result.failures.append(_failure(strategy, error))
                 if len(result.failures) == 1:
                     result.failure_events = list(recorder.events)
-                torch._dynamo.reset()
+                reset_dynamo()
                 continue
         result.strategy, result.program, result.graph_module = strategy, program, program.graph_module
         result.events = list(recorder.events)
@@ -355,8 +358,7 @@ def _first_line(error: BaseException) -> str:
 
 
 def _failure(strategy: str, error: BaseException) -> CaptureFailure:
-    from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
-
+    GuardOnDataDependentSymNode = private("torch.fx.experimental.symbolic_shapes", "GuardOnDataDependentSymNode")
     chain = _chain(error)
     kind = "unsupported"
     specific = chain[-1]

@@ -17,6 +17,8 @@ from ..findings import Confidence, Finding, Location, Severity
 from ..modelspec import ModelSpec, SpecError, WeightsError, build_model, make_inputs
 from ..rule import rule_url
 from ..settings import LintSettings
+from ..torch_info import warn_if_untested
+from ..torch_private import TorchPrivateAPIError, require
 from .check import Frame, GraphCheck, Issue
 from .locate import Locator, definition_location
 from .registry import all_checks
@@ -27,7 +29,7 @@ BUILD_FAILED_CODE = "ONX701"
 
 
 class GraphUnavailable(RuntimeError):
-    """torch is not installed: the graph layer needs the [export] extra."""
+    """torch is not installed (the graph layer needs the [export] extra), or a private torch API it uses moved."""
 
 
 def enabled_checks(settings: LintSettings) -> list[type[GraphCheck]]:
@@ -57,6 +59,23 @@ def analyze(
         import torch  # noqa: F401
     except ImportError as error:
         raise GraphUnavailable("the graph layer needs torch: pip install 'onnxlint[export]'") from error
+    warn_if_untested()
+    try:
+        require()  # every private torch API the layer calls, before anything is traced: one line if one moved
+        return _analyze(spec, settings, started, model=model, static_findings=static_findings, user_files=user_files)
+    except TorchPrivateAPIError as error:
+        raise GraphUnavailable(str(error)) from None
+
+
+def _analyze(
+    spec: ModelSpec,
+    settings: LintSettings,
+    started: float,
+    *,
+    model: Any,
+    static_findings: list[Finding] | None,
+    user_files: list[str] | None,
+) -> GraphReport:
     from . import capture as capture_module
     from . import ops
 
@@ -103,6 +122,8 @@ def analyze(
             continue
         try:
             issues = list(check().run(capture))
+        except TorchPrivateAPIError:
+            raise  # not the check's bug: the installed torch lacks an API (analyze says which, in one line)
         except Exception as error:  # a check's bug must not hide the other checks' findings
             filename, start, end = default_location
             findings.append(

@@ -4,36 +4,63 @@ Dynamo exporter: the same `ONNXRegistry.from_torchlib(opset)` that `torch.onnx.e
 the same decomposition table (`_decomp.create_onnx_friendly_decomposition_table`) and the same
 per-node dispatch (`_dispatching.dispatch`). TorchScript exporter: its symbolic-function
 registry, queried per opset. Nothing here is a hand-kept list of supported ops.
+
+All of these are private torch APIs: they are reached through `onnxlint.torch_private`, which
+turns a moved one into a one-line error (see there).
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 from typing import Any
 
 import torch
 
+from ..torch_private import op_libraries_loaded, private, private_attribute
 
-@functools.lru_cache(maxsize=4)
+
+def is_op_overload(target: Any) -> bool:
+    """Whether an fx node's target is an ATen (or library) op overload such as `aten.relu.default`."""
+    return isinstance(target, private("torch._ops", "OpOverload"))
+
+
+def schema(target: Any) -> Any:
+    """An op overload's schema (`torch._C.FunctionSchema`: name, arguments, aliasing)."""
+    return private_attribute(target, "_schema", "torch._ops.OpOverload")
+
+
+def schema_name(target: Any) -> str:
+    """`aten.cumprod.default` -> 'cumprod' (the schema name without its namespace)."""
+    return schema(target).name.split("::", 1)[-1]
+
+
 def dynamo_registry(opset: int) -> Any:
-    """The dynamo exporter's op registry at `opset` (building it costs seconds: cached per process)."""
-    from torch.onnx._internal.exporter import _registration
+    """The dynamo exporter's op registry at `opset` (building it costs seconds: cached per process).
 
+    Keyed by the op libraries imported too: a registry built before `import torchvision` lacks
+    torchvision's ops, and must not be reused for a model that calls them.
+    """
+    return _dynamo_registry(opset, op_libraries_loaded())
+
+
+@functools.lru_cache(maxsize=8)
+def _dynamo_registry(opset: int, libraries: frozenset[str]) -> Any:
     from .capture import _quiet
 
+    from_torchlib = private("torch.onnx._internal.exporter._registration", "ONNXRegistry.from_torchlib")
     with _quiet():  # it logs a warning per optional library op it skips (torchvision::nms, ...)
-        return _registration.ONNXRegistry.from_torchlib(opset_version=opset)
+        return from_torchlib(opset_version=opset)
 
 
 def decompose(program: Any, opset: int) -> Any:
     """The exported program after the dynamo exporter's step 2 (decompositions, assertion removal)."""
-    from torch.onnx._internal.exporter import _fx_passes
-
+    decompose_with_registry = private("torch.onnx._internal.exporter._fx_passes", "decompose_with_registry")
+    remove_assertion_nodes = private("torch.onnx._internal.exporter._fx_passes", "remove_assertion_nodes")
     registry = dynamo_registry(opset)
-    with torch.fx.experimental._config.patch(backed_size_oblivious=True):
-        decomposed = _fx_passes.decompose_with_registry(program, registry)
-        module = _fx_passes.remove_assertion_nodes(decomposed.graph_module)
+    with private("torch.fx.experimental._config", "patch")(backed_size_oblivious=True):
+        decomposed = decompose_with_registry(program, registry)
+        module = remove_assertion_nodes(decomposed.graph_module)
+        private_attribute(decomposed, "_graph_module", "torch.export.ExportedProgram")  # it must exist to be replaced
         decomposed._graph_module = module
     return decomposed
 
@@ -42,28 +69,23 @@ def dynamo_dispatch_failure(node: Any, opset: int) -> str | None:
     """Why the dynamo exporter has no translation for this call_function node (None: it has one)."""
     import operator
 
-    from torch.onnx._internal.exporter import _dispatching
-
+    dispatch = private("torch.onnx._internal.exporter._dispatching", "dispatch")
     target = node.target
-    if target is operator.getitem or isinstance(target, torch._ops.HigherOrderOperator):
+    if target is operator.getitem or isinstance(target, private("torch._ops", "HigherOrderOperator")):
         return None
-    if isinstance(target, torch._ops.OpOverload) and target.namespace == "onnx":
+    if is_op_overload(target) and target.namespace == "onnx":
         return None
-    function, message = _dispatching.dispatch(node, dynamo_registry(opset))
+    function, message = dispatch(node, dynamo_registry(opset))
     return None if function is not None else message
 
 
 @functools.lru_cache(maxsize=1)
 def legacy_registry() -> Any:
     """The TorchScript exporter's symbolic registry, with every opset module loaded."""
-    from torch.onnx._internal.torchscript_exporter import registration
-
-    for version in range(7, 30):
-        try:
-            importlib.import_module(f"torch.onnx._internal.torchscript_exporter.symbolic_opset{version}")
-        except ImportError:
-            continue
-    return registration.registry
+    registry = private("torch.onnx._internal.torchscript_exporter.registration", "registry")
+    for version in range(7, 30):  # each module registers its opset's symbolic functions when imported
+        private(f"torch.onnx._internal.torchscript_exporter.symbolic_opset{version}", default=None)
+    return registry
 
 
 _LEGACY_SKIPPED = ("sym_", "_assert", "_local_scalar_dense")
@@ -71,9 +93,9 @@ _LEGACY_SKIPPED = ("sym_", "_assert", "_local_scalar_dense")
 
 def legacy_support(target: Any, opset: int) -> tuple[bool, int | None] | None:
     """(translated at `opset`, lowest opset that translates it) for an ATen op; None: not judged."""
-    if not isinstance(target, torch._ops.OpOverload) or target.namespace != "aten":
+    if not is_op_overload(target) or target.namespace != "aten":
         return None
-    name = target._schema.name.split("::", 1)[1]
+    name = schema_name(target)
     if name.startswith(_LEGACY_SKIPPED):
         return None
     registry = legacy_registry()
@@ -93,15 +115,15 @@ def legacy_support(target: Any, opset: int) -> tuple[bool, int | None] | None:
 
 def op_name(target: Any) -> str:
     """`aten.cumprod.default` -> 'aten.cumprod.default'; builtins by their name."""
-    if isinstance(target, torch._ops.OpOverload):
+    if is_op_overload(target):
         return str(target)
     return getattr(target, "__name__", str(target))
 
 
 def packet_name(target: Any) -> str:
     """`aten.cumprod.default` -> 'cumprod'."""
-    if isinstance(target, torch._ops.OpOverload):
-        return target._schema.name.split("::", 1)[-1]
+    if is_op_overload(target):
+        return schema_name(target)
     return getattr(target, "__name__", str(target))
 
 
@@ -150,22 +172,26 @@ def callees_of(node: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
-@functools.lru_cache(maxsize=4)
 def dynamo_decomposition_table(opset: int) -> dict[Any, Any]:
     """The table `torch.onnx.export` decomposes with at `opset` (ops without an ONNX function)."""
-    from torch.onnx._internal.exporter import _decomp
+    return _dynamo_decomposition_table(opset, op_libraries_loaded())
 
-    registry = dynamo_registry(opset)
-    return _decomp.create_onnx_friendly_decomposition_table(set(_decomp.get_onnx_implemented_overloads(registry)))
+
+@functools.lru_cache(maxsize=8)
+def _dynamo_decomposition_table(opset: int, libraries: frozenset[str]) -> dict[Any, Any]:
+    create_table = private("torch.onnx._internal.exporter._decomp", "create_onnx_friendly_decomposition_table")
+    implemented = private("torch.onnx._internal.exporter._decomp", "get_onnx_implemented_overloads")
+    return create_table(set(implemented(dynamo_registry(opset))))
 
 
 def _functional_variant(target: Any) -> Any:
     """`aten.relu_.default` -> `aten.relu.default` (functionalisation's rewrite), else None."""
-    name = target._schema.name.split("::", 1)[-1]
+    name = schema_name(target)
     if not name.endswith("_") or name.endswith("__") or target.namespace != "aten":
         return None
     packet = getattr(torch.ops.aten, name[:-1], None)
-    return getattr(packet, target._overloadname, None) if packet is not None else None
+    overload = private_attribute(target, "_overloadname", "torch._ops.OpOverload")
+    return getattr(packet, overload, None) if packet is not None else None
 
 
 def _to_meta(value: Any) -> Any:
@@ -202,14 +228,14 @@ def dynamo_op_failures(node: Any, opset: int) -> list[tuple[Any, str]]:
     if reason is None:
         return []
     target = node.target
-    if not isinstance(target, torch._ops.OpOverload):
+    if not is_op_overload(target):
         return [(target, reason)]
     functional = _functional_variant(target)
     if functional is not None and dynamo_registry(opset).is_registered(functional):
         return []  # functionalisation rewrites the in-place op into its registered functional form
     table = dynamo_decomposition_table(opset)
     decomposition = table.get(target) or (table.get(functional) if functional is not None else None)
-    if decomposition is None and torch._C._dispatch_has_kernel_for_dispatch_key(
+    if decomposition is None and private("torch._C", "_dispatch_has_kernel_for_dispatch_key")(
         target.name(), "CompositeImplicitAutograd"
     ):
         # run_decompositions also decomposes CompositeImplicitAutograd ops (aten.batch_norm, ...).
@@ -218,13 +244,12 @@ def dynamo_op_failures(node: Any, opset: int) -> list[tuple[Any, str]]:
         return [(target, reason)]
     args = _to_meta(node.args)
     kwargs = {k: _to_meta(v) for k, v in node.kwargs.items()}
-    key = (target, opset, _signature(args), _signature(kwargs))
+    key = (target, opset, op_libraries_loaded(), _signature(args), _signature(kwargs))
     cached = _DECOMPOSED.get(key)
     if cached is not None:
         return cached
+    make_fx = private("torch.fx.experimental.proxy_tensor", "make_fx")
     try:
-        from torch.fx.experimental.proxy_tensor import make_fx
-
         traced = make_fx(decomposition, decomposition_table=table)(*args, **kwargs)
     except Exception:
         return [("unknown", "")]  # the caller falls back to decomposing the whole program

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,20 @@ Reporter = Callable[[list[FileOutcome], ReportOptions], str]
 
 def all_findings(outcomes: list[FileOutcome]) -> list[Finding]:
     return [finding for outcome in outcomes for finding in outcome.findings]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(document: object) -> str:
+    """`document` as indented JSON, non-ASCII text as it is, and still valid UTF-8 when a file
+    name holds bytes that are not (Python reads them as lone surrogates, `\\udcff`): those are
+    written as JSON escapes, which Python's `json` reads back and `os.fsencode` turns into the
+    name's bytes, instead of making the whole output undecodable (or a strict stdout raise)."""
+    import json
+
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
 
 
 # format -> (module, function); only the chosen module is imported (SARIF's loads every rule's docs).

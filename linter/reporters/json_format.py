@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..findings import Edit, Finding, Location
 from ..runner import FileOutcome
-from . import ReportOptions
+from . import ReportOptions, json_text
 
 
 def _location(location: Location) -> dict[str, int]:
@@ -47,7 +46,7 @@ def finding_to_json(finding: Finding) -> dict[str, object]:
 def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
     findings = [finding_to_json(f) for outcome in outcomes for f in outcome.findings]
     findings.extend(_error_entries(outcomes))
-    return json.dumps(findings, indent=2, ensure_ascii=False) + "\n"
+    return json_text(findings)
 
 
 def _error_entries(outcomes: list[FileOutcome]) -> list[dict[str, object]]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
+from urllib.parse import quote
 
 from ..findings import Edit, Finding, Severity
 from ..registry import documented_rules
 from ..rule import rule_url
 from ..runner import FileOutcome
-from . import ReportOptions
+from . import ReportOptions, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -20,7 +21,9 @@ def _region(start_row: int, start_column: int, end_row: int, end_column: int) ->
 
 
 def _artifact(path: str) -> dict[str, str]:
-    return {"uri": Path(path).as_posix(), "uriBaseId": "%SRCROOT%"}
+    """A file relative to %SRCROOT%, as a URI reference: its bytes percent-encoded (RFC 3986), so a
+    space, `#`, `%`, `?`, a newline or a byte that is not UTF-8 in a name stays part of the path."""
+    return {"uri": quote(os.fsencode(Path(path).as_posix()), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
 def _replacement(edit: Edit) -> dict[str, object]:
@@ -112,4 +115,4 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
         "invocations": [{"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}],
     }
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)

@@ -8,10 +8,12 @@ import click
 
 from ..findings import Applicability, Finding, Severity
 from ..registry import documented_rules
-from ..runner import FileOutcome
+from ..runner import FileOutcome, printable
 from ..source import SourceText
 from . import ReportOptions, all_findings
 
+# The engine's own codes (engine.SYNTAX_ERROR_CODE, RULE_CRASH_CODE), named as ruff names E999.
+_INTERNAL_NAMES = {"ONX000": "syntax-error", "ONX001": "rule-crashed"}
 _SEVERITY_COLOR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 
 
@@ -29,10 +31,10 @@ def fix_marker(finding: Finding, unsafe_fixes: bool) -> str:
 
 
 def _header(outcome: FileOutcome, finding: Finding, options: ReportOptions) -> str:
-    location = f"{outcome.display_path}:{finding.start.row}:{finding.start.column}:"
+    location = f"{printable(outcome.display_path)}:{finding.start.row}:{finding.start.column}:"
     code = _style(finding.code, options, fg=_SEVERITY_COLOR[finding.severity], bold=True)
     marker = _style(fix_marker(finding, options.unsafe_fixes), options, fg="cyan")
-    return f"{_style(location, options, bold=True)} {code} {marker}{finding.message}"
+    return f"{_style(location, options, bold=True)} {code} {marker}{printable(finding.message)}"
 
 
 def _frame(source: SourceText, finding: Finding, options: ReportOptions) -> list[str]:
@@ -44,7 +46,7 @@ def _frame(source: SourceText, finding: Finding, options: ReportOptions) -> list
     gutter = " " * width + " |"
     lines = [_style(gutter, options, fg="blue")]
     for row in range(first, last + 1):
-        text = source.line(row).expandtabs(4) if "\t" in source.line(row) else source.line(row)
+        text = _visible(source.line(row))
         lines.append(f"{_style(f'{row:>{width}} |', options, fg='blue')} {text}")
         if row == finding.start.row:
             start = finding.start.column - 1
@@ -57,16 +59,31 @@ def _frame(source: SourceText, finding: Finding, options: ReportOptions) -> list
     return lines
 
 
+# Control characters in a code frame are shown as their Unicode "control pictures" (ESC as ␛, as
+# ruff does; C1 controls and bidirectional overrides as �), one column each, so the carets stay
+# under the code and a source line cannot drive the terminal; tabs are expanded.
+_PICTURES = (
+    {code: 0x2400 + code for code in range(0x20)}
+    | {0x7F: 0x2421}
+    | dict.fromkeys([*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)], 0xFFFD)
+)
+
+
+def _visible(line: str) -> str:
+    if "\t" in line:
+        line = line.expandtabs(4)
+    return line if line.isprintable() else line.translate(_PICTURES)
+
+
 def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
     out: list[str] = []
     for outcome in outcomes:
         if outcome.diff:
             out.append(outcome.diff.rstrip("\n"))
         if outcome.error is not None:
-            out.append(
-                f"{_style(outcome.display_path + ':1:1:', options, bold=True)} {_style('E902', options, fg='red', bold=True)} {outcome.error}"
-            )
-        if options.quiet or options.diffing:
+            location = _style(printable(outcome.display_path) + ":1:1:", options, bold=True)
+            out.append(f"{location} {_style('E902', options, fg='red', bold=True)} {printable(outcome.error)}")
+        if options.quiet or options.diffing or options.statistics:  # as in ruff, --statistics shows only the table
             continue
         source: SourceText | None = None
         for finding in outcome.findings:
@@ -82,14 +99,15 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
                         if finding.fix.applicability is Applicability.SAFE
                         else f" ({finding.fix.applicability.value} fix)"
                     )
-                    out.append(f"  {_style('help:', options, bold=True)} {finding.fix.title}{note}")
+                    out.append(f"  {_style('help:', options, bold=True)} {printable(finding.fix.title)}{note}")
                 out.append("")
+        name = printable(outcome.display_path)
         for rejected in outcome.rejected_fixes:
             out.append(
-                f"{outcome.display_path}: error: a fix was dropped because it broke the syntax: {rejected} (please report)"
+                f"{name}: error: a fix was dropped because it broke the syntax: {printable(rejected)} (please report)"
             )
         if not outcome.converged:
-            out.append(f"{outcome.display_path}: error: fixes did not converge; the file was left as fixed so far")
+            out.append(f"{name}: error: fixes did not converge; the file was left as fixed so far")
     if options.statistics:
         out.extend(statistics_lines(outcomes, options))
     summary = summary_lines(outcomes, options)
@@ -122,10 +140,29 @@ def statistics_lines(outcomes: list[FileOutcome], options: ReportOptions) -> lis
     lines = []
     width = max((len(str(n)) for n in counts.values()), default=1)
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        name = rules[code].name.replace("_", "-") if code in rules else ""
+        name = rules[code].name.replace("_", "-") if code in rules else _INTERNAL_NAMES.get(code, "")
         marker = "[*]" if fixable[code] else "[ ]"
         lines.append(f"{count:>{width}}\t{code}\t{marker} {name}")
     return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def counted(findings: list[Finding], unread: int = 0, fixed: int = 0) -> str:
+    """ "3 errors and 2 warnings": the findings by severity (files not checked count as errors, fixed
+    findings, whose severity is gone with them, as errors too, as ruff counts every diagnostic)."""
+    by_severity = Counter(finding.severity for finding in findings)
+    parts = [
+        _plural(by_severity[Severity.ERROR] + unread + fixed, "error")
+        if by_severity[Severity.ERROR] + unread + fixed
+        else "",
+        _plural(by_severity[Severity.WARNING], "warning") if by_severity[Severity.WARNING] else "",
+        _plural(by_severity[Severity.INFO], "note") if by_severity[Severity.INFO] else "",
+    ]
+    parts = [part for part in parts if part] or ["0 errors"]
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def summary_lines(outcomes: list[FileOutcome], options: ReportOptions) -> list[str]:
@@ -136,20 +173,19 @@ def summary_lines(outcomes: list[FileOutcome], options: ReportOptions) -> list[s
     if options.diffing:
         if fixed == 0:
             return ["No fixes to apply."]
-        return [f"Would fix {fixed} error{'s' if fixed != 1 else ''} ({total} remaining)."]
+        return [f"Would fix {_plural(fixed, 'error')} ({total} remaining)."]
     if options.fixing:
         if total == 0 and fixed == 0:
             return ["All checks passed!"]
-        noun = "error" if total + fixed == 1 else "errors"
-        return [f"Found {total + fixed} {noun} ({fixed} fixed, {total} remaining)."]
+        return [f"Found {counted(findings, errors, fixed)} ({fixed} fixed, {total} remaining)."]
     if total == 0:
         return ["All checks passed!"]
     safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.SAFE)
     unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability is Applicability.UNSAFE)
-    noun = "error" if total == 1 else "errors"
+    noun = counted(findings, errors)
     if options.unsafe_fixes:
         fixable = f" ({safe + unsafe} fixable with `--fix --unsafe-fixes`)" if safe + unsafe else ""
     else:
         hidden = f", {unsafe} more with `--unsafe-fixes`" if unsafe else ""
         fixable = f" ({safe} fixable with `--fix`{hidden})" if safe or unsafe else ""
-    return [f"Found {total} {noun}{fixable}."]
+    return [f"Found {noun}{fixable}."]

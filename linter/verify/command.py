@@ -122,9 +122,15 @@ def run_export(request: ExportRequest, config: ProjectConfig, settings: LintSett
     except SpecError as error:
         click.echo(f"onnxlint: error: {error}", err=True)
         return EXIT_ERROR
-    if request.weights is not None and not request.weights.is_file():
-        click.echo(f"onnxlint: error: weights file {request.weights} does not exist", err=True)
-        return EXIT_ERROR
+    if spec.weights is not None:
+        # A configured `weights` file is checked like --weights: before the model's module is imported.
+        from ..modelspec import WeightsError, read_state_dict
+
+        try:
+            read_state_dict(spec.weights)
+        except WeightsError as error:
+            click.echo(f"onnxlint: error: {error}", err=True)
+            return EXIT_ERROR
     options = options_for(request, settings)
     if request.fix:
         if spec.entry_file is None:

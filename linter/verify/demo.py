@@ -29,7 +29,10 @@ def make_weights(file: Path, constructor: str, output: Path, seed: int = 0) -> P
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and module.running_mean is not None:
+            # Batch norms (and norms tracking running stats): duck-typed, torch's _BatchNorm base is private.
+            if isinstance(getattr(module, "running_mean", None), torch.Tensor) and isinstance(
+                getattr(module, "running_var", None), torch.Tensor
+            ):
                 size = module.running_mean.shape
                 module.running_mean.copy_(torch.randn(size, generator=generator) * 0.1)
                 module.running_var.copy_(torch.rand(size, generator=generator) * 0.5 + 0.75)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..modelspec import InputSpec
+from ..torch_private import op_libraries_loaded, private
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FILE_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -125,7 +126,7 @@ def _silenced_fd(fd: int) -> Iterator[None]:
 
 # -- the dynamo exporter's operator registry ----------------------------------------------------
 
-_REGISTRIES: dict[int, Any] = {}
+_REGISTRIES: dict[tuple[int, frozenset[str]], Any] = {}
 
 
 @contextlib.contextmanager
@@ -137,13 +138,8 @@ def shared_dynamo_registry() -> Iterator[None]:
     dozens of tiny models, pays that once. It is a private torch API: when it is not there, the
     exporter simply builds its own.
     """
-    try:
-        from torch.onnx._internal.exporter import _registration
-    except ImportError:
-        yield
-        return
-    registry_class = _registration.ONNXRegistry
-    original = registry_class.__dict__.get("from_torchlib")
+    registry_class = private("torch.onnx._internal.exporter._registration", "ONNXRegistry", default=None)
+    original = registry_class.__dict__.get("from_torchlib") if registry_class is not None else None
     if not isinstance(original, classmethod):
         yield
         return
@@ -152,9 +148,11 @@ def shared_dynamo_registry() -> Iterator[None]:
     def cached(cls: Any, opset_version: int = 18, *args: Any, **kwargs: Any) -> Any:
         if cls is not registry_class or args or kwargs:
             return build(cls, opset_version, *args, **kwargs)
-        if opset_version not in _REGISTRIES:
-            _REGISTRIES[opset_version] = build(cls, opset_version)
-        return _REGISTRIES[opset_version]
+        # A registry built before `import torchvision` lacks torchvision's ops: key by the libraries loaded too.
+        key = (opset_version, op_libraries_loaded())
+        if key not in _REGISTRIES:
+            _REGISTRIES[key] = build(cls, opset_version)
+        return _REGISTRIES[key]
 
     registry_class.from_torchlib = classmethod(cached)  # type: ignore[method-assign, assignment]
     try:

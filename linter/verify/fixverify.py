@@ -26,7 +26,7 @@ from typing import Any
 from ..findings import Finding
 from ..fixer import fix_source, is_applicable
 from ..modelspec import ModelSpec
-from ..runner import display_path, relative_to_root
+from ..runner import display_path, printable, relative_to_root
 from ..settings import LintSettings
 from ..source import FileChangedError, FileContents, SourceDecodeError, read_source_file, write_atomically
 from .compare import compare_arrays, flatten_outputs
@@ -61,7 +61,7 @@ def verify_fixes(
         try:
             contents = read_source_file(path)
         except (OSError, SourceDecodeError) as error:
-            problems.append(f"{display_path(path)}: not read ({error})")
+            problems.append(f"{printable(display_path(path))}: not read ({error})")
             continue
         result = fix_source(
             contents.text,
@@ -230,7 +230,7 @@ def _write(changed: list[_FileFix]) -> tuple[list[str], list[str]]:
             write_atomically(fix.contents, fix.fixed_text)
             written.append(display_path(fix.contents.path))
         except (FileChangedError, OSError) as error:
-            errors.append(f"{display_path(fix.contents.path)} not written: {error}")
+            errors.append(f"{printable(display_path(fix.contents.path))}: {error}")  # the error ends "not fixed"
     return written, errors
 
 

@@ -34,6 +34,7 @@ from ..modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, 
 from ..runner import display_path, relative_to_root
 from ..settings import LintSettings
 from ..source import SourceDecodeError, read_source_file
+from ..torch_info import warn_if_untested
 from . import locate
 from .compare import compare_arrays, flatten_outputs
 from .exporting import ExportOutcome, error_detail, export_model, first_line, root_cause, user_frames
@@ -312,6 +313,7 @@ class Pipeline:
         """
         try:
             from ..graph import analyze  # type: ignore[import-not-found, unused-ignore]
+            from ..graph.engine import GraphUnavailable
         except ImportError:
             self._skip("graph", "the graph layer (onnxlint.graph) is not installed")
             return
@@ -322,7 +324,10 @@ class Pipeline:
                 # The graph layer's decompositions build the same operator registry the export uses.
                 with captured(), shared_dynamo_registry():
                     result = analyze(self.spec, self.lint_settings(), model=self.model)
-            except Exception as error:  # torch missing, a spec the graph layer cannot use
+            except GraphUnavailable as error:  # torch missing, or a private torch API it uses moved: one line
+                stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {error}"
+                return
+            except Exception as error:  # a spec the graph layer cannot use
                 stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {first_line(error)}"
                 return
             findings = [dataclasses.replace(f, filename=self._show(f.filename)) for f in result.findings]
@@ -1096,6 +1101,7 @@ def model_source_files(spec: ModelSpec) -> list[Path]:
 
 def run_verify(spec: ModelSpec, options: VerifyOptions, progress: Progress | None = None) -> VerifyReport:
     """Run every stage for `spec` and return the report (never raises for model problems)."""
+    warn_if_untested()  # one stderr line when the installed torch is outside the tested range
     pipeline = Pipeline(spec, options, progress)
     pipeline.report.versions = versions(options.exporter, options.simplify)
     return pipeline.run()

@@ -86,7 +86,7 @@ class DataDependentShape(GraphCheck):
         seen: set[tuple[str, object]] = set()
         for node in ops.call_nodes(capture.graph_module):
             target = node.target
-            if not isinstance(target, torch._ops.OpOverload) or torch.Tag.dynamic_output_shape not in target.tags:
+            if not ops.is_op_overload(target) or torch.Tag.dynamic_output_shape not in target.tags:
                 continue
             frames = frames_from_stack_trace(node.meta.get("stack_trace"))
             key = (ops.op_name(target), capture.site(frames))

@@ -96,7 +96,7 @@ class RandomOp(GraphCheck):
         seen: set[tuple[str, object]] = set()
         for node in ops.call_nodes(capture.graph_module):
             target = node.target
-            if not isinstance(target, torch._ops.OpOverload) or torch.Tag.nondeterministic_seeded not in target.tags:
+            if not ops.is_op_overload(target) or torch.Tag.nondeterministic_seeded not in target.tags:
                 continue
             name = ops.packet_name(target)
             if not _draws(node):
@@ -117,7 +117,9 @@ class RandomOp(GraphCheck):
 
 def _draws(node) -> bool:
     """False when the node's own arguments switch its randomness off (`train=False`, `p=0`, `dropout_p=0`)."""
-    schema = node.target._schema
+    from onnxlint.graph import ops
+
+    schema = ops.schema(node.target)
     for position, parameter in enumerate(schema.arguments):
         if parameter.name not in ("train", "training", "p", "dropout_p"):
             continue

@@ -104,7 +104,6 @@ class StateMutation(GraphCheck):
     ]
 
     def run(self, capture: Capture) -> Iterable[Issue]:
-        import torch
         from torch.export.graph_signature import InputKind
 
         from onnxlint.graph import ops
@@ -118,9 +117,9 @@ class StateMutation(GraphCheck):
                 owners[spec.arg.name] = ("input", spec.arg.name)
         reported: set[str] = set()
         for node in program.graph.nodes:
-            if node.op != "call_function" or not isinstance(node.target, torch._ops.OpOverload):
+            if node.op != "call_function" or not ops.is_op_overload(node.target):
                 continue
-            for position, argument in enumerate(node.target._schema.arguments):
+            for position, argument in enumerate(ops.schema(node.target).arguments):
                 alias = argument.alias_info
                 if alias is None or not alias.is_write:
                     continue
@@ -156,13 +155,15 @@ def _base(value):
     """The placeholder a (possibly viewed) tensor argument comes from, or None."""
     import torch
 
+    from onnxlint.graph import ops
+
     for _ in range(50):
         if not isinstance(value, torch.fx.Node):
             return None
         if value.op == "placeholder":
             return value
         target = value.target
-        schema = getattr(target, "_schema", None)
+        schema = ops.schema(target) if ops.is_op_overload(target) else None
         if value.op != "call_function" or schema is None or not schema.arguments:
             return None
         first = schema.arguments[0].alias_info

@@ -129,7 +129,9 @@ class TrainingModeModule(GraphCheck):
 
 
 def _flag(node, argument: str) -> bool:
-    schema = getattr(node.target, "_schema", None)
+    from onnxlint.graph import ops
+
+    schema = ops.schema(node.target) if ops.is_op_overload(node.target) else None
     if schema is None:
         return False
     for position, parameter in enumerate(schema.arguments):
