@@ -230,6 +230,7 @@ def check(
     excluder = Excluder((*config.exclude, *config.extend_exclude), config.root)
     targets = list(paths) or [Path(".")]
     files = list(discover(targets, excluder, force_exclude=force_exclude))
+    files = _without_generator_sources(files, quiet or output_format not in ("text", "concise"))
     if not files:
         click.echo("onnxlint: warning: No Python files found under the given path(s)", err=True)
     if verify:
@@ -444,6 +445,28 @@ def _check_stdin(filename: str, settings, options: RunOptions, output_format: st
     report = ReportOptions(color=_use_color(output_format), show_fixes=False)
     click.echo(get_reporter(output_format)([outcome], report), nl=False, color=report.color)
     return _exit_code([outcome], options, exit_zero)
+
+
+def _without_generator_sources(files: list[Path], quiet: bool) -> list[Path]:
+    """Leave out the files found in a folder walk whose generated twin was found too (transformers'
+    `modular_*.py`): the twin is the code that runs. A file named on the command line is linted."""
+    from .files import generator_sources
+
+    walked = [path for path in files if getattr(path, "found_by_walking", False)]
+    sources = generator_sources(walked) if walked else {}
+    if not sources:
+        return files
+    left_out = {path for path in walked if Path(os.path.abspath(path)) in sources}
+    kept = [path for path in files if path not in left_out]
+    if not quiet:
+        skipped = len(files) - len(kept)
+        click.echo(
+            f"onnxlint: skipped {skipped} file{'s' if skipped != 1 else ''} that generated files were made from "
+            f"(e.g. {printable(display_path(next(iter(sources))))}, generated into "
+            f"{printable(display_path(next(iter(sources.values()))))}); name a file to lint it",
+            err=True,
+        )
+    return kept
 
 
 def _announce_opset_ceiling(settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -92,6 +93,11 @@ class DiscoveredPath(type(Path())):  # type: ignore[misc]  # PosixPath or Window
 
     write_roots: tuple[str, ...] | None = None
 
+    @property
+    def found_by_walking(self) -> bool:
+        """Found inside a folder named on the command line, not named itself."""
+        return self.write_roots is not None
+
     def __reduce__(self):  # pickled to worker processes with its limit
         return (_discovered_path, (str(self), self.write_roots))
 
@@ -166,3 +172,39 @@ def _walk(folder: Path, excluder: Excluder) -> Iterator[tuple[Path, Path]]:
             else:
                 real_folder = real_folder or resolved(folder)
                 yield child, real_folder / name
+
+
+# A comment near the top of a generated file naming the file it was generated from, e.g.
+# transformers' "#   This file was automatically generated from src/.../modular_aimv2.py."
+_GENERATED_FROM = re.compile(
+    rb"^[ \t]*#[^\n]*\bgenerated\b[^\n]*?\bfrom\s+[`'\"]?(?P<path>[\w./\\-]+\.py)\b", re.M | re.I
+)
+_HEAD_BYTES = 4096  # the header comment sits in the first lines
+
+
+def generator_sources(files: Iterable[Path]) -> dict[Path, Path]:
+    """Files whose code never runs because a generated twin stands in for them: source -> the file
+    generated from it. A file is a generator source when another file of the same folder says, in a
+    comment at its top, that it was generated from it (transformers' `modular_*.py`, from which the
+    `modeling_*.py` that is imported at run time is generated). Linting both would report every
+    hazard twice, once in code that never runs; the generated twin is the one that runs.
+    """
+    files = list(files)
+    by_folder: dict[str, set[str]] = {}
+    for path in files:
+        by_folder.setdefault(os.path.dirname(os.path.abspath(path)), set()).add(path.name)
+    sources: dict[Path, Path] = {}
+    for path in files:
+        try:
+            with open(path, "rb") as stream:
+                head = stream.read(_HEAD_BYTES)
+        except OSError:
+            continue
+        match = _GENERATED_FROM.search(head)
+        if match is None:
+            continue
+        name = os.path.basename(match.group("path").decode("ascii", "replace").replace("\\", "/"))
+        folder = os.path.dirname(os.path.abspath(path))
+        if name != path.name and name in by_folder.get(folder, ()):
+            sources[Path(folder) / name] = path
+    return sources
