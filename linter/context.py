@@ -27,6 +27,15 @@ EXPORT_GUARDS = frozenset(
 # Calls that return False while exporting with either ONNX exporter: the body of `if
 # torch.jit.is_scripting():` is not exported (torchvision keeps TorchScript-only code there).
 NON_EXPORT_GUARDS = frozenset({"is_scripting"})
+# Parameters that carry training targets: an export passes none of them, so `if labels is not None:`
+# (the loss branch of transformers' and torchvision's `forward`) does not run while exporting.
+LABEL_PARAMETERS = frozenset(
+    {"labels", "label", "targets", "target", "gt", "gts", "ground_truth", "gt_labels", "gt_boxes", "y_true"}
+)
+# Flags that ask `forward` for a loss: an export passes none.
+LOSS_FLAGS = frozenset({"return_loss", "compute_loss"})
+# Words whose absence from a file's text proves it has no guard of any kind (one search per file).
+_GUARD_WORDS = ("is_", "training", *LABEL_PARAMETERS, *LOSS_FLAGS)
 # What torch's own guards return inside `torch.onnx.export`, per exporter, measured on torch 2.13
 # (docs/ground-truth.md; tests/test_measured.py re-measures it). They differ: `torch.jit.is_tracing()`
 # is False under the dynamo exporter, `torch.compiler.is_compiling()` False under the TorchScript one.
@@ -122,8 +131,32 @@ class FileContext:
         return None
 
     def guard_polarity(self, expr: ast.AST) -> bool | None:
-        """True/False: what `expr` evaluates to while exporting, when it is an export guard; else None."""
+        """True/False: what `expr` evaluates to while exporting, when it is an export guard; else None.
+
+        Besides torch's own guards: a module's `self.training` is False (both exporters trace it in eval
+        mode: the TorchScript exporter switches it, and an export script calls `.eval()`, which
+        ONX503 checks); a label parameter (`labels`, `targets`, ...) is None and a loss flag
+        (`return_loss`) false, since an export passes neither."""
         expr_type = type(expr)
+        if (
+            expr_type is ast.Attribute
+            and expr.attr == "training"  # type: ignore[attr-defined]
+            and type(expr.value) is ast.Name  # type: ignore[attr-defined]
+            and expr.value.id == "self"  # type: ignore[attr-defined]
+        ):
+            return False
+        if expr_type is ast.Name and expr.id in LOSS_FLAGS:  # type: ignore[attr-defined]
+            return False
+        if (
+            expr_type is ast.Compare
+            and type(expr.left) is ast.Name  # type: ignore[attr-defined]
+            and expr.left.id in LABEL_PARAMETERS  # type: ignore[attr-defined]
+            and len(expr.ops) == 1  # type: ignore[attr-defined]
+            and type(expr.comparators[0]) is ast.Constant  # type: ignore[attr-defined]
+            and expr.comparators[0].value is None  # type: ignore[attr-defined]
+            and type(expr.ops[0]) in (ast.Is, ast.IsNot)  # type: ignore[attr-defined]
+        ):
+            return type(expr.ops[0]) is ast.Is  # type: ignore[attr-defined]
         if expr_type is ast.Call:
             func = expr.func  # type: ignore[attr-defined]
             name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
@@ -148,10 +181,12 @@ class FileContext:
     def skipped_during_export(self, node: ast.AST) -> bool:
         """True when `node` cannot run while exporting: it sits behind an export guard
         (`if not torch.onnx.is_in_onnx_export(): ...`, `x if is_exporting() else ...`,
-        `not is_compiling() and ...`) or after `if torch.jit.is_tracing(): return ...`."""
+        `not is_compiling() and ...`), in a training-only branch (`if self.training:`, `if labels
+        is not None:`), or after `if torch.jit.is_tracing(): return ...`."""
         mentions = self._mentions_guards
         if mentions is None:  # searched once per file: rules ask this of every finding they make
-            mentions = self._mentions_guards = "is_" in self.source.text
+            text = self.source.text
+            mentions = self._mentions_guards = any(word in text for word in _GUARD_WORDS)
         if not mentions:
             return False
         child = node

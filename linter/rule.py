@@ -250,6 +250,8 @@ class Rule:
     ) -> None:
         context = self.context
         if node is not None:
+            if context.skipped_during_export(node) or context.model.is_non_inference(context.function):
+                return  # code that does not run while exporting (training branches, export guards, losses)
             start = start or context.source.start_of(node)
             end = end or context.source.end_of(node)
         if start is None:

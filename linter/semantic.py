@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -57,6 +58,15 @@ def join(a: Kind | None, b: Kind | None) -> Kind | None:
 
 
 _TENSORISH = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR})
+# Classes whose code an exported model does not run: losses, metrics, schedulers, samplers, data sets and
+# transforms, optimisers, training-time target matchers. By the class's name or a base class's name
+# (`class DiceLoss(_Loss)`, `class DDIMScheduler(SchedulerMixin, ConfigMixin)`).
+_NON_INFERENCE_CLASS = re.compile(
+    r"(?:Loss|Losses|Criterion|Metric|Metrics|Scheduler|SchedulerMixin|Sampler|Dataset|DataLoader|Optimizer"
+    r"|Transform|Transformd|Augmentation|Trainer|Callback|Evaluator|Matcher|Assigner)$"
+)
+# Functions that compute a loss or a metric (`compute_loss`, `dice_loss`, `sigmoid_focal_loss`, `metric_fn`).
+_NON_INFERENCE_FUNCTION = re.compile(r"(?:^|_)(?:loss|losses|criterion|metric|metrics)(?:_|$)", re.IGNORECASE)
 _NN_CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"})
 _ASSIGNMENTS_AND_CALLS = frozenset({ast.Assign, ast.AnnAssign, ast.Call})
 
@@ -236,6 +246,32 @@ class ModuleModel:
             info = info.parent  # nested functions and lambdas of model code are model code
         return False
 
+    def is_non_inference_class(self, info: ClassInfo) -> bool:
+        """Whether the class is a loss, metric, scheduler, sampler, data set, transform, ... (by its name
+        or a base class's): code an exported model does not run."""
+        if _NON_INFERENCE_CLASS.search(info.node.name):
+            return True
+        for base in info.node.bases:
+            name = base.attr if type(base) is ast.Attribute else base.id if type(base) is ast.Name else None  # type: ignore[attr-defined]
+            if name and _NON_INFERENCE_CLASS.search(name):
+                return True
+        return False
+
+    def is_non_inference(self, info: FunctionInfo | None) -> bool:
+        """Whether code in `info` runs only outside an exported model: a method of a non-inference class,
+        or a loss or metric function that no `forward` of the file calls."""
+        outermost = None
+        while info is not None:
+            if info.owner is not None and self.is_non_inference_class(info.owner):
+                return True
+            outermost = info
+            info = info.parent
+        return (
+            outermost is not None
+            and _NON_INFERENCE_FUNCTION.search(outermost.name) is not None
+            and id(outermost.node) not in self.model_functions()
+        )
+
     def model_functions(self) -> set[int]:
         if self._model_functions is None:
             self._model_functions = self._reachable_from_forward()
@@ -243,7 +279,11 @@ class ModuleModel:
         return self._model_functions
 
     def _reachable_from_forward(self) -> set[int]:
-        roots = [info for info in self._function_infos.values() if info.owner is not None and info.name == "forward"]
+        roots = [
+            info
+            for info in self._function_infos.values()
+            if info.owner is not None and info.name == "forward" and not self.is_non_inference_class(info.owner)
+        ]
         seen: set[int] = set()
         stack = list(roots)
         while stack:
@@ -791,7 +831,7 @@ class FunctionScope:
         receiver = self.kind(receiver_node)
         if receiver is Kind.TENSOR or receiver is Kind.OPTIONAL_TENSOR:
             if expr.attr == "shape":
-                return Kind.SHAPE
+                return Kind.PYTHON if _is_module_state(receiver_node) else Kind.SHAPE
             if expr.attr in torch_api.TENSOR_ATTRIBUTES_TENSOR:
                 return Kind.TENSOR
             if expr.attr in torch_api.TENSOR_ATTRIBUTES_PYTHON:
@@ -817,6 +857,8 @@ class FunctionScope:
             if receiver is Kind.TENSOR or receiver is Kind.OPTIONAL_TENSOR:
                 if func.attr not in TENSOR_MEMBERS:
                     return Kind.UNKNOWN  # not a tensor method: the receiver was not a tensor after all
+                if func.attr in _SIZE_METHODS and _is_module_state(receiver_node):
+                    return Kind.PYTHON  # a parameter's or buffer's size: fixed when the model is built
                 return _tensor_method_kind(func.attr, call)
             if receiver is Kind.SHAPE:
                 return Kind.DIM if func.attr in ("numel", "count", "index") else Kind.UNKNOWN
@@ -1030,6 +1072,29 @@ def _tensor_method_kind(method: str, call: ast.Call) -> Kind:
     return Kind.TENSOR
 
 
+_SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
+
+
+def _is_module_state(node: ast.expr) -> bool:
+    """`self.pos_embed`, `self.proj.weight`: a parameter or buffer of the module (an attribute chain on
+    `self`), whose shape is fixed when the model is built, whatever the input's size."""
+    while type(node) is ast.Attribute:
+        node = node.value  # type: ignore[attr-defined]
+    return type(node) is ast.Name and node.id == "self"  # type: ignore[attr-defined]
+
+
+# `torch.Tensor` and its legacy typed aliases, which transformers uses in most signatures
+# (`input_ids: torch.LongTensor`, `pixel_values: torch.FloatTensor`): all of them are tensors.
+_TENSOR_ANNOTATIONS = frozenset(
+    {"torch.Tensor", "torch.nn.Parameter"}
+    | {
+        f"{module}.{dtype}Tensor"
+        for module in ("torch", "torch.cuda")
+        for dtype in ("Float", "Double", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool")
+    }
+)
+
+
 def _annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | None:
     if annotation is None:
         return None
@@ -1040,9 +1105,7 @@ def _annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | 
             return None
     text = ast.unparse(annotation) if type(annotation) not in (ast.Name, ast.Attribute) else None
     qualified = model.qualified_name(annotation) if text is None else None
-    if qualified in ("torch.Tensor", "torch.nn.Parameter") or (
-        type(annotation) is ast.Name and annotation.id == "Tensor"
-    ):
+    if qualified in _TENSOR_ANNOTATIONS or (type(annotation) is ast.Name and annotation.id == "Tensor"):
         return Kind.TENSOR
     if type(annotation) is ast.Name and annotation.id in ("int", "float", "bool", "str", "bytes"):
         return Kind.PYTHON

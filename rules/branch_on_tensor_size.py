@@ -92,6 +92,15 @@ class BranchOnTensorSize(Rule):
     applies_to = "both exporters (the branch taken at export is kept, silently)"
 
     VALID = [
+        # A parameter's or buffer's size is fixed when the model is built.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                if self.proj.weight.size(0) > 3 or self.pos_embed.shape[1] != 197:
+                    x = x * 2
+                return x
+        """,
         """
         import warnings
         import torch

@@ -91,6 +91,15 @@ class LoopOverTensorSize(Rule):
     applies_to = "both exporters (TorchScript: unrolled; dynamo: size fixed, silently with a size-1 example)"
 
     VALID = [
+        # A loop over a parameter's size unrolls the same way for every input.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                for i in range(self.queries.shape[0]):
+                    x = x + self.queries[i]
+                return x
+        """,
         """
         import torch
         from torch import nn

@@ -119,6 +119,15 @@ class SizeConvertedToPythonNumber(Rule):
     applies_to = "TorchScript exporter: int/float/math/numpy of sizes; dynamo: int/float (Dim.AUTO, size-1 dims), math.sqrt/log2/isqrt/gcd, numpy"
 
     VALID = [
+        # The size of a parameter: static, whatever the input.
+        """
+        import math
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                side = int(math.sqrt(self.pos_embed.shape[1]))
+                return x.reshape(x.shape[0], side, side, -1)
+        """,
         """
         import math
         import torch

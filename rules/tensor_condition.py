@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from onnxlint.context import FileContext
 from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule
+from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
 from onnxlint.semantic import Kind
 
 if TYPE_CHECKING:
@@ -84,6 +84,50 @@ class TensorCondition(Rule):
     applies_to = "both exporters (TorchScript: branch baked; dynamo: export error); assert: warning"
 
     VALID = [
+        # Training-only branches do not run while exporting (the model is exported in eval mode).
+        Valid(
+            """
+            import torch
+            class Layer(torch.nn.Module):
+                def forward(self, x):
+                    if self.training and torch.rand([]) < self.layerdrop:
+                        return x
+                    if self.training:
+                        if x.sum() > 0:
+                            x = x * 2
+                    return x
+            """
+        ),
+        # Losses, metrics and schedulers are not part of an exported model, even with a `forward`.
+        Valid(
+            """
+            import torch
+            class FocalLoss(torch.nn.Module):
+                def forward(self, logits, target):
+                    if (target > 0).sum() == 0:
+                        return logits.sum() * 0
+                    return self.reduce(logits, target)
+
+            def compute_loss(pred, target):
+                if pred.isnan().any():
+                    return None
+                return (pred - target).abs().mean()
+            """
+        ),
+        # The loss branch: an export passes no labels.
+        Valid(
+            """
+            import torch
+            class Head(torch.nn.Module):
+                def forward(self, x, labels=None):
+                    logits = self.proj(x)
+                    if labels is not None:
+                        loss = self.loss(logits, labels)
+                        if loss.isnan().any():
+                            raise ValueError("nan loss")
+                    return logits
+            """
+        ),
         """
         import torch
         class M(torch.nn.Module):

@@ -73,6 +73,19 @@ class TensorToPython(Rule):
     applies_to = "TorchScript exporter: all conversions; dynamo: .tolist()"
 
     VALID = [
+        # Training-only: `if not self.training: return` ends what the export runs.
+        Valid(
+            """
+            import torch
+            class Router(torch.nn.Module):
+                def forward(self, x):
+                    y = self.gate(x)
+                    if not self.training:
+                        return y
+                    counts = y.argmax(-1).bincount().tolist()
+                    return y, counts
+            """
+        ),
         """
         import torch
         class M(torch.nn.Module):
