@@ -5,8 +5,9 @@ import ast
 from onnxlint.findings import Applicability, Severity
 from onnxlint.rule import Claim, Invalid, Pattern, Rule
 
-from ._sizes import is_dynamic_size
+from ._sizes import is_dynamic_size, local_values
 
+_MIRRORED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
 
 
@@ -92,6 +93,16 @@ class BranchOnTensorSize(Rule):
     applies_to = "both exporters (the branch taken at export is kept, silently)"
 
     VALID = [
+        # Emptiness checks: both exporters take the non-empty branch (measured), right for real inputs.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, boxes):
+                if boxes.shape[0] == 0 or not x.size(0) > 0:
+                    return x * 0
+                n = boxes.size(0)
+                return x + 1 if 0 < n else x
+        """,
         # A parameter's or buffer's size is fixed when the model is built.
         """
         import torch
@@ -172,6 +183,7 @@ class BranchOnTensorSize(Rule):
         "check_that_raises": Pattern(
             _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
         ),
+        "emptiness_check": Pattern(_model("if x.shape[0] == 0:\n    return x * 0\nreturn x + 1"), dynamic=("batch",)),
     }
     MEASURED = [
         Claim("pad_to_multiple", "legacy", 17, "BAKED"),
@@ -180,6 +192,9 @@ class BranchOnTensorSize(Rule):
         Claim("if_batch_gt_1", "dynamo", None, "BAKED"),
         Claim("check_that_raises", "legacy", 17, "ok"),
         Claim("check_that_raises", "dynamo", None, "ok"),
+        # Emptiness: both exporters take the non-empty branch, right for every non-empty input.
+        Claim("emptiness_check", "legacy", 17, "ok"),
+        Claim("emptiness_check", "dynamo", None, "ok"),
     ]
 
     def visit_If(self, node: ast.If) -> None:
@@ -201,6 +216,8 @@ class BranchOnTensorSize(Rule):
             return
         if context.guard_polarity(test) is not None or context.skipped_during_export(test):
             return
+        if self._decides_only_emptiness(test):
+            return
         config = context.export_config_for(test)
         if construct == "`while` loop":
             kept = "runs as many times as it did for the example input's shape"
@@ -215,6 +232,39 @@ class BranchOnTensorSize(Rule):
             f"{construct} on a tensor size: {consequence}",
             fix=self.make_fix([], Applicability.DISPLAY_ONLY),
         )
+
+    def _decides_only_emptiness(self, test: ast.expr) -> bool:
+        """`if x.shape[0] == 0:`, `if n > 0 and ...`: every size the condition reads is compared with 0
+        (or `>= 1`, `< 1`). Measured: both exporters take the non-empty branch, which is right for every
+        non-empty input (a dynamic dim is never 0 in a deployed model's input)."""
+        test_type = type(test)
+        if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+            return self._decides_only_emptiness(test.operand)  # type: ignore[attr-defined]
+        if test_type is ast.BoolOp:
+            values = test.values  # type: ignore[attr-defined]
+            return all(
+                self._decides_only_emptiness(value) or not is_dynamic_size(self.context, value) for value in values
+            )
+        if test_type is not ast.Compare or len(test.ops) != 1:  # type: ignore[attr-defined]
+            return False
+        left, operator, right = test.left, type(test.ops[0]), test.comparators[0]  # type: ignore[attr-defined]
+        if type(left) is ast.Constant:  # `0 < n`: read it as `n > 0`
+            left, right = right, left
+            operator = _MIRRORED.get(operator, operator)
+        if type(right) is not ast.Constant or type(right.value) is not int or not self._plain_size(left):  # type: ignore[attr-defined]
+            return False
+        bound = right.value  # type: ignore[attr-defined]
+        return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
+            bound == 1 and operator in (ast.GtE, ast.Lt)
+        )
+
+    def _plain_size(self, expr: ast.expr) -> bool:
+        """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on
+        sizes: `h % 4 != 0` is a divisibility test, not an emptiness check."""
+        if type(expr) is ast.Name:
+            values = local_values(self.context, expr.id)  # type: ignore[attr-defined]
+            return bool(values) and all(position is not None or self._plain_size(value) for value, position in values)
+        return type(expr) in (ast.Subscript, ast.Call, ast.Attribute)
 
     def _only_reports(self, statement: ast.stmt) -> bool:
         statement_type = type(statement)
