@@ -473,6 +473,8 @@ def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0) -> bo
         return False
     expr_type = type(expr)
     if expr_type is ast.Name:
+        if narrowed_to_non_tensor(context, expr):  # type: ignore[arg-type]
+            return False
         if _used_as_tensor(context, expr.id):  # type: ignore[attr-defined]
             return True
         values = local_values(context, expr.id)  # type: ignore[attr-defined]
@@ -495,6 +497,75 @@ def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0) -> bo
         return is_strong_tensor(context, expr.left, _depth + 1) or is_strong_tensor(context, expr.right, _depth + 1)  # type: ignore[attr-defined]
     if expr_type is ast.Attribute:
         return is_strong_tensor(context, expr.value, _depth + 1)  # type: ignore[attr-defined]
+    return False
+
+
+_CONTAINER_TYPES = frozenset({"list", "tuple", "dict", "set", "str", "int", "float", "bool"})
+
+
+def narrowed_to_non_tensor(context: FileContext, name: ast.Name) -> bool:
+    """Whether `name` sits where an `isinstance` test says it is no tensor (pyright's narrowing): in the
+    body of `if isinstance(name, (list, tuple)):`, or in the `else` of `if isinstance(name, torch.Tensor):`
+    (and the same for conditional expressions)."""
+    child: ast.AST = name
+    parent = context.parent(name)
+    while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        if type(parent) in (ast.If, ast.IfExp) and child is not parent.test:  # type: ignore[attr-defined]
+            in_body = child is parent.body if type(parent) is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
+            says = _isinstance_says(context, parent.test, name.id)  # type: ignore[attr-defined]
+            if says is not None and says != in_body:  # "is a tensor" False in the body, or True in the else
+                return True
+        child, parent = parent, context.parent(parent)
+    return False
+
+
+def _isinstance_says(context: FileContext, test: ast.expr, name: str) -> bool | None:
+    """For `isinstance(name, T)`: True when T is a tensor type, False when T is only Python containers or
+    scalars, None when the test is something else."""
+    if type(test) is not ast.Call or context.call_name(test) != "builtins.isinstance" or len(test.args) != 2:  # type: ignore[attr-defined]
+        return None
+    subject, types = test.args  # type: ignore[attr-defined]
+    if type(subject) is not ast.Name or subject.id != name:  # type: ignore[attr-defined]
+        return None
+    names = [
+        context.qualified_name(t) or (t.id if type(t) is ast.Name else None)  # type: ignore[attr-defined]
+        for t in (types.elts if type(types) is ast.Tuple else [types])  # type: ignore[attr-defined]
+    ]
+    if any(n in ("torch.Tensor", "torch.nn.Parameter") for n in names):
+        return True
+    if names and all(n is not None and n.removeprefix("builtins.") in _CONTAINER_TYPES for n in names):
+        return False
+    return None
+
+
+def is_proven_tensor(context: FileContext, expr: ast.AST) -> bool:
+    """A tensor by proof, not by evidence: a name every binding of which in this function is computed
+    by torch (`x = torch.cat(...)`, `x = self.proj(y)`, a tensor method's result), or a parameter annotated
+    as a tensor. What a `safe` fix may rely on (an unannotated `forward` parameter is only assumed one)."""
+    if not is_strong_tensor(context, expr):
+        return False
+    if type(expr) is ast.Name:
+        values = local_values(context, expr.id)  # type: ignore[attr-defined]
+        if values:
+            return all(
+                position is None and type(value) is ast.Call and is_strong_tensor(context, value)
+                for value, position in values
+            )
+        return _annotated_tensor_parameter(context, expr.id)  # type: ignore[attr-defined]
+    if type(expr) is ast.BinOp:  # tensor arithmetic: a tensor when either side is one by proof
+        return is_proven_tensor(context, expr.left) or is_proven_tensor(context, expr.right)  # type: ignore[attr-defined]
+    return type(expr) is ast.Call
+
+
+def _annotated_tensor_parameter(context: FileContext, name: str) -> bool:
+    function = context.function
+    if function is None or type(function.node) is ast.Lambda:
+        return False
+    arguments = function.node.args  # type: ignore[union-attr]
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        if argument.arg == name and argument.annotation is not None:
+            text = ast.unparse(argument.annotation)
+            return text.endswith("Tensor") and "None" not in text and "Optional" not in text
     return False
 
 

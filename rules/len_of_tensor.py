@@ -6,14 +6,14 @@ from onnxlint.edits import replace_node
 from onnxlint.findings import Applicability, Severity
 from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule
 
-from ._sizes import in_loop_header, is_strong_tensor, parenthesized
+from ._sizes import in_loop_header, is_proven_tensor, is_strong_tensor, parenthesized
 
 _LEN_MODEL = """
 import torch
 
 
 class Model(torch.nn.Module):
-    def forward(self, x):
+    def forward(self, x: torch.Tensor):
         return x.sum(0) / len(x)
 """
 
@@ -54,7 +54,11 @@ class LenOfTensor(Rule):
 
     ## Fix safety
     The fix replaces `len(x)` with `x.shape[0]`: the same Python int in eager mode for every
-    tensor with at least one dim (both raise on a 0-d tensor), so it is safe.
+    tensor with at least one dim (both raise on a 0-d tensor). It is safe only when `x` is proven
+    a tensor: computed by torch in the function, or a parameter annotated as one. An unannotated
+    `forward` parameter is only assumed a tensor (lists of feature maps are common, and
+    `len(list)` has no `.shape`), so there the fix is unsafe; inside `if isinstance(x, list):`
+    nothing is reported.
 
     ## References
     - torch.export, 0/1 specialisation and `Dim.AUTO`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
@@ -70,6 +74,16 @@ class LenOfTensor(Rule):
     applies_to = "both exporters (dynamo: with a size-1 example or Dim.AUTO)"
 
     VALID = [
+        # Narrowed by `isinstance`: a list here, whatever the parameter suggests.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, hidden_states):
+                if isinstance(hidden_states, (list, tuple)):
+                    n = len(hidden_states)
+                    hidden_states = torch.stack(hidden_states).sum(0) / n
+                return hidden_states.sum(-1)
+        """,
         """
         import torch
         class M(torch.nn.Module):
@@ -101,11 +115,45 @@ class LenOfTensor(Rule):
             """,
             line=4,
             message_contains="dynamo",
+            # `x` is only assumed a tensor (an unannotated `forward` parameter): the fix is unsafe.
+            unsafe_fixes=True,
             expected_fix="""
             import torch
             class M(torch.nn.Module):
                 def forward(self, x):
                     return x.sum(0) / x.shape[0]
+            """,
+        ),
+        # Annotated: proven a tensor, the fix is safe.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    return x.sum(0) / len(x)
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    return x.sum(0) / x.shape[0]
+            """,
+        ),
+        # An unannotated parameter without the unsafe fixes: flagged, left as it is.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, feats):
+                    return feats.sum(0) / len(feats)
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, feats):
+                    return feats.sum(0) / len(feats)
             """,
         ),
         Invalid(
@@ -180,5 +228,10 @@ class LenOfTensor(Rule):
             node,
             f"`len()` of a tensor is a Python int: {consequence}",
             severity=severity,
-            fix=self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, f"Use `{replacement}`"),
+            # Safe only on proof that the value is a tensor: `len()` of a list means something else entirely.
+            fix=self.make_fix(
+                [replace_node(context, node, replacement)],
+                Applicability.SAFE if is_proven_tensor(context, value) else Applicability.UNSAFE,
+                f"Use `{replacement}`",
+            ),
         )
