@@ -22,7 +22,7 @@ from .files import DEFAULT_EXCLUDES, Excluder, discover
 from .registry import documented_rules, rule_by_name_or_code, validate_selectors
 from .reporters import FORMATS, ReportOptions, get_reporter
 from .runner import DEFAULT_MAX_FILE_BYTES, FileOutcome, RunOptions, display_path, printable, run, unified_diff
-from .settings import EXPORTERS, TARGETS
+from .settings import CONFIDENCES, EXPORTERS, TARGETS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # engine.RULE_CRASH_CODE, not imported from there: a run answered by the cache never loads the engine.
@@ -82,6 +82,12 @@ def main() -> None:
 )
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "--confidence",
+    type=click.Choice(CONFIDENCES),
+    help="The lowest confidence to report (default: medium). high: the code runs at export and the values "
+    "are proven; medium: one of the two rests on a heuristic; low: both do.",
 )
 @click.option("--statistics", is_flag=True, help="Show counts per rule.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
@@ -172,6 +178,7 @@ def check(
     exporter: str | None,
     target: str | None,
     output_format: str,
+    confidence: str | None,
     statistics: bool,
     exit_zero: bool,
     quiet: bool,
@@ -211,6 +218,7 @@ def check(
         exporter=exporter,
         opset=opset,
         target=target,
+        confidence=confidence,
     )
     _announce_opset_ceiling(settings)
     unsafe = bool(unsafe_fixes) if unsafe_fixes is not None else config.unsafe_fixes

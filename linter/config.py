@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .settings import DEFAULT_TARGET, EXPORTERS, LintSettings, PerFileIgnore, Selection
+from .settings import CONFIDENCES, DEFAULT_TARGET, EXPORTERS, LintSettings, PerFileIgnore, Selection
 
 
 class ConfigError(Exception):
@@ -42,6 +42,7 @@ class ProjectConfig:
     target: str | None = None
     opset: int | None = None
     unsafe_fixes: bool = False
+    confidence: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # sections later layers read (e.g. models)
 
     @property
@@ -64,6 +65,7 @@ KNOWN_KEYS = {
     "target",
     "opset",
     "unsafe-fixes",
+    "confidence",
 }
 
 
@@ -135,6 +137,9 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     opset = table.get("opset")
     if opset is not None and (not isinstance(opset, int) or isinstance(opset, bool) or not 7 <= opset <= 30):
         raise ConfigError(f"{where}: 'opset' must be an integer between 7 and 30, not {opset!r}")
+    confidence = table.get("confidence")
+    if confidence is not None and confidence not in CONFIDENCES:
+        raise ConfigError(f"{where}: 'confidence' must be one of {', '.join(CONFIDENCES)}, not {confidence!r}")
     unsafe = table.get("unsafe-fixes", False)
     if not isinstance(unsafe, bool):
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
@@ -164,6 +169,7 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         target=target,
         opset=opset,
         unsafe_fixes=unsafe,
+        confidence=confidence,
         extra={key: table[key] for key in EXTENSION_KEYS if key in table},
     )
 
@@ -204,6 +210,7 @@ def build_settings(
     exporter: str | None = None,
     opset: int | None = None,
     target: str | None = None,
+    confidence: str | None = None,
 ) -> LintSettings:
     """Settings from the project config overridden by command-line options (ruff's precedence)."""
     selection = Selection(
@@ -218,4 +225,5 @@ def build_settings(
         target=target or config.target or DEFAULT_TARGET,
         opset=opset if opset is not None else config.opset,
         project_root=str(config.root),
+        confidence=confidence or config.confidence or "medium",
     )

@@ -35,10 +35,25 @@ class Applicability(enum.Enum):
 
 
 class Confidence(enum.Enum):
-    """How sure onnxlint is (pylint's levels): from syntax alone, or confirmed by tracing."""
+    """How sure onnxlint is that the finding is real (pylint's idea, three levels).
 
-    HIGH = "high"  # confirmed by tracing the model, or certain from the syntax
-    INFERENCE = "inference"  # inferred from source patterns (the static layer's usual level)
+    A static finding rests on two facts: that the code runs while exporting (it is reachable from
+    an inference `forward`), and that the value is what the rule says (a tensor, a size of the
+    input). HIGH: both proven (or certain from the syntax, or confirmed by tracing); MEDIUM: one
+    rests on a heuristic (a `forward` parameter without annotation is assumed a tensor; a library
+    function with no `forward` in its file is assumed called by one); LOW: both do. The default
+    output shows HIGH and MEDIUM (`--confidence low` shows everything)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _CONFIDENCE_RANK[self]
+
+
+_CONFIDENCE_RANK = {Confidence.HIGH: 2, Confidence.MEDIUM: 1, Confidence.LOW: 0}
 
 
 @dataclass(frozen=True, order=True)
@@ -91,7 +106,7 @@ class Finding:
     end: Location
     rule_name: str = ""
     fix: Fix | None = None
-    confidence: Confidence = Confidence.INFERENCE
+    confidence: Confidence = Confidence.MEDIUM
     # The row whose suppression comment silences this finding (ruff's noqa_row); None: not suppressible.
     noqa_row: int | None = None
     url: str | None = None

@@ -245,13 +245,20 @@ class Rule:
         severity: Severity | None = None,
         start: Location | None = None,
         end: Location | None = None,
-        confidence: Confidence = Confidence.INFERENCE,
+        confidence: Confidence | None = None,
         extra: dict[str, object] | None = None,
     ) -> None:
+        """Report a finding at `node`. Its confidence, unless given, says what was proven: that the
+        code runs while exporting, and that the values `node` reads are what they are taken for
+        (see `Confidence`)."""
         context = self.context
         if node is not None:
             if context.skipped_during_export(node) or context.model.is_non_inference(context.function):
                 return  # code that does not run while exporting (training branches, export guards, losses)
+            if confidence is None:
+                confidence = finding_confidence(context, node, values=self.rests_on_values())
+            if confidence.rank < Confidence(context.settings.confidence).rank:
+                return  # below the confidence asked for (`--confidence`)
             start = start or context.source.start_of(node)
             end = end or context.source.end_of(node)
         if start is None:
@@ -268,7 +275,7 @@ class Rule:
                 end=end,
                 rule_name=self.name,
                 fix=fix,
-                confidence=confidence,
+                confidence=confidence or Confidence.HIGH,
                 noqa_row=start.row,
                 url=rule_url(self.code),
                 extra=extra or {},
@@ -279,6 +286,14 @@ class Rule:
         return Fix(title=title or self.fix_title or "Apply fix", edits=tuple(edits), applicability=applicability)
 
     # -- class-level helpers -------------------------------------------------------------------
+
+    @classmethod
+    def rests_on_values(cls) -> bool:
+        """Whether a finding rests on what a value is (a tensor, a size of the input: the data and shape
+        bands, 2xx and 3xx), not only on the call it flags (operators, numerics, export scripts). A
+        rule can say otherwise with `RESTS_ON_VALUES`."""
+        declared = vars(cls).get("RESTS_ON_VALUES")
+        return declared if declared is not None else cls.code[3] in "23"
 
     @classmethod
     def category(cls) -> str:
@@ -317,3 +332,54 @@ DOCS_URL = "https://github.com/onnxlint/onnxlint/blob/main/docs/rules/{code}.md"
 
 def rule_url(code: str) -> str:
     return DOCS_URL.format(code=code)
+
+
+def finding_confidence(context: FileContext, node: ast.AST, *, values: bool = True) -> Confidence:
+    """HIGH, MEDIUM or LOW by what is proven about `node` (see `Confidence`).
+
+    Module-level code (export scripts) is certain from the syntax. In a function: the reachability
+    is proven when the function is model code (reached from an inference `forward` of this file), a
+    heuristic otherwise; the values are proven unless `node` reads a parameter that has no
+    annotation and is never rebound, whose kind is only assumed (`forward(self, x)`: x is taken for
+    a tensor; a helper's parameters take the kinds of the arguments model code passes). `values`:
+    whether the finding rests on those values at all (an operator call is a hazard whatever its
+    arguments are)."""
+    function = context.function
+    if function is None:
+        return Confidence.HIGH
+    heuristics = 0 if context.in_model_code else 1
+    if values and _reads_assumed_parameter(context, node):
+        heuristics += 1
+    return (Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW)[heuristics]
+
+
+def _reads_assumed_parameter(context: FileContext, node: ast.AST) -> bool:
+    """Whether `node` reads a parameter without annotation before the function rebinds it to a call's
+    result (`x = self.proj(x)` makes `x` a module's output, proven; `x = x * 2` proves nothing)."""
+    function = context.function
+    key = f"confidence:assumed:{id(function)}"
+    assumed: dict[str, int] | None = context.cache.get(key)  # name -> line from which it is proven
+    if assumed is None:
+        assumed = {}
+        info = function
+        while info is not None:
+            if type(info.node) is not ast.Lambda:
+                arguments = info.node.args  # type: ignore[union-attr]
+                every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                for argument in every:
+                    if argument.annotation is None and argument.arg not in ("self", "cls"):
+                        assumed.setdefault(argument.arg, 10**9)
+            info = info.parent
+        for statement in ast.walk(function.node):  # type: ignore[union-attr]
+            if type(statement) is ast.Assign and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
+                for target in statement.targets:  # type: ignore[attr-defined]
+                    if type(target) is ast.Name and target.id in assumed:  # type: ignore[attr-defined]
+                        assumed[target.id] = min(assumed[target.id], statement.end_lineno or statement.lineno)  # type: ignore[attr-defined]
+        context.cache[key] = assumed
+    if not assumed:
+        return False
+    row = getattr(node, "lineno", 0)
+    return any(
+        type(name) is ast.Name and row <= assumed.get(name.id, -1)  # type: ignore[attr-defined]
+        for name in ast.walk(node)
+    )

@@ -9,6 +9,7 @@ from pathlib import PurePath
 from .torch_info import exporter_facts
 
 EXPORTERS = ("dynamo", "legacy")
+CONFIDENCES = ("high", "medium", "low")
 # The target runtimes of linter/targets.py (named here so that the CLI need not import those tables).
 TARGETS = ("coreml", "onnxruntime", "openvino", "tensorrt")
 DEFAULT_TARGET = "onnxruntime"
@@ -140,6 +141,8 @@ class LintSettings:
     opset: int | None = None
     target: str = DEFAULT_TARGET
     project_root: str | None = None  # per-file-ignores patterns are relative to it
+    # The lowest confidence reported ("high", "medium" or "low"; findings.Confidence).
+    confidence: str = "medium"
     # The export calls of the scripts that import this file (set per file by the runner).
     export_sites: tuple[ExportSite, ...] = ()
 
