@@ -5,7 +5,7 @@ import ast
 from onnxlint.findings import Applicability, Severity
 from onnxlint.rule import Claim, Invalid, Pattern, Rule
 
-from ._sizes import is_dynamic_size, local_values
+from ._sizes import is_dynamic_size, likely_static, local_values, size_leaves
 
 _MIRRORED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
@@ -93,6 +93,17 @@ class BranchOnTensorSize(Rule):
     applies_to = "both exporters (the branch taken at export is kept, silently)"
 
     VALID = [
+        # A loop counter: the loop over the size is the hazard (ONX203), not each test of its counter.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                out = []
+                for i in range(x.shape[2]):
+                    if i == 0:
+                        out.append(x[:, :, i])
+                return torch.stack(out)
+        """,
         # Emptiness checks: both exporters take the non-empty branch (measured), right for real inputs.
         """
         import torch
@@ -216,7 +227,7 @@ class BranchOnTensorSize(Rule):
             return
         if context.guard_polarity(test) is not None or context.skipped_during_export(test):
             return
-        if self._decides_only_emptiness(test):
+        if self._decides_only_emptiness(test) or self._reads_only_loop_counters(test):
             return
         config = context.export_config_for(test)
         if construct == "`while` loop":
@@ -257,6 +268,22 @@ class BranchOnTensorSize(Rule):
         return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
             bound == 1 and operator in (ast.GtE, ast.Lt)
         )
+
+    def _reads_only_loop_counters(self, test: ast.expr) -> bool:
+        """`for i in range(num_frames): if i == 0: ...`: the sizes the condition reads are counters of
+        enclosing loops. The loop is the hazard (ONX203 reports it); the branch inside it is taken
+        as the loop runs, and reporting it again would only repeat the loop's finding."""
+        context = self.context
+        leaves = [leaf for leaf in size_leaves(context, test) if not likely_static(context, leaf)]
+        if not leaves or not all(type(leaf) is ast.Name for leaf in leaves):
+            return False
+        counters: set[str] = set()
+        parent = context.parent(test)
+        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if type(parent) in (ast.For, ast.AsyncFor):
+                counters.update(n.id for n in ast.walk(parent.target) if type(n) is ast.Name)  # type: ignore[attr-defined]
+            parent = context.parent(parent)
+        return all(leaf.id in counters for leaf in leaves)  # type: ignore[attr-defined]
 
     def _plain_size(self, expr: ast.expr) -> bool:
         """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on
