@@ -93,6 +93,22 @@ class BranchOnTensorSize(Rule):
     applies_to = "both exporters (the branch taken at export is kept, silently)"
 
     VALID = [
+        # A path the constructor switches off (`enable_tiling()` turns it on after building): not exported.
+        """
+        import torch
+        class Decoder(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.use_tiling = False
+                self.use_slicing = False
+
+            def forward(self, z):
+                if self.use_slicing and z.shape[0] > 1:
+                    return torch.cat([self.decode(part) for part in z.split(1)])
+                if self.use_tiling and (z.shape[-1] > 64 or z.shape[-2] > 64):
+                    return self.tiled_decode(z)
+                return self.decode(z)
+        """,
         # A loop counter: the loop over the size is the hazard (ONX203), not each test of its counter.
         """
         import torch

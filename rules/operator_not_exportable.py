@@ -245,6 +245,16 @@ class OperatorNotExportable(Rule):
     applies_to = "both exporters, per the table from linter/targets.py"
 
     VALID = [
+        # The helpers of a module whose classes are all schedulers (or losses, transforms...) are theirs.
+        """
+        import torch
+        def rescale_zero_terminal_snr(betas):
+            return torch.cumprod(1.0 - betas, dim=0)
+
+        class DDIMScheduler(SchedulerMixin, ConfigMixin):
+            def step(self, model_output, timestep, sample):
+                return sample - model_output
+        """,
         # Opset-gated ops at a high enough opset, and the dynamo exporter for them.
         Valid(
             """

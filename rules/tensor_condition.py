@@ -127,6 +127,17 @@ class TensorCondition(Rule):
                 return (pred - target).abs().mean()
             """
         ),
+        # Flags: `output_attentions=None` is no optional tensor.
+        Valid(
+            """
+            import torch
+            class Layer(torch.nn.Module):
+                def forward(self, x, output_attentions=None, return_dict=None):
+                    if output_attentions:
+                        x = x * 2
+                    return x if return_dict else (x,)
+            """
+        ),
         # The loss branch: an export passes no labels.
         Valid(
             """
