@@ -91,6 +91,25 @@ class LoopOverTensorSize(Rule):
     applies_to = "both exporters (TorchScript: unrolled; dynamo: size fixed, silently with a size-1 example)"
 
     VALID = [
+        # Called only behind a flag the constructor turns off: the export never runs the tiled path.
+        """
+        import torch
+        class Decoder(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.use_tiling = False
+
+            def forward(self, z):
+                if self.use_tiling and z.shape[-1] > 64:
+                    return self.tiled_decode(z)
+                return self.decode(z)
+
+            def tiled_decode(self, z):
+                rows = []
+                for i in range(0, z.shape[2], 32):
+                    rows.append(self.blend(z[:, :, i : i + 32]))
+                return torch.cat(rows, dim=2)
+        """,
         # A loop over a parameter's size unrolls the same way for every input.
         """
         import torch
