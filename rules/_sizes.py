@@ -254,7 +254,8 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
 # head dims): `c`, `C`, `ch`, `channels`, `dim`, `head_dim`, `c_per_head`, `embed_dim`, `d_model`.
 _STATIC_NAME = re.compile(
     r"^(c|ch|chs|chan|chans|d|dk|d_k|dv|d_v|d_model|hidden|hidden_size|embed|feat|feats|features|dim|dims"
-    r"|c_.*|.*_c|.*chan.*|.*channels?|.*_per_head|.*features|embed.*|num_heads|heads"
+    r"|c_.*|.*_c|.*chan.*|.*channels?|.*_per_head|.*features|embed.*|(num_)?(\w+_)?heads?|num_(\w+_)?heads"
+    r"|(num_)?experts?|(num_)?codebooks?|(num_)?groups|(num_)?coordinates|.*head_dim"
     r"|(head|embed|hidden|in|out|model|feat|feature|q|k|v|c|key|value|query|attn|mlp|inner|token)_?dims?"
     r"|dims?_?(head|per_head))$",
     re.IGNORECASE,
