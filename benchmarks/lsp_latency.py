@@ -248,7 +248,7 @@ def engine_edits(plans: dict[Path, list[Edit]]) -> tuple[list[float], list[float
     modes: Counter[str] = Counter()
     for path, edits in plans.items():
         text = path.read_text(encoding="utf-8")
-        state = incremental(None, text, str(path), SELECT_ALL).state if incremental else None
+        latest = incremental(None, text, str(path), SELECT_ALL) if incremental else None
         for edit in edits:
             text = apply(text, edit)
             start = time.perf_counter()
@@ -257,11 +257,10 @@ def engine_edits(plans: dict[Path, list[Edit]]) -> tuple[list[float], list[float
             if incremental is None:
                 continue
             start = time.perf_counter()
-            outcome = incremental(state, text, str(path), SELECT_ALL)
+            latest = incremental(latest, text, str(path), SELECT_ALL)
             incremental_samples.append(time.perf_counter() - start)
-            state = outcome.state
-            modes[outcome.mode] += 1
-            if outcome.result.findings != expected.findings:  # the benchmark checks what the tests check
+            modes[latest.mode] += 1
+            if latest.result.findings != expected.findings:  # the benchmark checks what the tests check
                 raise SystemExit(f"incremental lint differs from lint_source on {path} after {edit}")
     return full_samples, incremental_samples, modes
 

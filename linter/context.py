@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .findings import Finding
-from .semantic import FunctionInfo, FunctionScope, Kind, ModuleModel
+from .semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from .settings import ExportConfig, LintSettings
 from .source import SourceText
 from .traversal import parent_map, walk
@@ -35,7 +35,11 @@ LABEL_PARAMETERS = frozenset(
 # Flags that ask `forward` for a loss: an export passes none.
 LOSS_FLAGS = frozenset({"return_loss", "compute_loss"})
 # Words whose absence from a file's text proves it has no guard of any kind (one search per file).
-_GUARD_WORDS = ("is_", "training", *LABEL_PARAMETERS, *LOSS_FLAGS)
+_GUARD_WORDS = ("is_", "training", "False", *LABEL_PARAMETERS, *LOSS_FLAGS)
+# Every word whose presence anywhere in the file's text an analysis checks (a search of the whole
+# text, not of one statement): the engine's incremental re-lint re-lints the whole file when the
+# answer changes. A new whole-text search belongs here.
+TEXT_WORDS = (*_GUARD_WORDS, "export")
 # What torch's own guards return inside `torch.onnx.export`, per exporter, measured on torch 2.13
 # (docs/ground-truth.md; tests/test_measured.py re-measures it). They differ: `torch.jit.is_tracing()`
 # is False under the dynamo exporter, `torch.compiler.is_compiling()` False under the TorchScript one.
@@ -53,12 +57,23 @@ _CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 
 
 class FileContext:
-    def __init__(self, filename: str, text: str, tree: ast.Module, settings: LintSettings) -> None:
+    def __init__(
+        self,
+        filename: str,
+        text: str,
+        tree: ast.Module,
+        settings: LintSettings,
+        model: ModuleModel | None = None,
+        *,
+        no_export_calls: bool = False,
+    ) -> None:
+        """`model`: the semantic model of `tree`, when the caller built it; `no_export_calls`: the caller
+        knows the file has no `torch.onnx.export(...)` call (`export_calls()` then searches nothing)."""
         self.filename = filename
         self.source = SourceText(text)
         self.tree = tree
         self.settings = settings
-        self.model = ModuleModel(tree)
+        self.model = model if model is not None else ModuleModel(tree)
         self.findings: list[Finding] = []
         # Maintained by the engine's traversal:
         self.function: FunctionInfo | None = None
@@ -68,7 +83,7 @@ class FileContext:
         # `parent()` when a rule asks about a node the traversal has not reached yet.
         self.parent_links: dict[int, ast.AST] = {}
         self._parents_complete = False
-        self._export_calls: list[tuple[ast.Call, ExportConfig]] | None = None
+        self._export_calls: list[tuple[ast.Call, ExportConfig]] | None = [] if no_export_calls else None
         self._file_export_config: ExportConfig | None = None
         self._export_spans: tuple[list[tuple[int, int]], list[tuple[tuple[int, int], ExportConfig]]] | None = None
         self._guarded_exits: dict[int, dict[int, bool]] = {}  # see _after_guarded_exit
@@ -133,16 +148,17 @@ class FileContext:
     def guard_polarity(self, expr: ast.AST) -> bool | None:
         """True/False: what `expr` evaluates to while exporting, when it is an export guard; else None.
 
-        Besides torch's own guards: a module's `self.training` is False (both exporters trace it in eval
+        Besides torch's own guards: a flag the constructor sets to False (`self.use_tiling = False`) is
+        False, and a module's `self.training` is False (both exporters trace it in eval
         mode: the TorchScript exporter switches it, and an export script calls `.eval()`, which
         ONX503 checks); a label parameter (`labels`, `targets`, ...) is None and a loss flag
         (`return_loss`) false, since an export passes neither."""
         expr_type = type(expr)
         if (
             expr_type is ast.Attribute
-            and expr.attr == "training"  # type: ignore[attr-defined]
             and type(expr.value) is ast.Name  # type: ignore[attr-defined]
             and expr.value.id == "self"  # type: ignore[attr-defined]
+            and (expr.attr == "training" or self._off_by_default(expr.attr))  # type: ignore[attr-defined]
         ):
             return False
         if expr_type is ast.Name and expr.id in LOSS_FLAGS:  # type: ignore[attr-defined]
@@ -177,6 +193,72 @@ class FileContext:
             if type(expr.op) is ast.Or and True in polarities:  # type: ignore[attr-defined]
                 return True
         return None
+
+    def only_called_where_export_does_not_go(self, info: FunctionInfo | None) -> bool:
+        """Whether every call that model code makes to `info` (or to the function it is nested in) sits
+        where the export does not go: `if self.use_tiling: return self.tiled_decode(z)` makes
+        `tiled_decode`, and what only it calls, code the export never runs. A `forward` and a function
+        that no model code calls (library code) are not judged here."""
+        while info is not None and info.parent is not None:
+            info = info.parent
+        if info is None or info.name == "forward":
+            return False
+        memo: dict[int, bool] = self.cache.setdefault("dead-at-export", {})
+        return self._dead_at_export(info, memo)
+
+    def _dead_at_export(self, info: FunctionInfo, memo: dict[int, bool]) -> bool:
+        key = id(info.node)
+        if key in memo:
+            return memo[key]
+        memo[key] = False  # a recursive call is not evidence either way
+        sites = self.model.call_sites(info)
+        if not sites:
+            return False
+        saved = self.function
+        try:
+            dead = True
+            for caller, call in sites:
+                outer = caller
+                while outer.parent is not None:
+                    outer = outer.parent
+                self.function = caller  # guards are judged from the caller's place
+                if self.skipped_during_export(call):
+                    continue
+                if outer.name != "forward" and self._dead_at_export(outer, memo):
+                    continue
+                dead = False
+                break
+        finally:
+            self.function = saved
+        memo[key] = dead
+        return dead
+
+    def _off_by_default(self, attribute: str) -> bool:
+        """Whether the module's constructor sets `self.<attribute> = False` (diffusers' `use_tiling`,
+        `use_slicing`): a path the model takes only when the user switches it on after building it,
+        which an export of the model as built does not take."""
+        owner = self.model.owner_class(self.function)
+        if owner is None:
+            return False
+        key = f"off-by-default:{id(owner)}"
+        flags: set[str] | None = self.cache.get(key)
+        if flags is None:
+            flags = self.cache[key] = self._false_in_init(owner)
+        return attribute in flags
+
+    def _false_in_init(self, owner: ClassInfo) -> set[str]:
+        found: set[str] = set()
+        init = self.model.find_method(owner, "__init__")
+        for node in ast.walk(init) if init is not None else ():
+            if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is False:  # type: ignore[attr-defined]
+                for target in node.targets:  # type: ignore[attr-defined]
+                    if (
+                        type(target) is ast.Attribute
+                        and type(target.value) is ast.Name  # type: ignore[attr-defined]
+                        and target.value.id == "self"  # type: ignore[attr-defined]
+                    ):
+                        found.add(target.attr)  # type: ignore[attr-defined]
+        return found
 
     def skipped_during_export(self, node: ast.AST) -> bool:
         """True when `node` cannot run while exporting: it sits behind an export guard

@@ -417,6 +417,22 @@ def claim_key(rule: type[Rule], claim: Claim) -> tuple[str, str, str, int | None
     return rule.code, claim.pattern, claim.exporter, claim.opset, claim.runtime
 
 
+def merge_results(saved: Path, partial: dict[str, Any]) -> None:
+    """Put a partial run's claims into a saved per-torch document, replacing the same claims
+    (rule, pattern, exporter, opset, runtime) and keeping the saved order; new claims go last."""
+    import json
+
+    document = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {**partial, "claims": []}
+
+    def key(entry: dict[str, Any]) -> tuple[Any, ...]:
+        return (entry["rule"], entry["pattern"], entry["exporter"], entry["opset"], entry["runtime"])
+
+    fresh = {key(entry): entry for entry in partial["claims"]}
+    claims = [fresh.pop(key(entry), entry) for entry in document["claims"]]
+    document["claims"] = claims + list(fresh.values())
+    saved.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
 def results_document(rows: list[tuple[type[Rule], Claim, Measurement, bool]]) -> dict[str, Any]:
     """The JSON saved per torch version: what every claim measured (`measured` false: a module was missing)."""
     import importlib.metadata
@@ -589,6 +605,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="folder of the per-torch JSON results (a full run saves torch-<version>.json there)",
     )
     parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: merge what was measured into this torch's saved JSON (new or changed claims), "
+        "and regenerate the versions section",
+    )
+    parser.add_argument(
         "--versions-report",
         action="store_true",
         help="measure nothing: regenerate docs/measurements.md's differences-by-torch-version section from --results",
@@ -636,6 +658,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {output}")
         else:
             print(f"torch {installed} is not the pinned {PINNED_TORCH_VERSION}: no table written (--output names one)")
+    if options.only and options.update:
+        saved = Path(options.results) / f"torch-{(installed or 'none').split('+', 1)[0]}.json"
+        merge_results(saved, results_document(rows))
+        write_versions_section(output or Path("docs/measurements.md"), load_results(Path(options.results)))
+        print(f"merged {len(rows)} claims into {saved}")
     skipped = sum(not was_measured for *_, was_measured in rows)
     print(
         f"torch {installed}: {len(rows) - skipped - contradictions} of {len(rows) - skipped} measured claims hold"

@@ -253,7 +253,11 @@ class Rule:
         (see `Confidence`)."""
         context = self.context
         if node is not None:
-            if context.skipped_during_export(node) or context.model.is_non_inference(context.function):
+            if (
+                context.skipped_during_export(node)
+                or context.model.is_non_inference(context.function)
+                or context.only_called_where_export_does_not_go(context.function)
+            ):
                 return  # code that does not run while exporting (training branches, export guards, losses)
             if confidence is None:
                 confidence = finding_confidence(context, node, values=self.rests_on_values())

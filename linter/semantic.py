@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from . import torch_api
@@ -63,10 +63,16 @@ _TENSORISH = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR})
 # (`class DiceLoss(_Loss)`, `class DDIMScheduler(SchedulerMixin, ConfigMixin)`).
 _NON_INFERENCE_CLASS = re.compile(
     r"(?:Loss|Losses|Criterion|Metric|Metrics|Scheduler|SchedulerMixin|Sampler|Dataset|DataLoader|Optimizer"
-    r"|Transform|Transformd|Augmentation|Trainer|Callback|Evaluator|Matcher|Assigner)$"
+    r"|Trainer|Callback|Evaluator|Matcher|Assigner|DiffusionPipeline|PipelineMixin)$"
+    r"|Augment"  # AutoAugment, RandAugment, TrivialAugmentWide, AugmentationBase2D
 )
+# Base classes of data transforms (monai's `Transform`, `MapTransform`, `RandomizableTransform`). By base
+# only: a model's own `DistanceTransform(nn.Module)` or `SpatialTransform` layer is model code.
+_NON_INFERENCE_BASE = re.compile(r"(?:Transform|Transformd)$")
 # Functions that compute a loss or a metric (`compute_loss`, `dice_loss`, `sigmoid_focal_loss`, `metric_fn`).
-_NON_INFERENCE_FUNCTION = re.compile(r"(?:^|_)(?:loss|losses|criterion|metric|metrics)(?:_|$)", re.IGNORECASE)
+_NON_INFERENCE_FUNCTION = re.compile(
+    r"(?:^|_)(?:loss|losses|criterion|metric|metrics|accuracy|average_precision|evaluate)(?:_|$)", re.IGNORECASE
+)
 _NN_CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"})
 _ASSIGNMENTS_AND_CALLS = frozenset({ast.Assign, ast.AnnAssign, ast.Call})
 
@@ -122,7 +128,10 @@ class FunctionInfo:
 class ModuleModel:
     """The semantic model of one module. Build it once per file; everything is lazy."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, model_code_in: Collection[ast.stmt] | None = None) -> None:
+        """`model_code_in`: when given, model code is searched from the `forward` methods of these
+        top-level statements only (the engine's incremental re-lint walks only some statements, and
+        reachability never leaves the statements that call, or inherit from, one another)."""
         self.tree = tree
         self.imports: dict[str, str] = {}
         self.classes: dict[str, ClassInfo] = {}  # by name (last definition wins)
@@ -134,44 +143,59 @@ class ModuleModel:
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
-        # Bumped whenever a lazily computed result (names of a scope, a return kind, attribute kinds,
-        # model code) is stored: a computation that saw no bump saw no state change (_compute_names).
+        # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
+        # kinds) is stored: a computation that saw no bump saw no state change (_compute_names).
         self.generation = 0
-        self._index(tree.body, owner=None, parent=None, top_level=True)
+        self._non_inference_module: bool | None = None
+        self._roots_in: set[int] | None = None  # ids of the top-level statements model code is searched from
+        self._top_level_of: dict[int, int] = {}  # function node id -> id of its top-level statement
+        if model_code_in is not None:
+            self._roots_in = {id(statement) for statement in model_code_in}
+            for statement in tree.body:
+                self._index([statement], owner=None, parent=None, top_level=True, top=id(statement))
+        else:
+            self._index(tree.body, owner=None, parent=None, top_level=True)
 
     # statement-level pre-pass: classes, functions, module and class-level imports
     def _index(
-        self, body: list[ast.stmt], owner: ClassInfo | None, parent: FunctionInfo | None, top_level: bool
+        self,
+        body: list[ast.stmt],
+        owner: ClassInfo | None,
+        parent: FunctionInfo | None,
+        top_level: bool,
+        top: int | None = None,
     ) -> None:
         for statement in body:
             kind = type(statement)
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 info = FunctionInfo(statement, owner, parent)  # type: ignore[arg-type]
                 self._function_infos[id(statement)] = info
+                if top is not None:
+                    self._top_level_of[id(statement)] = top
                 if owner is not None:
                     owner.methods[statement.name] = statement  # type: ignore[union-attr]
                 elif top_level:
                     self.functions[statement.name] = info  # type: ignore[union-attr]
-                self._index(statement.body, owner=None, parent=info, top_level=False)  # type: ignore[union-attr]
+                self._index(statement.body, owner=None, parent=info, top_level=False, top=top)  # type: ignore[union-attr]
             elif kind is ast.ClassDef:
                 class_info = ClassInfo(statement)  # type: ignore[arg-type]
                 self._class_infos[id(statement)] = class_info
                 self.classes[statement.name] = class_info  # type: ignore[union-attr]
-                self._index(statement.body, owner=class_info, parent=parent, top_level=False)  # type: ignore[union-attr]
+                self._index(statement.body, owner=class_info, parent=parent, top_level=False, top=top)  # type: ignore[union-attr]
             elif kind is ast.Import or kind is ast.ImportFrom:
                 if parent is None:
                     for local, qualified in import_bindings(statement):  # type: ignore[arg-type]
                         self.imports[local] = qualified
             elif kind in (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor):
                 for block in ("body", "orelse", "finalbody"):
-                    self._index(getattr(statement, block, None) or [], owner, parent, top_level)
+                    self._index(getattr(statement, block, None) or [], owner, parent, top_level, top)
                 for handler in getattr(statement, "handlers", None) or []:
-                    self._index(handler.body, owner, parent, top_level)
+                    self._index(handler.body, owner, parent, top_level, top)
             elif sys_version_has_try_star and kind is ast.TryStar:  # pragma: no cover - 3.11+
                 for block in ("body", "orelse", "finalbody"):
-                    self._index(getattr(statement, block), owner, parent, top_level)
+                    self._index(getattr(statement, block), owner, parent, top_level, top)
                 for handler in statement.handlers:  # type: ignore[attr-defined]
-                    self._index(handler.body, owner, parent, top_level)
+                    self._index(handler.body, owner, parent, top_level, top)
 
     def function_info(self, node: ast.AST) -> FunctionInfo | None:
         return self._function_infos.get(id(node))
@@ -253,7 +277,7 @@ class ModuleModel:
             return True
         for base in info.node.bases:
             name = base.attr if type(base) is ast.Attribute else base.id if type(base) is ast.Name else None  # type: ignore[attr-defined]
-            if name and _NON_INFERENCE_CLASS.search(name):
+            if name and (_NON_INFERENCE_CLASS.search(name) or _NON_INFERENCE_BASE.search(name)):
                 return True
         return False
 
@@ -266,23 +290,33 @@ class ModuleModel:
                 return True
             outermost = info
             info = info.parent
-        return (
-            outermost is not None
-            and _NON_INFERENCE_FUNCTION.search(outermost.name) is not None
-            and id(outermost.node) not in self.model_functions()
-        )
+        if outermost is None or id(outermost.node) in self.model_functions():
+            return False
+        return _NON_INFERENCE_FUNCTION.search(outermost.name) is not None or self._only_non_inference_classes()
+
+    def _only_non_inference_classes(self) -> bool:
+        """A module whose classes are all losses, schedulers, transforms, ... (a scheduler's or a data
+        transform's module): its module-level functions are their helpers, not model code."""
+        if self._non_inference_module is None:
+            classes = list(self._class_infos.values())
+            self._non_inference_module = bool(classes) and all(self.is_non_inference_class(c) for c in classes)
+        return self._non_inference_module
 
     def model_functions(self) -> set[int]:
+        # Not a kind result: which functions are model code follows from the syntax alone, whenever it
+        # is asked, so computing it bumps no `generation` (kind results computed before and after agree).
         if self._model_functions is None:
             self._model_functions = self._reachable_from_forward()
-            self.generation += 1
         return self._model_functions
 
     def _reachable_from_forward(self) -> set[int]:
         roots = [
             info
             for info in self._function_infos.values()
-            if info.owner is not None and info.name == "forward" and not self.is_non_inference_class(info.owner)
+            if info.owner is not None
+            and info.name == "forward"
+            and not self.is_non_inference_class(info.owner)
+            and (self._roots_in is None or self._top_level_of.get(id(info.node)) in self._roots_in)
         ]
         seen: set[int] = set()
         stack = list(roots)
@@ -585,6 +619,8 @@ class FunctionScope:
             kind = _annotation_kind(argument.annotation, self.model)
             if kind is None and argument.annotation is not None:
                 kind = Kind.UNKNOWN  # annotated with something we do not recognise: not assumed a tensor
+            if kind is None and argument.annotation is None and name.startswith(_FLAG_PREFIXES):
+                kind = Kind.PYTHON  # `output_attentions=None`, `return_dict=None`: a flag, not an optional tensor
             if kind is None and default is not None:
                 if type(default) is ast.Constant:
                     kind = Kind.OPTIONAL_TENSOR if default.value is None and is_forward else None  # type: ignore[attr-defined]
@@ -1072,6 +1108,8 @@ def _tensor_method_kind(method: str, call: ast.Call) -> Kind:
     return Kind.TENSOR
 
 
+# Parameter names that say "flag" (transformers' `output_attentions`, `return_dict`, `use_cache`).
+_FLAG_PREFIXES = ("output_", "return_", "use_", "do_", "is_", "has_", "with_", "enable_", "apply_")
 _SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
 
 

@@ -24,12 +24,15 @@ stay in the server's memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import math
 import pickle
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,9 +49,9 @@ from pygls.workspace import TextDocument
 from . import __version__
 from .config import ConfigError, ProjectConfig, build_settings, find_config, load_config
 from .docs import render_rule
-from .engine import RULE_CRASH_CODE, lint_source
+from .engine import RULE_CRASH_CODE, IncrementalLint, lint_source, lint_source_incremental
 from .files import DEFAULT_EXCLUDES, Excluder
-from .findings import Applicability, Finding, Location, Severity
+from .findings import Applicability, Confidence, Finding, Location, Severity
 from .fixer import FixResult, fix_source
 from .registry import rule_by_code
 from .rule import rule_url
@@ -147,6 +150,10 @@ def _range_from_dict(data: dict[str, Any]) -> types.Range:
 # -- findings to diagnostics ----------------------------------------------------------------------
 
 
+# Without a configured `confidence`, the editor shows every finding, the LOW ones as hints.
+EDITOR_CONFIDENCE = "low"
+
+
 def to_diagnostic(finding: Finding, mapper: PositionMapper, version: int | None) -> types.Diagnostic:
     """One finding as an LSP diagnostic; `data` carries its fix (as LSP edits) for the code action."""
     data: dict[str, Any] = {"version": version}
@@ -163,7 +170,10 @@ def to_diagnostic(finding: Finding, mapper: PositionMapper, version: int | None)
     return types.Diagnostic(
         range=mapper.range(finding.start, finding.end),
         message=finding.message,
-        severity=_SEVERITIES[finding.severity],
+        # A finding both of whose facts rest on heuristics is a hint (the editor shows it faintly).
+        severity=types.DiagnosticSeverity.Hint
+        if finding.confidence is Confidence.LOW
+        else _SEVERITIES[finding.severity],
         code=finding.code,
         code_description=types.CodeDescription(href=finding.url) if finding.url else None,
         source=SOURCE,
@@ -260,6 +270,9 @@ class ServerState:
     # uri -> (version, settings, action): the fix-all action computed for that text and configuration
     fix_all: dict[str, tuple[int | None, LintSettings, types.CodeAction | None]] = field(default_factory=dict)
     children: set[asyncio.subprocess.Process] = field(default_factory=set)  # isolated lints running now
+    # uri -> the engine's last lint of the document, for re-linting only what the next edit changes.
+    # Read and written on the lint thread only (one worker: lints of a document run in order).
+    incremental: dict[str, IncrementalLint] = field(default_factory=dict)
 
 
 # -- requests and notifications that do not fit their method ----------------------------------------
@@ -408,7 +421,7 @@ class OnnxlintLanguageServer(LanguageServer):
             return self._default_folder_config(folder, signature)
         try:
             config = load_config(pyproject)
-            settings = build_settings(config)
+            settings = build_settings(config, confidence=config.confidence or EDITOR_CONFIDENCE)
             excluder = Excluder((*config.exclude, *config.extend_exclude), config.root)
         except ConfigError:
             raise
@@ -419,7 +432,7 @@ class OnnxlintLanguageServer(LanguageServer):
     def _default_folder_config(self, folder: Path, signature: tuple[tuple[str, int, int], ...]) -> _FolderConfig:
         # No project file (or a broken one): patterns are relative to the workspace folder.
         root = self.workspace_root_for(folder)
-        settings = replace(build_settings(ProjectConfig()), project_root=str(root))
+        settings = replace(build_settings(ProjectConfig(), confidence=EDITOR_CONFIDENCE), project_root=str(root))
         return _FolderConfig(settings, Excluder((), root), root, signature)
 
     def document_settings(self, uri: str) -> DocumentSettings:
@@ -431,7 +444,7 @@ class OnnxlintLanguageServer(LanguageServer):
                 logger.warning("linting %s as an unsaved buffer: its path cannot be resolved (%s)", uri, error)
         # An unsaved buffer: the workspace's settings, no path patterns.
         root = self.workspace.root_path
-        settings = self.folder_config(Path(root)).settings if root else LintSettings()
+        settings = self.folder_config(Path(root)).settings if root else LintSettings(confidence=EDITOR_CONFIDENCE)
         return DocumentSettings(settings, uri, None)
 
     def _file_settings(self, path: Path) -> DocumentSettings:
@@ -513,6 +526,7 @@ class OnnxlintLanguageServer(LanguageServer):
         encoding = self.position_encoding
         loop = asyncio.get_running_loop()
         if size > ISOLATED_LINT_BYTES and sys.executable:
+            self._drop_incremental(uri)  # its lint stays in the child process
             try:
                 answer = await self.run_isolated("lint", text, target)
             except IsolatedLintError as error:
@@ -520,7 +534,19 @@ class OnnxlintLanguageServer(LanguageServer):
             return await loop.run_in_executor(
                 self.isolated_executor, isolated_lint_result, answer, text, version, target, encoding
             )
-        return await loop.run_in_executor(self.lint_executor, lint_document, text, version, target, encoding)
+        return await loop.run_in_executor(self.lint_executor, self.lint_in_place, uri, text, version, target, encoding)
+
+    def lint_in_place(
+        self, uri: str, text: str, version: int | None, target: DocumentSettings, encoding: str
+    ) -> LintedDocument:
+        """Lint on the lint thread, from the document's last lint (the engine re-lints what changed)."""
+        incremental = self.state.incremental
+        linted, latest = lint_document(text, version, target, encoding, incremental.get(uri))
+        if latest is None:
+            incremental.pop(uri, None)
+        else:
+            incremental[uri] = latest
+        return linted
 
     async def run_isolated(self, kind: str, text: str, target: DocumentSettings) -> bytes:
         """Lint (`kind` "lint") or fix ("fix") `text` in a child process; its pickled answer.
@@ -567,10 +593,19 @@ class OnnxlintLanguageServer(LanguageServer):
             pending.cancel()  # an isolated lint's child process is killed
         linted = self.state.linted.pop(uri, None)
         self.state.fix_all.pop(uri, None)
+        self._drop_incremental(uri)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         if linted is not None and len(linted.diagnostics) >= _MANY_DIAGNOSTICS:
             del linted
             release_memory()
+
+    def _drop_incremental(self, uri: str) -> None:
+        """Forget the engine's last lint of a document, on the lint thread (after any lint of it that is
+        running or queued there, which would store it again)."""
+        try:
+            self.lint_executor.submit(self.state.incremental.pop, uri, None)
+        except RuntimeError:  # shut down
+            self.state.incremental.clear()
 
     # -- code actions -------------------------------------------------------------------------------
 
@@ -679,21 +714,60 @@ def is_python(document: TextDocument) -> bool:
     return document.language_id == "python" or document.uri.endswith(PYTHON_SUFFIXES)
 
 
-def lint_document(text: str, version: int | None, target: DocumentSettings, encoding: str) -> LintedDocument:
-    """Lint one version of a document (runs on the lint thread; pure apart from logging)."""
+def lint_document(
+    text: str,
+    version: int | None,
+    target: DocumentSettings,
+    encoding: str,
+    previous: IncrementalLint | None = None,
+) -> tuple[LintedDocument, IncrementalLint | None]:
+    """Lint one version of a document (runs on the lint thread; pure apart from logging), from the
+    engine's lint of an earlier version (`previous`): what `lint_source` finds, re-linting only the
+    statements the edit can have changed. Returns the diagnostics and the engine's lint to pass next time."""
     if target.excluded:
-        return LintedDocument(version, [], [])
-    try:
-        findings = lint_source(text, target.filename, target.settings, relative_path=target.relative_path).findings
-    except Exception as error:  # an engine bug: one diagnostic instead of a dead server
-        logger.exception("onnxlint crashed on %s", target.filename)
-        findings = [crash_finding(target.filename, f"{type(error).__name__}: {error}", traceback.format_exc())]
-    return linted_document(findings, text, version, encoding)
+        return LintedDocument(version, [], []), None
+    with _quiet_collector():
+        try:
+            latest: IncrementalLint | None = lint_source_incremental(
+                previous, text, target.filename, target.settings, relative_path=target.relative_path
+            )
+            findings = latest.result.findings  # type: ignore[union-attr]
+        except Exception as error:  # an engine bug: one diagnostic instead of a dead server
+            logger.exception("onnxlint crashed on %s", target.filename)
+            latest = None
+            findings = [crash_finding(target.filename, f"{type(error).__name__}: {error}", traceback.format_exc())]
+        return linted_document(findings, text, version, encoding), latest
 
 
 def linted_document(findings: list[Finding], text: str, version: int | None, encoding: str) -> LintedDocument:
+    if not findings:
+        return LintedDocument(version, [], findings)
     mapper = PositionMapper(text, encoding)
     return LintedDocument(version, [to_diagnostic(f, mapper, version) for f in findings], findings)
+
+
+# The collector's first threshold while a lint runs. Python's default (700) runs the young-generation
+# collection every few hundred allocations, over the new syntax trees again and again, and now and
+# then a full collection over everything the server holds: tens of milliseconds on a large file,
+# and nothing the lint made is garbage before it ends. The first collection after it frees its cycles.
+_LINT_GC_THRESHOLD = 100_000
+_gc_lock = threading.Lock()
+_gc_saved: list[tuple[int, ...]] = []  # the thresholds to restore, while lints run (one per lint)
+
+
+@contextlib.contextmanager
+def _quiet_collector() -> Iterator[None]:
+    with _gc_lock:
+        thresholds = gc.get_threshold() if not _gc_saved else _gc_saved[0]
+        _gc_saved.append(thresholds)
+        gc.set_threshold(_LINT_GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_saved.pop()
+            if not _gc_saved:
+                gc.set_threshold(*thresholds)
 
 
 def crash_finding(filename: str, error: str, detail: str) -> Finding:
@@ -857,7 +931,12 @@ def isolated_fix_result(answer: bytes, text: str, encoding: str) -> tuple[types.
 
 
 def warm_up() -> None:
+    """Load the rules (on the lint thread, at `initialized`); then take everything loaded so far (pygls,
+    lsprotocol's converters, the rules: a few hundred thousand objects) out of the collector's sight,
+    so that a full collection while the user types walks only what documents and lints hold."""
     lint_source("import torch\n", "<warm-up>")
+    gc.collect()
+    gc.freeze()
 
 
 def wants(only: list[Any] | None, kind: object) -> bool:

@@ -76,3 +76,21 @@ def test_the_cli_and_the_config_choose_the_level_and_json_carries_it(tmp_path):
     assert result["properties"]["confidence"] == "high"
     (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nconfidence = "sure"\n')
     assert run_onnxlint("--no-cache", "net.py", cwd=tmp_path).returncode == 2
+
+
+def test_the_editor_shows_low_findings_as_hints():
+    import pytest
+
+    pytest.importorskip("pygls")
+    from dataclasses import replace
+
+    from lsprotocol import types
+
+    from onnxlint.findings import Confidence
+    from onnxlint.server import PositionMapper, to_diagnostic
+
+    [finding] = [f for f in lint_source(MODEL, "m.py", LintSettings()).findings if f.start.row == 9]
+    mapper = PositionMapper(MODEL, "utf-16")
+    assert to_diagnostic(finding, mapper, 1).severity is not types.DiagnosticSeverity.Hint
+    low = replace(finding, confidence=Confidence.LOW)
+    assert to_diagnostic(low, mapper, 1).severity is types.DiagnosticSeverity.Hint
