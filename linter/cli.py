@@ -42,6 +42,18 @@ def _split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
 
 
+def _max_file_size_option(help_text: str):
+    """`--max-file-size MIB`, shared by the command line and the language server (the same limit)."""
+    return click.option(
+        "--max-file-size",
+        type=click.IntRange(0, 1024),
+        default=DEFAULT_MAX_FILE_BYTES // (1024 * 1024),
+        show_default=True,
+        metavar="MIB",
+        help=help_text,
+    )
+
+
 @click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="onnxlint")
 def main() -> None:
@@ -158,14 +170,7 @@ def main() -> None:
     show_default=True,
     help="Worker processes for the files to lint (0: one per CPU when there is enough to lint; 1: none).",
 )
-@click.option(
-    "--max-file-size",
-    type=click.IntRange(0, 1024),
-    default=DEFAULT_MAX_FILE_BYTES // (1024 * 1024),
-    show_default=True,
-    metavar="MIB",
-    help="Report larger files (E902) instead of linting them; 0: lint every size.",
-)
+@_max_file_size_option("Report larger files (E902) instead of linting them; 0: lint every size.")
 def check(
     paths: tuple[Path, ...],
     fix: bool,
@@ -646,14 +651,9 @@ def _list_rules(rules: dict[str, type]) -> None:
     show_default=True,
     help="Wait this long after the last edit before linting (the client's initializationOptions.debounceMs wins).",
 )
-@click.option(
-    "--max-file-size",
-    type=click.IntRange(0, 1024),
-    default=DEFAULT_MAX_FILE_BYTES // (1024 * 1024),
-    show_default=True,
-    metavar="MIB",
-    help="Documents larger than this get one E902 diagnostic instead of being linted; 0: lint every size "
-    "(the client's initializationOptions.maxFileSizeMiB wins).",
+@_max_file_size_option(
+    "Documents larger than this get one E902 diagnostic instead of being linted; 0: lint every size "
+    "(the client's initializationOptions.maxFileSizeMiB wins)."
 )
 def server_command(debounce_ms: int, max_file_size: int) -> None:
     """Run the language server (LSP over stdin/stdout) for editors."""

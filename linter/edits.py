@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .context import FileContext
 from .findings import Edit, Location
+from .source import leading_statements_end
 
 if TYPE_CHECKING:
     import libcst as cst  # imported lazily: most runs build no libcst fix, and the import costs ~0.2 s
@@ -98,20 +99,9 @@ def torch_alias(context: FileContext) -> str | None:
 
 def _import_block_end(tree: ast.Module) -> tuple[int, int]:
     """(row after the last leading import / docstring / __future__ line, row of the first statement after them)."""
-    last_row = 0
     body = tree.body
-    index = 0
-    if (
-        body
-        and type(body[0]) is ast.Expr
-        and type(body[0].value) is ast.Constant
-        and isinstance(body[0].value.value, str)
-    ):  # type: ignore[attr-defined]
-        last_row = body[0].end_lineno or 0
-        index = 1
-    while index < len(body) and type(body[index]) in (ast.Import, ast.ImportFrom):
-        last_row = body[index].end_lineno or last_row
-        index += 1
+    index = leading_statements_end(body)
+    last_row = (body[index - 1].end_lineno or 0) if index else 0
     first_row = body[index].lineno if index < len(body) else None
     if first_row is not None and body[index].__dict__.get("decorator_list"):
         first_row = min([first_row, *(d.lineno for d in body[index].decorator_list)])  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ from .registry import selected_rules
 from .rule import Rule, rule_url
 from .semantic import FunctionScope, ModuleModel, import_bindings
 from .settings import LintSettings, Selection
-from .source import SourceText
+from .source import SourceText, leading_statements_end
 from .traversal import CHILD_FIELDS, child_fields, walk
 
 PARSE_ERROR_CODE = "ONX000"
@@ -1022,16 +1022,7 @@ def _chunks(statements: list[ast.stmt], text: str, starts: list[int], begin: int
 def _header_end(body: list[ast.stmt]) -> int | None:
     """The first line of the first statement after the module docstring and the leading imports (what
     `edits._import_block_end` reads: fixes insert imports and helpers there), or None."""
-    index = 0
-    if (
-        body
-        and type(body[0]) is ast.Expr
-        and type(body[0].value) is ast.Constant
-        and isinstance(body[0].value.value, str)
-    ):  # type: ignore[attr-defined]
-        index = 1
-    while index < len(body) and type(body[index]) in (ast.Import, ast.ImportFrom):
-        index += 1
+    index = leading_statements_end(body)
     return _first_line(body[index]) if index < len(body) else None
 
 

@@ -483,3 +483,19 @@ def _locked(target: str, folder: int | None = None) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def leading_statements_end(body: list[ast.stmt]) -> int:
+    """The index in a module's `body` of the first statement after its docstring and leading imports
+    (where fixes insert imports and helpers; the incremental re-lint fingerprints what is before it)."""
+    index = 0
+    if (
+        body
+        and type(body[0]) is ast.Expr
+        and type(body[0].value) is ast.Constant  # type: ignore[attr-defined]
+        and isinstance(body[0].value.value, str)  # type: ignore[attr-defined]
+    ):
+        index = 1
+    while index < len(body) and type(body[index]) in (ast.Import, ast.ImportFrom):
+        index += 1
+    return index
