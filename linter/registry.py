@@ -37,7 +37,7 @@ def all_rules() -> dict[str, type[Rule]]:
 
     found: dict[str, type[Rule]] = {}
     for module_info in sorted(pkgutil.iter_modules(rules_package.__path__), key=lambda m: m.name):
-        if module_info.name.startswith("_"):
+        if not _is_rule_module(module_info.name):
             continue
         module = importlib.import_module(f"{rules_package.__name__}.{module_info.name}")
         for value in vars(module).values():
@@ -51,6 +51,11 @@ def all_rules() -> dict[str, type[Rule]]:
                 _check_rule_class(value, found)
                 found[value.code] = value
     return dict(sorted(found.items()))
+
+
+def _is_rule_module(name: str) -> bool:
+    """A rule's module: not a `_` helper, nor `api` (what rules import)."""
+    return not name.startswith("_") and name != "api"
 
 
 def _check_rule_class(rule: type[Rule], found: dict[str, type[Rule]]) -> None:
@@ -118,7 +123,7 @@ def known_codes() -> frozenset[str]:
     codes: set[str] = set()
     for folder in (*rules_package.__path__, graph_checks):
         for module_info in pkgutil.iter_modules([folder]):
-            if module_info.name.startswith("_"):
+            if not _is_rule_module(module_info.name):
                 continue
             path = os.path.join(folder, f"{module_info.name}.py")
             try:

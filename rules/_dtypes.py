@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.context import FileContext
-from onnxlint.semantic import Kind
+from onnxlint.rules.api import FileContext, Kind
 
 _BOOL_FUNCTIONS = frozenset(
     f"torch.{name}"

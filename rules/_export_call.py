@@ -14,8 +14,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from onnxlint.context import FileContext
-from onnxlint.edits import keyword
+from onnxlint.rules.api import FileContext, keyword
 
 ONNX_EXPORT = "torch.onnx.export"
 # Tensor factories whose positional arguments (or one tuple/list argument, or `size=`) are the shape.
@@ -363,8 +362,7 @@ def dynamic_shapes_migration(context: FileContext, call: ast.Call, *, switch_to_
     conversion does. Only the keyword's text changes; comments inside the old value move above
     it. None when the script does not show everything the mapping needs.
     """
-    from onnxlint.edits import comments_in, ensure_torch, module_insertions, replace_node
-    from onnxlint.findings import Edit
+    from onnxlint.rules.api import Edit, comments_in, ensure_torch, module_insertions, replace_node
 
     axes_keyword = keyword(call, "dynamic_axes")
     if axes_keyword is None or keyword(call, "dynamic_shapes") is not None or has_unpacking(call):

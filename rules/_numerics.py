@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.context import FileContext, after_early_exit
+from onnxlint.rules.api import FileContext, after_early_exit
 
 # (test true => training, test false => training)
 _Polarity = tuple[bool, bool]

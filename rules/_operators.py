@@ -11,11 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from onnxlint.context import FileContext
-from onnxlint.edits import argument
-from onnxlint.semantic import Kind
-from onnxlint.settings import ExportConfig
-from onnxlint.targets import OpRequirement
+from onnxlint.rules.api import ExportConfig, FileContext, Kind, OpRequirement, argument
 
 __all__ = [
     "UNKNOWN",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.context import FileContext
-from onnxlint.semantic import Kind
+from onnxlint.rules.api import FileContext, Kind
 
 from ._interpolation import match_interpolation
 

@@ -11,8 +11,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from onnxlint.context import FileContext
-from onnxlint.semantic import Kind
+from onnxlint.rules.api import FileContext, Kind
 
 _SIZE_METHODS = ("size", "numel", "nelement")
 _INT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)

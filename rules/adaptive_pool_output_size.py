@@ -3,10 +3,21 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from onnxlint.edits import ensure_torch, module_insertions, replace_node, segment
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Invalid,
+    ParityCase,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    ensure_torch,
+    module_insertions,
+    replace_node,
+    requirement,
+    segment,
+)
 
 from ._adaptive_pool_helper import AVG_FUNCTION, AVG_MODULE, MAX_FUNCTION, MAX_MODULE, function_source, module_source
 from ._operators import UNKNOWN, argument, exports, literal, may_be_traced, parameter_default

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.semantic import ClassInfo
+from onnxlint.rules.api import Claim, ClassInfo, Invalid, Pattern, Rule, Severity, Valid
 
 FUNCTION_BASES = frozenset({"torch.autograd.Function", "torch.autograd.function.Function"})
 # Calls into libraries that compute outside torch: the tracer sees only their result.

@@ -2,12 +2,22 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import ensure_torch, module_insertions, replace_node
-from onnxlint.findings import Applicability, Edit
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.settings import ExportConfig
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Edit,
+    ExportConfig,
+    Invalid,
+    Kind,
+    ParityCase,
+    Pattern,
+    Rule,
+    Valid,
+    ensure_torch,
+    module_insertions,
+    replace_node,
+    requirement,
+)
 
 from ._dtypes import bindings, is_bool_tensor
 from ._numerics import needs_parentheses_in, operand_text

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule
+from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity
 
 from ._sizes import is_dynamic_size, likely_static, local_values, size_leaves
 

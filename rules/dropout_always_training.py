@@ -2,10 +2,17 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import add_keyword_argument, replace_node
-from onnxlint.findings import Applicability, Fix
-from onnxlint.rule import Claim, Invalid, Pattern, Rule
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Fix,
+    Invalid,
+    Pattern,
+    Rule,
+    add_keyword_argument,
+    replace_node,
+    requirement,
+)
 
 from ._numerics import training_only
 from ._operators import UNKNOWN, exports, literal

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import keyword
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Invalid, Rule, Valid
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, Valid, keyword
 
 from ._export_call import dynamic_shapes_migration, exporter_hidden, is_onnx_export
 

@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.context import EXPORT_FUNCTIONS
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Invalid, Rule, Valid
-from onnxlint.targets import PROFILES, profile
+from onnxlint.rules.api import EXPORT_FUNCTIONS, PROFILES, Applicability, Invalid, Rule, Severity, Valid, profile
 
 
 class ExportUnsupportedByTarget(Rule):

@@ -3,8 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
-from onnxlint.findings import Applicability, Edit, Location, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule
+from onnxlint.rules.api import Applicability, Claim, Edit, Invalid, Location, Pattern, Rule, Severity
 
 from ._export_call import (
     argument,

@@ -2,10 +2,19 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import ensure_torch, module_insertions, replace_node
-from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Invalid,
+    ParityCase,
+    Pattern,
+    Rule,
+    Valid,
+    ensure_torch,
+    module_insertions,
+    replace_node,
+    requirement,
+)
 
 from ._grid_sample_helper import HELPER_NAME, helper_source
 from ._runtime_patterns import GRID_SAMPLERS, is_volumetric

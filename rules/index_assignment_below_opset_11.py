@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, TorchChange, Valid
-from onnxlint.semantic import Kind
-from onnxlint.targets import requirement
+from onnxlint.rules.api import Applicability, Claim, Invalid, Kind, Pattern, Rule, TorchChange, Valid, requirement
 
 from ._operators import literal
 

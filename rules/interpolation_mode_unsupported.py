@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.targets import requirement
+from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity, Valid, requirement
 
 from ._interpolation import match_interpolation
 from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import replace_node
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule
+from onnxlint.rules.api import Applicability, Claim, Invalid, ParityCase, Pattern, Rule, Severity, replace_node
 
 from ._sizes import in_loop_header, is_proven_tensor, is_strong_tensor, parenthesized
 

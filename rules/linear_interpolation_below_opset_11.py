@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.targets import requirement
+from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
 
 from ._interpolation import LINEAR_MODES, match_interpolation
 

@@ -2,11 +2,21 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import add_keyword_argument, keyword, replace_node
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.targets import behaviour, profile
-from onnxlint.torch_info import exporter_facts
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Invalid,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    add_keyword_argument,
+    behaviour,
+    exporter_facts,
+    keyword,
+    profile,
+    replace_node,
+)
 
 from ._export_call import has_unpacking, is_onnx_export
 

@@ -2,11 +2,19 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import replace_node
-from onnxlint.findings import Applicability, Fix
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Fix,
+    Invalid,
+    Kind,
+    ParityCase,
+    Pattern,
+    Rule,
+    Valid,
+    replace_node,
+    requirement,
+)
 
 from ._sizes import local_values, parenthesized
 

@@ -3,11 +3,20 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.settings import ExportConfig
-from onnxlint.targets import OP_REQUIREMENTS, OpRequirement, requirement
+from onnxlint.rules.api import (
+    OP_REQUIREMENTS,
+    Applicability,
+    Claim,
+    ExportConfig,
+    Invalid,
+    Kind,
+    OpRequirement,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    requirement,
+)
 
 from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced, tensor_method
 

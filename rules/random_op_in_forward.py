@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule
-from onnxlint.semantic import Kind
-from onnxlint.settings import ExportConfig
-from onnxlint.targets import OpRequirement, requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    ExportConfig,
+    Invalid,
+    Kind,
+    OpRequirement,
+    Pattern,
+    Rule,
+    Severity,
+    requirement,
+)
 
 from ._numerics import training_only
 from ._operators import exports, literal

@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.targets import requirement
+from onnxlint.rules.api import Applicability, Claim, Invalid, Kind, Pattern, Rule, Valid, requirement
 
 from ._operators import argument, exports, may_be_traced, tensor_method
 

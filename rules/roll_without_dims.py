@@ -2,10 +2,18 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import replace_node, segment
-from onnxlint.findings import Applicability
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Invalid,
+    ParityCase,
+    Pattern,
+    Rule,
+    Valid,
+    replace_node,
+    requirement,
+    segment,
+)
 
 from ._operators import argument, exports, failure_text, literal, may_be_traced, tensor_method
 

@@ -2,12 +2,23 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import module_insertions, replace_node
-from onnxlint.findings import Applicability, Fix, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.settings import ExportConfig
-from onnxlint.targets import OpRequirement, requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    ExportConfig,
+    Fix,
+    Invalid,
+    Kind,
+    OpRequirement,
+    ParityCase,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    module_insertions,
+    replace_node,
+    requirement,
+)
 
 from ._sizes import is_batch_size, is_dynamic_size, is_int_size, is_size, parenthesized
 

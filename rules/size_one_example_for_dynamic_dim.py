@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import replace_node
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule
+from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity, replace_node
 
 from ._export_call import (
     dynamic_dims,

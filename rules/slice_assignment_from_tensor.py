@@ -3,11 +3,22 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from onnxlint.edits import ensure_torch, module_insertions, replace_node
-from onnxlint.findings import Applicability, Edit, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Edit,
+    Invalid,
+    Kind,
+    ParityCase,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    ensure_torch,
+    module_insertions,
+    replace_node,
+    requirement,
+)
 
 from ._operators import exports
 

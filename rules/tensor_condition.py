@@ -4,11 +4,26 @@ import ast
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from onnxlint.context import FileContext
-from onnxlint.edits import comments_in, ensure_torch, module_insertions, render_statement, replace_node
-from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Edit,
+    FileContext,
+    Fix,
+    Invalid,
+    Kind,
+    Location,
+    ParityCase,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    comments_in,
+    ensure_torch,
+    module_insertions,
+    render_statement,
+    replace_node,
+)
 
 if TYPE_CHECKING:
     import libcst as cst

@@ -2,11 +2,20 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import replace_node
-from onnxlint.findings import Applicability, Edit, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
-from onnxlint.targets import requirement
+from onnxlint.rules.api import (
+    Applicability,
+    Claim,
+    Edit,
+    Invalid,
+    Kind,
+    ParityCase,
+    Pattern,
+    Rule,
+    Severity,
+    Valid,
+    replace_node,
+    requirement,
+)
 
 from ._operators import exports
 

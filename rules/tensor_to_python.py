@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import replace_node
-from onnxlint.findings import Applicability, Fix
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.semantic import Kind
+from onnxlint.rules.api import Applicability, Claim, Fix, Invalid, Kind, Pattern, Rule, Valid, replace_node
 
 METHODS = ("item", "tolist", "numpy")
 BUILTINS = ("int", "float", "bool")

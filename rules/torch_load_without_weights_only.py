@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import add_keyword_argument, keyword, replace_node
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Invalid, Rule
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, add_keyword_argument, keyword, replace_node
 
 
 class TorchLoadWithoutWeightsOnly(Rule):

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.edits import keyword, replace_node
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Invalid, Rule
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, keyword, replace_node
 
 from ._export_call import dynamic_shapes_migration, is_onnx_export
 

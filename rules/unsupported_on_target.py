@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.findings import Applicability, Severity
-from onnxlint.rule import Claim, Invalid, Pattern, Rule, Valid
-from onnxlint.targets import PROFILES, profile
+from onnxlint.rules.api import PROFILES, Applicability, Claim, Invalid, Pattern, Rule, Severity, Valid, profile
 
 from ._runtime_patterns import binop_pattern, runtime_pattern
 

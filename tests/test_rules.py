@@ -71,3 +71,23 @@ def test_rule_docs_are_up_to_date():
     ]
     extra = [p.name for p in folder.glob("ONX*.md") if p.name not in expected_files()]
     assert not stale and not extra, f"run `python -m onnxlint.docs docs/rules` (stale: {stale}, extra: {extra})"
+
+
+def test_rule_modules_import_the_engine_only_through_rules_api():
+    """A rule (or its `_` helper) imports from `onnxlint.rules.api` and its own helpers, so the
+    engine's internals can move without touching the rules."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "rules"
+    offenders = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name in ("api.py", "__init__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("onnxlint"):
+                if node.module != "onnxlint.rules.api":
+                    offenders.append(f"{path.name}:{node.lineno} from {node.module}")
+            elif isinstance(node, ast.Import) and any(a.name.startswith("onnxlint") for a in node.names):
+                offenders.append(f"{path.name}:{node.lineno} import onnxlint")
+    assert offenders == []
