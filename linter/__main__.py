@@ -1,16 +1,9 @@
-"""`python -m onnxlint`: the same as the `onnxlint` command.
+"""`python -m onnxlint`: the same as the `onnxlint` command (which has no working folder on its path)."""
 
-`python -m` puts the current folder first on the import path, so a linted repository's `click.py`,
-`cattrs.py` or `libcst.py` would be imported (and run) in place of the real package. The console
-script has no such entry; drop it here too, before anything else is imported.
-"""
+from onnxlint.importpath import forget_working_directory
 
-import os
-import sys
+forget_working_directory()  # before click, libcst or a rule is imported: see onnxlint.importpath
 
-if sys.path and sys.path[0] in ("", os.getcwd()):
-    del sys.path[0]
-
-from onnxlint.cli import main
+from onnxlint.cli import main  # noqa: E402
 
 main()

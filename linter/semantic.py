@@ -616,7 +616,7 @@ class FunctionScope:
             if index == 0 and self.info.owner is not None and name in ("self", "cls"):
                 kinds[name] = Kind.MODULE if name == "self" else Kind.PYTHON
                 continue
-            kind = _annotation_kind(argument.annotation, self.model)
+            kind = annotation_kind(argument.annotation, self.model)
             if kind is None and argument.annotation is not None:
                 kind = Kind.UNKNOWN  # annotated with something we do not recognise: not assumed a tensor
             if kind is None and argument.annotation is None and name.startswith(_FLAG_PREFIXES):
@@ -713,7 +713,7 @@ class FunctionScope:
             combined = _binop_kind(self.kind(statement.target), self.kind(statement.value))
             yield from self._destructure_kind(target, combined, None)
         elif how == "annotation":
-            kind = _annotation_kind(source, self.model)  # type: ignore[arg-type]
+            kind = annotation_kind(source, self.model)  # type: ignore[arg-type]
             yield from self._destructure_kind(target, kind or Kind.UNKNOWN, None)
         elif how == "python":
             yield from self._destructure_kind(target, Kind.PYTHON, None)
@@ -837,6 +837,8 @@ class FunctionScope:
     def _compare_kind(self, expr: ast.Compare) -> Kind:
         if all(type(op) in (ast.Is, ast.IsNot) for op in expr.ops):
             return Kind.PYTHON
+        if any(_is_text(operand) for operand in (expr.left, *expr.comparators)):
+            return Kind.PYTHON  # only Python values are compared with text (`feat_cache[i] == "Rep"`)
         kinds = [self.kind(expr.left), *(self.kind(c) for c in expr.comparators)]
         if any(type(op) in (ast.In, ast.NotIn) for op in expr.ops):
             return Kind.DATA if kinds[0] is Kind.TENSOR else Kind.PYTHON if Kind.UNKNOWN not in kinds else Kind.UNKNOWN
@@ -1110,6 +1112,17 @@ def _tensor_method_kind(method: str, call: ast.Call) -> Kind:
 
 # Parameter names that say "flag" (transformers' `output_attentions`, `return_dict`, `use_cache`).
 _FLAG_PREFIXES = ("output_", "return_", "use_", "do_", "is_", "has_", "with_", "enable_", "apply_")
+
+
+def _is_text(node: ast.expr) -> bool:
+    """A string literal, or a tuple, list or set literal of them (`mode in ("a", "b")`)."""
+    if type(node) is ast.Constant:
+        return type(node.value) is str  # type: ignore[attr-defined]
+    if type(node) in (ast.Tuple, ast.List, ast.Set):
+        return any(type(e) is ast.Constant and type(e.value) is str for e in node.elts)  # type: ignore[attr-defined]
+    return False
+
+
 _SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
 
 
@@ -1133,7 +1146,9 @@ _TENSOR_ANNOTATIONS = frozenset(
 )
 
 
-def _annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | None:
+def annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | None:
+    """The kind an annotation says (`torch.LongTensor`: TENSOR, `Optional[Tensor]`: OPTIONAL_TENSOR,
+    `int`: PYTHON); None when it says nothing onnxlint knows."""
     if annotation is None:
         return None
     if type(annotation) is ast.Constant and isinstance(annotation.value, str):

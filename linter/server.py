@@ -53,11 +53,12 @@ from .engine import RULE_CRASH_CODE, IncrementalLint, lint_source, lint_source_i
 from .files import DEFAULT_EXCLUDES, Excluder
 from .findings import Applicability, Confidence, Finding, Location, Severity
 from .fixer import FixResult, fix_source
+from .importpath import forget_working_directory
 from .registry import rule_by_code
 from .rule import rule_url
 from .runner import DEFAULT_MAX_FILE_BYTES, IO_ERROR_CODE, relative_to_root
 from .settings import LintSettings
-from .source import SourceText
+from .source import SourceText, too_large_message
 
 logger = logging.getLogger("onnxlint.server")
 
@@ -820,13 +821,7 @@ def utf8_size(text: str, limit: int) -> int:
 
 
 def too_large_reason(size: int, limit: int) -> str:
-    return f"file too large to lint ({_size(size)}, over the {_size(limit)} limit); not linted"
-
-
-def _size(count: int) -> str:
-    if count >= MIB:
-        return f"{count / MIB:.1f} MiB"
-    return f"{count / 1024:.1f} KiB" if count >= 1024 else f"{count} bytes"
+    return f"{too_large_message(size, limit)}; not linted"
 
 
 def not_linted_diagnostic(reason: str, version: int | None) -> types.Diagnostic:
@@ -1098,27 +1093,6 @@ def create_server(
         ls.isolated_executor.shutdown(wait=False, cancel_futures=True)
 
     return server
-
-
-def forget_working_directory() -> None:
-    """Take the working directory off the import path (`python -m onnxlint server` puts it first).
-
-    Editors start the server in the workspace: a module the server imports later (the rules load
-    on the first lint, standard modules on first use) must not come from the user's files.
-    onnxlint's own modules are found through its package, whatever folder it was loaded from.
-    """
-    try:
-        cwd = Path.cwd().resolve()
-    except (OSError, RuntimeError):
-        return
-
-    def is_cwd(entry: str) -> bool:
-        try:
-            return not entry or Path(entry).resolve() == cwd
-        except (OSError, RuntimeError, ValueError):
-            return False
-
-    sys.path[:] = [entry for entry in sys.path if not is_cwd(entry)]
 
 
 def run_server(debounce_ms: int = DEFAULT_DEBOUNCE_MS, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:

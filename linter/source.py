@@ -203,9 +203,7 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise NotSourceFileError(f"not a regular file ({_file_kind(info.st_mode)})")
         if max_bytes is not None and 0 < max_bytes < info.st_size:
-            raise NotSourceFileError(
-                f"file too large to lint ({_size(info.st_size)}, over the {_size(max_bytes)} limit of --max-file-size)"
-            )
+            raise NotSourceFileError(too_large_message(info.st_size, max_bytes, "of --max-file-size"))
         stream = os.fdopen(descriptor, "rb")
     except BaseException:
         os.close(descriptor)
@@ -227,8 +225,17 @@ def _file_kind(mode: int) -> str:
     return "not a file"
 
 
+def too_large_message(size: int, limit: int, limit_source: str = "") -> str:
+    """Why a file or an editor's document is not linted: "file too large to lint (5.0 MiB, over the
+    4.0 MiB limit of --max-file-size)" (the command line, E902, and the language server alike)."""
+    where = f" {limit_source}" if limit_source else ""
+    return f"file too large to lint ({_size(size)}, over the {_size(limit)} limit{where})"
+
+
 def _size(count: int) -> str:
-    return f"{count / (1024 * 1024):.1f} MiB" if count >= 1024 * 1024 else f"{count} bytes"
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f} MiB"
+    return f"{count / 1024:.1f} KiB" if count >= 1024 else f"{count} bytes"
 
 
 def read_error_message(error: OSError | SourceDecodeError) -> str:

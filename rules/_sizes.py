@@ -11,7 +11,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from onnxlint.rules.api import FileContext, Kind
+from onnxlint.rules.api import FileContext, Kind, annotation_kind
 
 _SIZE_METHODS = ("size", "numel", "nelement")
 _INT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
@@ -563,9 +563,8 @@ def _annotated_tensor_parameter(context: FileContext, name: str) -> bool:
         return False
     arguments = function.node.args  # type: ignore[union-attr]
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-        if argument.arg == name and argument.annotation is not None:
-            text = ast.unparse(argument.annotation)
-            return text.endswith("Tensor") and "None" not in text and "Optional" not in text
+        if argument.arg == name:
+            return annotation_kind(argument.annotation, context.model) is Kind.TENSOR
     return False
 
 

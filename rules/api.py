@@ -6,7 +6,7 @@ engine's internals can move without touching the rules. What a rule needs:
 * the rule base class and its cases: `Rule`, `Valid`, `Invalid`, and the evidence types `Pattern`,
   `Claim`, `TorchChange`, `ParityCase` (ground truth measured by `python -m onnxlint.measure`);
 * findings and fixes: `Applicability`, `Severity`, `Fix`, `Edit`, `Location`;
-* the per-file context and the value model: `FileContext`, `Kind`, `ClassInfo`, `ExportConfig`,
+* the per-file context and the value model: `FileContext`, `Kind`, `annotation_kind`, `ClassInfo`, `ExportConfig`,
   `EXPORT_FUNCTIONS`, `after_early_exit`;
 * the edit builders: `replace_node`, `add_keyword_argument`, `keyword`, `argument`, `segment`,
   `comments_in`, `ensure_torch`, `module_insertions`, `render_statement`;
@@ -30,7 +30,7 @@ from onnxlint.edits import (
 )
 from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
 from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, TorchChange, Valid
-from onnxlint.semantic import ClassInfo, Kind
+from onnxlint.semantic import ClassInfo, Kind, annotation_kind
 from onnxlint.settings import ExportConfig
 from onnxlint.targets import OP_REQUIREMENTS, PROFILES, OpRequirement, behaviour, profile, requirement
 from onnxlint.torch_info import exporter_facts
@@ -58,6 +58,7 @@ __all__ = [
     "Valid",
     "add_keyword_argument",
     "after_early_exit",
+    "annotation_kind",
     "argument",
     "behaviour",
     "comments_in",

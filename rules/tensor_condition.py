@@ -554,8 +554,6 @@ class TensorCondition(Rule):
         context = self.context
         if not context.in_model_code or context.kind(test) not in DATA_DEPENDENT:
             return False
-        if _compares_with_text(test):
-            return False  # `feat_cache[i] == "Rep"`: the value is no tensor, whatever its parameter suggests
         # `not is_compiling() and t.any()` is never evaluated during export; neither is a branch behind a guard.
         return context.guard_polarity(test) is None and not context.skipped_during_export(test)
 
@@ -692,21 +690,3 @@ def _first_small_statement(block: cst.BaseSuite) -> cst.BaseSmallStatement:
     if isinstance(first, cst.SimpleStatementLine):
         return first.body[0]
     return first  # type: ignore[return-value]  # a SimpleStatementSuite holds small statements directly
-
-
-def _compares_with_text(test: ast.expr) -> bool:
-    """Whether the condition compares something with a string (`x == "Rep"`, `mode in ("a", "b")`):
-    only a Python value is compared with text, so the thing compared is no tensor."""
-    while type(test) is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
-        test = test.operand  # type: ignore[attr-defined]
-    if type(test) is not ast.Compare:
-        return False  # `mode == "a" and x.sum() > 0` still branches on a tensor
-    for operand in (test.left, *test.comparators):  # type: ignore[attr-defined]
-        if type(operand) is ast.Constant and type(operand.value) is str:  # type: ignore[attr-defined]
-            return True
-        if type(operand) in (ast.Tuple, ast.List, ast.Set) and any(
-            type(e) is ast.Constant and type(e.value) is str  # type: ignore[attr-defined]
-            for e in operand.elts  # type: ignore[attr-defined]
-        ):
-            return True
-    return False
