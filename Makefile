@@ -76,7 +76,7 @@ $(TORCH_VENV)/.installed-torch-$(TORCH): pyproject.toml constraints.txt
 
 test-torch: $(TORCH_VENV)/.installed-torch-$(TORCH)
 	$(TORCH_VENV)/bin/python -m pytest -q -p no:cacheprovider -m export tests
-	$(TORCH_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/test_rules.py tests/test_torch_versions.py
+	$(TORCH_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/static/test_rules.py tests/static/test_torch_versions.py
 
 ## Re-measure every claim on that torch: saves docs/measured/torch-$(TORCH).json (its table goes to the venv), then
 ## regenerates docs/measurements.md's "Differences by torch version" section. Exits 1 when a claim does not hold.

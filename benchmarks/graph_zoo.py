@@ -84,7 +84,7 @@ class Row:
 
 
 def _spec(name: str, batch: int):
-    from onnxlint.modelspec import ModelSpec, apply_dynamic, parse_input
+    from onnxlint.core.modelspec import ModelSpec, apply_dynamic, parse_input
 
     module, factory, args, kwargs, inputs, dynamic = MODELS[name]
     parsed = [parse_input(text.format(b=batch), i) for i, text in enumerate(inputs)]
@@ -97,7 +97,7 @@ def _spec(name: str, batch: int):
 def _export(model, spec) -> tuple[float, str]:
     import torch
 
-    from onnxlint.modelspec import make_inputs
+    from onnxlint.core.modelspec import make_inputs
 
     inputs = make_inputs(spec.inputs)
     dims = tuple({i: torch.export.Dim.DYNAMIC for i in s.dynamic} or None for s in spec.inputs)
@@ -117,9 +117,9 @@ def _export(model, spec) -> tuple[float, str]:
 def _warm_up() -> None:
     import torch
 
+    from onnxlint.core.modelspec import ModelSpec, parse_input
+    from onnxlint.core.settings import LintSettings
     from onnxlint.graph import analyze
-    from onnxlint.modelspec import ModelSpec, parse_input
-    from onnxlint.settings import LintSettings
 
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU()).eval()
     spec = ModelSpec(None, "torch.nn", "Identity", inputs=(parse_input("2x3x8x8", 0),), name="warm-up")
@@ -142,9 +142,9 @@ def main() -> None:
     logging.disable(logging.WARNING)
     import torch
 
+    from onnxlint.core.modelspec import build_model
+    from onnxlint.core.settings import LintSettings
     from onnxlint.graph import analyze
-    from onnxlint.modelspec import build_model
-    from onnxlint.settings import LintSettings
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, python {sys.version.split()[0]}")
     _warm_up()

@@ -7,7 +7,7 @@
 Each file is made of copies of fixtures/hazards/*.py (the broken-syntax one left out), one after
 the other, with every top-level class and function renamed per copy (`Gated` -> `Gated_17`), so
 the module stays valid, the findings grow with the size and nothing is shared between copies.
-Every size is linted with `onnxlint.engine.lint_source` (default settings) in a fresh process,
+Every size is linted with `onnxlint.core.engine.lint_source` (default settings) in a fresh process,
 after a small warm-up lint (the rules load then); the table gives the wall time of the one large
 lint, its findings, its findings per copy (constant when nothing is lost), the time per MB
 (constant when linear) and the process's peak RSS.
@@ -37,8 +37,8 @@ MB = 1_000_000
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from onnxlint.engine import lint_source
-from onnxlint.settings import LintSettings
+from onnxlint.core.engine import lint_source
+from onnxlint.core.settings import LintSettings
 
 path = Path(sys.argv[1])
 warm = Path(sys.argv[2]).read_text(encoding="utf-8")

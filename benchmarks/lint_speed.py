@@ -66,7 +66,7 @@ for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
 LATENCY = """
 import ast, json, statistics, sys, time, warnings
 from onnxlint import lint_source
-from onnxlint.settings import LintSettings, Selection
+from onnxlint.core.settings import LintSettings, Selection
 settings = LintSettings(selection=Selection(select=("ALL",)))
 paths = open(sys.argv[1], encoding="utf-8").read().splitlines()
 texts = [(p, open(p, encoding="utf-8").read()) for p in paths]

@@ -47,8 +47,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import fetch, model_files  # noqa: E402
-from onnxlint import engine, lint_source  # noqa: E402
-from onnxlint.settings import LintSettings, Selection  # noqa: E402
+from onnxlint import lint_source  # noqa: E402
+from onnxlint.core import engine  # noqa: E402
+from onnxlint.core.settings import LintSettings, Selection  # noqa: E402
 
 SELECT_ALL = LintSettings(selection=Selection(select=("ALL",)))
 

@@ -28,10 +28,10 @@ from benchmarks.corpus import fetch  # noqa: E402
 # Lints the files listed in argv[1] with the rules named in argv[2] ("none", "all", "ONX101", "-ONX101").
 WORKER = """
 import sys
-from onnxlint.engine import lint_source
-from onnxlint.registry import all_rules
-from onnxlint.rule import Rule
-from onnxlint.settings import LintSettings, Selection
+from onnxlint.core.engine import lint_source
+from onnxlint.core.registry import all_rules
+from onnxlint.core.rule import Rule
+from onnxlint.core.settings import LintSettings, Selection
 
 
 class Nothing(Rule):
@@ -78,7 +78,7 @@ def instructions(listing: Path, which: str) -> int:
 
 
 def cpu_seconds(files: list[tuple[str, str]], rules: list, settings, repeat: int) -> float:
-    from onnxlint.engine import lint_source
+    from onnxlint.core.engine import lint_source
 
     best = float("inf")
     for _ in range(repeat):
@@ -98,7 +98,7 @@ def main() -> None:
 
     paths = sorted((fetch("timm") / "models").rglob("*.py")) + sorted((fetch("torchvision") / "models").rglob("*.py"))
     paths = paths[:: args.every]
-    from onnxlint.registry import all_rules
+    from onnxlint.core.registry import all_rules
 
     rules = all_rules()
     lines = sum(p.read_bytes().count(b"\n") for p in paths)
@@ -126,8 +126,8 @@ def main() -> None:
             )
         total = (everything - alone) / engine
     else:
-        from onnxlint.rule import Rule
-        from onnxlint.settings import LintSettings, Selection
+        from onnxlint.core.rule import Rule
+        from onnxlint.core.settings import LintSettings, Selection
 
         class Nothing(Rule):
             code = "ONX999"

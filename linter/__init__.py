@@ -6,18 +6,23 @@ pre-commit hooks are thin front ends over it.
 
 from typing import TYPE_CHECKING
 
-from .findings import Applicability, Confidence, Edit, Finding, Fix, Location, Severity
-from .settings import ExportConfig, LintSettings, Selection
+from onnxlint.core.findings import Applicability, Confidence, Edit, Finding, Fix, Location, Severity
+from onnxlint.core.settings import ExportConfig, LintSettings, Selection
 
 if TYPE_CHECKING:
-    from .engine import LintResult, lint_source
-    from .fixer import FixResult, fix_source
+    from onnxlint.core.engine import LintResult, lint_source
+    from onnxlint.core.fixer import FixResult, fix_source
 
 __version__ = "0.1.0"
 
-# The engine and the fixer load on first use: `import onnxlint.cli` then costs a warm (cached) run
+# The engine and the fixer load on first use: `import onnxlint.frontends.cli` (a warm, cached run) costs
 # no rule, semantic model or fixer import.
-_LAZY = {"LintResult": "engine", "lint_source": "engine", "FixResult": "fixer", "fix_source": "fixer"}
+_LAZY = {
+    "LintResult": "onnxlint.core.engine",
+    "lint_source": "onnxlint.core.engine",
+    "FixResult": "onnxlint.core.fixer",
+    "fix_source": "onnxlint.core.fixer",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -26,7 +31,7 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .registry import documented_rules
-from .rule import CATEGORIES, Rule
+from onnxlint.core.registry import documented_rules
+from onnxlint.core.rule import CATEGORIES, Rule
 
 
 def render_rule(rule: type[Rule]) -> str:  # or a graph check (onnxlint.graph.check.GraphCheck)

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import lint_source
-from .findings import Applicability, Edit, Finding, Location
-from .fixer import fix_source
-from .rule import Invalid, Rule, Valid
-from .settings import LintSettings, Selection
-from .source import SourceText
+from onnxlint.core.engine import lint_source
+from onnxlint.core.findings import Applicability, Edit, Finding, Location
+from onnxlint.core.fixer import fix_source
+from onnxlint.core.rule import Invalid, Rule, Valid
+from onnxlint.core.settings import LintSettings, Selection
+from onnxlint.core.source import SourceText
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ It mirrors ATen's grid sampler (bilinear / nearest / bicubic for 4-D input, tril
 `bilinear` / nearest for 5-D; zeros / border / reflection padding; both `align_corners`) using
 only floor, gather, where and arithmetic, which every opset from 11 up exports. Its parity
 with `F.grid_sample` is tested by exporting the fixed code and comparing it in onnxruntime with
-`F.grid_sample`'s eager output (ONX101's PARITY cases, run by tests/test_safe_fix_parity.py).
+`F.grid_sample`'s eager output (ONX101's PARITY cases, run by tests/static/test_safe_fix_parity.py).
 
 `HELPER_SOURCE` is the code inserted; it is also executed by the tests, so what is inserted is
 exactly what is tested.

@@ -3,7 +3,7 @@
 They answer three questions: which call is this (a `torch.*` function by qualified name, or a
 method called on something known to be a tensor), what does an argument say when it is a
 literal, and does the op export under the configuration the node is judged by (read from
-`onnxlint.targets.OP_REQUIREMENTS`, never from constants here).
+`onnxlint.knowledge.targets.OP_REQUIREMENTS`, never from constants here).
 """
 
 from __future__ import annotations

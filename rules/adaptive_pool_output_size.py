@@ -19,7 +19,14 @@ from onnxlint.rules.api import (
     segment,
 )
 
-from ._adaptive_pool_helper import AVG_FUNCTION, AVG_MODULE, MAX_FUNCTION, MAX_MODULE, function_source, module_source
+from ._adaptive_pool_helper import (
+    AVG_FUNCTION,
+    AVG_MODULE,
+    MAX_FUNCTION,
+    MAX_MODULE,
+    function_source,
+    module_source,
+)
 from ._operators import UNKNOWN, argument, exports, literal, may_be_traced, parameter_default
 
 # qualified name -> (kind, spatial rank)

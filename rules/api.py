@@ -16,8 +16,9 @@ engine's internals can move without touching the rules. What a rule needs:
 Not a rule module: the registry skips it (it defines no rule).
 """
 
-from onnxlint.context import EXPORT_FUNCTIONS, FileContext, after_early_exit
-from onnxlint.edits import (
+from onnxlint.analysis.semantic import ClassInfo, Kind, annotation_kind
+from onnxlint.core.context import EXPORT_FUNCTIONS, FileContext, after_early_exit
+from onnxlint.core.edits import (
     add_keyword_argument,
     argument,
     comments_in,
@@ -28,12 +29,11 @@ from onnxlint.edits import (
     replace_node,
     segment,
 )
-from onnxlint.findings import Applicability, Edit, Fix, Location, Severity
-from onnxlint.rule import Claim, Invalid, ParityCase, Pattern, Rule, TorchChange, Valid
-from onnxlint.semantic import ClassInfo, Kind, annotation_kind
-from onnxlint.settings import ExportConfig
-from onnxlint.targets import OP_REQUIREMENTS, PROFILES, OpRequirement, behaviour, profile, requirement
-from onnxlint.torch_info import exporter_facts
+from onnxlint.core.findings import Applicability, Edit, Fix, Location, Severity
+from onnxlint.core.rule import Claim, Invalid, ParityCase, Pattern, Rule, TorchChange, Valid
+from onnxlint.core.settings import ExportConfig
+from onnxlint.knowledge.targets import OP_REQUIREMENTS, PROFILES, OpRequirement, behaviour, profile, requirement
+from onnxlint.knowledge.torch_info import exporter_facts
 
 __all__ = [
     "EXPORT_FUNCTIONS",

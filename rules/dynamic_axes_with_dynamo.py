@@ -60,7 +60,7 @@ class DynamicAxesWithDynamo(Rule):
     The fix is safe: it writes the `dynamic_shapes` that torch's own conversion builds
     (strings become `Dim.DYNAMIC` named dims, lists become `Dim.DYNAMIC`), by position from
     `input_names`, drops output entries, and states `dynamo=True`, which is what the call runs
-    with already. tests/test_export_scripts.py exports the seed call both ways and compares the
+    with already. tests/static/test_export_scripts.py exports the seed call both ways and compares the
     graphs and outputs. It edits only the keyword's text (comments inside the old value move
     above it), and is offered only when the script shows `input_names`, the number of example
     inputs and a literal `dynamic_axes`.

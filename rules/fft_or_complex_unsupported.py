@@ -4,7 +4,14 @@ import ast
 
 from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
 
-from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced, tensor_method
+from ._operators import (
+    argument,
+    exports_within_ceiling,
+    failure_text,
+    literal,
+    may_be_traced,
+    tensor_method,
+)
 
 COMPLEX_DTYPES = frozenset(
     f"torch.{name}" for name in ("complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf")

@@ -20,7 +20,7 @@ from ._grid_sample_helper import HELPER_NAME, helper_source
 from ._runtime_patterns import GRID_SAMPLERS, is_volumetric
 
 GRID_SAMPLE = "torch.nn.functional.grid_sample"
-# Modes and padding modes whose helper parity is proven by the PARITY cases below (tests/test_safe_fix_parity.py).
+# Modes and padding modes whose helper parity is proven by the PARITY cases below (tests/static/test_safe_fix_parity.py).
 PROVEN_MODES = frozenset({"bilinear", "nearest"})
 PROVEN_PADDINGS = frozenset({"zeros", "border", "reflection"})
 

@@ -18,12 +18,19 @@ from onnxlint.rules.api import (
     requirement,
 )
 
-from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced, tensor_method
+from ._operators import (
+    argument,
+    exports_within_ceiling,
+    failure_text,
+    literal,
+    may_be_traced,
+    tensor_method,
+)
 
 
 @dataclass(frozen=True)
 class Operator:
-    """One row of the table: the calls that reach an op, and its requirement in onnxlint.targets."""
+    """One row of the table: the calls that reach an op, and its requirement in onnxlint.knowledge.targets."""
 
     key: str  # OP_REQUIREMENTS key
     label: str  # how messages and docs name it
@@ -152,7 +159,7 @@ def _cell_dynamo(entry: OpRequirement) -> str:
 
 
 def render_table() -> str:
-    """The docs' table, from onnxlint.targets (so the docs follow the data)."""
+    """The docs' table, from onnxlint.knowledge.targets (so the docs follow the data)."""
     rows = [
         "| op | calls | TorchScript exporter | dynamo exporter | what happens | source |",
         "|---|---|---|---|---|---|",
@@ -184,7 +191,7 @@ class OperatorNotExportable(Rule):
     Flags calls to the operators in the table below (by qualified name, and as Tensor methods
     when the receiver is known to be a tensor) when the configuration the call is judged by
     (`--exporter` / `--opset`, or the `torch.onnx.export` call of the same file) cannot export
-    them. Every row comes from `onnxlint.targets.OP_REQUIREMENTS`, each with its source; the
+    them. Every row comes from `onnxlint.knowledge.targets.OP_REQUIREMENTS`, each with its source; the
     rule has no thresholds of its own. Operators whose export depends on their arguments have
     rules of their own (ONX102-ONX111, ONX450-ONX452).
 
@@ -237,7 +244,7 @@ class OperatorNotExportable(Rule):
     - ONNX operators by opset: https://onnx.ai/onnx/operators/
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset*.py (what the TorchScript exporter translates)
     - torchvision/ops/_register_onnx_ops.py (torchvision's TorchScript symbolics: no deform_conv2d)
-    - ../shared/PITFALLS.md; docs/measurements.md; linter/targets.py
+    - ../shared/PITFALLS.md; docs/measurements.md; linter/knowledge/targets.py
     """
 
     code = "ONX107"
@@ -251,7 +258,7 @@ class OperatorNotExportable(Rule):
             | {method.rstrip("_") for method in _METHODS}
         )
     )
-    applies_to = "both exporters, per the table from linter/targets.py"
+    applies_to = "both exporters, per the table from linter/knowledge/targets.py"
 
     VALID = [
         # The helpers of a module whose classes are all schedulers (or losses, transforms...) are theirs.

@@ -18,7 +18,7 @@ class UnsupportedOnTarget(Rule):
     supports with a restriction the call breaks: 5-D `grid_sample`, bicubic or antialiased
     resizing, `unique`, `torch.fft`, determinants, `affine_grid`, `bernoulli`/`multinomial`,
     bitwise ops, `fold`, `max_unpool`, 1-D pooling, accumulating `index_put`, float64, `topk`
-    with a large `k`. What each runtime restricts is data (linter/targets.py), each entry with
+    with a large `k`. What each runtime restricts is data (linter/knowledge/targets.py), each entry with
     its source; `onnxlint rule ONX601` lists them.
 
     ## Why is this bad for ONNX
@@ -262,7 +262,7 @@ class UnsupportedOnTarget(Rule):
 
     @classmethod
     def documentation(cls) -> str:
-        """The docstring plus the restriction table of every profile (data from linter/targets.py)."""
+        """The docstring plus the restriction table of every profile (data from linter/knowledge/targets.py)."""
         lines = [super().documentation(), "", "## Restrictions by target", ""]
         lines += ["| target | pattern | restriction | source |", "|---|---|---|---|"]
         for name, target in PROFILES.items():

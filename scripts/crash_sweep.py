@@ -36,13 +36,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onnxlint.config import ProjectConfig, build_settings
-from onnxlint.engine import PARSE_ERROR_CODE, RULE_CRASH_CODE
-from onnxlint.export_sites import export_sites_for
-from onnxlint.fixer import fix_source, is_applicable
-from onnxlint.runner import RunOptions, display_path, process_file, relative_to_root, with_export_sites
-from onnxlint.settings import ExportSite, LintSettings
-from onnxlint.source import SourceDecodeError, read_source_file
+from onnxlint.core.engine import PARSE_ERROR_CODE, RULE_CRASH_CODE
+from onnxlint.core.fixer import fix_source, is_applicable
+from onnxlint.core.settings import ExportSite, LintSettings
+from onnxlint.core.source import SourceDecodeError, read_source_file
+from onnxlint.frontends.config import ProjectConfig, build_settings
+from onnxlint.frontends.export_sites import export_sites_for
+from onnxlint.frontends.runner import RunOptions, display_path, process_file, relative_to_root, with_export_sites
 
 REPO = Path(__file__).resolve().parent.parent
 UNREADABLE_CODE = "E902"  # what the runner reports for a file it cannot read or decode

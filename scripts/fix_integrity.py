@@ -41,13 +41,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from onnxlint.config import ProjectConfig, build_settings
-from onnxlint.export_sites import export_sites_for
-from onnxlint.files import Excluder, discover
-from onnxlint.findings import Edit, Location
-from onnxlint.fixer import FixResult, fix_source
-from onnxlint.runner import display_path, relative_to_root, with_export_sites
-from onnxlint.source import SourceDecodeError, decode_source
+from onnxlint.core.findings import Edit, Location
+from onnxlint.core.fixer import FixResult, fix_source
+from onnxlint.core.source import SourceDecodeError, decode_source
+from onnxlint.frontends.config import ProjectConfig, build_settings
+from onnxlint.frontends.export_sites import export_sites_for
+from onnxlint.frontends.files import Excluder, discover
+from onnxlint.frontends.runner import display_path, relative_to_root, with_export_sites
 from onnxlint.testing import changed_outside_edits
 
 REPO = Path(__file__).resolve().parent.parent
@@ -255,7 +255,7 @@ def check_file(relative: str, before: Snapshot, after: Snapshot, result: FixResu
 
 
 def _apply(text: str, edits: tuple[Edit, ...]) -> str:
-    from onnxlint.source import apply_edits
+    from onnxlint.core.source import apply_edits
 
     return apply_edits(text, list(edits))
 

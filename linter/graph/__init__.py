@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .check import Frame, GraphCheck, GraphExample, Issue
-from .registry import all_checks
-from .report import GraphReport
+from onnxlint.graph.check import Frame, GraphCheck, GraphExample, Issue
+from onnxlint.graph.registry import all_checks
+from onnxlint.graph.report import GraphReport
 
 if TYPE_CHECKING:
-    from ..findings import Finding
-    from ..modelspec import ModelSpec
-    from ..settings import LintSettings
+    from onnxlint.core.findings import Finding
+    from onnxlint.core.modelspec import ModelSpec
+    from onnxlint.core.settings import LintSettings
 
 
 def analyze(
@@ -30,7 +30,7 @@ def analyze(
     user_files: list[str] | None = None,
 ) -> GraphReport:
     """Build (unless `model` is given), trace and check one model; see `onnxlint.graph.engine.analyze`."""
-    from .engine import analyze as run
+    from onnxlint.graph.engine import analyze as run
 
     return run(spec, settings, model=model, static_findings=static_findings, user_files=user_files)
 

@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import io
 import logging
 import re
 import traceback
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from ..modelspec import InputSpec, ModelSpec
-from ..torch_private import TorchPrivateAPIError, private
-from .check import _FRAME_LINE, Frame, frames_from_stack_trace
+from onnxlint.core.modelspec import InputSpec, ModelSpec
+from onnxlint.graph.check import _FRAME_LINE, Frame, frames_from_stack_trace
+from onnxlint.graph.quiet import quiet_torch
+from onnxlint.knowledge.torch_private import TorchPrivateAPIError, private
 
 STRATEGIES = ("export-nonstrict", "export-strict", "fx")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -83,8 +82,8 @@ class Capture:
     events: list[ShapeEvent] = field(default_factory=list)  # those of the successful strategy
     failure_events: list[ShapeEvent] = field(default_factory=list)  # those of the first failed strategy
     dynamic_dims: list[DynamicDim] = field(default_factory=list)
-    export_config: Any = None  # onnxlint.settings.ExportConfig
-    target: Any = None  # onnxlint.targets.TargetProfile
+    export_config: Any = None  # onnxlint.core.settings.ExportConfig
+    target: Any = None  # onnxlint.knowledge.targets.TargetProfile
     user_files: frozenset[str] = frozenset()
     locator: Any = None  # onnxlint.graph.locate.Locator: reads the user's source lines for checks
     _decomposed: Any = None
@@ -102,11 +101,11 @@ class Capture:
         if self._decomposed is None and self._decomposition_error is None:
             import time
 
-            from . import ops
+            from onnxlint.graph import ops
 
             start = time.perf_counter()
             try:
-                with _quiet():  # building the registry logs about optional libraries (torchvision ops)
+                with quiet_torch():  # building the registry logs about optional libraries (torchvision ops)
                     self._decomposed = ops.decompose(self.program, self.export_config.opset)
             except TorchPrivateAPIError:
                 raise  # the installed torch lacks an API the decomposition calls: not the model's failure
@@ -213,26 +212,6 @@ def recording() -> Iterator[_ShapeEventRecorder]:
         logger.propagate = propagate
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """torch prints graphs and warnings while failing to trace; keep the linter's output clean."""
-    loggers = [logging.getLogger(n) for n in ("torch", "torch._dynamo", "torch.export", "torch._export", "torch.fx")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        with (
-            warnings.catch_warnings(),
-            contextlib.redirect_stdout(io.StringIO()),
-            contextlib.redirect_stderr(io.StringIO()),
-        ):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
-
-
 # -- capture ------------------------------------------------------------------------------------
 
 
@@ -253,7 +232,7 @@ def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_conf
     patch_config = private("torch.fx.experimental._config", "patch")
     reset_dynamo = private("torch._dynamo", "reset")
     for strategy, strict in (("export-nonstrict", False), ("export-strict", True)):
-        with recording() as recorder, _quiet(), patch_config(backed_size_oblivious=True):
+        with recording() as recorder, quiet_torch(), patch_config(backed_size_oblivious=True):
             try:
                 program = torch.export.export(
                     model,
@@ -272,7 +251,7 @@ def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_conf
         result.events = list(recorder.events)
         result.dynamic_dims = _dynamic_dims(spec, program)
         return result
-    with _quiet():
+    with quiet_torch():
         try:
             result.graph_module = torch.fx.symbolic_trace(model)
             result.strategy = "fx"

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..findings import Applicability, Severity
-from ..rule import Rule
+from onnxlint.core.findings import Applicability, Severity
+from onnxlint.core.rule import Rule
 
 if TYPE_CHECKING:
-    from .capture import Capture
+    from onnxlint.graph.capture import Capture
 
 
 _FRAME_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<name>[\w<>.]+)')

@@ -12,17 +12,18 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .. import noqa, targets
-from ..findings import Confidence, Finding, Location, Severity
-from ..modelspec import ModelSpec, SpecError, WeightsError, build_model, make_inputs
-from ..rule import rule_url
-from ..settings import LintSettings
-from ..torch_info import warn_if_untested
-from ..torch_private import TorchPrivateAPIError, require
-from .check import Frame, GraphCheck, Issue
-from .locate import Locator, definition_location
-from .registry import all_checks
-from .report import GraphReport
+from onnxlint.core import noqa
+from onnxlint.core.findings import Confidence, Finding, Location, Severity
+from onnxlint.core.modelspec import ModelSpec, SpecError, WeightsError, build_model, make_inputs
+from onnxlint.core.rule import rule_url
+from onnxlint.core.settings import LintSettings
+from onnxlint.graph.check import Frame, GraphCheck, Issue
+from onnxlint.graph.locate import Locator, definition_location
+from onnxlint.graph.registry import all_checks
+from onnxlint.graph.report import GraphReport
+from onnxlint.knowledge import targets
+from onnxlint.knowledge.torch_info import warn_if_untested
+from onnxlint.knowledge.torch_private import TorchPrivateAPIError, require
 
 GRAPH_CRASH_CODE = "ONX001"  # the engine's "a check crashed" code, shared with the static engine
 BUILD_FAILED_CODE = "ONX701"
@@ -76,8 +77,8 @@ def _analyze(
     static_findings: list[Finding] | None,
     user_files: list[str] | None,
 ) -> GraphReport:
-    from . import capture as capture_module
-    from . import ops
+    from onnxlint.graph import capture as capture_module
+    from onnxlint.graph import ops
 
     report = GraphReport(spec.label)
     files = list(user_files or [])
@@ -199,7 +200,7 @@ def _finding(
 
 
 def _static_name(code: str) -> str:
-    from ..registry import rule_by_code
+    from onnxlint.core.registry import rule_by_code
 
     rule = rule_by_code(code)
     return rule.name if rule is not None else ""
@@ -207,7 +208,7 @@ def _static_name(code: str) -> str:
 
 def _spec_location(spec: ModelSpec) -> tuple[str, Location, Location]:
     if spec.entry_file is not None:
-        from ..modelspec import locate_factory
+        from onnxlint.core.modelspec import locate_factory
 
         path = spec.entry_file
         if locate_factory([path], spec.factory):
@@ -252,8 +253,8 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def _filter(findings: list[Finding], settings: LintSettings) -> list[Finding]:
     """Selection, per-file ignores and `# noqa` comments, as the static engine applies them."""
-    from ..runner import relative_to_root
-    from ..source import SourceDecodeError, read_source_file
+    from onnxlint.core.source import SourceDecodeError, read_source_file
+    from onnxlint.frontends.runner import relative_to_root
 
     checks = all_checks()
     kept: list[Finding] = []

@@ -12,8 +12,8 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from ..modelspec import InputSpec, ModelSpec
-from ..semantic import ModuleModel
+from onnxlint.analysis.semantic import ModuleModel
+from onnxlint.core.modelspec import InputSpec, ModelSpec
 
 _MODULE_BASES = frozenset({"torch.nn.Module", "torch.nn.modules.module.Module"})
 

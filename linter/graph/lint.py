@@ -12,11 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..findings import Finding
-from ..modelspec import ModelSpec, SpecError, locate_factory, parse_constructor, spec_from_cli, specs_from_config
-from ..runner import FileOutcome, display_path
-from ..settings import LintSettings
-from .report import GraphReport
+from onnxlint.core.findings import Finding
+from onnxlint.core.modelspec import (
+    ModelSpec,
+    SpecError,
+    locate_factory,
+    parse_constructor,
+    spec_from_cli,
+    specs_from_config,
+)
+from onnxlint.core.settings import LintSettings
+from onnxlint.frontends.runner import FileOutcome, display_path
+from onnxlint.graph.report import GraphReport
 
 
 def specs_for_run(
@@ -42,7 +49,7 @@ def specs_for_run(
     if model == "auto":
         if inputs or dynamic or weights is not None:
             raise SpecError("--model auto guesses the inputs; name the model to give --input, --dynamic or --weights")
-        from .guess import candidate_specs
+        from onnxlint.graph.guess import candidate_specs
 
         return [_with_train(spec) if train else spec for spec in candidate_specs(python_files)]
     factory, _, _ = parse_constructor(model)
@@ -71,8 +78,8 @@ def add_graph_findings(
     """Trace each model and merge its findings into the outcomes (new outcomes for files not linted)."""
     from dataclasses import replace
 
-    from . import analyze
-    from .engine import merge
+    from onnxlint.graph import analyze
+    from onnxlint.graph.engine import merge
 
     linted = [str(o.path) for o in outcomes]
     reports = []
@@ -80,8 +87,8 @@ def add_graph_findings(
         model = None
         note = None
         if not spec.inputs:  # --model auto: build it and guess an input from its first layer
-            from ..modelspec import build_model
-            from .guess import guess_inputs
+            from onnxlint.core.modelspec import build_model
+            from onnxlint.graph.guess import guess_inputs
 
             try:
                 model = build_model(spec)

@@ -15,10 +15,10 @@ import sysconfig
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..findings import Location
-from ..semantic import ModuleModel
-from ..source import SourceText
-from .check import Frame
+from onnxlint.analysis.semantic import ModuleModel
+from onnxlint.core.findings import Location
+from onnxlint.core.source import SourceText
+from onnxlint.graph.check import Frame
 
 _CONVERSION_METHODS = frozenset({"item", "tolist", "numpy"})
 _CONVERSION_BUILTINS = frozenset({"builtins.int", "builtins.float", "builtins.bool"})
@@ -76,7 +76,7 @@ class Locator:
         real = _real(filename)
         if real not in self._parsed:
             try:
-                from ..source import read_source_file
+                from onnxlint.core.source import read_source_file
 
                 text = read_source_file(_path(real)).text
                 tree = ast.parse(text)

@@ -5,7 +5,7 @@ the same decomposition table (`_decomp.create_onnx_friendly_decomposition_table`
 per-node dispatch (`_dispatching.dispatch`). TorchScript exporter: its symbolic-function
 registry, queried per opset. Nothing here is a hand-kept list of supported ops.
 
-All of these are private torch APIs: they are reached through `onnxlint.torch_private`, which
+All of these are private torch APIs: they are reached through `onnxlint.knowledge.torch_private`, which
 turns a moved one into a one-line error (see there).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ..torch_private import op_libraries_loaded, private, private_attribute
+from onnxlint.knowledge.torch_private import op_libraries_loaded, private, private_attribute
 
 
 def is_op_overload(target: Any) -> bool:
@@ -45,10 +45,10 @@ def dynamo_registry(opset: int) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _dynamo_registry(opset: int, libraries: frozenset[str]) -> Any:
-    from .capture import _quiet
+    from onnxlint.graph.quiet import quiet_torch
 
     from_torchlib = private("torch.onnx._internal.exporter._registration", "ONNXRegistry.from_torchlib")
-    with _quiet():  # it logs a warning per optional library op it skips (torchvision::nms, ...)
+    with quiet_torch():  # it logs a warning per optional library op it skips (torchvision::nms, ...)
         return from_torchlib(opset_version=opset)
 
 

@@ -6,13 +6,13 @@ import functools
 import importlib
 import pkgutil
 
-from ..rule import CODE_PATTERN
-from .check import GraphCheck
+from onnxlint.core.rule import CODE_PATTERN
+from onnxlint.graph.check import GraphCheck
 
 
 @functools.lru_cache(maxsize=1)
 def all_checks() -> dict[str, type[GraphCheck]]:
-    from . import checks as package
+    from onnxlint.graph import checks as package
 
     found: dict[str, type[GraphCheck]] = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..findings import Finding
+from onnxlint.core.findings import Finding
 
 
 @dataclass

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .report import FixVerification, Status, VerifyReport
+from onnxlint.verify.report import FixVerification, Status, VerifyReport
 
 if TYPE_CHECKING:
-    from .fixverify import verify_fixes
-    from .pipeline import Pipeline, VerifyOptions, run_verify
+    from onnxlint.verify.fixverify import verify_fixes
+    from onnxlint.verify.pipeline import Pipeline, VerifyOptions, run_verify
 
 __all__ = ["FixVerification", "Pipeline", "Status", "VerifyOptions", "VerifyReport", "run_verify", "verify_fixes"]
 
@@ -29,11 +29,11 @@ def __getattr__(name: str) -> Any:
     # The pipeline modules stay unimported until used (they import nothing heavy themselves,
     # but keeping `import onnxlint.verify` minimal keeps the CLI's start-up fast).
     if name in ("Pipeline", "VerifyOptions", "run_verify"):
-        from . import pipeline
+        from onnxlint.verify import pipeline
 
         return getattr(pipeline, name)
     if name == "verify_fixes":
-        from .fixverify import verify_fixes
+        from onnxlint.verify.fixverify import verify_fixes
 
         return verify_fixes
     raise AttributeError(name)

@@ -15,12 +15,12 @@ from typing import Any
 
 import click
 
-from ..config import ProjectConfig
-from ..findings import Finding
-from ..modelspec import ModelSpec, SpecError, spec_from_cli, specs_from_config
-from ..runner import FileOutcome, display_path
-from ..settings import LintSettings
-from .report import FixVerification, VerifyReport, dumps, render_fix_text, render_markdown, render_text
+from onnxlint.core.findings import Finding
+from onnxlint.core.modelspec import ModelSpec, SpecError, spec_from_cli, specs_from_config
+from onnxlint.core.settings import LintSettings
+from onnxlint.frontends.config import ProjectConfig
+from onnxlint.frontends.runner import FileOutcome, display_path
+from onnxlint.verify.report import FixVerification, VerifyReport, dumps, render_fix_text, render_markdown, render_text
 
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -81,7 +81,7 @@ def resolve_spec(request: ExportRequest, config: ProjectConfig) -> ModelSpec:
 
 
 def options_for(request: ExportRequest, settings: LintSettings) -> Any:
-    from .pipeline import VerifyOptions
+    from onnxlint.verify.pipeline import VerifyOptions
 
     return VerifyOptions(
         exporter=request.exporter,
@@ -124,7 +124,7 @@ def run_export(request: ExportRequest, config: ProjectConfig, settings: LintSett
         return EXIT_ERROR
     if spec.weights is not None:
         # A configured `weights` file is checked like --weights: before the model's module is imported.
-        from ..modelspec import WeightsError, read_state_dict
+        from onnxlint.core.modelspec import WeightsError, read_state_dict
 
         try:
             read_state_dict(spec.weights)
@@ -136,7 +136,7 @@ def run_export(request: ExportRequest, config: ProjectConfig, settings: LintSett
         if spec.entry_file is None:
             click.echo("onnxlint: error: --fix needs the model's file (FILE --model ...)", err=True)
             return EXIT_ERROR
-        from .pipeline import model_source_files
+        from onnxlint.verify.pipeline import model_source_files
 
         files = model_source_files(spec)
         return run_fix_verification(
@@ -149,7 +149,7 @@ def run_export(request: ExportRequest, config: ProjectConfig, settings: LintSett
             output_format=request.output_format,
             report_path=request.report_path,
         )
-    from .pipeline import run_verify
+    from onnxlint.verify.pipeline import run_verify
 
     progress = _progress(spec)
     try:
@@ -177,7 +177,7 @@ def run_fix_verification(
     if missing:
         click.echo(f"onnxlint: error: --verify needs {', '.join(missing)}: pip install 'onnxlint[export]'", err=True)
         return EXIT_ERROR
-    from .fixverify import verify_fixes
+    from onnxlint.verify.fixverify import verify_fixes
 
     progress = _progress(spec)
     try:
@@ -239,8 +239,8 @@ def _findings_text(findings: list[Finding]) -> str:
     """Lint, graph and verify findings with code frames, through the text reporter."""
     if not findings:
         return ""
-    from ..reporters import ReportOptions
-    from ..reporters.text import render
+    from onnxlint.frontends.reporters import ReportOptions
+    from onnxlint.frontends.reporters.text import render
 
     by_file: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -268,6 +268,6 @@ def _color() -> bool:
 def _progress(spec: ModelSpec) -> Any:
     if not sys.stderr.isatty() or os.environ.get("ONNXLINT_NO_PROGRESS"):
         return None
-    from .progress import TerminalProgress
+    from onnxlint.verify.progress import TerminalProgress
 
     return TerminalProgress(label=f"{spec.label}: ", color=not os.environ.get("NO_COLOR"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .report import OutputDiff
+from onnxlint.verify.report import OutputDiff
 
 
 def flatten_outputs(value: Any) -> list[Any]:

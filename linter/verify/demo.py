@@ -21,7 +21,7 @@ from typing import Any
 def make_weights(file: Path, constructor: str, output: Path, seed: int = 0) -> Path:
     import torch
 
-    from ..modelspec import build_model, spec_from_cli
+    from onnxlint.core.modelspec import build_model, spec_from_cli
 
     spec = spec_from_cli(file, constructor, ["1x1"], [], None)  # inputs are not used to build
     torch.manual_seed(seed)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..modelspec import InputSpec
-from ..torch_private import op_libraries_loaded, private
+from onnxlint.core.modelspec import InputSpec
+from onnxlint.knowledge.torch_private import op_libraries_loaded, private
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FILE_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..findings import Finding
-from ..fixer import fix_source, is_applicable
-from ..modelspec import ModelSpec
-from ..runner import display_path, printable, relative_to_root
-from ..settings import LintSettings
-from ..source import FileChangedError, FileContents, SourceDecodeError, read_source_file, write_atomically
-from .compare import compare_arrays, flatten_outputs
-from .pipeline import Pipeline, Progress, Reference, VerifyOptions, model_source_files, versions
-from .report import FixRecord, FixVerification, Status, first_failure
+from onnxlint.core.findings import Finding
+from onnxlint.core.fixer import fix_source, is_applicable
+from onnxlint.core.modelspec import ModelSpec
+from onnxlint.core.settings import LintSettings
+from onnxlint.core.source import FileChangedError, FileContents, SourceDecodeError, read_source_file, write_atomically
+from onnxlint.frontends.runner import display_path, printable, relative_to_root
+from onnxlint.verify.compare import compare_arrays, flatten_outputs
+from onnxlint.verify.pipeline import Pipeline, Progress, Reference, VerifyOptions, model_source_files, versions
+from onnxlint.verify.report import FixRecord, FixVerification, Status, first_failure
 
 EXPORT_STAGES = ("export", "checker", "simplify", "onnxruntime", "parity")
 
@@ -114,7 +114,7 @@ def verify_fixes(
 def _records(path: Path, before: str, after: str, settings: LintSettings, unsafe_fixes: bool) -> list[FixRecord]:
     """One record per fixable finding of the original text; its hazard is gone when no finding of
     the same code remains on a line with the same text in the fixed code."""
-    from ..engine import lint_source
+    from onnxlint.core.engine import lint_source
 
     relative = relative_to_root(path, settings)
     original = lint_source(before, str(path), settings, relative_path=relative).findings

@@ -3,7 +3,7 @@
 The case's source is linted under its settings with only that rule, fixed with `fix_source`,
 and the FIXED model is exported with the requested exporter, checked and run in onnxruntime,
 and compared with the ORIGINAL model's eager outputs on several seeded inputs at the example
-shapes and on other sizes of every dynamic dim. Used by tests/test_safe_fix_parity.py.
+shapes and on other sizes of every dynamic dim. Used by tests/static/test_safe_fix_parity.py.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..fixer import fix_source
-from ..modelspec import ModelSpec, apply_dynamic, parse_input
-from ..rule import ParityCase, Rule
-from ..settings import LintSettings, Selection
-from .pipeline import Pipeline, VerifyOptions, build_seeded
-from .report import Status, VerifyReport
+from onnxlint.core.fixer import fix_source
+from onnxlint.core.modelspec import ModelSpec, apply_dynamic, parse_input
+from onnxlint.core.rule import ParityCase, Rule
+from onnxlint.core.settings import LintSettings, Selection
+from onnxlint.verify.pipeline import Pipeline, VerifyOptions, build_seeded
+from onnxlint.verify.report import Status, VerifyReport
 
 DYNAMO_MINIMUM_OPSET = 18
 EXAMPLE_SEEDS = 4  # random inputs at the example shape (conditions flip between seeds)

@@ -28,17 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..engine import lint_source
-from ..findings import Finding, Location, Severity
-from ..modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, build_model, make_inputs
-from ..runner import display_path, relative_to_root
-from ..settings import LintSettings
-from ..source import SourceDecodeError, read_source_file
-from ..torch_info import warn_if_untested
-from . import locate
-from .compare import compare_arrays, flatten_outputs
-from .exporting import ExportOutcome, error_detail, export_model, first_line, root_cause, user_frames
-from .report import (
+from onnxlint.core.engine import lint_source
+from onnxlint.core.findings import Finding, Location, Severity
+from onnxlint.core.modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, build_model, make_inputs
+from onnxlint.core.settings import LintSettings
+from onnxlint.core.source import SourceDecodeError, read_source_file
+from onnxlint.frontends.runner import display_path, relative_to_root
+from onnxlint.knowledge.torch_info import warn_if_untested
+from onnxlint.verify import locate
+from onnxlint.verify.compare import compare_arrays, flatten_outputs
+from onnxlint.verify.exporting import ExportOutcome, error_detail, export_model, first_line, root_cause, user_frames
+from onnxlint.verify.report import (
     BakedShape,
     OnnxSummary,
     ParityResult,
@@ -46,7 +46,7 @@ from .report import (
     Status,
     VerifyReport,
 )
-from .report import Location as SourceLocation
+from onnxlint.verify.report import Location as SourceLocation
 
 # Codes of the findings the verify layer itself reports (band 8: found by exporting and running).
 EXPORT_ERROR_CODE = "ONX801"
@@ -312,12 +312,12 @@ class Pipeline:
         by default ("auto") it runs only to explain a failed stage; `--graph` runs it up front.
         """
         try:
-            from ..graph import analyze  # type: ignore[import-not-found, unused-ignore]
-            from ..graph.engine import GraphUnavailable
+            from onnxlint.graph import analyze  # type: ignore[import-not-found, unused-ignore]
+            from onnxlint.graph.engine import GraphUnavailable
         except ImportError:
             self._skip("graph", "the graph layer (onnxlint.graph) is not installed")
             return
-        from .exporting import captured, shared_dynamo_registry
+        from onnxlint.verify.exporting import captured, shared_dynamo_registry
 
         with self._stage("graph") as stage:
             try:
@@ -429,7 +429,7 @@ class Pipeline:
                 else "the exporter changed it"
             )
             return f"opset {requested} was requested but the file declares opset {summary.opset} ({why})"
-        from ..targets import PROFILES
+        from onnxlint.knowledge.targets import PROFILES
 
         profile = PROFILES.get(self.options.target)
         if profile and profile.max_opset is not None and summary.opset and summary.opset > profile.max_opset:
@@ -507,7 +507,7 @@ class Pipeline:
             import onnx
             import onnxsim
 
-            from .exporting import captured
+            from onnxlint.verify.exporting import captured
 
             try:
                 with captured():

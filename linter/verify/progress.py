@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TextIO
 
-from .report import STAGE_TITLES, StageResult, Status
+from onnxlint.verify.report import STAGE_TITLES, StageResult, Status
 
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 

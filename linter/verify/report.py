@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..findings import Finding
+from onnxlint.core.findings import Finding
 
 SCHEMA_VERSION = 1
 

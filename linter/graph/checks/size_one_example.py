@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from onnxlint.findings import Severity
+from onnxlint.core.findings import Severity
 from onnxlint.graph.check import GraphCheck, GraphExample, Issue
 
 if TYPE_CHECKING:

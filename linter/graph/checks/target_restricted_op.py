@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from onnxlint.findings import Severity
+from onnxlint.core.findings import Severity
 from onnxlint.graph.check import GraphCheck, GraphExample, Issue, frames_from_stack_trace
 
 if TYPE_CHECKING:
@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 class TargetRestrictedOp(GraphCheck):
-    """The target runtime restricts an op the model runs (from the target profiles in `linter/targets.py`).
+    """The target runtime restricts an op the model runs (from the target profiles in `linter/knowledge/targets.py`).
 
     ## What it does
     For the target runtime (`target` in the settings; `onnxruntime` by default), reads the
@@ -41,7 +41,7 @@ class TargetRestrictedOp(GraphCheck):
     No fix.
 
     ## References
-    - linter/targets.py (each restriction names its source)
+    - linter/knowledge/targets.py (each restriction names its source)
     """
 
     code = "ONX706"

@@ -1,0 +1,441 @@
+"""What a rule sees of the file being linted: source, tree, semantic model, settings, position.
+
+One `FileContext` is shared by every rule during the single traversal of a file; the engine
+keeps `function` / `scope` up to date as it enters and leaves functions and comprehensions.
+"""
+
+from __future__ import annotations
+
+import ast
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any
+
+from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
+from onnxlint.analysis.traversal import parent_map, walk
+from onnxlint.core.findings import Finding
+from onnxlint.core.settings import ExportConfig, LintSettings
+from onnxlint.core.source import SourceText
+
+EXPORT_FUNCTIONS = frozenset({"torch.onnx.export", "torch.onnx.dynamo_export"})
+# Calls that return True while a model is being exported or traced (by their last name, so that
+# a project's own `is_exporting()` wrapper counts too). Code they keep out of export is not flagged.
+# `torch.jit.is_scripting()` is not one: it is False under both ONNX exporters.
+EXPORT_GUARDS = frozenset(
+    {"is_in_onnx_export", "is_tracing", "is_compiling", "is_exporting", "is_fx_tracing", "is_dynamo_compiling"}
+)
+# Calls that return False while exporting with either ONNX exporter: the body of `if
+# torch.jit.is_scripting():` is not exported (torchvision keeps TorchScript-only code there).
+NON_EXPORT_GUARDS = frozenset({"is_scripting"})
+# Parameters that carry training targets: an export passes none of them, so `if labels is not None:`
+# (the loss branch of transformers' and torchvision's `forward`) does not run while exporting.
+LABEL_PARAMETERS = frozenset(
+    {"labels", "label", "targets", "target", "gt", "gts", "ground_truth", "gt_labels", "gt_boxes", "y_true"}
+)
+# Flags that ask `forward` for a loss: an export passes none.
+LOSS_FLAGS = frozenset({"return_loss", "compute_loss"})
+# Words whose absence from a file's text proves it has no guard of any kind (one search per file).
+_GUARD_WORDS = ("is_", "training", "False", *LABEL_PARAMETERS, *LOSS_FLAGS)
+# Every word whose presence anywhere in the file's text an analysis checks (a search of the whole
+# text, not of one statement): the engine's incremental re-lint re-lints the whole file when the
+# answer changes. A new whole-text search belongs here.
+TEXT_WORDS = (*_GUARD_WORDS, "export")
+# What torch's own guards return inside `torch.onnx.export`, per exporter, measured on torch 2.13
+# (docs/ground-truth.md; tests/static/test_measured.py re-measures it). They differ: `torch.jit.is_tracing()`
+# is False under the dynamo exporter, `torch.compiler.is_compiling()` False under the TorchScript one.
+TORCH_GUARD_VALUES: dict[str, dict[str, bool]] = {
+    "torch.jit.is_tracing": {"legacy": True, "dynamo": False},
+    "torch.jit.is_scripting": {"legacy": False, "dynamo": False},
+    "torch.onnx.is_in_onnx_export": {"legacy": True, "dynamo": True},
+    "torch.compiler.is_compiling": {"legacy": False, "dynamo": True},
+    "torch._dynamo.is_compiling": {"legacy": False, "dynamo": True},
+    "torch.compiler.is_dynamo_compiling": {"legacy": False, "dynamo": False},
+    "torch.compiler.is_exporting": {"legacy": False, "dynamo": True},
+    "torch.fx._symbolic_trace.is_fx_tracing": {"legacy": False, "dynamo": True},
+}
+_CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
+
+
+class FileContext:
+    def __init__(
+        self,
+        filename: str,
+        text: str,
+        tree: ast.Module,
+        settings: LintSettings,
+        model: ModuleModel | None = None,
+        *,
+        no_export_calls: bool = False,
+    ) -> None:
+        """`model`: the semantic model of `tree`, when the caller built it; `no_export_calls`: the caller
+        knows the file has no `torch.onnx.export(...)` call (`export_calls()` then searches nothing)."""
+        self.filename = filename
+        self.source = SourceText(text)
+        self.tree = tree
+        self.settings = settings
+        self.model = model if model is not None else ModuleModel(tree)
+        self.findings: list[Finding] = []
+        # Maintained by the engine's traversal:
+        self.function: FunctionInfo | None = None
+        self.scope: FunctionScope | None = None
+        self.class_stack: list[ast.ClassDef] = []
+        # id(child) -> parent: filled by the engine's traversal as it goes, completed by
+        # `parent()` when a rule asks about a node the traversal has not reached yet.
+        self.parent_links: dict[int, ast.AST] = {}
+        self._parents_complete = False
+        self._export_calls: list[tuple[ast.Call, ExportConfig]] | None = [] if no_export_calls else None
+        self._file_export_config: ExportConfig | None = None
+        self._export_spans: tuple[list[tuple[int, int]], list[tuple[tuple[int, int], ExportConfig]]] | None = None
+        self._guarded_exits: dict[int, dict[int, bool]] = {}  # see _after_guarded_exit
+        self._mentions_guards: bool | None = None  # whether the text could hold an export guard (`is_...`)
+        self.cache: dict[str, Any] = {}  # per-file scratch space shared by rules (keyed by rule code)
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def add_finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    # -- semantics -----------------------------------------------------------------------------
+
+    def qualified_name(self, expr: ast.AST) -> str | None:
+        return self.model.qualified_name(expr, self.scope)
+
+    def call_name(self, call: ast.AST) -> str | None:
+        """The qualified name of what a Call node calls (None for anything else)."""
+        if type(call) is not ast.Call:
+            return None
+        return self.model.qualified_name(call.func, self.scope)  # type: ignore[attr-defined]
+
+    def kind(self, expr: ast.AST) -> Kind:
+        """The inferred kind of an expression in the current scope (UNKNOWN outside functions)."""
+        if self.scope is None:
+            return Kind.UNKNOWN
+        return self.scope.kind(expr)
+
+    @property
+    def in_model_code(self) -> bool:
+        """True inside `forward` or a function of this file that `forward` calls."""
+        return self.function is not None and self.model.is_model_function(self.function)
+
+    @property
+    def in_forward(self) -> bool:
+        info = self.function
+        while info is not None:
+            if info.owner is not None and info.name == "forward":
+                return True
+            info = info.parent
+        return False
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        """The parent of a node."""
+        found = self.parent_links.get(id(node))
+        if found is not None or self._parents_complete or node is self.tree:
+            return found
+        parent_map(self.tree, self.parent_links)
+        self._parents_complete = True
+        return self.parent_links.get(id(node))
+
+    def enclosing_condition(self, node: ast.AST) -> ast.AST | None:
+        """The if/while/ternary/assert whose test contains `node`, if any (within one statement)."""
+        child = node
+        parent = self.parent(node)
+        while parent is not None and not isinstance(child, ast.stmt):
+            if isinstance(parent, _CONDITION_OWNERS) and parent.test is child:  # type: ignore[attr-defined]
+                return parent
+            child, parent = parent, self.parent(parent)
+        return None
+
+    def guard_polarity(self, expr: ast.AST) -> bool | None:
+        """True/False: what `expr` evaluates to while exporting, when it is an export guard; else None.
+
+        Besides torch's own guards: a flag the constructor sets to False (`self.use_tiling = False`) is
+        False, and a module's `self.training` is False (both exporters trace it in eval
+        mode: the TorchScript exporter switches it, and an export script calls `.eval()`, which
+        ONX503 checks); a label parameter (`labels`, `targets`, ...) is None and a loss flag
+        (`return_loss`) false, since an export passes neither."""
+        expr_type = type(expr)
+        if (
+            expr_type is ast.Attribute
+            and type(expr.value) is ast.Name  # type: ignore[attr-defined]
+            and expr.value.id == "self"  # type: ignore[attr-defined]
+            and (expr.attr == "training" or self._off_by_default(expr.attr))  # type: ignore[attr-defined]
+        ):
+            return False
+        if expr_type is ast.Name and expr.id in LOSS_FLAGS:  # type: ignore[attr-defined]
+            return False
+        if (
+            expr_type is ast.Compare
+            and type(expr.left) is ast.Name  # type: ignore[attr-defined]
+            and expr.left.id in LABEL_PARAMETERS  # type: ignore[attr-defined]
+            and len(expr.ops) == 1  # type: ignore[attr-defined]
+            and type(expr.comparators[0]) is ast.Constant  # type: ignore[attr-defined]
+            and expr.comparators[0].value is None  # type: ignore[attr-defined]
+            and type(expr.ops[0]) in (ast.Is, ast.IsNot)  # type: ignore[attr-defined]
+        ):
+            return type(expr.ops[0]) is ast.Is  # type: ignore[attr-defined]
+        if expr_type is ast.Call:
+            func = expr.func  # type: ignore[attr-defined]
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            if name in EXPORT_GUARDS or name in NON_EXPORT_GUARDS:
+                measured = TORCH_GUARD_VALUES.get(self.model.qualified_name(func) or "")
+                if measured is not None:
+                    return measured[self.export_config_for(expr).exporter]
+            if name in EXPORT_GUARDS:  # a project's own wrapper (`is_exporting()`): taken as True
+                return True
+            return False if name in NON_EXPORT_GUARDS else None
+        if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]
+            inner = self.guard_polarity(expr.operand)  # type: ignore[attr-defined]
+            return None if inner is None else not inner
+        if expr_type is ast.BoolOp:
+            polarities = [self.guard_polarity(v) for v in expr.values]  # type: ignore[attr-defined]
+            if type(expr.op) is ast.And and False in polarities:  # type: ignore[attr-defined]
+                return False
+            if type(expr.op) is ast.Or and True in polarities:  # type: ignore[attr-defined]
+                return True
+        return None
+
+    def only_called_where_export_does_not_go(self, info: FunctionInfo | None) -> bool:
+        """Whether every call that model code makes to `info` (or to the function it is nested in) sits
+        where the export does not go: `if self.use_tiling: return self.tiled_decode(z)` makes
+        `tiled_decode`, and what only it calls, code the export never runs. A `forward` and a function
+        that no model code calls (library code) are not judged here."""
+        while info is not None and info.parent is not None:
+            info = info.parent
+        if info is None or info.name == "forward":
+            return False
+        memo: dict[int, bool] = self.cache.setdefault("dead-at-export", {})
+        return self._dead_at_export(info, memo)
+
+    def _dead_at_export(self, info: FunctionInfo, memo: dict[int, bool]) -> bool:
+        key = id(info.node)
+        if key in memo:
+            return memo[key]
+        memo[key] = False  # a recursive call is not evidence either way
+        sites = self.model.call_sites(info)
+        if not sites:
+            return False
+        saved = self.function
+        try:
+            dead = True
+            for caller, call in sites:
+                outer = caller
+                while outer.parent is not None:
+                    outer = outer.parent
+                self.function = caller  # guards are judged from the caller's place
+                if self.skipped_during_export(call):
+                    continue
+                if outer.name != "forward" and self._dead_at_export(outer, memo):
+                    continue
+                dead = False
+                break
+        finally:
+            self.function = saved
+        memo[key] = dead
+        return dead
+
+    def _off_by_default(self, attribute: str) -> bool:
+        """Whether the module's constructor sets `self.<attribute> = False` (diffusers' `use_tiling`,
+        `use_slicing`): a path the model takes only when the user switches it on after building it,
+        which an export of the model as built does not take."""
+        owner = self.model.owner_class(self.function)
+        if owner is None:
+            return False
+        key = f"off-by-default:{id(owner)}"
+        flags: set[str] | None = self.cache.get(key)
+        if flags is None:
+            flags = self.cache[key] = self._false_in_init(owner)
+        return attribute in flags
+
+    def _false_in_init(self, owner: ClassInfo) -> set[str]:
+        found: set[str] = set()
+        init = self.model.find_method(owner, "__init__")
+        for node in ast.walk(init) if init is not None else ():
+            if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is False:  # type: ignore[attr-defined]
+                for target in node.targets:  # type: ignore[attr-defined]
+                    if (
+                        type(target) is ast.Attribute
+                        and type(target.value) is ast.Name  # type: ignore[attr-defined]
+                        and target.value.id == "self"  # type: ignore[attr-defined]
+                    ):
+                        found.add(target.attr)  # type: ignore[attr-defined]
+        return found
+
+    def skipped_during_export(self, node: ast.AST) -> bool:
+        """True when `node` cannot run while exporting: it sits behind an export guard
+        (`if not torch.onnx.is_in_onnx_export(): ...`, `x if is_exporting() else ...`,
+        `not is_compiling() and ...`), in a training-only branch (`if self.training:`, `if labels
+        is not None:`), or after `if torch.jit.is_tracing(): return ...`."""
+        mentions = self._mentions_guards
+        if mentions is None:  # searched once per file: rules ask this of every finding they make
+            text = self.source.text
+            mentions = self._mentions_guards = any(word in text for word in _GUARD_WORDS)
+        if not mentions:
+            return False
+        child = node
+        parent = self.parent(node)
+        while parent is not None:
+            parent_type = type(parent)
+            if parent_type is ast.If or parent_type is ast.IfExp:
+                polarity = self.guard_polarity(parent.test)  # type: ignore[attr-defined]
+                if polarity is not None and child is not parent.test:  # type: ignore[attr-defined]
+                    in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
+                    if in_body != polarity:
+                        return True
+            elif parent_type is ast.BoolOp:
+                values = parent.values  # type: ignore[attr-defined]
+                short_circuit = False if type(parent.op) is ast.And else True  # type: ignore[attr-defined]
+                for value in values[: values.index(child)] if child in values else ():
+                    if self.guard_polarity(value) is short_circuit:
+                        return True
+            elif parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
+                return self._after_guarded_exit(parent, child)
+            if isinstance(child, ast.stmt) and self._after_guarded_exit(parent, child):
+                return True
+            child, parent = parent, self.parent(parent)
+        return False
+
+    def _after_guarded_exit(self, parent: ast.AST, statement: ast.AST) -> bool:
+        """Whether an earlier statement of the same block is `if <guard>: return/raise`.
+
+        `after_early_exit`'s answer, from a table built once per block: it is asked for every
+        ancestor of every finding, and a module's body can hold thousands of statements.
+        """
+        table = self._guarded_exits.get(id(parent))
+        if table is None:
+            table = self._guarded_exits[id(parent)] = statements_after_early_exit(
+                parent, lambda test: self.guard_polarity(test) is True
+            )
+        return table.get(id(statement), False)
+
+    # -- export configuration ------------------------------------------------------------------
+
+    def export_calls(self) -> list[tuple[ast.Call, ExportConfig]]:
+        """Every `torch.onnx.export(...)` call of the file, with the configuration it exports with."""
+        if self._export_calls is None:
+            calls = []
+            if "export" in self.source.text:
+                for node in walk(self.tree):
+                    if type(node) is ast.Call and self.model.qualified_name(node.func) in EXPORT_FUNCTIONS:  # type: ignore[attr-defined]
+                        calls.append((node, self._config_of_call(node)))  # type: ignore[arg-type]
+            self._export_calls = calls
+        return self._export_calls
+
+    def _export_call_spans(self) -> tuple[list[tuple[int, int]], list[tuple[tuple[int, int], ExportConfig]]]:
+        """The outermost export calls sorted by start: their starts, and (end, configuration) of each.
+
+        Built once per file, so that `export_config_for` finds the call around a node by bisection
+        instead of trying every call of the file for every node a rule asks about. Spans of AST
+        nodes are nested or disjoint, and `export_calls` lists an outer call before the calls in its
+        arguments (breadth-first), so the first call containing a node is the outermost one: the one
+        kept here.
+        """
+        if self._export_spans is None:
+            ordered = sorted(
+                (
+                    ((call.lineno, call.col_offset), (call.end_lineno or 0, call.end_col_offset or 0), rank, config)
+                    for rank, (call, config) in enumerate(self.export_calls())
+                ),
+                key=lambda span: (span[0], span[2]),
+            )
+            starts: list[tuple[int, int]] = []
+            spans: list[tuple[tuple[int, int], ExportConfig]] = []
+            for begin, end, _rank, config in ordered:
+                if spans and begin <= spans[-1][0]:
+                    continue  # inside the previous outermost call
+                starts.append(begin)
+                spans.append((end, config))
+            self._export_spans = (starts, spans)
+        return self._export_spans
+
+    def _config_of_call(self, call: ast.Call) -> ExportConfig:
+        base = self.settings.export_config()
+        exporter, opset = base.exporter, base.requested_opset
+        if self.model.qualified_name(call.func) == "torch.onnx.dynamo_export":
+            exporter = "dynamo"
+        for keyword in call.keywords:
+            if keyword.arg == "dynamo" and type(keyword.value) is ast.Constant:
+                exporter = "dynamo" if keyword.value.value else "legacy"  # type: ignore[attr-defined]
+            elif (
+                keyword.arg == "opset_version"
+                and type(keyword.value) is ast.Constant
+                and isinstance(keyword.value.value, int)
+            ):  # type: ignore[attr-defined]
+                opset = keyword.value.value  # type: ignore[attr-defined]
+        return ExportConfig(exporter, opset, base.target, origin="call")
+
+    def export_config_for(self, node: ast.AST | None = None) -> ExportConfig:
+        """The configuration to judge `node` by.
+
+        Inside a `torch.onnx.export(...)` call: that call's own `dynamo=` / `opset_version=`.
+        Elsewhere: the file's export calls when they all agree (a model defined next to its
+        export script is exported by it); in a file without export calls, the export calls of
+        the scripts that import it (`settings.export_sites`, set by the runner) when they agree;
+        else the run's settings (`--exporter`, `--opset`).
+        """
+        calls = self.export_calls()
+        if node is not None and calls:
+            start = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+            starts, spans = self._export_call_spans()
+            index = bisect_right(starts, start) - 1  # the last outermost call starting at or before `node`
+            if index >= 0 and start <= spans[index][0]:
+                return spans[index][1]
+        if self._file_export_config is None:
+            configs = {(c.exporter, c.requested_opset) for _, c in calls}
+            if len(configs) == 1:
+                self._file_export_config = calls[0][1]
+            elif not calls and self.settings.export_sites:
+                self._file_export_config = self._imported_by_config()
+            else:
+                self._file_export_config = self.settings.export_config()
+        return self._file_export_config
+
+    def _imported_by_config(self) -> ExportConfig:
+        """The configuration of the export calls in the scripts that import this file, when they agree."""
+        sites = self.settings.export_sites
+        configs = {(s.exporter, s.requested_opset) for s in sites}
+        if len(configs) != 1:
+            return self.settings.export_config()
+        first = sites[0]
+        site = first.site if len(sites) == 1 else f"{first.site} and {len(sites) - 1} more"
+        base = self.settings.export_config()
+        return ExportConfig(first.exporter, first.requested_opset, base.target, origin="script", site=site)
+
+
+def after_early_exit(parent: ast.AST, statement: ast.AST, exits_when: Callable[[ast.expr], bool]) -> bool:
+    """Whether an earlier statement of `statement`'s block in `parent` is `if <test>: ... return/raise`
+    with `exits_when(test)`: then `statement` only runs when that test was false."""
+    for block in ("body", "orelse", "finalbody"):
+        statements = getattr(parent, block, None)
+        if not isinstance(statements, list) or statement not in statements:
+            continue
+        for earlier in statements[: statements.index(statement)]:
+            if (
+                type(earlier) is ast.If
+                and earlier.body
+                and type(earlier.body[-1]) in (ast.Return, ast.Raise)
+                and exits_when(earlier.test)
+            ):
+                return True
+    return False
+
+
+def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr], bool]) -> dict[int, bool]:
+    """id(statement) -> `after_early_exit(parent, statement, exits_when)`, for every statement of
+    `parent`'s blocks, in one pass (`exits_when` is asked about every early-exit `if` of the blocks)."""
+    table: dict[int, bool] = {}
+    for block in ("body", "orelse", "finalbody"):
+        statements = getattr(parent, block, None)
+        if not isinstance(statements, list):
+            continue
+        exited = False
+        for statement in statements:
+            table.setdefault(id(statement), exited)  # the first block holding a statement decides, as there
+            if (
+                not exited
+                and type(statement) is ast.If
+                and statement.body
+                and type(statement.body[-1]) in (ast.Return, ast.Raise)
+                and exits_when(statement.test)
+            ):
+                exited = True
+    return table

@@ -1,0 +1,342 @@
+"""Running the engine over files: read, lint or fix, write safely, collect outcomes.
+
+This is the one place that touches the disk for linting; the CLI and the pre-commit hooks call
+it, the LSP calls the pure engine on editor buffers instead.
+
+With `RunOptions.cache`, files whose bytes, names and settings were linted before are answered
+from the results cache (linter/frontends/cache.py) without being decoded or parsed; with `jobs` other than
+1, the remaining files are linted by worker processes. Neither changes a single finding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import functools
+import gc
+import os
+import stat
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from onnxlint.core.findings import Finding
+from onnxlint.core.settings import ExportSite, LintSettings
+from onnxlint.core.source import (
+    FileNotWrittenError,
+    SourceDecodeError,
+    read_bytes,
+    read_error_message,
+    read_source_file,
+    write_atomically,
+)
+from onnxlint.frontends.cache import LintCache, file_digest
+from onnxlint.frontends.export_sites import export_sites_for
+
+IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
+# Files larger than this are reported (E902) instead of linted: hand-written modules stay far below
+# (the largest .py in torch 2.13 is 1.3 MiB), and a 10 MiB generated file would take ~10 s and
+# over 1 GiB to parse and walk. `--max-file-size` changes it; 0 lints every size.
+DEFAULT_MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    display_path: str
+    findings: list[Finding] = field(default_factory=list)  # what remains (after fixing, when fixing)
+    fixed: Counter[str] = field(default_factory=Counter)
+    diff: str | None = None
+    written: bool = False
+    error: str | None = None  # could not read, decode or write the file
+    rejected_fixes: list[str] = field(default_factory=list)
+    converged: bool = True
+    # The cache digest of the bytes that `findings` describe (None: they describe no file on disk).
+    cache_digest: str | None = None
+    cached: bool = False  # answered from the results cache
+
+
+@dataclass
+class RunOptions:
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False  # compute fixes and show them as a diff; write nothing
+    cache: bool = False  # answer unchanged files from the results cache (the CLI's default; --no-cache)
+    cache_dir: Path | None = None  # default: <project root>/.onnxlint_cache (or $ONNXLINT_CACHE_DIR)
+    jobs: int = 1  # worker processes for the files to lint; 0: one per CPU when there is enough work
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger files are reported, not linted; 0: no limit
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """`path` relative to `cwd` (the current folder), as it is: reporters show it through `printable`."""
+    cwd = cwd or Path.cwd()
+    try:
+        return os.path.relpath(path, cwd) if path.is_absolute() else str(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every character that is not printable written as Python writes it in a string
+    literal, without the quotes: a newline as `\\n`, ESC as `\\x1b`, an undecodable byte of a file
+    name (a surrogate) as `\\udcff`; `keep`: characters left as they are (for formats with their
+    own escaping). Not printable: what `str.isprintable` rejects, so control characters (C0, DEL,
+    C1), line and paragraph separators, format characters (bidirectional overrides) and every
+    space but " ". Backslashes are kept, so Windows paths read as they are (and a name holding a
+    backslash and an `n` reads like one holding a newline: the JSON and SARIF formats, which
+    encode every character, give the exact name).
+
+    The one rule for text that onnxlint did not write itself (file names, paths, messages and
+    errors that quote them) in the text, concise and GitHub formats and in diff headers: a file
+    named `x.py\\n::error file=x::forged` cannot print a line of its own, move the cursor or
+    recolour the terminal.
+    """
+    if text.isprintable():
+        return text  # the usual case, tested in C
+    return "".join(char if char.isprintable() or char in keep else repr(char)[1:-1] for char in text)
+
+
+def relative_to_root(path: Path, settings: LintSettings) -> str:
+    if settings.project_root:
+        try:
+            return path.resolve().relative_to(_resolved(settings.project_root)).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+@functools.lru_cache(maxsize=8)
+def _resolved(folder: str) -> Path:
+    return Path(folder).resolve()
+
+
+def _digest(raw: bytes, path: Path, settings: LintSettings, relative: str | None = None) -> str:
+    """The cache digest of a file linted under `settings` (what `lint_source` sees of it)."""
+    if settings.per_file_ignores:  # the relative path matters only to per-file ignores (and costs a resolve)
+        relative = relative if relative is not None else relative_to_root(path, settings)
+    else:
+        relative = ""
+    return file_digest(raw, str(path), relative, settings.export_sites)
+
+
+def process_file(path: Path, settings: LintSettings, options: RunOptions) -> FileOutcome:
+    outcome = FileOutcome(path=path, display_path=display_path(path))
+    try:
+        contents = read_source_file(path, options.max_file_bytes or None)
+    except (OSError, SourceDecodeError) as error:
+        outcome.error = read_error_message(error)
+        return outcome
+    from onnxlint.core.engine import lint_source  # here, not at the top: a run answered by the cache loads no engine
+    from onnxlint.core.fixer import fix_source
+
+    filename = str(path)
+    relative = relative_to_root(path, settings)
+    if not (options.fix or options.diff):
+        outcome.findings = lint_source(contents.text, filename, settings, relative_path=relative).findings
+        outcome.cache_digest = _digest(contents.raw, path, settings, relative)
+        return outcome
+    result = fix_source(contents.text, filename, settings, unsafe_fixes=options.unsafe_fixes, relative_path=relative)
+    outcome.findings = result.remaining
+    outcome.fixed = result.applied
+    outcome.rejected_fixes = result.rejected
+    outcome.converged = result.converged
+    if not result.changed:
+        outcome.cache_digest = _digest(contents.raw, path, settings, relative)
+        return outcome
+    if options.diff:
+        outcome.diff = unified_diff(contents.text, result.text, outcome.display_path)
+        return outcome
+    try:
+        # A file found by walking a folder is written only inside the folders named: `path` is a
+        # files.DiscoveredPath that says which, and `contents.path` is `path`.
+        write_atomically(contents, result.text)
+        outcome.written = True
+        # `remaining` is the lint of the text just written: cache it under the new bytes.
+        outcome.cache_digest = _digest(contents.encode(result.text), path, settings, relative)
+    except OSError as error:  # FileNotWrittenError: refused, changed on disk, unencodable, the disk's refusal
+        outcome.error = (
+            str(error)
+            if isinstance(error, FileNotWrittenError)
+            else f"cannot write the fixed file: {error.strerror or type(error).__name__}; not fixed"
+        )
+        outcome.fixed = Counter()
+        outcome.findings = lint_source(contents.text, filename, settings, relative_path=relative).findings
+        outcome.cache_digest = _digest(contents.raw, path, settings, relative)
+    return outcome
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{printable(name)}",
+        tofile=f"b/{printable(name)}",
+    )
+    text = "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+    return text
+
+
+def run(
+    paths: Iterable[Path],
+    settings: LintSettings,
+    options: RunOptions,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[FileOutcome]:
+    """Lint (and fix) every file; `progress(done, total)` is called as the files not answered by the
+    cache are linted (the CLI draws it on a terminal)."""
+    files = list(paths)
+    # Pre-pass: files imported by an export script are judged by that script's export calls.
+    # (Only regular files: the pre-pass reads them whole, and a FIFO named on the command line would
+    # block it; process_file reports what is not a regular file.)
+    cache = _open_cache(settings, options)
+    sites = export_sites_for([path for path in files if _is_regular_file(path)], settings, display_path, memo=cache)
+    work = [(path, with_export_sites(settings, sites.get(path, ()))) for path in files]
+    outcomes: list[FileOutcome | None] = [None] * len(work)
+    todo: list[int] = []
+    for index, (path, file_settings) in enumerate(work):
+        cached = _from_cache(cache, path, file_settings, options) if cache is not None else None
+        if cached is not None:
+            outcomes[index] = cached
+        else:
+            todo.append(index)
+    with _batch_gc():
+        for done, (index, outcome) in enumerate(_process_all(todo, work, options), start=1):
+            outcomes[index] = outcome
+            if progress is not None:
+                progress(done, len(todo))
+            if cache is not None and outcome.cache_digest is not None:
+                cache.put(_cache_key(outcome.path), outcome.cache_digest, outcome.findings)
+    if cache is not None:
+        cache.save()  # never fails the run: a read-only folder simply keeps no cache
+    return outcomes  # type: ignore[return-value]
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def with_export_sites(settings: LintSettings, sites: tuple[ExportSite, ...]) -> LintSettings:
+    return dataclasses.replace(settings, export_sites=sites) if sites else settings
+
+
+# -- the results cache ----------------------------------------------------------------------------
+
+
+def _open_cache(settings: LintSettings, options: RunOptions) -> LintCache | None:
+    if not options.cache:
+        return None
+    return LintCache.for_settings(settings, options.cache_dir)
+
+
+def _cache_key(path: Path) -> str:
+    return os.path.abspath(path)
+
+
+def _from_cache(cache: LintCache, path: Path, settings: LintSettings, options: RunOptions) -> FileOutcome | None:
+    """The outcome of an unchanged file, from the cache (its bytes are hashed, not decoded or parsed)."""
+    try:
+        raw = read_bytes(path, options.max_file_bytes or None)
+    except OSError:
+        return None  # process_file reports it
+    filename = str(path)
+    digest = _digest(raw, path, settings)
+    findings = cache.get(_cache_key(path), digest, filename)
+    if findings is None:
+        return None
+    if options.fix or options.diff:
+        from onnxlint.core.fixer import is_applicable
+
+        if any(is_applicable(f.fix, options.unsafe_fixes) for f in findings):
+            return None  # something to fix: the fixer runs (and its result is cached under the new bytes)
+    return FileOutcome(path=path, display_path=display_path(path), findings=findings, cache_digest=digest, cached=True)
+
+
+@contextlib.contextmanager
+def _batch_gc() -> Iterator[None]:
+    """Collect garbage less often while linting many files (as mypy does).
+
+    A parse allocates hundreds of thousands of AST nodes and the default threshold (700) runs
+    the cyclic collector over them again and again: ~20% of a parse. The objects that exist
+    before the run (modules, rules) are frozen out of the collections (and, with fork, stay
+    shared with the workers); the previous state is restored afterwards.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 20, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+# -- worker processes -----------------------------------------------------------------------------
+
+# Below this much source in the files to lint, `jobs=0` lints in-process: starting workers costs more.
+_PARALLEL_MIN_BYTES = 256 * 1024
+
+
+def cpu_count() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except OSError:
+            pass
+    return max(1, os.cpu_count() or 1)
+
+
+def _process_all(
+    todo: list[int], work: list[tuple[Path, LintSettings]], options: RunOptions
+) -> Iterator[tuple[int, FileOutcome]]:
+    sizes = {index: _size(work[index][0]) for index in todo} if len(todo) > 1 else {}
+    workers = _worker_count(options.jobs, len(todo), sum(sizes.values()))
+    if workers <= 1:
+        for index in todo:
+            path, file_settings = work[index]
+            yield index, process_file(path, file_settings, options)
+        return
+    from onnxlint.core.registry import all_rules
+
+    all_rules()  # import the rules once, before the workers fork (they inherit them)
+    # Largest files first, one at a time: the last worker to finish is not stuck with a big file.
+    ordered = sorted(todo, key=lambda i: -sizes[i])
+    tasks = [(index, work[index][0], work[index][1], options) for index in ordered]
+    with _mp_context().Pool(workers) as pool:
+        yield from pool.imap_unordered(_process_task, tasks, chunksize=max(1, len(tasks) // (workers * 32)))
+
+
+def _worker_count(jobs: int, files: int, total_bytes: int) -> int:
+    if files < 2:
+        return 1
+    if jobs == 0:  # automatic: one per CPU, only when there is enough to lint
+        return 1 if total_bytes < _PARALLEL_MIN_BYTES else min(cpu_count(), files)
+    return max(1, min(jobs, files))
+
+
+def _process_task(task: tuple[int, Path, LintSettings, RunOptions]) -> tuple[int, FileOutcome]:
+    index, path, settings, options = task
+    return index, process_file(path, settings, options)
+
+
+def _mp_context():  # -> multiprocessing.context.BaseContext (imported here: a warm run needs none of it)
+    import multiprocessing
+    import threading
+
+    # fork shares the imported engine and rules with the workers for free; it is only safe while
+    # this process runs no other thread (the CLI runs none; an embedding application might).
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

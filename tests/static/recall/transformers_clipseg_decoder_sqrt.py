@@ -1,0 +1,72 @@
+# ruff: noqa
+# fmt: off
+# onnxlint recall fixture: parsed by tests/static/test_recall.py, never imported or run.
+# Source: transformers 5.25.0, transformers/models/clipseg/modeling_clipseg.py, lines 22, 27-28, 505, 550-590
+# Hazard lines (original numbering): 583 ONX301
+# License: Apache-2.0
+# Original license header, verbatim:
+# # Copyright 2022 The OpenAI Team Authors and The HuggingFace Team. All rights reserved.
+# #
+# # Licensed under the Apache License, Version 2.0 (the "License");
+# # you may not use this file except in compliance with the License.
+# # You may obtain a copy of the License at
+# #
+# #     http://www.apache.org/licenses/LICENSE-2.0
+# #
+# # Unless required by applicable law or agreed to in writing, software
+# # distributed under the License is distributed on an "AS IS" BASIS,
+# # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# # See the License for the specific language governing permissions and
+# # limitations under the License.
+# Why: 583: `int(math.sqrt(output.shape[2]))` recovers the patch grid from the token count; with dynamic height/width (interpolate_pos_encoding) `math.sqrt` of a symbolic size makes dynamo specialize the size.
+# class: size-to-python-number (ONX301)
+# Excerpt: the original lines, unchanged, in order; `# [...]` marks where unrelated code was removed.
+
+import math
+# [...]
+import torch
+from torch import nn
+# [...]
+class CLIPSegDecoder(CLIPSegPreTrainedModel):
+    # [...]
+    @merge_with_config_defaults
+    @capture_outputs
+    @auto_docstring
+    def forward(
+        self,
+        hidden_states: tuple[torch.Tensor],
+        conditional_embeddings: torch.Tensor,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> CLIPSegDecoderOutput:
+        r"""
+        conditional_embeddings (`torch.Tensor` of shape `(batch_size, config.projection_dim)`, *optional*):
+            The conditional embeddings for the query images. If provided, the model will use this instead of computing
+            the embeddings from the conditional_pixel_values.
+        """
+        activations = hidden_states[::-1]
+
+        output = None
+        for i, (activation, layer, reduce) in enumerate(zip(activations, self.layers, self.reduces)):
+            if output is not None:
+                output = reduce(activation) + output
+            else:
+                output = reduce(activation)
+
+            if i == self.conditional_layer:
+                output = self.film_mul(conditional_embeddings) * output.permute(1, 0, 2) + self.film_add(
+                    conditional_embeddings
+                )
+                output = output.permute(1, 0, 2)
+
+            output = layer(output, attention_mask=None, **kwargs)
+
+        output = output[:, 1:, :].transpose(1, 2)  # remove cls token and reshape to [batch_size, reduce_dim, seq_len]
+
+        size = int(math.sqrt(output.shape[2]))  # expect: ONX301
+
+        batch_size = conditional_embeddings.shape[0]
+        output = output.view(batch_size, output.shape[1], size, size)
+
+        logits = self.transposed_convolution(output).squeeze(1)
+
+        return CLIPSegDecoderOutput(logits=logits)
