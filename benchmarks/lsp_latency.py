@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.corpus import fetch, model_files  # noqa: E402
 from onnxlint import lint_source  # noqa: E402
-from onnxlint.core import engine  # noqa: E402
+from onnxlint.core import incremental as incremental_lint  # noqa: E402
 from onnxlint.core.settings import LintSettings, Selection  # noqa: E402
 
 SELECT_ALL = LintSettings(selection=Selection(select=("ALL",)))
@@ -241,9 +241,9 @@ async def measure_edits(folder: Path, plans: dict[Path, list[Edit]]) -> dict[Pat
 
 
 def engine_edits(plans: dict[Path, list[Edit]]) -> tuple[list[float], list[float], Counter[str]]:
-    """The same edits in this process: full lints, incremental lints (if the engine has them), and why
-    the incremental ones fell back to a full lint."""
-    incremental = getattr(engine, "lint_source_incremental", None)
+    """The same edits in this process: full lints, incremental lints, and why the incremental ones fell
+    back to a full lint."""
+    incremental = incremental_lint.lint_source_incremental
     full_samples: list[float] = []
     incremental_samples: list[float] = []
     modes: Counter[str] = Counter()

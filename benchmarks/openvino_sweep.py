@@ -6,7 +6,7 @@ Exports each harness pattern with the dynamo exporter (default opset) and the To
 (opset 17), runs it in onnxruntime and in OpenVINO (CPU), compares both with eager PyTorch on the
 export input and on the harness's second input, and lists the patterns that onnxruntime runs
 correctly and OpenVINO does not. Results go to benchmarks/results/openvino_sweep.jsonl (one line
-per pattern x exporter; the run resumes where it stopped). What it finds feeds linter/knowledge/targets.py's
+per pattern x exporter; the run resumes where it stopped). What it finds feeds linter/knowledge/runtimes.py's
 "openvino" profile; every entry there has a Claim in rules/unsupported_on_target.py that the test
 suite re-measures. Needs the [export] extra and openvino.
 """

@@ -5,14 +5,15 @@
     python -m onnxlint.measure --check               # exit 1 when a measurement contradicts a claim
     python -m onnxlint.measure --versions-report     # no torch needed: regenerate the per-version section
 
-Each rule lists `PATTERNS` (tiny models) and `MEASURED` claims (pattern × exporter × opset →
-outcome); a claim that changed on a later tested torch says so (`Claim.changed`), and is checked
-as it holds for the installed torch. A full run saves every measurement to
-docs/measured/torch-<version>.json; the table (docs/measurements.md) is written under the pinned
-torch only, unless --output names a file, and ends with a "Differences by torch version" section
-generated from those JSON files. The classification follows ../shared/PITFALLS.md: export, `onnx.checker` (full
-check), an onnxruntime CPU session, and a comparison with eager PyTorch on the export input and
-on a second input whose dynamic dims all changed (batch + 1, other dims + 3). The TorchScript
+Each rule's evidence module (rules/_evidence/<rule module>.py, read as the rule's `PATTERNS` and
+`MEASURED`) lists tiny models and claims (pattern × exporter × opset → outcome); a claim that
+changed on a later tested torch says so (`Claim.changed`), and is checked as it holds for the
+installed torch. A full run saves every measurement to docs/measured/torch-<version>.json; the
+table (docs/measurements.md) is written under the pinned torch only, unless --output names a file,
+and ends with a "Differences by torch version" section generated from those JSON files. The
+classification is the first harness run's (docs/ground-truth.md, "The first harness run"): export,
+`onnx.checker` (full check), an onnxruntime CPU session, and a comparison with eager PyTorch on the
+export input and on a second input whose dynamic dims all changed (batch + 1, other dims + 3). The TorchScript
 exporter gets `dynamic_axes` for the dynamic dims; the dynamo exporter gets `Dim.DYNAMIC` (or
 `Dim.AUTO`, when the pattern's `dim_hint` says so).
 
@@ -363,7 +364,9 @@ def render_table(rows: list[tuple[type[Rule], Claim, Measurement]]) -> str:
         "`ORT-LOAD`/`ORT-RUN` onnxruntime failed (`OV-LOAD`/`OV-RUN`: OpenVINO); `WRONG` numbers differ on the export input; `BAKED` right on the export",
         "input, wrong or failing on the second shape; `RANDOM` random outputs with the right shapes; `RAND-FROZEN` a",
         "random op in PyTorch whose exported model gives the same outputs on every run (randomness frozen or removed).",
-        "Flagged: whether the rule reports the pattern at that setting.",
+        "Flagged: whether the rule reports the pattern at that setting. Each rule's patterns and claims are in",
+        "rules/_evidence/<rule module>.py; the first, wider harness run that the rules' references also cite (205",
+        "patterns, torch 2.13) is kept in [ground-truth.md](ground-truth.md#the-first-harness-run-torch-213).",
         "",
         "| rule | pattern | exporter | opset asked | opset written | runtime | outcome | flagged | detail |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import FileContext, Kind
+from onnxlint.rules.api import FileContext, Kind, Role, bindings_in, parameter_names, scope_nodes
 
 _BOOL_FUNCTIONS = frozenset(
     f"torch.{name}"
@@ -160,7 +160,6 @@ _FACTORIES = frozenset(
 )
 _FACTORY_METHODS = frozenset({"new_zeros", "new_ones", "new_full", "new_empty", "new_tensor"})
 _BOOL_DTYPES = frozenset({"torch.bool"})
-_CACHE_KEY = "_dtypes.bool_bindings"
 
 
 def is_bool_tensor(context: FileContext, expr: ast.AST) -> bool:
@@ -271,71 +270,21 @@ def bindings(context: FileContext) -> dict[str, list[ast.expr | None]]:
     """Every value bound to each local name of the current function (None: a binding we cannot read)."""
     info = context.function
     assert info is not None
-    cache: dict[int, dict[str, list[ast.expr | None]]] = context.cache.setdefault(_CACHE_KEY, {})
-    key = id(info.node)
-    if key in cache:
-        return cache[key]
+    return context.cached(_function_bindings, info.node)
+
+
+# In-place arithmetic keeps a tensor's dtype (or fails in eager): not a new binding. A name first
+# bound to a Python value is not a bool tensor anyway.
+_NOT_REBOUND = frozenset({Role.AUGMENTED, Role.AUGMENTED_INSIDE})
+
+
+def _function_bindings(context: FileContext, function: ast.AST) -> dict[str, list[ast.expr | None]]:
     table: dict[str, list[ast.expr | None]] = {}
-    node = info.node
-    if type(node) is not ast.Lambda:
-        arguments = node.args  # type: ignore[union-attr]
-        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
-            table.setdefault(argument.arg, []).append(None)
-        for extra in (arguments.vararg, arguments.kwarg):
-            if extra is not None:
-                table.setdefault(extra.arg, []).append(None)
-        for statement in _walk_function(node.body):  # type: ignore[union-attr]
-            _collect(statement, table)
-    cache[key] = table
+    if type(function) is ast.Lambda:
+        return table
+    for name in parameter_names(function):
+        table.setdefault(name, []).append(None)
+    for name, found in bindings_in(scope_nodes(function, signature=False)).items():
+        values = table.setdefault(name, [])
+        values.extend(b.value if b.role is Role.WHOLE else None for b in found if b.role not in _NOT_REBOUND)
     return table
-
-
-def _walk_function(body: list[ast.stmt]):
-    """The statements and expressions of a function body, not descending into nested functions."""
-    stack: list[ast.AST] = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-def _collect(node: ast.AST, table: dict[str, list[ast.expr | None]]) -> None:
-    node_type = type(node)
-    if node_type is ast.Assign:
-        for target in node.targets:  # type: ignore[attr-defined]
-            if type(target) is ast.Name:
-                table.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
-            else:
-                for name in _names(target):
-                    table.setdefault(name, []).append(None)
-    elif node_type is ast.AnnAssign:
-        target = node.target  # type: ignore[attr-defined]
-        if type(target) is ast.Name:
-            table.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
-    elif node_type is ast.AugAssign:
-        # In-place arithmetic keeps a tensor's dtype (or fails in eager): not a new binding. A
-        # name first bound to a Python value is not a bool tensor anyway.
-        pass
-    elif node_type in (ast.For, ast.AsyncFor, ast.comprehension):
-        for name in _names(node.target):  # type: ignore[attr-defined]
-            table.setdefault(name, []).append(None)
-    elif node_type in (ast.With, ast.AsyncWith):
-        for item in node.items:  # type: ignore[attr-defined]
-            if item.optional_vars is not None:
-                for name in _names(item.optional_vars):
-                    table.setdefault(name, []).append(None)
-    elif node_type is ast.NamedExpr:
-        table.setdefault(node.target.id, []).append(node.value)  # type: ignore[attr-defined]
-    elif node_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-        table.setdefault(node.name, []).append(None)  # type: ignore[attr-defined]
-    elif node_type in (ast.Import, ast.ImportFrom):
-        for alias in node.names:  # type: ignore[attr-defined]
-            table.setdefault((alias.asname or alias.name).split(".")[0], []).append(None)
-    elif node_type is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
-        table.setdefault(node.name, []).append(None)  # type: ignore[attr-defined]
-
-
-def _names(target: ast.AST) -> list[str]:
-    return [node.id for node in ast.walk(target) if type(node) is ast.Name]  # type: ignore[attr-defined]

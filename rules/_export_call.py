@@ -5,18 +5,62 @@ example input is created, and the call names them. These helpers resolve the cal
 to what the script bound them to (the last assignment before the call, in the same function or
 at module level) and read the literal parts (sizes, dynamic dims, names). Anything that is not
 a literal, or is bound in a way the script does not show, is unknown (None), and the rules stay
-silent on unknown.
+silent on unknown. The call's own text is read by `onnxlint.analysis.export_calls` and
+`onnxlint.analysis.calls` (through `onnxlint.rules.api`), the same reader the engine's export
+configuration and the runner's export-site pre-pass use.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from onnxlint.rules.api import FileContext, keyword
+from onnxlint.rules.api import (
+    ONNX_EXPORT,
+    Binding,
+    FileContext,
+    Role,
+    argument,
+    bindings_in,
+    declares_dynamic_shapes,
+    exporter_hidden,
+    has_unpacking,
+    inputs_argument,
+    keyword,
+    literal_int,
+    model_argument,
+    parameter_names,
+    scope_nodes,
+)
 
-ONNX_EXPORT = "torch.onnx.export"
+__all__ = [
+    "ONNX_EXPORT",
+    "TENSOR_FACTORIES",
+    "Example",
+    "argument",
+    "bindings_before",
+    "declares_dynamic_shapes",
+    "dynamic_dims",
+    "dynamic_shapes_migration",
+    "enclosing_scope",
+    "enclosing_statement",
+    "example_inputs",
+    "exported_program_model",
+    "exporter_hidden",
+    "factory_sizes",
+    "has_unpacking",
+    "is_onnx_export",
+    "is_parameter",
+    "literal_int",
+    "position_of",
+    "resolve",
+    "scope_bindings",
+    "scope_nodes",
+    "string_list",
+    "strip_pass_through",
+    "tensor_factory",
+]
+
 # Tensor factories whose positional arguments (or one tuple/list argument, or `size=`) are the shape.
 TENSOR_FACTORIES = frozenset(
     {"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty", "torch.randint", "torch.full"}
@@ -25,40 +69,13 @@ TENSOR_FACTORIES = frozenset(
 _PASS_THROUGH_METHODS = frozenset(
     {"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "contiguous", "requires_grad_", "detach", "clone"}
 )
-_SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)
+# The bindings a script's name can be followed through (`resolve`): a value when it is `name = value`,
+# unknown for the others. A name bound as an `except` target is not followed.
+_FOLLOWED = frozenset(set(Role) - {Role.AUGMENTED_INSIDE, Role.EXCEPT})
 
 
 def is_onnx_export(context: FileContext, call: ast.Call) -> bool:
     return context.call_name(call) == ONNX_EXPORT
-
-
-def has_unpacking(call: ast.Call) -> bool:
-    """`*args` or `**kwargs` in the call: arguments the source does not show."""
-    return any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords)
-
-
-def exporter_hidden(call: ast.Call) -> bool:
-    """`**kwargs` without an explicit `dynamo=`: the exporter may be chosen there (timm, ultralytics
-    and rfdetr pass `{"dynamo": False}` that way), so the call's exporter is unknown."""
-    return any(k.arg is None for k in call.keywords) and keyword(call, "dynamo") is None
-
-
-def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    if position < len(call.args) and not any(type(a) is ast.Starred for a in call.args[: position + 1]):
-        return call.args[position]
-    found = keyword(call, name)
-    return found.value if found is not None else None
-
-
-def literal_keyword(call: ast.Call, name: str) -> tuple[bool, object]:
-    """(present, value) of a keyword argument; value is `...` when it is not a literal."""
-    found = keyword(call, name)
-    if found is None:
-        return False, None
-    try:
-        return True, ast.literal_eval(found.value)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return True, ...
 
 
 # -- the script around the call ----------------------------------------------------------------
@@ -66,10 +83,7 @@ def literal_keyword(call: ast.Call, name: str) -> tuple[bool, object]:
 
 def enclosing_scope(context: FileContext, node: ast.AST) -> ast.AST:
     """The function (or module) whose body holds `node`."""
-    parent = context.parent(node)
-    while parent is not None and not isinstance(parent, _SCOPE_TYPES):
-        parent = context.parent(parent)
-    return parent if parent is not None else context.tree
+    return context.enclosing_scope(node)
 
 
 def enclosing_statement(context: FileContext, node: ast.AST) -> ast.stmt | None:
@@ -79,23 +93,8 @@ def enclosing_statement(context: FileContext, node: ast.AST) -> ast.stmt | None:
     return current  # type: ignore[return-value]
 
 
-def scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
-    """Every node of a function or module body, not descending into nested functions, lambdas or classes."""
-    stack = list(reversed(list(ast.iter_child_nodes(scope))))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
 def is_parameter(scope: ast.AST, name: str) -> bool:
-    if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    arguments = scope.args
-    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
-    return any(a is not None and a.arg == name for a in every)
+    return isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) and name in parameter_names(scope)
 
 
 def _before(node: ast.AST, position: tuple[int, int]) -> bool:
@@ -106,62 +105,21 @@ def position_of(node: ast.AST) -> tuple[int, int]:
     return node.lineno, node.col_offset  # type: ignore[attr-defined]
 
 
-@dataclass
-class Binding:
-    value: ast.expr | None  # None: bound by something other than a plain `name = value`
-    node: ast.AST
-
-
-def scope_bindings(scope: ast.AST) -> dict[str, list[Binding]]:
-    """name -> every binding of it in `scope`, in source order: `bindings_before` for all names at once."""
-    found: dict[str, list[Binding]] = {}
-
-    def add(name: str, binding: Binding) -> None:
-        found.setdefault(name, []).append(binding)
-
-    def names_in(target: ast.AST) -> list[str]:
-        return list(dict.fromkeys(n.id for n in ast.walk(target) if type(n) is ast.Name))  # type: ignore[attr-defined]
-
-    for node in scope_nodes(scope):
-        node_type = type(node)
-        if node_type is ast.Assign:
-            for target in node.targets:  # type: ignore[attr-defined]
-                if type(target) is ast.Name:
-                    add(target.id, Binding(node.value, node))  # type: ignore[attr-defined]
-                else:
-                    for name in names_in(target):
-                        add(name, Binding(None, node))
-        elif node_type is ast.AnnAssign or node_type is ast.AugAssign:
-            target = node.target  # type: ignore[attr-defined]
-            if type(target) is ast.Name:
-                add(target.id, Binding(node.value if node_type is ast.AnnAssign else None, node))  # type: ignore[attr-defined]
-        elif node_type in (ast.For, ast.AsyncFor, ast.comprehension):
-            for name in names_in(node.target):  # type: ignore[attr-defined]
-                add(name, Binding(None, node))
-        elif node_type is ast.withitem:
-            variable = node.optional_vars  # type: ignore[attr-defined]
-            if variable is not None:
-                for name in names_in(variable):
-                    add(name, Binding(None, node))
-        elif node_type is ast.NamedExpr:
-            add(node.target.id, Binding(node.value, node))  # type: ignore[attr-defined]
-        elif node_type in (ast.Import, ast.ImportFrom):
-            for alias in node.names:  # type: ignore[attr-defined]
-                add(alias.asname or alias.name.split(".")[0], Binding(None, node))
-        elif node_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            add(node.name, Binding(None, node))  # type: ignore[attr-defined]
+def scope_bindings(context: FileContext, scope: ast.AST) -> dict[str, list[Binding]]:
+    """name -> every binding of it in `scope` that `resolve` follows, in source order (built once per
+    scope and file: walking the scope per look-up made big modules quadratic)."""
+    found = {
+        name: [binding for binding in bindings if binding.role in _FOLLOWED]
+        for name, bindings in bindings_in(scope_nodes(scope)).items()
+    }
     for bindings in found.values():
         bindings.sort(key=lambda b: position_of(b.node) if hasattr(b.node, "lineno") else (0, 0))
     return found
 
 
 def bindings_before(context: FileContext, scope: ast.AST, name: str, position: tuple[int, int]) -> list[Binding]:
-    """The bindings of `name` in `scope` that start before `position`, in source order, from an index
-    of the scope built once per file (walking the scope per look-up made big modules quadratic)."""
-    index = context.cache.setdefault("export_call:bindings", {})
-    table = index.get(id(scope))
-    if table is None:
-        table = index[id(scope)] = scope_bindings(scope)
+    """The bindings of `name` in `scope` that start before `position`, in source order."""
+    table = context.cached(scope_bindings, scope)
     return [b for b in table.get(name, ()) if _before(b.node, position)]
 
 
@@ -179,9 +137,10 @@ def resolve(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int
         found = bindings_before(context, context.tree, name, (10**9, 0))
     if not found:
         return None
-    value = found[-1].value
+    last = found[-1]
+    value = last.value if last.role is Role.WHOLE else None
     if value is not None and type(value) is ast.Name:
-        return resolve(context, value, found[-1].node, depth + 1)
+        return resolve(context, value, last.node, depth + 1)
     return value
 
 
@@ -210,7 +169,7 @@ class Example:
 
 def example_inputs(context: FileContext, call: ast.Call) -> list[Example] | None:
     """The call's positional example inputs (None: the script does not show how many there are)."""
-    args = argument(call, 1, "args")
+    args = inputs_argument(call)
     if args is None:
         return None
     resolved = resolve(context, args, call) if type(args) is ast.Name else args
@@ -260,12 +219,6 @@ def factory_sizes(call: ast.Call) -> list[ast.expr] | None:
     size = keyword(call, "size")
     if size is not None and type(size.value) in (ast.Tuple, ast.List):
         return list(size.value.elts)  # type: ignore[attr-defined]
-    return None
-
-
-def literal_int(expr: ast.expr) -> int | None:
-    if type(expr) is ast.Constant and type(expr.value) is int:  # type: ignore[attr-defined]
-        return expr.value  # type: ignore[attr-defined]
     return None
 
 
@@ -331,17 +284,9 @@ def dynamic_dims(context: FileContext, call: ast.Call, count: int) -> dict[int, 
     return {}
 
 
-def declares_dynamic_shapes(call: ast.Call) -> bool:
-    for name in ("dynamic_shapes", "dynamic_axes"):
-        found = keyword(call, name)
-        if found is not None and not (type(found.value) is ast.Constant and found.value.value is None):  # type: ignore[attr-defined]
-            return True
-    return False
-
-
 def exported_program_model(context: FileContext, call: ast.Call) -> bool:
     """The call exports an `ExportedProgram` (or a scripted module): shapes were decided before it."""
-    model = argument(call, 0, "model")
+    model = model_argument(call)
     value = resolve(context, model, call) if type(model) is ast.Name else model
     if type(value) is not ast.Call:
         return False

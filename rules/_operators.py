@@ -3,7 +3,7 @@
 They answer three questions: which call is this (a `torch.*` function by qualified name, or a
 method called on something known to be a tensor), what does an argument say when it is a
 literal, and does the op export under the configuration the node is judged by (read from
-`onnxlint.knowledge.targets.OP_REQUIREMENTS`, never from constants here).
+`onnxlint.knowledge.exporters.OP_REQUIREMENTS`, never from constants here).
 """
 
 from __future__ import annotations
@@ -51,48 +51,11 @@ def may_be_traced(context: FileContext) -> bool:
     info = context.function
     if info is None:
         return False
-    if not _has_module_forward(context):
+    if not context.model.defines_module_forward():
         return True
     while info.parent is not None:
         info = info.parent
-    return info.owner is None and id(info.node) in _referenced_from_model_code(context)
-
-
-def _has_module_forward(context: FileContext) -> bool:
-    """Whether the file defines a `forward` of a class that is not a `torch.autograd.Function`."""
-    cached = context.cache.get("band1.module_forward")
-    if cached is None:
-        cached = False
-        for class_info in context.model.classes.values():
-            if "forward" not in class_info.methods:
-                continue
-            bases = [context.model.qualified_name(base) or ast.unparse(base) for base in class_info.node.bases]
-            if not any(base.rsplit(".", 1)[-1] == "Function" for base in bases):
-                cached = True
-                break
-        context.cache["band1.module_forward"] = cached
-    return cached
-
-
-def _referenced_from_model_code(context: FileContext) -> set[int]:
-    """Module-level functions that model code refers to by name without calling them directly
-    (`blur = _grayscale if c == 1 else _color; blur(x)`, dispatch dicts), transitively."""
-    cached = context.cache.get("band1.referenced")
-    if cached is not None:
-        return cached
-    model = context.model
-    functions = model.functions
-    seen: set[int] = set()
-    stack = [info.node for info in model._function_infos.values() if id(info.node) in model.model_functions()]
-    while stack:
-        for node in ast.walk(stack.pop()):
-            if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in functions:  # type: ignore[attr-defined]
-                target = functions[node.id].node  # type: ignore[attr-defined]
-                if id(target) not in seen:
-                    seen.add(id(target))
-                    stack.append(target)
-    context.cache["band1.referenced"] = seen
-    return seen
+    return info.owner is None and id(info.node) in context.model.referenced_from_model_code()
 
 
 def parameter_default(context: FileContext, node: ast.expr) -> Any:

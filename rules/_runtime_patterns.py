@@ -1,7 +1,7 @@
-"""Source patterns that runtime profiles restrict (keys of linter/knowledge/targets.py's `Restriction`s).
+"""Source patterns that runtime profiles restrict (keys of linter/knowledge/runtimes.py's `Restriction`s).
 
 `runtime_pattern(context, call)` names the restriction key a call falls under, or None. The keys
-are the contract with linter/knowledge/targets.py: a profile lists a key when its runtime cannot run (or
+are the contract with linter/knowledge/runtimes.py: a profile lists a key when its runtime cannot run (or
 runs differently) what the key's pattern exports to.
 """
 

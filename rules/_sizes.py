@@ -11,7 +11,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from onnxlint.rules.api import FileContext, Kind, annotation_kind
+from onnxlint.rules.api import FileContext, Kind, Role, annotation_kind, bindings_in, literal_int, scope_nodes
 
 _SIZE_METHODS = ("size", "numel", "nelement")
 _INT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
@@ -83,37 +83,31 @@ def local_values(context: FileContext, name: str) -> list[tuple[ast.expr, int | 
     function = context.function
     if function is None:
         return []
-    cache: dict[str, list[tuple[ast.expr, int | None]]] = context.cache.setdefault(f"sizes:{id(function.node)}", {})
-    if name in cache:
-        return cache[name]
-    values: list[tuple[ast.expr, int | None]] = []
-    unknown = False
-    for node in _function_nodes(function.node):
-        node_type = type(node)
-        if node_type is ast.Assign:
-            for target in node.targets:  # type: ignore[attr-defined]
-                if type(target) is ast.Name and target.id == name:
-                    values.append((node.value, None))  # type: ignore[attr-defined]
-                elif type(target) in (ast.Tuple, ast.List):
-                    for position, element in enumerate(target.elts):  # type: ignore[attr-defined]
-                        if type(element) is ast.Name and element.id == name:
-                            values.append((node.value, position))  # type: ignore[attr-defined]
-                        elif type(element) is ast.Starred and _binds(element, name):
-                            unknown = True
-        elif node_type is ast.AnnAssign and type(node.target) is ast.Name and node.target.id == name:  # type: ignore[attr-defined]
-            if node.value is None:  # type: ignore[attr-defined]
-                continue
-            values.append((node.value, None))  # type: ignore[attr-defined]
-        elif node_type is ast.AugAssign and _binds(node.target, name):  # type: ignore[attr-defined]
-            unknown = True
-        elif node_type in (ast.For, ast.AsyncFor, ast.comprehension) and _binds(node.target, name):  # type: ignore[attr-defined]
-            unknown = True
-        elif node_type is ast.NamedExpr and node.target.id == name:  # type: ignore[attr-defined]
-            values.append((node.value, None))  # type: ignore[attr-defined]
-    if unknown:
-        values = []
-    cache[name] = values
-    return values
+    return context.cached(_local_values, function.node).get(name, [])
+
+
+# Bindings that make a name's values unknown; the others that give no value (imports, `with ... as`,
+# definitions, names inside a subscript or attribute target) are not read.
+_UNKNOWN_VALUE = frozenset({Role.STARRED, Role.AUGMENTED, Role.AUGMENTED_INSIDE, Role.LOOP})
+
+
+def _local_values(context: FileContext, function: ast.AST) -> dict[str, list[tuple[ast.expr, int | None]]]:
+    """`local_values` of every name of `function` at once."""
+    table: dict[str, list[tuple[ast.expr, int | None]]] = {}
+    for name, bindings in bindings_in(_function_nodes(function)).items():
+        values: list[tuple[ast.expr, int | None]] = []
+        for binding in bindings:
+            role = binding.role
+            if role is Role.WHOLE:
+                if binding.value is not None:  # `name: T` without a value
+                    values.append((binding.value, None))
+            elif role is Role.UNPACKED:
+                values.append((binding.value, binding.position))  # type: ignore[arg-type]
+            elif role in _UNKNOWN_VALUE:
+                values = []
+                break
+        table[name] = values
+    return table
 
 
 def _binds(target: ast.AST, name: str) -> bool:
@@ -121,17 +115,9 @@ def _binds(target: ast.AST, name: str) -> bool:
 
 
 def _function_nodes(function: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of a function body, not descending into nested functions, lambdas and classes."""
-    if type(function) is ast.Lambda:  # a lambda's body is one expression, not a list of statements
-        stack: list[ast.AST] = [function.body]  # type: ignore[attr-defined]
-    else:
-        stack = list(getattr(function, "body", []) or [])
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if type(child) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef):
-                stack.append(child)
+    """The nodes of a function body as the size helpers read it: `scope_nodes` of the body, with the
+    functions and classes defined directly in it."""
+    return scope_nodes(function, signature=False, into_body_definitions=True)
 
 
 def shape_index(context: FileContext, expr: ast.AST, _depth: int = 0) -> int | None:
@@ -139,7 +125,7 @@ def shape_index(context: FileContext, expr: ast.AST, _depth: int = 0) -> int | N
     local name assigned one of those (also by unpacking `x.shape`). None when unknown."""
     expr_type = type(expr)
     if expr_type is ast.Subscript and context.kind(expr.value) is Kind.SHAPE:  # type: ignore[attr-defined]
-        return _literal_int(expr.slice)  # type: ignore[attr-defined]
+        return literal_int(expr.slice, negative=True)  # type: ignore[attr-defined]
     if expr_type is ast.Call:
         func = expr.func  # type: ignore[attr-defined]
         if (
@@ -148,7 +134,7 @@ def shape_index(context: FileContext, expr: ast.AST, _depth: int = 0) -> int | N
             and len(expr.args) == 1  # type: ignore[attr-defined]
             and context.kind(func.value) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR)
         ):
-            return _literal_int(expr.args[0])  # type: ignore[attr-defined]
+            return literal_int(expr.args[0], negative=True)  # type: ignore[attr-defined]
         if context.call_name(expr) == "builtins.len" and len(expr.args) == 1:  # type: ignore[attr-defined]
             return 0 if context.kind(expr.args[0]) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR) else None  # type: ignore[attr-defined]
         return None
@@ -174,21 +160,12 @@ def _shape_slice_start(context: FileContext, value: ast.AST) -> int | None:
         lower = value.slice.lower  # type: ignore[attr-defined]
         if value.slice.step is not None or value.slice.upper is not None:  # type: ignore[attr-defined]
             return None
-        start = 0 if lower is None else _literal_int(lower)
+        start = 0 if lower is None else literal_int(lower, negative=True)
         return start if start is not None and start >= 0 else None
     if type(value) is ast.Attribute and value.attr == "shape":  # type: ignore[attr-defined]
         return 0
     if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "size":  # type: ignore[attr-defined]
         return 0
-    return None
-
-
-def _literal_int(expr: ast.AST) -> int | None:
-    if type(expr) is ast.Constant and type(expr.value) is int:  # type: ignore[attr-defined]
-        return expr.value  # type: ignore[attr-defined]
-    if type(expr) is ast.UnaryOp and type(expr.op) is ast.USub:  # type: ignore[attr-defined]
-        inner = _literal_int(expr.operand)  # type: ignore[attr-defined]
-        return None if inner is None else -inner
     return None
 
 
@@ -572,11 +549,13 @@ def _used_as_tensor(context: FileContext, name: str) -> bool:
     function = context.function
     if function is None:
         return False
-    cache: dict[str, bool] = context.cache.setdefault(f"sizes-evidence:{id(function.node)}", {})
-    if name in cache:
-        return cache[name]
+    return context.cached(_tensor_evidence, (function.node, name))
+
+
+def _tensor_evidence(context: FileContext, key: tuple[ast.AST, str]) -> bool:
+    function, name = key
     evidence = False
-    for node in _function_nodes(function.node):
+    for node in _function_nodes(function):
         node_type = type(node)
         if node_type is ast.Subscript and type(node.value) is ast.Name and node.value.id == name:  # type: ignore[attr-defined]
             if type(node.slice) is ast.Constant and isinstance(node.slice.value, str):  # type: ignore[attr-defined]
@@ -599,7 +578,6 @@ def _used_as_tensor(context: FileContext, name: str) -> bool:
                 and arguments[0].id == name
             ):
                 evidence = True
-    cache[name] = evidence
     return evidence
 
 

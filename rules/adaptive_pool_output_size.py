@@ -5,10 +5,7 @@ from typing import Any
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Invalid,
-    ParityCase,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -39,19 +36,6 @@ for _rank in (1, 2, 3):
         _FUNCTIONS[f"torch.nn.functional.adaptive_max_pool{_rank}d_with_indices"] = ("max", _rank)
         for _prefix in ("torch.nn.", "torch.nn.modules.", "torch.nn.modules.pooling."):
             _MODULES[f"{_prefix}Adaptive{_camel}Pool{_rank}d"] = (_kind, _rank)
-
-_PATTERN_CODE = """
-import torch
-import torch.nn.functional as F
-
-class Model(torch.nn.Module):
-    def forward(self, x):
-        return {call}
-"""
-
-
-def _pattern(call: str, **kwargs: Any) -> Pattern:
-    return Pattern(_PATTERN_CODE.replace("{call}", call), **kwargs)
 
 
 def _describe(size: Any) -> str:
@@ -124,8 +108,8 @@ class AdaptivePoolOutputSize(Rule):
 
     ## References
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset9.py (`_adaptive_pool`)
-    - ../shared/pitfalls/harness.py (AdaptiveAvgPoolMatmul, AdaptiveMaxPoolMasked)
-    - ../shared/PITFALLS.md rows pool_adaptive_*; docs/measurements.md
+    - docs/measurements.md (ONX106 rows); docs/ground-truth.md, harness rows pool_adaptive_* and their verified
+      rewrites (AdaptiveAvgPoolMatmul, AdaptiveMaxPoolMasked)
     """
 
     code = "ONX106"
@@ -135,6 +119,79 @@ class AdaptivePoolOutputSize(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("adaptive_", "Adaptive")
     applies_to = "TorchScript exporter: raises; dynamo: bakes the size (dynamic height/width); output size 1 is silent"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.context.call_name(node) or ""
+        if qualified in _FUNCTIONS:
+            (kind, rank), size_node, is_module = _FUNCTIONS[qualified], argument(node, 1, "output_size"), False
+        elif qualified in _MODULES:
+            (kind, rank), size_node, is_module = _MODULES[qualified], argument(node, 0, "output_size"), True
+        else:
+            return
+        if size_node is None or (not is_module and not may_be_traced(self.context)):
+            return
+        size = literal(size_node)
+        if size is UNKNOWN:
+            size = parameter_default(self.context, size_node)  # `def pool(x, output_size=1)`
+        if _is_global(size) or self.context.skipped_during_export(node):
+            return
+        config = self.context.export_config_for(node)
+        entry = requirement("adaptive_avg_pool" if kind == "avg" else "adaptive_max_pool")
+        if exports(entry, config):
+            return
+        name = qualified.rsplit(".", 1)[-1]
+        what = f"`{name}` to {_describe(size)}"
+        if config.is_legacy:
+            message = (
+                f"{what}: {config.exporter_label} raises when the height/width is dynamic, and whenever the output "
+                "size does not divide the input size"
+            )
+            severity = Severity.ERROR
+        elif kind == "avg" and rank == 3:
+            message = f"{what}: {config.exporter_label} cannot export 3-D adaptive average pooling"
+            severity = Severity.ERROR
+        else:
+            message = (
+                f"{what}: {config.exporter_label} bakes the pooling for the example's height/width, so a dynamic "
+                "height/width gets wrong numbers or shapes"
+                + (" (and an output size that does not divide the input fails to export)" if kind == "max" else "")
+            )
+            severity = Severity.WARNING
+        self.report(node, message, fix=self._fix(node, kind, rank, is_module, qualified), severity=severity)
+
+    def _fix(self, node: ast.Call, kind: str, rank: int, is_module: bool, qualified: str):
+        suggestion = self.make_fix([], Applicability.DISPLAY_ONLY)
+        if rank != 2 or qualified.endswith("_with_indices") or any(type(a) is ast.Starred for a in node.args):
+            return suggestion
+        allowed = {"output_size", "return_indices"} if kind == "max" else {"output_size"}
+        if any(k.arg not in allowed for k in node.keywords):
+            return suggestion
+        positional_limit = 1 if is_module else 2
+        indices = argument(node, positional_limit, "return_indices") if kind == "max" else None
+        if indices is not None and literal(indices) is not False:
+            return suggestion
+        context = self.context
+        torch_name, imports = ensure_torch(context)
+        function = AVG_FUNCTION if kind == "avg" else MAX_FUNCTION
+        helpers = [(function, function_source(kind, torch_name))]
+        if is_module:
+            module = AVG_MODULE if kind == "avg" else MAX_MODULE
+            if module not in context.model.classes:
+                helpers.append((module, module_source(kind, torch_name)))
+            size = argument(node, 0, "output_size")
+            replacement = f"{module}({segment(context, size)})"  # type: ignore[arg-type]
+        else:
+            tensor = argument(node, 0, "input")
+            size = argument(node, 1, "output_size")
+            if tensor is None or size is None:
+                return suggestion
+            replacement = f"{function}({segment(context, tensor)}, {segment(context, size)})"
+        if function in context.model.functions:
+            helpers = [h for h in helpers if h[0] != function]
+        edits = [replace_node(context, node, replacement), *module_insertions(context, imports, helpers)]
+        return self.make_fix(edits, Applicability.SAFE)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         """
@@ -262,147 +319,3 @@ class AdaptivePoolOutputSize(Rule):
             """,
         ),
     ]
-
-    PARITY = [
-        ParityCase(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.pool = torch.nn.AdaptiveAvgPool2d((5, 7))
-
-                def forward(self, x):
-                    return F.adaptive_avg_pool2d(x, (3, 3)), F.adaptive_avg_pool2d(x, (None, 2)), self.pool(x)
-            """,
-            inputs=((2, 3, 16, 19),),
-            dynamic=("batch", "height", "width"),
-            settings={"exporter": "legacy", "opset": 17},
-        ),
-        ParityCase(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.pool = torch.nn.AdaptiveMaxPool2d(4)
-
-                def forward(self, x):
-                    return F.adaptive_max_pool2d(x, (3, 5)), self.pool(x)
-            """,
-            inputs=((2, 3, 16, 19),),
-            dynamic=("batch", "height", "width"),
-        ),
-    ]
-    PATTERNS = {
-        "avg_3x3": _pattern("F.adaptive_avg_pool2d(x, (3, 3))"),
-        "avg_1": _pattern("F.adaptive_avg_pool2d(x, 1)"),
-        "avg_4_static": _pattern("F.adaptive_avg_pool2d(x, 4)", dynamic=("batch",)),
-        "max_3x3": _pattern("F.adaptive_max_pool2d(x, (3, 3))"),
-        "module_7x7": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.pool = torch.nn.AdaptiveAvgPool2d((7, 7))
-
-                def forward(self, x):
-                    return self.pool(x)
-            """,
-            inputs=((1, 3, 14, 14),),
-        ),
-    }
-    MEASURED = [
-        Claim("avg_3x3", "legacy", 17, "EXPORT"),
-        Claim("avg_3x3", "dynamo", None, "BAKED"),
-        Claim("avg_1", "legacy", 11, "ok"),
-        Claim("avg_1", "dynamo", None, "ok"),
-        Claim(
-            "avg_4_static",
-            "legacy",
-            17,
-            "ok",
-            flagged=True,
-            note="height/width static and divisible: exports, but the source does not say the sizes are static",
-        ),
-        Claim("max_3x3", "dynamo", None, "EXPORT"),
-        Claim("module_7x7", "legacy", 20, "EXPORT"),
-        Claim("module_7x7", "dynamo", None, "BAKED"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.context.call_name(node) or ""
-        if qualified in _FUNCTIONS:
-            (kind, rank), size_node, is_module = _FUNCTIONS[qualified], argument(node, 1, "output_size"), False
-        elif qualified in _MODULES:
-            (kind, rank), size_node, is_module = _MODULES[qualified], argument(node, 0, "output_size"), True
-        else:
-            return
-        if size_node is None or (not is_module and not may_be_traced(self.context)):
-            return
-        size = literal(size_node)
-        if size is UNKNOWN:
-            size = parameter_default(self.context, size_node)  # `def pool(x, output_size=1)`
-        if _is_global(size) or self.context.skipped_during_export(node):
-            return
-        config = self.context.export_config_for(node)
-        entry = requirement("adaptive_avg_pool" if kind == "avg" else "adaptive_max_pool")
-        if exports(entry, config):
-            return
-        name = qualified.rsplit(".", 1)[-1]
-        what = f"`{name}` to {_describe(size)}"
-        if config.is_legacy:
-            message = (
-                f"{what}: {config.exporter_label} raises when the height/width is dynamic, and whenever the output "
-                "size does not divide the input size"
-            )
-            severity = Severity.ERROR
-        elif kind == "avg" and rank == 3:
-            message = f"{what}: {config.exporter_label} cannot export 3-D adaptive average pooling"
-            severity = Severity.ERROR
-        else:
-            message = (
-                f"{what}: {config.exporter_label} bakes the pooling for the example's height/width, so a dynamic "
-                "height/width gets wrong numbers or shapes"
-                + (" (and an output size that does not divide the input fails to export)" if kind == "max" else "")
-            )
-            severity = Severity.WARNING
-        self.report(node, message, fix=self._fix(node, kind, rank, is_module, qualified), severity=severity)
-
-    def _fix(self, node: ast.Call, kind: str, rank: int, is_module: bool, qualified: str):
-        suggestion = self.make_fix([], Applicability.DISPLAY_ONLY)
-        if rank != 2 or qualified.endswith("_with_indices") or any(type(a) is ast.Starred for a in node.args):
-            return suggestion
-        allowed = {"output_size", "return_indices"} if kind == "max" else {"output_size"}
-        if any(k.arg not in allowed for k in node.keywords):
-            return suggestion
-        positional_limit = 1 if is_module else 2
-        indices = argument(node, positional_limit, "return_indices") if kind == "max" else None
-        if indices is not None and literal(indices) is not False:
-            return suggestion
-        context = self.context
-        torch_name, imports = ensure_torch(context)
-        function = AVG_FUNCTION if kind == "avg" else MAX_FUNCTION
-        helpers = [(function, function_source(kind, torch_name))]
-        if is_module:
-            module = AVG_MODULE if kind == "avg" else MAX_MODULE
-            if module not in context.model.classes:
-                helpers.append((module, module_source(kind, torch_name)))
-            size = argument(node, 0, "output_size")
-            replacement = f"{module}({segment(context, size)})"  # type: ignore[arg-type]
-        else:
-            tensor = argument(node, 0, "input")
-            size = argument(node, 1, "output_size")
-            if tensor is None or size is None:
-                return suggestion
-            replacement = f"{function}({segment(context, tensor)}, {segment(context, size)})"
-        if function in context.model.functions:
-            helpers = [h for h in helpers if h[0] != function]
-        edits = [replace_node(context, node, replacement), *module_insertions(context, imports, helpers)]
-        return self.make_fix(edits, Applicability.SAFE)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._interpolation import LINEAR_MODES, match_interpolation
 
@@ -50,7 +50,7 @@ class AlignCornersInterpolation(Rule):
     ## References
     - ONNX Resize (opset 11 adds coordinate_transformation_mode): https://onnx.ai/onnx/operators/onnx__Resize.html
     - torch/onnx/symbolic_helper.py (`_interpolate_helper`, align_corners check)
-    - ../shared/PITFALLS.md rows interp_*_ac1_*; docs/measurements.md
+    - docs/measurements.md (ONX401 rows); docs/ground-truth.md, harness rows interp_*_ac1_*
     """
 
     code = "ONX401"
@@ -60,6 +60,23 @@ class AlignCornersInterpolation(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("interpolate", "Upsampl", "upsample")
     applies_to = "TorchScript exporter at opset <= 10; silent at opset >= 11 and for dynamo"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        interpolation = match_interpolation(node, self.context.call_name(node))
+        if interpolation is None or interpolation.align_corners is not True or interpolation.mode not in LINEAR_MODES:
+            return
+        config = self.context.export_config_for(node)
+        first_good = requirement("resize.align_corners").legacy_min_opset or 0
+        if not config.is_legacy or config.opset >= first_good:
+            return
+        self.report(
+            node,
+            f"`align_corners=True` {interpolation.mode} interpolation cannot be exported at ONNX opset {config.opset} "
+            f"({config.exporter_label} raises); opset {first_good} and later export it correctly",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -125,38 +142,3 @@ class AlignCornersInterpolation(Rule):
             settings={"exporter": "legacy", "opset": 10},
         ),
     ]
-
-    PATTERNS = {
-        "bilinear_align_corners": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("bilinear_align_corners", "legacy", 9, "EXPORT"),
-        Claim("bilinear_align_corners", "legacy", 10, "EXPORT"),
-        Claim("bilinear_align_corners", "legacy", 11, "ok"),
-        Claim("bilinear_align_corners", "legacy", 17, "ok"),
-        Claim("bilinear_align_corners", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        interpolation = match_interpolation(node, self.context.call_name(node))
-        if interpolation is None or interpolation.align_corners is not True or interpolation.mode not in LINEAR_MODES:
-            return
-        config = self.context.export_config_for(node)
-        first_good = requirement("resize.align_corners").legacy_min_opset or 0
-        if not config.is_legacy or config.opset >= first_good:
-            return
-        self.report(
-            node,
-            f"`align_corners=True` {interpolation.mode} interpolation cannot be exported at ONNX opset {config.opset} "
-            f"({config.exporter_label} raises); opset {first_good} and later export it correctly",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Claim, ClassInfo, Invalid, Pattern, Rule, Severity, Valid
+from onnxlint.rules.api import ClassInfo, Invalid, Rule, Severity, Valid
 
 FUNCTION_BASES = frozenset({"torch.autograd.Function", "torch.autograd.function.Function"})
 # Calls into libraries that compute outside torch: the tracer sees only their result.
@@ -50,16 +50,6 @@ class RoundSTE(torch.autograd.Function):
     def backward(ctx, grad):
         return grad
 """
-
-
-def _pattern(expression: str) -> Pattern:
-    model = f"""
-
-class Model(torch.nn.Module):
-    def forward(self, x):
-        return {expression}
-"""
-    return Pattern(_FUNCTIONS + model, requires=("numpy",))
 
 
 class AutogradFunctionUntraceableForward(Rule):
@@ -119,7 +109,7 @@ class AutogradFunctionUntraceableForward(Rule):
     - Extending torch.autograd: https://pytorch.org/docs/stable/notes/extending.html
     - TorchScript exporter, `symbolic` for `autograd.Function`: https://pytorch.org/docs/stable/onnx_torchscript.html
     - torch.onnx.export `custom_translation_table`: https://pytorch.org/docs/stable/onnx_export.html
-    - ../shared/PITFALLS.md rows autograd_fn_*; docs/measurements.md
+    - docs/measurements.md (ONX508 rows); docs/ground-truth.md, harness rows autograd_fn_*
     """
 
     code = "ONX508"
@@ -128,72 +118,6 @@ class AutogradFunctionUntraceableForward(Rule):
     severity = Severity.ERROR
     trigger_names = ("apply",)
     applies_to = "TorchScript exporter (dynamo=False); silent for dynamo (measured: traced correctly)"
-
-    VALID = [
-        # A symbolic staticmethod: the TorchScript exporter does not trace forward.
-        Valid(
-            _FUNCTIONS
-            + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return NumpyTanhWithSymbolic.apply(x)\n",
-            settings={"exporter": "legacy"},
-        ),
-        # Pure torch forward.
-        Valid(
-            _FUNCTIONS + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return RoundSTE.apply(x)\n",
-            settings={"exporter": "legacy"},
-        ),
-        # The dynamo exporter traced NumPy and .item() correctly (measured).
-        Valid(
-            _FUNCTIONS
-            + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return NumpyTanh.apply(x)\n",
-            settings={"exporter": "dynamo"},
-        ),
-        # Outside model code.
-        Valid(_FUNCTIONS + "\ndef reference(x):\n    return NumpyTanh.apply(x)\n", settings={"exporter": "legacy"}),
-        # A class of another file: not shown.
-        Valid(
-            """
-            import torch
-            from ops import NumpyTanh
-            class Net(torch.nn.Module):
-                def forward(self, x):
-                    return NumpyTanh.apply(x)
-            """,
-            settings={"exporter": "legacy"},
-        ),
-    ]
-    INVALID = [
-        Invalid(
-            _FUNCTIONS
-            + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return NumpyTanh.apply(x) * 2\n",
-            line=42,
-            settings={"exporter": "legacy", "opset": 17},
-            message_contains="symbolic",
-        ),
-        # An alias, and a forward calling `.item()`.
-        Invalid(
-            _FUNCTIONS
-            + "\nscale_by_max = ScaleByMax.apply\n\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return scale_by_max(x)\n",
-            line=44,
-            settings={"exporter": "legacy"},
-            message_contains=".item()",
-        ),
-    ]
-
-    PATTERNS = {
-        "numpy_forward": _pattern("NumpyTanh.apply(x) * 2"),
-        "numpy_forward_with_symbolic": _pattern("NumpyTanhWithSymbolic.apply(x) * 2"),
-        "item_forward": _pattern("ScaleByMax.apply(x)"),
-        "pure_torch_forward": _pattern("RoundSTE.apply(x)"),
-    }
-    MEASURED = [
-        Claim("numpy_forward", "legacy", 17, "BAKED"),
-        Claim("numpy_forward", "legacy", 11, "BAKED"),
-        Claim("numpy_forward", "dynamo", None, "ok"),
-        Claim("numpy_forward_with_symbolic", "legacy", 17, "ok"),
-        Claim("item_forward", "legacy", 17, "BAKED"),
-        Claim("item_forward", "dynamo", None, "ok"),
-        Claim("pure_torch_forward", "legacy", 17, "ok"),
-    ]
 
     def visit_Call(self, node: ast.Call) -> None:
         if not self.context.in_model_code:
@@ -287,3 +211,55 @@ class AutogradFunctionUntraceableForward(Rule):
             if qualified.startswith(_FOREIGN_MODULES):
                 return f"`{self.context.source.segment(func)}` ({qualified.split('.')[0]})", node.lineno
         return None
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        # A symbolic staticmethod: the TorchScript exporter does not trace forward.
+        Valid(
+            _FUNCTIONS
+            + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return NumpyTanhWithSymbolic.apply(x)\n",
+            settings={"exporter": "legacy"},
+        ),
+        # Pure torch forward.
+        Valid(
+            _FUNCTIONS + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return RoundSTE.apply(x)\n",
+            settings={"exporter": "legacy"},
+        ),
+        # The dynamo exporter traced NumPy and .item() correctly (measured).
+        Valid(
+            _FUNCTIONS
+            + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return NumpyTanh.apply(x)\n",
+            settings={"exporter": "dynamo"},
+        ),
+        # Outside model code.
+        Valid(_FUNCTIONS + "\ndef reference(x):\n    return NumpyTanh.apply(x)\n", settings={"exporter": "legacy"}),
+        # A class of another file: not shown.
+        Valid(
+            """
+            import torch
+            from ops import NumpyTanh
+            class Net(torch.nn.Module):
+                def forward(self, x):
+                    return NumpyTanh.apply(x)
+            """,
+            settings={"exporter": "legacy"},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            _FUNCTIONS
+            + "\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return NumpyTanh.apply(x) * 2\n",
+            line=42,
+            settings={"exporter": "legacy", "opset": 17},
+            message_contains="symbolic",
+        ),
+        # An alias, and a forward calling `.item()`.
+        Invalid(
+            _FUNCTIONS
+            + "\nscale_by_max = ScaleByMax.apply\n\nclass Net(torch.nn.Module):\n    def forward(self, x):\n        return scale_by_max(x)\n",
+            line=44,
+            settings={"exporter": "legacy"},
+            message_contains=".item()",
+        ),
+    ]

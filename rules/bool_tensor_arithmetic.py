@@ -4,13 +4,10 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Edit,
     ExportConfig,
     Invalid,
     Kind,
-    ParityCase,
-    Pattern,
     Rule,
     Valid,
     ensure_torch,
@@ -88,7 +85,7 @@ class BoolTensorArithmetic(Rule):
 
     ## References
     - ONNX operators and their type constraints: https://onnx.ai/onnx/operators/
-    - docs/measurements.md (ONX407 rows); ../shared/PITFALLS.md rows bool_add_bool, cumsum_bool
+    - docs/measurements.md (ONX407 rows); docs/ground-truth.md, harness rows bool_add_bool, cumsum_bool
     """
 
     code = "ONX407"
@@ -98,208 +95,6 @@ class BoolTensorArithmetic(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("+", "cumsum", "max", "min", "sort")
     applies_to = "both exporters (+, max(dim) indices, sort); TorchScript exporter (cumsum, max/min values)"
-
-    VALID = [
-        """
-        import torch
-        class M(torch.nn.Module):
-            def forward(self, x, y):
-                mask = (x > 0) & (y > 0)
-                count = mask.sum(dim=1) + mask.long().cumsum(-1)[..., -1]
-                weights = mask * 2 + (x > 1) * x
-                total = x + y
-                flag = (x > 0).cumsum(-1, dtype=torch.int64)
-                return total.max(), count, weights, mask.any(), flag, x.max(dim=1).values
-        """,
-        # Python bools and values of unknown dtype stay silent.
-        """
-        import torch
-        class M(torch.nn.Module):
-            def forward(self, x, flags: bool = False):
-                a = (1 > 0) + (2 > 1)
-                m = x.to(x.dtype)
-                return m.cumsum(-1), a
-        """,
-        # The dynamo exporter exports cumsum and max of bool tensors correctly.
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    m = x > 0
-                    return m.cumsum(-1), m.max(), m.max(dim=1).values
-            """,
-            settings={"exporter": "dynamo"},
-        ),
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    mask = (x > 0) + (x < -1)
-                    mask += x > 2
-                    return mask
-            """,
-            count=2,
-            message_contains="Add",
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    mask = (x > 0) | (x < -1)
-                    mask = mask | (x > 2)
-                    return mask
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    valid = ~torch.isnan(x)
-                    first = valid.cumsum(-1) == 1
-                    positions = torch.cumsum(x > 0, dim=1)
-                    return first, positions, valid.amax(dim=(2, 3), keepdim=True), torch.min(valid)
-            """,
-            count=4,
-            settings={"exporter": "legacy", "opset": 17},
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    valid = ~torch.isnan(x)
-                    first = valid.to(torch.int64).cumsum(-1) == 1
-                    positions = torch.cumsum((x > 0).to(torch.int64), dim=1)
-                    return first, positions, valid.any(dim=(2, 3), keepdim=True), torch.all(valid)
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    a = x > 0
-                    b = torch.zeros_like(x, dtype=torch.bool)
-                    return torch.maximum(a, b).float() * torch.minimum(a, b)
-            """,
-            count=2,
-            settings={"exporter": "legacy", "opset": 13},
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    a = x > 0
-                    b = torch.zeros_like(x, dtype=torch.bool)
-                    return (a | b).float() * (a & b)
-            """,
-        ),
-        # The indices of max(dim) fail with both exporters; sorting too. Display-only.
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    m = x > 0
-                    values, first = m.max(dim=1)
-                    return first, m.argsort(dim=1)
-            """,
-            count=2,
-            message_contains="ArgMax",
-        ),
-    ]
-
-    PARITY = [
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    mask = (x > 0) + (x < -1)
-                    mask += x > 2
-                    return mask.float() * x
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-        ),
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    valid = x > 0
-                    first = valid.cumsum(-1)
-                    both = torch.maximum(valid, x < 1) + torch.minimum(valid, x > -1)
-                    # (a 0-d output trips the parity comparison: reshape it)
-                    return first, torch.cumsum(x > 0.5, dim=1), valid.amax(dim=(2, 3)), valid.min().reshape(1), both
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-            settings={"exporter": "legacy", "opset": 17},
-            opset=17,
-        ),
-    ]
-
-    PATTERNS = {
-        "bool_add_bool": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return (x > 0) + (x < 0.5)
-            """
-        ),
-        "bool_cumsum": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return (x > 0).cumsum(-1)
-            """
-        ),
-        "bool_amax": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return (x > 0).amax(dim=(2, 3))
-            """
-        ),
-        "bool_max_indices": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return (x > 0).max(dim=1)[1]
-            """
-        ),
-        "bool_sum": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return (x > 0).sum(dim=(2, 3))
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("bool_add_bool", "legacy", 11, "CHECKER"),
-        Claim("bool_add_bool", "dynamo", None, "CHECKER"),
-        Claim("bool_cumsum", "legacy", 17, "CHECKER"),
-        Claim("bool_cumsum", "dynamo", None, "ok"),
-        Claim("bool_amax", "legacy", 13, "CHECKER"),
-        Claim("bool_amax", "dynamo", None, "ok"),
-        Claim("bool_max_indices", "dynamo", None, "CHECKER"),
-        Claim("bool_sum", "legacy", 11, "ok"),
-    ]
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -532,3 +327,116 @@ class BoolTensorArithmetic(Rule):
             "rejects; cast to an integer type first (e.g. `.to(torch.uint8)`)",
             fix=self.make_fix([], Applicability.DISPLAY_ONLY, title="Cast to an integer type first"),
         )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, y):
+                mask = (x > 0) & (y > 0)
+                count = mask.sum(dim=1) + mask.long().cumsum(-1)[..., -1]
+                weights = mask * 2 + (x > 1) * x
+                total = x + y
+                flag = (x > 0).cumsum(-1, dtype=torch.int64)
+                return total.max(), count, weights, mask.any(), flag, x.max(dim=1).values
+        """,
+        # Python bools and values of unknown dtype stay silent.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, flags: bool = False):
+                a = (1 > 0) + (2 > 1)
+                m = x.to(x.dtype)
+                return m.cumsum(-1), a
+        """,
+        # The dynamo exporter exports cumsum and max of bool tensors correctly.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    m = x > 0
+                    return m.cumsum(-1), m.max(), m.max(dim=1).values
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    mask = (x > 0) + (x < -1)
+                    mask += x > 2
+                    return mask
+            """,
+            count=2,
+            message_contains="Add",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    mask = (x > 0) | (x < -1)
+                    mask = mask | (x > 2)
+                    return mask
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    valid = ~torch.isnan(x)
+                    first = valid.cumsum(-1) == 1
+                    positions = torch.cumsum(x > 0, dim=1)
+                    return first, positions, valid.amax(dim=(2, 3), keepdim=True), torch.min(valid)
+            """,
+            count=4,
+            settings={"exporter": "legacy", "opset": 17},
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    valid = ~torch.isnan(x)
+                    first = valid.to(torch.int64).cumsum(-1) == 1
+                    positions = torch.cumsum((x > 0).to(torch.int64), dim=1)
+                    return first, positions, valid.any(dim=(2, 3), keepdim=True), torch.all(valid)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    a = x > 0
+                    b = torch.zeros_like(x, dtype=torch.bool)
+                    return torch.maximum(a, b).float() * torch.minimum(a, b)
+            """,
+            count=2,
+            settings={"exporter": "legacy", "opset": 13},
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    a = x > 0
+                    b = torch.zeros_like(x, dtype=torch.bool)
+                    return (a | b).float() * (a & b)
+            """,
+        ),
+        # The indices of max(dim) fail with both exporters; sorting too. Display-only.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    m = x > 0
+                    values, first = m.max(dim=1)
+                    return first, m.argsort(dim=1)
+            """,
+            count=2,
+            message_contains="ArgMax",
+        ),
+    ]

@@ -2,29 +2,12 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity
 
 from ._sizes import is_dynamic_size, likely_static, local_values, size_leaves
 
-_MIRRORED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+_MIRRORED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
-
-
-def _model(body: str) -> str:
-    return (
-        "import torch\nimport torch.nn.functional as F\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n"
-        + "".join(f"        {line}\n" for line in body.strip("\n").splitlines())
-    )
-
-
-_PAD_TO_MULTIPLE = _model(
-    """
-h, w = x.shape[2], x.shape[3]
-if h % 4 != 0 or w % 4 != 0:
-    x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
-return x
-"""
-)
 
 
 class BranchOnTensorSize(Rule):
@@ -79,7 +62,7 @@ class BranchOnTensorSize(Rule):
     ## References
     - torch.export, control flow on shapes: https://pytorch.org/docs/stable/export.html#control-flow-static-vs-dynamic
     - torch.cond: https://pytorch.org/docs/stable/generated/torch.cond.html
-    - ../shared/PITFALLS.md row cf_if_on_shape_pad_to_multiple; docs/measurements.md
+    - docs/measurements.md (ONX302 rows); docs/ground-truth.md, harness row cf_if_on_shape_pad_to_multiple
     """
 
     code = "ONX302"
@@ -90,6 +73,103 @@ class BranchOnTensorSize(Rule):
     severity = Severity.WARNING
     trigger_names = ("if ", "while ")
     applies_to = "both exporters (the branch taken at export is kept, silently)"
+
+    def visit_If(self, node: ast.If) -> None:
+        if not node.orelse and (
+            type(node.body[-1]) is ast.Raise or all(self._only_reports(statement) for statement in node.body)
+        ):
+            return  # a shape check: it raises (after building its message) or only warns
+        self._check(node.test, "`if`")
+
+    def visit_While(self, node: ast.While) -> None:
+        self._check(node.test, "`while` loop")
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        self._check(node.test, "conditional expression")
+
+    def _check(self, test: ast.expr, construct: str) -> None:
+        context = self.context
+        if not context.in_model_code or not is_dynamic_size(context, test):
+            return
+        if context.guard_polarity(test) is not None or context.skipped_during_export(test):
+            return
+        if self._decides_only_emptiness(test) or self._reads_only_loop_counters(test):
+            return
+        config = context.export_config_for(test)
+        if construct == "`while` loop":
+            kept = "runs as many times as it did for the example input's shape"
+        else:
+            kept = "keeps only the branch taken for the example input's shape"
+        if config.is_legacy:
+            consequence = f"the TorchScript exporter {kept}"
+        else:
+            consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
+        self.report(
+            test,
+            f"{construct} on a tensor size: {consequence}",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    def _decides_only_emptiness(self, test: ast.expr) -> bool:
+        """`if x.shape[0] == 0:`, `if n > 0 and ...`: every size the condition reads is compared with 0
+        (or `>= 1`, `< 1`). Measured: both exporters take the non-empty branch, which is right for every
+        non-empty input (a dynamic dim is never 0 in a deployed model's input)."""
+        test_type = type(test)
+        if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+            return self._decides_only_emptiness(test.operand)  # type: ignore[attr-defined]
+        if test_type is ast.BoolOp:
+            values = test.values  # type: ignore[attr-defined]
+            return all(
+                self._decides_only_emptiness(value) or not is_dynamic_size(self.context, value) for value in values
+            )
+        if test_type is not ast.Compare or len(test.ops) != 1:  # type: ignore[attr-defined]
+            return False
+        left, operator, right = test.left, type(test.ops[0]), test.comparators[0]  # type: ignore[attr-defined]
+        if type(left) is ast.Constant:  # `0 < n`: read it as `n > 0`
+            left, right = right, left
+            operator = _MIRRORED.get(operator, operator)
+        if type(right) is not ast.Constant or type(right.value) is not int or not self._plain_size(left):  # type: ignore[attr-defined]
+            return False
+        bound = right.value  # type: ignore[attr-defined]
+        return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
+            bound == 1 and operator in (ast.GtE, ast.Lt)
+        )
+
+    def _reads_only_loop_counters(self, test: ast.expr) -> bool:
+        """`for i in range(num_frames): if i == 0: ...`: the sizes the condition reads are counters of
+        enclosing loops. The loop is the hazard (ONX203 reports it); the branch inside it is taken
+        as the loop runs, and reporting it again would only repeat the loop's finding."""
+        context = self.context
+        leaves = [leaf for leaf in size_leaves(context, test) if not likely_static(context, leaf)]
+        if not leaves or not all(type(leaf) is ast.Name for leaf in leaves):
+            return False
+        counters: set[str] = set()
+        parent = context.parent(test)
+        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if type(parent) in (ast.For, ast.AsyncFor):
+                counters.update(n.id for n in ast.walk(parent.target) if type(n) is ast.Name)  # type: ignore[attr-defined]
+            parent = context.parent(parent)
+        return all(leaf.id in counters for leaf in leaves)  # type: ignore[attr-defined]
+
+    def _plain_size(self, expr: ast.expr) -> bool:
+        """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on
+        sizes: `h % 4 != 0` is a divisibility test, not an emptiness check."""
+        if type(expr) is ast.Name:
+            values = local_values(self.context, expr.id)  # type: ignore[attr-defined]
+            return bool(values) and all(position is not None or self._plain_size(value) for value, position in values)
+        return type(expr) in (ast.Subscript, ast.Call, ast.Attribute)
+
+    def _only_reports(self, statement: ast.stmt) -> bool:
+        statement_type = type(statement)
+        if statement_type in (ast.Raise, ast.Assert, ast.Pass):
+            return True
+        if statement_type is ast.Expr and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
+            func = statement.value.func  # type: ignore[attr-defined]
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
+            return name in _REPORTING_CALLS
+        return False
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # A path the constructor switches off (`enable_tiling()` turns it on after building): not exported.
@@ -200,120 +280,3 @@ class BranchOnTensorSize(Rule):
             message_contains="TorchScript",
         ),
     ]
-
-    PATTERNS = {
-        "pad_to_multiple": Pattern(_PAD_TO_MULTIPLE),
-        "if_batch_gt_1": Pattern(
-            _model("if x.shape[0] > 1:\n    x = x - x.mean(0, keepdim=True)\nreturn x"), dynamic=("batch",)
-        ),
-        "check_that_raises": Pattern(
-            _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
-        ),
-        "emptiness_check": Pattern(_model("if x.shape[0] == 0:\n    return x * 0\nreturn x + 1"), dynamic=("batch",)),
-    }
-    MEASURED = [
-        Claim("pad_to_multiple", "legacy", 17, "BAKED"),
-        Claim("pad_to_multiple", "dynamo", None, "BAKED"),
-        Claim("if_batch_gt_1", "legacy", 17, "BAKED"),
-        Claim("if_batch_gt_1", "dynamo", None, "BAKED"),
-        Claim("check_that_raises", "legacy", 17, "ok"),
-        Claim("check_that_raises", "dynamo", None, "ok"),
-        # Emptiness: both exporters take the non-empty branch, right for every non-empty input.
-        Claim("emptiness_check", "legacy", 17, "ok"),
-        Claim("emptiness_check", "dynamo", None, "ok"),
-    ]
-
-    def visit_If(self, node: ast.If) -> None:
-        if not node.orelse and (
-            type(node.body[-1]) is ast.Raise or all(self._only_reports(statement) for statement in node.body)
-        ):
-            return  # a shape check: it raises (after building its message) or only warns
-        self._check(node.test, "`if`")
-
-    def visit_While(self, node: ast.While) -> None:
-        self._check(node.test, "`while` loop")
-
-    def visit_IfExp(self, node: ast.IfExp) -> None:
-        self._check(node.test, "conditional expression")
-
-    def _check(self, test: ast.expr, construct: str) -> None:
-        context = self.context
-        if not context.in_model_code or not is_dynamic_size(context, test):
-            return
-        if context.guard_polarity(test) is not None or context.skipped_during_export(test):
-            return
-        if self._decides_only_emptiness(test) or self._reads_only_loop_counters(test):
-            return
-        config = context.export_config_for(test)
-        if construct == "`while` loop":
-            kept = "runs as many times as it did for the example input's shape"
-        else:
-            kept = "keeps only the branch taken for the example input's shape"
-        if config.is_legacy:
-            consequence = f"the TorchScript exporter {kept}"
-        else:
-            consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
-        self.report(
-            test,
-            f"{construct} on a tensor size: {consequence}",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )
-
-    def _decides_only_emptiness(self, test: ast.expr) -> bool:
-        """`if x.shape[0] == 0:`, `if n > 0 and ...`: every size the condition reads is compared with 0
-        (or `>= 1`, `< 1`). Measured: both exporters take the non-empty branch, which is right for every
-        non-empty input (a dynamic dim is never 0 in a deployed model's input)."""
-        test_type = type(test)
-        if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
-            return self._decides_only_emptiness(test.operand)  # type: ignore[attr-defined]
-        if test_type is ast.BoolOp:
-            values = test.values  # type: ignore[attr-defined]
-            return all(
-                self._decides_only_emptiness(value) or not is_dynamic_size(self.context, value) for value in values
-            )
-        if test_type is not ast.Compare or len(test.ops) != 1:  # type: ignore[attr-defined]
-            return False
-        left, operator, right = test.left, type(test.ops[0]), test.comparators[0]  # type: ignore[attr-defined]
-        if type(left) is ast.Constant:  # `0 < n`: read it as `n > 0`
-            left, right = right, left
-            operator = _MIRRORED.get(operator, operator)
-        if type(right) is not ast.Constant or type(right.value) is not int or not self._plain_size(left):  # type: ignore[attr-defined]
-            return False
-        bound = right.value  # type: ignore[attr-defined]
-        return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
-            bound == 1 and operator in (ast.GtE, ast.Lt)
-        )
-
-    def _reads_only_loop_counters(self, test: ast.expr) -> bool:
-        """`for i in range(num_frames): if i == 0: ...`: the sizes the condition reads are counters of
-        enclosing loops. The loop is the hazard (ONX203 reports it); the branch inside it is taken
-        as the loop runs, and reporting it again would only repeat the loop's finding."""
-        context = self.context
-        leaves = [leaf for leaf in size_leaves(context, test) if not likely_static(context, leaf)]
-        if not leaves or not all(type(leaf) is ast.Name for leaf in leaves):
-            return False
-        counters: set[str] = set()
-        parent = context.parent(test)
-        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            if type(parent) in (ast.For, ast.AsyncFor):
-                counters.update(n.id for n in ast.walk(parent.target) if type(n) is ast.Name)  # type: ignore[attr-defined]
-            parent = context.parent(parent)
-        return all(leaf.id in counters for leaf in leaves)  # type: ignore[attr-defined]
-
-    def _plain_size(self, expr: ast.expr) -> bool:
-        """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on
-        sizes: `h % 4 != 0` is a divisibility test, not an emptiness check."""
-        if type(expr) is ast.Name:
-            values = local_values(self.context, expr.id)  # type: ignore[attr-defined]
-            return bool(values) and all(position is not None or self._plain_size(value) for value, position in values)
-        return type(expr) in (ast.Subscript, ast.Call, ast.Attribute)
-
-    def _only_reports(self, statement: ast.stmt) -> bool:
-        statement_type = type(statement)
-        if statement_type in (ast.Raise, ast.Assert, ast.Pass):
-            return True
-        if statement_type is ast.Expr and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
-            func = statement.value.func  # type: ignore[attr-defined]
-            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
-            return name in _REPORTING_CALLS
-        return False

@@ -4,10 +4,8 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Fix,
     Invalid,
-    Pattern,
     Rule,
     add_keyword_argument,
     replace_node,
@@ -49,7 +47,8 @@ class DropoutAlwaysTraining(Rule):
     (model in eval mode, as exported):
     - TorchScript exporter, opset 9-11: the ONNX `Dropout` has no training mode before opset 12
       and onnxruntime runs it as the identity: every run gives the same output, equal to the
-      input (measured RAND-FROZEN; PITFALLS.md calls it a frozen mask, it is in fact removed).
+      input (measured RAND-FROZEN; the first harness run's notes, docs/ground-truth.md, call it a
+      frozen mask: it is in fact removed).
       The exported model no longer computes what the PyTorch model computes.
     - TorchScript exporter at opset 12 and later, and the dynamo exporter: `Dropout` with
       `training_mode=True`: the deployed model drops random values on every run.
@@ -79,7 +78,7 @@ class DropoutAlwaysTraining(Rule):
     ## References
     - torch.nn.functional.dropout (training defaults to True): https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html
     - ONNX Dropout-12 (training_mode): https://onnx.ai/onnx/operators/onnx__Dropout.html
-    - docs/measurements.md (ONX406 rows); ../shared/PITFALLS.md row rand_functional_dropout_training_true
+    - docs/measurements.md (ONX406 rows); docs/ground-truth.md, harness row rand_functional_dropout_training_true
     """
 
     code = "ONX406"
@@ -89,6 +88,74 @@ class DropoutAlwaysTraining(Rule):
     fix_applicability = Applicability.UNSAFE
     trigger_names = ("dropout",)
     applies_to = "both exporters (opset <= 11 TorchScript: dropout removed; else: random at inference; feature dropout: TorchScript export error)"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        if not context.in_model_code:
+            return
+        qualified = context.call_name(node)
+        spec = DROPOUTS.get(qualified or "")
+        if spec is None:
+            return
+        position, default, key = spec
+        if any(k.arg is None for k in node.keywords) or any(type(a) is ast.Starred for a in node.args):
+            return  # `**options` / `*args` may carry `training`
+        training_node = self._training_argument(node, position)
+        training = default if training_node is None else literal(training_node)
+        if training is not True:
+            return
+        p_node = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "p"), None)
+        p = literal(p_node, 0.5)
+        if p is not UNKNOWN and p == 0:
+            return
+        if training_only(context, node) or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        entry = requirement(key)
+        short = qualified.replace("torch.nn.functional.", "F.")  # type: ignore[union-attr]
+        how = "with `training=True`" if training_node is not None else "(its `training` defaults to True)"
+        if not exports(entry, config):
+            if key == "dropout.training" and config.is_legacy:
+                outcome = (
+                    f"{config.exporter_label} at opset {config.opset} writes a Dropout without training mode, which "
+                    "onnxruntime runs as the identity: the ONNX model differs from the PyTorch model "
+                    f"(opset {entry.legacy_min_opset}+ keeps it random)"
+                )
+            else:
+                outcome = f"{config.exporter_label} raises (training-mode feature dropout has no ONNX translation)"
+        else:
+            outcome = (
+                f"{config.exporter_label} exports a training-mode Dropout: the deployed model drops random values "
+                "on every run"
+            )
+        self.report(
+            node, f"`{short}` {how} drops values in eval mode too; {outcome}", fix=self._fix(node, training_node)
+        )
+
+    @staticmethod
+    def _training_argument(node: ast.Call, position: int) -> ast.expr | None:
+        for keyword in node.keywords:
+            if keyword.arg in _KEYWORDS:
+                return keyword.value
+        if len(node.args) > position and not any(type(a) is ast.Starred for a in node.args[: position + 1]):
+            return node.args[position]
+        return None
+
+    def _fix(self, node: ast.Call, training_node: ast.expr | None) -> Fix:
+        context = self.context
+        info = context.function
+        method = info is not None and info.owner is not None
+        arguments = getattr(info.node, "args", None) if info is not None else None
+        first = (arguments.posonlyargs + arguments.args)[:1] if arguments is not None else []
+        if not method or not first or first[0].arg != "self":
+            return self.make_fix([], Applicability.DISPLAY_ONLY)
+        if training_node is not None:
+            edit = replace_node(context, training_node, "self.training")
+        else:
+            edit = add_keyword_argument(context, node, "training=self.training")
+        return self.make_fix([edit], Applicability.UNSAFE)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         """
@@ -169,111 +236,3 @@ class DropoutAlwaysTraining(Rule):
             message_contains="raises",
         ),
     ]
-
-    PATTERNS = {
-        "dropout_default": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.dropout(x, 0.5)
-            """,
-            random=True,
-        ),
-        "dropout2d_default": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.dropout2d(x, 0.5)
-            """,
-            random=True,
-        ),
-        "dropout_follows_training": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.dropout(x, 0.5, training=self.training)
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("dropout_default", "legacy", 11, "RAND-FROZEN"),
-        Claim("dropout_default", "legacy", 12, "RANDOM", flagged=True),
-        Claim("dropout_default", "dynamo", None, "RANDOM", flagged=True),
-        Claim("dropout2d_default", "legacy", 17, "EXPORT"),
-        Claim("dropout_follows_training", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        if not context.in_model_code:
-            return
-        qualified = context.call_name(node)
-        spec = DROPOUTS.get(qualified or "")
-        if spec is None:
-            return
-        position, default, key = spec
-        if any(k.arg is None for k in node.keywords) or any(type(a) is ast.Starred for a in node.args):
-            return  # `**options` / `*args` may carry `training`
-        training_node = self._training_argument(node, position)
-        training = default if training_node is None else literal(training_node)
-        if training is not True:
-            return
-        p_node = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "p"), None)
-        p = literal(p_node, 0.5)
-        if p is not UNKNOWN and p == 0:
-            return
-        if training_only(context, node) or context.skipped_during_export(node):
-            return
-        config = context.export_config_for(node)
-        entry = requirement(key)
-        short = qualified.replace("torch.nn.functional.", "F.")  # type: ignore[union-attr]
-        how = "with `training=True`" if training_node is not None else "(its `training` defaults to True)"
-        if not exports(entry, config):
-            if key == "dropout.training" and config.is_legacy:
-                outcome = (
-                    f"{config.exporter_label} at opset {config.opset} writes a Dropout without training mode, which "
-                    "onnxruntime runs as the identity: the ONNX model differs from the PyTorch model "
-                    f"(opset {entry.legacy_min_opset}+ keeps it random)"
-                )
-            else:
-                outcome = f"{config.exporter_label} raises (training-mode feature dropout has no ONNX translation)"
-        else:
-            outcome = (
-                f"{config.exporter_label} exports a training-mode Dropout: the deployed model drops random values "
-                "on every run"
-            )
-        self.report(
-            node, f"`{short}` {how} drops values in eval mode too; {outcome}", fix=self._fix(node, training_node)
-        )
-
-    @staticmethod
-    def _training_argument(node: ast.Call, position: int) -> ast.expr | None:
-        for keyword in node.keywords:
-            if keyword.arg in _KEYWORDS:
-                return keyword.value
-        if len(node.args) > position and not any(type(a) is ast.Starred for a in node.args[: position + 1]):
-            return node.args[position]
-        return None
-
-    def _fix(self, node: ast.Call, training_node: ast.expr | None) -> Fix:
-        context = self.context
-        info = context.function
-        method = info is not None and info.owner is not None
-        arguments = getattr(info.node, "args", None) if info is not None else None
-        first = (arguments.posonlyargs + arguments.args)[:1] if arguments is not None else []
-        if not method or not first or first[0].arg != "self":
-            return self.make_fix([], Applicability.DISPLAY_ONLY)
-        if training_node is not None:
-            edit = replace_node(context, training_node, "self.training")
-        else:
-            edit = add_keyword_argument(context, node, "training=self.training")
-        return self.make_fix([edit], Applicability.UNSAFE)

@@ -81,6 +81,28 @@ class DynamicAxesWithDynamo(Rule):
     trigger_names = ("dynamic_axes",)
     applies_to = "dynamo exporter (default since torch 2.9); silent with dynamo=False"
 
+    def visit_Call(self, node: ast.Call) -> None:
+        if exporter_hidden(node) or not is_onnx_export(self.context, node):
+            return
+        axes = keyword(node, "dynamic_axes")
+        if axes is None or (type(axes.value) is ast.Constant and axes.value.value is None):
+            return
+        if keyword(node, "dynamic_shapes") is not None:
+            return
+        config = self.context.export_config_for(node)
+        if not config.is_dynamo:
+            return
+        message = (
+            f"`dynamic_axes` with {config.exporter_label}: torch converts it to `dynamic_shapes` through a deprecated "
+            "shim (it warns the conversion 'may lead to Constraints violated' and will be removed); "
+            "pass `dynamic_shapes` by input position"
+        )
+        edits = dynamic_shapes_migration(self.context, node, switch_to_dynamo=False)
+        fix = self.make_fix(edits, Applicability.SAFE) if edits else None
+        self.report(axes, message, fix=fix)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
     VALID = [
         """
         import torch
@@ -230,23 +252,3 @@ class DynamicAxesWithDynamo(Rule):
             line=2,
         ),
     ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if exporter_hidden(node) or not is_onnx_export(self.context, node):
-            return
-        axes = keyword(node, "dynamic_axes")
-        if axes is None or (type(axes.value) is ast.Constant and axes.value.value is None):
-            return
-        if keyword(node, "dynamic_shapes") is not None:
-            return
-        config = self.context.export_config_for(node)
-        if not config.is_dynamo:
-            return
-        message = (
-            f"`dynamic_axes` with {config.exporter_label}: torch converts it to `dynamic_shapes` through a deprecated "
-            "shim (it warns the conversion 'may lead to Constraints violated' and will be removed); "
-            "pass `dynamic_shapes` by input position"
-        )
-        edits = dynamic_shapes_migration(self.context, node, switch_to_dynamo=False)
-        fix = self.make_fix(edits, Applicability.SAFE) if edits else None
-        self.report(axes, message, fix=fix)

@@ -55,39 +55,6 @@ class ExportUnsupportedByTarget(Rule):
     trigger_names = ("export",)
     applies_to = "--target coreml (always); any target whose opset range the written model exceeds"
 
-    VALID = [
-        """
-        import torch
-        torch.onnx.export(model, x, "m.onnx")
-        """,
-        Valid(
-            """
-            import torch
-            torch.onnx.export(model, x, "m.onnx", opset_version=17)
-            """,
-            settings={"target": "tensorrt"},
-        ),
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            torch.onnx.export(model, x, "m.onnx")
-            """,
-            line=2,
-            settings={"target": "coreml"},
-            message_contains="coremltools",
-        ),
-        Invalid(
-            """
-            import torch
-            torch.onnx.export(model, x, "m.onnx", dynamo=False, opset_version=9)
-            """,
-            line=2,
-            settings={"target": "coreml"},
-        ),
-    ]
-
     def visit_Call(self, node: ast.Call) -> None:
         if self.context.call_name(node) not in EXPORT_FUNCTIONS:
             return
@@ -126,3 +93,38 @@ class ExportUnsupportedByTarget(Rule):
                 f"| {name} | {target.max_opset or 'no known limit'} | {note.source.detail if note else target.description} |"
             )
         return "\n".join(lines)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        torch.onnx.export(model, x, "m.onnx")
+        """,
+        Valid(
+            """
+            import torch
+            torch.onnx.export(model, x, "m.onnx", opset_version=17)
+            """,
+            settings={"target": "tensorrt"},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            torch.onnx.export(model, x, "m.onnx")
+            """,
+            line=2,
+            settings={"target": "coreml"},
+            message_contains="coremltools",
+        ),
+        Invalid(
+            """
+            import torch
+            torch.onnx.export(model, x, "m.onnx", dynamo=False, opset_version=9)
+            """,
+            line=2,
+            settings={"target": "coreml"},
+        ),
+    ]

@@ -62,6 +62,38 @@ class ExportWithStaticShapes(Rule):
     trigger_names = ("export",)
     applies_to = "both exporters"
 
+    def visit_Call(self, node: ast.Call) -> None:
+        if not is_onnx_export(self.context, node) or has_unpacking(node) or declares_dynamic_shapes(node):
+            return
+        if exported_program_model(self.context, node) or argument(node, 1, "args") is None:
+            return
+        config = self.context.export_config_for(node)
+        if config.is_dynamo:
+            how = 'pass `dynamic_shapes=({0: "batch"},)` (one entry per input)'
+        else:
+            how = 'pass `input_names` and `dynamic_axes={"input": {0: "batch"}}`'
+        message = (
+            f"No dynamic dims declared: {config.exporter_label} fixes every input dim to the example's size, and "
+            f"the ONNX model rejects any other batch size; {how}"
+        )
+        self.report(node.func, message, fix=self._suggestion(node, config.is_dynamo))
+
+    def _suggestion(self, node: ast.Call, dynamo: bool):
+        if dynamo:
+            examples = example_inputs(self.context, node)
+            if not examples:
+                return None
+            entries = ", ".join('{0: "batch"}' for _ in examples) + ("," if len(examples) == 1 else "")
+            text = f"dynamic_shapes=({entries})"
+        else:
+            names = string_list(resolve(self.context, argument(node, 99, "input_names"), node))
+            if not names:
+                return None
+            text = "dynamic_axes={" + ", ".join(f'"{n}": {{0: "batch"}}' for n in names) + "}"
+        return self.make_fix([add_keyword_argument(self.context, node, text)], Applicability.DISPLAY_ONLY)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
     VALID = [
         """
         import torch
@@ -106,33 +138,3 @@ class ExportWithStaticShapes(Rule):
             message_contains="dynamic_axes",
         ),
     ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not is_onnx_export(self.context, node) or has_unpacking(node) or declares_dynamic_shapes(node):
-            return
-        if exported_program_model(self.context, node) or argument(node, 1, "args") is None:
-            return
-        config = self.context.export_config_for(node)
-        if config.is_dynamo:
-            how = 'pass `dynamic_shapes=({0: "batch"},)` (one entry per input)'
-        else:
-            how = 'pass `input_names` and `dynamic_axes={"input": {0: "batch"}}`'
-        message = (
-            f"No dynamic dims declared: {config.exporter_label} fixes every input dim to the example's size, and "
-            f"the ONNX model rejects any other batch size; {how}"
-        )
-        self.report(node.func, message, fix=self._suggestion(node, config.is_dynamo))
-
-    def _suggestion(self, node: ast.Call, dynamo: bool):
-        if dynamo:
-            examples = example_inputs(self.context, node)
-            if not examples:
-                return None
-            entries = ", ".join('{0: "batch"}' for _ in examples) + ("," if len(examples) == 1 else "")
-            text = f"dynamic_shapes=({entries})"
-        else:
-            names = string_list(resolve(self.context, argument(node, 99, "input_names"), node))
-            if not names:
-                return None
-            text = "dynamic_axes={" + ", ".join(f'"{n}": {{0: "batch"}}' for n in names) + "}"
-        return self.make_fix([add_keyword_argument(self.context, node, text)], Applicability.DISPLAY_ONLY)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
-from onnxlint.rules.api import Applicability, Claim, Edit, Invalid, Location, Pattern, Rule, Severity
+from onnxlint.rules.api import Applicability, Edit, Invalid, Location, Rule, Severity
 
 from ._export_call import (
     argument,
@@ -22,42 +22,6 @@ _MODEL_FACTORIES = ("torchvision.models.", "timm.create_model", "torch.hub.load"
 _SAME_MODULE = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "requires_grad_", "share_memory"})
 _CLASS_NAME = re.compile(r"^_*[A-Z]")
 _TRAINING, _EVAL, _UNKNOWN = "training", "eval", "unknown"
-
-_DROPOUT_MODEL = """
-import torch
-from torch import nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 1)
-        self.drop = nn.Dropout(0.5)
-
-    def forward(self, x):
-        return self.drop(self.conv(x))
-"""
-
-_BATCH_NORM_MODEL = """
-import torch
-from torch import nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 3, padding=1)
-        self.bn = nn.BatchNorm2d(4)
-        with torch.no_grad():
-            self.bn.running_mean.uniform_(-1, 1)
-            self.bn.running_var.uniform_(0.5, 2)
-
-    def forward(self, x):
-        return torch.relu(self.bn(self.conv(x)))
-"""
-
-_FORGOT_EVAL = '\n\nif __name__ == "__main__":\n    model = Model()\n    torch.onnx.export(model, (torch.randn(2, 3, 8, 8),), "m.onnx")\n'
-_WITH_EVAL = '\n\nif __name__ == "__main__":\n    model = Model()\n    model.eval()\n    torch.onnx.export(model, (torch.randn(2, 3, 8, 8),), "m.onnx")\n'
 
 
 class ExportWithoutEval(Rule):
@@ -128,145 +92,6 @@ class ExportWithoutEval(Rule):
     severity = Severity.WARNING
     trigger_names = ("export",)
     applies_to = "dynamo exporter (Dropout and `self.training` branches stay active); TorchScript exporter only with training=PRESERVE"
-
-    VALID = [
-        """
-        import torch
-        model = Net()
-        model.load_state_dict(torch.load("w.pth", weights_only=True))
-        model.eval()
-        torch.onnx.export(model, x, "m.onnx")
-        """,
-        """
-        import torch
-        model = Net().to("cpu").eval()
-        torch.onnx.export(model, x, "m.onnx")
-        """,
-        """
-        import torch
-        model = Net()
-        model.train(False)
-        torch.onnx.export(model, x, "m.onnx")
-        """,
-        # The model comes from elsewhere: the caller decides its mode.
-        """
-        import torch
-        def export(model, path):
-            torch.onnx.export(model, torch.randn(2, 3, 8, 8), path)
-        """,
-        """
-        import torch
-        model = load_model("w.pth")
-        torch.onnx.export(model, x, "m.onnx")
-        """,
-        """
-        import torch
-        class Exporter:
-            def run(self):
-                torch.onnx.export(self.model, self.x, "m.onnx")
-        """,
-        # Passed to a helper the script does not show: it may set the mode.
-        """
-        import torch
-        model = Net()
-        prepare_for_export(model)
-        torch.onnx.export(model, x, "m.onnx")
-        """,
-        # A wrapper around a module built elsewhere.
-        """
-        import torch
-        complete = ExportPipeline(model, postprocess)
-        torch.onnx.export(complete, x, "m.onnx")
-        """,
-        # The exporter may be chosen in **kwargs (`{"dynamo": False}`).
-        """
-        import torch
-        model = Net()
-        torch.onnx.export(model, x, "m.onnx", **export_kwargs)
-        """,
-        # The TorchScript exporter exports in eval mode unless told otherwise (measured).
-        """
-        import torch
-        model = Net()
-        torch.onnx.export(model, x, "m.onnx", dynamo=False)
-        """,
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            model = Net()
-            model.load_state_dict(torch.load("w.pth", weights_only=True))
-            with torch.no_grad():
-                torch.onnx.export(model, x, "m.onnx")
-            """,
-            line=5,
-            message_contains="dynamo",
-            unsafe_fixes=True,
-            expected_fix="""
-            import torch
-            model = Net()
-            model.load_state_dict(torch.load("w.pth", weights_only=True))
-            with torch.no_grad():
-                model.eval()
-                torch.onnx.export(model, x, "m.onnx")
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            torch.onnx.export(Net(), x, "m.onnx")
-            """,
-            line=2,
-            unsafe_fixes=True,
-            expected_fix="""
-            import torch
-            torch.onnx.export(Net().eval(), x, "m.onnx")
-            """,
-        ),
-        Invalid(
-            """
-            import timm
-            import torch
-
-            def main():
-                net = timm.create_model("resnet18")
-                net.eval()
-                net.train()
-                torch.onnx.export(net, x, "m.onnx")
-            """,
-            line=8,
-        ),
-        Invalid(
-            """
-            import torch
-            model = Net()
-            torch.onnx.export(model, x, "m.onnx", dynamo=False, training=torch.onnx.TrainingMode.PRESERVE)
-            """,
-            line=3,
-            message_contains="TorchScript",
-        ),
-    ]
-
-    PATTERNS = {
-        "dropout_train_mode": Pattern(_DROPOUT_MODEL + _FORGOT_EVAL, train=True, eval_reference=True),
-        "dropout_eval_mode": Pattern(_DROPOUT_MODEL + _WITH_EVAL, eval_reference=True),
-        "batch_norm_train_mode": Pattern(_BATCH_NORM_MODEL + _FORGOT_EVAL, train=True, eval_reference=True),
-    }
-    MEASURED = [
-        Claim("dropout_train_mode", "dynamo", None, "WRONG", note="an active Dropout in the ONNX graph"),
-        Claim("dropout_train_mode", "legacy", 17, "ok", note="the TorchScript exporter exports in eval mode"),
-        Claim("dropout_eval_mode", "dynamo", None, "ok"),
-        Claim(
-            "batch_norm_train_mode",
-            "dynamo",
-            None,
-            "ok",
-            flagged=True,
-            note="BatchNorm exported with running statistics; the script cannot show the model has no Dropout",
-        ),
-        Claim("batch_norm_train_mode", "legacy", 17, "ok"),
-    ]
 
     def visit_Call(self, node: ast.Call) -> None:
         if exporter_hidden(node) or not is_onnx_export(self.context, node):
@@ -405,6 +230,127 @@ class ExportWithoutEval(Rule):
                 return None
             return _UNKNOWN
         return None
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        model = Net()
+        model.load_state_dict(torch.load("w.pth", weights_only=True))
+        model.eval()
+        torch.onnx.export(model, x, "m.onnx")
+        """,
+        """
+        import torch
+        model = Net().to("cpu").eval()
+        torch.onnx.export(model, x, "m.onnx")
+        """,
+        """
+        import torch
+        model = Net()
+        model.train(False)
+        torch.onnx.export(model, x, "m.onnx")
+        """,
+        # The model comes from elsewhere: the caller decides its mode.
+        """
+        import torch
+        def export(model, path):
+            torch.onnx.export(model, torch.randn(2, 3, 8, 8), path)
+        """,
+        """
+        import torch
+        model = load_model("w.pth")
+        torch.onnx.export(model, x, "m.onnx")
+        """,
+        """
+        import torch
+        class Exporter:
+            def run(self):
+                torch.onnx.export(self.model, self.x, "m.onnx")
+        """,
+        # Passed to a helper the script does not show: it may set the mode.
+        """
+        import torch
+        model = Net()
+        prepare_for_export(model)
+        torch.onnx.export(model, x, "m.onnx")
+        """,
+        # A wrapper around a module built elsewhere.
+        """
+        import torch
+        complete = ExportPipeline(model, postprocess)
+        torch.onnx.export(complete, x, "m.onnx")
+        """,
+        # The exporter may be chosen in **kwargs (`{"dynamo": False}`).
+        """
+        import torch
+        model = Net()
+        torch.onnx.export(model, x, "m.onnx", **export_kwargs)
+        """,
+        # The TorchScript exporter exports in eval mode unless told otherwise (measured).
+        """
+        import torch
+        model = Net()
+        torch.onnx.export(model, x, "m.onnx", dynamo=False)
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            model = Net()
+            model.load_state_dict(torch.load("w.pth", weights_only=True))
+            with torch.no_grad():
+                torch.onnx.export(model, x, "m.onnx")
+            """,
+            line=5,
+            message_contains="dynamo",
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            model = Net()
+            model.load_state_dict(torch.load("w.pth", weights_only=True))
+            with torch.no_grad():
+                model.eval()
+                torch.onnx.export(model, x, "m.onnx")
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            torch.onnx.export(Net(), x, "m.onnx")
+            """,
+            line=2,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            torch.onnx.export(Net().eval(), x, "m.onnx")
+            """,
+        ),
+        Invalid(
+            """
+            import timm
+            import torch
+
+            def main():
+                net = timm.create_model("resnet18")
+                net.eval()
+                net.train()
+                torch.onnx.export(net, x, "m.onnx")
+            """,
+            line=8,
+        ),
+        Invalid(
+            """
+            import torch
+            model = Net()
+            torch.onnx.export(model, x, "m.onnx", dynamo=False, training=torch.onnx.TrainingMode.PRESERVE)
+            """,
+            line=3,
+            message_contains="TorchScript",
+        ),
+    ]
 
 
 def _ends_in_eval(expr: ast.expr) -> bool:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._operators import (
     argument,
@@ -48,8 +48,8 @@ class FftOrComplexUnsupported(Rule):
     - the dynamo exporter translates complex tensors into real ones with a trailing
       dimension of 2: `rfft` and `stft` (opsets 18 and 20), `fft2`, `view_as_complex`,
       `torch.complex`, `torch.polar` and `.to(torch.complex64)` (opset 20) exported and matched
-      eager PyTorch under dynamic shapes (PITFALLS.md adds `irfft`). It still failed on
-      `torch.istft` and on
+      eager PyTorch under dynamic shapes (the first harness run adds `irfft`,
+      docs/ground-truth.md). It still failed on `torch.istft` and on
       `torch.zeros(..., dtype=torch.cfloat)` (onnx.checker rejects the model) and on
       `torch.fft.fftshift` (the export raises).
 
@@ -62,7 +62,7 @@ class FftOrComplexUnsupported(Rule):
     ## Use instead
     Export with the dynamo exporter (`dynamo=True`, the default since torch 2.9). Where the
     TorchScript exporter is required, compute the DFT as a matmul with cosine/sine matrices
-    (verified in ../shared/pitfalls/harness.py, max difference 4e-5):
+    (verified by the first harness run, max difference 4e-5: docs/ground-truth.md):
     ```python
     n = x.shape[-1]
     k = torch.arange(n // 2 + 1, dtype=x.dtype).unsqueeze(1)
@@ -80,7 +80,7 @@ class FftOrComplexUnsupported(Rule):
     ## References
     - ONNX DFT (opset 17) and STFT (opset 17): https://onnx.ai/onnx/operators/onnx__DFT.html
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset17.py (`stft`, real input and output only)
-    - ../shared/PITFALLS.md rows fft_*, complex_*; docs/measurements.md
+    - docs/measurements.md (ONX103 rows); docs/ground-truth.md, harness rows fft_*, complex_*
     """
 
     code = "ONX103"
@@ -90,6 +90,67 @@ class FftOrComplexUnsupported(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("fft", "stft", "complex", "cfloat", "cdouble", "chalf", "polar")
     applies_to = "TorchScript exporter: every opset; dynamo: istft, fftshift, complex factories"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        found = self._match(node)
+        if found is None or not may_be_traced(self.context):
+            return
+        what, key = found
+        config = self.context.export_config_for(node)
+        entry = requirement(key)
+        if exports_within_ceiling(entry, config) or self.context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"{what} is not exportable here: {failure_text(entry, config)}",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    def _match(self, node: ast.Call) -> tuple[str, str] | None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified is not None:
+            if qualified.startswith("torch.fft."):
+                if qualified in FFT_REAL_HELPERS:
+                    return None
+                return f"`{qualified}`", "fft.shift" if qualified in FFT_SHIFTS else "fft"
+            if qualified == "torch.stft":
+                return self._stft(node, 9)
+            if qualified == "torch.istft":
+                return "`torch.istft`", "istft"
+            if qualified in COMPLEX_FUNCTIONS:
+                return f"`{qualified}` (a complex tensor)", "complex"
+            if qualified.startswith("torch.") and self._complex_dtype_keyword(node):
+                return f"`{qualified}` with a complex `dtype`", "complex.factory"
+            return None
+        method = tensor_method(context, node, SPECTRAL_METHODS | COMPLEX_METHODS | CAST_METHODS)
+        if method is None:
+            return None
+        if method == "stft":
+            return self._stft(node, 8)
+        if method == "istft":
+            return "`.istft()`", "istft"
+        if method in COMPLEX_METHODS:
+            return f"`.{method}()` (a complex tensor)", "complex"
+        if any(self._is_complex_dtype(value) for value in (*node.args, *(k.value for k in node.keywords))):
+            return f"`.{method}()` to a complex dtype", "complex"
+        return None
+
+    def _stft(self, node: ast.Call, position: int) -> tuple[str, str]:
+        # torch.stft(input, n_fft, hop_length, win_length, window, center, pad_mode, normalized,
+        # onesided, return_complex): return_complex is at position 9 (the method's 8).
+        returns_complex = literal(argument(node, position, "return_complex"), True)
+        if returns_complex is False:
+            return "`stft(..., return_complex=False)`", "stft.real"
+        return "`stft` returning a complex tensor", "stft.complex"
+
+    def _complex_dtype_keyword(self, node: ast.Call) -> bool:
+        return any(k.arg == "dtype" and self._is_complex_dtype(k.value) for k in node.keywords)
+
+    def _is_complex_dtype(self, value: ast.expr) -> bool:
+        return self.context.qualified_name(value) in COMPLEX_DTYPES
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -187,131 +248,3 @@ class FftOrComplexUnsupported(Rule):
             line=4,
         ),
     ]
-
-    PATTERNS = {
-        "rfft_abs": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.fft.rfft(x, dim=-1).abs()
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "view_as_complex": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.view_as_complex(x).abs()
-            """,
-            inputs=((1, 3, 8, 2),),
-            dynamic=("batch", "2"),
-        ),
-        "stft_real": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.stft(x, n_fft=8, hop_length=2, window=torch.ones(8), return_complex=False)
-            """,
-            inputs=((2, 32),),
-            dynamic=("batch", "1"),
-        ),
-        "istft": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    window = torch.hann_window(8)
-                    spec = torch.stft(x, n_fft=8, hop_length=2, window=window, return_complex=True)
-                    return torch.istft(spec, n_fft=8, hop_length=2, window=window)
-            """,
-            inputs=((2, 32),),
-            dynamic=("batch",),
-        ),
-        "complex_factory": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.view_as_real(torch.zeros(x.shape, dtype=torch.complex64) + x)
-            """,
-            dynamic=(),
-        ),
-    }
-    MEASURED = [
-        Claim("rfft_abs", "legacy", 20, "EXPORT"),
-        Claim("rfft_abs", "dynamo", None, "ok"),
-        Claim("view_as_complex", "legacy", 20, "EXPORT"),
-        Claim("view_as_complex", "dynamo", None, "ok"),
-        Claim("stft_real", "legacy", 16, "EXPORT"),
-        Claim("stft_real", "legacy", 17, "ok"),
-        Claim("istft", "dynamo", None, "CHECKER"),
-        Claim("complex_factory", "dynamo", None, "CHECKER"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        found = self._match(node)
-        if found is None or not may_be_traced(self.context):
-            return
-        what, key = found
-        config = self.context.export_config_for(node)
-        entry = requirement(key)
-        if exports_within_ceiling(entry, config) or self.context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"{what} is not exportable here: {failure_text(entry, config)}",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )
-
-    def _match(self, node: ast.Call) -> tuple[str, str] | None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified is not None:
-            if qualified.startswith("torch.fft."):
-                if qualified in FFT_REAL_HELPERS:
-                    return None
-                return f"`{qualified}`", "fft.shift" if qualified in FFT_SHIFTS else "fft"
-            if qualified == "torch.stft":
-                return self._stft(node, 9)
-            if qualified == "torch.istft":
-                return "`torch.istft`", "istft"
-            if qualified in COMPLEX_FUNCTIONS:
-                return f"`{qualified}` (a complex tensor)", "complex"
-            if qualified.startswith("torch.") and self._complex_dtype_keyword(node):
-                return f"`{qualified}` with a complex `dtype`", "complex.factory"
-            return None
-        method = tensor_method(context, node, SPECTRAL_METHODS | COMPLEX_METHODS | CAST_METHODS)
-        if method is None:
-            return None
-        if method == "stft":
-            return self._stft(node, 8)
-        if method == "istft":
-            return "`.istft()`", "istft"
-        if method in COMPLEX_METHODS:
-            return f"`.{method}()` (a complex tensor)", "complex"
-        if any(self._is_complex_dtype(value) for value in (*node.args, *(k.value for k in node.keywords))):
-            return f"`.{method}()` to a complex dtype", "complex"
-        return None
-
-    def _stft(self, node: ast.Call, position: int) -> tuple[str, str]:
-        # torch.stft(input, n_fft, hop_length, win_length, window, center, pad_mode, normalized,
-        # onesided, return_complex): return_complex is at position 9 (the method's 8).
-        returns_complex = literal(argument(node, position, "return_complex"), True)
-        if returns_complex is False:
-            return "`stft(..., return_complex=False)`", "stft.real"
-        return "`stft` returning a complex tensor", "stft.complex"
-
-    def _complex_dtype_keyword(self, node: ast.Call) -> bool:
-        return any(k.arg == "dtype" and self._is_complex_dtype(k.value) for k in node.keywords)
-
-    def _is_complex_dtype(self, value: ast.expr) -> bool:
-        return self.context.qualified_name(value) in COMPLEX_DTYPES

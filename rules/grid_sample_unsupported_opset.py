@@ -4,10 +4,7 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Invalid,
-    ParityCase,
-    Pattern,
     Rule,
     Valid,
     ensure_torch,
@@ -20,7 +17,8 @@ from ._grid_sample_helper import HELPER_NAME, helper_source
 from ._runtime_patterns import GRID_SAMPLERS, is_volumetric
 
 GRID_SAMPLE = "torch.nn.functional.grid_sample"
-# Modes and padding modes whose helper parity is proven by the PARITY cases below (tests/static/test_safe_fix_parity.py).
+# Modes and padding modes whose helper parity is proven by the PARITY cases (rules/_evidence/grid_sample_unsupported_opset.py,
+# run by tests/static/test_safe_fix_parity.py).
 PROVEN_MODES = frozenset({"bilinear", "nearest"})
 PROVEN_PADDINGS = frozenset({"zeros", "border", "reflection"})
 
@@ -30,33 +28,6 @@ _FIXED_EXAMPLE = (
     + helper_source("torch").strip()
     + '\n\n\ndef warp(x, g):\n    return onnx_grid_sample(x, g, padding_mode="border")\n'
 )
-
-
-def _parity(
-    mode: str,
-    padding: str,
-    align_corners: bool,
-    *,
-    volumetric: bool = False,
-    exporters: tuple[str, ...] = ("legacy",),
-) -> ParityCase:
-    """The fix at the TorchScript exporter's opset 11, where `F.grid_sample` itself does not export."""
-    return ParityCase(
-        f"""
-        import torch
-        import torch.nn.functional as F
-
-        class Model(torch.nn.Module):
-            def forward(self, x, grid):
-                return F.grid_sample(x, grid, mode="{mode}", padding_mode="{padding}", align_corners={align_corners})
-        """,
-        inputs=((1, 2, 4, 5, 6), (1, 3, 4, 5, 3)) if volumetric else ((1, 3, 8, 8), (1, 6, 7, 2)),
-        # Grid values are N(0, 1): about a third fall outside [-1, 1], so the padding modes are exercised.
-        dynamic=("batch",) if volumetric else ("batch", "input:height", "input:width"),
-        settings={"exporter": "legacy", "opset": 11},
-        exporters=exporters,
-        opset=11,
-    )
 
 
 class GridSampleUnsupportedOpset(Rule):
@@ -112,7 +83,7 @@ class GridSampleUnsupportedOpset(Rule):
     ## References
     - ONNX GridSample: https://onnx.ai/onnx/operators/onnx__GridSample.html
     - torch/onnx/symbolic_opset16.py (`grid_sampler`, 5-D check)
-    - ../shared/PITFALLS.md rows gs4_* and gs5_*; docs/measurements.md
+    - docs/measurements.md (ONX101 rows); docs/ground-truth.md, harness rows gs4_* and gs5_*
     """
 
     code = "ONX101"
@@ -122,6 +93,45 @@ class GridSampleUnsupportedOpset(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("grid_sample",)
     applies_to = "TorchScript exporter: opset < 16 (5-D: < 20); dynamo: when opset < 16 is asked for"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.context.call_name(node)
+        if qualified not in GRID_SAMPLERS:
+            return
+        config = self.context.export_config_for(node)
+        # The dynamo exporter writes GridSample at its own opset (18 or later); below that, the opset the
+        # user asked for is their runtime's ceiling, and GridSample must exist there.
+        opset = config.opset if config.is_legacy else config.opset_ceiling
+        if opset is None:
+            return
+        volumetric = is_volumetric(self.context, node, qualified)
+        needed = requirement("grid_sample_5d" if volumetric else "grid_sample").legacy_min_opset or 0
+        if opset >= needed:
+            return
+        what = "5-D `grid_sample`" if volumetric else "`grid_sample`"
+        fails = (
+            f"{config.exporter_label} fails at opset {opset}"
+            if config.is_legacy
+            else f"opset {opset} was asked for ({config.exporter_label} writes opset {config.opset}, and a model "
+            f"with GridSample cannot be converted down to {opset})"
+        )
+        message = f"{what} needs ONNX opset {needed}; {fails}" + (
+            f" (5-D input needs opset {requirement('grid_sample_5d').legacy_min_opset})" if not volumetric else ""
+        )
+        self.report(node, message, fix=self._fix(node, qualified))
+
+    def _fix(self, node: ast.Call, qualified: str):
+        if qualified != GRID_SAMPLE:
+            return None  # torch.grid_sampler takes integer modes: no drop-in replacement
+        torch_name, imports = ensure_torch(self.context)
+        mode = _literal_argument(node, 2, "mode", "bilinear")
+        padding = _literal_argument(node, 3, "padding_mode", "zeros")
+        proven = mode in PROVEN_MODES and padding in PROVEN_PADDINGS
+        edits = [replace_node(self.context, node.func, HELPER_NAME)]
+        edits += module_insertions(self.context, imports, [(HELPER_NAME, helper_source(torch_name))])
+        return self.make_fix(edits, Applicability.SAFE if proven else Applicability.UNSAFE)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -231,113 +241,6 @@ class GridSampleUnsupportedOpset(Rule):
             expected_fix=_FIXED_EXAMPLE,
         ),
     ]
-
-    # The fixed model exported at opset 11 (the original fails there) against the original's eager output.
-    PARITY = [
-        _parity("bilinear", "zeros", False, exporters=("legacy", "dynamo")),
-        _parity("bilinear", "border", True),
-        _parity("bilinear", "reflection", False),
-        _parity("bilinear", "reflection", True),
-        _parity("nearest", "zeros", True),
-        _parity("nearest", "border", False),
-        _parity("nearest", "reflection", True, exporters=("legacy", "dynamo")),
-        _parity("bilinear", "zeros", False, volumetric=True),
-        _parity("nearest", "border", True, volumetric=True),
-        _parity("bilinear", "reflection", True, volumetric=True),
-    ]
-
-    PATTERNS = {
-        "grid_sample_4d": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x, grid):
-                    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-            """,
-            inputs=((1, 3, 8, 8), (1, 6, 7, 2)),
-            dynamic=("0:batch", "0:height", "0:width", "1:0", "1:1", "1:2"),
-        ),
-        "grid_sample_5d": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x, grid):
-                    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-            """,
-            inputs=((1, 2, 4, 5, 6), (1, 3, 4, 5, 3)),
-            dynamic=("0:batch", "1:0"),
-        ),
-    }
-    MEASURED = [
-        Claim("grid_sample_4d", "legacy", 11, "EXPORT"),
-        Claim("grid_sample_4d", "legacy", 16, "ok"),
-        Claim("grid_sample_4d", "legacy", 17, "ok"),
-        Claim("grid_sample_4d", "dynamo", 18, "ok"),
-        Claim("grid_sample_4d", "dynamo", None, "ok"),
-        Claim(
-            "grid_sample_5d",
-            "legacy",
-            17,
-            "EXPORT",
-            flagged=False,
-            note="5-D is not visible in this source; the graph layer sees it",
-        ),
-        Claim("grid_sample_5d", "legacy", 20, "ok"),
-        Claim("grid_sample_5d", "dynamo", 18, "ok"),
-        # Asked for 15, the dynamo exporter cannot convert GridSample down and writes opset 18: a runtime
-        # that stops at 15 cannot load the file, so the request is judged as the runtime's ceiling.
-        Claim(
-            "grid_sample_4d",
-            "dynamo",
-            15,
-            "ok",
-            flagged=True,
-            opset_written=18,
-            note="opset 18 written: GridSample cannot be converted down to 15",
-        ),
-        Claim("grid_sample_4d", "dynamo", 16, "ok", flagged=False, opset_written=16),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.context.call_name(node)
-        if qualified not in GRID_SAMPLERS:
-            return
-        config = self.context.export_config_for(node)
-        # The dynamo exporter writes GridSample at its own opset (18 or later); below that, the opset the
-        # user asked for is their runtime's ceiling, and GridSample must exist there.
-        opset = config.opset if config.is_legacy else config.opset_ceiling
-        if opset is None:
-            return
-        volumetric = is_volumetric(self.context, node, qualified)
-        needed = requirement("grid_sample_5d" if volumetric else "grid_sample").legacy_min_opset or 0
-        if opset >= needed:
-            return
-        what = "5-D `grid_sample`" if volumetric else "`grid_sample`"
-        fails = (
-            f"{config.exporter_label} fails at opset {opset}"
-            if config.is_legacy
-            else f"opset {opset} was asked for ({config.exporter_label} writes opset {config.opset}, and a model "
-            f"with GridSample cannot be converted down to {opset})"
-        )
-        message = f"{what} needs ONNX opset {needed}; {fails}" + (
-            f" (5-D input needs opset {requirement('grid_sample_5d').legacy_min_opset})" if not volumetric else ""
-        )
-        self.report(node, message, fix=self._fix(node, qualified))
-
-    def _fix(self, node: ast.Call, qualified: str):
-        if qualified != GRID_SAMPLE:
-            return None  # torch.grid_sampler takes integer modes: no drop-in replacement
-        torch_name, imports = ensure_torch(self.context)
-        mode = _literal_argument(node, 2, "mode", "bilinear")
-        padding = _literal_argument(node, 3, "padding_mode", "zeros")
-        proven = mode in PROVEN_MODES and padding in PROVEN_PADDINGS
-        edits = [replace_node(self.context, node.func, HELPER_NAME)]
-        edits += module_insertions(self.context, imports, [(HELPER_NAME, helper_source(torch_name))])
-        return self.make_fix(edits, Applicability.SAFE if proven else Applicability.UNSAFE)
 
 
 def _literal_argument(call: ast.Call, position: int, name: str, default: str) -> str | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._operators import argument, exports, literal, may_be_traced, tensor_method
 
@@ -35,8 +35,8 @@ class IndexAccumulateDuplicateIndices(Rule):
     ```
 
     ## Use instead
-    Export with the dynamo exporter, or accumulate with a one-hot matmul (verified in
-    ../shared/pitfalls/harness.py):
+    Export with the dynamo exporter, or accumulate with a one-hot matmul (verified by
+    the first harness run, docs/ground-truth.md):
     ```python
     onehot = (cluster.unsqueeze(0) == torch.arange(k).unsqueeze(1)).to(x.dtype)  # (k, n)
     pooled = onehot @ x
@@ -49,7 +49,7 @@ class IndexAccumulateDuplicateIndices(Rule):
 
     ## References
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset9.py (`index_add`), symbolic_opset11.py (`index_put`)
-    - ../shared/PITFALLS.md row index_add; docs/measurements.md
+    - docs/measurements.md (ONX451 rows); docs/ground-truth.md, harness row index_add
     """
 
     code = "ONX451"
@@ -59,6 +59,30 @@ class IndexAccumulateDuplicateIndices(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("index_add", "index_put")
     applies_to = "TorchScript exporter, every opset; silent for dynamo"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.index_add" or (qualified is None and tensor_method(context, node, INDEX_ADD_METHODS)):
+            what, key = "`index_add`", "index_add.duplicates"
+        elif qualified == "torch.index_put" or (qualified is None and tensor_method(context, node, INDEX_PUT_METHODS)):
+            position = 3 if qualified else 2  # torch.index_put(input, indices, values, accumulate)
+            if literal(argument(node, position, "accumulate"), False) is not True:
+                return
+            what, key = "`index_put(..., accumulate=True)`", "index_put.accumulate"
+        else:
+            return
+        config = context.export_config_for(node)
+        if exports(requirement(key), config) or not may_be_traced(context) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"{what} with {config.exporter_label}: repeated indices overwrite instead of accumulating, at every "
+            "opset (silently wrong numbers; the dynamo exporter accumulates them)",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -106,56 +130,3 @@ class IndexAccumulateDuplicateIndices(Rule):
             count=2,
         ),
     ]
-
-    PATTERNS = {
-        "index_add_repeated": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x.new_zeros(x.shape[0], 4, x.shape[2]).index_add(1, torch.tensor([0, 2, 0]), x)
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "index_put_accumulate": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    out = torch.zeros(4, x.shape[1])
-                    return out.index_put((torch.tensor([0, 2, 0]),), x[:3], accumulate=True)
-            """,
-            inputs=((5, 6),),
-            dynamic=("1",),
-        ),
-    }
-    MEASURED = [
-        Claim("index_add_repeated", "legacy", 20, "WRONG"),
-        Claim("index_add_repeated", "dynamo", None, "ok"),
-        Claim("index_put_accumulate", "legacy", 17, "WRONG"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified == "torch.index_add" or (qualified is None and tensor_method(context, node, INDEX_ADD_METHODS)):
-            what, key = "`index_add`", "index_add.duplicates"
-        elif qualified == "torch.index_put" or (qualified is None and tensor_method(context, node, INDEX_PUT_METHODS)):
-            position = 3 if qualified else 2  # torch.index_put(input, indices, values, accumulate)
-            if literal(argument(node, position, "accumulate"), False) is not True:
-                return
-            what, key = "`index_put(..., accumulate=True)`", "index_put.accumulate"
-        else:
-            return
-        config = context.export_config_for(node)
-        if exports(requirement(key), config) or not may_be_traced(context) or context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"{what} with {config.exporter_label}: repeated indices overwrite instead of accumulating, at every "
-            "opset (silently wrong numbers; the dynamo exporter accumulates them)",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Kind, Pattern, Rule, TorchChange, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Valid, requirement
 
 from ._operators import literal
 
@@ -70,170 +70,9 @@ class IndexAssignmentBelowOpset11(Rule):
     trigger_names = ("]", "index_put")
     applies_to = "TorchScript exporter at opset <= 10 (export error); silent at >= 11 and for dynamo"
 
-    VALID = [
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, 0] = 0
-                    return y
-            """,
-            settings={"exporter": "legacy", "opset": 11},
-        ),
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, 0] = 0
-                    return y
-            """,
-            settings={"exporter": "dynamo", "opset": 10},
-        ),
-        # Python containers, masked_fill, code outside the model.
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    outs = [x, x]
-                    outs[0] = x * 2
-                    cache = {}
-                    cache["a"] = x
-                    return x.masked_fill(x < 0, 0.0) + outs[0]
-
-            def prepare(t):
-                t[:, 0] = 0
-                return t
-            """,
-            settings={"exporter": "legacy", "opset": 9},
-        ),
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[y < 0] = x[y < 0] * 0.1
-                    return y
-
-            torch.onnx.export(M(), torch.randn(1, 3), "m.onnx", dynamo=False, opset_version=10)
-            """,
-            line=5,
-            message_contains="opset 10",
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    x[:, 0] += 1
-                    return x.index_put_((torch.tensor([0]),), torch.tensor(1.0))
-            """,
-            settings={"exporter": "legacy", "opset": 9},
-            count=2,
-        ),
-    ]
-
-    PATTERNS = {
-        "slice_assign_constant": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, 0] = 0
-                    return y
-            """
-        ),
-        "mask_assign": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[y < 0] = 0
-                    return y
-            """
-        ),
-        "index_tensor_assign": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[torch.tensor([0])] = -1.0
-                    return y
-            """
-        ),
-        "mask_assign_tensor_value": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[y < 0] = x[y < 0] * 0.1
-                    return y
-            """
-        ),
-        "mask_augmented": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[y < 0] += 1
-                    return y
-            """
-        ),
-        "masked_fill": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y.masked_fill_(y < 0, 0.0)
-                    return y
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("slice_assign_constant", "legacy", 10, "EXPORT"),
-        Claim("slice_assign_constant", "legacy", 11, "ok"),
-        Claim("slice_assign_constant", "dynamo", None, "ok"),
-        Claim(
-            "mask_assign",
-            "legacy",
-            10,
-            "EXPORT",
-            changed=(TorchChange("2.15.0", "ok", opset_written=10, note="traced as masked_fill_: ONNX Where"),),
-        ),
-        Claim(
-            "index_tensor_assign",
-            "legacy",
-            10,
-            "EXPORT",
-            changed=(TorchChange("2.15.0", "ok", opset_written=10, note="traced as index_fill_: ONNX Scatter"),),
-        ),
-        Claim("mask_assign_tensor_value", "legacy", 10, "EXPORT"),
-        Claim("mask_augmented", "legacy", 10, "EXPORT"),
-        Claim("masked_fill", "legacy", 9, "ok"),
-    ]
-
     def _gated(self, node: ast.AST, key: str = "index_put") -> tuple[bool, str]:
         config = self.context.export_config_for(node)
-        first_good = requirement(key).legacy_min_opset or 0  # per installed torch: see targets.TORCH_CHANGES
+        first_good = requirement(key).legacy_min_opset or 0  # per installed torch: see exporters.TORCH_CHANGES
         if not config.is_legacy or config.opset >= first_good:
             return False, ""
         return True, (
@@ -245,7 +84,7 @@ class IndexAssignmentBelowOpset11(Rule):
         """`y[mask] = 0`, `y[index] = -1.5`: one tensor index (a mask or integer indices), a Python number.
 
         torch 2.15 traces these as masked_fill_ / index_fill_ rather than index_put (measured:
-        `index_put.number_fill` in targets.TORCH_CHANGES).
+        `index_put.number_fill` in exporters.TORCH_CHANGES).
         """
         index = target.slice
         if type(index) in (ast.Tuple, ast.Slice) or self.context.kind(index) is not Kind.TENSOR:
@@ -320,3 +159,75 @@ class IndexAssignmentBelowOpset11(Rule):
                 f"`index_put` cannot be exported {why}",
                 fix=self.make_fix([], Applicability.DISPLAY_ONLY),
             )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[:, 0] = 0
+                    return y
+            """,
+            settings={"exporter": "legacy", "opset": 11},
+        ),
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[:, 0] = 0
+                    return y
+            """,
+            settings={"exporter": "dynamo", "opset": 10},
+        ),
+        # Python containers, masked_fill, code outside the model.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    outs = [x, x]
+                    outs[0] = x * 2
+                    cache = {}
+                    cache["a"] = x
+                    return x.masked_fill(x < 0, 0.0) + outs[0]
+
+            def prepare(t):
+                t[:, 0] = 0
+                return t
+            """,
+            settings={"exporter": "legacy", "opset": 9},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[y < 0] = x[y < 0] * 0.1
+                    return y
+
+            torch.onnx.export(M(), torch.randn(1, 3), "m.onnx", dynamo=False, opset_version=10)
+            """,
+            line=5,
+            message_contains="opset 10",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    x[:, 0] += 1
+                    return x.index_put_((torch.tensor([0]),), torch.tensor(1.0))
+            """,
+            settings={"exporter": "legacy", "opset": 9},
+            count=2,
+        ),
+    ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, Valid, requirement
 
 from ._interpolation import match_interpolation
 from ._operators import argument, exports_within_ceiling, failure_text, literal, may_be_traced
@@ -60,7 +60,7 @@ class InterpolationModeUnsupported(Rule):
     ## References
     - ONNX Resize (antialias since opset 18): https://onnx.ai/onnx/operators/onnx__Resize.html
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset*.py (no `_aa` or `nearest_exact` symbolics)
-    - ../shared/PITFALLS.md rows interp_*_antialias_*, interp_nearest_exact_*; docs/measurements.md
+    - docs/measurements.md (ONX102 rows); docs/ground-truth.md, harness rows interp_*_antialias_*, interp_nearest_exact_*
     """
 
     code = "ONX102"
@@ -70,6 +70,44 @@ class InterpolationModeUnsupported(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("antialias", "nearest-exact", "interpolate")
     applies_to = "TorchScript exporter: antialias and nearest-exact at every opset; dynamo: antialias with scale_factor"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        qualified = self.context.call_name(node)
+        interpolation = match_interpolation(node, qualified)
+        if interpolation is None:
+            return
+        if interpolation.mode == "nearest-exact":
+            what, key = '`mode="nearest-exact"` interpolation', "resize.nearest_exact"
+        elif qualified == INTERPOLATE and literal(argument(node, ANTIALIAS_POSITION, "antialias"), False) is True:
+            scale = literal(argument(node, 2, "scale_factor"))
+            scales = scale if isinstance(scale, (tuple, list)) else (scale,)
+            upscaling = all(
+                isinstance(f, (int, float)) and f >= 1 for f in scales
+            )  # the filter only matters when shrinking
+            scale_only = scale is not None and not upscaling and literal(argument(node, 1, "size")) is None
+            what = "`antialias=True` interpolation"
+            key = "resize.antialias.scale_factor" if scale_only else "resize.antialias"
+        else:
+            return
+        is_module = qualified.rsplit(".", 1)[-1][:1].isupper()  # nn.Upsample: judged where it is built
+        if not is_module and not may_be_traced(self.context):
+            return
+        config = self.context.export_config_for(node)
+        entry = requirement(key)
+        if exports_within_ceiling(entry, config) or self.context.skipped_during_export(node):
+            return
+        if config.is_dynamo:
+            message = (
+                f"{what} with `scale_factor` under {config.exporter_label}: the antialias filter is baked for "
+                "the example's height/width, so a dynamic height/width gets wrong numbers; pass `size=` instead"
+            )
+            severity = Severity.WARNING
+        else:
+            message = f"{what} is not exportable here: {failure_text(entry, config)}"
+            severity = Severity.ERROR
+        self.report(node, message, fix=self.make_fix([], Applicability.DISPLAY_ONLY), severity=severity)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -144,84 +182,3 @@ class InterpolationModeUnsupported(Rule):
             message_contains="dynamic",
         ),
     ]
-
-    PATTERNS = {
-        "antialias_size": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.interpolate(x, size=(5, 6), mode="bicubic", antialias=True)
-            """
-        ),
-        "antialias_scale_factor": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)
-            """
-        ),
-        "nearest_exact_upsample": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.up = torch.nn.Upsample(scale_factor=1.5, mode="nearest-exact")
-
-                def forward(self, x):
-                    return self.up(x)
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("antialias_size", "legacy", 18, "EXPORT"),
-        Claim("antialias_size", "legacy", 20, "EXPORT"),
-        Claim("antialias_size", "dynamo", None, "ok"),
-        Claim("antialias_scale_factor", "legacy", 17, "EXPORT"),
-        Claim("antialias_scale_factor", "dynamo", 18, "BAKED"),
-        Claim("nearest_exact_upsample", "legacy", 20, "EXPORT"),
-        Claim("nearest_exact_upsample", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        qualified = self.context.call_name(node)
-        interpolation = match_interpolation(node, qualified)
-        if interpolation is None:
-            return
-        if interpolation.mode == "nearest-exact":
-            what, key = '`mode="nearest-exact"` interpolation', "resize.nearest_exact"
-        elif qualified == INTERPOLATE and literal(argument(node, ANTIALIAS_POSITION, "antialias"), False) is True:
-            scale = literal(argument(node, 2, "scale_factor"))
-            scales = scale if isinstance(scale, (tuple, list)) else (scale,)
-            upscaling = all(
-                isinstance(f, (int, float)) and f >= 1 for f in scales
-            )  # the filter only matters when shrinking
-            scale_only = scale is not None and not upscaling and literal(argument(node, 1, "size")) is None
-            what = "`antialias=True` interpolation"
-            key = "resize.antialias.scale_factor" if scale_only else "resize.antialias"
-        else:
-            return
-        is_module = qualified.rsplit(".", 1)[-1][:1].isupper()  # nn.Upsample: judged where it is built
-        if not is_module and not may_be_traced(self.context):
-            return
-        config = self.context.export_config_for(node)
-        entry = requirement(key)
-        if exports_within_ceiling(entry, config) or self.context.skipped_during_export(node):
-            return
-        if config.is_dynamo:
-            message = (
-                f"{what} with `scale_factor` under {config.exporter_label}: the antialias filter is baked for "
-                "the example's height/width, so a dynamic height/width gets wrong numbers; pass `size=` instead"
-            )
-            severity = Severity.WARNING
-        else:
-            message = f"{what} is not exportable here: {failure_text(entry, config)}"
-            severity = Severity.ERROR
-        self.report(node, message, fix=self.make_fix([], Applicability.DISPLAY_ONLY), severity=severity)

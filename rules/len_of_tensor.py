@@ -2,18 +2,9 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, ParityCase, Pattern, Rule, Severity, replace_node
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, replace_node
 
 from ._sizes import in_loop_header, is_proven_tensor, is_strong_tensor, parenthesized
-
-_LEN_MODEL = """
-import torch
-
-
-class Model(torch.nn.Module):
-    def forward(self, x: torch.Tensor):
-        return x.sum(0) / len(x)
-"""
 
 
 class LenOfTensor(Rule):
@@ -60,7 +51,7 @@ class LenOfTensor(Rule):
 
     ## References
     - torch.export, 0/1 specialisation and `Dim.AUTO`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
-    - ../shared/PITFALLS.md row shape_len; docs/measurements.md
+    - docs/measurements.md (ONX204 rows); docs/ground-truth.md, harness row shape_len
     """
 
     code = "ONX204"
@@ -70,6 +61,39 @@ class LenOfTensor(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("len(",)
     applies_to = "both exporters (dynamo: with a size-1 example or Dim.AUTO)"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        if len(node.args) != 1 or node.keywords or type(node.func) is not ast.Name:
+            return
+        if context.call_name(node) != "builtins.len" or not context.in_model_code:
+            return
+        value = node.args[0]
+        if type(value) is ast.Starred or not is_strong_tensor(context, value):
+            return
+        if in_loop_header(context, node) or context.skipped_during_export(node):
+            return  # range(len(x)) in a loop header is ONX203's finding
+        config = context.export_config_for(node)
+        if config.is_legacy:
+            consequence = "the TorchScript exporter records the example input's size as a constant"
+            severity = Severity.ERROR
+        else:
+            consequence = "the dynamo exporter freezes it at the example's size with a size-1 example or `Dim.AUTO`"
+            severity = Severity.WARNING
+        replacement = f"{parenthesized(context, value)}.shape[0]"
+        self.report(
+            node,
+            f"`len()` of a tensor is a Python int: {consequence}",
+            severity=severity,
+            # Safe only on proof that the value is a tensor: `len()` of a list means something else entirely.
+            fix=self.make_fix(
+                [replace_node(context, node, replacement)],
+                Applicability.SAFE if is_proven_tensor(context, value) else Applicability.UNSAFE,
+                f"Use `{replacement}`",
+            ),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # Narrowed by `isinstance`: a list here, whatever the parameter suggests.
@@ -176,60 +200,3 @@ class LenOfTensor(Rule):
             """,
         ),
     ]
-    PARITY = [
-        ParityCase(_LEN_MODEL, inputs=((1, 3, 8, 8),)),
-        ParityCase(_LEN_MODEL, inputs=((2, 3, 8, 8),)),
-    ]
-
-    PATTERNS = {
-        "len_batch": Pattern(_LEN_MODEL, dynamic=("batch",)),
-        "len_batch_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",)),
-        "len_batch_auto_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",), dim_hint="AUTO"),
-        "shape_0": Pattern(_LEN_MODEL.replace("len(x)", "x.shape[0]"), dynamic=("batch",)),
-    }
-    MEASURED = [
-        Claim("len_batch", "legacy", 17, "BAKED"),
-        Claim("len_batch", "dynamo", None, "BAKED", note="batch-1 example: frozen silently"),
-        Claim(
-            "len_batch_example_2",
-            "dynamo",
-            None,
-            "ok",
-            flagged=True,
-            note="right only through the strict-capture fallback; frozen with Dim.AUTO or a batch-1 example",
-        ),
-        Claim("len_batch_auto_example_2", "dynamo", None, "BAKED", note="Dim.AUTO: frozen silently"),
-        Claim("shape_0", "legacy", 17, "ok"),
-        Claim("shape_0", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        if len(node.args) != 1 or node.keywords or type(node.func) is not ast.Name:
-            return
-        if context.call_name(node) != "builtins.len" or not context.in_model_code:
-            return
-        value = node.args[0]
-        if type(value) is ast.Starred or not is_strong_tensor(context, value):
-            return
-        if in_loop_header(context, node) or context.skipped_during_export(node):
-            return  # range(len(x)) in a loop header is ONX203's finding
-        config = context.export_config_for(node)
-        if config.is_legacy:
-            consequence = "the TorchScript exporter records the example input's size as a constant"
-            severity = Severity.ERROR
-        else:
-            consequence = "the dynamo exporter freezes it at the example's size with a size-1 example or `Dim.AUTO`"
-            severity = Severity.WARNING
-        replacement = f"{parenthesized(context, value)}.shape[0]"
-        self.report(
-            node,
-            f"`len()` of a tensor is a Python int: {consequence}",
-            severity=severity,
-            # Safe only on proof that the value is a tensor: `len()` of a list means something else entirely.
-            fix=self.make_fix(
-                [replace_node(context, node, replacement)],
-                Applicability.SAFE if is_proven_tensor(context, value) else Applicability.UNSAFE,
-                f"Use `{replacement}`",
-            ),
-        )

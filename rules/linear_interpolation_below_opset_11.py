@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._interpolation import LINEAR_MODES, match_interpolation
 
@@ -68,6 +68,36 @@ class LinearInterpolationBelowOpset11(Rule):
     applies_to = (
         "TorchScript exporter at opset <= 10 (wrong numbers; bicubic: export error); silent at >= 11 and for dynamo"
     )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        interpolation = match_interpolation(node, self.context.call_name(node))
+        if interpolation is None or interpolation.mode not in LINEAR_MODES or interpolation.align_corners is True:
+            return
+        config = self.context.export_config_for(node)
+        first_good = requirement("resize.linear_half_pixel").legacy_min_opset or 0
+        if not config.is_legacy or config.opset >= first_good:
+            return
+        mode = interpolation.mode
+        where = f"{config.exporter_label} at ONNX opset {config.opset}"
+        if mode == "bicubic":
+            problem = f"`bicubic` interpolation cannot be exported by {where}: the export raises"
+        else:
+            corners = (
+                "a variable `align_corners` (True fails, anything else samples wrongly)"
+                if not interpolation.align_corners_is_literal
+                else "`align_corners=False`"
+            )
+            problem = (
+                f"`{mode}` interpolation with {corners}: {where} writes an Upsample with the wrong "
+                "sampling grid (wrong numbers, no error)"
+            )
+        self.report(
+            node,
+            f"{problem}; opset {first_good} and later export it correctly",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -151,76 +181,3 @@ class LinearInterpolationBelowOpset11(Rule):
             settings={"exporter": "legacy", "opset": 10},
         ),
     ]
-
-    PATTERNS = {
-        "bilinear_default": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-            """
-        ),
-        "bicubic_default": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.interpolate(x, scale_factor=2, mode="bicubic")
-            """
-        ),
-        "trilinear_module": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.up = torch.nn.Upsample(scale_factor=2, mode="trilinear")
-
-                def forward(self, x):
-                    return self.up(x)
-            """,
-            inputs=((1, 3, 4, 6, 6),),
-        ),
-    }
-    MEASURED = [
-        Claim("bilinear_default", "legacy", 9, "WRONG"),
-        Claim("bilinear_default", "legacy", 10, "WRONG"),
-        Claim("bilinear_default", "legacy", 11, "ok"),
-        Claim("bilinear_default", "dynamo", None, "ok"),
-        Claim("bicubic_default", "legacy", 10, "EXPORT"),
-        Claim("trilinear_module", "legacy", 10, "WRONG"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        interpolation = match_interpolation(node, self.context.call_name(node))
-        if interpolation is None or interpolation.mode not in LINEAR_MODES or interpolation.align_corners is True:
-            return
-        config = self.context.export_config_for(node)
-        first_good = requirement("resize.linear_half_pixel").legacy_min_opset or 0
-        if not config.is_legacy or config.opset >= first_good:
-            return
-        mode = interpolation.mode
-        where = f"{config.exporter_label} at ONNX opset {config.opset}"
-        if mode == "bicubic":
-            problem = f"`bicubic` interpolation cannot be exported by {where}: the export raises"
-        else:
-            corners = (
-                "a variable `align_corners` (True fails, anything else samples wrongly)"
-                if not interpolation.align_corners_is_literal
-                else "`align_corners=False`"
-            )
-            problem = (
-                f"`{mode}` interpolation with {corners}: {where} writes an Upsample with the wrong "
-                "sampling grid (wrong numbers, no error)"
-            )
-        self.report(
-            node,
-            f"{problem}; opset {first_good} and later export it correctly",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

@@ -2,25 +2,11 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity
 
 from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor
 
 _WRAPPERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
-
-
-_RANGE_BATCH = """
-out = []
-for i in range(x.shape[0]):
-    out.append(x[i] * (i + 1))
-return torch.stack(out)
-"""
-
-
-def _loop_model(body: str) -> str:
-    return "import torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n" + "".join(
-        f"        {line}\n" for line in body.strip("\n").splitlines()
-    )
 
 
 class LoopOverTensorSize(Rule):
@@ -78,7 +64,7 @@ class LoopOverTensorSize(Rule):
     ## References
     - torch.export, control flow: https://pytorch.org/docs/stable/export.html#control-flow-static-vs-dynamic
     - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
-    - ../shared/PITFALLS.md row cf_for_range_shape0; docs/measurements.md
+    - docs/measurements.md (ONX203 rows); docs/ground-truth.md, harness row cf_for_range_shape0
     """
 
     code = "ONX203"
@@ -88,6 +74,75 @@ class LoopOverTensorSize(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("for ",)
     applies_to = "both exporters (TorchScript: unrolled; dynamo: size fixed, silently with a size-1 example)"
+
+    def visit_For(self, node: ast.For) -> None:
+        self._check(node.iter, "`for` loop")
+
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
+        self._check(node.iter, "`for` loop")
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._check(node.iter, "comprehension")
+
+    def _check(self, iterable: ast.expr, construct: str) -> None:
+        context = self.context
+        if not context.in_model_code or context.skipped_during_export(iterable):
+            return
+        found = self._sized_by(iterable)
+        if found is None:
+            return
+        what, batch = found
+        config = context.export_config_for(iterable)
+        if config.is_legacy:
+            consequence = (
+                "the TorchScript exporter unrolls it for the example input's size, "
+                "and other sizes give wrong results or fail"
+            )
+        else:
+            consequence = (
+                "the dynamo exporter fixes the count at the example input's size "
+                "(silently with a size-1 example or `Dim.AUTO`, else the export fails)"
+            )
+        caveat = "" if batch else " (harmless only if that dim is static)"
+        self.report(
+            iterable,
+            f"{construct} over {what}: {consequence}{caveat}",
+            severity=Severity.ERROR if batch else Severity.WARNING,
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    def _sized_by(self, iterable: ast.expr) -> tuple[str, bool] | None:
+        """What the loop count comes from, and whether that is the first (batch) dim."""
+        context = self.context
+        if type(iterable) is ast.Call:
+            name = context.call_name(iterable)
+            if name == "builtins.range":
+                sizes = [a for a in iterable.args if is_dynamic_size(context, a)]
+                if not sizes:
+                    return None
+                batch = any(is_batch_size(context, a) for a in sizes)
+                return "a tensor's size", batch
+            if name in _WRAPPERS:
+                for argument in iterable.args:
+                    inner = self._sized_by(argument)
+                    if inner is not None:
+                        return inner
+                return None
+            func = iterable.func
+            if (name == "torch.unbind" and iterable.args and is_strong_tensor(context, iterable.args[0])) or (
+                name is None
+                and type(func) is ast.Attribute
+                and func.attr == "unbind"
+                and is_strong_tensor(context, func.value)
+            ):
+                dim = _unbind_dim(iterable, is_method=name != "torch.unbind")
+                return "`unbind()`, one step per slice", dim == 0
+            return None
+        if is_strong_tensor(context, iterable):
+            return "a tensor (its first dim)", True
+        return None
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # Called only behind a flag the constructor turns off: the export never runs the tiled path.
@@ -210,126 +265,6 @@ class LoopOverTensorSize(Rule):
             count=3,
         ),
     ]
-
-    PATTERNS = {
-        "range_batch": Pattern(
-            _loop_model(_RANGE_BATCH),
-            dynamic=("batch",),
-        ),
-        "range_batch_example_2": Pattern(
-            _loop_model(_RANGE_BATCH),
-            inputs=((2, 3, 8, 8),),
-            dynamic=("batch",),
-        ),
-        "range_batch_auto_example_2": Pattern(
-            _loop_model(_RANGE_BATCH),
-            inputs=((2, 3, 8, 8),),
-            dynamic=("batch",),
-            dim_hint="AUTO",
-        ),
-        "iterate_tensor": Pattern(
-            _loop_model(
-                """
-y = torch.relu(x)
-return torch.stack([row * 2 for row in y])
-"""
-            ),
-            dynamic=("batch",),
-        ),
-        "range_width": Pattern(
-            _loop_model(
-                """
-return torch.stack([x[:, :, :, i] * i for i in range(x.shape[3])], 3)
-"""
-            )
-        ),
-        "fixed_range": Pattern(
-            _loop_model(
-                """
-return torch.stack([x[:, i] * (i + 1) for i in range(3)], 1)
-"""
-            )
-        ),
-    }
-    MEASURED = [
-        Claim("range_batch", "legacy", 17, "BAKED"),
-        Claim("range_batch", "dynamo", None, "BAKED", note="batch-1 example: the graph keeps batch 1 silently"),
-        Claim("range_batch_example_2", "dynamo", None, "EXPORT", note="Dim.DYNAMIC specialised to the example's 2"),
-        Claim("range_batch_auto_example_2", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
-        Claim("iterate_tensor", "legacy", 17, "BAKED"),
-        Claim("iterate_tensor", "dynamo", None, "BAKED"),
-        Claim("range_width", "legacy", 17, "BAKED"),
-        Claim("range_width", "dynamo", None, "EXPORT"),
-        Claim("fixed_range", "legacy", 17, "ok"),
-        Claim("fixed_range", "dynamo", None, "ok"),
-    ]
-
-    def visit_For(self, node: ast.For) -> None:
-        self._check(node.iter, "`for` loop")
-
-    def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
-        self._check(node.iter, "`for` loop")
-
-    def visit_comprehension(self, node: ast.comprehension) -> None:
-        self._check(node.iter, "comprehension")
-
-    def _check(self, iterable: ast.expr, construct: str) -> None:
-        context = self.context
-        if not context.in_model_code or context.skipped_during_export(iterable):
-            return
-        found = self._sized_by(iterable)
-        if found is None:
-            return
-        what, batch = found
-        config = context.export_config_for(iterable)
-        if config.is_legacy:
-            consequence = (
-                "the TorchScript exporter unrolls it for the example input's size, "
-                "and other sizes give wrong results or fail"
-            )
-        else:
-            consequence = (
-                "the dynamo exporter fixes the count at the example input's size "
-                "(silently with a size-1 example or `Dim.AUTO`, else the export fails)"
-            )
-        caveat = "" if batch else " (harmless only if that dim is static)"
-        self.report(
-            iterable,
-            f"{construct} over {what}: {consequence}{caveat}",
-            severity=Severity.ERROR if batch else Severity.WARNING,
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )
-
-    def _sized_by(self, iterable: ast.expr) -> tuple[str, bool] | None:
-        """What the loop count comes from, and whether that is the first (batch) dim."""
-        context = self.context
-        if type(iterable) is ast.Call:
-            name = context.call_name(iterable)
-            if name == "builtins.range":
-                sizes = [a for a in iterable.args if is_dynamic_size(context, a)]
-                if not sizes:
-                    return None
-                batch = any(is_batch_size(context, a) for a in sizes)
-                return "a tensor's size", batch
-            if name in _WRAPPERS:
-                for argument in iterable.args:
-                    inner = self._sized_by(argument)
-                    if inner is not None:
-                        return inner
-                return None
-            func = iterable.func
-            if (name == "torch.unbind" and iterable.args and is_strong_tensor(context, iterable.args[0])) or (
-                name is None
-                and type(func) is ast.Attribute
-                and func.attr == "unbind"
-                and is_strong_tensor(context, func.value)
-            ):
-                dim = _unbind_dim(iterable, is_method=name != "torch.unbind")
-                return "`unbind()`, one step per slice", dim == 0
-            return None
-        if is_strong_tensor(context, iterable):
-            return "a tensor (its first dim)", True
-        return None
 
 
 def _unbind_dim(call: ast.Call, is_method: bool) -> int | None:

@@ -4,9 +4,7 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Invalid,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -19,49 +17,6 @@ from onnxlint.rules.api import (
 )
 
 from ._export_call import has_unpacking, is_onnx_export
-
-_MODEL = """
-import torch
-from torch import nn
-
-
-class Model(nn.Module):
-    \"\"\"NestedUNet's layers, small: Conv/BatchNorm/ReLU, MaxPool, bilinear Upsample (align_corners=True), cat.\"\"\"
-
-    def __init__(self):
-        super().__init__()
-        self.down = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True))
-        self.pool = nn.MaxPool2d(2, 2)
-        self.mid = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True))
-        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
-        self.out = nn.Conv2d(12, 1, 1)
-
-    def forward(self, x):
-        skip = self.down(x)
-        return self.out(torch.cat([skip, self.up(self.mid(self.pool(skip)))], 1))
-"""
-
-_LAYER_NORM_MODEL = """
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3, padding=1)
-        self.norm = nn.LayerNorm(8)
-
-    def forward(self, x):
-        y = F.pad(self.conv(x), (1, 1, 1, 1), mode="reflect")
-        y = F.gelu(self.norm(y.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
-        return y * y.mean(dim=(2, 3), keepdim=True)
-"""
-
-
-def _script(model: str, call: str) -> str:
-    return f'{model}\n\nif __name__ == "__main__":\n    model = Model().eval()\n    x = torch.randn(2, 3, 16, 16)\n    {call}\n'
 
 
 class LowOpsetWithDynamoExporter(Rule):
@@ -117,7 +72,7 @@ class LowOpsetWithDynamoExporter(Rule):
     - torch/onnx/_internal/exporter/_compat.py (the opset 18 floor and the fallback)
     - onnxscript/version_converter (the onnx C API fallback that fails)
     - ONNX opset support of runtimes: https://onnxruntime.ai/docs/reference/compatibility.html
-    - ../shared/PITFALLS.md, "The seed article's own export call"; docs/measurements.md
+    - docs/measurements.md (ONX502 rows); docs/ground-truth.md, harness notes "The seed article's own export call"
     """
 
     code = "ONX502"
@@ -129,6 +84,64 @@ class LowOpsetWithDynamoExporter(Rule):
     severity = Severity.WARNING
     trigger_names = ("opset_version",)
     applies_to = "dynamo exporter (torch.onnx.export's default since torch 2.9): opset_version < 18"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not is_onnx_export(self.context, node) or has_unpacking(node):
+            return
+        opset_keyword = keyword(node, "opset_version")
+        if opset_keyword is None:
+            return
+        value = opset_keyword.value
+        if type(value) is not ast.Constant or type(value.value) is not int:
+            return
+        requested = value.value
+        floor = exporter_facts().dynamo_minimum_opset
+        config = self.context.export_config_for(node)
+        if not config.is_dynamo or requested >= floor:
+            return
+        dynamo = keyword(node, "dynamo")
+        if dynamo is not None and type(dynamo.value) is not ast.Constant:
+            return  # decided at run time
+        fails_up_to = behaviour("dynamo.down_conversion_fails_up_to").opset
+        if requested <= fails_up_to:
+            what = (
+                f"it translates at opset {floor}, fails to convert the model down to {requested} "
+                f"(measured on torch 2.13 for every model tried) and silently writes an opset-{floor} model"
+            )
+        else:
+            what = (
+                f"it translates at opset {floor} and converts down to {requested}: measured to work for "
+                f"Conv/BatchNorm/ReLU/Upsample models and to fail for a model with LayerNorm and reductions, "
+                f"which is then silently written at opset {floor}"
+            )
+        message = (
+            f"`opset_version={requested}` is below {floor}, the lowest opset {config.exporter_label} translates at: "
+            f"{what}; raise it to {floor}, or pass `dynamo=False` to keep opset {requested}"
+        )
+        self.report(opset_keyword, message, fix=self._fix(node, value, floor, config.target))
+
+    def _fix(self, node: ast.Call, value: ast.expr, floor: int, target: str):
+        try:
+            max_opset = profile(target).max_opset
+        except KeyError:
+            max_opset = None
+        if max_opset is not None and max_opset < floor:
+            dynamo = keyword(node, "dynamo")
+            edit = (
+                replace_node(self.context, dynamo.value, "False")
+                if dynamo is not None
+                else add_keyword_argument(self.context, node, "dynamo=False")
+            )
+            return self.make_fix(
+                [edit],
+                Applicability.UNSAFE,
+                f"Pass `dynamo=False`: the {target} profile reads opset {max_opset} at most",
+            )
+        return self.make_fix(
+            [replace_node(self.context, value, str(floor))], Applicability.UNSAFE, f"Raise `opset_version` to {floor}"
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # The TorchScript exporter writes the opset it is asked for.
@@ -206,118 +219,3 @@ class LowOpsetWithDynamoExporter(Rule):
             """,
         ),
     ]
-
-    PATTERNS = {
-        "nested_unet_layers_opset11": Pattern(
-            _script(_MODEL, 'torch.onnx.export(model, (x,), "m.onnx", opset_version=11)'),
-            inputs=((1, 3, 16, 16),),
-            dynamic=("batch",),
-        ),
-        "nested_unet_layers_opset11_torchscript": Pattern(
-            _script(_MODEL, 'torch.onnx.export(model, (x,), "m.onnx", opset_version=11, dynamo=False)'),
-            inputs=((1, 3, 16, 16),),
-            dynamic=("batch",),
-        ),
-        "nested_unet_layers_opset18": Pattern(
-            _script(_MODEL, 'torch.onnx.export(model, (x,), "m.onnx", opset_version=18)'),
-            inputs=((1, 3, 16, 16),),
-            dynamic=("batch",),
-        ),
-        "nested_unet_layers_opset17": Pattern(
-            _script(_MODEL, 'torch.onnx.export(model, (x,), "m.onnx", opset_version=17)'),
-            inputs=((1, 3, 16, 16),),
-            dynamic=("batch",),
-        ),
-        "layer_norm_model_opset17": Pattern(
-            _script(_LAYER_NORM_MODEL, 'torch.onnx.export(model, (x,), "m.onnx", opset_version=17)'),
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch",),
-        ),
-    }
-    MEASURED = [
-        Claim(
-            "nested_unet_layers_opset11",
-            "dynamo",
-            11,
-            "ok",
-            flagged=True,
-            opset_written=18,
-            note="runs and matches, but at opset 18, not the 11 asked for",
-        ),
-        Claim("nested_unet_layers_opset11_torchscript", "legacy", 11, "ok", opset_written=11),
-        Claim("nested_unet_layers_opset18", "dynamo", 18, "ok", opset_written=18),
-        Claim(
-            "nested_unet_layers_opset17",
-            "dynamo",
-            17,
-            "ok",
-            flagged=True,
-            opset_written=17,
-            note="converted down for these layers; the source cannot tell which ops a model has",
-        ),
-        Claim(
-            "layer_norm_model_opset17",
-            "dynamo",
-            17,
-            "ok",
-            flagged=True,
-            opset_written=18,
-            note="down-conversion failed: opset 18 written",
-        ),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not is_onnx_export(self.context, node) or has_unpacking(node):
-            return
-        opset_keyword = keyword(node, "opset_version")
-        if opset_keyword is None:
-            return
-        value = opset_keyword.value
-        if type(value) is not ast.Constant or type(value.value) is not int:
-            return
-        requested = value.value
-        floor = exporter_facts().dynamo_minimum_opset
-        config = self.context.export_config_for(node)
-        if not config.is_dynamo or requested >= floor:
-            return
-        dynamo = keyword(node, "dynamo")
-        if dynamo is not None and type(dynamo.value) is not ast.Constant:
-            return  # decided at run time
-        fails_up_to = behaviour("dynamo.down_conversion_fails_up_to").opset
-        if requested <= fails_up_to:
-            what = (
-                f"it translates at opset {floor}, fails to convert the model down to {requested} "
-                f"(measured on torch 2.13 for every model tried) and silently writes an opset-{floor} model"
-            )
-        else:
-            what = (
-                f"it translates at opset {floor} and converts down to {requested}: measured to work for "
-                f"Conv/BatchNorm/ReLU/Upsample models and to fail for a model with LayerNorm and reductions, "
-                f"which is then silently written at opset {floor}"
-            )
-        message = (
-            f"`opset_version={requested}` is below {floor}, the lowest opset {config.exporter_label} translates at: "
-            f"{what}; raise it to {floor}, or pass `dynamo=False` to keep opset {requested}"
-        )
-        self.report(opset_keyword, message, fix=self._fix(node, value, floor, config.target))
-
-    def _fix(self, node: ast.Call, value: ast.expr, floor: int, target: str):
-        try:
-            max_opset = profile(target).max_opset
-        except KeyError:
-            max_opset = None
-        if max_opset is not None and max_opset < floor:
-            dynamo = keyword(node, "dynamo")
-            edit = (
-                replace_node(self.context, dynamo.value, "False")
-                if dynamo is not None
-                else add_keyword_argument(self.context, node, "dynamo=False")
-            )
-            return self.make_fix(
-                [edit],
-                Applicability.UNSAFE,
-                f"Pass `dynamo=False`: the {target} profile reads opset {max_opset} at most",
-            )
-        return self.make_fix(
-            [replace_node(self.context, value, str(floor))], Applicability.UNSAFE, f"Raise `opset_version` to {floor}"
-        )

@@ -4,12 +4,9 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Fix,
     Invalid,
     Kind,
-    ParityCase,
-    Pattern,
     Rule,
     Valid,
     replace_node,
@@ -56,10 +53,6 @@ _BOOL_METHODS = frozenset(
         "logical_not",
     }
 )
-
-
-def _model(body: str) -> str:
-    return f"import torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n        return {body}\n"
 
 
 class MaskSelectionUnsupported(Rule):
@@ -113,7 +106,7 @@ class MaskSelectionUnsupported(Rule):
 
     ## References
     - ONNX NonZero / GatherND: https://onnx.ai/onnx/operators/onnx__NonZero.html
-    - ../shared/PITFALLS.md rows dd_masked_select, dd_nonzero, dd_bool_index, dd_arange_data_end
+    - docs/measurements.md (ONX205 rows); docs/ground-truth.md, harness rows dd_masked_select, dd_nonzero, dd_bool_index, dd_arange_data_end
     """
 
     code = "ONX205"
@@ -123,105 +116,6 @@ class MaskSelectionUnsupported(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("masked_select", "[")
     applies_to = "dynamo exporter: masked_select; TorchScript exporter below opset 11: masked_select, x[mask]"
-
-    VALID = [
-        """
-        import torch
-        class M(torch.nn.Module):
-            def forward(self, x):
-                idx = torch.nonzero(x > 0)
-                rows = torch.where(x > 0)[0]
-                return x[x > 0], idx, rows, x[0], x[:, 1:], torch.arange((x > 0).sum())
-        """,
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return torch.masked_select(x, x > 0)
-            """,
-            settings={"exporter": "legacy", "opset": 11},
-        ),
-        # Writes through a mask are ONX403's business; lists indexed by a Python value are fine.
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x, feats: list[torch.Tensor]):
-                    x[x < 0] = 0
-                    return x, feats[0]
-            """,
-            settings={"exporter": "legacy", "opset": 10},
-        ),
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return torch.masked_select(x, x > 0)
-            """,
-            line=4,
-            message_contains="dynamo",
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return x[x > 0]
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x, mask):
-                    return (x * 2).masked_select(mask)
-            """,
-            line=4,
-            unsafe_fixes=True,
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x, mask):
-                    return (x * 2)[mask]
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    valid = torch.isfinite(x) & (x > 0)
-                    return x[valid].sum()
-            """,
-            line=5,
-            settings={"exporter": "legacy", "opset": 10},
-            message_contains="opset 10",
-        ),
-    ]
-    PARITY = [
-        ParityCase(_model("torch.masked_select(x, x > 0.5)"), inputs=((2, 3, 8, 8),), exporters=("dynamo",)),
-    ]
-
-    PATTERNS = {
-        "masked_select": Pattern(_model("torch.masked_select(x, x > 0)")),
-        "bool_index": Pattern(_model("x[x > 0]")),
-        "nonzero": Pattern(_model("torch.nonzero(x > 0)")),
-        "zeros_int_of_count": Pattern(_model("torch.zeros(int((x > 0).sum()))")),
-    }
-    MEASURED = [
-        Claim("masked_select", "legacy", 10, "EXPORT"),
-        Claim("masked_select", "legacy", 11, "ok"),
-        Claim("masked_select", "dynamo", None, "EXPORT"),
-        Claim("bool_index", "legacy", 10, "CHECKER"),
-        Claim("bool_index", "legacy", 11, "ok"),
-        Claim("bool_index", "dynamo", None, "ok"),
-        Claim("nonzero", "legacy", 9, "ok"),
-        Claim("nonzero", "dynamo", None, "ok"),
-        Claim("zeros_int_of_count", "legacy", 17, "BAKED", flagged=False, note="ONX202 reports the int()"),
-        Claim("zeros_int_of_count", "dynamo", None, "ok"),
-    ]
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -323,3 +217,82 @@ class MaskSelectionUnsupported(Rule):
                 position is None and self._is_bool_mask(value, depth + 1) for value, position in values
             )
         return False
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                idx = torch.nonzero(x > 0)
+                rows = torch.where(x > 0)[0]
+                return x[x > 0], idx, rows, x[0], x[:, 1:], torch.arange((x > 0).sum())
+        """,
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return torch.masked_select(x, x > 0)
+            """,
+            settings={"exporter": "legacy", "opset": 11},
+        ),
+        # Writes through a mask are ONX403's business; lists indexed by a Python value are fine.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, feats: list[torch.Tensor]):
+                    x[x < 0] = 0
+                    return x, feats[0]
+            """,
+            settings={"exporter": "legacy", "opset": 10},
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return torch.masked_select(x, x > 0)
+            """,
+            line=4,
+            message_contains="dynamo",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x[x > 0]
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, mask):
+                    return (x * 2).masked_select(mask)
+            """,
+            line=4,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, mask):
+                    return (x * 2)[mask]
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    valid = torch.isfinite(x) & (x > 0)
+                    return x[valid].sum()
+            """,
+            line=5,
+            settings={"exporter": "legacy", "opset": 10},
+            message_contains="opset 10",
+        ),
+    ]

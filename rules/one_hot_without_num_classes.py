@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, requirement
 
 from ._operators import argument, exports, failure_text, literal, may_be_traced
 
@@ -40,7 +40,7 @@ class OneHotWithoutNumClasses(Rule):
 
     ## References
     - torch.nn.functional.one_hot: https://pytorch.org/docs/stable/generated/torch.nn.functional.one_hot.html
-    - ../shared/PITFALLS.md rows dd_one_hot_auto_classes, one_hot_fixed_classes; docs/measurements.md
+    - docs/measurements.md (ONX108 rows); docs/ground-truth.md, harness rows dd_one_hot_auto_classes, one_hot_fixed_classes
     """
 
     code = "ONX108"
@@ -50,6 +50,24 @@ class OneHotWithoutNumClasses(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("one_hot",)
     applies_to = "both exporters, every opset"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.context.call_name(node) != ONE_HOT:
+            return
+        num_classes = literal(argument(node, 1, "num_classes"), -1)
+        if num_classes != -1 or not may_be_traced(self.context) or self.context.skipped_during_export(node):
+            return
+        config = self.context.export_config_for(node)
+        entry = requirement("one_hot.auto")
+        if exports(entry, config):
+            return
+        self.report(
+            node,
+            f"`F.one_hot` without `num_classes` takes the class count from the data: {failure_text(entry, config)}",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         """
@@ -85,53 +103,3 @@ class OneHotWithoutNumClasses(Rule):
             settings={"exporter": "legacy", "opset": 17},
         ),
     ]
-
-    PATTERNS = {
-        "one_hot_auto": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.one_hot(x)
-            """,
-            inputs=((1, 7),),
-            dtypes=("int64",),
-            dynamic=("batch", "1"),
-        ),
-        "one_hot_fixed": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.one_hot(x, 8)
-            """,
-            inputs=((1, 7),),
-            dtypes=("int64",),
-            dynamic=("batch", "1"),
-        ),
-    }
-    MEASURED = [
-        Claim("one_hot_auto", "legacy", 17, "CHECKER"),
-        Claim("one_hot_auto", "dynamo", None, "EXPORT"),
-        Claim("one_hot_fixed", "legacy", 11, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if self.context.call_name(node) != ONE_HOT:
-            return
-        num_classes = literal(argument(node, 1, "num_classes"), -1)
-        if num_classes != -1 or not may_be_traced(self.context) or self.context.skipped_during_export(node):
-            return
-        config = self.context.export_config_for(node)
-        entry = requirement("one_hot.auto")
-        if exports(entry, config):
-            return
-        self.report(
-            node,
-            f"`F.one_hot` without `num_classes` takes the class count from the data: {failure_text(entry, config)}",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

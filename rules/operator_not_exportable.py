@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from onnxlint.rules.api import (
     OP_REQUIREMENTS,
     Applicability,
-    Claim,
     ExportConfig,
     Invalid,
     Kind,
     OpRequirement,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -30,7 +28,7 @@ from ._operators import (
 
 @dataclass(frozen=True)
 class Operator:
-    """One row of the table: the calls that reach an op, and its requirement in onnxlint.knowledge.targets."""
+    """One row of the table: the calls that reach an op, and its requirement in onnxlint.knowledge.exporters."""
 
     key: str  # OP_REQUIREMENTS key
     label: str  # how messages and docs name it
@@ -143,9 +141,6 @@ _BY_FUNCTION = {name: operator for operator in OPERATORS for name in operator.fu
 _BY_METHOD = {name: operator for operator in OPERATORS for name in operator.methods}
 _METHODS = frozenset(_BY_METHOD)
 _SHAPE_KINDS = (Kind.SHAPE, Kind.DIM)
-# torchvision does not import beside torch 2.13 CPU in the project's venv: the deform_conv2d claims
-# were measured in a side venv and are skipped (tests) or reported unmeasured (docs) without it.
-_SIDE_VENV = "measured with torch 2.14.1 / torchvision 0.29.1 in a side venv"
 
 
 def _cell_legacy(entry: OpRequirement) -> str:
@@ -159,7 +154,7 @@ def _cell_dynamo(entry: OpRequirement) -> str:
 
 
 def render_table() -> str:
-    """The docs' table, from onnxlint.knowledge.targets (so the docs follow the data)."""
+    """The docs' table, from onnxlint.knowledge.exporters (so the docs follow the data)."""
     rows = [
         "| op | calls | TorchScript exporter | dynamo exporter | what happens | source |",
         "|---|---|---|---|---|---|",
@@ -191,7 +186,7 @@ class OperatorNotExportable(Rule):
     Flags calls to the operators in the table below (by qualified name, and as Tensor methods
     when the receiver is known to be a tensor) when the configuration the call is judged by
     (`--exporter` / `--opset`, or the `torch.onnx.export` call of the same file) cannot export
-    them. Every row comes from `onnxlint.knowledge.targets.OP_REQUIREMENTS`, each with its source; the
+    them. Every row comes from `onnxlint.knowledge.exporters.OP_REQUIREMENTS`, each with its source; the
     rule has no thresholds of its own. Operators whose export depends on their arguments have
     rules of their own (ONX102-ONX111, ONX450-ONX452).
 
@@ -224,7 +219,7 @@ class OperatorNotExportable(Rule):
     ## Use instead
     For opset-gated operators, export at the opset in the table (or use the dynamo exporter);
     for operators only the dynamo exporter handles, pass `dynamo=True`; for the rest, rewrite
-    with exportable ops. Rewrites verified in ../shared/pitfalls/harness.py:
+    with exportable ops. Rewrites verified by the first harness run (docs/ground-truth.md, verified rewrites):
     ```python
     # cumprod of positive values: a cumulative sum in log space
     y = torch.exp(torch.cumsum(torch.log(x), -1))
@@ -244,7 +239,7 @@ class OperatorNotExportable(Rule):
     - ONNX operators by opset: https://onnx.ai/onnx/operators/
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset*.py (what the TorchScript exporter translates)
     - torchvision/ops/_register_onnx_ops.py (torchvision's TorchScript symbolics: no deform_conv2d)
-    - ../shared/PITFALLS.md; docs/measurements.md; linter/knowledge/targets.py
+    - docs/measurements.md (ONX107 rows); docs/ground-truth.md, the first harness run; linter/knowledge/exporters.py
     """
 
     code = "ONX107"
@@ -258,7 +253,93 @@ class OperatorNotExportable(Rule):
             | {method.rstrip("_") for method in _METHODS}
         )
     )
-    applies_to = "both exporters, per the table from linter/knowledge/targets.py"
+    applies_to = "both exporters, per the table from linter/knowledge/exporters.py"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        operator = _BY_FUNCTION.get(qualified or "")
+        if operator is not None:
+            called = (qualified or "").replace("torch.nn.functional.", "F.")
+        else:
+            method = tensor_method(context, node, _METHODS)
+            if method is None:
+                return
+            operator, called = _BY_METHOD[method], f".{method}"
+        if operator.when_true is not None:
+            if literal(argument(node, 99, operator.when_true)) is not True:
+                return
+            called = f"`{called}(..., {operator.when_true}=True)`"
+        else:
+            called = f"`{called}()`" if called.startswith(".") else f"`{called}`"
+        is_module = (qualified or "").rsplit(".", 1)[-1][:1].isupper()  # DeformConv2d: judged where it is built
+        if not is_module and not may_be_traced(context):
+            return
+        config = context.export_config_for(node)
+        key = operator.key
+        if key == "affine_grid" and config.is_dynamo and self._size_from_shape(node):
+            key = "affine_grid.dynamic_size"
+        entry = requirement(key)
+        if exports_within_ceiling(entry, config) or context.skipped_during_export(node):
+            return
+        severity = Severity.WARNING if key == "unique.return_inverse" else Severity.ERROR  # wrong for N-D input only
+        self.report(
+            node, self._message(called, key, entry, config), fix=self._suggestion(entry, config), severity=severity
+        )
+
+    def _size_from_shape(self, node: ast.Call) -> bool:
+        """Whether affine_grid's output height/width (or depth) come from a tensor's shape."""
+        size = argument(node, 1, "size")
+        if size is None:
+            return False
+        if type(size) is ast.Name:  # `dsize = [B, C, *out_size]` assigned once in this function
+            values = self._single_assignment(size.id)  # type: ignore[attr-defined]
+            size = values if values is not None else size
+        if type(size) in (ast.List, ast.Tuple):  # [N, C, H, W]: only the spatial sizes matter
+            return any(self.context.kind(element) in _SHAPE_KINDS for element in size.elts[2:])  # type: ignore[attr-defined]
+        return self.context.kind(size) is Kind.SHAPE
+
+    def _single_assignment(self, name: str) -> ast.expr | None:
+        info = self.context.function
+        if info is None:
+            return None
+        values = [
+            child.value  # type: ignore[attr-defined]
+            for child in ast.walk(info.node)
+            if (type(child) is ast.Assign and any(type(t) is ast.Name and t.id == name for t in child.targets))  # type: ignore[attr-defined]
+            or (type(child) is ast.AnnAssign and type(child.target) is ast.Name and child.target.id == name)  # type: ignore[attr-defined]
+        ]
+        return values[0] if len(values) == 1 and type(values[0]) in (ast.List, ast.Tuple) else None
+
+    @staticmethod
+    def _message(subject: str, key: str, entry: OpRequirement, config: ExportConfig) -> str:
+        if key == "unique.return_inverse":
+            return (
+                f"{subject}: {config.exporter_label} returns the inverse indices flattened when the input has more "
+                "than one dimension (wrong shape, no error); the dynamo exporter keeps the input's shape"
+            )
+        if key == "affine_grid.dynamic_size":
+            subject += " with a size taken from the input's shape"
+            return (
+                f"{subject}: {config.exporter_label} fails when that height/width is dynamic "
+                f"(a constant size or static shapes export)"
+            )
+        return f"{subject} is not exportable here: {failure_text(entry, config)}"
+
+    def _suggestion(self, entry: OpRequirement, config: ExportConfig):
+        if config.is_legacy and entry.legacy_min_opset is not None:
+            title = f"Export with `opset_version={entry.legacy_min_opset}` or later"
+        elif config.is_legacy and entry.dynamo:
+            title = "Export with the dynamo exporter (`dynamo=True`), or rewrite the op"
+        elif config.is_dynamo and entry.dynamo and entry.dynamo_min_opset:
+            title = f"Export with `opset_version={entry.dynamo_min_opset}` or later"
+        elif config.is_dynamo and entry.legacy_min_opset is not None and entry.key != "affine_grid.dynamic_size":
+            title = "Rewrite the op with exportable ops (or export with `dynamo=False`)"
+        else:
+            title = "Rewrite the op with exportable ops"
+        return self.make_fix([], Applicability.DISPLAY_ONLY, title=title)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # The helpers of a module whose classes are all schedulers (or losses, transforms...) are theirs.
@@ -461,307 +542,6 @@ class OperatorNotExportable(Rule):
             message_contains="opset 19",
         ),
     ]
-
-    PATTERNS = {
-        "einsum": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.einsum("bnd,bmd->bnm", x, x)
-            """,
-            inputs=((1, 5, 4),),
-            dynamic=("batch", "1"),
-        ),
-        "triu": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.triu(x)
-            """
-        ),
-        "scaled_dot_product_attention": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.scaled_dot_product_attention(x, x, x, is_causal=True)
-            """,
-            inputs=((1, 2, 5, 4),),
-            dynamic=("batch", "2"),
-        ),
-        "cumprod": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x.cumprod(-1)
-            """
-        ),
-        "linalg_inv": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.linalg.inv(x + 4 * torch.eye(4))
-            """,
-            inputs=((2, 4, 4),),
-            dynamic=("batch",),
-        ),
-        "linalg_det": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.linalg.det(x)
-            """,
-            inputs=((2, 4, 4),),
-            dynamic=("batch",),
-        ),
-        "median_dim": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x.median(dim=-1).values
-            """
-        ),
-        "quantile": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.quantile(x.flatten(1), 0.3, dim=1)
-            """
-        ),
-        "searchsorted": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.searchsorted(torch.tensor([-1.0, 0.0, 1.0]), x.contiguous())
-            """
-        ),
-        "bincount": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.bincount((x.abs() * 3).long().flatten(), minlength=10)
-            """
-        ),
-        "cdist": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x, y):
-                    return torch.cdist(x, y)
-            """,
-            inputs=((1, 5, 4), (1, 6, 4)),
-            dynamic=("0:0", "0:1", "1:0", "1:1"),
-        ),
-        "affine_grid": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    theta = x.mean((2, 3))[:, :2].unsqueeze(-1).expand(-1, -1, 3) * 0.1
-                    theta = theta + torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-                    return F.affine_grid(theta, list(x.shape), align_corners=False)
-            """
-        ),
-        "affine_grid_constant_size": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    theta = x.mean((2, 3))[:, :2].unsqueeze(-1).expand(-1, -1, 3) * 0.1
-                    theta = theta + torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-                    return F.affine_grid(theta, [x.shape[0], 3, 5, 6], align_corners=False)
-            """,
-            dynamic=("batch",),
-        ),
-        "index_reduce": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = torch.tensor([0, 2, 0])
-                    return x.new_ones(x.shape[0], 4, x.shape[2]).index_reduce(1, index, x, "amax")
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "unique_inverse": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    values, inverse = torch.unique((x * 2).round(), return_inverse=True)
-                    return values, inverse
-            """
-        ),
-        "erfinv": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.erfinv(x.tanh() * 0.9)
-            """
-        ),
-        "deform_conv2d": Pattern(
-            """
-            import torch
-            import torchvision
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.offset = torch.nn.Conv2d(3, 18, 3, padding=1)
-                    self.weight = torch.nn.Parameter(torch.randn(4, 3, 3, 3) * 0.1)
-
-                def forward(self, x):
-                    return torchvision.ops.deform_conv2d(x, self.offset(x), self.weight, padding=(1, 1))
-            """,
-            requires=("torchvision",),
-        ),
-    }
-    MEASURED = [
-        Claim("einsum", "legacy", 11, "EXPORT"),
-        Claim("einsum", "legacy", 12, "ok"),
-        Claim("triu", "legacy", 13, "EXPORT"),
-        Claim("triu", "legacy", 14, "ok"),
-        Claim("scaled_dot_product_attention", "legacy", 13, "EXPORT"),
-        Claim("scaled_dot_product_attention", "legacy", 14, "ok"),
-        Claim("cumprod", "legacy", 20, "EXPORT"),
-        Claim("cumprod", "dynamo", None, "EXPORT"),
-        Claim("linalg_inv", "legacy", 20, "EXPORT"),
-        Claim("linalg_inv", "dynamo", None, "EXPORT"),
-        Claim("linalg_det", "dynamo", None, "ok", note="det is measured fine: not flagged"),
-        Claim("median_dim", "dynamo", None, "EXPORT"),
-        Claim("quantile", "legacy", 20, "EXPORT"),
-        Claim("quantile", "dynamo", None, "ok"),
-        Claim("searchsorted", "dynamo", None, "EXPORT"),
-        Claim("bincount", "legacy", 17, "EXPORT"),
-        Claim("bincount", "dynamo", None, "ok"),
-        Claim("cdist", "legacy", 17, "ok"),
-        Claim("cdist", "dynamo", None, "EXPORT"),
-        Claim("affine_grid", "legacy", 17, "EXPORT"),
-        Claim("affine_grid", "legacy", 20, "ok"),
-        Claim("affine_grid", "dynamo", None, "EXPORT"),
-        Claim("affine_grid_constant_size", "dynamo", None, "ok"),
-        Claim("index_reduce", "dynamo", None, "EXPORT"),
-        Claim("unique_inverse", "legacy", 11, "WRONG", note="the inverse indices come back flattened"),
-        Claim("unique_inverse", "dynamo", None, "ok"),
-        Claim("erfinv", "dynamo", None, "EXPORT"),
-        Claim("deform_conv2d", "legacy", 19, "EXPORT", note=f"no deform_conv2d symbolic; {_SIDE_VENV}"),
-        Claim("deform_conv2d", "dynamo", 18, "CHECKER", note=f"DeformConv is opset 19; {_SIDE_VENV}"),
-        Claim("deform_conv2d", "dynamo", 19, "ok", note=_SIDE_VENV),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        operator = _BY_FUNCTION.get(qualified or "")
-        if operator is not None:
-            called = (qualified or "").replace("torch.nn.functional.", "F.")
-        else:
-            method = tensor_method(context, node, _METHODS)
-            if method is None:
-                return
-            operator, called = _BY_METHOD[method], f".{method}"
-        if operator.when_true is not None:
-            if literal(argument(node, 99, operator.when_true)) is not True:
-                return
-            called = f"`{called}(..., {operator.when_true}=True)`"
-        else:
-            called = f"`{called}()`" if called.startswith(".") else f"`{called}`"
-        is_module = (qualified or "").rsplit(".", 1)[-1][:1].isupper()  # DeformConv2d: judged where it is built
-        if not is_module and not may_be_traced(context):
-            return
-        config = context.export_config_for(node)
-        key = operator.key
-        if key == "affine_grid" and config.is_dynamo and self._size_from_shape(node):
-            key = "affine_grid.dynamic_size"
-        entry = requirement(key)
-        if exports_within_ceiling(entry, config) or context.skipped_during_export(node):
-            return
-        severity = Severity.WARNING if key == "unique.return_inverse" else Severity.ERROR  # wrong for N-D input only
-        self.report(
-            node, self._message(called, key, entry, config), fix=self._suggestion(entry, config), severity=severity
-        )
-
-    def _size_from_shape(self, node: ast.Call) -> bool:
-        """Whether affine_grid's output height/width (or depth) come from a tensor's shape."""
-        size = argument(node, 1, "size")
-        if size is None:
-            return False
-        if type(size) is ast.Name:  # `dsize = [B, C, *out_size]` assigned once in this function
-            values = self._single_assignment(size.id)  # type: ignore[attr-defined]
-            size = values if values is not None else size
-        if type(size) in (ast.List, ast.Tuple):  # [N, C, H, W]: only the spatial sizes matter
-            return any(self.context.kind(element) in _SHAPE_KINDS for element in size.elts[2:])  # type: ignore[attr-defined]
-        return self.context.kind(size) is Kind.SHAPE
-
-    def _single_assignment(self, name: str) -> ast.expr | None:
-        info = self.context.function
-        if info is None:
-            return None
-        values = [
-            child.value  # type: ignore[attr-defined]
-            for child in ast.walk(info.node)
-            if (type(child) is ast.Assign and any(type(t) is ast.Name and t.id == name for t in child.targets))  # type: ignore[attr-defined]
-            or (type(child) is ast.AnnAssign and type(child.target) is ast.Name and child.target.id == name)  # type: ignore[attr-defined]
-        ]
-        return values[0] if len(values) == 1 and type(values[0]) in (ast.List, ast.Tuple) else None
-
-    @staticmethod
-    def _message(subject: str, key: str, entry: OpRequirement, config: ExportConfig) -> str:
-        if key == "unique.return_inverse":
-            return (
-                f"{subject}: {config.exporter_label} returns the inverse indices flattened when the input has more "
-                "than one dimension (wrong shape, no error); the dynamo exporter keeps the input's shape"
-            )
-        if key == "affine_grid.dynamic_size":
-            subject += " with a size taken from the input's shape"
-            return (
-                f"{subject}: {config.exporter_label} fails when that height/width is dynamic "
-                f"(a constant size or static shapes export)"
-            )
-        return f"{subject} is not exportable here: {failure_text(entry, config)}"
-
-    def _suggestion(self, entry: OpRequirement, config: ExportConfig):
-        if config.is_legacy and entry.legacy_min_opset is not None:
-            title = f"Export with `opset_version={entry.legacy_min_opset}` or later"
-        elif config.is_legacy and entry.dynamo:
-            title = "Export with the dynamo exporter (`dynamo=True`), or rewrite the op"
-        elif config.is_dynamo and entry.dynamo and entry.dynamo_min_opset:
-            title = f"Export with `opset_version={entry.dynamo_min_opset}` or later"
-        elif config.is_dynamo and entry.legacy_min_opset is not None and entry.key != "affine_grid.dynamic_size":
-            title = "Rewrite the op with exportable ops (or export with `dynamo=False`)"
-        else:
-            title = "Rewrite the op with exportable ops"
-        return self.make_fix([], Applicability.DISPLAY_ONLY, title=title)
 
 
 OperatorNotExportable.__doc__ = (OperatorNotExportable.__doc__ or "").replace(

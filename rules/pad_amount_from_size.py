@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Kind, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Valid, requirement
 
 from ._operators import argument, exports, failure_text, may_be_traced
 
@@ -47,7 +47,7 @@ class PadAmountFromSize(Rule):
 
     ## References
     - ONNX Pad (pads became an input in opset 11): https://onnx.ai/onnx/operators/onnx__Pad.html
-    - ../shared/PITFALLS.md rows pad_*; docs/measurements.md
+    - docs/measurements.md (ONX111 rows); docs/ground-truth.md, harness rows pad_*
     """
 
     code = "ONX111"
@@ -57,6 +57,30 @@ class PadAmountFromSize(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("pad",)
     applies_to = "TorchScript exporter at opset <= 10; silent at opset >= 11 and for dynamo"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.context.call_name(node) != PAD:
+            return
+        pad = argument(node, 1, "pad")
+        if pad is None or not self._computed(pad):
+            return
+        config = self.context.export_config_for(node)
+        entry = requirement("pad.dynamic_amount")
+        if exports(entry, config) or not may_be_traced(self.context) or self.context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"`F.pad` with amounts computed from sizes: {failure_text(entry, config)}",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    def _computed(self, pad: ast.expr) -> bool:
+        kind = self.context.kind
+        if type(pad) in (ast.Tuple, ast.List):
+            return any(kind(element) in _COMPUTED for element in pad.elts)  # type: ignore[attr-defined]
+        return kind(pad) in _COMPUTED
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -116,65 +140,3 @@ class PadAmountFromSize(Rule):
             line=6,
         ),
     ]
-
-    PATTERNS = {
-        "pad_to_multiple": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.pad(x, (0, (4 - x.shape[-1] % 4) % 4, 0, (4 - x.shape[-2] % 4) % 4))
-            """
-        ),
-        "pad_reflect_constant": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.pad(x, (1, 2, 2, 1), mode="reflect")
-            """
-        ),
-        "pad_circular_constant": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.pad(x, (1, 2, 2, 1), mode="circular")
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("pad_to_multiple", "legacy", 10, "EXPORT"),
-        Claim("pad_to_multiple", "legacy", 11, "ok"),
-        Claim("pad_to_multiple", "dynamo", None, "ok"),
-        Claim("pad_reflect_constant", "legacy", 9, "ok"),
-        Claim("pad_circular_constant", "legacy", 9, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if self.context.call_name(node) != PAD:
-            return
-        pad = argument(node, 1, "pad")
-        if pad is None or not self._computed(pad):
-            return
-        config = self.context.export_config_for(node)
-        entry = requirement("pad.dynamic_amount")
-        if exports(entry, config) or not may_be_traced(self.context) or self.context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"`F.pad` with amounts computed from sizes: {failure_text(entry, config)}",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )
-
-    def _computed(self, pad: ast.expr) -> bool:
-        kind = self.context.kind
-        if type(pad) in (ast.Tuple, ast.List):
-            return any(kind(element) in _COMPUTED for element in pad.elts)  # type: ignore[attr-defined]
-        return kind(pad) in _COMPUTED

@@ -4,12 +4,10 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     ExportConfig,
     Invalid,
     Kind,
     OpRequirement,
-    Pattern,
     Rule,
     Severity,
     requirement,
@@ -119,7 +117,7 @@ class RandomOpInForward(Rule):
     ## References
     - ONNX RandomNormalLike: https://onnx.ai/onnx/operators/onnx__RandomNormalLike.html
     - ONNX Bernoulli (opset 15): https://onnx.ai/onnx/operators/onnx__Bernoulli.html
-    - docs/measurements.md (ONX405 rows); ../shared/PITFALLS.md rows rand_*
+    - docs/measurements.md (ONX405 rows); docs/ground-truth.md, harness rows rand_*
     """
 
     code = "ONX405"
@@ -140,196 +138,6 @@ class RandomOpInForward(Rule):
         "geometric_",
     )
     applies_to = "both exporters: random ONNX ops (warning); export errors per op and exporter (error)"
-
-    VALID = [
-        """
-        import torch
-        class M(torch.nn.Module):
-            def forward(self, x):
-                if self.training:
-                    x = x + torch.randn_like(x)
-                noise = torch.rand_like(x) if self.training else torch.zeros_like(x)
-                return x + noise
-        """,
-        """
-        import torch
-        def drop_path(x, drop_prob: float = 0.0, training: bool = False):
-            if drop_prob == 0.0 or not training:
-                return x
-            mask = x.new_empty(x.shape[0], 1, 1, 1).bernoulli_(1 - drop_prob)
-            return x * mask
-
-        class M(torch.nn.Module):
-            def forward(self, x):
-                return drop_path(x, 0.1, self.training)
-        """,
-        # Random values read out into Python: the read is the hazard (ONX201 / ONX202).
-        """
-        import torch
-        class RandomFlip(torch.nn.Module):
-            def forward(self, x):
-                if torch.rand(1) < 0.5:
-                    x = x.flip(-1)
-                angle = float(torch.empty(1).uniform_(-10.0, 10.0).item())
-                order = [0, 1, 2][int(torch.randint(3, (1,)))]
-                return x * angle + order
-        """,
-        # A helper only called in training.
-        """
-        import torch
-        class M(torch.nn.Module):
-            def random_mask(self, x):
-                return torch.rand(x.shape[0], 16) > 0.5
-
-            def forward(self, x, mask=None):
-                if self.training and mask is None:
-                    mask = self.random_mask(x)
-                return x if mask is None else x * mask
-        """,
-        # Not model code; a module attribute named like a sampler; layer_norm is not normal.
-        """
-        import torch
-        import torch.nn.functional as F
-        def init(w):
-            torch.nn.init.normal_(w)
-            return torch.randn(3)
-        class M(torch.nn.Module):
-            def forward(self, x):
-                return F.layer_norm(x, x.shape[-1:])
-        """,
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return x + 0.1 * torch.randn_like(x)
-            """,
-            line=4,
-            message_contains="RandomNormalLike",
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    eps = torch.empty_like(x).uniform_()
-                    return x + eps
-            """,
-            line=4,
-            message_contains="cannot be exported",
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    g = torch.Generator().manual_seed(0)
-                    return x * torch.rand(x.shape, generator=g)
-            """,
-            line=5,
-            settings={"exporter": "legacy", "opset": 17},
-            message_contains="generator",
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, p):
-                    return torch.multinomial(p, 2)
-            """,
-            line=4,
-            settings={"exporter": "legacy", "opset": 17},
-            message_contains="TorchScript",
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return x + torch.normal(0.0, 1.0, size=x.shape)
-            """,
-            line=4,
-            settings={"exporter": "legacy", "opset": 10},
-            message_contains="opset 11",
-        ),
-    ]
-
-    PATTERNS = {
-        "randn_like": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x + torch.randn_like(x)
-            """,
-            random=True,
-        ),
-        "normal": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x + torch.normal(torch.zeros_like(x), torch.ones_like(x))
-            """,
-            random=True,
-        ),
-        "multinomial_two": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.multinomial(x.flatten(1).softmax(-1), 2)
-            """,
-            random=True,
-        ),
-        "uniform_": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x + torch.empty_like(x).uniform_()
-            """,
-            random=True,
-        ),
-        "rand_with_generator": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    g = torch.Generator().manual_seed(0)
-                    return x * torch.rand(x.shape, generator=g)
-            """,
-            random=True,
-        ),
-        "guarded_noise": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    if self.training:
-                        x = x + torch.randn_like(x)
-                    return x * 2
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("randn_like", "dynamo", None, "RANDOM", flagged=True),
-        Claim("normal", "legacy", 10, "EXPORT"),
-        Claim("normal", "legacy", 11, "RANDOM", flagged=True),
-        Claim("multinomial_two", "legacy", 17, "EXPORT"),
-        Claim("multinomial_two", "dynamo", None, "RANDOM", flagged=True),
-        Claim("uniform_", "dynamo", None, "EXPORT"),
-        Claim("rand_with_generator", "legacy", 17, "EXPORT"),
-        Claim("guarded_noise", "dynamo", None, "ok"),
-    ]
 
     def visit_Call(self, node: ast.Call) -> None:
         context = self.context
@@ -455,3 +263,120 @@ class RandomOpInForward(Rule):
             if entry.legacy_min_opset is not None
             else " (so does the TorchScript exporter)"
         )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                if self.training:
+                    x = x + torch.randn_like(x)
+                noise = torch.rand_like(x) if self.training else torch.zeros_like(x)
+                return x + noise
+        """,
+        """
+        import torch
+        def drop_path(x, drop_prob: float = 0.0, training: bool = False):
+            if drop_prob == 0.0 or not training:
+                return x
+            mask = x.new_empty(x.shape[0], 1, 1, 1).bernoulli_(1 - drop_prob)
+            return x * mask
+
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return drop_path(x, 0.1, self.training)
+        """,
+        # Random values read out into Python: the read is the hazard (ONX201 / ONX202).
+        """
+        import torch
+        class RandomFlip(torch.nn.Module):
+            def forward(self, x):
+                if torch.rand(1) < 0.5:
+                    x = x.flip(-1)
+                angle = float(torch.empty(1).uniform_(-10.0, 10.0).item())
+                order = [0, 1, 2][int(torch.randint(3, (1,)))]
+                return x * angle + order
+        """,
+        # A helper only called in training.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def random_mask(self, x):
+                return torch.rand(x.shape[0], 16) > 0.5
+
+            def forward(self, x, mask=None):
+                if self.training and mask is None:
+                    mask = self.random_mask(x)
+                return x if mask is None else x * mask
+        """,
+        # Not model code; a module attribute named like a sampler; layer_norm is not normal.
+        """
+        import torch
+        import torch.nn.functional as F
+        def init(w):
+            torch.nn.init.normal_(w)
+            return torch.randn(3)
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return F.layer_norm(x, x.shape[-1:])
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x + 0.1 * torch.randn_like(x)
+            """,
+            line=4,
+            message_contains="RandomNormalLike",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    eps = torch.empty_like(x).uniform_()
+                    return x + eps
+            """,
+            line=4,
+            message_contains="cannot be exported",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    g = torch.Generator().manual_seed(0)
+                    return x * torch.rand(x.shape, generator=g)
+            """,
+            line=5,
+            settings={"exporter": "legacy", "opset": 17},
+            message_contains="generator",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, p):
+                    return torch.multinomial(p, 2)
+            """,
+            line=4,
+            settings={"exporter": "legacy", "opset": 17},
+            message_contains="TorchScript",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x + torch.normal(0.0, 1.0, size=x.shape)
+            """,
+            line=4,
+            settings={"exporter": "legacy", "opset": 10},
+            message_contains="opset 11",
+        ),
+    ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Kind, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Valid, requirement
 
 from ._operators import argument, exports, may_be_traced, tensor_method
 
@@ -44,7 +44,7 @@ class RepeatInterleaveTensorRepeats(Rule):
 
     ## References
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset13.py (`repeat_interleave`)
-    - ../shared/PITFALLS.md rows repeat_interleave_*, dd_repeat_interleave_data; docs/measurements.md
+    - docs/measurements.md (ONX109 rows); docs/ground-truth.md, harness rows repeat_interleave_*, dd_repeat_interleave_data
     """
 
     code = "ONX109"
@@ -54,6 +54,30 @@ class RepeatInterleaveTensorRepeats(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("repeat_interleave",)
     applies_to = "TorchScript exporter, every opset; silent for dynamo and integer repeats"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.repeat_interleave":
+            repeats = argument(node, 1, "repeats")
+        elif qualified is None and tensor_method(context, node, METHODS):
+            repeats = argument(node, 0, "repeats")
+        else:
+            return
+        if repeats is None or context.kind(repeats) is not Kind.TENSOR:
+            return
+        config = context.export_config_for(node)
+        entry = requirement("repeat_interleave.tensor")
+        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"`repeat_interleave` with a tensor of repeats: {config.exporter_label} writes a model that onnxruntime "
+            f"cannot load or run (at every opset; the dynamo exporter handles it)",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -108,51 +132,3 @@ class RepeatInterleaveTensorRepeats(Rule):
             line=4,
         ),
     ]
-
-    PATTERNS = {
-        "tensor_repeats": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x.repeat_interleave(torch.tensor([1, 2, 3]), dim=1)
-            """
-        ),
-        "int_repeats": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x.repeat_interleave(2, dim=1)
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("tensor_repeats", "legacy", 20, "ORT-LOAD"),
-        Claim("tensor_repeats", "dynamo", None, "ok"),
-        Claim("int_repeats", "legacy", 11, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified == "torch.repeat_interleave":
-            repeats = argument(node, 1, "repeats")
-        elif qualified is None and tensor_method(context, node, METHODS):
-            repeats = argument(node, 0, "repeats")
-        else:
-            return
-        if repeats is None or context.kind(repeats) is not Kind.TENSOR:
-            return
-        config = context.export_config_for(node)
-        entry = requirement("repeat_interleave.tensor")
-        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"`repeat_interleave` with a tensor of repeats: {config.exporter_label} writes a model that onnxruntime "
-            f"cannot load or run (at every opset; the dynamo exporter handles it)",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

@@ -4,10 +4,7 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Invalid,
-    ParityCase,
-    Pattern,
     Rule,
     Valid,
     replace_node,
@@ -60,7 +57,7 @@ class RollWithoutDims(Rule):
     ## References
     - torch.roll: https://pytorch.org/docs/stable/generated/torch.roll.html
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset9.py (`roll`)
-    - ../shared/PITFALLS.md rows roll_2d, roll_flat; docs/measurements.md
+    - docs/measurements.md (ONX105 rows); docs/ground-truth.md, harness rows roll_2d, roll_flat
     """
 
     code = "ONX105"
@@ -70,6 +67,42 @@ class RollWithoutDims(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("roll",)
     applies_to = "TorchScript exporter, every opset; silent for dynamo and for rolls with dims"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.roll":
+            tensor, shifts_position = argument(node, 0, "input"), 1
+        elif qualified is None and tensor_method(context, node, ROLL_METHODS):
+            tensor, shifts_position = node.func.value, 0  # type: ignore[attr-defined]
+        else:
+            return
+        dims = argument(node, shifts_position + 1, "dims")
+        shifts = argument(node, shifts_position, "shifts")
+        if (dims is not None and literal(dims) is not None) or shifts is None or tensor is None:
+            return
+        config = context.export_config_for(node)
+        entry = requirement("roll.flat")
+        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"`torch.roll` without `dims` is not exportable here: {failure_text(entry, config)}",
+            fix=self._fix(node, tensor, shifts, qualified is not None),
+        )
+
+    def _fix(self, node: ast.Call, tensor: ast.expr, shifts: ast.expr, function_form: bool):
+        if type(tensor) is not ast.Name:
+            return self.make_fix([], Applicability.DISPLAY_ONLY)
+        name = tensor.id  # type: ignore[attr-defined]
+        shift_text = segment(self.context, shifts)
+        if function_form:
+            text = f"{segment(self.context, node.func)}({name}.reshape(-1), {shift_text}, 0).reshape({name}.shape)"
+        else:
+            text = f"{name}.reshape(-1).roll({shift_text}, 0).reshape({name}.shape)"
+        return self.make_fix([replace_node(self.context, node, text)], Applicability.SAFE)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -157,77 +190,3 @@ class RollWithoutDims(Rule):
             """,
         ),
     ]
-
-    PARITY = [
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.roll(x, 5) + x.roll(-3)
-            """,
-            inputs=((2, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-            settings={"exporter": "legacy", "opset": 17},
-        ),
-    ]
-    PATTERNS = {
-        "roll_flat": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.roll(x, 3)
-            """
-        ),
-        "roll_dims": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.roll(x, shifts=(1, -2), dims=(2, 3))
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("roll_flat", "legacy", 20, "EXPORT"),
-        Claim("roll_flat", "dynamo", None, "ok"),
-        Claim("roll_dims", "legacy", 11, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified == "torch.roll":
-            tensor, shifts_position = argument(node, 0, "input"), 1
-        elif qualified is None and tensor_method(context, node, ROLL_METHODS):
-            tensor, shifts_position = node.func.value, 0  # type: ignore[attr-defined]
-        else:
-            return
-        dims = argument(node, shifts_position + 1, "dims")
-        shifts = argument(node, shifts_position, "shifts")
-        if (dims is not None and literal(dims) is not None) or shifts is None or tensor is None:
-            return
-        config = context.export_config_for(node)
-        entry = requirement("roll.flat")
-        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"`torch.roll` without `dims` is not exportable here: {failure_text(entry, config)}",
-            fix=self._fix(node, tensor, shifts, qualified is not None),
-        )
-
-    def _fix(self, node: ast.Call, tensor: ast.expr, shifts: ast.expr, function_form: bool):
-        if type(tensor) is not ast.Name:
-            return self.make_fix([], Applicability.DISPLAY_ONLY)
-        name = tensor.id  # type: ignore[attr-defined]
-        shift_text = segment(self.context, shifts)
-        if function_form:
-            text = f"{segment(self.context, node.func)}({name}.reshape(-1), {shift_text}, 0).reshape({name}.shape)"
-        else:
-            text = f"{name}.reshape(-1).roll({shift_text}, 0).reshape({name}.shape)"
-        return self.make_fix([replace_node(self.context, node, text)], Applicability.SAFE)

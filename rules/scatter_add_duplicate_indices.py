@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._operators import exports, may_be_traced, tensor_method
 
@@ -34,7 +34,7 @@ class ScatterAddDuplicateIndices(Rule):
 
     ## Use instead
     Export at opset 16 or later (the dynamo exporter always does), or, for a small number of
-    bins, a one-hot sum (verified in ../shared/pitfalls/harness.py):
+    bins, a one-hot sum (verified by the first harness run, docs/ground-truth.md):
     ```python
     votes = (labels.unsqueeze(-1) == torch.arange(k)).to(ones.dtype).mul(ones.unsqueeze(-1)).sum(1)
     ```
@@ -45,7 +45,7 @@ class ScatterAddDuplicateIndices(Rule):
     ## References
     - ONNX ScatterElements (reduction from opset 16): https://onnx.ai/onnx/operators/onnx__ScatterElements.html
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset16.py (`scatter_add` with `reduction="add"`)
-    - ../shared/PITFALLS.md row scatter_add; docs/measurements.md
+    - docs/measurements.md (ONX450 rows); docs/ground-truth.md, harness row scatter_add
     """
 
     code = "ONX450"
@@ -55,6 +55,25 @@ class ScatterAddDuplicateIndices(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("scatter_add",)
     applies_to = "TorchScript exporter at opset < 16; silent at opset >= 16 and for dynamo"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified != "torch.scatter_add" and not (qualified is None and tensor_method(context, node, METHODS)):
+            return
+        config = context.export_config_for(node)
+        entry = requirement("scatter_add.duplicates")
+        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"`scatter_add` at ONNX opset {config.opset}: {config.exporter_label} writes ScatterElements without "
+            f"reduction, so repeated indices overwrite instead of adding (silently wrong numbers); opset "
+            f"{entry.legacy_min_opset} adds them",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -110,41 +129,3 @@ class ScatterAddDuplicateIndices(Rule):
             line=4,
         ),
     ]
-
-    PATTERNS = {
-        "scatter_add_repeated": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    return x.new_zeros(x.shape[0], x.shape[1], 4).scatter_add(2, index, x)
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-    }
-    MEASURED = [
-        Claim("scatter_add_repeated", "legacy", 11, "WRONG"),
-        Claim("scatter_add_repeated", "legacy", 15, "WRONG"),
-        Claim("scatter_add_repeated", "legacy", 16, "ok"),
-        Claim("scatter_add_repeated", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified != "torch.scatter_add" and not (qualified is None and tensor_method(context, node, METHODS)):
-            return
-        config = context.export_config_for(node)
-        entry = requirement("scatter_add.duplicates")
-        if exports(entry, config) or not may_be_traced(context) or context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"`scatter_add` at ONNX opset {config.opset}: {config.exporter_label} writes ScatterElements without "
-            f"reduction, so repeated indices overwrite instead of adding (silently wrong numbers); opset "
-            f"{entry.legacy_min_opset} adds them",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._operators import argument, exports, literal, may_be_traced, tensor_method
 
@@ -48,7 +48,7 @@ class ScatterReduceMeanWrong(Rule):
     ## References
     - torch.Tensor.scatter_reduce: https://pytorch.org/docs/stable/generated/torch.Tensor.scatter_reduce_.html
     - ONNX ScatterElements (reductions none/add/mul/max/min): https://onnx.ai/onnx/operators/onnx__ScatterElements.html
-    - ../shared/PITFALLS.md rows scatter_reduce_mean_*; docs/measurements.md
+    - docs/measurements.md (ONX452 rows); docs/ground-truth.md, harness rows scatter_reduce_mean_*
     """
 
     code = "ONX452"
@@ -58,6 +58,31 @@ class ScatterReduceMeanWrong(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("scatter_reduce",)
     applies_to = "dynamo exporter; the TorchScript exporter fails instead (ONX104)"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.scatter_reduce":
+            offset = 1
+        elif qualified is None and tensor_method(context, node, METHODS):
+            offset = 0
+        else:
+            return
+        if literal(argument(node, 3 + offset, "reduce")) != "mean":
+            return
+        config = context.export_config_for(node)
+        if not config.is_dynamo or exports(requirement("scatter_reduce.mean"), config):
+            return
+        if not may_be_traced(context) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f'`scatter_reduce(reduce="mean")` with {config.exporter_label}: it exports without error and computes '
+            "wrong numbers (ONNX has no mean scatter)",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -100,61 +125,3 @@ class ScatterReduceMeanWrong(Rule):
             settings={"exporter": "dynamo", "opset": 18},
         ),
     ]
-
-    PATTERNS = {
-        "scatter_reduce_mean": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    return x.new_ones(x.shape[0], x.shape[1], 4).scatter_reduce(2, index, x, reduce="mean")
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "sum_over_count": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    out = x.new_ones(x.shape[0], x.shape[1], 4)
-                    total = out.scatter_add(2, index, x)
-                    count = torch.ones_like(out).scatter_add(2, index, torch.ones_like(x))
-                    return total / count
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-    }
-    MEASURED = [
-        Claim("scatter_reduce_mean", "dynamo", None, "WRONG"),
-        Claim("sum_over_count", "dynamo", None, "ok", note="the rewrite in Use instead"),
-        Claim("sum_over_count", "legacy", 16, "ok", note="the rewrite in Use instead"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified == "torch.scatter_reduce":
-            offset = 1
-        elif qualified is None and tensor_method(context, node, METHODS):
-            offset = 0
-        else:
-            return
-        if literal(argument(node, 3 + offset, "reduce")) != "mean":
-            return
-        config = context.export_config_for(node)
-        if not config.is_dynamo or exports(requirement("scatter_reduce.mean"), config):
-            return
-        if not may_be_traced(context) or context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f'`scatter_reduce(reduce="mean")` with {config.exporter_label}: it exports without error and computes '
-            "wrong numbers (ONNX has no mean scatter)",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

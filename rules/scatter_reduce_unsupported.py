@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Rule, Valid, requirement
 
 from ._operators import UNKNOWN, argument, exports, failure_text, literal, may_be_traced, tensor_method
 
@@ -63,7 +63,7 @@ class ScatterReduceUnsupported(Rule):
     ## References
     - ONNX ScatterElements (reduction in 16, max/min in 18): https://onnx.ai/onnx/operators/onnx__ScatterElements.html
     - torch/onnx/_internal/torchscript_exporter/symbolic_opset16.py (`scatter_reduce`)
-    - ../shared/PITFALLS.md rows scatter_reduce_*; docs/measurements.md
+    - docs/measurements.md (ONX104 rows); docs/ground-truth.md, harness rows scatter_reduce_*
     """
 
     code = "ONX104"
@@ -73,6 +73,55 @@ class ScatterReduceUnsupported(Rule):
     fix_applicability = Applicability.DISPLAY_ONLY
     trigger_names = ("scatter_reduce", "reduce=")
     applies_to = "TorchScript exporter: opset < 16, mean, include_self=False; both exporters: scatter(..., reduce=)"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.scatter_reduce":
+            self._scatter_reduce(node, offset=1)
+        elif qualified == "torch.scatter":
+            self._scatter(node)
+        elif qualified is None:
+            method = tensor_method(context, node, SCATTER_REDUCE_METHODS | SCATTER_METHODS)
+            if method in SCATTER_REDUCE_METHODS:
+                self._scatter_reduce(node, offset=0)
+            elif method in SCATTER_METHODS:
+                self._scatter(node)
+
+    def _scatter_reduce(self, node: ast.Call, offset: int) -> None:
+        config = self.context.export_config_for(node)
+        if not config.is_legacy:
+            return  # the dynamo exporter exports every form; its wrong mean is ONX452's
+        reduce = literal(argument(node, 3 + offset, "reduce"), UNKNOWN)
+        include_self = literal(argument(node, 99, "include_self"), True)
+        if reduce == "mean":
+            what, key = '`scatter_reduce(reduce="mean")`', "scatter_reduce.mean"
+        elif include_self is False:
+            what, key = "`scatter_reduce(include_self=False)`", "scatter_reduce.include_self_false"
+        else:
+            what, key = "`scatter_reduce`", "scatter_reduce"
+        self._judge(node, what, key, config)
+
+    def _scatter(self, node: ast.Call) -> None:
+        reduce = next((k.value for k in node.keywords if k.arg == "reduce"), None)
+        if reduce is None or literal(reduce) is None:
+            return
+        config = self.context.export_config_for(node)
+        self._judge(
+            node, "`scatter(..., reduce=...)` (use `scatter_add` / `scatter_reduce`)", "scatter.reduce_argument", config
+        )
+
+    def _judge(self, node: ast.Call, what: str, key: str, config) -> None:
+        entry = requirement(key)
+        if exports(entry, config) or not may_be_traced(self.context) or self.context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"{what} is not exportable here: {failure_text(entry, config)}",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         Valid(
@@ -161,111 +210,3 @@ class ScatterReduceUnsupported(Rule):
             message_contains="scatter_add",
         ),
     ]
-
-    PATTERNS = {
-        "scatter_reduce_amax": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    return x.new_ones(x.shape[0], x.shape[1], 4).scatter_reduce(2, index, x, reduce="amax")
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "scatter_reduce_sum_exclude_self": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    out = x.new_ones(x.shape[0], x.shape[1], 4)
-                    return out.scatter_reduce(2, index, x, reduce="sum", include_self=False)
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "scatter_reduce_mean": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    return x.new_ones(x.shape[0], x.shape[1], 4).scatter_reduce(2, index, x, reduce="mean")
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-        "scatter_reduce_argument": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    index = (x.abs() * 10).long() % 4
-                    return x.new_zeros(x.shape[0], x.shape[1], 4).scatter(2, index, x, reduce="add")
-            """,
-            inputs=((1, 3, 16),),
-            dynamic=("batch", "2"),
-        ),
-    }
-    MEASURED = [
-        Claim("scatter_reduce_amax", "legacy", 15, "EXPORT"),
-        Claim("scatter_reduce_amax", "legacy", 16, "ok", note="reduction=max is written at opset 16 (spec: 18)"),
-        Claim("scatter_reduce_sum_exclude_self", "legacy", 20, "EXPORT"),
-        Claim("scatter_reduce_sum_exclude_self", "dynamo", None, "ok"),
-        Claim("scatter_reduce_mean", "legacy", 20, "EXPORT"),
-        Claim("scatter_reduce_argument", "legacy", 16, "EXPORT"),
-        Claim("scatter_reduce_argument", "dynamo", None, "EXPORT"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified == "torch.scatter_reduce":
-            self._scatter_reduce(node, offset=1)
-        elif qualified == "torch.scatter":
-            self._scatter(node)
-        elif qualified is None:
-            method = tensor_method(context, node, SCATTER_REDUCE_METHODS | SCATTER_METHODS)
-            if method in SCATTER_REDUCE_METHODS:
-                self._scatter_reduce(node, offset=0)
-            elif method in SCATTER_METHODS:
-                self._scatter(node)
-
-    def _scatter_reduce(self, node: ast.Call, offset: int) -> None:
-        config = self.context.export_config_for(node)
-        if not config.is_legacy:
-            return  # the dynamo exporter exports every form; its wrong mean is ONX452's
-        reduce = literal(argument(node, 3 + offset, "reduce"), UNKNOWN)
-        include_self = literal(argument(node, 99, "include_self"), True)
-        if reduce == "mean":
-            what, key = '`scatter_reduce(reduce="mean")`', "scatter_reduce.mean"
-        elif include_self is False:
-            what, key = "`scatter_reduce(include_self=False)`", "scatter_reduce.include_self_false"
-        else:
-            what, key = "`scatter_reduce`", "scatter_reduce"
-        self._judge(node, what, key, config)
-
-    def _scatter(self, node: ast.Call) -> None:
-        reduce = next((k.value for k in node.keywords if k.arg == "reduce"), None)
-        if reduce is None or literal(reduce) is None:
-            return
-        config = self.context.export_config_for(node)
-        self._judge(
-            node, "`scatter(..., reduce=...)` (use `scatter_add` / `scatter_reduce`)", "scatter.reduce_argument", config
-        )
-
-    def _judge(self, node: ast.Call, what: str, key: str, config) -> None:
-        entry = requirement(key)
-        if exports(entry, config) or not may_be_traced(self.context) or self.context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"{what} is not exportable here: {failure_text(entry, config)}",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

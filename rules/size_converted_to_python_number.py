@@ -4,14 +4,11 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     ExportConfig,
     Fix,
     Invalid,
     Kind,
     OpRequirement,
-    ParityCase,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -23,23 +20,6 @@ from onnxlint.rules.api import (
 from ._sizes import is_batch_size, is_dynamic_size, is_int_size, is_size, parenthesized
 
 _SIZE_KINDS = (Kind.DIM, Kind.SHAPE)
-
-
-def _model(body: str, imports: str = "") -> str:
-    return (
-        f"import math\nimport torch\nimport torch.nn.functional as F\n{imports}\n\nclass Model(torch.nn.Module):\n"
-        "    def forward(self, x):\n" + "".join(f"        {line}\n" for line in body.strip("\n").splitlines())
-    )
-
-
-_INT_SIZE = _model("h = int(x.size(2)) // 2\nw = int(x.size(3)) // 2\nreturn F.interpolate(x, size=(h, w))")
-_FINE = _model(
-    """
-h, w = x.size(2) // 2, x.size(3) // 2
-y = F.interpolate(x, size=(h, w)) * x.shape[-1] ** -0.5
-return y.reshape(y.size(0), -1) + math.prod(y.shape[1:])
-"""
-)
 
 
 def _math_requirement(function: str) -> OpRequirement | None:
@@ -118,7 +98,7 @@ class SizeConvertedToPythonNumber(Rule):
     ## References
     - torch.export, dynamic shapes and `Dim.AUTO` / `Dim.DYNAMIC`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
     - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
-    - ../shared/PITFALLS.md rows shape_int_cast_to_interp_size, shape_math_ceil, shape_view_size0_minus1
+    - docs/measurements.md (ONX301 rows); docs/ground-truth.md, harness rows shape_int_cast_to_interp_size, shape_math_ceil, shape_view_size0_minus1
     """
 
     code = "ONX301"
@@ -128,6 +108,150 @@ class SizeConvertedToPythonNumber(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("int(", "float(", "math.", "np.", "numpy", "map(", "from math import")
     applies_to = "TorchScript exporter: int/float/math/numpy of sizes; dynamo: int/float (Dim.AUTO, size-1 dims), math.sqrt/log2/isqrt/gcd, numpy"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        if not context.in_model_code or node.keywords:
+            return
+        name = context.call_name(node)
+        if name is None:
+            return
+        if name in ("builtins.int", "builtins.float") and len(node.args) == 1:
+            self._conversion(node, name[9:], node.args[0])
+        elif name == "builtins.map" and len(node.args) == 2:
+            self._map(node)
+        elif name.startswith("math.") and node.args:
+            self._math(node, name[5:])
+        elif name.startswith("numpy.") and node.args:
+            self._numpy(node, name)
+
+    # -- int() / float() -----------------------------------------------------------------------
+
+    def _conversion(self, node: ast.Call, conversion: str, value: ast.expr) -> None:
+        context = self.context
+        if not is_dynamic_size(context, value) or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        message, severity = self._conversion_message(f"`{conversion}()`", config, is_batch_size(context, value))
+        self.report(node, message, severity=severity, fix=self._conversion_fix(node, conversion, value))
+
+    def _conversion_message(self, shown: str, config: ExportConfig, batch: bool) -> tuple[str, Severity]:
+        if config.is_legacy:
+            return (
+                f"{shown} of a size: the TorchScript exporter records the example input's size as a constant",
+                Severity.ERROR,
+            )
+        when = "a size-1 example (the usual batch of 1) or `Dim.AUTO`" if batch else "`Dim.AUTO` or a size-1 example"
+        return (
+            f"{shown} of a size: the dynamo exporter freezes it at the example's size with {when} "
+            "(it stays dynamic only through the strict-capture fallback)",
+            Severity.WARNING,
+        )
+
+    def _conversion_fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
+        context = self.context
+        replacement = parenthesized(context, value)
+        if conversion == "int":
+            if is_int_size(context, value):
+                return self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, "Drop `int()`")
+            return self.make_fix([], Applicability.DISPLAY_ONLY, "Compute the size with integer arithmetic (`//`)")
+        parent = context.parent(node)
+        safe = False
+        if type(parent) is ast.BinOp:
+            other = parent.right if parent.left is node else parent.left
+            if type(parent.op) is ast.Div:
+                safe = True
+            elif type(parent.op) is ast.Pow and parent.left is node:
+                safe = _is_float_literal(other)
+            elif type(parent.op) in (ast.Mult, ast.Add, ast.Sub):
+                safe = _is_float_literal(other)
+        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
+        return self.make_fix([replace_node(context, node, replacement)], applicability, "Drop `float()`")
+
+    def _map(self, node: ast.Call) -> None:
+        context = self.context
+        function, iterable = node.args
+        if type(function) is not ast.Name or context.qualified_name(function) not in ("builtins.int", "builtins.float"):
+            return
+        if context.kind(iterable) is not Kind.SHAPE or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        message, severity = self._conversion_message(f"`map({function.id}, ...)`", config, True)
+        hint = "Use the sizes as they are (`list(x.shape)`)"
+        self.report(node, message, severity=severity, fix=self.make_fix([], Applicability.DISPLAY_ONLY, hint))
+
+    # -- math.* ----------------------------------------------------------------------------------
+
+    def _math(self, node: ast.Call, function: str) -> None:
+        context = self.context
+        if not any(is_dynamic_size(context, a) for a in node.args) or context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        needed = _math_requirement(function)
+        if config.is_legacy:
+            if needed is not None and needed.legacy_min_opset is not None and config.opset >= needed.legacy_min_opset:
+                return
+            if function == "trunc":
+                consequence = "the TorchScript exporter fails (a traced size is a tensor without `__trunc__`)"
+            else:
+                consequence = "the TorchScript exporter records the result for the example input's size as a constant"
+        else:
+            if needed is None or needed.dynamo:
+                return  # measured symbolic (ceil, floor, trunc, pow, prod), or not measured
+            if function == "sqrt":
+                consequence = "the dynamo exporter has no ONNX translation for it (with `Dim.AUTO`: frozen)"
+            else:
+                consequence = "the dynamo exporter specialises the size and the export fails"
+        self.report(node, f"`math.{function}()` of a size: {consequence}", fix=self._math_fix(node, function))
+
+    def _math_fix(self, node: ast.Call, function: str) -> Fix:
+        context = self.context
+        argument = node.args[0]
+        if function in ("ceil", "floor") and len(node.args) == 1:
+            if type(argument) is ast.BinOp and type(argument.op) is ast.Div:
+                numerator, denominator = argument.left, argument.right
+                if is_int_size(context, numerator) and (
+                    _is_positive_int_literal(denominator)
+                    or (is_size(context, denominator) and is_int_size(context, denominator))
+                ):
+                    a, b = parenthesized(context, numerator), parenthesized(context, denominator)
+                    text = f"({a} + {b} - 1) // {b}" if function == "ceil" else f"{a} // {b}"
+                    text = _in_context(context, node, text, power=False)
+                    return self.make_fix([replace_node(context, node, text)], Applicability.SAFE)
+        if function == "sqrt" and len(node.args) == 1 and type(argument) is not ast.Starred:
+            text = _in_context(context, node, f"{parenthesized(context, argument)} ** 0.5", power=True)
+            return self.make_fix([replace_node(context, node, text)], Applicability.SAFE, "Use `** 0.5`")
+        return self.make_fix([], Applicability.DISPLAY_ONLY, "Use integer arithmetic on the sizes (`//`, `%`) or `**`")
+
+    # -- numpy ---------------------------------------------------------------------------------
+
+    def _numpy(self, node: ast.Call, name: str) -> None:
+        context = self.context
+        if not any(
+            context.kind(a) in _SIZE_KINDS and (context.kind(a) is Kind.SHAPE or is_dynamic_size(context, a))
+            for a in node.args
+        ):
+            return
+        if context.skipped_during_export(node):
+            return
+        config = context.export_config_for(node)
+        function = name.rsplit(".", 1)[-1]
+        shown = f"`{context.source.segment(node.func)}()`"
+        if config.is_legacy:
+            consequence = "the TorchScript exporter records the result for the example input's size as a constant"
+        else:
+            consequence = "the dynamo exporter freezes the sizes numpy sees (or fails)"
+        fix: Fix
+        if function == "prod" and len(node.args) == 1:
+            edits = [replace_node(context, node.func, "math.prod")]
+            if context.model.local_alias_for("math") != "math":
+                edits += module_insertions(context, ["import math"])
+            fix = self.make_fix(edits, Applicability.UNSAFE, "Use `math.prod`")
+        else:
+            fix = self.make_fix([], Applicability.DISPLAY_ONLY, "Compute on the sizes with Python operators, not numpy")
+        self.report(node, f"{shown} of a size: {consequence}", severity=Severity.ERROR, fix=fix)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # The size of a parameter: static, whatever the input.
@@ -288,205 +412,6 @@ class SizeConvertedToPythonNumber(Rule):
             """,
         ),
     ]
-    PARITY = [
-        ParityCase(_INT_SIZE, inputs=((1, 3, 8, 8),), dynamic=("batch", "height", "width")),
-        ParityCase(
-            _model(
-                """
-b, c, h, w = x.shape
-H = math.ceil(h / 4) * 4
-W = math.floor(w / 2)
-s = [int(d) for d in x.shape]
-y = F.interpolate(x, size=(H, W)) / math.sqrt(w) * float(h) ** -0.5
-return y.reshape(s[0], -1)
-"""
-            ),
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-            settings={"exporter": "legacy"},
-        ),
-    ]
-
-    PATTERNS = {
-        "int_size": Pattern(_INT_SIZE),
-        "int_size_auto": Pattern(_INT_SIZE, dim_hint="AUTO"),
-        "int_batch": Pattern(
-            _model("b = int(x.size(0))\nreturn torch.cat([x, torch.zeros(b, 1, x.shape[2], x.shape[3])], 1)"),
-            dynamic=("batch",),
-        ),
-        "math_ceil": Pattern(_model("H = math.ceil(x.shape[2] / 4) * 4\nreturn F.interpolate(x, size=(H, H))")),
-        "math_sqrt": Pattern(_model("return x / math.sqrt(x.shape[3])")),
-        "numpy_prod": Pattern(
-            _model("return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))", imports="import numpy as np"),
-            requires=("numpy",),
-        ),
-        "size_arithmetic": Pattern(_FINE),
-        "size_arithmetic_auto": Pattern(_FINE, dim_hint="AUTO"),
-    }
-    MEASURED = [
-        Claim("int_size", "legacy", 17, "BAKED"),
-        Claim(
-            "int_size",
-            "dynamo",
-            None,
-            "ok",
-            flagged=True,
-            note="kept symbolic only by the strict-capture fallback; baked with Dim.AUTO (int_size_auto)",
-        ),
-        Claim("int_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
-        Claim("int_batch", "dynamo", None, "BAKED", note="batch-1 example: specialised silently"),
-        Claim("math_ceil", "legacy", 17, "BAKED"),
-        Claim("math_ceil", "dynamo", None, "ok"),
-        Claim("math_sqrt", "legacy", 17, "BAKED"),
-        Claim("math_sqrt", "dynamo", None, "EXPORT"),
-        Claim("numpy_prod", "legacy", 17, "BAKED"),
-        Claim("numpy_prod", "dynamo", None, "BAKED"),
-        Claim("size_arithmetic", "legacy", 17, "ok"),
-        Claim("size_arithmetic", "dynamo", None, "ok"),
-        Claim("size_arithmetic_auto", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        if not context.in_model_code or node.keywords:
-            return
-        name = context.call_name(node)
-        if name is None:
-            return
-        if name in ("builtins.int", "builtins.float") and len(node.args) == 1:
-            self._conversion(node, name[9:], node.args[0])
-        elif name == "builtins.map" and len(node.args) == 2:
-            self._map(node)
-        elif name.startswith("math.") and node.args:
-            self._math(node, name[5:])
-        elif name.startswith("numpy.") and node.args:
-            self._numpy(node, name)
-
-    # -- int() / float() -----------------------------------------------------------------------
-
-    def _conversion(self, node: ast.Call, conversion: str, value: ast.expr) -> None:
-        context = self.context
-        if not is_dynamic_size(context, value) or context.skipped_during_export(node):
-            return
-        config = context.export_config_for(node)
-        message, severity = self._conversion_message(f"`{conversion}()`", config, is_batch_size(context, value))
-        self.report(node, message, severity=severity, fix=self._conversion_fix(node, conversion, value))
-
-    def _conversion_message(self, shown: str, config: ExportConfig, batch: bool) -> tuple[str, Severity]:
-        if config.is_legacy:
-            return (
-                f"{shown} of a size: the TorchScript exporter records the example input's size as a constant",
-                Severity.ERROR,
-            )
-        when = "a size-1 example (the usual batch of 1) or `Dim.AUTO`" if batch else "`Dim.AUTO` or a size-1 example"
-        return (
-            f"{shown} of a size: the dynamo exporter freezes it at the example's size with {when} "
-            "(it stays dynamic only through the strict-capture fallback)",
-            Severity.WARNING,
-        )
-
-    def _conversion_fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
-        context = self.context
-        replacement = parenthesized(context, value)
-        if conversion == "int":
-            if is_int_size(context, value):
-                return self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, "Drop `int()`")
-            return self.make_fix([], Applicability.DISPLAY_ONLY, "Compute the size with integer arithmetic (`//`)")
-        parent = context.parent(node)
-        safe = False
-        if type(parent) is ast.BinOp:
-            other = parent.right if parent.left is node else parent.left
-            if type(parent.op) is ast.Div:
-                safe = True
-            elif type(parent.op) is ast.Pow and parent.left is node:
-                safe = _is_float_literal(other)
-            elif type(parent.op) in (ast.Mult, ast.Add, ast.Sub):
-                safe = _is_float_literal(other)
-        applicability = Applicability.SAFE if safe else Applicability.UNSAFE
-        return self.make_fix([replace_node(context, node, replacement)], applicability, "Drop `float()`")
-
-    def _map(self, node: ast.Call) -> None:
-        context = self.context
-        function, iterable = node.args
-        if type(function) is not ast.Name or context.qualified_name(function) not in ("builtins.int", "builtins.float"):
-            return
-        if context.kind(iterable) is not Kind.SHAPE or context.skipped_during_export(node):
-            return
-        config = context.export_config_for(node)
-        message, severity = self._conversion_message(f"`map({function.id}, ...)`", config, True)
-        hint = "Use the sizes as they are (`list(x.shape)`)"
-        self.report(node, message, severity=severity, fix=self.make_fix([], Applicability.DISPLAY_ONLY, hint))
-
-    # -- math.* ----------------------------------------------------------------------------------
-
-    def _math(self, node: ast.Call, function: str) -> None:
-        context = self.context
-        if not any(is_dynamic_size(context, a) for a in node.args) or context.skipped_during_export(node):
-            return
-        config = context.export_config_for(node)
-        needed = _math_requirement(function)
-        if config.is_legacy:
-            if needed is not None and needed.legacy_min_opset is not None and config.opset >= needed.legacy_min_opset:
-                return
-            if function == "trunc":
-                consequence = "the TorchScript exporter fails (a traced size is a tensor without `__trunc__`)"
-            else:
-                consequence = "the TorchScript exporter records the result for the example input's size as a constant"
-        else:
-            if needed is None or needed.dynamo:
-                return  # measured symbolic (ceil, floor, trunc, pow, prod), or not measured
-            if function == "sqrt":
-                consequence = "the dynamo exporter has no ONNX translation for it (with `Dim.AUTO`: frozen)"
-            else:
-                consequence = "the dynamo exporter specialises the size and the export fails"
-        self.report(node, f"`math.{function}()` of a size: {consequence}", fix=self._math_fix(node, function))
-
-    def _math_fix(self, node: ast.Call, function: str) -> Fix:
-        context = self.context
-        argument = node.args[0]
-        if function in ("ceil", "floor") and len(node.args) == 1:
-            if type(argument) is ast.BinOp and type(argument.op) is ast.Div:
-                numerator, denominator = argument.left, argument.right
-                if is_int_size(context, numerator) and (
-                    _is_positive_int_literal(denominator)
-                    or (is_size(context, denominator) and is_int_size(context, denominator))
-                ):
-                    a, b = parenthesized(context, numerator), parenthesized(context, denominator)
-                    text = f"({a} + {b} - 1) // {b}" if function == "ceil" else f"{a} // {b}"
-                    text = _in_context(context, node, text, power=False)
-                    return self.make_fix([replace_node(context, node, text)], Applicability.SAFE)
-        if function == "sqrt" and len(node.args) == 1 and type(argument) is not ast.Starred:
-            text = _in_context(context, node, f"{parenthesized(context, argument)} ** 0.5", power=True)
-            return self.make_fix([replace_node(context, node, text)], Applicability.SAFE, "Use `** 0.5`")
-        return self.make_fix([], Applicability.DISPLAY_ONLY, "Use integer arithmetic on the sizes (`//`, `%`) or `**`")
-
-    # -- numpy ---------------------------------------------------------------------------------
-
-    def _numpy(self, node: ast.Call, name: str) -> None:
-        context = self.context
-        if not any(
-            context.kind(a) in _SIZE_KINDS and (context.kind(a) is Kind.SHAPE or is_dynamic_size(context, a))
-            for a in node.args
-        ):
-            return
-        if context.skipped_during_export(node):
-            return
-        config = context.export_config_for(node)
-        function = name.rsplit(".", 1)[-1]
-        shown = f"`{context.source.segment(node.func)}()`"
-        if config.is_legacy:
-            consequence = "the TorchScript exporter records the result for the example input's size as a constant"
-        else:
-            consequence = "the dynamo exporter freezes the sizes numpy sees (or fails)"
-        fix: Fix
-        if function == "prod" and len(node.args) == 1:
-            edits = [replace_node(context, node.func, "math.prod")]
-            if context.model.local_alias_for("math") != "math":
-                edits += module_insertions(context, ["import math"])
-            fix = self.make_fix(edits, Applicability.UNSAFE, "Use `math.prod`")
-        else:
-            fix = self.make_fix([], Applicability.DISPLAY_ONLY, "Compute on the sizes with Python operators, not numpy")
-        self.report(node, f"{shown} of a size: {consequence}", severity=Severity.ERROR, fix=fix)
 
 
 def _is_float_literal(expr: ast.AST) -> bool:

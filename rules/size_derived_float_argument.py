@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Kind, Pattern, Rule, Severity, Valid, requirement
+from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Severity, Valid, requirement
 
 from ._operators import argument, exports, may_be_traced, tensor_method
 
@@ -54,7 +54,7 @@ class SizeDerivedFloatArgument(Rule):
 
     ## References
     - torch.export, dynamic shapes: https://pytorch.org/docs/stable/export.html
-    - ../shared/PITFALLS.md rows linspace_shape_steps, remainder_by_symfloat_from_shape; docs/measurements.md
+    - docs/measurements.md (ONX110 rows); docs/ground-truth.md, harness rows linspace_shape_steps, remainder_by_symfloat_from_shape
     """
 
     code = "ONX110"
@@ -65,6 +65,61 @@ class SizeDerivedFloatArgument(Rule):
     severity = Severity.WARNING
     trigger_names = ("linspace", "remainder", "%", "arange")
     applies_to = "dynamo exporter with a dynamic dimension; silent for the TorchScript exporter"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        context = self.context
+        qualified = context.call_name(node)
+        if qualified == "torch.linspace":
+            steps = argument(node, 2, "steps")
+            if steps is not None and context.kind(steps) in _SIZE_KINDS:
+                self._report(node, "`torch.linspace` with a step count taken from a size", "linspace.size_steps")
+        elif qualified == "torch.arange":
+            values = [*node.args, *(k.value for k in node.keywords if k.arg in ("start", "end", "step"))]
+            if any(self._float_from_size(v) for v in values):
+                self._report(node, "`torch.arange` with a float computed from a size", "arange.size_float")
+        elif qualified == "torch.remainder":
+            divisor = argument(node, 1, "other")
+            tensor = argument(node, 0, "input")
+            if tensor is not None and context.kind(tensor) is Kind.TENSOR and self._float_from_size(divisor):
+                self._report(node, "`torch.remainder` by a float computed from a size", "remainder.size_float")
+        elif qualified is None and tensor_method(context, node, REMAINDER_METHODS):
+            if self._float_from_size(argument(node, 0, "other")):
+                self._report(node, "`.remainder()` by a float computed from a size", "remainder.size_float")
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if (
+            type(node.op) is ast.Mod
+            and self.context.kind(node.left) is Kind.TENSOR
+            and self._float_from_size(node.right)
+        ):
+            self._report(node, "`%` by a float computed from a size", "remainder.size_float")
+
+    def _float_from_size(self, expr: ast.expr | None) -> bool:
+        """A float value computed from a size: a DIM expression with `/`, a float literal or `float()`."""
+        if expr is None or self.context.kind(expr) is not Kind.DIM:
+            return False
+        for node in ast.walk(expr):
+            node_type = type(node)
+            if node_type is ast.BinOp and type(node.op) is ast.Div:  # type: ignore[attr-defined]
+                return True
+            if node_type is ast.Constant and isinstance(node.value, float):  # type: ignore[attr-defined]
+                return True
+            if node_type is ast.Call and self.context.call_name(node) == "builtins.float":
+                return True
+        return False
+
+    def _report(self, node: ast.AST, what: str, key: str) -> None:
+        context = self.context
+        config = context.export_config_for(node)
+        if exports(requirement(key), config) or not may_be_traced(context) or context.skipped_during_export(node):
+            return
+        self.report(
+            node,
+            f"{what}: {config.exporter_label} fails when that dimension is dynamic (static shapes export)",
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         """
@@ -123,92 +178,3 @@ class SizeDerivedFloatArgument(Rule):
             line=4,
         ),
     ]
-
-    PATTERNS = {
-        "linspace_steps": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x + torch.linspace(-1, 1, x.shape[-1])
-            """
-        ),
-        "remainder_float": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.remainder(x, (x.shape[-1] - 1) / 2)
-            """
-        ),
-        "remainder_int": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x % (x.shape[-1] - 1)
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("linspace_steps", "dynamo", None, "EXPORT"),
-        Claim("linspace_steps", "legacy", 17, "ok"),
-        Claim("remainder_float", "dynamo", None, "EXPORT"),
-        Claim("remainder_int", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        context = self.context
-        qualified = context.call_name(node)
-        if qualified == "torch.linspace":
-            steps = argument(node, 2, "steps")
-            if steps is not None and context.kind(steps) in _SIZE_KINDS:
-                self._report(node, "`torch.linspace` with a step count taken from a size", "linspace.size_steps")
-        elif qualified == "torch.arange":
-            values = [*node.args, *(k.value for k in node.keywords if k.arg in ("start", "end", "step"))]
-            if any(self._float_from_size(v) for v in values):
-                self._report(node, "`torch.arange` with a float computed from a size", "arange.size_float")
-        elif qualified == "torch.remainder":
-            divisor = argument(node, 1, "other")
-            tensor = argument(node, 0, "input")
-            if tensor is not None and context.kind(tensor) is Kind.TENSOR and self._float_from_size(divisor):
-                self._report(node, "`torch.remainder` by a float computed from a size", "remainder.size_float")
-        elif qualified is None and tensor_method(context, node, REMAINDER_METHODS):
-            if self._float_from_size(argument(node, 0, "other")):
-                self._report(node, "`.remainder()` by a float computed from a size", "remainder.size_float")
-
-    def visit_BinOp(self, node: ast.BinOp) -> None:
-        if (
-            type(node.op) is ast.Mod
-            and self.context.kind(node.left) is Kind.TENSOR
-            and self._float_from_size(node.right)
-        ):
-            self._report(node, "`%` by a float computed from a size", "remainder.size_float")
-
-    def _float_from_size(self, expr: ast.expr | None) -> bool:
-        """A float value computed from a size: a DIM expression with `/`, a float literal or `float()`."""
-        if expr is None or self.context.kind(expr) is not Kind.DIM:
-            return False
-        for node in ast.walk(expr):
-            node_type = type(node)
-            if node_type is ast.BinOp and type(node.op) is ast.Div:  # type: ignore[attr-defined]
-                return True
-            if node_type is ast.Constant and isinstance(node.value, float):  # type: ignore[attr-defined]
-                return True
-            if node_type is ast.Call and self.context.call_name(node) == "builtins.float":
-                return True
-        return False
-
-    def _report(self, node: ast.AST, what: str, key: str) -> None:
-        context = self.context
-        config = context.export_config_for(node)
-        if exports(requirement(key), config) or not may_be_traced(context) or context.skipped_during_export(node):
-            return
-        self.report(
-            node,
-            f"{what}: {config.exporter_label} fails when that dimension is dynamic (static shapes export)",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )

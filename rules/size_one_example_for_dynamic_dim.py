@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Invalid, Pattern, Rule, Severity, replace_node
+from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, replace_node
 
 from ._export_call import (
     dynamic_dims,
@@ -12,50 +12,6 @@ from ._export_call import (
     is_onnx_export,
     literal_int,
 )
-
-_LEN_MODEL = """
-import torch
-from torch import nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 3, padding=1)
-
-    def forward(self, x):
-        return self.conv(x) * len(x)
-"""
-
-_NESTED_MODEL = """
-import torch
-from torch import nn
-
-
-class Model(nn.Module):
-    \"\"\"NestedUNet's layers, small, with a batch-sized reshape at the end.\"\"\"
-
-    def __init__(self):
-        super().__init__()
-        self.down = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(inplace=True))
-        self.pool = nn.MaxPool2d(2, 2)
-        self.mid = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(inplace=True))
-        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
-        self.out = nn.Conv2d(12, 1, 1)
-
-    def forward(self, x):
-        skip = self.down(x)
-        y = self.out(torch.cat([skip, self.up(self.mid(self.pool(skip)))], 1))
-        return y.reshape(x.shape[0], -1)
-"""
-
-
-def _script(model: str, batch: int) -> str:
-    return (
-        f'{model}\n\nif __name__ == "__main__":\n    model = Model().eval()\n'
-        f"    x = torch.randn({batch}, 3, 16, 16)\n"
-        '    torch.onnx.export(model, (x,), "m.onnx", dynamic_shapes=({0: "batch"},))\n'
-    )
 
 
 class SizeOneExampleForDynamicDim(Rule):
@@ -100,7 +56,7 @@ class SizeOneExampleForDynamicDim(Rule):
 
     ## References
     - torch.export, 0/1 specialisation: https://pytorch.org/docs/stable/export.html#expressing-dynamism
-    - ../shared/PITFALLS.md, "Silently wrong, no error, no warning"; docs/measurements.md
+    - docs/measurements.md (ONX506 rows); docs/ground-truth.md, harness notes "Silently wrong, no error, no warning"
     """
 
     code = "ONX506"
@@ -112,6 +68,45 @@ class SizeOneExampleForDynamicDim(Rule):
     severity = Severity.INFO
     trigger_names = ("dynamic_shapes", "dynamic_axes")
     applies_to = "dynamo exporter; information (bites only when forward decides on that size)"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if (
+            exporter_hidden(node)
+            or not is_onnx_export(self.context, node)
+            or exported_program_model(self.context, node)
+        ):
+            return
+        config = self.context.export_config_for(node)
+        if not config.is_dynamo:
+            return
+        examples = example_inputs(self.context, node)
+        if not examples:
+            return
+        dims = dynamic_dims(self.context, node, len(examples))
+        if not dims:
+            return
+        reported = self.context.cache.setdefault(self.code, set())
+        for position, axes in dims.items():
+            if position >= len(examples) or examples[position].sizes is None:
+                continue
+            sizes = examples[position].sizes or []
+            for axis in sorted(axes):
+                if axis >= len(sizes):
+                    continue
+                size = literal_int(sizes[axis])
+                if size not in (0, 1) or id(sizes[axis]) in reported:
+                    continue
+                reported.add(id(sizes[axis]))
+                message = (
+                    f"The example input has size {size} on dim {axis}, which the export call on line {node.lineno} "
+                    f"declares dynamic: under {config.exporter_label} `torch.export` specialises sizes 0 and 1, so a "
+                    f"Python decision on that size in `forward` (`len(x)`, `if x.shape[{axis}] > 1`) is frozen at "
+                    f"{size} while the ONNX input stays dynamic; an example of size 2 avoids it"
+                )
+                fix = self.make_fix([replace_node(self.context, sizes[axis], "2")], Applicability.UNSAFE)
+                self.report(sizes[axis], message, fix=fix)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         """
@@ -177,60 +172,3 @@ class SizeOneExampleForDynamicDim(Rule):
             count=2,
         ),
     ]
-
-    PATTERNS = {
-        "len_batch1_example": Pattern(_script(_LEN_MODEL, 1), inputs=((1, 3, 16, 16),), dynamic=("batch",)),
-        "len_batch2_example": Pattern(_script(_LEN_MODEL, 2), inputs=((2, 3, 16, 16),), dynamic=("batch",)),
-        "nested_unet_layers_batch1_example": Pattern(
-            _script(_NESTED_MODEL, 1), inputs=((1, 3, 16, 16),), dynamic=("batch",)
-        ),
-    }
-    MEASURED = [
-        Claim("len_batch1_example", "dynamo", None, "BAKED", note="len(x) frozen at 1"),
-        Claim("len_batch2_example", "dynamo", None, "ok"),
-        Claim(
-            "nested_unet_layers_batch1_example",
-            "dynamo",
-            None,
-            "ok",
-            flagged=True,
-            note="information: this model makes no decision on the batch size; the script cannot show that",
-        ),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if (
-            exporter_hidden(node)
-            or not is_onnx_export(self.context, node)
-            or exported_program_model(self.context, node)
-        ):
-            return
-        config = self.context.export_config_for(node)
-        if not config.is_dynamo:
-            return
-        examples = example_inputs(self.context, node)
-        if not examples:
-            return
-        dims = dynamic_dims(self.context, node, len(examples))
-        if not dims:
-            return
-        reported = self.context.cache.setdefault(self.code, set())
-        for position, axes in dims.items():
-            if position >= len(examples) or examples[position].sizes is None:
-                continue
-            sizes = examples[position].sizes or []
-            for axis in sorted(axes):
-                if axis >= len(sizes):
-                    continue
-                size = literal_int(sizes[axis])
-                if size not in (0, 1) or id(sizes[axis]) in reported:
-                    continue
-                reported.add(id(sizes[axis]))
-                message = (
-                    f"The example input has size {size} on dim {axis}, which the export call on line {node.lineno} "
-                    f"declares dynamic: under {config.exporter_label} `torch.export` specialises sizes 0 and 1, so a "
-                    f"Python decision on that size in `forward` (`len(x)`, `if x.shape[{axis}] > 1`) is frozen at "
-                    f"{size} while the ONNX input stays dynamic; an example of size 2 avoids it"
-                )
-                fix = self.make_fix([replace_node(self.context, sizes[axis], "2")], Applicability.UNSAFE)
-                self.report(sizes[axis], message, fix=fix)

@@ -5,12 +5,9 @@ from dataclasses import dataclass
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Edit,
     Invalid,
     Kind,
-    ParityCase,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -165,7 +162,7 @@ class SliceAssignmentFromTensor(Rule):
 
     ## References
     - torch.export, 0/1 specialization: https://pytorch.org/docs/stable/export.html
-    - docs/measurements.md (ONX404 rows); ../shared/PITFALLS.md row inplace_slice_assign_from_tensor
+    - docs/measurements.md (ONX404 rows); docs/ground-truth.md, harness row inplace_slice_assign_from_tensor
     """
 
     code = "ONX404"
@@ -176,170 +173,6 @@ class SliceAssignmentFromTensor(Rule):
     severity = Severity.WARNING
     trigger_names = (":",)
     applies_to = "dynamo exporter, dynamic batch with a batch-1 example (BAKED); silent for the TorchScript exporter"
-
-    VALID = [
-        """
-        import torch
-        class M(torch.nn.Module):
-            def forward(self, x):
-                y = x.clone()
-                y[:, 0] = x[:, 1]
-                y[:, :, 1:] = x[:, :, :-1]
-                y[:, :, :4] = torch.relu(y[:, :, :4])
-                y[:, :, :2] = 0.0
-                return y
-        """,
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, :, :2] = x[:, :, -2:]
-                    return y
-            """,
-            settings={"exporter": "legacy", "opset": 17},
-        ),
-        # Not model code; Python lists.
-        """
-        import torch
-        def shift(x):
-            y = x.clone()
-            y[:, :2] = x[:, -2:]
-            return y
-        class M(torch.nn.Module):
-            def forward(self, x):
-                items = [1, 2, 3, 4]
-                items[:2] = items[-2:]
-                return x
-        """,
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, :, :2] = x[:, :, -2:]  # wrap the last rows around
-                    return y
-            """,
-            line=5,
-            message_contains="dynamo",
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y = torch.cat([x[:, :, -2:], y[:, :, 2:]], dim=2)  # wrap the last rows around
-                    return y
-            """,
-        ),
-        Invalid(
-            """
-            import torch as th
-            class M(th.nn.Module):
-                def forward(self, x):
-                    out = th.zeros_like(x)
-                    out[..., 2:4] = x[..., :2]
-                    out[..., -3:-1] = out[..., :2]
-                    return out
-            """,
-            count=2,
-            expected_fix="""
-            import torch as th
-            class M(th.nn.Module):
-                def forward(self, x):
-                    out = th.zeros_like(x)
-                    out = th.cat([out[..., :2], x[..., :2], out[..., 4:]], dim=-1)
-                    out = th.cat([out[..., :-3], out[..., :2], out[..., -1:]], dim=-1)
-                    return out
-            """,
-        ),
-        # Writing into an input (not a fresh tensor): flagged, rewrite only suggested.
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    x[:, :, :2] = x[:, :, 2:4] * 2
-                    return x
-            """,
-            line=4,
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    x[:, :, :2] = x[:, :, 2:4] * 2
-                    return x
-            """,
-        ),
-    ]
-
-    PARITY = [
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, :, :2] = x[:, :, -2:]
-                    return y * 2
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-        ),
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.conv = torch.nn.Conv2d(3, 4, 1)
-
-                def forward(self, x):
-                    y = self.conv(x)
-                    out = torch.zeros_like(y)
-                    out[..., 2:4] = y[..., :2]
-                    out[:, :, -3:-1] = out[:, :, :2]
-                    return out
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-        ),
-    ]
-
-    PATTERNS = {
-        "other_region": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, :, :2] = x[:, :, -2:]
-                    return y
-            """
-        ),
-        "same_region": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    y = x.clone()
-                    y[:, :, :4] = torch.relu(x[:, :, :4])
-                    return y
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("other_region", "dynamo", None, "BAKED"),
-        Claim("other_region", "legacy", 17, "ok"),
-        Claim("same_region", "dynamo", None, "ok"),
-    ]
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) != 1 or type(node.targets[0]) is not ast.Subscript:
@@ -485,3 +318,104 @@ class SliceAssignmentFromTensor(Rule):
             if type(node) is ast.Name and node.id == name and type(node.ctx) is ast.Store:
                 return True
         return False
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                y = x.clone()
+                y[:, 0] = x[:, 1]
+                y[:, :, 1:] = x[:, :, :-1]
+                y[:, :, :4] = torch.relu(y[:, :, :4])
+                y[:, :, :2] = 0.0
+                return y
+        """,
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[:, :, :2] = x[:, :, -2:]
+                    return y
+            """,
+            settings={"exporter": "legacy", "opset": 17},
+        ),
+        # Not model code; Python lists.
+        """
+        import torch
+        def shift(x):
+            y = x.clone()
+            y[:, :2] = x[:, -2:]
+            return y
+        class M(torch.nn.Module):
+            def forward(self, x):
+                items = [1, 2, 3, 4]
+                items[:2] = items[-2:]
+                return x
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y[:, :, :2] = x[:, :, -2:]  # wrap the last rows around
+                    return y
+            """,
+            line=5,
+            message_contains="dynamo",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = x.clone()
+                    y = torch.cat([x[:, :, -2:], y[:, :, 2:]], dim=2)  # wrap the last rows around
+                    return y
+            """,
+        ),
+        Invalid(
+            """
+            import torch as th
+            class M(th.nn.Module):
+                def forward(self, x):
+                    out = th.zeros_like(x)
+                    out[..., 2:4] = x[..., :2]
+                    out[..., -3:-1] = out[..., :2]
+                    return out
+            """,
+            count=2,
+            expected_fix="""
+            import torch as th
+            class M(th.nn.Module):
+                def forward(self, x):
+                    out = th.zeros_like(x)
+                    out = th.cat([out[..., :2], x[..., :2], out[..., 4:]], dim=-1)
+                    out = th.cat([out[..., :-3], out[..., :2], out[..., -1:]], dim=-1)
+                    return out
+            """,
+        ),
+        # Writing into an input (not a fresh tensor): flagged, rewrite only suggested.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    x[:, :, :2] = x[:, :, 2:4] * 2
+                    return x
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    x[:, :, :2] = x[:, :, 2:4] * 2
+                    return x
+            """,
+        ),
+    ]

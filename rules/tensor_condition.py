@@ -6,15 +6,12 @@ from typing import TYPE_CHECKING
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Edit,
     FileContext,
     Fix,
     Invalid,
     Kind,
     Location,
-    ParityCase,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -87,7 +84,7 @@ class TensorCondition(Rule):
     ## References
     - torch.export, data-dependent control flow: https://pytorch.org/docs/stable/export.html#data-dependent-control-flow
     - torch.cond: https://pytorch.org/docs/stable/generated/torch.cond.html
-    - ../shared/PITFALLS.md rows cf_if_tensor_sum, cf_while_tensor; docs/measurements.md
+    - docs/measurements.md (ONX201 rows); docs/ground-truth.md, harness rows cf_if_tensor_sum, cf_while_tensor
     """
 
     code = "ONX201"
@@ -97,6 +94,183 @@ class TensorCondition(Rule):
     fix_applicability = Applicability.SAFE
     trigger_names = ("forward",)
     applies_to = "both exporters (TorchScript: branch baked; dynamo: export error); assert: warning"
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._reported_tests: set[int] = set()
+
+    # -- visits --------------------------------------------------------------------------------
+
+    def visit_If(self, node: ast.If) -> None:
+        if self._is_data_dependent(node.test):
+            self._report_condition(node.test, "`if`", self._where_fix_for_if(node))
+
+    def visit_While(self, node: ast.While) -> None:
+        if self._is_data_dependent(node.test):
+            self._report_condition(node.test, "`while` loop", None)
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        if self._is_data_dependent(node.test):
+            self._report_condition(node.test, "conditional expression", self._where_fix_for_ifexp(node))
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        if not self._is_data_dependent(node.test):
+            return
+        self._reported_tests.add(id(node.test))
+        self.report(
+            node.test,
+            "`assert` on a tensor value is checked once at export time and is not part of the ONNX graph; "
+            "inputs that violate it will not be caught",
+            severity=Severity.WARNING,
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY, "Validate inputs outside the model, or drop the assert"),
+        )
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        if not self.context.in_model_code or id(node) in self._reported_tests:
+            return
+        if not any(self.context.kind(value) is Kind.TENSOR for value in node.values[:-1]):
+            return
+        if self._inside_reported_test(node) or self.context.skipped_during_export(node):
+            return
+        operator = "and" if type(node.op) is ast.And else "or"
+        self.report(
+            node,
+            f"`{operator}` on tensors calls `bool()` on a tensor value, which the exporters freeze or reject",
+            fix=self.make_fix(
+                [],
+                Applicability.DISPLAY_ONLY,
+                f"Use `{'&' if operator == 'and' else '|'}` or `torch.logical_{operator}`",
+            ),
+        )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _is_data_dependent(self, test: ast.expr) -> bool:
+        context = self.context
+        if not context.in_model_code or context.kind(test) not in DATA_DEPENDENT:
+            return False
+        # `not is_compiling() and t.any()` is never evaluated during export; neither is a branch behind a guard.
+        return context.guard_polarity(test) is None and not context.skipped_during_export(test)
+
+    def _inside_reported_test(self, node: ast.AST) -> bool:
+        parent = self.context.parent(node)
+        while parent is not None:
+            if id(parent) in self._reported_tests:
+                return True
+            if isinstance(parent, ast.stmt):
+                return False
+            parent = self.context.parent(parent)
+        return False
+
+    def _report_condition(self, test: ast.expr, construct: str, fix: Fix | None) -> None:
+        self._reported_tests.add(id(test))
+        config = self.context.export_config_for(test)
+        if config.is_legacy:
+            consequence = "the TorchScript exporter keeps only the branch taken for the example input"
+        else:
+            consequence = "the dynamo exporter cannot trace a data-dependent branch and the export fails"
+        if fix is None:
+            hint = "Use `torch.where`" + (" or `torch.cond`" if config.is_dynamo else "") + " on a tensor condition"
+            if self.context.kind(test) is Kind.DATA:
+                hint = "Keep the condition a tensor (no `.item()` / `bool()`) and select with `torch.where`"
+            if construct == "`while` loop":
+                hint = "Loop a fixed number of times (a Python int) or vectorize the loop"
+            fix = self.make_fix([], Applicability.DISPLAY_ONLY, hint)
+        self.report(test, f"{construct} on a tensor value: {consequence}", fix=fix)
+
+    def _where_fix_for_if(self, node: ast.If) -> Fix | None:
+        context = self.context
+        if context.kind(node.test) is not Kind.TENSOR or len(node.body) != 1:
+            return None
+        body = node.body[0]
+        other = node.orelse[0] if len(node.orelse) == 1 else None
+        if node.orelse and (other is None or type(other) is ast.If):
+            return None  # elif chains and multi-statement else blocks
+        target: str | None = None
+        if type(body) is ast.Assign:
+            target = _single_name_target(body)
+            if target is None or not self._is_pure_tensor(body.value):
+                return None
+            if other is None:
+                if context.kind(ast.Name(id=target)) is not Kind.TENSOR:
+                    return None  # without else, the name must already hold a tensor
+            elif not (
+                type(other) is ast.Assign and _single_name_target(other) == target and self._is_pure_tensor(other.value)
+            ):
+                return None
+        elif type(body) is ast.Return:
+            if other is None or type(other) is not ast.Return or body.value is None or other.value is None:
+                return None
+            if not (self._is_pure_tensor(body.value) and self._is_pure_tensor(other.value)):
+                return None
+        else:
+            return None
+
+        import libcst as cst  # only when a fix is built
+
+        torch_name, imports = ensure_torch(context)
+
+        def build(statement: cst.BaseStatement) -> str:
+            assert isinstance(statement, cst.If)
+            condition = statement.test
+            first = _first_small_statement(statement.body)
+            second = _first_small_statement(statement.orelse.body) if statement.orelse is not None else None  # type: ignore[union-attr]
+            true_value = first.value
+            false_value = second.value if second is not None else cst.Name(target or "")
+            where = cst.Call(
+                func=cst.Attribute(cst.Name(torch_name), cst.Name("where")),
+                args=[cst.Arg(condition), cst.Arg(true_value), cst.Arg(false_value)],
+            )
+            if target is not None:
+                new: cst.BaseSmallStatement = cst.Assign(targets=[cst.AssignTarget(cst.Name(target))], value=where)
+            else:
+                new = cst.Return(value=where)
+            code = cst.Module([]).code_for_node(cst.SimpleStatementLine(body=[new]))
+            original_comments = Counter(comments_in(cst.Module([]).code_for_node(statement)))
+            kept = Counter(comments_in(code))
+            hoisted = list((original_comments - kept).elements())
+            return "".join(f"{comment}\n" for comment in hoisted) + code
+
+        try:
+            replacement = render_statement(context, node, build)
+        except (cst.ParserSyntaxError, AttributeError, IndexError, AssertionError):
+            return None
+        edits = [Edit(Location(node.lineno, 1), context.source.end_of(node), replacement)]
+        edits += module_insertions(context, imports)
+        return self.make_fix(edits, Applicability.SAFE)
+
+    def _where_fix_for_ifexp(self, node: ast.IfExp) -> Fix | None:
+        context = self.context
+        if context.kind(node.test) is not Kind.TENSOR:
+            return None
+        if not (self._is_pure_tensor(node.body) and self._is_pure_tensor(node.orelse)):
+            return None
+        if comments_in(context.source.segment(node)):
+            return None
+        torch_name, imports = ensure_torch(context)
+        segment = context.source.segment
+        text = f"{torch_name}.where({segment(node.test)}, {segment(node.body)}, {segment(node.orelse)})"
+        return self.make_fix(
+            [replace_node(context, node, text), *module_insertions(context, imports)], Applicability.SAFE
+        )
+
+    def _is_pure_tensor(self, expr: ast.expr) -> bool:
+        """A tensor-valued expression without visible side effects (no in-place calls, no walrus)."""
+        if self.context.kind(expr) is not Kind.TENSOR:
+            return False
+        for child in ast.walk(expr):
+            child_type = type(child)
+            if child_type in (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda):
+                return False
+            if child_type is ast.Call:
+                func = child.func  # type: ignore[attr-defined]
+                if type(func) is ast.Attribute and func.attr.endswith("_") and not func.attr.endswith("__"):
+                    return False
+                if type(func) is ast.Name and func.id in ("print", "setattr", "exec", "eval"):
+                    return False
+        return True
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # Training-only branches do not run while exporting (the model is exported in eval mode).
@@ -357,323 +531,6 @@ class TensorCondition(Rule):
             message_contains="assert",
         ),
     ]
-
-    # The `torch.where` rewrites, exported and compared with the original's eager outputs. The
-    # conditions depend on the input, so the seeded example inputs take both branches.
-    PARITY = [
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.proj = torch.nn.Conv2d(3, 3, 1)
-
-                def forward(self, x):
-                    y = self.proj(x)
-                    if x[:, 0].mean() > 0:
-                        y = y * 2
-                    else:
-                        y = y - 1
-                    return y
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-        ),
-        ParityCase(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    if x.mean() > 0:  # positive inputs are rectified
-                        x = F.relu(x)
-                    return x + 1
-            """,
-            inputs=((1, 3, 8, 8),),
-        ),
-        ParityCase(
-            """
-            import torch
-
-            def gate(x):
-                return x * 3 if x[:, 0].mean() > 0 else -x
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    if x.sum() < 0:
-                        return gate(x)
-                    else:
-                        return gate(x) + 1
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "width"),
-        ),
-    ]
-
-    PATTERNS = {
-        "if_on_tensor": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    if x.mean() > 0:
-                        y = x * 2
-                    else:
-                        y = x - 1
-                    return y
-            """,
-            shift=(1.0, -1.0),
-        ),
-        "while_on_tensor": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    while x.abs().max() > 1:
-                        x = x / 2
-                    return x
-            """,
-            shift=(0.0, 5.0),
-        ),
-        "conditional_expression": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x * 2 if x.mean() > 0 else x - 1
-            """,
-            shift=(1.0, -1.0),
-        ),
-        "if_on_item": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    if x.mean().item() > 0:
-                        return x * 2
-                    return x - 1
-            """,
-            shift=(1.0, -1.0),
-        ),
-        "assert_on_tensor": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    assert (x.abs() < 100).all()
-                    return x * 2
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("if_on_tensor", "legacy", 17, "BAKED"),
-        Claim("if_on_tensor", "dynamo", None, "EXPORT"),
-        Claim("while_on_tensor", "legacy", 17, "BAKED"),
-        Claim("while_on_tensor", "dynamo", None, "EXPORT"),
-        Claim("conditional_expression", "legacy", 17, "BAKED"),
-        Claim("conditional_expression", "dynamo", None, "EXPORT"),
-        Claim("if_on_item", "legacy", 17, "BAKED"),
-        Claim("if_on_item", "dynamo", None, "EXPORT"),
-        Claim(
-            "assert_on_tensor",
-            "legacy",
-            17,
-            "ok",
-            flagged=True,
-            note="exports, but the check is not in the graph (warning)",
-        ),
-        Claim(
-            "assert_on_tensor",
-            "dynamo",
-            None,
-            "ok",
-            flagged=True,
-            note="exports, but the check is not in the graph (warning)",
-        ),
-    ]
-
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self._reported_tests: set[int] = set()
-
-    # -- visits --------------------------------------------------------------------------------
-
-    def visit_If(self, node: ast.If) -> None:
-        if self._is_data_dependent(node.test):
-            self._report_condition(node.test, "`if`", self._where_fix_for_if(node))
-
-    def visit_While(self, node: ast.While) -> None:
-        if self._is_data_dependent(node.test):
-            self._report_condition(node.test, "`while` loop", None)
-
-    def visit_IfExp(self, node: ast.IfExp) -> None:
-        if self._is_data_dependent(node.test):
-            self._report_condition(node.test, "conditional expression", self._where_fix_for_ifexp(node))
-
-    def visit_Assert(self, node: ast.Assert) -> None:
-        if not self._is_data_dependent(node.test):
-            return
-        self._reported_tests.add(id(node.test))
-        self.report(
-            node.test,
-            "`assert` on a tensor value is checked once at export time and is not part of the ONNX graph; "
-            "inputs that violate it will not be caught",
-            severity=Severity.WARNING,
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY, "Validate inputs outside the model, or drop the assert"),
-        )
-
-    def visit_BoolOp(self, node: ast.BoolOp) -> None:
-        if not self.context.in_model_code or id(node) in self._reported_tests:
-            return
-        if not any(self.context.kind(value) is Kind.TENSOR for value in node.values[:-1]):
-            return
-        if self._inside_reported_test(node) or self.context.skipped_during_export(node):
-            return
-        operator = "and" if type(node.op) is ast.And else "or"
-        self.report(
-            node,
-            f"`{operator}` on tensors calls `bool()` on a tensor value, which the exporters freeze or reject",
-            fix=self.make_fix(
-                [],
-                Applicability.DISPLAY_ONLY,
-                f"Use `{'&' if operator == 'and' else '|'}` or `torch.logical_{operator}`",
-            ),
-        )
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _is_data_dependent(self, test: ast.expr) -> bool:
-        context = self.context
-        if not context.in_model_code or context.kind(test) not in DATA_DEPENDENT:
-            return False
-        # `not is_compiling() and t.any()` is never evaluated during export; neither is a branch behind a guard.
-        return context.guard_polarity(test) is None and not context.skipped_during_export(test)
-
-    def _inside_reported_test(self, node: ast.AST) -> bool:
-        parent = self.context.parent(node)
-        while parent is not None:
-            if id(parent) in self._reported_tests:
-                return True
-            if isinstance(parent, ast.stmt):
-                return False
-            parent = self.context.parent(parent)
-        return False
-
-    def _report_condition(self, test: ast.expr, construct: str, fix: Fix | None) -> None:
-        self._reported_tests.add(id(test))
-        config = self.context.export_config_for(test)
-        if config.is_legacy:
-            consequence = "the TorchScript exporter keeps only the branch taken for the example input"
-        else:
-            consequence = "the dynamo exporter cannot trace a data-dependent branch and the export fails"
-        if fix is None:
-            hint = "Use `torch.where`" + (" or `torch.cond`" if config.is_dynamo else "") + " on a tensor condition"
-            if self.context.kind(test) is Kind.DATA:
-                hint = "Keep the condition a tensor (no `.item()` / `bool()`) and select with `torch.where`"
-            if construct == "`while` loop":
-                hint = "Loop a fixed number of times (a Python int) or vectorize the loop"
-            fix = self.make_fix([], Applicability.DISPLAY_ONLY, hint)
-        self.report(test, f"{construct} on a tensor value: {consequence}", fix=fix)
-
-    def _where_fix_for_if(self, node: ast.If) -> Fix | None:
-        context = self.context
-        if context.kind(node.test) is not Kind.TENSOR or len(node.body) != 1:
-            return None
-        body = node.body[0]
-        other = node.orelse[0] if len(node.orelse) == 1 else None
-        if node.orelse and (other is None or type(other) is ast.If):
-            return None  # elif chains and multi-statement else blocks
-        target: str | None = None
-        if type(body) is ast.Assign:
-            target = _single_name_target(body)
-            if target is None or not self._is_pure_tensor(body.value):
-                return None
-            if other is None:
-                if context.kind(ast.Name(id=target)) is not Kind.TENSOR:
-                    return None  # without else, the name must already hold a tensor
-            elif not (
-                type(other) is ast.Assign and _single_name_target(other) == target and self._is_pure_tensor(other.value)
-            ):
-                return None
-        elif type(body) is ast.Return:
-            if other is None or type(other) is not ast.Return or body.value is None or other.value is None:
-                return None
-            if not (self._is_pure_tensor(body.value) and self._is_pure_tensor(other.value)):
-                return None
-        else:
-            return None
-
-        import libcst as cst  # only when a fix is built
-
-        torch_name, imports = ensure_torch(context)
-
-        def build(statement: cst.BaseStatement) -> str:
-            assert isinstance(statement, cst.If)
-            condition = statement.test
-            first = _first_small_statement(statement.body)
-            second = _first_small_statement(statement.orelse.body) if statement.orelse is not None else None  # type: ignore[union-attr]
-            true_value = first.value
-            false_value = second.value if second is not None else cst.Name(target or "")
-            where = cst.Call(
-                func=cst.Attribute(cst.Name(torch_name), cst.Name("where")),
-                args=[cst.Arg(condition), cst.Arg(true_value), cst.Arg(false_value)],
-            )
-            if target is not None:
-                new: cst.BaseSmallStatement = cst.Assign(targets=[cst.AssignTarget(cst.Name(target))], value=where)
-            else:
-                new = cst.Return(value=where)
-            code = cst.Module([]).code_for_node(cst.SimpleStatementLine(body=[new]))
-            original_comments = Counter(comments_in(cst.Module([]).code_for_node(statement)))
-            kept = Counter(comments_in(code))
-            hoisted = list((original_comments - kept).elements())
-            return "".join(f"{comment}\n" for comment in hoisted) + code
-
-        try:
-            replacement = render_statement(context, node, build)
-        except (cst.ParserSyntaxError, AttributeError, IndexError, AssertionError):
-            return None
-        edits = [Edit(Location(node.lineno, 1), context.source.end_of(node), replacement)]
-        edits += module_insertions(context, imports)
-        return self.make_fix(edits, Applicability.SAFE)
-
-    def _where_fix_for_ifexp(self, node: ast.IfExp) -> Fix | None:
-        context = self.context
-        if context.kind(node.test) is not Kind.TENSOR:
-            return None
-        if not (self._is_pure_tensor(node.body) and self._is_pure_tensor(node.orelse)):
-            return None
-        if comments_in(context.source.segment(node)):
-            return None
-        torch_name, imports = ensure_torch(context)
-        segment = context.source.segment
-        text = f"{torch_name}.where({segment(node.test)}, {segment(node.body)}, {segment(node.orelse)})"
-        return self.make_fix(
-            [replace_node(context, node, text), *module_insertions(context, imports)], Applicability.SAFE
-        )
-
-    def _is_pure_tensor(self, expr: ast.expr) -> bool:
-        """A tensor-valued expression without visible side effects (no in-place calls, no walrus)."""
-        if self.context.kind(expr) is not Kind.TENSOR:
-            return False
-        for child in ast.walk(expr):
-            child_type = type(child)
-            if child_type in (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda):
-                return False
-            if child_type is ast.Call:
-                func = child.func  # type: ignore[attr-defined]
-                if type(func) is ast.Attribute and func.attr.endswith("_") and not func.attr.endswith("__"):
-                    return False
-                if type(func) is ast.Name and func.id in ("print", "setattr", "exec", "eval"):
-                    return False
-        return True
 
 
 def _single_name_target(statement: ast.Assign) -> str | None:

@@ -4,12 +4,9 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
-    Claim,
     Edit,
     Invalid,
     Kind,
-    ParityCase,
-    Pattern,
     Rule,
     Severity,
     Valid,
@@ -76,7 +73,7 @@ class TensorFromTracedValues(Rule):
     ## References
     - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
     - torch.export, 0/1 and value specialization: https://pytorch.org/docs/stable/export.html
-    - docs/measurements.md (ONX408 rows); ../shared/PITFALLS.md row shape_torch_tensor_of_size
+    - docs/measurements.md (ONX408 rows); docs/ground-truth.md, harness row shape_torch_tensor_of_size
     """
 
     code = "ONX408"
@@ -87,182 +84,6 @@ class TensorFromTracedValues(Rule):
     severity = Severity.WARNING
     trigger_names = ("tensor(",)
     applies_to = "TorchScript exporter: lists of sizes/tensors and shapes (BAKED); dynamo: torch.as_tensor of sizes (export error)"
-
-    VALID = [
-        """
-        import torch
-        class M(torch.nn.Module):
-            def forward(self, x):
-                weights = torch.tensor([0.5, 1.0, 2.0]).view(1, 3, 1, 1)
-                width = torch.tensor(x.shape[-1])
-                copy = torch.tensor(x.mean())
-                return x * weights / width + copy
-        """,
-        # The dynamo exporter keeps torch.tensor of sizes dynamic.
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return x / torch.tensor([x.shape[2], x.shape[3]]).prod()
-            """,
-            settings={"exporter": "dynamo"},
-        ),
-        Valid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    return x / torch.as_tensor(x.shape[-1])
-            """,
-            settings={"exporter": "legacy", "opset": 17},
-        ),
-        # Not model code.
-        """
-        import torch
-        def sizes(x):
-            return torch.tensor(x.shape)
-        """,
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    scale = torch.tensor([x.shape[2], x.shape[3]], dtype=torch.float32)
-                    return x / scale.prod()
-            """,
-            line=4,
-            settings={"exporter": "legacy", "opset": 17},
-            message_contains="constant",
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    scale = torch.stack([torch.tensor(x.shape[2], dtype=torch.float32), torch.tensor(x.shape[3], dtype=torch.float32)])
-                    return x / scale.prod()
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    n = torch.as_tensor(x.shape[-1])
-                    hw = torch.as_tensor((x.size(2), 2))
-                    return x / n / hw.prod()
-            """,
-            count=2,
-            message_contains="specialises",
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    n = torch.tensor(x.shape[-1])
-                    hw = torch.stack([torch.tensor(x.size(2)), torch.tensor(2)])
-                    return x / n / hw.prod()
-            """,
-        ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    stats = torch.tensor([x.mean(), x.std()])
-                    shape = torch.tensor(x.shape)
-                    return x.new_tensor([x.shape[2], x.shape[3]]) + stats.sum() + shape.sum()
-            """,
-            count=3,
-            settings={"exporter": "legacy", "opset": 11},
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    stats = torch.tensor([x.mean(), x.std()])
-                    shape = torch.tensor(x.shape)
-                    return torch.stack([x.new_tensor(x.shape[2]), x.new_tensor(x.shape[3])]) + stats.sum() + shape.sum()
-            """,
-        ),
-    ]
-
-    PARITY = [
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    scale = torch.tensor([x.shape[2], x.shape[3]], dtype=torch.float32)
-                    offset = x.new_tensor([x.shape[-1], 2])
-                    return x / scale.prod() + offset.sum()
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-            settings={"exporter": "legacy", "opset": 17},
-            opset=17,
-        ),
-        ParityCase(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    n = torch.as_tensor(x.shape[-1])
-                    hw = torch.as_tensor((x.size(2), 2))
-                    return x / n / hw.prod()
-            """,
-            inputs=((1, 3, 8, 8),),
-            dynamic=("batch", "height", "width"),
-        ),
-    ]
-
-    PATTERNS = {
-        "tensor_of_sizes": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x / torch.tensor([x.shape[2], x.shape[3]]).prod()
-            """
-        ),
-        "tensor_of_one_size": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x / torch.tensor(x.shape[-1])
-            """
-        ),
-        "as_tensor_of_size": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x / torch.as_tensor(x.shape[-1])
-            """
-        ),
-        "tensor_of_tensors": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.tensor([x.mean(), x.std()]).sum() + x
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("tensor_of_sizes", "legacy", 17, "BAKED"),
-        Claim("tensor_of_sizes", "dynamo", None, "ok"),
-        Claim("tensor_of_one_size", "legacy", 11, "ok"),
-        Claim("as_tensor_of_size", "dynamo", None, "EXPORT"),
-        Claim("as_tensor_of_size", "legacy", 17, "ok"),
-        Claim("tensor_of_tensors", "legacy", 11, "BAKED"),
-    ]
 
     def visit_Call(self, node: ast.Call) -> None:
         context = self.context
@@ -382,3 +203,103 @@ class TensorFromTracedValues(Rule):
             if qualified == "torch":
                 return local
         return None
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
+    VALID = [
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                weights = torch.tensor([0.5, 1.0, 2.0]).view(1, 3, 1, 1)
+                width = torch.tensor(x.shape[-1])
+                copy = torch.tensor(x.mean())
+                return x * weights / width + copy
+        """,
+        # The dynamo exporter keeps torch.tensor of sizes dynamic.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / torch.tensor([x.shape[2], x.shape[3]]).prod()
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x / torch.as_tensor(x.shape[-1])
+            """,
+            settings={"exporter": "legacy", "opset": 17},
+        ),
+        # Not model code.
+        """
+        import torch
+        def sizes(x):
+            return torch.tensor(x.shape)
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    scale = torch.tensor([x.shape[2], x.shape[3]], dtype=torch.float32)
+                    return x / scale.prod()
+            """,
+            line=4,
+            settings={"exporter": "legacy", "opset": 17},
+            message_contains="constant",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    scale = torch.stack([torch.tensor(x.shape[2], dtype=torch.float32), torch.tensor(x.shape[3], dtype=torch.float32)])
+                    return x / scale.prod()
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    n = torch.as_tensor(x.shape[-1])
+                    hw = torch.as_tensor((x.size(2), 2))
+                    return x / n / hw.prod()
+            """,
+            count=2,
+            message_contains="specialises",
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    n = torch.tensor(x.shape[-1])
+                    hw = torch.stack([torch.tensor(x.size(2)), torch.tensor(2)])
+                    return x / n / hw.prod()
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    stats = torch.tensor([x.mean(), x.std()])
+                    shape = torch.tensor(x.shape)
+                    return x.new_tensor([x.shape[2], x.shape[3]]) + stats.sum() + shape.sum()
+            """,
+            count=3,
+            settings={"exporter": "legacy", "opset": 11},
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    stats = torch.tensor([x.mean(), x.std()])
+                    shape = torch.tensor(x.shape)
+                    return torch.stack([x.new_tensor(x.shape[2]), x.new_tensor(x.shape[3])]) + stats.sum() + shape.sum()
+            """,
+        ),
+    ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Claim, Fix, Invalid, Kind, Pattern, Rule, Valid, replace_node
+from onnxlint.rules.api import Applicability, Fix, Invalid, Kind, Rule, Valid, replace_node
 
 METHODS = ("item", "tolist", "numpy")
 BUILTINS = ("int", "float", "bool")
@@ -58,7 +58,7 @@ class TensorToPython(Rule):
     ## References
     - torch.export, data-dependent values: https://pytorch.org/docs/stable/export.html
     - TorchScript-exporter tracing limitations: https://pytorch.org/docs/stable/onnx_torchscript.html#limitations
-    - ../shared/PITFALLS.md rows py_item, py_tolist, py_float, py_numpy; docs/measurements.md
+    - docs/measurements.md (ONX202 rows); docs/ground-truth.md, harness rows py_item, py_tolist, py_float, py_numpy
     """
 
     code = "ONX202"
@@ -68,6 +68,63 @@ class TensorToPython(Rule):
     fix_applicability = Applicability.UNSAFE
     trigger_names = ("item", "tolist", "numpy", "int(", "float(", "bool(")
     applies_to = "TorchScript exporter: all conversions; dynamo: .tolist()"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if type(func) is ast.Attribute and func.attr in METHODS and not node.args:
+            conversion = func.attr
+            value = func.value
+            shown = f"`.{conversion}()`"
+        elif type(func) is ast.Name and func.id in BUILTINS and len(node.args) == 1 and not node.keywords:
+            if self.context.qualified_name(func) != f"builtins.{func.id}":
+                return
+            conversion = func.id
+            value = node.args[0]
+            shown = f"`{conversion}()`"
+        else:
+            return
+        context = self.context
+        if not context.in_model_code or context.kind(value) not in _TENSORISH:
+            return
+        config = context.export_config_for(node)
+        if config.is_dynamo and conversion in DYNAMO_SAFE:
+            return
+        if conversion == "bool" and context.enclosing_condition(node) is not None:
+            return  # ONX201 reports the whole condition
+        if context.skipped_during_export(node):
+            return
+        if config.is_legacy and conversion == "bool":
+            consequence = "the TorchScript exporter cannot keep it in the graph (measured: the export fails)"
+        elif config.is_legacy:
+            consequence = "the TorchScript exporter records it as a constant from the example input"
+        else:
+            consequence = "the dynamo exporter records the Python list as constants from the example input"
+        self.report(
+            node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value)
+        )
+
+    def _fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
+        parent = self.context.parent(node)
+        if conversion in ("item", "float") and type(parent) is ast.BinOp:
+            other = parent.right if parent.left is node else parent.left
+            if self.context.kind(other) is Kind.TENSOR:
+                replacement = self.context.source.segment(value)
+                if type(value) in (
+                    ast.BinOp,
+                    ast.BoolOp,
+                    ast.Compare,
+                    ast.IfExp,
+                    ast.UnaryOp,
+                    ast.Lambda,
+                    ast.NamedExpr,
+                ):
+                    replacement = f"({replacement})"
+                return self.make_fix([replace_node(self.context, node, replacement)], Applicability.UNSAFE)
+        return self.make_fix(
+            [], Applicability.DISPLAY_ONLY, "Keep the value a tensor (0-d tensors broadcast like numbers)"
+        )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # Training-only: `if not self.training: return` ends what the export runs.
@@ -165,121 +222,3 @@ class TensorToPython(Rule):
             settings={"exporter": "legacy"},
         ),
     ]
-
-    PATTERNS = {
-        "item": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x / x.abs().max().item()
-            """
-        ),
-        "float": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x * float(x.std())
-            """
-        ),
-        "numpy": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x * float(x.mean().numpy())
-            """,
-            shift=(1.0, 3.0),
-        ),
-        "tolist": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return x + sum(x.mean(dim=(1, 2, 3)).tolist())
-            """
-        ),
-        "bool": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    positive = bool(x.mean() > 0)
-                    return x * positive
-            """,
-            shift=(1.0, -1.0),
-        ),
-    }
-    MEASURED = [
-        Claim("item", "legacy", 17, "BAKED"),
-        Claim("item", "dynamo", None, "ok"),
-        Claim("float", "legacy", 17, "BAKED"),
-        Claim("float", "dynamo", None, "ok"),
-        Claim("numpy", "legacy", 17, "BAKED"),
-        Claim("numpy", "dynamo", None, "ok"),
-        Claim("tolist", "legacy", 17, "BAKED"),
-        Claim("tolist", "dynamo", None, "BAKED"),
-        Claim("bool", "legacy", 17, "EXPORT"),
-        Claim("bool", "dynamo", None, "ok"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        if type(func) is ast.Attribute and func.attr in METHODS and not node.args:
-            conversion = func.attr
-            value = func.value
-            shown = f"`.{conversion}()`"
-        elif type(func) is ast.Name and func.id in BUILTINS and len(node.args) == 1 and not node.keywords:
-            if self.context.qualified_name(func) != f"builtins.{func.id}":
-                return
-            conversion = func.id
-            value = node.args[0]
-            shown = f"`{conversion}()`"
-        else:
-            return
-        context = self.context
-        if not context.in_model_code or context.kind(value) not in _TENSORISH:
-            return
-        config = context.export_config_for(node)
-        if config.is_dynamo and conversion in DYNAMO_SAFE:
-            return
-        if conversion == "bool" and context.enclosing_condition(node) is not None:
-            return  # ONX201 reports the whole condition
-        if context.skipped_during_export(node):
-            return
-        if config.is_legacy and conversion == "bool":
-            consequence = "the TorchScript exporter cannot keep it in the graph (measured: the export fails)"
-        elif config.is_legacy:
-            consequence = "the TorchScript exporter records it as a constant from the example input"
-        else:
-            consequence = "the dynamo exporter records the Python list as constants from the example input"
-        self.report(
-            node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value)
-        )
-
-    def _fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
-        parent = self.context.parent(node)
-        if conversion in ("item", "float") and type(parent) is ast.BinOp:
-            other = parent.right if parent.left is node else parent.left
-            if self.context.kind(other) is Kind.TENSOR:
-                replacement = self.context.source.segment(value)
-                if type(value) in (
-                    ast.BinOp,
-                    ast.BoolOp,
-                    ast.Compare,
-                    ast.IfExp,
-                    ast.UnaryOp,
-                    ast.Lambda,
-                    ast.NamedExpr,
-                ):
-                    replacement = f"({replacement})"
-                return self.make_fix([replace_node(self.context, node, replacement)], Applicability.UNSAFE)
-        return self.make_fix(
-            [], Applicability.DISPLAY_ONLY, "Keep the value a tensor (0-d tensors broadcast like numbers)"
-        )

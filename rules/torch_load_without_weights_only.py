@@ -54,6 +54,30 @@ class TorchLoadWithoutWeightsOnly(Rule):
     applies_to = "all exporters; security"
     fix_scope = "script"  # edits checkpoint loading, never the traced model: no PARITY cases to run
 
+    def visit_Call(self, node: ast.Call) -> None:
+        if self.context.call_name(node) != "torch.load":
+            return
+        given = keyword(node, "weights_only")
+        if given is None:
+            if any(k.arg is None for k in node.keywords):
+                return  # **kwargs may carry it
+            self.report(
+                node,
+                "`torch.load` without `weights_only=True` relies on torch ≥ 2.6's default; "
+                "older torch unpickles the checkpoint, which can run arbitrary code",
+                severity=Severity.WARNING,
+                fix=self.make_fix([add_keyword_argument(self.context, node, "weights_only=True")], Applicability.SAFE),
+            )
+        elif type(given.value) is ast.Constant and given.value.value is False:
+            self.report(
+                node,
+                "`torch.load(..., weights_only=False)` unpickles the checkpoint, which can run arbitrary code",
+                severity=Severity.ERROR,
+                fix=self.make_fix([replace_node(self.context, given.value, "True")], Applicability.UNSAFE),
+            )
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
     VALID = [
         """
         import torch
@@ -112,25 +136,3 @@ class TorchLoadWithoutWeightsOnly(Rule):
             """,
         ),
     ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if self.context.call_name(node) != "torch.load":
-            return
-        given = keyword(node, "weights_only")
-        if given is None:
-            if any(k.arg is None for k in node.keywords):
-                return  # **kwargs may carry it
-            self.report(
-                node,
-                "`torch.load` without `weights_only=True` relies on torch ≥ 2.6's default; "
-                "older torch unpickles the checkpoint, which can run arbitrary code",
-                severity=Severity.WARNING,
-                fix=self.make_fix([add_keyword_argument(self.context, node, "weights_only=True")], Applicability.SAFE),
-            )
-        elif type(given.value) is ast.Constant and given.value.value is False:
-            self.report(
-                node,
-                "`torch.load(..., weights_only=False)` unpickles the checkpoint, which can run arbitrary code",
-                severity=Severity.ERROR,
-                fix=self.make_fix([replace_node(self.context, given.value, "True")], Applicability.UNSAFE),
-            )

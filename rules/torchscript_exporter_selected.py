@@ -58,6 +58,30 @@ class TorchScriptExporterSelected(Rule):
     trigger_names = ("dynamo",)
     applies_to = "TorchScript exporter (explicit dynamo=False); information"
 
+    def visit_Call(self, node: ast.Call) -> None:
+        if not is_onnx_export(self.context, node):
+            return
+        dynamo = keyword(node, "dynamo")
+        if dynamo is None or type(dynamo.value) is not ast.Constant or dynamo.value.value is not False:
+            return
+        opset = keyword(node, "opset_version")
+        requested = opset.value.value if opset is not None and type(opset.value) is ast.Constant else None
+        keep = (
+            f"; keep it if your runtime needs opset {requested} (the dynamo exporter writes 18 or later)"
+            if isinstance(requested, int) and requested < 18
+            else ""
+        )
+        message = (
+            "`dynamo=False` selects the TorchScript exporter, deprecated since torch 2.9 (torch warns on every "
+            f"export){keep}"
+        )
+        edits = dynamic_shapes_migration(self.context, node, switch_to_dynamo=True) or [
+            replace_node(self.context, dynamo.value, "True")
+        ]
+        self.report(dynamo, message, fix=self.make_fix(edits, Applicability.DISPLAY_ONLY))
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
+
     VALID = [
         """
         import torch
@@ -90,25 +114,3 @@ class TorchScriptExporterSelected(Rule):
             message_contains="opset 10",
         ),
     ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        if not is_onnx_export(self.context, node):
-            return
-        dynamo = keyword(node, "dynamo")
-        if dynamo is None or type(dynamo.value) is not ast.Constant or dynamo.value.value is not False:
-            return
-        opset = keyword(node, "opset_version")
-        requested = opset.value.value if opset is not None and type(opset.value) is ast.Constant else None
-        keep = (
-            f"; keep it if your runtime needs opset {requested} (the dynamo exporter writes 18 or later)"
-            if isinstance(requested, int) and requested < 18
-            else ""
-        )
-        message = (
-            "`dynamo=False` selects the TorchScript exporter, deprecated since torch 2.9 (torch warns on every "
-            f"export){keep}"
-        )
-        edits = dynamic_shapes_migration(self.context, node, switch_to_dynamo=True) or [
-            replace_node(self.context, dynamo.value, "True")
-        ]
-        self.report(dynamo, message, fix=self.make_fix(edits, Applicability.DISPLAY_ONLY))

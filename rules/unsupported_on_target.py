@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import PROFILES, Applicability, Claim, Invalid, Pattern, Rule, Severity, Valid, profile
+from onnxlint.rules.api import PROFILES, Applicability, Invalid, Rule, Severity, Valid, profile
 
 from ._runtime_patterns import binop_pattern, runtime_pattern
 
@@ -18,7 +18,7 @@ class UnsupportedOnTarget(Rule):
     supports with a restriction the call breaks: 5-D `grid_sample`, bicubic or antialiased
     resizing, `unique`, `torch.fft`, determinants, `affine_grid`, `bernoulli`/`multinomial`,
     bitwise ops, `fold`, `max_unpool`, 1-D pooling, accumulating `index_put`, float64, `topk`
-    with a large `k`. What each runtime restricts is data (linter/knowledge/targets.py), each entry with
+    with a large `k`. What each runtime restricts is data (linter/knowledge/runtimes.py), each entry with
     its source; `onnxlint rule ONX601` lists them.
 
     ## Why is this bad for ONNX
@@ -64,6 +64,53 @@ class UnsupportedOnTarget(Rule):
     severity = Severity.WARNING
     trigger_names = ("torch",)
     applies_to = "--target openvino / tensorrt (coreml: see ONX602); silent for onnxruntime"
+
+    def visit_Call(self, node: ast.Call) -> None:
+        key = runtime_pattern(self.context, node)
+        if key is None:
+            return
+        qualified = self.context.call_name(node) or ""
+        constructs_module = qualified.startswith(_MODULE_CLASS_PREFIX) and qualified.rsplit(".", 1)[-1][:1].isupper()
+        if not constructs_module and not self.context.in_model_code:
+            return
+        self._report(node, key)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        key = binop_pattern(self.context, node)
+        if key is not None and self.context.in_model_code:
+            self._report(node, key)
+
+    def _report(self, node: ast.AST, key: str) -> None:
+        if self.context.skipped_during_export(node):
+            return
+        config = self.context.export_config_for(node)
+        target = profile(config.target)
+        restriction = target.restriction(key)
+        if restriction is None or config.exporter not in restriction.exporters:
+            return
+        how = "measured" if restriction.measured else "documented"
+        self.report(
+            node,
+            f"{restriction.message} (target {target.name}; {how}: {restriction.source.detail})",
+            severity=Severity.ERROR if restriction.measured else Severity.WARNING,
+            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
+        )
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The docstring plus the restriction table of every profile (data from linter/knowledge/runtimes.py)."""
+        lines = [super().documentation(), "", "## Restrictions by target", ""]
+        lines += ["| target | pattern | restriction | source |", "|---|---|---|---|"]
+        for name, target in PROFILES.items():
+            for key, restriction in target.restrictions.items():
+                if key == "onnx_input":
+                    continue
+                lines.append(
+                    f"| {name} | `{key}` | {restriction.message} | {restriction.source.kind}: {restriction.source.detail} |"
+                )
+        return "\n".join(lines)
+
+    # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
         # ONNX Runtime runs all of these.
@@ -134,142 +181,3 @@ class UnsupportedOnTarget(Rule):
             message_contains="measured",
         ),
     ]
-    PATTERNS = {
-        "grid_sample_3d": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x, theta):
-                    grid = F.affine_grid(theta, [1, 2, 4, 5, 6], align_corners=False)
-                    return F.grid_sample(x, grid, align_corners=False)
-            """,
-            inputs=((1, 2, 4, 5, 6), (1, 3, 4)),
-            dynamic=(),
-        ),
-        "antialias": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)
-            """,
-            inputs=((1, 3, 16, 16),),
-            dynamic=("batch",),  # odd sizes are a separate onnxruntime divergence (see ONX1xx interpolation rules)
-        ),
-        "avg_pool_ceil_pad": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.pool = torch.nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)
-
-                def forward(self, x):
-                    return self.pool(x)
-            """
-        ),
-        "circular_pad": Pattern(
-            """
-            import torch
-            import torch.nn.functional as F
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return F.pad(x, (1, 2, 2, 1), mode="circular")
-            """
-        ),
-        "det": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.linalg.det(x[:, :, :3, :3] + torch.eye(3))
-            """
-        ),
-        "logsumexp": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.logsumexp(x, dim=1)
-            """
-        ),
-        "rfft": Pattern(
-            """
-            import torch
-
-            class Model(torch.nn.Module):
-                def forward(self, x):
-                    return torch.fft.rfft(x, dim=-1).abs()
-            """
-        ),
-    }
-    MEASURED = [
-        Claim("grid_sample_3d", "dynamo", None, "OV-LOAD", runtime="openvino"),
-        Claim("grid_sample_3d", "dynamo", None, "ok", runtime="onnxruntime"),
-        Claim("antialias", "dynamo", None, "WRONG", runtime="openvino"),
-        Claim("antialias", "dynamo", None, "ok", runtime="onnxruntime"),
-        Claim("avg_pool_ceil_pad", "dynamo", None, "WRONG", runtime="openvino"),
-        Claim("avg_pool_ceil_pad", "legacy", 17, "WRONG", runtime="openvino"),
-        Claim("avg_pool_ceil_pad", "legacy", 17, "ok", runtime="onnxruntime"),
-        Claim("circular_pad", "dynamo", None, "OV-LOAD", runtime="openvino"),
-        Claim("circular_pad", "legacy", 17, "ok", runtime="openvino"),
-        Claim("det", "legacy", 17, "OV-LOAD", runtime="openvino"),
-        Claim("det", "legacy", 17, "ok", runtime="onnxruntime"),
-        Claim("logsumexp", "legacy", 17, "WRONG", runtime="openvino"),
-        Claim("logsumexp", "dynamo", None, "ok", runtime="openvino", flagged=False),
-        Claim("rfft", "dynamo", None, "OV-RUN", runtime="openvino"),
-        Claim("rfft", "dynamo", None, "ok", runtime="onnxruntime"),
-    ]
-
-    def visit_Call(self, node: ast.Call) -> None:
-        key = runtime_pattern(self.context, node)
-        if key is None:
-            return
-        qualified = self.context.call_name(node) or ""
-        constructs_module = qualified.startswith(_MODULE_CLASS_PREFIX) and qualified.rsplit(".", 1)[-1][:1].isupper()
-        if not constructs_module and not self.context.in_model_code:
-            return
-        self._report(node, key)
-
-    def visit_BinOp(self, node: ast.BinOp) -> None:
-        key = binop_pattern(self.context, node)
-        if key is not None and self.context.in_model_code:
-            self._report(node, key)
-
-    def _report(self, node: ast.AST, key: str) -> None:
-        if self.context.skipped_during_export(node):
-            return
-        config = self.context.export_config_for(node)
-        target = profile(config.target)
-        restriction = target.restriction(key)
-        if restriction is None or config.exporter not in restriction.exporters:
-            return
-        how = "measured" if restriction.measured else "documented"
-        self.report(
-            node,
-            f"{restriction.message} (target {target.name}; {how}: {restriction.source.detail})",
-            severity=Severity.ERROR if restriction.measured else Severity.WARNING,
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )
-
-    @classmethod
-    def documentation(cls) -> str:
-        """The docstring plus the restriction table of every profile (data from linter/knowledge/targets.py)."""
-        lines = [super().documentation(), "", "## Restrictions by target", ""]
-        lines += ["| target | pattern | restriction | source |", "|---|---|---|---|"]
-        for name, target in PROFILES.items():
-            for key, restriction in target.restrictions.items():
-                if key == "onnx_input":
-                    continue
-                lines.append(
-                    f"| {name} | `{key}` | {restriction.message} | {restriction.source.kind}: {restriction.source.detail} |"
-                )
-        return "\n".join(lines)

@@ -147,6 +147,8 @@ class ModuleModel:
         # kinds) is stored: a computation that saw no bump saw no state change (_compute_names).
         self.generation = 0
         self._non_inference_module: bool | None = None
+        self._module_forward: bool | None = None  # see defines_module_forward
+        self._referenced: set[int] | None = None  # see referenced_from_model_code
         self._roots_in: set[int] | None = None  # ids of the top-level statements model code is searched from
         self._top_level_of: dict[int, int] = {}  # function node id -> id of its top-level statement
         if model_code_in is not None:
@@ -308,6 +310,38 @@ class ModuleModel:
         if self._model_functions is None:
             self._model_functions = self._reachable_from_forward()
         return self._model_functions
+
+    def defines_module_forward(self) -> bool:
+        """Whether the file defines a `forward` of a class that is not a `torch.autograd.Function`."""
+        if self._module_forward is None:
+            self._module_forward = False
+            for class_info in self.classes.values():
+                if "forward" not in class_info.methods:
+                    continue
+                bases = [self.qualified_name(base) or ast.unparse(base) for base in class_info.node.bases]
+                if not any(base.rsplit(".", 1)[-1] == "Function" for base in bases):
+                    self._module_forward = True
+                    break
+        return self._module_forward
+
+    def referenced_from_model_code(self) -> set[int]:
+        """The node ids of the module-level functions that model code refers to by name without calling
+        them directly (`blur = _grayscale if c == 1 else _color; blur(x)`, dispatch dicts), transitively.
+        Computed once, from the functions (and the lambdas met so far) that are model code."""
+        if self._referenced is None:
+            functions = self.functions
+            model_functions = self.model_functions()
+            seen: set[int] = set()
+            stack = [info.node for info in self._function_infos.values() if id(info.node) in model_functions]
+            while stack:
+                for node in ast.walk(stack.pop()):
+                    if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in functions:  # type: ignore[attr-defined]
+                        target = functions[node.id].node  # type: ignore[attr-defined]
+                        if id(target) not in seen:
+                            seen.add(id(target))
+                            stack.append(target)
+            self._referenced = seen
+        return self._referenced
 
     def _reachable_from_forward(self) -> set[int]:
         roots = [

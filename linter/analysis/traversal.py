@@ -129,3 +129,34 @@ def parent_map(tree: ast.AST, parents: dict[int, ast.AST] | None = None) -> dict
                 parents[id(value)] = current
                 push(value)
     return parents
+
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def scope_nodes(scope: ast.AST, *, signature: bool = True, into_body_definitions: bool = False) -> Iterator[ast.AST]:
+    """The nodes of a function's, lambda's or module's own code, in source order (pre-order), not
+    descending into nested functions, lambdas and classes (those nodes are yielded, not their insides).
+
+    `signature`: start from every child of `scope` (a function's parameters, their defaults and
+    annotations, its body, decorators and return annotation); else from its body alone (a lambda's
+    body expression). `into_body_definitions`: do descend into the functions and classes defined
+    directly in that body (not in its nested blocks): the size helpers (rules/_sizes.py) have always
+    read them as part of the enclosing function, and their results must not change in a move.
+    """
+    if signature:
+        roots = list(iter_children(scope))
+    elif type(scope) is ast.Lambda:
+        roots = [scope.body]
+    else:
+        roots = list(getattr(scope, "body", None) or ())
+    entered = {id(root) for root in roots} if into_body_definitions else None
+    stack = roots[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, _NESTED_SCOPES) and (entered is None or id(node) not in entered):
+            continue
+        children = list(iter_children(node))
+        children.reverse()
+        stack.extend(children)

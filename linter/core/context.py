@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_right
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
+from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import parent_map, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings
 from onnxlint.core.source import SourceText
 
-EXPORT_FUNCTIONS = frozenset({"torch.onnx.export", "torch.onnx.dynamo_export"})
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 # Calls that return True while a model is being exported or traced (by their last name, so that
 # a project's own `is_exporting()` wrapper counts too). Code they keep out of export is not flagged.
 # `torch.jit.is_scripting()` is not one: it is False under both ONNX exporters.
@@ -54,6 +56,7 @@ TORCH_GUARD_VALUES: dict[str, dict[str, bool]] = {
     "torch.fx._symbolic_trace.is_fx_tracing": {"legacy": False, "dynamo": True},
 }
 _CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
+_SCOPE_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)
 
 
 class FileContext:
@@ -88,7 +91,26 @@ class FileContext:
         self._export_spans: tuple[list[tuple[int, int]], list[tuple[tuple[int, int], ExportConfig]]] | None = None
         self._guarded_exits: dict[int, dict[int, bool]] = {}  # see _after_guarded_exit
         self._mentions_guards: bool | None = None  # whether the text could hold an export guard (`is_...`)
-        self.cache: dict[str, Any] = {}  # per-file scratch space shared by rules (keyed by rule code)
+        self._dead_at_export_memo: dict[int, bool] = {}  # see only_called_where_export_does_not_go
+        self._off_by_default_flags: dict[int, set[str]] = {}  # id(class node) -> see _off_by_default
+        self._cached: dict[Callable[..., Any], dict[Any, Any]] = {}  # see cached
+        # id(comprehension node) -> its scope, made by the engine's traversal as it enters one
+        self.comprehension_scopes: dict[int, FunctionScope] = {}
+        self.cache: dict[str, Any] = {}  # per-file scratch space of the rules themselves (keyed by rule code)
+
+    # -- per-file results of the rules' helpers ------------------------------------------------
+
+    def cached(self, compute: Callable[[FileContext, K], V], key: K) -> V:
+        """`compute(self, key)`, computed once per file: the cache of the rules' helper analyses,
+        kept per computing function (never under a string that another helper could reuse)."""
+        table = self._cached.get(compute)
+        if table is None:
+            table = self._cached[compute] = {}
+        try:
+            return table[key]
+        except KeyError:
+            value = table[key] = compute(self, key)
+            return value
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -134,6 +156,13 @@ class FileContext:
         parent_map(self.tree, self.parent_links)
         self._parents_complete = True
         return self.parent_links.get(id(node))
+
+    def enclosing_scope(self, node: ast.AST) -> ast.AST:
+        """The function (or module) whose body holds `node` (a lambda or class body does not count)."""
+        parent = self.parent(node)
+        while parent is not None and not isinstance(parent, _SCOPE_OWNERS):
+            parent = self.parent(parent)
+        return parent if parent is not None else self.tree
 
     def enclosing_condition(self, node: ast.AST) -> ast.AST | None:
         """The if/while/ternary/assert whose test contains `node`, if any (within one statement)."""
@@ -203,8 +232,7 @@ class FileContext:
             info = info.parent
         if info is None or info.name == "forward":
             return False
-        memo: dict[int, bool] = self.cache.setdefault("dead-at-export", {})
-        return self._dead_at_export(info, memo)
+        return self._dead_at_export(info, self._dead_at_export_memo)
 
     def _dead_at_export(self, info: FunctionInfo, memo: dict[int, bool]) -> bool:
         key = id(info.node)
@@ -240,10 +268,10 @@ class FileContext:
         owner = self.model.owner_class(self.function)
         if owner is None:
             return False
-        key = f"off-by-default:{id(owner)}"
-        flags: set[str] | None = self.cache.get(key)
+        key = id(owner.node)
+        flags = self._off_by_default_flags.get(key)
         if flags is None:
-            flags = self.cache[key] = self._false_in_init(owner)
+            flags = self._off_by_default_flags[key] = self._false_in_init(owner)
         return attribute in flags
 
     def _false_in_init(self, owner: ClassInfo) -> set[str]:
@@ -349,18 +377,9 @@ class FileContext:
 
     def _config_of_call(self, call: ast.Call) -> ExportConfig:
         base = self.settings.export_config()
-        exporter, opset = base.exporter, base.requested_opset
-        if self.model.qualified_name(call.func) == "torch.onnx.dynamo_export":
-            exporter = "dynamo"
-        for keyword in call.keywords:
-            if keyword.arg == "dynamo" and type(keyword.value) is ast.Constant:
-                exporter = "dynamo" if keyword.value.value else "legacy"  # type: ignore[attr-defined]
-            elif (
-                keyword.arg == "opset_version"
-                and type(keyword.value) is ast.Constant
-                and isinstance(keyword.value.value, int)
-            ):  # type: ignore[attr-defined]
-                opset = keyword.value.value  # type: ignore[attr-defined]
+        request = export_request(call, self.model.qualified_name(call.func))
+        exporter = request.exporter if request.exporter is not None else base.exporter
+        opset = request.opset if request.opset is not None else base.requested_opset
         return ExportConfig(exporter, opset, base.target, origin="call")
 
     def export_config_for(self, node: ast.AST | None = None) -> ExportConfig:

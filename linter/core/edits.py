@@ -38,21 +38,6 @@ def segment(context: FileContext, node: ast.AST) -> str:
 # -- call arguments -----------------------------------------------------------------------------
 
 
-def keyword(call: ast.Call, name: str) -> ast.keyword | None:
-    for item in call.keywords:
-        if item.arg == name:
-            return item
-    return None
-
-
-def argument(call: ast.Call, position: int, name: str) -> ast.expr | None:
-    """An argument given by position or by keyword (None when absent)."""
-    if position < len(call.args) and not any(type(a) is ast.Starred for a in call.args[: position + 1]):
-        return call.args[position]
-    found = keyword(call, name)
-    return found.value if found is not None else None
-
-
 def add_keyword_argument(context: FileContext, call: ast.Call, text: str) -> Edit:
     """Append `text` (e.g. `weights_only=True`) as the call's last argument, in the call's style."""
     source = context.source

@@ -2,6 +2,12 @@
 
 The engine asks the registry which rule classes are enabled; it never names a rule itself.
 Codes are never reused: a retired code stays in `RETIRED_CODES`, a renamed one in `REDIRECTS`.
+
+`discover` finds the documented classes of a package, by the package's name: the rules
+(`onnxlint.rules`, run by the engine) and the graph checks (`onnxlint.graph.checks`, run only by the
+graph layer; `onnxlint.graph.registry.all_checks`). The catalogue of every code (`documented_rules`,
+`known_codes`) lists both; it names the graph checks' package and imports none of the graph layer's
+modules itself.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import importlib
 import os
 import pkgutil
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from onnxlint.core.settings import Selection
@@ -25,48 +31,65 @@ REDIRECTS: dict[str, str] = {}
 RETIRED_CODES: frozenset[str] = frozenset()
 
 
-class RegistryError(Exception):
+RULES_PACKAGE = "onnxlint.rules"  # the top-level rules/ folder
+GRAPH_CHECKS_PACKAGE = "onnxlint.graph.checks"
+
+
+class RegistryError(ValueError):
     pass
+
+
+def discover(package: str, accepts: Callable[[type], bool]) -> dict[str, type]:
+    """code -> class, for every class a module of `package` (not a `_` helper, nor `api`) defines,
+    with a `code` of its own, that `accepts`; sorted by code. A code must be of the form ONX###,
+    unique, and not retired."""
+    found: dict[str, type] = {}
+    for module_info in sorted(pkgutil.iter_modules(importlib.import_module(package).__path__), key=lambda m: m.name):
+        if not _is_rule_module(module_info.name):
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and value.__module__ == module.__name__
+                and "code" in vars(value)
+                and accepts(value)
+            ):
+                _check_code(value, found)
+                found[value.code] = value  # type: ignore[attr-defined]
+    return dict(sorted(found.items()))
 
 
 @functools.lru_cache(maxsize=1)
 def all_rules() -> dict[str, type[Rule]]:
     """code -> rule class, for every rule module in the `onnxlint.rules` package."""
-    from onnxlint import rules as rules_package  # onnxlint.rules (the top-level rules/ folder)
     from onnxlint.core.rule import Rule
 
-    found: dict[str, type[Rule]] = {}
-    for module_info in sorted(pkgutil.iter_modules(rules_package.__path__), key=lambda m: m.name):
-        if not _is_rule_module(module_info.name):
-            continue
-        module = importlib.import_module(f"{rules_package.__name__}.{module_info.name}")
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Rule)
-                and value is not Rule
-                and value.__module__ == module.__name__
-                and "code" in vars(value)
-            ):
-                _check_rule_class(value, found)
-                found[value.code] = value
-    return dict(sorted(found.items()))
+    return discover(RULES_PACKAGE, lambda value: issubclass(value, Rule) and value is not Rule)
+
+
+@functools.lru_cache(maxsize=1)
+def graph_checks() -> dict[str, type]:
+    """code -> graph check class (`onnxlint.graph.check.GraphCheck`, known by its `is_graph_check`
+    marker), for every module of `onnxlint.graph.checks`. Importing them imports no torch."""
+    return discover(GRAPH_CHECKS_PACKAGE, lambda value: getattr(value, "is_graph_check", False) is True)
 
 
 def _is_rule_module(name: str) -> bool:
-    """A rule's module: not a `_` helper, nor `api` (what rules import)."""
+    """A rule's (or graph check's) module: not a `_` helper, nor `api` (what rules import)."""
     return not name.startswith("_") and name != "api"
 
 
-def _check_rule_class(rule: type[Rule], found: dict[str, type[Rule]]) -> None:
+def _check_code(value: type, found: dict[str, type]) -> None:
     from onnxlint.core.rule import CODE_PATTERN
 
-    if not CODE_PATTERN.match(rule.code):
-        raise RegistryError(f"{rule.__name__}: code {rule.code!r} is not of the form ONX###")
-    if rule.code in found:
-        raise RegistryError(f"{rule.__name__} and {found[rule.code].__name__} share the code {rule.code}")
-    if rule.code in RETIRED_CODES or rule.code in REDIRECTS:
-        raise RegistryError(f"{rule.__name__}: code {rule.code} is retired and must not be reused")
+    code = value.code  # type: ignore[attr-defined]
+    if not CODE_PATTERN.match(code):
+        raise RegistryError(f"{value.__name__}: code {code!r} is not of the form ONX###")
+    if code in found:
+        raise RegistryError(f"{value.__name__} and {found[code].__name__} share the code {code}")
+    if code in RETIRED_CODES or code in REDIRECTS:
+        raise RegistryError(f"{value.__name__}: code {code} is retired and must not be reused")
 
 
 def documented_rules() -> dict[str, type]:
@@ -75,9 +98,7 @@ def documented_rules() -> dict[str, type]:
     Graph checks (`onnxlint.graph.checks`, ONX7xx) are documented like rules but run only in the
     graph layer; importing them imports no torch.
     """
-    from onnxlint.graph.registry import all_checks
-
-    return dict(sorted({**all_rules(), **all_checks()}.items()))
+    return dict(sorted({**all_rules(), **graph_checks()}.items()))
 
 
 def rule_by_code(code: str) -> type[Rule] | None:
@@ -117,12 +138,11 @@ def known_codes() -> frozenset[str]:
     and importing every rule would be most of a warm run's time. `tests/graph/test_graph_static.py`
     checks that this equals the codes of `documented_rules()`.
     """
-    from onnxlint import rules as rules_package  # the package only: no rule module is imported
-
+    rules_package = importlib.import_module(RULES_PACKAGE)  # the package only: no rule module is imported
     package_folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # onnxlint/, above core/
-    graph_checks = os.path.join(package_folder, "graph", "checks")
+    checks_folder = os.path.join(package_folder, *GRAPH_CHECKS_PACKAGE.split(".")[1:])  # graph/checks, not imported
     codes: set[str] = set()
-    for folder in (*rules_package.__path__, graph_checks):
+    for folder in (*rules_package.__path__, checks_folder):
         for module_info in pkgutil.iter_modules([folder]):
             if not _is_rule_module(module_info.name):
                 continue

@@ -6,18 +6,26 @@ the problem (`message`) and, when it can repair it, the action (`fix_title`). It
 engine calls in one traversal shared by every enabled rule. Its docstring is its documentation
 (sections checked by the tests and rendered into docs/rules/), and its VALID / INVALID cases
 run as tests.
+
+A rule's measured evidence (`PATTERNS`, `MEASURED`, `PARITY`: tiny models, what the exporters do
+with them, and proofs that its fixes keep the numbers) lives beside it in
+`rules/_evidence/<rule module>.py`, read on first access (`Evidence`): linting never needs it,
+and only the measure tool and the export tests (which need torch) read it.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
+import importlib
 import inspect
 import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from onnxlint.core.findings import Applicability, Confidence, Edit, Finding, Fix, Location, Severity
 
@@ -202,6 +210,50 @@ class Claim:
         return claim
 
 
+EVIDENCE_PACKAGE = "onnxlint.rules._evidence"
+_RULES_PACKAGE = "onnxlint.rules."
+
+T = TypeVar("T")
+
+
+class Evidence(Generic[T]):
+    """A rule's measured evidence (`PATTERNS`, `MEASURED` or `PARITY`), read on first access.
+
+    `SomeRule.MEASURED` is the `MEASURED` of `onnxlint.rules._evidence.<module>`, where `<module>` is
+    the rule's module under `onnxlint.rules` (for a subclass without evidence of its own, its
+    nearest base's); the module is imported on first access, never while linting. A class that
+    assigns the attribute in its body (a rule defined in a test) keeps that value, and a rule
+    without an evidence module has the empty default.
+    """
+
+    def __init__(self, name: str, default: T) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, instance: object, owner: type | None = None) -> T:
+        for klass in (owner or type(instance)).__mro__:
+            if self.name in vars(klass) and vars(klass)[self.name] is not self:
+                return vars(klass)[self.name]  # set in the class body
+            module = evidence_module(klass.__module__)
+            if module is not None and hasattr(module, self.name):
+                return getattr(module, self.name)
+        return self.default
+
+
+@functools.cache
+def evidence_module(rule_module: str) -> ModuleType | None:
+    """The evidence module of rule module `rule_module` (`onnxlint.rules.<name>`), or None when it has none."""
+    if not rule_module.startswith(_RULES_PACKAGE):
+        return None
+    name = f"{EVIDENCE_PACKAGE}.{rule_module[len(_RULES_PACKAGE) :]}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name == name:
+            return None  # no evidence: the rule makes no measured claims
+        raise  # an evidence module that imports something missing must fail loudly
+
+
 class Rule:
     """Base class of source rules. Subclasses set the class attributes and define visit methods."""
 
@@ -219,8 +271,9 @@ class Rule:
     applies_to: ClassVar[str] = ""
     VALID: ClassVar[Sequence[Valid | str]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
-    # Tiny models whose fixed export must match the original (required for SAFE fixes).
-    PARITY: ClassVar[Sequence[ParityCase]] = ()
+    # Tiny models whose fixed export must match the original (required for SAFE fixes); read from
+    # rules/_evidence/<module>.py on first access, like PATTERNS and MEASURED below.
+    PARITY = Evidence[Sequence[ParityCase]]("PARITY", ())
     # What the rule's fixes edit. "model": code that runs inside `forward` (a SAFE fix then needs
     # PARITY cases proving the exported numbers stay the same). "script": export scripts,
     # checkpoint loading and other code outside the traced model: nothing exported changes, so
@@ -228,8 +281,8 @@ class Rule:
     # model function untouched).
     fix_scope: ClassVar[str] = "model"
     # Ground truth: tiny models with the pattern, and what each exporter / opset does with them.
-    PATTERNS: ClassVar[dict[str, Pattern]] = {}
-    MEASURED: ClassVar[Sequence[Claim]] = ()
+    PATTERNS = Evidence[dict[str, Pattern]]("PATTERNS", {})
+    MEASURED = Evidence[Sequence[Claim]]("MEASURED", ())
 
     def __init__(self, context: FileContext) -> None:
         self.context = context

@@ -10,7 +10,7 @@ from onnxlint.knowledge.torch_info import exporter_facts
 
 EXPORTERS = ("dynamo", "legacy")
 CONFIDENCES = ("high", "medium", "low")
-# The target runtimes of linter/knowledge/targets.py (named here so that the CLI need not import those tables).
+# The target runtimes of linter/knowledge/runtimes.py (named here so that the CLI need not import those tables).
 TARGETS = ("coreml", "onnxruntime", "openvino", "tensorrt")
 DEFAULT_TARGET = "onnxruntime"
 

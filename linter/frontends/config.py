@@ -52,7 +52,8 @@ class ProjectConfig:
 
 # Keys that other layers own: validated by them, passed through here.
 # `models`: [[tool.onnxlint.models]] tables, validated by modelspec.specs_from_config (graph/verify layers).
-EXTENSION_KEYS: set[str] = {"models"}
+# `graph-timeout`: seconds each graph-layer step (capture, the exporter's run) may take (`--graph-timeout`).
+EXTENSION_KEYS: set[str] = {"models", "graph-timeout"}
 
 KNOWN_KEYS = {
     "select",
@@ -130,7 +131,7 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         raise ConfigError(f"{where}: 'exporter' must be one of {', '.join(EXPORTERS)}, not {exporter!r}")
     target = table.get("target")
     if target is not None:
-        from onnxlint.knowledge.targets import PROFILES
+        from onnxlint.knowledge.runtimes import PROFILES
 
         if target not in PROFILES:
             raise ConfigError(f"{where}: 'target' must be one of {', '.join(PROFILES)}, not {target!r}")
@@ -150,6 +151,9 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         {"select": select or (), "extend-select": extend_select, "ignore": ignore}
         | {f"per-file-ignores[{entry.pattern!r}]": entry.codes for entry in per_file},
     )
+    timeout = table.get("graph-timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise ConfigError(f"{where}: 'graph-timeout' must be a number of seconds above 0, not {timeout!r}")
     if "models" in table:
         from onnxlint.core.modelspec import SpecError, specs_from_config
 

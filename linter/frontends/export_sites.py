@@ -31,6 +31,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from onnxlint.analysis.bindings import Binding, Role, bindings_in
+from onnxlint.analysis.export_calls import model_argument
+from onnxlint.analysis.traversal import walk
 from onnxlint.core.settings import ExportSite, LintSettings
 from onnxlint.core.source import SourceDecodeError, read_source_file
 
@@ -103,8 +106,7 @@ def _model_files(context: FileContext, call: ast.Call, script: Path, project_roo
     argument back to `Name(...)` and `Name` to its import. Empty when the script does not show
     it (a function parameter, a factory of another package) or defines the class itself: then
     no other file is judged by this call."""
-    model = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "model"), None)
-    constructor = _constructor(context, model, call)
+    constructor = _constructor(context, model_argument(call), call)
     if constructor is None:
         return []
     dotted: list[str] = []
@@ -144,22 +146,26 @@ def _constructor(context: FileContext, expr: ast.expr | None, at: ast.AST, depth
     if type(expr) is not ast.Name or depth > 3:
         return None
     name = expr.id  # type: ignore[attr-defined]
-    scope = context.parent(at)
-    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-        scope = context.parent(scope)
+    position = (at.lineno, at.col_offset)  # type: ignore[attr-defined]
+    bindings = context.cached(_every_binding, context.enclosing_scope(at)).get(name, ())
     assignments = [
-        node
-        for node in ast.walk(scope or context.tree)
-        if type(node) is ast.Assign
-        and (node.lineno, node.col_offset) < (at.lineno, at.col_offset)  # type: ignore[attr-defined]
-        and any(type(target) is ast.Name and target.id == name for target in node.targets)  # type: ignore[attr-defined]
+        binding.node
+        for binding in bindings
+        if binding.role is Role.WHOLE
+        and type(binding.node) is ast.Assign
+        and (binding.node.lineno, binding.node.col_offset) < position  # type: ignore[attr-defined]
     ]
-    for assignment in sorted(assignments, key=lambda node: (node.lineno, node.col_offset), reverse=True):
+    for assignment in sorted(dict.fromkeys(assignments), key=lambda node: (node.lineno, node.col_offset), reverse=True):  # type: ignore[attr-defined]
         base = _peel(context, assignment.value)
         if type(base) is ast.Name and base.id == name:  # type: ignore[attr-defined]
             continue  # `model = model.eval()`: look further back
         return _constructor(context, base, assignment, depth + 1)
     return None
+
+
+def _every_binding(context: FileContext, scope: ast.AST) -> dict[str, list[Binding]]:
+    """Every binding in `scope`, nested functions and classes included (a script's `main()` builds the model)."""
+    return bindings_in(walk(scope))
 
 
 def _peel(context: FileContext, expr: ast.expr | None) -> ast.expr | None:

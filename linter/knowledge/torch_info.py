@@ -8,7 +8,7 @@ installed version comes from the package metadata (importlib.metadata), also wit
 The tested range: every measured claim (rules' `MEASURED`, docs/measurements.md) and the export,
 graph and verify tests were run on each of `TESTED_TORCH` (`make test-torch TORCH=...`). Facts
 that differ between those releases are recorded per version (`Claim.changed`, and
-`targets.TORCH_CHANGES` for the facts rules decide with); `facts_version()` says whose facts apply.
+`exporters.TORCH_CHANGES` for the facts rules decide with); `facts_version()` says whose facts apply.
 """
 
 from __future__ import annotations

@@ -369,7 +369,7 @@ def test_the_cli_keeps_the_engines_crash_code():
 
 def test_the_cli_knows_every_target_without_importing_the_tables():
     from onnxlint.core.settings import TARGETS
-    from onnxlint.knowledge.targets import PROFILES
+    from onnxlint.knowledge.runtimes import PROFILES
 
     assert sorted(TARGETS) == sorted(PROFILES)
 

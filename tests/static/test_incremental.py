@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from onnxlint import lint_source
-from onnxlint.core.engine import IncrementalLint, LintResult, lint_source_incremental
+from onnxlint.core.engine import LintResult
 from onnxlint.core.findings import Finding
+from onnxlint.core.incremental import IncrementalLint, lint_source_incremental
 from onnxlint.core.registry import all_rules
 from onnxlint.core.settings import LintSettings, Selection
 

@@ -18,7 +18,7 @@ from onnxlint import LintSettings, Selection, lint_source
 from onnxlint.core.registry import all_rules
 from onnxlint.core.rule import Claim, TorchChange
 from onnxlint.knowledge import torch_info
-from onnxlint.knowledge.targets import OP_REQUIREMENTS, TORCH_CHANGES, requirement
+from onnxlint.knowledge.exporters import OP_REQUIREMENTS, TORCH_CHANGES, requirement
 
 from ..conftest import REPO
 
@@ -418,8 +418,8 @@ def test_saved_results_are_plain_json():
 def test_static_layer_reads_the_installed_torch_version_without_importing_torch():
     code = (
         "import sys\n"
-        "from onnxlint.knowledge import torch_info, targets\n"
-        "torch_info.facts_version(); targets.requirement('index_put.number_fill')\n"
+        "from onnxlint.knowledge import torch_info, exporters\n"
+        "torch_info.facts_version(); exporters.requirement('index_put.number_fill')\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

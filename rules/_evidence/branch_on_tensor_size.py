@@ -1,0 +1,49 @@
+"""Measured evidence of ONX302 `branch_on_tensor_size`: `PATTERNS` and `MEASURED`.
+
+rules/branch_on_tensor_size.py reads it on first access (see __init__.py); linting never imports it.
+"""
+
+from __future__ import annotations
+
+from onnxlint.rules.api import Claim, Pattern
+
+
+def _model(body: str) -> str:
+    return (
+        "import torch\nimport torch.nn.functional as F\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n"
+        + "".join(f"        {line}\n" for line in body.strip("\n").splitlines())
+    )
+
+
+_PAD_TO_MULTIPLE = _model(
+    """
+h, w = x.shape[2], x.shape[3]
+if h % 4 != 0 or w % 4 != 0:
+    x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
+return x
+"""
+)
+
+
+PATTERNS = {
+    "pad_to_multiple": Pattern(_PAD_TO_MULTIPLE),
+    "if_batch_gt_1": Pattern(
+        _model("if x.shape[0] > 1:\n    x = x - x.mean(0, keepdim=True)\nreturn x"), dynamic=("batch",)
+    ),
+    "check_that_raises": Pattern(
+        _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
+    ),
+    "emptiness_check": Pattern(_model("if x.shape[0] == 0:\n    return x * 0\nreturn x + 1"), dynamic=("batch",)),
+}
+
+MEASURED = [
+    Claim("pad_to_multiple", "legacy", 17, "BAKED"),
+    Claim("pad_to_multiple", "dynamo", None, "BAKED"),
+    Claim("if_batch_gt_1", "legacy", 17, "BAKED"),
+    Claim("if_batch_gt_1", "dynamo", None, "BAKED"),
+    Claim("check_that_raises", "legacy", 17, "ok"),
+    Claim("check_that_raises", "dynamo", None, "ok"),
+    # Emptiness: both exporters take the non-empty branch, right for every non-empty input.
+    Claim("emptiness_check", "legacy", 17, "ok"),
+    Claim("emptiness_check", "dynamo", None, "ok"),
+]

@@ -1,0 +1,72 @@
+"""Measured evidence of ONX202 `tensor_to_python`: `PATTERNS` and `MEASURED`.
+
+rules/tensor_to_python.py reads it on first access (see __init__.py); linting never imports it.
+"""
+
+from __future__ import annotations
+
+from onnxlint.rules.api import Claim, Pattern
+
+PATTERNS = {
+    "item": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return x / x.abs().max().item()
+        """
+    ),
+    "float": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return x * float(x.std())
+        """
+    ),
+    "numpy": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return x * float(x.mean().numpy())
+        """,
+        shift=(1.0, 3.0),
+    ),
+    "tolist": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return x + sum(x.mean(dim=(1, 2, 3)).tolist())
+        """
+    ),
+    "bool": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                positive = bool(x.mean() > 0)
+                return x * positive
+        """,
+        shift=(1.0, -1.0),
+    ),
+}
+
+MEASURED = [
+    Claim("item", "legacy", 17, "BAKED"),
+    Claim("item", "dynamo", None, "ok"),
+    Claim("float", "legacy", 17, "BAKED"),
+    Claim("float", "dynamo", None, "ok"),
+    Claim("numpy", "legacy", 17, "BAKED"),
+    Claim("numpy", "dynamo", None, "ok"),
+    Claim("tolist", "legacy", 17, "BAKED"),
+    Claim("tolist", "dynamo", None, "BAKED"),
+    Claim("bool", "legacy", 17, "EXPORT"),
+    Claim("bool", "dynamo", None, "ok"),
+]
