@@ -97,6 +97,17 @@ class Fix:
 
 
 @dataclass(frozen=True)
+class RelatedLocation:
+    """Another place that explains a finding (SARIF `relatedLocations`, LSP `relatedInformation`):
+    e.g. the line of the user's own code that calls into the library line where the cause is."""
+
+    filename: str
+    start: Location
+    end: Location
+    message: str
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     message: str
@@ -112,6 +123,8 @@ class Finding:
     url: str | None = None
     # Where the finding comes from: "static" (source rules), "graph" (tracing), "verify" (re-export).
     origin: str = "static"
+    # Other places that explain the finding (the user's call that reaches a library line), in order.
+    related: tuple[RelatedLocation, ...] = field(default=(), compare=False, hash=False)
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def with_filename(self, filename: str) -> Finding:

@@ -47,9 +47,10 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from onnxlint import __version__
-from onnxlint.core.engine import RULE_CRASH_CODE, IncrementalLint, lint_source, lint_source_incremental
+from onnxlint.core.engine import RULE_CRASH_CODE, lint_source
 from onnxlint.core.findings import Applicability, Confidence, Finding, Location, Severity
 from onnxlint.core.fixer import FixResult, fix_source
+from onnxlint.core.incremental import IncrementalLint, lint_source_incremental
 from onnxlint.core.registry import rule_by_code
 from onnxlint.core.rule import rule_url
 from onnxlint.core.settings import LintSettings
@@ -70,7 +71,7 @@ PYTHON_SUFFIXES = (".py", ".pyi")
 MIB = 1024 * 1024
 # Documents larger than this (UTF-8 bytes) are linted and fixed in a child process: one lint of a
 # few MiB takes seconds and hundreds of MiB, and the engine lints one file at a time per process
-# (`engine._LINT_LOCK`), so in-process it would hold up every other document and leave its
+# (`engine.LINT_LOCK`), so in-process it would hold up every other document and leave its
 # memory to the server's allocator. Smaller ones take well under a second on the lint thread.
 ISOLATED_LINT_BYTES = 256 * 1024
 
@@ -179,7 +180,28 @@ def to_diagnostic(finding: Finding, mapper: PositionMapper, version: int | None)
         code_description=types.CodeDescription(href=finding.url) if finding.url else None,
         source=SOURCE,
         data=data,
+        related_information=related_information(finding) or None,
     )
+
+
+def related_information(finding: Finding) -> list[types.DiagnosticRelatedInformation]:
+    """The finding's related locations (the user's call into a library line) for the editor.
+
+    Another file's text is not at hand: its columns are passed as they are (code points, which
+    equal UTF-16 units on the ASCII lines these point at)."""
+    from pathlib import Path
+
+    items = []
+    for related in finding.related:
+        start = types.Position(line=max(related.start.row - 1, 0), character=max(related.start.column - 1, 0))
+        end = types.Position(line=max(related.end.row - 1, 0), character=max(related.end.column - 1, 0))
+        items.append(
+            types.DiagnosticRelatedInformation(
+                location=types.Location(uri=Path(related.filename).resolve().as_uri(), range=types.Range(start, end)),
+                message=related.message,
+            )
+        )
+    return items
 
 
 def quick_fix_title(title: str, applicability: str) -> str:

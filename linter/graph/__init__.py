@@ -28,11 +28,14 @@ def analyze(
     model: Any = None,
     static_findings: list[Finding] | None = None,
     user_files: list[str] | None = None,
+    timeout: float | None = 120.0,
 ) -> GraphReport:
-    """Build (unless `model` is given), trace and check one model; see `onnxlint.graph.engine.analyze`."""
+    """Build (unless `model` is given), trace and check one model; see `onnxlint.graph.engine.analyze`.
+
+    `timeout`: seconds each step that runs the model (capture, the exporter's run) may take."""
     from onnxlint.graph.engine import analyze as run
 
-    return run(spec, settings, model=model, static_findings=static_findings, user_files=user_files)
+    return run(spec, settings, model=model, static_findings=static_findings, user_files=user_files, timeout=timeout)
 
 
 __all__ = ["Frame", "GraphCheck", "GraphExample", "GraphReport", "Issue", "all_checks", "analyze"]

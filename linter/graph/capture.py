@@ -26,8 +26,9 @@ import torch
 
 from onnxlint.core.modelspec import InputSpec, ModelSpec
 from onnxlint.graph.check import _FRAME_LINE, Frame, frames_from_stack_trace
+from onnxlint.graph.deadline import StepTimeout, deepest_model_frame, time_limit
 from onnxlint.graph.quiet import quiet_torch
-from onnxlint.knowledge.torch_private import TorchPrivateAPIError, private
+from onnxlint.knowledge.torch_private import private
 
 STRATEGIES = ("export-nonstrict", "export-strict", "fx")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -52,9 +53,10 @@ class ShapeEvent:
 class CaptureFailure:
     strategy: str
     error: BaseException
-    kind: str  # "data-dependent", "constraint" or "unsupported"
+    kind: str  # "data-dependent", "constraint", "unsupported" or "timeout"
     summary: str  # the most specific message, one line
     frames: tuple[Frame, ...]
+    related: tuple[tuple[Frame, str], ...] = ()  # other places that explain it (a timeout's next hottest lines)
 
 
 @dataclass
@@ -83,45 +85,25 @@ class Capture:
     failure_events: list[ShapeEvent] = field(default_factory=list)  # those of the first failed strategy
     dynamic_dims: list[DynamicDim] = field(default_factory=list)
     export_config: Any = None  # onnxlint.core.settings.ExportConfig
-    target: Any = None  # onnxlint.knowledge.targets.TargetProfile
+    target: Any = None  # onnxlint.knowledge.runtimes.TargetProfile
     user_files: frozenset[str] = frozenset()
     locator: Any = None  # onnxlint.graph.locate.Locator: reads the user's source lines for checks
-    _decomposed: Any = None
-    _decomposition_error: BaseException | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    timeout: float | None = None  # seconds per step (capture, export); None: no limit
+    # The exporter's own run after capture (onnxlint.graph.oracle.ExportOutcome), set by the engine.
+    outcome: Any = None
 
     @property
     def exported(self) -> bool:
         return self.program is not None
 
     def decomposed(self) -> Any:
-        """The program after the dynamo exporter's own decompositions (None if they failed)."""
-        if self.program is None:
-            return None
-        if self._decomposed is None and self._decomposition_error is None:
-            import time
-
-            from onnxlint.graph import ops
-
-            start = time.perf_counter()
-            try:
-                with quiet_torch():  # building the registry logs about optional libraries (torchvision ops)
-                    self._decomposed = ops.decompose(self.program, self.export_config.opset)
-            except TorchPrivateAPIError:
-                raise  # the installed torch lacks an API the decomposition calls: not the model's failure
-            except Exception as error:  # the exporter's step 2 would fail the same way
-                self._decomposition_error = error
-            self.timings["decompose"] = time.perf_counter() - start
-        return self._decomposed
-
-    @property
-    def decomposition_error(self) -> BaseException | None:
-        """Why the exporter's decompositions failed, when a check needed them (not run otherwise)."""
-        return self._decomposition_error
+        """The program after the dynamo exporter's own decompositions (None if they failed or did not run)."""
+        return self.outcome.decomposed if self.outcome is not None else None
 
     def site(self, frames: Sequence[Frame]) -> tuple[str, int] | None:
         """The user's (file, line) for a stack: the key checks group and deduplicate by."""
-        frame = self.locator.user_frame(frames) if self.locator is not None else (frames[-1] if frames else None)
+        frame = self.locator.cause_frame(frames) if self.locator is not None else (frames[-1] if frames else None)
         return (frame.filename, frame.line) if frame is not None else None
 
     def dim_for_symbol(self, symbol: str) -> DynamicDim | None:
@@ -221,8 +203,18 @@ def dynamic_shapes_for(inputs: Sequence[InputSpec]) -> tuple[dict[int, Any] | No
     return tuple({index: Dim.AUTO for index in spec.dynamic} or None for spec in inputs)
 
 
-def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_config: Any, target: Any) -> Capture:
-    result = Capture(spec, model, inputs, export_config=export_config, target=target)
+def capture(
+    spec: ModelSpec,
+    model: Any,
+    inputs: tuple[Any, ...],
+    *,
+    export_config: Any,
+    target: Any,
+    timeout: float | None = None,
+) -> Capture:
+    """Capture as torch.onnx.export does; each attempt stops after `timeout` seconds (a "timeout" failure,
+    after which nothing more is tried: the next strategy would run the same code)."""
+    result = Capture(spec, model, inputs, export_config=export_config, target=target, timeout=timeout)
     dynamic_shapes = dynamic_shapes_for(spec.inputs)
     # torch.onnx.export passes torch.onnx._flags.PREFER_DEFERRED_RUNTIME_ASSERTS_OVER_GUARDS (True on torch
     # 2.13 to 2.15). This capture has always passed False: it read the flag from `_internal.exporter._flags`,
@@ -231,21 +223,30 @@ def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_conf
     prefer_deferred = False
     patch_config = private("torch.fx.experimental._config", "patch")
     reset_dynamo = private("torch._dynamo", "reset")
-    for strategy, strict in (("export-nonstrict", False), ("export-strict", True)):
+    attempts = [("export-nonstrict", False), ("export-strict", True)]
+    if export_config is not None and not export_config.is_dynamo:
+        # The TorchScript exporter does not capture with torch.export (its own run is the oracle): one
+        # attempt gives the other checks their graph; the strict retry is the dynamo exporter's.
+        attempts = attempts[:1]
+    for strategy, strict in attempts:
         with recording() as recorder, quiet_torch(), patch_config(backed_size_oblivious=True):
             try:
-                program = torch.export.export(
-                    model,
-                    inputs,
-                    dynamic_shapes=dynamic_shapes,
-                    strict=strict,
-                    prefer_deferred_runtime_asserts_over_guards=prefer_deferred,
-                )
+                with time_limit(timeout, repeat=1.0, sample=0.5):
+                    program = torch.export.export(
+                        model,
+                        inputs,
+                        dynamic_shapes=dynamic_shapes,
+                        strict=strict,
+                        prefer_deferred_runtime_asserts_over_guards=prefer_deferred,
+                    )
             except Exception as error:
-                result.failures.append(_failure(strategy, error))
+                failure = _failure(strategy, error)
+                result.failures.append(failure)
                 if len(result.failures) == 1:
                     result.failure_events = list(recorder.events)
                 reset_dynamo()
+                if failure.kind == "timeout":
+                    return result
                 continue
         result.strategy, result.program, result.graph_module = strategy, program, program.graph_module
         result.events = list(recorder.events)
@@ -253,7 +254,8 @@ def capture(spec: ModelSpec, model: Any, inputs: tuple[Any, ...], *, export_conf
         return result
     with quiet_torch():
         try:
-            result.graph_module = torch.fx.symbolic_trace(model)
+            with time_limit(timeout, repeat=1.0, sample=0.5):
+                result.graph_module = torch.fx.symbolic_trace(model)
             result.strategy = "fx"
         except Exception as error:
             result.failures.append(_failure("fx", error))
@@ -339,6 +341,19 @@ def _first_line(error: BaseException) -> str:
 def _failure(strategy: str, error: BaseException) -> CaptureFailure:
     GuardOnDataDependentSymNode = private("torch.fx.experimental.symbolic_shapes", "GuardOnDataDependentSymNode")
     chain = _chain(error)
+    timeout = next((item for item in chain if isinstance(item, StepTimeout)), None)
+    if timeout is not None:
+        # The model line most samples were in (where the time went), else where the limit landed.
+        frames = tuple(Frame(f.filename, f.lineno or 0, f.name) for f in (timeout.hotspot or timeout.stack))
+        samples = timeout.hotspot_share[1]
+        hot = [(deepest_model_frame(stack), count) for stack, count in timeout.hotspots[1:]]
+        related = tuple(
+            (Frame(where.filename, where.lineno or 0, where.name), f"{count} of {samples} samples here too")
+            for where, count in hot
+            if where is not None
+        )
+        summary = f"did not finish within {timeout.seconds:g} s"
+        return CaptureFailure(strategy, timeout, "timeout", summary, frames, related)
     kind = "unsupported"
     specific = chain[-1]
     for item in chain:

@@ -49,6 +49,8 @@ class Issue:
     files); without frames the finding goes to the model's definition. `code` names a static
     rule when the hazard is that rule's (it is then reported, and merged, under that code).
     `callees` are names of the call to underline on the line (`cumprod`, `grid_sample`).
+    The finding goes to the innermost frame of model code (library code included); the user's
+    own frame below it, when different, becomes related information.
     """
 
     message: str
@@ -57,6 +59,8 @@ class Issue:
     severity: Severity | None = None
     callees: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    # More places that explain the issue, (frame, what it is), beside the user's own call (added by the engine).
+    related: tuple[tuple[Frame, str], ...] = ()
 
 
 @dataclass(frozen=True)

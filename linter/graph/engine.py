@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from onnxlint.core import noqa
-from onnxlint.core.findings import Confidence, Finding, Location, Severity
+from onnxlint.core.findings import Confidence, Finding, Location, RelatedLocation, Severity
 from onnxlint.core.modelspec import ModelSpec, SpecError, WeightsError, build_model, make_inputs
 from onnxlint.core.rule import rule_url
 from onnxlint.core.settings import LintSettings
@@ -21,10 +21,28 @@ from onnxlint.graph.check import Frame, GraphCheck, Issue
 from onnxlint.graph.locate import Locator, definition_location
 from onnxlint.graph.registry import all_checks
 from onnxlint.graph.report import GraphReport
-from onnxlint.knowledge import targets
+from onnxlint.knowledge import runtimes as targets
 from onnxlint.knowledge.torch_info import warn_if_untested
-from onnxlint.knowledge.torch_private import TorchPrivateAPIError, require
+from onnxlint.knowledge.torch_private import GRAPH_LAYER, TorchPrivateAPIError, require
 
+# Listed for the graph layer in `torch_private.PRIVATE_APIS`, no longer called since the exporter itself is run
+# (its registry is not queried op by op): not resolved up front, which would import the TorchScript exporter
+# and the decomposition tables for nothing. TODO(lead): drop them from PRIVATE_APIS (owned elsewhere).
+_NO_LONGER_USED = frozenset(
+    {
+        ("torch._ops", "HigherOrderOperator"),
+        ("torch._C", "_dispatch_has_kernel_for_dispatch_key"),
+        ("torch.fx.experimental.proxy_tensor", "make_fx"),
+        ("torch.onnx._internal.exporter._dispatching", "dispatch"),
+        ("torch.onnx._internal.exporter._decomp", "create_onnx_friendly_decomposition_table"),
+        ("torch.onnx._internal.exporter._decomp", "get_onnx_implemented_overloads"),
+        ("torch.onnx._internal.exporter._fx_passes", "decompose_with_registry"),
+        ("torch.onnx._internal.exporter._fx_passes", "remove_assertion_nodes"),
+        ("torch.onnx._internal.torchscript_exporter.registration", "registry"),
+    }
+)
+
+DEFAULT_TIMEOUT = 120.0  # seconds per step (capture, the exporter's run): `--graph-timeout`, `graph-timeout`
 GRAPH_CRASH_CODE = "ONX001"  # the engine's "a check crashed" code, shared with the static engine
 BUILD_FAILED_CODE = "ONX701"
 
@@ -49,8 +67,12 @@ def analyze(
     model: Any = None,
     static_findings: list[Finding] | None = None,
     user_files: list[str] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> GraphReport:
     """Trace one model and check it. Raises SpecError / WeightsError for specs that cannot be used.
+
+    `timeout` bounds each step that runs the model (the capture, the exporter's run after it), in
+    seconds: a step past it stops with a finding at the deepest model frame it was in.
 
     `static_findings`, when given, are merged in: a graph finding with the same code on the same
     line confirms the static one (see `merge`), and the report lists the merged result.
@@ -62,8 +84,18 @@ def analyze(
         raise GraphUnavailable("the graph layer needs torch: pip install 'onnxlint[export]'") from error
     warn_if_untested()
     try:
-        require()  # every private torch API the layer calls, before anything is traced: one line if one moved
-        return _analyze(spec, settings, started, model=model, static_findings=static_findings, user_files=user_files)
+        require(
+            tuple(api for api in GRAPH_LAYER if api not in _NO_LONGER_USED)
+        )  # every private torch API the layer calls, before anything is traced: one line if one moved
+        return _analyze(
+            spec,
+            settings,
+            started,
+            model=model,
+            static_findings=static_findings,
+            user_files=user_files,
+            timeout=timeout,
+        )
     except TorchPrivateAPIError as error:
         raise GraphUnavailable(str(error)) from None
 
@@ -76,15 +108,17 @@ def _analyze(
     model: Any,
     static_findings: list[Finding] | None,
     user_files: list[str] | None,
+    timeout: float | None,
 ) -> GraphReport:
     from onnxlint.graph import capture as capture_module
-    from onnxlint.graph import ops
+    from onnxlint.graph import ops, oracle
 
     report = GraphReport(spec.label)
     files = list(user_files or [])
     if spec.entry_file is not None:
         files.append(str(spec.entry_file))
-    locator = Locator(files)
+    driver = [(f.filename, f.lineno or 0) for f in traceback.extract_stack()]  # who called onnxlint
+    locator = Locator(files, driver)
     if model is None:
         stage = time.perf_counter()
         try:
@@ -106,7 +140,9 @@ def _analyze(
 
     stage = time.perf_counter()
     config = settings.export_config()
-    capture = capture_module.capture(spec, model, inputs, export_config=config, target=targets.profile(settings.target))
+    capture = capture_module.capture(
+        spec, model, inputs, export_config=config, target=targets.profile(settings.target), timeout=timeout
+    )
     capture.locator = locator
     capture.user_files = frozenset(files)
     report.timings["capture"] = time.perf_counter() - stage
@@ -114,6 +150,19 @@ def _analyze(
     report.failures.extend(f"{f.strategy}: {f.summary}" for f in capture.failures)
     if capture.graph_module is not None:
         report.op_counts = ops.op_counts(capture.graph_module)
+
+    # The exporter itself is the oracle: its own remaining steps on the captured program (dynamo), or
+    # the real TorchScript export (legacy), so an op is unsupported only where the exporter fails on it.
+    stage = time.perf_counter()
+    if config.is_dynamo:
+        if capture.exported:
+            capture.outcome = oracle.run_dynamo(capture.program, config.opset, timeout)
+    else:
+        capture.outcome = oracle.run_legacy(model, inputs, spec, config.opset, timeout)
+    if capture.outcome is not None:
+        report.timings["export"] = time.perf_counter() - stage
+        if capture.outcome.failure is not None:
+            report.failures.append(f"{capture.outcome.failure.step}: {capture.outcome.failure.summary}")
 
     default_location = _model_location(model, spec)
     stage = time.perf_counter()
@@ -146,9 +195,7 @@ def _analyze(
             found = _finding(check, issue, locator, default_location, report, spec)
             if found is not None:
                 findings.append(found)
-    if "decompose" in capture.timings:
-        report.timings["decompose"] = capture.timings["decompose"]
-    report.timings["checks"] = time.perf_counter() - stage - report.timings.get("decompose", 0.0)
+    report.timings["checks"] = time.perf_counter() - stage
     findings = _filter(_dedupe(findings), settings)
     if static_findings is not None:
         findings = merge(static_findings, findings)
@@ -165,18 +212,21 @@ def _finding(
     report: GraphReport,
     spec: ModelSpec,
 ) -> Finding | None:
-    frame = locator.user_frame(issue.frames)
+    frame = locator.cause_frame(issue.frames)
+    related: list[RelatedLocation] = []
     if frame is not None:
         filename = frame.filename
-        callees = issue.callees
-        if not callees:
-            # Guards and errors name no op: the functions called below the user's frame often do
-            # (torch's `expand` reference, `reshape` meta function), so they may pick the call.
-            deeper = issue.frames[issue.frames.index(frame) + 1 :]
-            callees = tuple(f.name.strip("_") for f in deeper if f.name and not f.name.startswith("<"))
-        start, end = locator.span(frame, callees)
+        start, end = locator.span(frame, _callees(issue, frame))
+        own = locator.own_frame(issue.frames)
+        if own is not None and (own.filename, own.line) != (frame.filename, frame.line):
+            # The cause is in a library: the user's own call that reaches it is related information.
+            own_start, own_end = locator.span(own, _callees(issue, own))
+            related.append(RelatedLocation(own.filename, own_start, own_end, "your code that reaches it"))
     else:
         filename, start, end = default
+    for extra_frame, note in issue.related:
+        extra_start, extra_end = locator.span(extra_frame)
+        related.append(RelatedLocation(extra_frame.filename, extra_start, extra_end, note))
     code = issue.code or check.code
     extra: dict[str, object] = {
         "check": check.code,
@@ -195,8 +245,18 @@ def _finding(
         noqa_row=start.row,
         url=rule_url(code),
         origin="graph",
+        related=tuple(related),
         extra=extra,
     )
+
+
+def _callees(issue: Issue, frame: Frame) -> tuple[str, ...]:
+    if issue.callees:
+        return issue.callees
+    # Guards and errors name no op: the functions called below the frame often do (torch's `expand`
+    # reference, `reshape` meta function), so they may pick the call.
+    deeper = issue.frames[issue.frames.index(frame) + 1 :]
+    return tuple(f.name.strip("_") for f in deeper if f.name and not f.name.startswith("<"))
 
 
 def _static_name(code: str) -> str:
@@ -303,6 +363,7 @@ def merge(static: list[Finding], graph: list[Finding]) -> list[Finding]:
             existing,
             message=existing.message + " (confirmed by tracing)",
             confidence=Confidence.HIGH,
+            related=existing.related or finding.related,
             extra={
                 **existing.extra,
                 "confirmed_by": "graph",

@@ -73,9 +73,11 @@ def _with_train(spec: ModelSpec) -> ModelSpec:
 
 
 def add_graph_findings(
-    specs: Sequence[ModelSpec], settings: LintSettings, outcomes: list[FileOutcome]
+    specs: Sequence[ModelSpec], settings: LintSettings, outcomes: list[FileOutcome], *, timeout: float | None = None
 ) -> list[GraphReport]:
-    """Trace each model and merge its findings into the outcomes (new outcomes for files not linted)."""
+    """Trace each model and merge its findings into the outcomes (new outcomes for files not linted).
+
+    `timeout`: seconds per step that runs the model (None: the default, 120 s)."""
     from dataclasses import replace
 
     from onnxlint.graph import analyze
@@ -103,7 +105,7 @@ def add_graph_findings(
                 continue
             spec = replace(spec, inputs=guessed)
             note = "guessed input " + ", ".join(i.describe() for i in guessed) + " from its first layer"
-        report = analyze(spec, settings, model=model, user_files=linted)
+        report = analyze(spec, settings, model=model, user_files=linted, **({"timeout": timeout} if timeout else {}))
         if note:
             report.notes.append(note)
         reports.append(report)

@@ -1,10 +1,12 @@
-"""From stacks to the user's source: which frame is the user's, which call on the line, what kind of line.
+"""From stacks to source: which frame is the cause, which is the user's, which call on the line, what kind of line.
 
-Imports no torch. A graph finding belongs in the user's file, not in torch: the innermost frame
-in a file the user linted (or the model's own file) wins; otherwise the innermost frame outside
-torch, the standard library and onnxlint (library model code such as torchvision's). On that
-line, the finding is narrowed to the call whose qualified name (from the static semantic model)
-matches the op, e.g. `self.bn1(...)` for a batch norm or `x.cumprod(1)` for `aten.cumprod`.
+Imports no torch. A graph finding goes where its cause is: the innermost frame of model code,
+the user's files or a model library's (torchvision, timm, ...), never torch, the standard
+library, onnxlint or onnxlint's own dependencies (click, pygls, sympy, onnxscript, ...). When
+that frame is in a library, the innermost frame in the user's own files (the call that reaches
+it) becomes related information. On the line, the finding is narrowed to the call whose
+qualified name (from the static semantic model) matches the op, e.g. `self.bn1(...)` for a
+batch norm or `x.cumprod(1)` for `aten.cumprod`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,29 @@ from onnxlint.analysis.semantic import ModuleModel
 from onnxlint.core.findings import Location
 from onnxlint.core.source import SourceText
 from onnxlint.graph.check import Frame
+
+# Packages whose frames are never a finding's location: the exporters, onnxlint's dependencies and test runners.
+_INFRASTRUCTURE_PACKAGES = (
+    "torch",
+    "torchgen",
+    "functorch",
+    "onnxscript",
+    "onnx_ir",
+    "onnx",
+    "onnxruntime",
+    "sympy",
+    "mpmath",
+    "numpy",
+    "optree",
+    "click",
+    "pygls",
+    "lsprotocol",
+    "libcst",
+    "typing_extensions",
+    "_pytest",
+    "pytest",
+    "pluggy",
+)
 
 _CONVERSION_METHODS = frozenset({"item", "tolist", "numpy"})
 _CONVERSION_BUILTINS = frozenset({"builtins.int", "builtins.float", "builtins.bool"})
@@ -48,23 +73,40 @@ def _package_dir(name: str) -> str | None:
 
 
 class Locator:
-    def __init__(self, user_files: Iterable[str]) -> None:
+    def __init__(self, user_files: Iterable[str], driver: Iterable[tuple[str, int]] = ()) -> None:
         self.user_files = {_real(f) for f in user_files}
+        # The frames that called onnxlint (a script, a test, a grader): recorded stacks start with them,
+        # and they are never where a finding's cause is.
+        self._driver = {(_real(filename), line) for filename, line in driver}
         excluded = [sysconfig.get_paths()["stdlib"], os.path.dirname(os.path.dirname(__file__))]
-        excluded += [d for d in (_package_dir(n) for n in ("torch", "onnxscript", "sympy", "functorch")) if d]
+        excluded += [d for d in (_package_dir(n) for n in _INFRASTRUCTURE_PACKAGES) if d]
         self._excluded = tuple(_real(d) + os.sep for d in excluded)
         self._parsed: dict[str, _Parsed | None] = {}
 
     # -- frames ---------------------------------------------------------------------------------
 
-    def user_frame(self, frames: Sequence[Frame]) -> Frame | None:
+    def cause_frame(self, frames: Sequence[Frame]) -> Frame | None:
+        """The innermost frame of model code (the user's files or a model library's): the finding's location."""
         for frame in reversed(frames):
-            if frame.line > 0 and _real(frame.filename) in self.user_files:
-                return frame
-        for frame in reversed(frames):
-            if frame.line > 0 and self._is_library_user_code(frame.filename):
+            if frame.line <= 0 or self._is_driver(frame):
+                continue
+            if _real(frame.filename) in self.user_files or self.is_model_code(frame.filename):
                 return frame
         return None
+
+    def own_frame(self, frames: Sequence[Frame]) -> Frame | None:
+        """The innermost frame in the user's own files (those linted, the model's file), if any."""
+        for frame in reversed(frames):
+            if frame.line > 0 and not self._is_driver(frame) and _real(frame.filename) in self.user_files:
+                return frame
+        return None
+
+    def _is_driver(self, frame: Frame) -> bool:
+        return bool(self._driver) and (_real(frame.filename), frame.line) in self._driver
+
+    def is_model_code(self, filename: str) -> bool:
+        """A Python file that is neither torch, the standard library, onnxlint nor one of its dependencies."""
+        return self._is_library_user_code(filename)
 
     def _is_library_user_code(self, filename: str) -> bool:
         if not filename or filename.startswith("<") or not filename.endswith(".py"):
@@ -123,12 +165,70 @@ class Locator:
             return func.id
         return None
 
+    def condition_text(self, frame: Frame) -> str:
+        """The Python text that decided something on the frame's line: the test of an if/while/assert/
+        conditional expression spanning it, else the stripped line (empty when unreadable)."""
+        parsed = self.parsed(frame.filename)
+        if parsed is None:
+            return ""
+        row = frame.line
+        best: ast.expr | None = None
+        for node in ast.walk(parsed.tree):
+            if type(node) in (ast.If, ast.While, ast.Assert, ast.IfExp):
+                test = node.test  # type: ignore[attr-defined]
+                if test.lineno <= row <= (test.end_lineno or test.lineno):
+                    if best is None or _length(test) < _length(best):
+                        best = test
+        if best is not None:
+            segment = ast.get_source_segment(parsed.source.text, best)
+            if segment:
+                return " ".join(segment.split())
+        return parsed.source.line(row).strip()
+
+    def condition_sources(self, frame: Frame, limit: int = 3) -> list[tuple[Frame, str]]:
+        """Where the names in the frame's condition were last assigned before it, in the same function
+        (`new_h = int(math.ceil(H / patch_h) * patch_h)` for `if new_h != H:`): (frame, note) pairs."""
+        parsed = self.parsed(frame.filename)
+        if parsed is None:
+            return []
+        row = frame.line
+        function = None
+        for node in ast.walk(parsed.tree):
+            if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef) and node.lineno <= row <= (node.end_lineno or 0):
+                if function is None or node.lineno > function.lineno:
+                    function = node
+        if function is None:
+            return []
+        statement = None
+        for node in ast.walk(function):
+            if isinstance(node, ast.stmt) and node.lineno <= row <= (node.end_lineno or node.lineno):
+                if statement is None or _length(node) < _length(statement):
+                    statement = node
+        test = getattr(statement, "test", None) if statement is not None else None
+        used = {n.id for n in ast.walk(test or statement) if type(n) is ast.Name} if statement is not None else set()
+        latest: dict[str, int] = {}
+        for node in ast.walk(function):
+            if type(node) in (ast.Assign, ast.AugAssign, ast.AnnAssign) and node.lineno < row:
+                targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[attr-defined]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if type(name) is ast.Name and name.id in used:
+                            latest[name.id] = max(latest.get(name.id, 0), node.lineno)
+        rows: dict[int, list[str]] = {}
+        for name, line in latest.items():
+            rows.setdefault(line, []).append(name)
+        chosen = sorted(rows)[-limit:]
+        return [
+            (Frame(frame.filename, line, frame.name), f"`{'`, `'.join(sorted(rows[line]))}` computed here")
+            for line in chosen
+        ]
+
     # -- what kind of line ----------------------------------------------------------------------
 
     def line_hazard(self, frames: Sequence[Frame]) -> str | None:
         """ "condition" when the user's line is the test of an if/while/conditional/assert,
         "conversion" when it converts a tensor to a Python value, else None."""
-        frame = self.user_frame(frames)
+        frame = self.cause_frame(frames)
         if frame is None:
             return None
         parsed = self.parsed(frame.filename)

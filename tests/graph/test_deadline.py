@@ -62,3 +62,61 @@ def test_a_step_within_its_limit_is_untouched_and_leaves_no_timer():
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     with time_limit(None):
         pass
+
+
+SWALLOWER = """\
+def spin():
+    total = 0
+    while True:
+        total += 1  # the runaway line
+
+
+def stubborn():
+    try:
+        spin()
+    except Exception:
+        pass  # code that catches everything once and carries on (torch and sympy do, in places)
+    spin()
+"""
+
+
+def test_a_repeating_limit_stops_code_that_swallows_the_first_timeout(tmp_path):
+    path = tmp_path / "swallower.py"
+    path.write_text(SWALLOWER, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("swallower", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(StepTimeout) as caught, time_limit(0.3, repeat=0.1):
+        module.stubborn()
+    assert caught.value.stack[-1].filename == str(path)
+    import signal
+
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+SLOW_THEN_STUCK = """\
+import time
+
+
+def slow_then_stuck():
+    start = time.monotonic()
+    while time.monotonic() - start < 1.5:
+        pass  # where the time goes
+    while True:
+        pass  # where the limit lands
+"""
+
+
+def test_sampling_names_the_line_the_time_went_to(tmp_path):
+    path = tmp_path / "slow.py"
+    path.write_text(SLOW_THEN_STUCK, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("slow", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(StepTimeout) as caught, time_limit(2.0, sample=0.1):
+        module.slow_then_stuck()
+    error = caught.value
+    assert error.stack[-1].lineno in (8, 9)
+    assert error.hotspot is not None and error.hotspot[-1].lineno in (6, 7), error.hotspot
+    count, samples = error.hotspot_share
+    assert samples >= 5 and count > samples / 2

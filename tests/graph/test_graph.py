@@ -277,7 +277,7 @@ def test_target_profile_restriction_is_reported(tmp_path):
     from onnxlint.core.modelspec import build_model, make_inputs
     from onnxlint.graph.capture import capture
     from onnxlint.graph.checks.target_restricted_op import TargetRestrictedOp
-    from onnxlint.knowledge import targets
+    from onnxlint.knowledge import runtimes
 
     path = _write(
         tmp_path,
@@ -290,12 +290,12 @@ def test_target_profile_restriction_is_reported(tmp_path):
                 return x.cumsum(1)
         """,
     )
-    profile = targets.TargetProfile(
+    profile = runtimes.TargetProfile(
         "test-runtime",
         "a runtime without CumSum",
         {
-            "cumsum": targets.Restriction(
-                "cumsum", "CumSum is not supported", targets.Source("doc", "test"), ops=("cumsum",)
+            "cumsum": runtimes.Restriction(
+                "cumsum", "CumSum is not supported", runtimes.Source("doc", "test"), ops=("cumsum",)
             )
         },
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from onnxlint.core.findings import Severity
 from onnxlint.frontends.reporters import ReportOptions
-from onnxlint.frontends.runner import FileOutcome, printable
+from onnxlint.frontends.runner import FileOutcome, display_path, printable
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -42,6 +44,9 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
                 f"endLine={finding.end.row},endColumn={finding.end.column}"
             )
             message = f"{path}:{finding.start.row}:{finding.start.column}: {finding.code} {printable(finding.message)}"
+            for related in finding.related:
+                where = f"{printable(display_path(Path(related.filename)))}:{related.start.row}:{related.start.column}"
+                message += f"\n  related: {where}: {printable(related.message)}"
             if finding.fix is not None:
                 message += f"\n  help: {printable(finding.fix.title)}"
             lines.append(f"::{_LEVEL[finding.severity]} {properties}::{_escape_data(message)}")

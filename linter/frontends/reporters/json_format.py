@@ -40,6 +40,15 @@ def finding_to_json(finding: Finding) -> dict[str, object]:
         # onnxlint's additions (tools that read ruff's JSON ignore unknown keys):
         "confidence": finding.confidence.value,
         "origin": finding.origin,
+        "related": [
+            {
+                "filename": str(Path(related.filename).resolve()),
+                "location": _location(related.start),
+                "end_location": _location(related.end),
+                "message": related.message,
+            }
+            for related in finding.related
+        ],
     }
 
 

@@ -26,6 +26,15 @@ def _artifact(path: str) -> dict[str, str]:
     return {"uri": quote(os.fsencode(Path(path).as_posix()), safe="/"), "uriBaseId": "%SRCROOT%"}
 
 
+def _related_artifact(filename: str) -> dict[str, str]:
+    """A related file: relative to %SRCROOT% when under it, else its absolute file URI (a library's file)."""
+    path = Path(filename).resolve()
+    try:
+        return _artifact(str(path.relative_to(Path.cwd().resolve())))
+    except ValueError:
+        return {"uri": path.as_uri()}
+
+
 def _replacement(edit: Edit) -> dict[str, object]:
     return {
         "deletedRegion": _region(edit.start.row, edit.start.column, edit.end.row, edit.end.column),
@@ -48,6 +57,18 @@ def _result(finding: Finding, path: str, rule_index: dict[str, int]) -> dict[str
         ],
         "properties": {"confidence": finding.confidence.value, "origin": finding.origin},
     }
+    if finding.related:
+        result["relatedLocations"] = [
+            {
+                "id": index,
+                "physicalLocation": {
+                    "artifactLocation": _related_artifact(related.filename),
+                    "region": _region(related.start.row, related.start.column, related.end.row, related.end.column),
+                },
+                "message": {"text": related.message},
+            }
+            for index, related in enumerate(finding.related)
+        ]
     if finding.code in rule_index:
         result["ruleIndex"] = rule_index[finding.code]
     if finding.fix is not None and finding.fix.edits:

@@ -10,7 +10,7 @@ from onnxlint.core.findings import Applicability, Finding, Severity
 from onnxlint.core.registry import documented_rules
 from onnxlint.core.source import SourceText
 from onnxlint.frontends.reporters import ReportOptions, all_findings
-from onnxlint.frontends.runner import FileOutcome, printable
+from onnxlint.frontends.runner import FileOutcome, display_path, printable
 
 # The engine's own codes (engine.SYNTAX_ERROR_CODE, RULE_CRASH_CODE), named as ruff names E999.
 _INTERNAL_NAMES = {"ONX000": "syntax-error", "ONX001": "rule-crashed"}
@@ -35,6 +35,17 @@ def _header(outcome: FileOutcome, finding: Finding, options: ReportOptions) -> s
     code = _style(finding.code, options, fg=_SEVERITY_COLOR[finding.severity], bold=True)
     marker = _style(fix_marker(finding, options.unsafe_fixes), options, fg="cyan")
     return f"{_style(location, options, bold=True)} {code} {marker}{printable(finding.message)}"
+
+
+def related_lines(finding: Finding, options: ReportOptions) -> list[str]:
+    """`  = related: path:row:col: message` for each related location (the user's call into a library line)."""
+    from pathlib import Path
+
+    lines = []
+    for related in finding.related:
+        where = f"{printable(display_path(Path(related.filename)))}:{related.start.row}:{related.start.column}:"
+        lines.append(f"  {_style('= related:', options, bold=True)} {where} {printable(related.message)}")
+    return lines
 
 
 def _frame(source: SourceText, finding: Finding, options: ReportOptions) -> list[str]:
@@ -93,6 +104,7 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
                     source = _load(outcome)
                 if source is not None:
                     out.extend(_frame(source, finding, options))
+                out.extend(related_lines(finding, options))
                 if finding.fix is not None:
                     note = (
                         ""

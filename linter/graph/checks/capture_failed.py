@@ -3,7 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from onnxlint.graph.check import GraphCheck, GraphExample, Issue, frames_from_stack_trace
+from onnxlint.core.findings import Severity
+from onnxlint.graph.check import GraphCheck, GraphExample, Issue
 
 if TYPE_CHECKING:
     from onnxlint.graph.capture import Capture
@@ -15,17 +16,19 @@ class CaptureFailed(GraphCheck):
     ## What it does
     Traces the model the way `torch.onnx.export(dynamo=True)` does: `torch.export.export`
     with `strict=False`, then `strict=True`. When both fail, reports the error at the line of
-    your code where it was raised (the innermost frame in your files), with the root cause
-    rather than the exporter's generic banner. Also reports a failure of the exporter's second
-    step, the decompositions it runs before translating to ONNX. Failures on data-dependent
-    values are ONX702 (or ONX201/ONX202), failures on dynamic dims ONX703.
+    model code where it was raised (library code included, with your call as related
+    information), with the root cause rather than the exporter's generic banner. Failures on
+    data-dependent values are ONX702 (or ONX201/ONX202), failures on dynamic dims ONX703, and
+    failures of the exporter's later steps ONX705 / ONX711.
 
     ## Why is this bad for ONNX
     Since torch 2.9 `torch.onnx.export` captures the model with `torch.export`; what it cannot
     capture, it cannot export. Typical causes: NumPy or other non-torch computation on tensor
     values (`x.numpy()`), calls into C extensions that `torch.export` does not know, Python
     side effects on tensor data. When only the non-strict capture fails and the strict one
-    succeeds, the exporter falls back to strict too, so nothing is reported.
+    succeeds, the exporter falls back to strict too, so nothing is reported. A capture that
+    runs past the time limit (`--graph-timeout`, 120 s by default) is stopped and reported at
+    the deepest line of model code it was running.
 
     ## Example
     ```python
@@ -85,31 +88,36 @@ class CaptureFailed(GraphCheck):
     ]
 
     def run(self, capture: Capture) -> Iterable[Issue]:
-        if not capture.exported:
-            failure = next((f for f in capture.failures if f.strategy != "fx"), None)
-            if failure is not None and failure.kind == "unsupported":
-                note = (
-                    " (torch.fx captured it, so only part of the graph could be checked)"
-                    if capture.strategy == "fx"
-                    else ""
-                )
-                yield Issue(
-                    f"torch.export cannot capture the model: {failure.summary}{note}",
-                    failure.frames,
-                    extra={"strategy": failure.strategy},
-                )
+        if capture.exported:
+            return  # the exporter's later steps are ONX705 / ONX711
+        failure = next((f for f in capture.failures if f.strategy != "fx"), None)
+        if failure is None:
             return
-        error = capture.decomposition_error
-        if error is not None:
-            import traceback
-
-            from onnxlint.graph.check import Frame
-
-            frames = tuple(Frame(f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(error.__traceback__))
-            frames += frames_from_stack_trace(getattr(error, "stack_trace", None))
-            text = str(error).strip().splitlines()
+        if failure.kind == "timeout":
+            count, samples = getattr(failure.error, "hotspot_share", (0, 0))
+            where = (
+                f"this line of model code is where the time went ({count} of {samples} samples)"
+                if count
+                else "this is the deepest line of model code it was running"
+            )
             yield Issue(
-                "the dynamo exporter's decomposition step fails on this model: "
-                f"{type(error).__name__}: {text[0][:200] if text else ''}",
-                frames,
+                f"torch.export did not finish capturing the model within {getattr(failure.error, 'seconds', 0):g} s "
+                f"(--graph-timeout); {where}",
+                failure.frames,
+                related=failure.related,
+                severity=None if capture.export_config.is_dynamo else Severity.WARNING,
+                extra={"strategy": failure.strategy, "timeout": True},
+            )
+            return
+        if failure.kind == "unsupported" and capture.export_config.is_dynamo:
+            # The TorchScript exporter does not capture with torch.export: its own run is ONX705/711/712.
+            note = (
+                " (torch.fx captured it, so only part of the graph could be checked)"
+                if capture.strategy == "fx"
+                else ""
+            )
+            yield Issue(
+                f"torch.export cannot capture the model: {failure.summary}{note}",
+                failure.frames,
+                extra={"strategy": failure.strategy},
             )

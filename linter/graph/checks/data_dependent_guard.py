@@ -88,16 +88,20 @@ class DataDependentGuard(GraphCheck):
     ]
 
     def run(self, capture: Capture) -> Iterable[Issue]:
-        if capture.exported:
-            return
+        if capture.exported or not capture.export_config.is_dynamo:
+            return  # the TorchScript exporter bakes such values instead: its TracerWarnings are ONX712
         failure = next((f for f in capture.failures if f.kind == "data-dependent"), None)
         if failure is None or failure.strategy == "fx":
             return
         hazard = capture.locator.line_hazard(failure.frames) if capture.locator is not None else None
         code = {"condition": "ONX201", "conversion": "ONX202"}.get(hazard or "")
+        frame = capture.locator.cause_frame(failure.frames) if capture.locator is not None else None
+        condition = capture.locator.condition_text(frame) if frame is not None else ""
+        subject = f"`{condition}` needs" if condition else "this line needs"
         yield Issue(
-            f"torch.export cannot trace a value that depends on tensor data: {failure.summary}",
+            f"{subject} a value that depends on tensor data, which torch.export cannot trace: {failure.summary}",
             failure.frames,
             code=code,
+            related=tuple(capture.locator.condition_sources(frame)) if frame is not None else (),
             extra={"strategy": failure.strategy},
         )

@@ -4,10 +4,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from onnxlint.core.findings import Severity
 from onnxlint.graph.check import GraphCheck, GraphExample, Issue
 
 if TYPE_CHECKING:
-    from onnxlint.graph.capture import Capture, DynamicDim
+    from onnxlint.graph.capture import Capture, DynamicDim, ShapeEvent
 
 
 class DynamicDimSpecialized(GraphCheck):
@@ -22,8 +23,11 @@ class DynamicDimSpecialized(GraphCheck):
     size with a batch-1 example), a specialisation (`range(x.shape[0])`, a hard-coded size in
     `view`/`reshape`), or a guard pinning a product of dims (`int(math.sqrt(h * w))`). A
     single-dim guard that leaves the program's range unbounded (an `expand` of a size-1 tensor
-    to `x.shape[0]`) does not freeze the graph and is not reported. Also reports "Constraints
-    violated" capture failures the same way.
+    to `x.shape[0]`) does not freeze the graph and is not reported. Any other guard on a
+    declared dim that decides a Python branch or a Python number at a line of model code
+    (`if h_padded != h:`, `if h % 8:`, `min(h, 7)`) is reported as a warning with the
+    condition's source text and the sizes the graph is valid for: the graph keeps the side
+    taken for the example. Also reports "Constraints violated" capture failures the same way.
 
     ## Why is this bad for ONNX
     `torch.onnx.export` does not fail here: on a constraint violation it refines the dynamic
@@ -105,6 +109,24 @@ class DynamicDimSpecialized(GraphCheck):
             inputs=("2x3x8x8",),
             dynamic=("batch", "height", "width"),
         ),
+        GraphExample(
+            """
+            import torch
+            import torch.nn.functional as F
+
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    h = x.shape[2]
+                    padded = (h + 7) // 8 * 8
+                    if padded != h:
+                        x = F.pad(x, (0, 0, 0, padded - h))
+                    return x * 2
+            """,
+            inputs=("1x3x10x10",),
+            dynamic=("height",),
+            expect=(("ONX703", 9),),
+        ),
     ]
 
     def run(self, capture: Capture) -> Iterable[Issue]:
@@ -155,6 +177,9 @@ class DynamicDimSpecialized(GraphCheck):
                 continue
             pinned = _pinned_dims(event.expr, names)
             if pinned is None:
+                issue = _branch_guard(capture, event, names, seen)
+                if issue is not None:
+                    yield issue
                 continue
             dims, value = pinned
             if len(dims) == 1 and not dims[0].bounded:
@@ -175,6 +200,82 @@ class DynamicDimSpecialized(GraphCheck):
                 event.frames,
                 extra={"dim": label, "value": value, "guard": event.expr},
             )
+
+
+# The SymInt/SymBool methods Python calls when a line branches on, or converts, a size: a guard added
+# right below a model frame through one of these decided a Python branch or a Python int there.
+_PYTHON_DECISIONS = frozenset(
+    {"__bool__", "__int__", "__index__", "__float__", "__trunc__", "__round__", "__floor__", "__ceil__"}
+)
+
+
+def _branch_guard(
+    capture: Capture, event: ShapeEvent, names: dict[str | None, DynamicDim], seen: set[tuple[str, object]]
+) -> Issue | None:
+    """A guard on declared-dynamic dims (any relation: `!=`, `<`, `%`, ...) that decided a Python branch or a
+    Python size at a line of model code: the exported graph keeps the side taken for the example sizes."""
+    symbols = sorted(set(re.findall(r"\b[su]\d+\b", event.expr)))
+    dims = [names[s] for s in symbols if s in names]
+    if not dims or capture.locator is None:
+        return None
+    frame = capture.locator.cause_frame(event.frames)
+    if frame is None:
+        return None
+    deeper = event.frames[event.frames.index(frame) + 1 :]
+    if not deeper or deeper[0].name not in _PYTHON_DECISIONS:
+        return None  # added inside an op's shape logic (broadcasting, reshape): a requirement, not a branch
+    label = "*".join(d.name for d in dims)
+    key = (label, (frame.filename, frame.line))
+    if key in seen or any((d.name, key[1]) in seen for d in dims):
+        return None
+    seen.add(key)
+    condition = capture.locator.condition_text(frame)
+    readable = _readable(event.expr, names)
+    examples = ", ".join(f"{d.name}={d.example}" for d in dims)
+    what = "branches on" if deeper[0].name == "__bool__" else "turns into a Python number"
+    return Issue(
+        f"this line {what} `{condition}`, which depends on {label} of "
+        f"{', '.join(sorted({f'`{d.input_name}`' for d in dims}))} declared dynamic: tracing decided it for the "
+        f"example size ({examples}) and recorded the guard `{readable}`, so the exported graph keeps that side "
+        f"and is only valid {_valid_range(capture, dims, readable)}",
+        event.frames,
+        severity=Severity.WARNING,
+        related=tuple(capture.locator.condition_sources(frame)),
+        extra={"dim": label, "guard": event.expr, "condition": condition},
+    )
+
+
+def _valid_range(capture: Capture, dims: list[DynamicDim], readable: str) -> str:
+    """The sizes the exported graph is valid for, in words: the validity domain of every recorded guard
+    (`onnxlint.graph.domain`), else the program's range for each dim where this guard holds."""
+    constraints = {str(k): v for k, v in getattr(capture.program, "range_constraints", {}).items()}
+    bounds = {symbol: (_bound(r.lower), _bound(r.upper)) for symbol, r in constraints.items()}
+    wanted = {d.name for d in dims}
+    try:
+        from onnxlint.graph.domain import validity_domain
+
+        domains = validity_domain(capture.events, capture.dynamic_dims, ranges=bounds)
+        texts = [f"{domain.name}: {domain.text()}" for domain in domains if domain.name in wanted]
+        if texts:
+            return "for " + "; ".join(texts)
+    except Exception:  # the domain is an explanation: without it, the guard itself says where the graph holds
+        pass
+    ranges = []
+    for dim in dims:
+        lower, upper = bounds.get(dim.symbol or "", (None, None))
+        if lower is not None:
+            ranges.append(f"{dim.name} in [{lower}, {upper if upper is not None else 'inf'}]")
+    where = f" with {', '.join(ranges)}" if ranges else ""
+    return f"where `{readable}` holds{where}"
+
+
+def _bound(value: object) -> int | None:
+    if "oo" in str(value):
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
 
 
 def _pinned_dims(expr: str, names: dict[str | None, DynamicDim]) -> tuple[list[DynamicDim], str] | None:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 class TargetRestrictedOp(GraphCheck):
-    """The target runtime restricts an op the model runs (from the target profiles in `linter/knowledge/targets.py`).
+    """The target runtime restricts an op the model runs (from the target profiles in `linter/knowledge/runtimes.py`).
 
     ## What it does
     For the target runtime (`target` in the settings; `onnxruntime` by default), reads the
@@ -41,7 +41,7 @@ class TargetRestrictedOp(GraphCheck):
     No fix.
 
     ## References
-    - linter/knowledge/targets.py (each restriction names its source)
+    - linter/knowledge/runtimes.py (each restriction names its source)
     """
 
     code = "ONX706"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from onnxlint.graph.check import GraphCheck, GraphExample, Issue, frames_from_stack_trace
+from onnxlint.graph.check import GraphCheck, GraphExample, Issue
 
 if TYPE_CHECKING:
     from onnxlint.graph.capture import Capture
@@ -13,13 +13,15 @@ class UnsupportedOp(GraphCheck):
     """An op the model really runs has no ONNX translation in the exporter at the target opset.
 
     ## What it does
-    Asks the installed exporter itself. For the dynamo exporter: applies the same
-    decompositions `torch.onnx.export` applies (built from its torchlib registry at the
-    target opset, never below 18) and dispatches every resulting node through the exporter's
-    own dispatcher; a node with no translation is reported at the line of your code that
-    produced it, naming the op you called (`cumprod`, decomposed into `prims.prod`). For the
-    TorchScript exporter (`--exporter legacy`): looks every ATen op up in its symbolic
-    registry at the target opset and says which opset would translate it.
+    Runs the installed exporter itself and reports an op only where the exporter fails on it.
+    For the dynamo exporter: the captured program goes through the rest of
+    `torch.onnx.export` (its decompositions, the translation into ONNX at the target opset,
+    never below 18); a node the exporter's dispatcher has no translation for is reported at
+    the line that produced it. For the TorchScript exporter (`--exporter legacy`): the real
+    `torch.onnx.export(dynamo=False)` at the target opset, and an operator its symbolic
+    functions reject is reported at the source line of the TorchScript node (the message says
+    which opset would translate it). Ops the exporter rewrites first (in-place ops,
+    `_assert_tensor_metadata`) are never reported.
 
     ## Why is this bad for ONNX
     `torch.onnx.export` fails on the first op it cannot translate ("No ONNX function found"
@@ -51,7 +53,8 @@ class UnsupportedOp(GraphCheck):
     code = "ONX705"
     name = "unsupported_op"
     message = "The exporter has no ONNX translation for an op the model runs"
-    applies_to = "both exporters, at the target opset (asks the installed exporter's registry); found by tracing"
+    applies_to = "both exporters, at the target opset (runs the installed exporter); found by tracing"
+    needs_export = False
     EXAMPLES = [
         GraphExample(
             """
@@ -93,79 +96,33 @@ class UnsupportedOp(GraphCheck):
             settings={"exporter": "legacy", "opset": 11},
             expect=(("ONX705", 8),),
         ),
+        GraphExample(
+            """
+            import torch
+            import torch.nn.functional as F
+
+
+            class Model(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.relu_(x.clone())
+                    y.add_(1)
+                    return F.silu(y, inplace=True)
+            """,
+            inputs=("2x3",),
+            settings={"exporter": "legacy", "opset": 17},
+        ),
     ]
 
     def run(self, capture: Capture) -> Iterable[Issue]:
-        from onnxlint.graph import ops
-
-        config = capture.export_config
-        seen: set[tuple[str, object]] = set()
-        if config.is_dynamo:
-            # Per op first (cheap): the exporter's table and registry, one op at a time.
-            failing = []
-            for node in ops.call_nodes(capture.graph_module):
-                for target, reason in ops.dynamo_op_failures(node, config.opset):
-                    failing.append((node, target, reason))
-            if not failing:
-                return
-            if all(target != "unknown" for _, target, _ in failing):
-                for node, target, reason in failing:
-                    frames = frames_from_stack_trace(node.meta.get("stack_trace"))
-                    name = ops.op_name(node.target)
-                    if target != node.target:
-                        name = f"{name} (decomposed to {ops.op_name(target)})"
-                    key = (name, capture.site(frames))
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    yield Issue(
-                        f"`{name}` has no ONNX translation in the dynamo exporter at opset {config.opset} ({reason})",
-                        frames,
-                        callees=ops.callees_of(node),
-                        extra={"op": name, "opset": config.opset},
-                    )
-                return
-            # An op whose decomposition could not be traced alone: decompose the program as the exporter does.
-            program = capture.decomposed()
-            if program is None:
-                return  # ONX701 reports the decomposition failure
-            for node in ops.call_nodes(program.graph_module):
-                reason = ops.dynamo_dispatch_failure(node, config.opset)
-                if reason is None:
-                    continue
-                frames = frames_from_stack_trace(node.meta.get("stack_trace"))
-                original = node.meta.get("original_aten")
-                name = ops.op_name(node.target)
-                if original is not None and original != node.target:
-                    name = f"{ops.op_name(original)} (decomposed to {name})"
-                key = (name, capture.site(frames))
-                if key in seen:
-                    continue
-                seen.add(key)
-                yield Issue(
-                    f"`{name}` has no ONNX translation in the dynamo exporter at opset {config.opset} ({reason})",
-                    frames,
-                    callees=ops.callees_of(node),
-                    extra={"op": name, "opset": config.opset},
-                )
-            return
-        for node in ops.call_nodes(capture.graph_module):
-            support = ops.legacy_support(node.target, config.opset)
-            if support is None or support[0]:
-                continue
-            frames = frames_from_stack_trace(node.meta.get("stack_trace"))
-            name = f"aten::{ops.packet_name(node.target)}"
-            key = (name, capture.site(frames))
-            if key in seen:
-                continue
-            seen.add(key)
-            minimum = support[1]
-            detail = (
-                f"it needs opset {minimum} or later" if minimum is not None else "it has no translation at any opset"
-            )
-            yield Issue(
-                f"the TorchScript exporter cannot export `{name}` at opset {config.opset}: {detail}",
-                frames,
-                callees=ops.callees_of(node),
-                extra={"op": name, "opset": config.opset, "min_opset": minimum},
-            )
+        outcome = capture.outcome
+        failure = outcome.failure if outcome is not None else None
+        if failure is None or not failure.unsupported or failure.timeout is not None:
+            return  # other failures of the exporter's steps are ONX711
+        exporter = "the dynamo exporter" if outcome.exporter == "dynamo" else "the TorchScript exporter"
+        op = f"`{failure.op}`" if failure.op else "an op"
+        yield Issue(
+            f"{exporter} fails on {op} at opset {capture.export_config.opset}: {failure.summary}",
+            failure.frames,
+            callees=failure.callees,
+            extra={"op": failure.op, "opset": capture.export_config.opset, "step": failure.step},
+        )
