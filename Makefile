@@ -84,9 +84,12 @@ measure-torch: $(TORCH_VENV)/.installed-torch-$(TORCH)
 	$(TORCH_VENV)/bin/python -m onnxlint.measure --check --output $(TORCH_VENV)/measurements.md
 	$(TORCH_VENV)/bin/python -m onnxlint.measure --versions-report
 
+## ruff, then mypy over the package (scripts/typecheck.py; the first run parses torch's types, about a minute, then cached
+## in build/mypy-cache). Modules that pyproject.toml exempts for now: `$(BIN)/python scripts/typecheck.py --all`.
 lint: venv
-	$(BIN)/ruff check linter rules tests benchmarks
-	$(BIN)/ruff format --check linter rules tests benchmarks
+	$(BIN)/ruff check linter rules tests benchmarks scripts
+	$(BIN)/ruff format --check linter rules tests benchmarks scripts
+	$(BIN)/python scripts/typecheck.py
 
 ## Lint speed side by side (onnxlint cold / warm / one file changed, TorchFix, Fixit, the ast and libcst parse
 ## floors) on the pinned model zoo; fetches the corpus and the peers on first use. See docs/speed.md.

@@ -12,15 +12,21 @@ busy machine slows all of them alike; medians are reported.
 - `plain (seed call)`: the same script with the seed's literal call (`opset_version=11`,
   `dynamic_axes`, input/output names), which torch 2.13 routes to the dynamo exporter; it also
   tries (and fails) to convert the model down to opset 11.
-- `onnxlint export`: lint, load, export, checker, onnxruntime, parity on the example input
-  and on a batch of 2, writing the file.
+- `onnxlint export`: lint, load, export, checker, onnxruntime, parity on the example input,
+  on a batch of 3 (the next odd prime batch) and on the guard-directed sizes (none for
+  NestedUNet's dynamic batch, which no guard narrows), writing the file.
+- `onnxlint export (--extra-sizes 0)`: without guard-directed sizes, and so with the next batch
+  size up (2) as before them (`--no-extra` leaves it out).
 
-The ratio the issue sets (at most 1.15) is `onnxlint export` over `plain (same export)`.
+The ratio the issue sets (at most 1.15) is `onnxlint export` over `plain (same export)`. What the
+extra sizes cost is printed separately: from the reports (`extra_sizes_seconds`: eager outputs
+not computed beside the export, and the onnxruntime runs) and as the difference of the medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -94,7 +100,7 @@ def prepare() -> dict[str, list[str]]:
         text = PLAIN.format(folder=str(MODEL_FILE.parent), weights=str(weights), output=str(output))
         script.write_text(text.replace("EXPORT", call), encoding="utf-8")
         commands[label] = [sys.executable, str(script)]
-    commands["onnxlint export"] = [
+    onnxlint = [
         sys.executable,
         "-m",
         "onnxlint",
@@ -111,7 +117,23 @@ def prepare() -> dict[str, list[str]]:
         "-o",
         str(CACHE / "onnxlint.onnx"),
     ]
+    commands["onnxlint export"] = [*onnxlint, "--report", str(REPORT)]
+    commands[NO_EXTRA] = [*onnxlint, "--extra-sizes", "0"]
     return commands
+
+
+REPORT = CACHE / "onnxlint_report.json"
+NO_EXTRA = "onnxlint export (--extra-sizes 0)"
+
+
+def extra_cost() -> tuple[float, list[str]] | None:
+    """(seconds the guard-directed sizes took in the last run, their labels), from its JSON report."""
+    try:
+        data = json.loads(REPORT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    labels = [p["label"] for p in data.get("parity", []) if p.get("why") and not p["why"].startswith("the next")]
+    return float(data.get("extra_sizes_seconds") or 0.0), labels
 
 
 def timed(command: list[str]) -> tuple[float, float, int]:
@@ -132,10 +154,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-seed", action="store_true", help="leave out the seed's literal call")
+    parser.add_argument("--no-extra", action="store_true", help="leave out the run without the extra sizes")
     args = parser.parse_args()
     commands = prepare()
     if args.skip_seed:
         del commands["plain (seed call)"]
+    if args.no_extra:
+        del commands[NO_EXTRA]
+    extras: list[float] = []
+    extra_labels: list[str] = []
     times: dict[str, list[float]] = {label: [] for label in commands}
     cpu: dict[str, list[float]] = {label: [] for label in commands}
     print(f"NestedUNet 1x3x256x256, dynamic batch; {args.runs} runs each, alternating; {os.cpu_count()} CPUs")
@@ -145,9 +172,16 @@ def main() -> int:
             seconds, cpu_seconds, code = timed(command)
             times[label].append(seconds)
             cpu[label].append(cpu_seconds)
+            extra = ""
+            if label == "onnxlint export":
+                cost = extra_cost()
+                if cost is not None:
+                    extras.append(cost[0])
+                    extra_labels = cost[1]
+                    extra = f"  extra sizes {cost[0]:.2f} s ({', '.join(cost[1]) or 'none'})"
             print(
                 f"  run {run + 1}  {label:<20} wall {seconds:6.2f} s  cpu {cpu_seconds:6.2f} s  exit {code}"
-                f"  (load average before: {load:.2f})",
+                f"  (load average before: {load:.2f}){extra}",
                 flush=True,
             )
     print()
@@ -156,13 +190,25 @@ def main() -> int:
     for label in commands:
         spread = f"{min(times[label]):.2f}-{max(times[label]):.2f}"
         print(f"  {label:<20} median wall {wall[label]:6.2f} s (range {spread} s), median cpu {work[label]:6.2f} s")
-    ours = "onnxlint export"
-    for base in ("plain (same export)", "plain (seed call)"):
-        if base in wall:
-            goal = "  (goal: at most 1.15)" if base == "plain (same export)" else ""
-            print(
-                f"  ratio {ours} / {base}: wall {wall[ours] / wall[base]:.3f}{goal}, cpu {work[ours] / work[base]:.3f}"
-            )
+    base = "plain (same export)"
+    for ours in ("onnxlint export", NO_EXTRA):
+        for plain in (base, "plain (seed call)"):
+            if ours in wall and plain in wall:
+                goal = "  (goal: at most 1.15)" if plain == base and ours == "onnxlint export" else ""
+                print(
+                    f"  ratio {ours} / {plain}: wall {wall[ours] / wall[plain]:.3f}{goal}, "
+                    f"cpu {work[ours] / work[plain]:.3f}"
+                )
+    if extras:
+        print(
+            f"  extra sizes ({', '.join(extra_labels) or 'none'}): median {statistics.median(extras):.2f} s in the "
+            "parity stage (eager outputs not computed beside the export, and the onnxruntime runs)"
+        )
+    if NO_EXTRA in wall:
+        print(
+            f"  extra sizes, as the difference of the medians: wall {wall['onnxlint export'] - wall[NO_EXTRA]:+.2f} s, "
+            f"cpu {work['onnxlint export'] - work[NO_EXTRA]:+.2f} s"
+        )
     return 0
 
 

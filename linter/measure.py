@@ -151,7 +151,13 @@ def export_to_bytes(
         buffer = io.BytesIO()
         axes = {name: {d: f"{name}_{n}" for d, n in dims.items()} for name, dims in zip(names, dynamic) if dims}
         torch.onnx.export(
-            model, clones, buffer, dynamo=False, opset_version=opset, input_names=names, dynamic_axes=axes or None
+            model,
+            clones,
+            buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to a file object too
+            dynamo=False,
+            opset_version=opset,
+            input_names=names,
+            dynamic_axes=axes or None,
         )
         return buffer.getvalue()
     from torch.export import Dim
@@ -166,12 +172,12 @@ def export_to_bytes(
     default_opset = private("torch.onnx._constants", "ONNX_DEFAULT_OPSET", default=None)
     if None in (core_export, from_torchlib, torchlib_opset, default_opset):
         program = torch.onnx.export(model, clones, dynamo=True, opset_version=opset, dynamic_shapes=dynamic_shapes)
-        return program.model_proto.SerializeToString()
+        return program.model_proto.SerializeToString()  # type: ignore[union-attr]  # dynamo=True: a program
     requested = opset if opset is not None else default_opset
     if requested < torchlib_opset:
         # Below 18 torch.onnx.export translates at 18 and tries to convert down: use it as is.
         program = torch.onnx.export(model, clones, dynamo=True, opset_version=requested, dynamic_shapes=dynamic_shapes)
-        return program.model_proto.SerializeToString()
+        return program.model_proto.SerializeToString()  # type: ignore[union-attr]  # dynamo=True: a program
     # A registry built before a pattern imported torchvision lacks torchvision's ops: key by the libraries too
     # (keyed by opset alone, whether deform_conv2d translated depended on which claims ran first).
     key = (requested, op_libraries_loaded())
@@ -484,7 +490,7 @@ def render_versions_section(results: dict[str, dict[str, Any]]) -> str:
         "`python -m onnxlint.measure --check` under that torch (`make test-torch TORCH=...` runs it); do not edit by hand.",
         f"The table above is the pinned torch {PINNED_TORCH_VERSION}'s. Tested: {', '.join(TESTED_TORCH)}. Where a",
         "measurement differs between versions the claim records it (`Claim.changed` in the rule), and where a rule's",
-        "decision depends on it the rule reads the installed torch's fact (`targets.TORCH_CHANGES`); tests/static/test_measured.py",
+        "decision depends on it the rule reads the installed torch's fact (`exporters.TORCH_CHANGES`); tests/static/test_measured.py",
         "asserts each claim as it holds for the installed torch.",
         "",
         "| torch | measured with | claims | hold as claimed for that torch | not measured | differ from the "

@@ -3,8 +3,8 @@
 They compute exactly PyTorch's bins (start = floor(i * n / o), end = ceil((i + 1) * n / o)) from
 the runtime size, so they export with a dynamic height and width under both ONNX exporters,
 where `adaptive_avg_pool2d` fails (TorchScript exporter) or is baked to the example size (dynamo).
-Verified in ../shared/pitfalls/harness.py (AdaptiveAvgPoolMatmul, AdaptiveMaxPoolMasked) and by
-ONX106's PARITY cases.
+Verified by the first harness run (docs/ground-truth.md, verified rewrites AdaptiveAvgPoolMatmul and
+AdaptiveMaxPoolMasked) and by ONX106's PARITY cases (rules/_evidence/adaptive_pool_output_size.py).
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def _is_bool(context: FileContext, expr: ast.AST, seen: set[str]) -> bool:
 
 
 def _is_bool_or_bool_literal(context: FileContext, expr: ast.AST, seen: set[str]) -> bool:
-    if type(expr) is ast.Constant and isinstance(expr.value, bool):  # type: ignore[attr-defined]
+    if type(expr) is ast.Constant and isinstance(expr.value, bool):
         return True
     return _is_bool(context, expr, seen)
 
@@ -236,8 +236,8 @@ def _call_is_bool(context: FileContext, call: ast.Call, seen: set[str]) -> bool:
         return False
     if type(func) is not ast.Attribute:
         return False
-    method = func.attr  # type: ignore[attr-defined]
-    receiver = func.value  # type: ignore[attr-defined]
+    method = func.attr
+    receiver = func.value
     if context.kind(receiver) is not Kind.TENSOR:
         return False
     if method in _BOOL_METHODS:

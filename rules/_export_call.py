@@ -90,7 +90,7 @@ def enclosing_statement(context: FileContext, node: ast.AST) -> ast.stmt | None:
     current: ast.AST | None = node
     while current is not None and not isinstance(current, ast.stmt):
         current = context.parent(current)
-    return current  # type: ignore[return-value]
+    return current
 
 
 def is_parameter(scope: ast.AST, name: str) -> bool:
@@ -128,7 +128,7 @@ def resolve(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int
     same function, or at module level when the function does not bind it (None: unknown)."""
     if expr is None or type(expr) is not ast.Name or depth > 4:
         return expr
-    name = expr.id  # type: ignore[attr-defined]
+    name = expr.id
     scope = enclosing_scope(context, at)
     if is_parameter(scope, name):
         return None
@@ -146,12 +146,8 @@ def resolve(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int
 
 def strip_pass_through(expr: ast.expr) -> ast.expr:
     """`torch.randn(...).to(device).float()` -> `torch.randn(...)`."""
-    while (
-        type(expr) is ast.Call
-        and type(expr.func) is ast.Attribute  # type: ignore[attr-defined]
-        and expr.func.attr in _PASS_THROUGH_METHODS  # type: ignore[attr-defined]
-    ):
-        expr = expr.func.value  # type: ignore[attr-defined]
+    while type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr in _PASS_THROUGH_METHODS:
+        expr = expr.func.value
     return expr
 
 
@@ -195,7 +191,7 @@ def _example(context: FileContext, expr: ast.expr, at: ast.AST) -> Example:
 
 def tensor_factory(context: FileContext, expr: ast.expr) -> ast.Call | None:
     if type(expr) is ast.Call and context.call_name(expr) in TENSOR_FACTORIES:
-        return expr  # type: ignore[return-value]
+        return expr
     return None
 
 
@@ -204,7 +200,7 @@ def factory_sizes(call: ast.Call) -> list[ast.expr] | None:
     if any(type(a) is ast.Starred for a in name_arguments):
         return None
     func = call.func
-    qualified_tail = func.attr if type(func) is ast.Attribute else getattr(func, "id", "")  # type: ignore[attr-defined]
+    qualified_tail = func.attr if type(func) is ast.Attribute else getattr(func, "id", "")
     if qualified_tail == "randint":  # randint(high, size) / randint(low, high, size)
         size = keyword(call, "size")
         shape = size.value if size is not None else (name_arguments[-1] if name_arguments else None)
@@ -227,19 +223,19 @@ def string_list(expr: ast.expr | None) -> list[str] | None:
         return None
     names = []
     for element in expr.elts:  # type: ignore[attr-defined]
-        if type(element) is not ast.Constant or not isinstance(element.value, str):  # type: ignore[attr-defined]
+        if type(element) is not ast.Constant or not isinstance(element.value, str):
             return None
-        names.append(element.value)  # type: ignore[attr-defined]
+        names.append(element.value)
     return names
 
 
 def _axes(value: ast.expr) -> set[int] | None:
     """`{0: "batch"}` / `[0, 2]` / `(0,)` -> the axes; None when not literal."""
     if type(value) is ast.Dict:
-        axes = [literal_int(k) if k is not None else None for k in value.keys]  # type: ignore[attr-defined]
+        axes = [literal_int(k) if k is not None else None for k in value.keys]
     elif type(value) in (ast.List, ast.Tuple):
         axes = [literal_int(e) for e in value.elts]  # type: ignore[attr-defined]
-    elif type(value) is ast.Constant and value.value is None:  # type: ignore[attr-defined]
+    elif type(value) is ast.Constant and value.value is None:
         return set()
     else:
         return None
@@ -252,7 +248,7 @@ def dynamic_dims(context: FileContext, call: ast.Call, count: int) -> dict[int, 
     """Input position -> axes declared dynamic, from `dynamic_shapes` or `dynamic_axes` (None: unknown)."""
     shapes = keyword(call, "dynamic_shapes")
     axes = keyword(call, "dynamic_axes")
-    if shapes is not None and not (type(shapes.value) is ast.Constant and shapes.value.value is None):  # type: ignore[attr-defined]
+    if shapes is not None and not (type(shapes.value) is ast.Constant and shapes.value.value is None):
         value = resolve(context, shapes.value, call)
         if type(value) in (ast.Tuple, ast.List):
             result = {}
@@ -262,24 +258,24 @@ def dynamic_dims(context: FileContext, call: ast.Call, count: int) -> dict[int, 
                     return None
                 result[position] = found
             return result
-        if type(value) is ast.Dict and count == 1 and len(value.keys) == 1:  # type: ignore[union-attr]
-            found = _axes(value.values[0])  # type: ignore[union-attr]
+        if type(value) is ast.Dict and count == 1 and len(value.keys) == 1:
+            found = _axes(value.values[0])
             return None if found is None else {0: found}
         return None
-    if axes is not None and not (type(axes.value) is ast.Constant and axes.value.value is None):  # type: ignore[attr-defined]
+    if axes is not None and not (type(axes.value) is ast.Constant and axes.value.value is None):
         value = resolve(context, axes.value, call)
         names = string_list(resolve(context, argument(call, 99, "input_names"), call))
         if type(value) is not ast.Dict or names is None:
             return None
         result = {}
-        for key, element in zip(value.keys, value.values):  # type: ignore[union-attr]
-            if type(key) is not ast.Constant or not isinstance(key.value, str):  # type: ignore[union-attr]
+        for key, element in zip(value.keys, value.values):
+            if type(key) is not ast.Constant or not isinstance(key.value, str):
                 return None
-            if key.value in names:  # type: ignore[union-attr]
+            if key.value in names:
                 found = _axes(element)
                 if found is None:
                     return None
-                result[names.index(key.value)] = found  # type: ignore[union-attr]
+                result[names.index(key.value)] = found
         return result
     return {}
 
@@ -320,16 +316,16 @@ def dynamic_shapes_migration(context: FileContext, call: ast.Call, *, switch_to_
         return None
     torch_name, imports = ensure_torch(context)
     entries: dict[int, str] = {}
-    for key, value in zip(axes.keys, axes.values):  # type: ignore[union-attr]
-        if type(key) is not ast.Constant or not isinstance(key.value, str):  # type: ignore[union-attr]
+    for key, value in zip(axes.keys, axes.values):
+        if type(key) is not ast.Constant or not isinstance(key.value, str):
             return None
-        name = key.value  # type: ignore[union-attr]
+        name = key.value
         if name in input_names:
             position = input_names.index(name)
             if position >= len(examples) or _axes(value) is None:
                 return None
             if type(value) is ast.Dict:
-                if any(type(v) is not ast.Constant or not isinstance(v.value, str) for v in value.values):  # type: ignore[attr-defined]
+                if any(type(v) is not ast.Constant or not isinstance(v.value, str) for v in value.values):
                     return None
                 entries[position] = context.source.segment(value)
             elif type(value) in (ast.List, ast.Tuple):

@@ -108,8 +108,8 @@ def needs_parentheses_in(context: FileContext, node: ast.AST) -> bool:
         return True
     if type(parent) is ast.Attribute:
         return True
-    if type(parent) is ast.Subscript and parent.value is node:  # type: ignore[attr-defined]
+    if type(parent) is ast.Subscript and parent.value is node:
         return True
-    if type(parent) is ast.Call and parent.func is node:  # type: ignore[attr-defined]
+    if type(parent) is ast.Call and parent.func is node:
         return True
     return type(parent) is ast.Await

@@ -64,7 +64,7 @@ def parameter_default(context: FileContext, node: ast.expr) -> Any:
     info = context.function
     if type(node) is not ast.Name or info is None or type(info.node) is ast.Lambda:
         return UNKNOWN
-    name = node.id  # type: ignore[attr-defined]
+    name = node.id
     arguments = info.node.args
     positional = [*arguments.posonlyargs, *arguments.args]
     defaults = dict(zip([a.arg for a in positional[len(positional) - len(arguments.defaults) :]], arguments.defaults))
@@ -82,13 +82,13 @@ def parameter_default(context: FileContext, node: ast.expr) -> Any:
 def tensor_method(context: FileContext, call: ast.Call, methods: frozenset[str] | set[str]) -> str | None:
     """The method name when `call` is `<tensor>.<method>(...)` with the receiver known to be a tensor."""
     func = call.func
-    if type(func) is not ast.Attribute or func.attr not in methods:  # type: ignore[attr-defined]
+    if type(func) is not ast.Attribute or func.attr not in methods:
         return None
     if context.qualified_name(func) is not None:  # torch.cumprod, np.median, ...: a module attribute
         return None
-    if context.kind(func.value) not in _TENSOR_KINDS:  # type: ignore[attr-defined]
+    if context.kind(func.value) not in _TENSOR_KINDS:
         return None
-    return func.attr  # type: ignore[attr-defined]
+    return func.attr
 
 
 def exports(requirement: OpRequirement, config: ExportConfig) -> bool:

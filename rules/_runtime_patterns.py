@@ -187,7 +187,10 @@ def _accumulates(call: ast.Call) -> bool:
         return True
     # index_put(indices, values, accumulate) / torch.index_put(input, indices, values, accumulate)
     position = 3 if type(call.func) is not ast.Attribute or len(call.args) >= 4 else 2
-    return len(call.args) > position and type(call.args[position]) is ast.Constant and call.args[position].value is True
+    if len(call.args) <= position:
+        return False
+    flag = call.args[position]
+    return type(flag) is ast.Constant and flag.value is True
 
 
 def _large_topk(call: ast.Call, position: int) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import cast
 
 from onnxlint.rules.api import FileContext, Kind, Role, annotation_kind, bindings_in, literal_int, scope_nodes
 
@@ -111,7 +112,7 @@ def _local_values(context: FileContext, function: ast.AST) -> dict[str, list[tup
 
 
 def _binds(target: ast.AST, name: str) -> bool:
-    return any(type(n) is ast.Name and n.id == name for n in ast.walk(target))  # type: ignore[attr-defined]
+    return any(type(n) is ast.Name and n.id == name for n in ast.walk(target))
 
 
 def _function_nodes(function: ast.AST) -> Iterator[ast.AST]:
@@ -156,15 +157,15 @@ def shape_index(context: FileContext, expr: ast.AST, _depth: int = 0) -> int | N
 
 def _shape_slice_start(context: FileContext, value: ast.AST) -> int | None:
     """Where an unpacked shape starts: 0 for `x.shape` / `x.size()`, 2 for `x.shape[2:]`."""
-    if type(value) is ast.Subscript and type(value.slice) is ast.Slice:  # type: ignore[attr-defined]
-        lower = value.slice.lower  # type: ignore[attr-defined]
-        if value.slice.step is not None or value.slice.upper is not None:  # type: ignore[attr-defined]
+    if type(value) is ast.Subscript and type(value.slice) is ast.Slice:
+        lower = value.slice.lower
+        if value.slice.step is not None or value.slice.upper is not None:
             return None
         start = 0 if lower is None else literal_int(lower, negative=True)
         return start if start is not None and start >= 0 else None
-    if type(value) is ast.Attribute and value.attr == "shape":  # type: ignore[attr-defined]
+    if type(value) is ast.Attribute and value.attr == "shape":
         return 0
-    if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "size":  # type: ignore[attr-defined]
+    if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "size":
         return 0
     return None
 
@@ -181,12 +182,12 @@ def shape_rank(context: FileContext, expr: ast.AST) -> int | None:
     for node in _function_nodes(function.node):
         if type(node) is not ast.Assign:
             continue
-        for target in node.targets:  # type: ignore[attr-defined]
+        for target in node.targets:
             if type(target) in (ast.Tuple, ast.List) and any(
-                type(e) is ast.Name and e.id == expr.id  # type: ignore[attr-defined]
+                type(e) is ast.Name and e.id == expr.id
                 for e in target.elts  # type: ignore[attr-defined]
             ):
-                value = node.value  # type: ignore[attr-defined]
+                value = node.value
                 if context.kind(value) is Kind.SHAPE and _shape_slice_start(context, value) == 0:
                     if any(type(e) is ast.Starred for e in target.elts):  # type: ignore[attr-defined]
                         return None
@@ -200,7 +201,7 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
     or 3), or `x.shape[-1]` / `x.size(-1)` of a tensor of unknown rank (the feature dim of most
     non-convolutional code). A heuristic for precision: such sizes are frozen just the same, but
     harmlessly when the dim is static."""
-    if type(leaf) is ast.Name and _counts_dims(context, leaf):  # type: ignore[arg-type]
+    if type(leaf) is ast.Name and _counts_dims(context, leaf):
         return True
     owner = _size_owner(leaf)
     if (
@@ -208,11 +209,11 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
         and type(owner) is ast.Attribute
         and type(owner.value) is ast.Name
         and owner.value.id == "self"
-    ):  # type: ignore[attr-defined]
+    ):
         return True  # a parameter's or buffer's size: fixed when the model is built
-    if type(leaf) is ast.Name and _iterates_shape(context, leaf):  # type: ignore[arg-type]
+    if type(leaf) is ast.Name and _iterates_shape(context, leaf):
         return False  # every dim in turn, the batch among them
-    if type(leaf) is ast.Name and _STATIC_NAME.match(leaf.id):  # type: ignore[attr-defined]
+    if type(leaf) is ast.Name and _STATIC_NAME.match(leaf.id):
         return True
     index = shape_index(context, leaf)
     if index is None:
@@ -241,11 +242,11 @@ _STATIC_NAME = re.compile(
 def _size_owner(leaf: ast.AST) -> ast.AST | None:
     """The tensor expression `t` of `t.shape[i]`, `t.size(i)`, `t.size()[i]`, `t.numel()`."""
     if type(leaf) is ast.Subscript:
-        leaf = leaf.value  # type: ignore[attr-defined]
-        if type(leaf) is ast.Attribute and leaf.attr == "shape":  # type: ignore[attr-defined]
-            return leaf.value  # type: ignore[attr-defined]
-    if type(leaf) is ast.Call and type(leaf.func) is ast.Attribute and leaf.func.attr in _SIZE_METHODS:  # type: ignore[attr-defined]
-        return leaf.func.value  # type: ignore[attr-defined]
+        leaf = leaf.value
+        if type(leaf) is ast.Attribute and leaf.attr == "shape":
+            return leaf.value
+    if type(leaf) is ast.Call and type(leaf.func) is ast.Attribute and leaf.func.attr in _SIZE_METHODS:
+        return leaf.func.value
     return None
 
 
@@ -261,7 +262,7 @@ def _counts_dims(context: FileContext, name: ast.Name) -> bool:
             if not (
                 type(iterable) is ast.Call
                 and context.call_name(iterable) == "builtins.range"
-                and all(is_rank(context, a) or context.kind(a) is Kind.PYTHON for a in iterable.args)  # type: ignore[attr-defined]
+                and all(is_rank(context, a) or context.kind(a) is Kind.PYTHON for a in iterable.args)
             ):
                 return False
             found = True
@@ -295,16 +296,17 @@ def is_int_size(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
     if expr_type is ast.Subscript:
         return context.kind(expr.value) is Kind.SHAPE and type(expr.slice) is not ast.Slice  # type: ignore[attr-defined]
     if expr_type is ast.Call:
-        func = expr.func  # type: ignore[attr-defined]
+        call = cast(ast.Call, expr)
+        func = call.func
         if type(func) is ast.Attribute and func.attr in _SIZE_METHODS:
             return context.kind(func.value) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR) and bool(
-                expr.args or func.attr != "size"
-            )  # type: ignore[attr-defined]
-        name = context.call_name(expr)
+                call.args or func.attr != "size"
+            )
+        name = context.call_name(call)
         if name in ("builtins.len", "builtins.int"):
             return True
         if name in ("builtins.min", "builtins.max", "builtins.abs"):
-            return all(is_int_size(context, a, _depth + 1) for a in expr.args)  # type: ignore[attr-defined]
+            return all(is_int_size(context, a, _depth + 1) for a in call.args)
         return False
     if expr_type is ast.BinOp:
         return (
@@ -363,7 +365,7 @@ def in_loop_header(context: FileContext, node: ast.AST) -> bool:
     child = node
     parent = context.parent(node)
     while parent is not None and not isinstance(parent, ast.stmt):
-        if type(parent) is ast.comprehension and parent.iter is child:  # type: ignore[attr-defined]
+        if type(parent) is ast.comprehension and parent.iter is child:
             return True
         child, parent = parent, context.parent(parent)
     return type(parent) in (ast.For, ast.AsyncFor) and parent.iter is child  # type: ignore[union-attr]
@@ -499,14 +501,14 @@ def narrowed_to_non_tensor(context: FileContext, name: ast.Name) -> bool:
 def _isinstance_says(context: FileContext, test: ast.expr, name: str) -> bool | None:
     """For `isinstance(name, T)`: True when T is a tensor type, False when T is only Python containers or
     scalars, None when the test is something else."""
-    if type(test) is not ast.Call or context.call_name(test) != "builtins.isinstance" or len(test.args) != 2:  # type: ignore[attr-defined]
+    if type(test) is not ast.Call or context.call_name(test) != "builtins.isinstance" or len(test.args) != 2:
         return None
-    subject, types = test.args  # type: ignore[attr-defined]
-    if type(subject) is not ast.Name or subject.id != name:  # type: ignore[attr-defined]
+    subject, types = test.args
+    if type(subject) is not ast.Name or subject.id != name:
         return None
     names = [
-        context.qualified_name(t) or (t.id if type(t) is ast.Name else None)  # type: ignore[attr-defined]
-        for t in (types.elts if type(types) is ast.Tuple else [types])  # type: ignore[attr-defined]
+        context.qualified_name(t) or (t.id if type(t) is ast.Name else None)
+        for t in (types.elts if type(types) is ast.Tuple else [types])
     ]
     if any(n in ("torch.Tensor", "torch.nn.Parameter") for n in names):
         return True
@@ -515,30 +517,77 @@ def _isinstance_says(context: FileContext, test: ast.expr, name: str) -> bool | 
     return None
 
 
-def is_proven_tensor(context: FileContext, expr: ast.AST) -> bool:
-    """A tensor by proof, not by evidence: a name every binding of which in this function is computed
-    by torch (`x = torch.cat(...)`, `x = self.proj(y)`, a tensor method's result), or a parameter annotated
-    as a tensor. What a `safe` fix may rely on (an unannotated `forward` parameter is only assumed one)."""
-    if not is_strong_tensor(context, expr):
+def is_proven_tensor(context: FileContext, expr: ast.AST, _seen: frozenset[str] = frozenset()) -> bool:
+    """A tensor by proof, not by evidence: a name every binding of which in this function is a proven
+    tensor (`x = torch.cat(...)`, `x = self.proj(y)`, `x = y.view(...)` of a proven `y`), a parameter
+    annotated as a tensor, a `torch.*` call, a tensor layer's output, a tensor method of a proven tensor,
+    arithmetic, an index or a comparison of a proven tensor (not with `is` / `in`, not with a string).
+    What a `safe` fix may rely on (an unannotated `forward` parameter is only assumed one, and so is what
+    a method of it returns: `.values()` of a dict, `.split()` of a string)."""
+    expr_type = type(expr)
+    if expr_type is ast.Compare:
+        if any(type(op) in (ast.Is, ast.IsNot, ast.In, ast.NotIn) for op in expr.ops):  # type: ignore[attr-defined]
+            return False
+        operands = [expr.left, *expr.comparators]  # type: ignore[attr-defined]
+        if any(type(o) is ast.Constant and not isinstance(o.value, (int, float)) for o in operands):
+            return False  # a string, None, bytes: a Python comparison
+        return any(is_proven_tensor(context, operand, _seen) for operand in operands)
+    if expr_type is ast.UnaryOp:
+        return type(expr.op) is not ast.Not and is_proven_tensor(context, expr.operand, _seen)  # type: ignore[attr-defined]
+    if expr_type is ast.IfExp:  # `a if c else b`: a tensor when both arms are
+        return is_proven_tensor(context, expr.body, _seen) and is_proven_tensor(context, expr.orelse, _seen)  # type: ignore[attr-defined]
+    if len(_seen) > 4 or context.kind(expr) is not Kind.TENSOR:
         return False
-    if type(expr) is ast.Name:
-        values = local_values(context, expr.id)  # type: ignore[attr-defined]
-        if values:
-            return all(
-                position is None and type(value) is ast.Call and is_strong_tensor(context, value)
-                for value, position in values
-            )
-        return _annotated_tensor_parameter(context, expr.id)  # type: ignore[attr-defined]
-    if type(expr) is ast.BinOp:  # tensor arithmetic: a tensor when either side is one by proof
-        return is_proven_tensor(context, expr.left) or is_proven_tensor(context, expr.right)  # type: ignore[attr-defined]
-    return type(expr) is ast.Call
+    if expr_type is ast.Name:
+        name = expr.id  # type: ignore[attr-defined]
+        if name in _seen:
+            return True  # `x = x.view(...)`: a cycle brings in no value of another kind
+        if narrowed_to_non_tensor(context, expr):  # type: ignore[arg-type]
+            return False
+        function = context.function
+        if function is not None and context.cached(_used_as_sequence, (function.node, name)):
+            return False  # annotated `torch.Tensor` yet given to `torch.cat`: a list (transformers' ovis2_5)
+        values = local_values(context, name)
+        if _is_parameter(context, name):
+            if not _annotated_tensor_parameter(context, name):
+                return False
+        elif not values:
+            return False
+        return all(position is None and is_proven_tensor(context, value, _seen | {name}) for value, position in values)
+    if expr_type is ast.BinOp:  # tensor arithmetic: a tensor when either side is one by proof
+        return is_proven_tensor(context, expr.left, _seen) or is_proven_tensor(context, expr.right, _seen)  # type: ignore[attr-defined]
+    if expr_type is ast.Call:
+        name = context.call_name(expr)
+        if name is not None:
+            return name.startswith("torch.")
+        func = expr.func  # type: ignore[attr-defined]
+        if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
+            return is_strong_tensor(context, expr)  # a tensor layer of the class (`_tensor_layer`)
+        return type(func) is ast.Attribute and is_proven_tensor(context, func.value, _seen)
+    if expr_type is ast.Subscript:
+        index = expr.slice  # type: ignore[attr-defined]
+        if type(index) is ast.Constant and isinstance(index.value, str):
+            return False  # `x["key"]`: a mapping
+        return is_proven_tensor(context, expr.value, _seen)  # type: ignore[attr-defined]
+    if expr_type is ast.Attribute:
+        return is_proven_tensor(context, expr.value, _seen)  # type: ignore[attr-defined]
+    return False
+
+
+def _is_parameter(context: FileContext, name: str) -> bool:
+    function = context.function
+    if function is None:
+        return False
+    arguments = function.node.args
+    every = (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg)
+    return any(argument is not None and argument.arg == name for argument in every)
 
 
 def _annotated_tensor_parameter(context: FileContext, name: str) -> bool:
     function = context.function
     if function is None or type(function.node) is ast.Lambda:
         return False
-    arguments = function.node.args  # type: ignore[union-attr]
+    arguments = function.node.args
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
         if argument.arg == name:
             return annotation_kind(argument.annotation, context.model) is Kind.TENSOR
@@ -577,8 +626,39 @@ def _tensor_evidence(context: FileContext, key: tuple[ast.AST, str]) -> bool:
                 and type(arguments[0]) is ast.Name
                 and arguments[0].id == name
             ):
+                if qualified in _SEQUENCE_CONSUMERS:
+                    evidence = False  # `torch.cat(x)`: a list of tensors, whatever its annotation says
+                    break
                 evidence = True
     return evidence
+
+
+# torch functions whose first argument is a sequence of tensors.
+_SEQUENCE_CONSUMERS = frozenset(
+    {
+        "torch.cat",
+        "torch.concat",
+        "torch.concatenate",
+        "torch.stack",
+        "torch.hstack",
+        "torch.vstack",
+        "torch.dstack",
+        "torch.column_stack",
+        "torch.row_stack",
+        "torch.block_diag",
+        "torch.broadcast_tensors",
+    }
+)
+
+
+def _used_as_sequence(context: FileContext, key: tuple[ast.AST, str]) -> bool:
+    """Whether the function passes `name` where torch wants a sequence of tensors (`torch.cat(name)`)."""
+    function, name = key
+    for node in _function_nodes(function):
+        if type(node) is ast.Call and node.args and type(node.args[0]) is ast.Name and node.args[0].id == name:
+            if context.call_name(node) in _SEQUENCE_CONSUMERS:
+                return True
+    return False
 
 
 _CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict", "Module", "Identity"})
@@ -596,15 +676,15 @@ def _tensor_layer(context: FileContext, attribute: str) -> bool:
         for node in ast.walk(method):
             if type(node) is not ast.Assign:
                 continue
-            for target in node.targets:  # type: ignore[attr-defined]
+            for target in node.targets:
                 if (
                     type(target) is ast.Attribute
                     and target.attr == attribute
                     and type(target.value) is ast.Name
                     and target.value.id == "self"
                 ):
-                    value = node.value  # type: ignore[attr-defined]
-                    qualified = context.model.qualified_name(value.func) if type(value) is ast.Call else None  # type: ignore[attr-defined]
+                    value = node.value
+                    qualified = context.model.qualified_name(value.func) if type(value) is ast.Call else None
                     if (
                         qualified is None
                         or not qualified.startswith("torch.nn.")

@@ -98,11 +98,15 @@ class AdaptivePoolOutputSize(Rule):
     single `AveragePool` (not applied automatically: the input size is not in the source).
 
     ## Fix safety
-    Safe for 2-D average pooling and 2-D max pooling without indices (functions and modules):
-    the helper computes PyTorch's exact bins from the runtime size, and a test exports the
-    fixed code with both exporters under dynamic height/width and compares it with the
-    original in onnxruntime (max abs difference below 1e-5: the average is a matmul with 1/n
-    weights, not a sum divided by n). The helpers allocate an `(..., out_h, H, W)` mask
+    Unsafe (applied with `--unsafe-fixes`), for 2-D average pooling and 2-D max pooling without
+    indices (functions and modules): the helper computes PyTorch's exact bins from the runtime
+    size, and a test exports the fixed code with both exporters under dynamic height/width and
+    compares it with the original in onnxruntime (max abs difference below 1e-5 in float32: the
+    average is a matmul with 1/n weights, not a sum divided by n). It is not safe because two
+    facts it needs are not proven: that nobody scripts the model (`torch.jit.script` rejects
+    the helper's nested function, and torchvision's and timm's models are scriptable), and
+    that it runs in float32 (in float16 the matmul rounds differently, measured: 5e-4 apart on
+    the real-package check, docs/fixes.md). The helpers allocate an `(..., out_h, H, W)` mask
     product for max pooling, and are slower than a native pool on large maps. No fix for 1-D
     and 3-D pooling or `return_indices=True`.
 
@@ -116,7 +120,7 @@ class AdaptivePoolOutputSize(Rule):
     name = "adaptive_pool_output_size"
     message = "Adaptive pooling to an output size other than 1 does not export with a dynamic height/width"
     fix_title = "Pool with the size-independent `onnx_adaptive_*_pool2d` helper"
-    fix_applicability = Applicability.SAFE
+    fix_applicability = Applicability.UNSAFE
     trigger_names = ("adaptive_", "Adaptive")
     applies_to = "TorchScript exporter: raises; dynamo: bakes the size (dynamic height/width); output size 1 is silent"
 
@@ -189,7 +193,7 @@ class AdaptivePoolOutputSize(Rule):
         if function in context.model.functions:
             helpers = [h for h in helpers if h[0] != function]
         edits = [replace_node(context, node, replacement), *module_insertions(context, imports, helpers)]
-        return self.make_fix(edits, Applicability.SAFE)
+        return self.make_fix(edits, Applicability.UNSAFE)  # see Fix safety: TorchScript, half precision
 
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
@@ -241,6 +245,7 @@ class AdaptivePoolOutputSize(Rule):
             """,
             line=7,
             message_contains="bakes",
+            unsafe_fixes=True,
             expected_fix='''
             import torch
             import torch.nn.functional as F

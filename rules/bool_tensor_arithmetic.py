@@ -19,6 +19,7 @@ from onnxlint.rules.api import (
 from ._dtypes import bindings, is_bool_tensor
 from ._numerics import needs_parentheses_in, operand_text
 from ._operators import exports, literal
+from ._sizes import is_proven_tensor
 
 _REDUCTIONS = {"max": "any", "min": "all", "amax": "any", "amin": "all"}
 _ELEMENTWISE = {"maximum": "|", "minimum": "&", "max": "|", "min": "&"}
@@ -75,12 +76,16 @@ class BoolTensorArithmetic(Rule):
     ```
 
     ## Fix safety
-    Safe fixes, all proven to keep values, dtype and shapes (export parity tests): `a + b` ->
+    Fixes proven to keep values, dtype and shapes (export parity tests): `a + b` ->
     `a | b` and `a += b` -> `a = a | b` (bool addition is a logical or; `|=` itself does not
     export with the TorchScript exporter, measured; offered when `a` is a fresh local tensor no
-    other name or container holds); `cumsum` -> cast to int64
+    other name or container holds): safe when the value model proves an operand a tensor (a
+    comparison of a `torch.*` result, of a layer's output, of a parameter annotated
+    `torch.Tensor`), unsafe when the operands are only taken for tensors (`(a > 0) + (b > 0)`
+    of unannotated `forward` parameters is `2`, not `True`, on Python numbers); `cumsum` -> cast to int64
     first (PyTorch's own result type); `max()` / `amax(dim)` -> `any(...)`, `min()` / `amin(dim)`
-    -> `all(...)`; `maximum(a, b)` -> `a | b`, `minimum(a, b)` -> `a & b`. `max(dim)` (values and
+    -> `all(...)`; `maximum(a, b)` -> `a | b`, `minimum(a, b)` -> `a & b` (safe: these are
+    `torch.*` functions or tensor methods, which fail on anything but a tensor). `max(dim)` (values and
     indices) and sorting get a display-only suggestion: cast to an integer type first.
 
     ## References
@@ -130,8 +135,16 @@ class BoolTensorArithmetic(Rule):
             node,
             f"`+` on two bool tensors exports as an ONNX Add on bool, which onnx.checker rejects "
             f"({config.exporter_label}); bool addition is a logical or: use `|`",
-            fix=self.make_fix([self._bool_expression(node, text)], Applicability.SAFE, title="Use `|`"),
+            fix=self.make_fix(
+                [self._bool_expression(node, text)], self._proven(node.left, node.right), title="Use `|`"
+            ),
         )
+
+    def _proven(self, *operands: ast.expr) -> Applicability:
+        """`+` and `|` agree on bool tensors, not on Python bools (`True + True == 2`): safe when the value
+        model proves an operand a tensor (the result is then a bool tensor both ways), else unsafe."""
+        context = self.context
+        return Applicability.SAFE if any(is_proven_tensor(context, o) for o in operands) else Applicability.UNSAFE
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if type(node.op) is not ast.Add or not self.context.in_model_code:
@@ -148,7 +161,9 @@ class BoolTensorArithmetic(Rule):
             # rebind instead, which is the same when no other name sees the old tensor.
             context = self.context
             text = f"{target.id} = {target.id} | {operand_text(context, node.value)}"
-            fix = self.make_fix([replace_node(context, node, text)], Applicability.SAFE, title="Use `|`")
+            fix = self.make_fix(
+                [replace_node(context, node, text)], self._proven(node.target, node.value), title="Use `|`"
+            )
         self.report(
             node,
             f"`+=` on bool tensors exports as an ONNX Add on bool, which onnx.checker rejects "
@@ -368,7 +383,7 @@ class BoolTensorArithmetic(Rule):
             """
             import torch
             class M(torch.nn.Module):
-                def forward(self, x):
+                def forward(self, x: torch.Tensor):
                     mask = (x > 0) + (x < -1)
                     mask += x > 2
                     return mask
@@ -378,9 +393,45 @@ class BoolTensorArithmetic(Rule):
             expected_fix="""
             import torch
             class M(torch.nn.Module):
-                def forward(self, x):
+                def forward(self, x: torch.Tensor):
                     mask = (x > 0) | (x < -1)
                     mask = mask | (x > 2)
+                    return mask
+            """,
+        ),
+        # `x` only taken for a tensor: on Python numbers `(x > 0) + (x < -1)` is an int, so `|` is unsafe.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    mask = (x > 0) + (x < -1)
+                    return mask
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    mask = (x > 0) + (x < -1)
+                    return mask
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    mask = (x > 0) + (x < -1)
+                    return mask
+            """,
+            line=4,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    mask = (x > 0) | (x < -1)
                     return mask
             """,
         ),

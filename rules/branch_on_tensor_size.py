@@ -128,9 +128,9 @@ class BranchOnTensorSize(Rule):
         if type(left) is ast.Constant:  # `0 < n`: read it as `n > 0`
             left, right = right, left
             operator = _MIRRORED.get(operator, operator)
-        if type(right) is not ast.Constant or type(right.value) is not int or not self._plain_size(left):  # type: ignore[attr-defined]
+        if type(right) is not ast.Constant or type(right.value) is not int or not self._plain_size(left):
             return False
-        bound = right.value  # type: ignore[attr-defined]
+        bound = right.value
         return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
             bound == 1 and operator in (ast.GtE, ast.Lt)
         )
@@ -155,7 +155,7 @@ class BranchOnTensorSize(Rule):
         """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on
         sizes: `h % 4 != 0` is a divisibility test, not an emptiness check."""
         if type(expr) is ast.Name:
-            values = local_values(self.context, expr.id)  # type: ignore[attr-defined]
+            values = local_values(self.context, expr.id)
             return bool(values) and all(position is not None or self._plain_size(value) for value, position in values)
         return type(expr) in (ast.Subscript, ast.Call, ast.Attribute)
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import cast
 
 from onnxlint.rules.api import Applicability, Edit, Invalid, Location, Rule, Severity
 
@@ -215,17 +216,18 @@ class ExportWithoutEval(Rule):
             return None
         if node_type is not ast.Call:
             return None
-        func = node.func  # type: ignore[attr-defined]
+        call = cast(ast.Call, node)
+        func = call.func
         if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == name:
             if func.attr == "eval":
                 return _EVAL
             if func.attr == "train":
-                return _EVAL if _train_false(node) else (_TRAINING if _train_literal(node) else _UNKNOWN)
+                return _EVAL if _train_false(call) else (_TRAINING if _train_literal(call) else _UNKNOWN)
             return None
         # Passed to a function the script does not show: it may set the mode.
-        arguments = [*node.args, *(k.value for k in node.keywords)]  # type: ignore[attr-defined]
+        arguments = [*call.args, *(k.value for k in call.keywords)]
         if any(type(a) is ast.Name and a.id == name for a in arguments):
-            qualified = self.context.call_name(node) or ""
+            qualified = self.context.call_name(call) or ""
             if qualified in ("torch.onnx.export", "builtins.print", "builtins.len", "builtins.isinstance"):
                 return None
             return _UNKNOWN

@@ -17,10 +17,6 @@ from ._grid_sample_helper import HELPER_NAME, helper_source
 from ._runtime_patterns import GRID_SAMPLERS, is_volumetric
 
 GRID_SAMPLE = "torch.nn.functional.grid_sample"
-# Modes and padding modes whose helper parity is proven by the PARITY cases (rules/_evidence/grid_sample_unsupported_opset.py,
-# run by tests/static/test_safe_fix_parity.py).
-PROVEN_MODES = frozenset({"bilinear", "nearest"})
-PROVEN_PADDINGS = frozenset({"zeros", "border", "reflection"})
 
 
 _FIXED_EXAMPLE = (
@@ -74,11 +70,13 @@ class GridSampleUnsupportedOpset(Rule):
 
     ## Fix safety
     The fix adds a helper function `onnx_grid_sample` to the file (same arguments as
-    `F.grid_sample`) and calls it instead. It is safe for `bilinear` and `nearest` modes with
-    `zeros`, `border` or `reflection` padding: a test exports both versions with both
-    exporters and compares them in onnxruntime (max abs difference below 1e-5). For `bicubic`
-    or modes that are not literals the fix is unsafe (parity proven for fewer cases, and the
-    bicubic helper uses 16 gathers). The helper is slower than the native kernel on GPU.
+    `F.grid_sample`) and calls it instead. It is unsafe (applied with `--unsafe-fixes`): for
+    `bilinear` and `nearest` modes with `zeros`, `border` or `reflection` padding a test exports
+    both versions with both exporters and compares them in onnxruntime (max abs difference
+    below 1e-5), but the helper's nested functions make `torch.jit.script` of the model fail,
+    and that nobody scripts it is not a fact the linter can prove. For `bicubic` or modes that
+    are not literals parity is proven for fewer cases (the bicubic helper uses 16 gathers). The
+    helper is slower than the native kernel on GPU.
 
     ## References
     - ONNX GridSample: https://onnx.ai/onnx/operators/onnx__GridSample.html
@@ -90,7 +88,7 @@ class GridSampleUnsupportedOpset(Rule):
     name = "grid_sample_unsupported_opset"
     message = "`grid_sample` needs ONNX opset 16 (5-D input: 20)"
     fix_title = "Replace with the pure-tensor `onnx_grid_sample` helper"
-    fix_applicability = Applicability.SAFE
+    fix_applicability = Applicability.UNSAFE
     trigger_names = ("grid_sample",)
     applies_to = "TorchScript exporter: opset < 16 (5-D: < 20); dynamo: when opset < 16 is asked for"
 
@@ -124,12 +122,9 @@ class GridSampleUnsupportedOpset(Rule):
         if qualified != GRID_SAMPLE:
             return None  # torch.grid_sampler takes integer modes: no drop-in replacement
         torch_name, imports = ensure_torch(self.context)
-        mode = _literal_argument(node, 2, "mode", "bilinear")
-        padding = _literal_argument(node, 3, "padding_mode", "zeros")
-        proven = mode in PROVEN_MODES and padding in PROVEN_PADDINGS
         edits = [replace_node(self.context, node.func, HELPER_NAME)]
         edits += module_insertions(self.context, imports, [(HELPER_NAME, helper_source(torch_name))])
-        return self.make_fix(edits, Applicability.SAFE if proven else Applicability.UNSAFE)
+        return self.make_fix(edits, Applicability.UNSAFE)
 
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
@@ -238,17 +233,7 @@ class GridSampleUnsupportedOpset(Rule):
             """,
             line=5,
             settings={"exporter": "legacy", "opset": 11},
+            unsafe_fixes=True,
             expected_fix=_FIXED_EXAMPLE,
         ),
     ]
-
-
-def _literal_argument(call: ast.Call, position: int, name: str, default: str) -> str | None:
-    value: ast.expr | None = call.args[position] if len(call.args) > position else None
-    if value is None:
-        value = next((k.value for k in call.keywords if k.arg == name), None)
-    if value is None:
-        return default
-    if type(value) is ast.Constant and isinstance(value.value, str):
-        return value.value
-    return None

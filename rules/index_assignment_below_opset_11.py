@@ -110,7 +110,7 @@ class IndexAssignmentBelowOpset11(Rule):
             return
         number_fill = type(statement) is ast.Assign and self._number_fill(target, statement.value)
         gated, why = self._gated(statement, "index_put.number_fill" if number_fill else "index_put")
-        if not gated or context.kind(target.value) is not Kind.TENSOR:  # type: ignore[attr-defined]
+        if not gated or context.kind(target.value) is not Kind.TENSOR:
             return
         if not context.skipped_during_export(statement):
             self.report(

@@ -74,7 +74,7 @@ class InterpolationModeUnsupported(Rule):
     def visit_Call(self, node: ast.Call) -> None:
         qualified = self.context.call_name(node)
         interpolation = match_interpolation(node, qualified)
-        if interpolation is None:
+        if interpolation is None or qualified is None:  # (None without a qualified name)
             return
         if interpolation.mode == "nearest-exact":
             what, key = '`mode="nearest-exact"` interpolation', "resize.nearest_exact"

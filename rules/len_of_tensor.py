@@ -46,8 +46,10 @@ class LenOfTensor(Rule):
     tensor with at least one dim (both raise on a 0-d tensor). It is safe only when `x` is proven
     a tensor: computed by torch in the function, or a parameter annotated as one. An unannotated
     `forward` parameter is only assumed a tensor (lists of feature maps are common, and
-    `len(list)` has no `.shape`), so there the fix is unsafe; inside `if isinstance(x, list):`
-    nothing is reported.
+    `len(list)` has no `.shape`), so there the fix is unsafe, and so it is on what a method of
+    such a value returns (`len(x.flatten(1))`: `.values()` of a dict would be no tensor either);
+    inside `if isinstance(x, list):` nothing is reported. In a message (a `raise`, an f-string, a
+    logger call) the fix is only shown: that code does not run in the exported graph.
 
     ## References
     - torch.export, 0/1 specialisation and `Dim.AUTO`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
@@ -96,6 +98,14 @@ class LenOfTensor(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Annotated a tensor, yet given to `torch.cat`: a list of tensors (transformers' ovis2_5).
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x: torch.Tensor, feats: torch.Tensor):
+                n = len(feats)
+                return torch.cat(feats, dim=0) * n + x
+        """,
         # Narrowed by `isinstance`: a list here, whatever the parameter suggests.
         """
         import torch
@@ -176,6 +186,45 @@ class LenOfTensor(Rule):
             class M(torch.nn.Module):
                 def forward(self, feats):
                     return feats.sum(0) / len(feats)
+            """,
+        ),
+        # A method of a value only assumed a tensor gives a value only assumed one.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return len(x.flatten(1))
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return len(x.flatten(1))
+            """,
+        ),
+        # In a `raise` message: flagged, the fix only shown, even on a proven tensor.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.relu(x)
+                    if y.shape[1] != 3:
+                        raise ValueError(f"expected 3 channels in {len(y)} rows")
+                    return y
+            """,
+            line=6,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.relu(x)
+                    if y.shape[1] != 3:
+                        raise ValueError(f"expected 3 channels in {len(y)} rows")
+                    return y
             """,
         ),
         Invalid(

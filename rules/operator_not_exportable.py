@@ -293,7 +293,7 @@ class OperatorNotExportable(Rule):
         if size is None:
             return False
         if type(size) is ast.Name:  # `dsize = [B, C, *out_size]` assigned once in this function
-            values = self._single_assignment(size.id)  # type: ignore[attr-defined]
+            values = self._single_assignment(size.id)
             size = values if values is not None else size
         if type(size) in (ast.List, ast.Tuple):  # [N, C, H, W]: only the spatial sizes matter
             return any(self.context.kind(element) in _SHAPE_KINDS for element in size.elts[2:])  # type: ignore[attr-defined]
@@ -304,10 +304,10 @@ class OperatorNotExportable(Rule):
         if info is None:
             return None
         values = [
-            child.value  # type: ignore[attr-defined]
+            child.value
             for child in ast.walk(info.node)
-            if (type(child) is ast.Assign and any(type(t) is ast.Name and t.id == name for t in child.targets))  # type: ignore[attr-defined]
-            or (type(child) is ast.AnnAssign and type(child.target) is ast.Name and child.target.id == name)  # type: ignore[attr-defined]
+            if (type(child) is ast.Assign and any(type(t) is ast.Name and t.id == name for t in child.targets))
+            or (type(child) is ast.AnnAssign and type(child.target) is ast.Name and child.target.id == name)
         ]
         return values[0] if len(values) == 1 and type(values[0]) in (ast.List, ast.Tuple) else None
 

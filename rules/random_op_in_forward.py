@@ -203,13 +203,13 @@ class RandomOpInForward(Rule):
             values = [
                 node.value
                 for node in ast.walk(context.function.node)
-                if type(node) is ast.Assign and any(type(t) is ast.Name and t.id == expr.id for t in node.targets)  # type: ignore[attr-defined]
+                if type(node) is ast.Assign and any(type(t) is ast.Name and t.id == expr.id for t in node.targets)
             ]
         if not values:
             return False
         for value in values:
-            while type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "manual_seed":  # type: ignore[attr-defined]
-                value = value.func.value  # type: ignore[attr-defined]
+            while type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "manual_seed":
+                value = value.func.value
             if context.call_name(value) != "torch.Generator":
                 return False
         return True

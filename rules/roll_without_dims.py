@@ -94,7 +94,7 @@ class RollWithoutDims(Rule):
     def _fix(self, node: ast.Call, tensor: ast.expr, shifts: ast.expr, function_form: bool):
         if type(tensor) is not ast.Name:
             return self.make_fix([], Applicability.DISPLAY_ONLY)
-        name = tensor.id  # type: ignore[attr-defined]
+        name = tensor.id
         shift_text = segment(self.context, shifts)
         if function_form:
             text = f"{segment(self.context, node.func)}({name}.reshape(-1), {shift_text}, 0).reshape({name}.shape)"

@@ -415,28 +415,28 @@ class SizeConvertedToPythonNumber(Rule):
 
 
 def _is_float_literal(expr: ast.AST) -> bool:
-    if type(expr) is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):  # type: ignore[attr-defined]
-        expr = expr.operand  # type: ignore[attr-defined]
-    return type(expr) is ast.Constant and type(expr.value) is float  # type: ignore[attr-defined]
+    if type(expr) is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):
+        expr = expr.operand
+    return type(expr) is ast.Constant and type(expr.value) is float
 
 
 def _is_positive_int_literal(expr: ast.AST) -> bool:
-    return type(expr) is ast.Constant and type(expr.value) is int and expr.value > 0  # type: ignore[attr-defined]
+    return type(expr) is ast.Constant and type(expr.value) is int and expr.value > 0
 
 
 _LOWER_THAN_MULTIPLY = (ast.Add, ast.Sub, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)
 _MULTIPLY = (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.MatMult)
 
 
-def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:  # type: ignore[no-untyped-def]
+def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:
     """`text` (a `//` expression, or a `**` one when `power`) in parentheses where it replaces `node`
     inside an expression that would otherwise group it differently."""
     parent = context.parent(node)
     parent_type = type(parent)
-    if parent_type in (ast.Attribute, ast.Subscript) and parent.value is node:  # type: ignore[union-attr]
+    if parent_type in (ast.Attribute, ast.Subscript) and parent.value is node:
         return f"({text})"
     if power:
-        if parent_type is ast.BinOp and type(parent.op) is ast.Pow and parent.left is node:  # type: ignore[union-attr]
+        if parent_type is ast.BinOp and type(parent.op) is ast.Pow and parent.left is node:
             return f"({text})"
         if parent_type is ast.Await:
             return f"({text})"
@@ -444,10 +444,10 @@ def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:  # ty
     if parent_type is ast.UnaryOp or parent_type is ast.Await:
         return f"({text})"
     if parent_type is ast.BinOp:
-        operator = type(parent.op)  # type: ignore[union-attr]
-        if parent.left is node and operator in (*_MULTIPLY, *_LOWER_THAN_MULTIPLY):  # type: ignore[union-attr]
+        operator = type(parent.op)
+        if parent.left is node and operator in (*_MULTIPLY, *_LOWER_THAN_MULTIPLY):
             return text
-        if parent.right is node and operator in _LOWER_THAN_MULTIPLY:  # type: ignore[union-attr]
+        if parent.right is node and operator in _LOWER_THAN_MULTIPLY:
             return text
         return f"({text})"
     return text

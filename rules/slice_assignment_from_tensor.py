@@ -73,14 +73,14 @@ def _constant_extent(item: ast.Slice) -> tuple[int | None, int | None] | None:
     if lower is None:
         return (None, upper) if upper >= 0 else None  # type: ignore[operator]
     if upper is None:
-        return (lower, None) if lower < 0 else None  # type: ignore[operator]
-    if (lower >= 0) == (upper >= 0) and upper > lower:  # type: ignore[operator]
-        return (lower, upper)  # type: ignore[return-value]
+        return (lower, None) if lower < 0 else None
+    if (lower >= 0) == (upper >= 0) and upper > lower:
+        return (lower, upper)
     return None
 
 
 def parse_index(index: ast.expr) -> _Index | None:
-    items = index.elts if type(index) is ast.Tuple else [index]  # type: ignore[attr-defined]
+    items = index.elts if type(index) is ast.Tuple else [index]
     elements: list[str] = []
     found: tuple[int, int | None, int | None] | None = None
     for position, item in enumerate(items):
@@ -180,7 +180,7 @@ class SliceAssignmentFromTensor(Rule):
         context = self.context
         if not context.in_model_code:
             return
-        target: ast.Subscript = node.targets[0]  # type: ignore[assignment]
+        target: ast.Subscript = node.targets[0]
         index = parse_index(target.slice)
         if index is None or context.kind(target.value) is not Kind.TENSOR:
             return
@@ -211,15 +211,15 @@ class SliceAssignmentFromTensor(Rule):
         for node in ast.walk(value):
             if type(node) is not ast.Subscript:
                 continue
-            other = parse_index(node.slice)  # type: ignore[attr-defined]
+            other = parse_index(node.slice)
             if (
                 other is not None
                 and other.elements == index.elements
                 and other.position == index.position
                 and (other.lower, other.upper) != (index.lower, index.upper)
-                and self.context.kind(node.value) is Kind.TENSOR  # type: ignore[attr-defined]
+                and self.context.kind(node.value) is Kind.TENSOR
             ):
-                return node  # type: ignore[return-value]
+                return node
         return None
 
     # -- the torch.cat rewrite ----------------------------------------------------------------------

@@ -22,6 +22,8 @@ from onnxlint.rules.api import (
     replace_node,
 )
 
+from ._sizes import is_proven_tensor, is_strong_tensor
+
 if TYPE_CHECKING:
     import libcst as cst
 
@@ -71,12 +73,20 @@ class TensorCondition(Rule):
     `torch.cond(pred, true_fn, false_fn, operands)`.
 
     ## Fix safety
-    The `torch.where` rewrite is offered, as a safe fix, when the condition is a tensor and
-    both branches are single side-effect-free assignments of tensors to the same name (or
-    single `return`s of tensors, or the two arms of a conditional expression); an `if` without
-    `else` that reassigns a tensor name keeps the old value in the other arm. Both branches
-    are then computed, which costs time but gives the same numbers and shapes when the two
-    branches have the same shape, as they must for the rest of a traced model to accept either.
+    The `torch.where` rewrite is offered when the condition is a tensor and both branches are
+    single side-effect-free assignments of tensors to the same name (or single `return`s of
+    tensors, or the two arms of a conditional expression); an `if` without `else` that
+    reassigns a tensor name keeps the old value in the other arm. Both branches are then
+    computed, which costs time but gives the same numbers and shapes when the two branches
+    have the same shape, as they must for the rest of a traced model to accept either.
+    It is safe only when the value model proves the condition and both values tensors (built
+    by `torch.*`, by a tensor layer `self.conv(...)`, by a tensor method or arithmetic of a
+    proven tensor, or a parameter annotated `torch.Tensor`; a comparison with a string or
+    `None` never is). When a fact is only likely (an unannotated `forward` parameter, a local
+    function's result, a method of a value only taken for a tensor) the rewrite is unsafe: on
+    a string or a list `torch.where` raises, and both branches run. When a value has no tensor
+    evidence at all (`if flag:` on an unannotated parameter never used as a tensor) only the
+    suggestion is shown.
     Comments inside a rewritten block are kept above the new statement. Everything else
     (`while`, `assert`, `elif` chains, conditions read out with `.item()`) gets a display-only
     suggestion.
@@ -214,9 +224,9 @@ class TensorCondition(Rule):
             assert isinstance(statement, cst.If)
             condition = statement.test
             first = _first_small_statement(statement.body)
-            second = _first_small_statement(statement.orelse.body) if statement.orelse is not None else None  # type: ignore[union-attr]
-            true_value = first.value
-            false_value = second.value if second is not None else cst.Name(target or "")
+            second = _first_small_statement(statement.orelse.body) if statement.orelse is not None else None
+            true_value = first.value  # type: ignore[attr-defined]  # an Assign or a Return (AttributeError: no fix)
+            false_value = second.value if second is not None else cst.Name(target or "")  # type: ignore[attr-defined]
             where = cst.Call(
                 func=cst.Attribute(cst.Name(torch_name), cst.Name("where")),
                 args=[cst.Arg(condition), cst.Arg(true_value), cst.Arg(false_value)],
@@ -237,7 +247,10 @@ class TensorCondition(Rule):
             return None
         edits = [Edit(Location(node.lineno, 1), context.source.end_of(node), replacement)]
         edits += module_insertions(context, imports)
-        return self.make_fix(edits, Applicability.SAFE)
+        # Without `else`, the other value is the name's old one: read through the assignment's own target.
+        kept = other.value if other is not None else _name_at(body)  # type: ignore[arg-type]
+        applicability = self._applicability(node.test, [body.value, kept])  # type: ignore[list-item]
+        return None if applicability is None else self.make_fix(edits, applicability)
 
     def _where_fix_for_ifexp(self, node: ast.IfExp) -> Fix | None:
         context = self.context
@@ -250,9 +263,22 @@ class TensorCondition(Rule):
         torch_name, imports = ensure_torch(context)
         segment = context.source.segment
         text = f"{torch_name}.where({segment(node.test)}, {segment(node.body)}, {segment(node.orelse)})"
-        return self.make_fix(
-            [replace_node(context, node, text), *module_insertions(context, imports)], Applicability.SAFE
-        )
+        applicability = self._applicability(node.test, [node.body, node.orelse])
+        if applicability is None:
+            return None
+        return self.make_fix([replace_node(context, node, text), *module_insertions(context, imports)], applicability)
+
+    def _applicability(self, test: ast.expr, values: list[ast.expr]) -> Applicability | None:
+        """Safe when the value model proves the condition and both values tensors; unsafe when it only
+        takes them for tensors with evidence (an unannotated `forward` parameter used as one, a method of
+        one); no fix at all (a suggestion) when a value has no tensor evidence (`if flag:` on a parameter)."""
+        context = self.context
+        every = [test, *values]
+        if all(is_proven_tensor(context, value) for value in every):
+            return Applicability.SAFE
+        if all(_likely_tensor(context, value) for value in every):
+            return Applicability.UNSAFE
+        return None
 
     def _is_pure_tensor(self, expr: ast.expr) -> bool:
         """A tensor-valued expression without visible side effects (no in-place calls, no walrus)."""
@@ -401,6 +427,30 @@ class TensorCondition(Rule):
             line=6,
             message_contains="dynamo",
         ),
+        # `x` is an unannotated `forward` parameter: a tensor only by likelihood, so the rewrite is unsafe ...
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    if x.sum() > 0:
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    return y
+            """,
+            line=4,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    y = torch.where(x.sum() > 0, x * 2, x - 1)
+                    return y
+            """,
+            message_contains="dynamo",
+        ),
+        # ... and `--fix` alone leaves it be.
         Invalid(
             """
             import torch
@@ -417,10 +467,76 @@ class TensorCondition(Rule):
             import torch
             class M(torch.nn.Module):
                 def forward(self, x):
+                    if x.sum() > 0:
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    return y
+            """,
+        ),
+        # Annotated as a tensor: the condition and both values are proven tensors, the rewrite is safe.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    if x.sum() > 0:
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    return y
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
                     y = torch.where(x.sum() > 0, x * 2, x - 1)
                     return y
             """,
-            message_contains="dynamo",
+        ),
+        # A parameter never used as a tensor (a flag): no rewrite, only the suggestion.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor, interpolate):
+                    if interpolate:
+                        y = x + self.pos(x)
+                    else:
+                        y = x + 1
+                    return y
+            """,
+            line=4,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor, interpolate):
+                    if interpolate:
+                        y = x + self.pos(x)
+                    else:
+                        y = x + 1
+                    return y
+            """,
+        ),
+        # A value read out of a method of a likely tensor (`hidden.float()`) is only likely one too.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor, hidden):
+                    y = x if hidden.float().mean() > 0 else x * 2
+                    return y
+            """,
+            line=4,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor, hidden):
+                    y = x if hidden.float().mean() > 0 else x * 2
+                    return y
+            """,
         ),
         Invalid(
             """
@@ -466,6 +582,7 @@ class TensorCondition(Rule):
                     return gate(x)
             """,
             line=5,
+            unsafe_fixes=True,
             expected_fix="""
             import torch as th
             import torch.nn.functional as F
@@ -489,12 +606,16 @@ class TensorCondition(Rule):
                         return -x
             """,
             line=4,
+            unsafe_fixes=True,
+            # `x` is never used as a tensor here (a NumPy array would run this too): only the suggestion.
             expected_fix="""
             from torch import nn
-            import torch
             class M(nn.Module):
                 def forward(self, x):
-                    return torch.where((x > 0).all(), x, -x)
+                    if (x > 0).all():
+                        return x
+                    else:
+                        return -x
             """,
         ),
         Invalid(
@@ -531,6 +652,25 @@ class TensorCondition(Rule):
             message_contains="assert",
         ),
     ]
+
+
+def _likely_tensor(context: FileContext, expr: ast.expr) -> bool:
+    """A tensor with evidence (`is_strong_tensor`), or a comparison or `~` of one (not with a string or `None`)."""
+    if type(expr) is ast.Compare:
+        operands = [expr.left, *expr.comparators]
+        if any(type(op) in (ast.Is, ast.IsNot, ast.In, ast.NotIn) for op in expr.ops) or any(
+            type(o) is ast.Constant and not isinstance(o.value, (int, float)) for o in operands
+        ):
+            return False
+        return any(_likely_tensor(context, operand) for operand in operands)
+    if type(expr) is ast.UnaryOp:
+        return type(expr.op) is not ast.Not and _likely_tensor(context, expr.operand)
+    return is_proven_tensor(context, expr) or is_strong_tensor(context, expr)
+
+
+def _name_at(statement: ast.Assign) -> ast.Name:
+    """The assigned name, as the `ast.Name` of its target (so the value model reads it in place)."""
+    return statement.targets[0]  # type: ignore[return-value]
 
 
 def _single_name_target(statement: ast.Assign) -> str | None:

@@ -187,7 +187,7 @@ class TensorFromTracedValues(Rule):
         else:
             if type(func) is not ast.Attribute:
                 return []
-            module = context.source.segment(func.value)  # type: ignore[attr-defined]
+            module = context.source.segment(func.value)
             make = f"{module}.tensor"
             stack = f"{module}.stack"
         parts = ", ".join(f"{make}({context.source.segment(e)}{keywords})" for e in elements)

@@ -34,9 +34,14 @@ class TorchLoadWithoutWeightsOnly(Rule):
     from a trusted environment, as `torch.save(model.state_dict(), path)`.
 
     ## Fix safety
-    Adding `weights_only=True` where the argument is missing is safe: it is what torch ≥ 2.6
-    (and the pinned 2.13) already does, now stated. Replacing an explicit `weights_only=False`
-    is unsafe: a checkpoint holding a pickled model or custom classes will no longer load.
+    Adding `weights_only=True` where the argument is missing is safe only where the loaded value
+    is provably a state dict: the call is passed straight to `.load_state_dict(...)`, so the
+    checkpoint holds tensors in plain containers, which `weights_only=True` loads on every torch
+    since 1.13 (where the argument appeared). Elsewhere it is unsafe: it is torch ≥ 2.6's default,
+    but older torch (and torch ≥ 2.6 with `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`) unpickles
+    anything, and a loader of full pickled checkpoints (a whole model, custom classes, an
+    optimizer with its config objects) stops working once the argument is explicit.
+    Replacing an explicit `weights_only=False` is unsafe for the same reason.
 
     ## References
     - torch.load: https://pytorch.org/docs/stable/generated/torch.load.html
@@ -66,7 +71,10 @@ class TorchLoadWithoutWeightsOnly(Rule):
                 "`torch.load` without `weights_only=True` relies on torch ≥ 2.6's default; "
                 "older torch unpickles the checkpoint, which can run arbitrary code",
                 severity=Severity.WARNING,
-                fix=self.make_fix([add_keyword_argument(self.context, node, "weights_only=True")], Applicability.SAFE),
+                fix=self.make_fix(
+                    [add_keyword_argument(self.context, node, "weights_only=True")],
+                    Applicability.SAFE if self._loads_a_state_dict(node) else Applicability.UNSAFE,
+                ),
             )
         elif type(given.value) is ast.Constant and given.value.value is False:
             self.report(
@@ -75,6 +83,18 @@ class TorchLoadWithoutWeightsOnly(Rule):
                 severity=Severity.ERROR,
                 fix=self.make_fix([replace_node(self.context, given.value, "True")], Applicability.UNSAFE),
             )
+
+    def _loads_a_state_dict(self, node: ast.Call) -> bool:
+        """Whether the loaded value is provably a state dict: passed straight to `.load_state_dict(...)`
+        (tensors in plain containers, which `weights_only=True` always loads)."""
+        parent = self.context.parent(node)
+        return (
+            type(parent) is ast.Call
+            and type(parent.func) is ast.Attribute
+            and parent.func.attr == "load_state_dict"
+            and bool(parent.args)
+            and parent.args[0] is node
+        )
 
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
@@ -113,6 +133,7 @@ class TorchLoadWithoutWeightsOnly(Rule):
             )
             """,
             line=2,
+            unsafe_fixes=True,  # what `state` holds is unknown: a whole pickled model would stop loading
             expected_fix="""
             from torch import load
             state = load(
@@ -120,6 +141,20 @@ class TorchLoadWithoutWeightsOnly(Rule):
                 map_location="cpu",
                 weights_only=True,
             )
+            """,
+        ),
+        # A full pickled checkpoint (a whole model): `--fix` alone leaves the loader as it is.
+        Invalid(
+            """
+            import torch
+            model = torch.load("model.pt", map_location="cpu")
+            model.eval()
+            """,
+            line=2,
+            expected_fix="""
+            import torch
+            model = torch.load("model.pt", map_location="cpu")
+            model.eval()
             """,
         ),
         Invalid(

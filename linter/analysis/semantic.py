@@ -20,6 +20,7 @@ import enum
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from onnxlint.analysis.traversal import walk
 from onnxlint.knowledge import torch_api
@@ -170,30 +171,32 @@ class ModuleModel:
         for statement in body:
             kind = type(statement)
             if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                info = FunctionInfo(statement, owner, parent)  # type: ignore[arg-type]
+                function = cast("ast.FunctionDef | ast.AsyncFunctionDef", statement)
+                info = FunctionInfo(function, owner, parent)
                 self._function_infos[id(statement)] = info
                 if top is not None:
                     self._top_level_of[id(statement)] = top
                 if owner is not None:
-                    owner.methods[statement.name] = statement  # type: ignore[union-attr]
+                    owner.methods[function.name] = function
                 elif top_level:
-                    self.functions[statement.name] = info  # type: ignore[union-attr]
-                self._index(statement.body, owner=None, parent=info, top_level=False, top=top)  # type: ignore[union-attr]
+                    self.functions[function.name] = info
+                self._index(function.body, owner=None, parent=info, top_level=False, top=top)
             elif kind is ast.ClassDef:
-                class_info = ClassInfo(statement)  # type: ignore[arg-type]
+                class_def = cast(ast.ClassDef, statement)
+                class_info = ClassInfo(class_def)
                 self._class_infos[id(statement)] = class_info
-                self.classes[statement.name] = class_info  # type: ignore[union-attr]
-                self._index(statement.body, owner=class_info, parent=parent, top_level=False, top=top)  # type: ignore[union-attr]
+                self.classes[class_def.name] = class_info
+                self._index(class_def.body, owner=class_info, parent=parent, top_level=False, top=top)
             elif kind is ast.Import or kind is ast.ImportFrom:
                 if parent is None:
-                    for local, qualified in import_bindings(statement):  # type: ignore[arg-type]
+                    for local, qualified in import_bindings(cast("ast.Import | ast.ImportFrom", statement)):
                         self.imports[local] = qualified
             elif kind in (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.AsyncWith, ast.AsyncFor):
                 for block in ("body", "orelse", "finalbody"):
                     self._index(getattr(statement, block, None) or [], owner, parent, top_level, top)
                 for handler in getattr(statement, "handlers", None) or []:
                     self._index(handler.body, owner, parent, top_level, top)
-            elif sys_version_has_try_star and kind is ast.TryStar:  # pragma: no cover - 3.11+
+            elif sys_version_has_try_star and kind is ast.TryStar:  # type: ignore[attr-defined]  # pragma: no cover - 3.11+
                 for block in ("body", "orelse", "finalbody"):
                     self._index(getattr(statement, block), owner, parent, top_level, top)
                 for handler in statement.handlers:  # type: ignore[attr-defined]
@@ -229,11 +232,11 @@ class ModuleModel:
     def _resolve_qualified_name(self, expr: ast.AST, scope: FunctionScope | None) -> str | None:
         parts: list[str] = []
         while type(expr) is ast.Attribute:
-            parts.append(expr.attr)  # type: ignore[attr-defined]
-            expr = expr.value  # type: ignore[attr-defined]
+            parts.append(expr.attr)
+            expr = expr.value
         if type(expr) is not ast.Name:
             return None
-        head = expr.id  # type: ignore[attr-defined]
+        head = expr.id
         base = scope.imported(head) if scope is not None else None
         if base is None:
             if scope is not None and scope.binds_locally(head):
@@ -278,7 +281,7 @@ class ModuleModel:
         if _NON_INFERENCE_CLASS.search(info.node.name):
             return True
         for base in info.node.bases:
-            name = base.attr if type(base) is ast.Attribute else base.id if type(base) is ast.Name else None  # type: ignore[attr-defined]
+            name = base.attr if type(base) is ast.Attribute else base.id if type(base) is ast.Name else None
             if name and (_NON_INFERENCE_CLASS.search(name) or _NON_INFERENCE_BASE.search(name)):
                 return True
         return False
@@ -335,8 +338,8 @@ class ModuleModel:
             stack = [info.node for info in self._function_infos.values() if id(info.node) in model_functions]
             while stack:
                 for node in ast.walk(stack.pop()):
-                    if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in functions:  # type: ignore[attr-defined]
-                        target = functions[node.id].node  # type: ignore[attr-defined]
+                    if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in functions:
+                        target = functions[node.id].node
                         if id(target) not in seen:
                             seen.add(id(target))
                             stack.append(target)
@@ -362,10 +365,10 @@ class ModuleModel:
             for node in self.assignments_and_calls(info.node):
                 if type(node) is not ast.Call:
                     continue
-                callee = self.resolve_local_call(node, info)  # type: ignore[arg-type]
+                callee = self.resolve_local_call(node, info)
                 if callee is None:
                     continue
-                self._call_sites.setdefault(id(callee.node), []).append((info, node))  # type: ignore[arg-type]
+                self._call_sites.setdefault(id(callee.node), []).append((info, node))
                 if id(callee.node) not in seen:
                     stack.append(callee)
         return seen
@@ -389,17 +392,17 @@ class ModuleModel:
         """The function of this file that `call` invokes: `self.method(...)` or `helper(...)`."""
         func = call.func
         if type(func) is ast.Name:
-            target = self.functions.get(func.id)  # type: ignore[attr-defined]
+            target = self.functions.get(func.id)
             return target
         if (
             type(func) is ast.Attribute
-            and type(func.value) is ast.Name  # type: ignore[attr-defined]
-            and func.value.id == "self"  # type: ignore[attr-defined]
+            and type(func.value) is ast.Name
+            and func.value.id == "self"
             and caller is not None
         ):
             owner = self.owner_class(caller)
             if owner is not None:
-                method = self.find_method(owner, func.attr)  # type: ignore[attr-defined]
+                method = self.find_method(owner, func.attr)
                 if method is not None:
                     return self._function_infos.get(id(method))
         return None
@@ -418,8 +421,8 @@ class ModuleModel:
         if method is not None or _depth > 8:
             return method
         for base in owner.node.bases:
-            if type(base) is ast.Name and base.id in self.classes and self.classes[base.id] is not owner:  # type: ignore[attr-defined]
-                found = self.find_method(self.classes[base.id], name, _depth + 1)  # type: ignore[attr-defined]
+            if type(base) is ast.Name and base.id in self.classes and self.classes[base.id] is not owner:
+                found = self.find_method(self.classes[base.id], name, _depth + 1)
                 if found is not None:
                     return found
         return None
@@ -458,9 +461,9 @@ class ModuleModel:
                             type(target) is ast.Attribute
                             and type(target.value) is ast.Name
                             and target.value.id == "self"
-                        ):  # type: ignore[attr-defined]
+                        ):
                             kind = self._attribute_value_kind(value, scope)
-                            name_kinds[target.attr] = join(name_kinds.get(target.attr), kind) or Kind.UNKNOWN  # type: ignore[attr-defined]
+                            name_kinds[target.attr] = join(name_kinds.get(target.attr), kind) or Kind.UNKNOWN
                 elif node_type is ast.Call:
                     func = node.func  # type: ignore[attr-defined]
                     if (
@@ -479,15 +482,15 @@ class ModuleModel:
                         pass
         if depth < 8:
             for base in owner.node.bases:
-                if type(base) is ast.Name and base.id in self.classes and self.classes[base.id] is not owner:  # type: ignore[attr-defined]
+                if type(base) is ast.Name and base.id in self.classes and self.classes[base.id] is not owner:
                     inherited: dict[str, Kind] = {}
-                    self._collect_attribute_kinds(self.classes[base.id], inherited, depth + 1)  # type: ignore[attr-defined]
+                    self._collect_attribute_kinds(self.classes[base.id], inherited, depth + 1)
                     for key, value in inherited.items():
                         kinds.setdefault(key, value)
 
     def _attribute_value_kind(self, value: ast.expr, scope: FunctionScope) -> Kind:
         if type(value) is ast.Call:
-            qualified = self.qualified_name(value.func, scope)  # type: ignore[attr-defined]
+            qualified = self.qualified_name(value.func, scope)
             if qualified in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
                 return Kind.TENSOR
             kind = scope.kind(value)
@@ -541,12 +544,12 @@ class FunctionScope:
     def _collect(self) -> None:
         node = self.info.node
         if type(node) is ast.Lambda:
-            for argument in self._all_arguments(node.args):  # type: ignore[attr-defined]
+            for argument in self._all_arguments(node.args):
                 self._local_names.add(argument.arg)
             return
-        for argument in self._all_arguments(node.args):  # type: ignore[union-attr]
+        for argument in self._all_arguments(node.args):
             self._local_names.add(argument.arg)
-        self._collect_block(node.body)  # type: ignore[union-attr]
+        self._collect_block(cast("list[ast.stmt]", node.body))  # a def's body (a lambda returned above)
 
     @staticmethod
     def _all_arguments(arguments: ast.arguments) -> list[ast.arg]:
@@ -582,7 +585,7 @@ class FunctionScope:
                     if item.optional_vars is not None:
                         self._add_binding(item.optional_vars, "unknown", item.context_expr)
                 self._collect_block(statement.body)  # type: ignore[attr-defined]
-            elif kind is ast.Try or (sys_version_has_try_star and kind is ast.TryStar):
+            elif kind is ast.Try or (sys_version_has_try_star and kind is ast.TryStar):  # type: ignore[attr-defined]  # 3.11+
                 self._collect_block(statement.body)  # type: ignore[attr-defined]
                 for handler in statement.handlers:  # type: ignore[attr-defined]
                     if handler.name:
@@ -611,7 +614,7 @@ class FunctionScope:
         return [
             source  # type: ignore[misc]
             for target, how, source in self._bindings
-            if how == "value" and type(target) is ast.Name and target.id == name  # type: ignore[attr-defined]
+            if how == "value" and type(target) is ast.Name and target.id == name
         ]
 
     def imported(self, name: str) -> str | None:
@@ -635,7 +638,7 @@ class FunctionScope:
     def _parameter_kinds(self) -> dict[str, Kind]:
         node = self.info.node
         kinds: dict[str, Kind] = {}
-        arguments = node.args  # type: ignore[union-attr]
+        arguments = node.args
         positional = [*arguments.posonlyargs, *arguments.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(
             arguments.defaults
@@ -657,8 +660,8 @@ class FunctionScope:
                 kind = Kind.PYTHON  # `output_attentions=None`, `return_dict=None`: a flag, not an optional tensor
             if kind is None and default is not None:
                 if type(default) is ast.Constant:
-                    kind = Kind.OPTIONAL_TENSOR if default.value is None and is_forward else None  # type: ignore[attr-defined]
-                    if type(default) is ast.Constant and default.value is not None:  # type: ignore[attr-defined]
+                    kind = Kind.OPTIONAL_TENSOR if default.value is None and is_forward else None
+                    if type(default) is ast.Constant and default.value is not None:
                         kind = Kind.PYTHON
                 elif type(default) in (ast.Tuple, ast.List, ast.Dict):
                     kind = Kind.PYTHON
@@ -680,7 +683,7 @@ class FunctionScope:
         info = self.info
         if type(info.node) is ast.Lambda or not model.is_model_function(info):
             return {}
-        arguments = info.node.args  # type: ignore[union-attr]
+        arguments = info.node.args
         names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
         if info.owner is not None and names and names[0] in ("self", "cls"):
             names = names[1:]
@@ -689,12 +692,12 @@ class FunctionScope:
             if caller is info:
                 continue  # recursion adds nothing
             caller_scope = model.scope_for(caller)
-            for position, argument in enumerate(node.args):  # type: ignore[attr-defined]
+            for position, argument in enumerate(node.args):
                 if type(argument) is ast.Starred:
                     break
                 if position < len(names):
                     result[names[position]] = join(result.get(names[position]), caller_scope.kind(argument))
-            for keyword in node.keywords:  # type: ignore[attr-defined]
+            for keyword in node.keywords:
                 if keyword.arg is not None:
                     result[keyword.arg] = join(result.get(keyword.arg), caller_scope.kind(keyword.value))
         return {name: kind for name, kind in result.items() if kind is not None}
@@ -710,7 +713,7 @@ class FunctionScope:
         self._computing = True
         try:
             if type(self.info.node) is ast.Lambda:
-                self._names = {a.arg: Kind.UNKNOWN for a in self._all_arguments(self.info.node.args)}  # type: ignore[attr-defined]
+                self._names = {a.arg: Kind.UNKNOWN for a in self._all_arguments(self.info.node.args)}
                 return
             parameters = self._parameter_kinds()
             previous: dict[str, Kind | None] = {}
@@ -741,7 +744,7 @@ class FunctionScope:
         if how == "value":
             yield from self._destructure(target, source)  # type: ignore[arg-type]
         elif how == "element":
-            yield from self._destructure_kind(target, self.element_kind(source), source)  # type: ignore[arg-type]
+            yield from self._destructure_kind(target, self.element_kind(source), source)
         elif how == "augmented":
             statement: ast.AugAssign = source  # type: ignore[assignment]
             combined = _binop_kind(self.kind(statement.target), self.kind(statement.value))
@@ -774,7 +777,7 @@ class FunctionScope:
             for element in target.elts:  # type: ignore[attr-defined]
                 if type(element) is ast.Starred:
                     rest = {Kind.TENSOR: Kind.TENSOR_SEQUENCE, Kind.DIM: Kind.SHAPE}.get(element_kind, Kind.UNKNOWN)
-                    yield from self._destructure_kind(element.value, rest, None)  # type: ignore[attr-defined]
+                    yield from self._destructure_kind(element.value, rest, None)
                 else:
                     yield from self._destructure_kind(element, element_kind, None)
         elif target_type is ast.Starred:
@@ -784,15 +787,15 @@ class FunctionScope:
     def element_kind(self, iterable: ast.AST) -> Kind:
         """The kind of what a `for` loop over `iterable` yields."""
         if type(iterable) is ast.Call:
-            qualified = self.model.qualified_name(iterable.func, self)  # type: ignore[attr-defined]
+            qualified = self.model.qualified_name(iterable.func, self)
             if qualified == "builtins.range":
-                kinds = [self.kind(a) for a in iterable.args]  # type: ignore[attr-defined]
+                kinds = [self.kind(a) for a in iterable.args]
                 if any(k in (Kind.DIM, Kind.TENSOR, Kind.DATA) for k in kinds):
                     return Kind.DIM
                 return Kind.PYTHON if all(k is Kind.PYTHON for k in kinds) else Kind.UNKNOWN
             if qualified in ("builtins.enumerate", "builtins.zip", "builtins.reversed"):
                 return Kind.UNKNOWN
-        return _element_of(self.kind(iterable))  # type: ignore[arg-type]
+        return _element_of(self.kind(iterable))
 
     # -- expression kinds ----------------------------------------------------------------------
 
@@ -852,10 +855,10 @@ class FunctionScope:
         if node_type is ast.IfExp:
             return join(self.kind(expr.body), self.kind(expr.orelse)) or Kind.UNKNOWN  # type: ignore[attr-defined]
         if node_type is ast.Tuple or node_type is ast.List:
-            kinds = {self.kind(e) for e in expr.elts}  # type: ignore[attr-defined]
-            if kinds and kinds <= {Kind.TENSOR}:
+            element_kinds = {self.kind(e) for e in expr.elts}  # type: ignore[attr-defined]
+            if element_kinds and element_kinds <= {Kind.TENSOR}:
                 return Kind.TENSOR_SEQUENCE
-            if kinds and kinds <= {Kind.DIM, Kind.PYTHON} and Kind.DIM in kinds:
+            if element_kinds and element_kinds <= {Kind.DIM, Kind.PYTHON} and Kind.DIM in element_kinds:
                 return Kind.SHAPE
             return Kind.PYTHON
         if node_type is ast.NamedExpr:
@@ -1043,7 +1046,7 @@ class FunctionScope:
         try:
             scope = self.model.scope_for(info)
             result: Kind | None = None
-            for node in _returns(info.node.body):  # type: ignore[union-attr]
+            for node in _returns(cast("list[ast.stmt]", info.node.body)):  # a def's (a lambda returned above)
                 result = join(result, scope.kind(node.value) if node.value is not None else Kind.NONE)
             info._return_kind = result or Kind.NONE
             self.model.generation += 1
@@ -1151,7 +1154,7 @@ _FLAG_PREFIXES = ("output_", "return_", "use_", "do_", "is_", "has_", "with_", "
 def _is_text(node: ast.expr) -> bool:
     """A string literal, or a tuple, list or set literal of them (`mode in ("a", "b")`)."""
     if type(node) is ast.Constant:
-        return type(node.value) is str  # type: ignore[attr-defined]
+        return type(node.value) is str
     if type(node) in (ast.Tuple, ast.List, ast.Set):
         return any(type(e) is ast.Constant and type(e.value) is str for e in node.elts)  # type: ignore[attr-defined]
     return False
@@ -1164,8 +1167,8 @@ def _is_module_state(node: ast.expr) -> bool:
     """`self.pos_embed`, `self.proj.weight`: a parameter or buffer of the module (an attribute chain on
     `self`), whose shape is fixed when the model is built, whatever the input's size."""
     while type(node) is ast.Attribute:
-        node = node.value  # type: ignore[attr-defined]
-    return type(node) is ast.Name and node.id == "self"  # type: ignore[attr-defined]
+        node = node.value
+    return type(node) is ast.Name and node.id == "self"
 
 
 # `torch.Tensor` and its legacy typed aliases, which transformers uses in most signatures

@@ -126,7 +126,7 @@ class FileContext:
         """The qualified name of what a Call node calls (None for anything else)."""
         if type(call) is not ast.Call:
             return None
-        return self.model.qualified_name(call.func, self.scope)  # type: ignore[attr-defined]
+        return self.model.qualified_name(call.func, self.scope)
 
     def kind(self, expr: ast.AST) -> Kind:
         """The inferred kind of an expression in the current scope (UNKNOWN outside functions)."""
@@ -164,12 +164,32 @@ class FileContext:
             parent = self.parent(parent)
         return parent if parent is not None else self.tree
 
+    def only_reports(self, node: ast.AST) -> bool:
+        """Whether `node` only builds a message: it sits in a `raise` statement, an `assert`'s message,
+        an f-string, or the arguments of `print`, `warnings.warn` or a logger call. Such code runs,
+        if ever, when the model reports a problem, not in the graph an export records: a fix there
+        changes no exported number and is at most shown (the fixer leaves it)."""
+        child = node
+        parent = self.parent(node)
+        while parent is not None:
+            parent_type = type(parent)
+            if parent_type is ast.Raise or parent_type is ast.JoinedStr:
+                return True
+            if parent_type is ast.Assert:
+                return child is parent.msg  # type: ignore[attr-defined]
+            if parent_type is ast.Call and child is not parent.func and _is_report_call(self, parent):  # type: ignore[attr-defined, arg-type]
+                return True
+            if isinstance(parent, (ast.stmt, ast.Lambda)):
+                return False
+            child, parent = parent, self.parent(parent)
+        return False
+
     def enclosing_condition(self, node: ast.AST) -> ast.AST | None:
         """The if/while/ternary/assert whose test contains `node`, if any (within one statement)."""
         child = node
         parent = self.parent(node)
         while parent is not None and not isinstance(child, ast.stmt):
-            if isinstance(parent, _CONDITION_OWNERS) and parent.test is child:  # type: ignore[attr-defined]
+            if isinstance(parent, _CONDITION_OWNERS) and parent.test is child:
                 return parent
             child, parent = parent, self.parent(parent)
         return None
@@ -278,14 +298,10 @@ class FileContext:
         found: set[str] = set()
         init = self.model.find_method(owner, "__init__")
         for node in ast.walk(init) if init is not None else ():
-            if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is False:  # type: ignore[attr-defined]
-                for target in node.targets:  # type: ignore[attr-defined]
-                    if (
-                        type(target) is ast.Attribute
-                        and type(target.value) is ast.Name  # type: ignore[attr-defined]
-                        and target.value.id == "self"  # type: ignore[attr-defined]
-                    ):
-                        found.add(target.attr)  # type: ignore[attr-defined]
+            if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is False:
+                for target in node.targets:
+                    if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
+                        found.add(target.attr)
         return found
 
     def skipped_during_export(self, node: ast.AST) -> bool:
@@ -343,8 +359,8 @@ class FileContext:
             calls = []
             if "export" in self.source.text:
                 for node in walk(self.tree):
-                    if type(node) is ast.Call and self.model.qualified_name(node.func) in EXPORT_FUNCTIONS:  # type: ignore[attr-defined]
-                        calls.append((node, self._config_of_call(node)))  # type: ignore[arg-type]
+                    if type(node) is ast.Call and self.model.qualified_name(node.func) in EXPORT_FUNCTIONS:
+                        calls.append((node, self._config_of_call(node)))
             self._export_calls = calls
         return self._export_calls
 
@@ -458,3 +474,19 @@ def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr]
             ):
                 exited = True
     return table
+
+
+_LOGGER_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
+def _is_report_call(context: FileContext, call: ast.Call) -> bool:
+    """`print(...)`, `warnings.warn(...)`, `logger.info(...)` / `logging.warning(...)` and the like."""
+    name = context.call_name(call)
+    if name in ("builtins.print", "warnings.warn"):
+        return True
+    func = call.func
+    if type(func) is ast.Attribute and func.attr in _LOGGER_METHODS:
+        receiver = func.value
+        label = receiver.id if type(receiver) is ast.Name else receiver.attr if type(receiver) is ast.Attribute else ""
+        return "log" in label.lower()
+    return False

@@ -18,8 +18,9 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
-from onnxlint.analysis.semantic import FunctionScope
+from onnxlint.analysis.semantic import FunctionScope, Kind
 from onnxlint.analysis.traversal import CHILD_FIELDS, child_fields
 from onnxlint.core import noqa
 from onnxlint.core.context import FileContext
@@ -377,8 +378,8 @@ class Walker:
             info = (
                 context.model.function_info(node)
                 if node_type is not ast.Lambda
-                else context.model.lambda_info(node, context.function)
-            )  # type: ignore[arg-type]
+                else context.model.lambda_info(cast(ast.Lambda, node), context.function)
+            )
             if info is not None:
                 if node_type is not ast.Lambda and info.parent is None and context.function is not None:
                     info.parent = context.function  # functions nested in compound statements
@@ -441,6 +442,8 @@ def _comprehension_scope(context: FileContext, node: ast.AST, parent: FunctionSc
 
 
 class _ComprehensionScope(FunctionScope):
+    _names: dict[str, Kind]  # set in __init__, never None
+
     def __init__(
         self, parent: FunctionScope, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp
     ) -> None:
@@ -461,10 +464,10 @@ class _ComprehensionScope(FunctionScope):
                 self._local_names.add(name)
                 self._names[name] = kind
 
-    def names(self):  # type: ignore[override]
+    def names(self):
         return self._names
 
-    def name_kind(self, name: str):  # type: ignore[override]
+    def name_kind(self, name: str):
         if name in self._names:
             return self._names[name]
         return self.parent_scope.name_kind(name)  # type: ignore[union-attr]

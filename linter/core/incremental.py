@@ -277,7 +277,7 @@ def _full(
             result = LintResult(kept, crashed_rules=walker.crashed, suppressed=suppressed)
             if walker.crashed:
                 no_state = no_state or "a rule crashed"
-        if no_state:
+        if no_state or header_end is None:  # (no header end: no_state says so)
             return IncrementalLint(result, mode, count, count, _no_state=no_state)
         for chunk in chunks:
             _check_positions(chunk, header_end)
@@ -285,7 +285,7 @@ def _full(
         words = frozenset().union(*(chunk.facts.words for chunk in chunks))
         state = _State(
             text, starts, chunks, filename, relative_path, settings, rules, candidates, words, header_end, result
-        )  # type: ignore[arg-type]
+        )
         return IncrementalLint(result, mode, count, count, state)
 
 
@@ -671,8 +671,8 @@ def _facts(statements: list[ast.stmt], text: str, words_wanted: tuple[str, ...])
     if "apply" in text:
         for statement in statements:
             for node in walk(statement):
-                if type(node) is ast.Attribute and node.attr == "apply" and type(node.value) is ast.Name:  # type: ignore[attr-defined]
-                    class_refs.add(node.value.id)  # type: ignore[attr-defined]
+                if type(node) is ast.Attribute and node.attr == "apply" and type(node.value) is ast.Name:
+                    class_refs.add(node.value.id)
     names: set[str] = set()
     calls: set[str] = set()
     for statement in statements:

@@ -153,12 +153,12 @@ def resolve_dim(token: str, rank: int, input_name: str) -> tuple[int, str]:
     name = _DIM_ALIASES.get(token.lower(), token.lower())
     if name not in _NAMED_DIMS:
         raise SpecError(f"--dynamic {token!r}: use a dim index or one of {', '.join(_NAMED_DIMS)}")
-    index = _NAMED_DIMS[name].get(rank)
-    if index is None:
+    named_index = _NAMED_DIMS[name].get(rank)
+    if named_index is None:
         raise SpecError(
             f"--dynamic {token!r} does not fit input {input_name!r} of rank {rank}; give the dim index instead"
         )
-    return index, name
+    return named_index, name
 
 
 def _default_dim_name(index: int, rank: int) -> str:

@@ -312,6 +312,8 @@ class Rule:
                 or context.only_called_where_export_does_not_go(context.function)
             ):
                 return  # code that does not run while exporting (training branches, export guards, losses)
+            if fix is not None and fix.applicability is not Applicability.DISPLAY_ONLY and context.only_reports(node):
+                fix = dataclasses.replace(fix, applicability=Applicability.DISPLAY_ONLY)  # a message: never edited
             if confidence is None:
                 confidence = finding_confidence(context, node, values=self.rests_on_values())
             if confidence.rank < Confidence(context.settings.confidence).rank:
@@ -421,22 +423,19 @@ def _reads_assumed_parameter(context: FileContext, node: ast.AST) -> bool:
         info = function
         while info is not None:
             if type(info.node) is not ast.Lambda:
-                arguments = info.node.args  # type: ignore[union-attr]
+                arguments = info.node.args
                 every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
                 for argument in every:
                     if argument.annotation is None and argument.arg not in ("self", "cls"):
                         assumed.setdefault(argument.arg, 10**9)
             info = info.parent
         for statement in ast.walk(function.node):  # type: ignore[union-attr]
-            if type(statement) is ast.Assign and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
-                for target in statement.targets:  # type: ignore[attr-defined]
-                    if type(target) is ast.Name and target.id in assumed:  # type: ignore[attr-defined]
-                        assumed[target.id] = min(assumed[target.id], statement.end_lineno or statement.lineno)  # type: ignore[attr-defined]
+            if type(statement) is ast.Assign and type(statement.value) is ast.Call:
+                for target in statement.targets:
+                    if type(target) is ast.Name and target.id in assumed:
+                        assumed[target.id] = min(assumed[target.id], statement.end_lineno or statement.lineno)
         context.cache[key] = assumed
     if not assumed:
         return False
     row = getattr(node, "lineno", 0)
-    return any(
-        type(name) is ast.Name and row <= assumed.get(name.id, -1)  # type: ignore[attr-defined]
-        for name in ast.walk(node)
-    )
+    return any(type(name) is ast.Name and row <= assumed.get(name.id, -1) for name in ast.walk(node))

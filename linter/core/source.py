@@ -499,8 +499,8 @@ def leading_statements_end(body: list[ast.stmt]) -> int:
     if (
         body
         and type(body[0]) is ast.Expr
-        and type(body[0].value) is ast.Constant  # type: ignore[attr-defined]
-        and isinstance(body[0].value.value, str)  # type: ignore[attr-defined]
+        and type(body[0].value) is ast.Constant
+        and isinstance(body[0].value.value, str)
     ):
         index = 1
     while index < len(body) and type(body[index]) in (ast.Import, ast.ImportFrom):

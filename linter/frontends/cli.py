@@ -146,6 +146,14 @@ def main() -> None:
     "--train-mode", is_flag=True, help="Trace the model as built, without .eval() (reports training-mode modules)."
 )
 @click.option(
+    "--graph-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Stop a graph-layer step (the capture, the exporter's run) after this long and report where it was "
+    "(default: 120, or graph-timeout in the configuration).",
+)
+@click.option(
     "--graph/--no-graph",
     "graph",
     default=None,
@@ -204,6 +212,7 @@ def check(
     dynamic: tuple[str, ...],
     weights: Path | None,
     train_mode: bool,
+    graph_timeout: float | None,
     graph: bool | None,
     verify: bool,
     write_unverified: bool,
@@ -288,7 +297,17 @@ def check(
             progress.clear()
     if model_options or trace_configured:
         _add_graph_findings(
-            files, settings, outcomes, config, model_text, input_shapes, dynamic, weights, train_mode, quiet
+            files,
+            settings,
+            outcomes,
+            config,
+            model_text,
+            input_shapes,
+            dynamic,
+            weights,
+            train_mode,
+            quiet,
+            timeout=graph_timeout if graph_timeout is not None else config.extra.get("graph-timeout"),
         )
     elif graph is None and "models" in config.extra and not quiet and output_format in ("text", "concise"):
         count = len(config.extra["models"])
@@ -321,6 +340,7 @@ def _add_graph_findings(
     weights: Path | None,
     train_mode: bool,
     quiet: bool,
+    timeout: float | None = None,
 ) -> None:
     """Trace the requested or configured models (the graph layer, imported only here) into the outcomes."""
     from onnxlint.core.modelspec import SpecError, WeightsError
@@ -338,7 +358,7 @@ def _add_graph_findings(
             configured=config.extra.get("models"),
             config_root=config.root,
         )
-        reports = add_graph_findings(specs, settings, outcomes)
+        reports = add_graph_findings(specs, settings, outcomes, timeout=timeout)
     except GraphUnavailable as error:
         if model_text is None:  # configured models in a lean install (pre-commit): lint statically, say so
             click.echo(f"onnxlint: configured models not traced: {error}", err=True)
@@ -711,6 +731,21 @@ def server_command(debounce_ms: int, max_file_size: int) -> None:
     help="Always (or never) run the graph layer's rules; by default they run only to explain a failed stage.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random example inputs.")
+@click.option(
+    "--stage-timeout",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Stop a stage after this long and report the line it was in (0: no limit; "
+    "default: 120, or stage-timeout in the configuration).",
+)
+@click.option(
+    "--extra-sizes",
+    type=click.IntRange(min=0),
+    default=6,
+    show_default=True,
+    help="Sizes chosen from the exporter's guards to check beyond the example and one more per dim (0: none).",
+)
 @click.option("--fix", is_flag=True, help="Fix the model's code, verify the fixed export, write only if it passes.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes that may change outputs.")
 @click.option("--write-unverified", is_flag=True, help="With --fix: write the fixes even when verification fails.")
@@ -740,6 +775,8 @@ def export_command(
     no_lint: bool,
     graph: bool | None,
     seed: int,
+    stage_timeout: float | None,
+    extra_sizes: int,
     fix: bool,
     unsafe_fixes: bool,
     write_unverified: bool,
@@ -754,8 +791,10 @@ def export_command(
 
     Stages: lint -> load -> export (torch.onnx.export) -> onnx.checker (full_check) -> onnxsim
     (--simplify) -> onnxruntime -> parity with eager PyTorch on the example input and on one
-    more input per dynamic dim. Exit 0 only when every requested stage passed, 1 when one
-    failed, 2 on usage errors. Runs your code (and loads weights with weights_only=True).
+    more input per dynamic dim, plus sizes that cross the guards the exporter traced under
+    (--extra-sizes); each stage stops after --stage-timeout. Exit 0 only when every requested
+    stage passed, 1 when one failed, 2 on usage errors. Runs your code (and loads weights with
+    weights_only=True).
     """
     try:
         config = _load_project_config(file or Path.cwd(), config_path, isolated)
@@ -788,6 +827,9 @@ def export_command(
         fix=fix,
         unsafe_fixes=unsafe_fixes,
         write_unverified=write_unverified,
+        stage_timeout=(stage_timeout if stage_timeout is not None else config.extra.get("stage-timeout", 120.0))
+        or None,
+        extra_sizes=extra_sizes,
     )
     sys.exit(run_export(request, config, settings))
 

@@ -53,7 +53,8 @@ class ProjectConfig:
 # Keys that other layers own: validated by them, passed through here.
 # `models`: [[tool.onnxlint.models]] tables, validated by modelspec.specs_from_config (graph/verify layers).
 # `graph-timeout`: seconds each graph-layer step (capture, the exporter's run) may take (`--graph-timeout`).
-EXTENSION_KEYS: set[str] = {"models", "graph-timeout"}
+# `stage-timeout`: seconds each stage of `onnxlint export` may take (`--stage-timeout`).
+EXTENSION_KEYS: set[str] = {"models", "graph-timeout", "stage-timeout"}
 
 KNOWN_KEYS = {
     "select",
@@ -151,9 +152,10 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         {"select": select or (), "extend-select": extend_select, "ignore": ignore}
         | {f"per-file-ignores[{entry.pattern!r}]": entry.codes for entry in per_file},
     )
-    timeout = table.get("graph-timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise ConfigError(f"{where}: 'graph-timeout' must be a number of seconds above 0, not {timeout!r}")
+    for key in ("graph-timeout", "stage-timeout"):
+        timeout = table.get(key)
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise ConfigError(f"{where}: '{key}' must be a number of seconds above 0, not {timeout!r}")
     if "models" in table:
         from onnxlint.core.modelspec import SpecError, specs_from_config
 

@@ -112,26 +112,26 @@ def _model_files(context: FileContext, call: ast.Call, script: Path, project_roo
     dotted: list[str] = []
     func = constructor.func
     while type(func) is ast.Attribute:
-        dotted.insert(0, func.attr)  # type: ignore[attr-defined]
-        func = func.value  # type: ignore[attr-defined]
+        dotted.insert(0, func.attr)
+        func = func.value
     if type(func) is not ast.Name:
         return []
-    head = func.id  # type: ignore[attr-defined]
+    head = func.id
     if head in context.model.classes or head in context.model.functions:
         return []  # defined in the script, which its own export calls judge already
     for node in ast.walk(context.tree):
         if type(node) is ast.Import:
-            for alias in node.names:  # type: ignore[attr-defined]
+            for alias in node.names:
                 if (alias.asname or alias.name.split(".")[0]) == head:
                     parts = alias.name.split(".") if alias.asname else [head]
                     return _first_module(_search_roots(script, project_root), [*parts, *dotted[:-1]])
         elif type(node) is ast.ImportFrom:
-            for alias in node.names:  # type: ignore[attr-defined]
+            for alias in node.names:
                 if (alias.asname or alias.name) == head:
-                    parts = [*(node.module.split(".") if node.module else []), alias.name, *dotted]  # type: ignore[attr-defined]
-                    if node.level:  # type: ignore[attr-defined]
+                    parts = [*(node.module.split(".") if node.module else []), alias.name, *dotted]
+                    if node.level:
                         base = script.parent
-                        for _ in range(node.level - 1):  # type: ignore[attr-defined]
+                        for _ in range(node.level - 1):
                             base = base.parent
                         return _first_module([base], parts)
                     return _first_module(_search_roots(script, project_root), parts)
@@ -142,10 +142,10 @@ def _constructor(context: FileContext, expr: ast.expr | None, at: ast.AST, depth
     """`Net(...)` from `Net(...).eval().to(device)`, or from a name last assigned one before `at`."""
     expr = _peel(context, expr)
     if type(expr) is ast.Call:
-        return expr  # type: ignore[return-value]
+        return expr
     if type(expr) is not ast.Name or depth > 3:
         return None
-    name = expr.id  # type: ignore[attr-defined]
+    name = expr.id
     position = (at.lineno, at.col_offset)  # type: ignore[attr-defined]
     bindings = context.cached(_every_binding, context.enclosing_scope(at)).get(name, ())
     assignments = [
@@ -153,11 +153,11 @@ def _constructor(context: FileContext, expr: ast.expr | None, at: ast.AST, depth
         for binding in bindings
         if binding.role is Role.WHOLE
         and type(binding.node) is ast.Assign
-        and (binding.node.lineno, binding.node.col_offset) < position  # type: ignore[attr-defined]
+        and (binding.node.lineno, binding.node.col_offset) < position
     ]
-    for assignment in sorted(dict.fromkeys(assignments), key=lambda node: (node.lineno, node.col_offset), reverse=True):  # type: ignore[attr-defined]
+    for assignment in sorted(dict.fromkeys(assignments), key=lambda node: (node.lineno, node.col_offset), reverse=True):
         base = _peel(context, assignment.value)
-        if type(base) is ast.Name and base.id == name:  # type: ignore[attr-defined]
+        if type(base) is ast.Name and base.id == name:
             continue  # `model = model.eval()`: look further back
         return _constructor(context, base, assignment, depth + 1)
     return None
@@ -172,11 +172,11 @@ def _peel(context: FileContext, expr: ast.expr | None) -> ast.expr | None:
     """Drop method calls on a module (`.eval()`, `.to(device)`): `Net().eval()` -> `Net()`, `model.cuda()` -> `model`.
 
     A call on an imported name is the constructor itself (`models.UNet(...)`, `timm.create_model(...)`)."""
-    while type(expr) is ast.Call and type(expr.func) is ast.Attribute:  # type: ignore[attr-defined]
-        inner = expr.func.value  # type: ignore[attr-defined]
+    while type(expr) is ast.Call and type(expr.func) is ast.Attribute:
+        inner = expr.func.value
         if type(inner) is ast.Call:
             expr = inner
-        elif type(inner) is ast.Name and inner.id not in context.model.imports:  # type: ignore[attr-defined]
+        elif type(inner) is ast.Name and inner.id not in context.model.imports:
             return inner
         else:
             break

@@ -26,12 +26,13 @@ import torch
 
 from onnxlint.core.modelspec import InputSpec, ModelSpec
 from onnxlint.graph.check import _FRAME_LINE, Frame, frames_from_stack_trace
-from onnxlint.graph.deadline import StepTimeout, deepest_model_frame, time_limit
+from onnxlint.graph.deadline import StepTimeout, time_limit
+from onnxlint.graph.errors import exception_chain, message_line
+from onnxlint.graph.frames import deepest_model_frame
 from onnxlint.graph.quiet import quiet_torch
 from onnxlint.knowledge.torch_private import private
 
 STRATEGIES = ("export-nonstrict", "export-strict", "fx")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SOURCE_DIM = re.compile(r"(?:\[['\"](?P<key>\w+)['\"]\]|\[(?P<index>\d+)\])\.size\(\)\[(?P<dim>\d+)\]")
 _PIN = re.compile(r"^Eq\((?:(?P<sym>[su]\d+), (?P<value>-?\d+)|(?P<value2>-?\d+), (?P<sym2>[su]\d+))\)$")
 
@@ -320,27 +321,9 @@ def input_index_of_source(source: str, model: Any, count: int) -> tuple[int, int
 # -- failures -----------------------------------------------------------------------------------
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in chain and len(chain) < 10:
-        chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return chain
-
-
-def _first_line(error: BaseException) -> str:
-    text = _ANSI.sub("", str(error)).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line[:300]
-    return type(error).__name__
-
-
 def _failure(strategy: str, error: BaseException) -> CaptureFailure:
     GuardOnDataDependentSymNode = private("torch.fx.experimental.symbolic_shapes", "GuardOnDataDependentSymNode")
-    chain = _chain(error)
+    chain = exception_chain(error)
     timeout = next((item for item in chain if isinstance(item, StepTimeout)), None)
     if timeout is not None:
         # The model line most samples were in (where the time went), else where the limit landed.
@@ -378,9 +361,9 @@ def _failure(strategy: str, error: BaseException) -> CaptureFailure:
             frames.extend(
                 Frame(m.group("file"), int(m.group("line")), m.group("name")) for m in _FRAME_LINE.finditer(tail)
             )
-    summary = _first_line(specific)
+    summary = message_line(specific) or type(specific).__name__
     if kind == "unsupported" and summary.lower().startswith(("failed to", "step 1/3", "the error above")):
-        summary = _first_line(chain[-1])
+        summary = message_line(chain[-1]) or type(chain[-1]).__name__
     return CaptureFailure(strategy, error, kind, f"{type(specific).__name__}: {summary}", tuple(frames))
 
 

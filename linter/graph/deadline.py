@@ -25,21 +25,7 @@ from collections.abc import Callable, Hashable, Iterator
 from types import FrameType
 from typing import Any
 
-# Frames of these packages are never "where the model was": the exporter and its helpers.
-_INFRASTRUCTURE = (
-    "/torch/",
-    "/sympy/",
-    "/onnxscript/",
-    "/onnx_ir/",
-    "/onnxruntime/",
-    "/onnxlint/",
-    "/linter/",  # onnxlint's own folder in a checkout
-    "/click/",
-    "/pygls/",
-    "/contextlib.py",
-    "/threading.py",
-    "<frozen ",
-)
+from onnxlint.graph.frames import deepest_model_frame
 
 
 class StepTimeout(Exception):
@@ -61,15 +47,6 @@ class StepTimeout(Exception):
         where = deepest_model_frame(stack)
         place = f" in {where.filename}:{where.lineno} ({where.name})" if where else ""
         super().__init__(f"stopped after {seconds:g} s{place}")
-
-
-def deepest_model_frame(stack: list[traceback.FrameSummary]) -> traceback.FrameSummary | None:
-    """The innermost frame of the user's or a model library's code (not torch, sympy, onnxlint)."""
-    for frame in reversed(stack):
-        path = frame.filename.replace("\\", "/")
-        if not any(marker in path for marker in _INFRASTRUCTURE):
-            return frame
-    return None
 
 
 def _stack_of(frame: FrameType | None) -> list[traceback.FrameSummary]:

@@ -152,8 +152,24 @@ def _pattern_text(minimum: int, maximum: int | None, modulus: int, remainders: S
         return f"multiples of {modulus} from {minimum}{upper}"
     if len(remainders) == 1:
         return f"sizes {remainders[0]} mod {modulus} from {minimum}{upper}"
-    shown = ", ".join(str(r) for r in remainders)
-    return f"sizes {shown} mod {modulus} from {minimum}{upper}"
+    first = [n for n in range(minimum, minimum + 3 * modulus) if n % modulus in remainders][:4]
+    shown = ", ".join(str(n) for n in first)
+    return f"sizes {_runs(remainders, modulus)} mod {modulus} from {minimum}{upper} ({shown}, ...)"
+
+
+def _runs(remainders: Sequence[int], modulus: int) -> str:
+    """Remainders as runs, wrapping around: (0, 57, ..., 63) mod 64 -> "57-64"; (0, 3) mod 4 -> "3-4"."""
+    present = set(remainders)
+    runs: list[tuple[int, int]] = []
+    for r in sorted(present):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == modulus - 1:  # one run across 0
+        first = runs.pop(0)
+        runs[-1] = (runs[-1][0], modulus + first[1])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 # -- parsing and evaluating torch's guard expressions -------------------------------------------
@@ -340,7 +356,7 @@ def model_line(frames: Sequence[Any]) -> str:
     """`file:line` of the innermost frame of the user's or a model library's code (not torch's), or ""."""
     import traceback
 
-    from onnxlint.graph.deadline import deepest_model_frame
+    from onnxlint.graph.frames import deepest_model_frame
 
     summaries = [
         traceback.FrameSummary(f.filename, f.line, f.name)

@@ -21,29 +21,7 @@ from onnxlint.analysis.semantic import ModuleModel
 from onnxlint.core.findings import Location
 from onnxlint.core.source import SourceText
 from onnxlint.graph.check import Frame
-
-# Packages whose frames are never a finding's location: the exporters, onnxlint's dependencies and test runners.
-_INFRASTRUCTURE_PACKAGES = (
-    "torch",
-    "torchgen",
-    "functorch",
-    "onnxscript",
-    "onnx_ir",
-    "onnx",
-    "onnxruntime",
-    "sympy",
-    "mpmath",
-    "numpy",
-    "optree",
-    "click",
-    "pygls",
-    "lsprotocol",
-    "libcst",
-    "typing_extensions",
-    "_pytest",
-    "pytest",
-    "pluggy",
-)
+from onnxlint.graph.frames import INFRASTRUCTURE_PACKAGES
 
 _CONVERSION_METHODS = frozenset({"item", "tolist", "numpy"})
 _CONVERSION_BUILTINS = frozenset({"builtins.int", "builtins.float", "builtins.bool"})
@@ -79,7 +57,7 @@ class Locator:
         # and they are never where a finding's cause is.
         self._driver = {(_real(filename), line) for filename, line in driver}
         excluded = [sysconfig.get_paths()["stdlib"], os.path.dirname(os.path.dirname(__file__))]
-        excluded += [d for d in (_package_dir(n) for n in _INFRASTRUCTURE_PACKAGES) if d]
+        excluded += [d for d in (_package_dir(n) for n in INFRASTRUCTURE_PACKAGES) if d]
         self._excluded = tuple(_real(d) + os.sep for d in excluded)
         self._parsed: dict[str, _Parsed | None] = {}
 

@@ -32,10 +32,10 @@ import torch
 
 from onnxlint.graph.check import Frame, frames_from_stack_trace
 from onnxlint.graph.deadline import StepTimeout, time_limit
+from onnxlint.graph.errors import ANSI, exception_chain, message_line
 from onnxlint.graph.quiet import quiet_torch
 from onnxlint.knowledge.torch_private import private
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SOURCE_RANGE_FRAME = re.compile(r"^(?P<file>.+?)\((?P<line>\d+)\): (?P<name>[\w<>.]+)\s*$")
 _NODE_DEFINED = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _QUOTED_OP = re.compile(r"'((?:aten|prim|onnx|quantized|torchvision)::\w+)'")
@@ -137,7 +137,7 @@ def _dynamo_step(error: BaseException) -> str:
         return "decomposition"
     if "step 3/3" in text:
         return "translation"
-    names = {f.name for item in _chain(error) for f in traceback.extract_tb(item.__traceback__)}
+    names = {f.name for item in exception_chain(error) for f in traceback.extract_tb(item.__traceback__)}
     if "optimize" in names or any("optimiz" in n for n in names):
         return "optimization"
     return "export"
@@ -218,8 +218,8 @@ def _baked_kind(text: str) -> str:
 
 
 def _legacy_step(error: BaseException) -> str:
-    names = {f.name for item in _chain(error) for f in traceback.extract_tb(item.__traceback__)}
-    if "_run_symbolic_function" in names or any(type(e).__name__ in _UNSUPPORTED_TYPES for e in _chain(error)):
+    names = {f.name for item in exception_chain(error) for f in traceback.extract_tb(item.__traceback__)}
+    if "_run_symbolic_function" in names or any(type(e).__name__ in _UNSUPPORTED_TYPES for e in exception_chain(error)):
         return "conversion"
     if "_create_jit_graph" in names or "_trace_and_get_graph_from_model" in names:
         return "tracing"
@@ -229,35 +229,18 @@ def _legacy_step(error: BaseException) -> str:
 # -- failures to source lines -------------------------------------------------------------------
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in chain and len(chain) < 12:
-        chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return chain
-
-
-def _first_line(error: BaseException) -> str:
-    for line in _ANSI.sub("", str(error)).splitlines():
-        line = line.strip()
-        if line:
-            return line[:300]
-    return ""
-
-
 def _summary(chain: Sequence[BaseException]) -> str:
     """The innermost error with a message of its own (not the exporter's step banner)."""
     for item in reversed(chain):
-        line = _first_line(item)
+        line = message_line(item)
         if line and not line.startswith(("Failed to ", "Error when translating node", "Error when calling function")):
             return f"{type(item).__name__}: {line}"
     item = chain[-1]
-    return f"{type(item).__name__}: {_first_line(item)}"
+    return f"{type(item).__name__}: {message_line(item)}"
 
 
 def _failure(error: BaseException, step: str) -> StepFailure:
-    chain = _chain(error)
+    chain = exception_chain(error)
     timeout = next((e for e in chain if isinstance(e, StepTimeout)), None)
     if timeout is not None:  # raised inside the exporter and wrapped by it
         return _timeout_failure(timeout, step)
@@ -268,7 +251,7 @@ def _failure(error: BaseException, step: str) -> StepFailure:
             Frame(f.filename, f.lineno or 0, f.name) for item in chain for f in traceback.extract_tb(item.__traceback__)
         )
         for item in chain:  # "(node defined in File ..., line N)" in SymbolicValueError messages
-            match = _NODE_DEFINED.search(_ANSI.sub("", str(item)))
+            match = _NODE_DEFINED.search(ANSI.sub("", str(item)))
             if match:
                 frames += (Frame(match.group("file"), int(match.group("line")), ""),)
     unsupported = any(type(e).__name__ in _UNSUPPORTED_TYPES for e in chain) or any(

@@ -7,7 +7,7 @@ What runtimes restrict is in `onnxlint.knowledge.runtimes`.
 
 Every entry names its source: `measured` (exported and run here, on torch 2.13 / onnx 1.23 /
 onnxruntime 1.32, and re-measured on torch 2.14.1 and 2.15.0: what changed is in TORCH_CHANGES;
-see docs/measurements.md and ../shared/PITFALLS.md), `spec` (the ONNX operator
+see docs/measurements.md and docs/ground-truth.md), `spec` (the ONNX operator
 specification) or `doc` (a runtime's own documentation, cited). Rules must take thresholds
 from here, not from constants of their own, so that one edit follows a new torch release everywhere.
 """
@@ -47,7 +47,8 @@ OP_REQUIREMENTS: dict[str, OpRequirement] = {
         dynamo=True,
         note="GridSample-16 is 4-D only; the TorchScript exporter rejects 5-D input below opset 20",
         source=Source(
-            "measured", f"gs4_*, gs5_* in PITFALLS.md; legacy 16/17/20 and dynamo 18/20 re-measured ({_MEASURED})"
+            "measured",
+            f"harness rows gs4_*, gs5_* (docs/ground-truth.md); legacy 16/17/20 and dynamo 18/20 re-measured ({_MEASURED})",
         ),
     ),
     "grid_sample_5d": OpRequirement(

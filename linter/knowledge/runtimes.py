@@ -99,7 +99,7 @@ PROFILES: dict[str, TargetProfile] = {
     "openvino": TargetProfile(
         "openvino",
         "OpenVINO (CPU plugin) reading the ONNX file directly. Entries measured here with the patterns of "
-        "../shared/PITFALLS.md exported by both exporters and run in OpenVINO (see docs/targets.md).",
+        "the first harness run (docs/ground-truth.md) exported by both exporters and run in OpenVINO (see docs/targets.md).",
         measured=True,
         restrictions=_restrictions(
             Restriction(

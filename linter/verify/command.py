@@ -50,6 +50,8 @@ class ExportRequest:
     fix: bool
     unsafe_fixes: bool
     write_unverified: bool
+    stage_timeout: float | None = 120.0  # seconds per stage (None: no limit)
+    extra_sizes: int = 6  # guard-directed sizes checked beyond the example
 
 
 def resolve_spec(request: ExportRequest, config: ProjectConfig) -> ModelSpec:
@@ -95,6 +97,8 @@ def options_for(request: ExportRequest, settings: LintSettings) -> Any:
         graph=request.graph,
         settings=settings,
         seed=request.seed,
+        stage_timeout=request.stage_timeout,
+        extra_sizes=request.extra_sizes,
     )
 
 

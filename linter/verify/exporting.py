@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from onnxlint.core.modelspec import InputSpec
+from onnxlint.graph.errors import ANSI, exception_chain
 from onnxlint.knowledge.torch_private import op_libraries_loaded, private
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FILE_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _LIBRARIES = ("torch", "onnx", "onnxscript", "onnxruntime", "onnx_ir", "onnxsim")
 # Log lines that say nothing about the user's model.
@@ -49,6 +49,8 @@ class ExportOutcome:
     error: BaseException | None = None
     program: Any | None = None  # the dynamo exporter's ONNXProgram (for large models' external data)
     capture: list[str] = field(default_factory=list)  # dynamo capture strategies tried: "strict=False: ok"
+    # The shape guards torch recorded while capturing (onnxlint.graph.capture.ShapeEvent, with their stacks).
+    events: list[Any] = field(default_factory=list)
 
 
 class _Capture(logging.Handler):
@@ -196,7 +198,7 @@ def export_model(
     start = time.perf_counter()
     proto = program = error = None
     # The TorchScript exporter prints graphs from C++ (verbose=True, and on errors), past sys.stdout.
-    with _silenced_fd(1), captured() as log:
+    with _silenced_fd(1), captured() as log, _guard_events(exporter, inputs) as events:
         try:
             if exporter == "legacy":
                 import onnx
@@ -228,6 +230,7 @@ def export_model(
         except Exception as caught:  # the exporters raise anything; all of it is an export failure
             error = caught
     outcome = ExportOutcome(proto, time.perf_counter() - start, exporter, opset, log, error, program)
+    outcome.events = list(events)
     outcome.capture = [
         f"{call.strip(', ')}: {'ok' if mark == '✅' else 'failed'}"
         for call, mark in re.findall(r"with `torch\.export\.[a-z_]+\(([^`]*)\)`\.\.\. (✅|❌)", log.stdout)
@@ -235,22 +238,81 @@ def export_model(
     return outcome
 
 
+@contextlib.contextmanager
+def _guard_events(exporter: str, inputs: Sequence[InputSpec]) -> Iterator[list[Any]]:
+    """The shape guards torch records while the dynamo exporter captures (its structured trace log).
+
+    Entered inside `captured()`, which takes every handler off torch's loggers, this one included.
+    The exporter defers some guards to runtime asserts (read from its program, verify/sizes.py);
+    others, on float arithmetic of sizes (`math.ceil(H / 2) * 2 != H`), it only records here. Only
+    the guards of the capture strategy that succeeded are kept: each strategy traces anew, and
+    the symbol `s77` of a failed one may be another dim.
+    """
+    kept: list[Any] = []
+    if exporter != "dynamo" or not any(spec.dynamic for spec in inputs):
+        yield kept
+        return
+    try:
+        from onnxlint.graph.capture import recording
+
+        context = recording()
+        recorder = context.__enter__()
+    except Exception:  # the graph layer's private torch API moved: no guards from the log
+        yield kept
+        return
+    watcher = _AttemptWatcher(recorder.events)
+    recorder.addFilter(watcher)
+    try:
+        yield kept
+    finally:
+        context.__exit__(None, None, None)
+        kept.extend(watcher.capture_events())
+
+
+class _AttemptWatcher(logging.Filter):
+    """Which events belong to the capture attempt that succeeded.
+
+    The exporter prints a banner on stdout (captured in a StringIO) when a capture attempt begins
+    and a line with ✅ or ❌ when it ends; decompositions and the ONNX translation come after, and
+    their guards are not the capture's. Each record is tagged with the attempt it came in.
+    """
+
+    _BANNER = "Obtain model graph for"
+
+    def __init__(self, events: list[Any]) -> None:
+        super().__init__()
+        self.events = events
+        self.phases: list[tuple[int, int, bool]] = []  # (first event, attempt number, attempt still running)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import sys
+
+        try:
+            text = sys.stdout.getvalue() if isinstance(sys.stdout, io.StringIO) else ""
+        except Exception:
+            text = ""
+        lines = [line for line in text.splitlines() if self._BANNER in line]
+        started = sum(1 for line in lines if "✅" not in line and "❌" not in line)
+        ended = len(lines) - started
+        phase = (started, started > ended)
+        if not self.phases or self.phases[-1][1:] != phase:
+            self.phases.append((len(self.events), *phase))
+        return True
+
+    def capture_events(self) -> list[Any]:
+        """The events recorded while the last capture attempt ran (all of them if no banner was seen)."""
+        if not self.phases:
+            return list(self.events)
+        last = max(attempt for _, attempt, _ in self.phases)
+        kept: list[Any] = []
+        for position, (first, attempt, running) in enumerate(self.phases):
+            end = self.phases[position + 1][0] if position + 1 < len(self.phases) else len(self.events)
+            if attempt == last and running:
+                kept.extend(self.events[first:end])
+        return kept
+
+
 # -- errors -------------------------------------------------------------------------------------
-
-
-def exception_chain(error: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and current not in chain and len(chain) < 20:
-        chain.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return chain
-
-
-def first_line(error: BaseException) -> str:
-    text = ANSI.sub("", str(error)).strip()
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return f"{type(error).__name__}: {line}" if line else type(error).__name__
 
 
 def root_cause(error: BaseException) -> BaseException:

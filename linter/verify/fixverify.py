@@ -174,7 +174,7 @@ def _verify_fixed_copy(
                 fixed_spec,
                 fixed_options,
                 progress,
-                reference_model=None if reference is not None else original.model,
+                reference_model=original.model,  # also computes the eager outputs at the guard-directed sizes
                 reference=reference,
             )
             fixed.report.versions = original.report.versions

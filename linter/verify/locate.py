@@ -22,6 +22,9 @@ from onnxlint.verify.exporting import FILE_LINE
 
 _DOC_FRAME = re.compile(r"^(?P<file>.+?)\((?P<line>\d+)\): (?P<func>\S+)$")
 _ORT_NODE = re.compile(r"running (?P<op>\w+) node\. Name:'(?P<name>[^']*)'")
+# Session creation and the checker: "Node (name) Op (Type) [ShapeInferenceError] ...", "Bad node spec for node. Name: n OpType: T".
+_NODE_OP = re.compile(r"Node \((?P<name>[^)]*)\) Op \((?P<op>[\w.]+)\)")
+_BAD_NODE = re.compile(r"Name: (?P<name>\S+) OpType: (?P<op>\w+)")
 # Constants bigger than this are weights, not shape-derived values (and comparing them costs time).
 _MAX_CONSTANT_BYTES = 1 << 16
 
@@ -74,6 +77,18 @@ def ort_error_node(message: str) -> tuple[str, str] | None:
     """(op type, node name) of the node onnxruntime names in a run error."""
     match = _ORT_NODE.search(message)
     return (match.group("op"), match.group("name")) if match else None
+
+
+def error_node(message: str) -> tuple[str, str] | None:
+    """(op type, node name) of the node an onnxruntime or onnx.checker error names, if any."""
+    hit = ort_error_node(message)
+    if hit is not None:
+        return hit
+    for pattern in (_NODE_OP, _BAD_NODE):
+        match = pattern.search(message)
+        if match:
+            return match.group("op"), match.group("name")
+    return None
 
 
 def find_node(proto: Any, name: str) -> Any | None:

@@ -76,6 +76,7 @@ def run_parity_case(rule: type[Rule], case: ParityCase, exporter: str, workdir: 
         graph="never",
         example_seeds=EXAMPLE_SEEDS,
         locate_baked=False,
+        extra_sizes=0,  # the fix's effect is what is judged here, not sizes the original export never handled
         parallel_reference=False,  # tiny models: a thread would cost more than it saves
     )
     # Built with the pipeline's seed, as the fixed model will be: the same random weights.

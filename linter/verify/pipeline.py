@@ -29,15 +29,19 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from onnxlint.core.engine import lint_source
-from onnxlint.core.findings import Finding, Location, Severity
+from onnxlint.core.findings import Finding, Location, RelatedLocation, Severity
 from onnxlint.core.modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, build_model, make_inputs
 from onnxlint.core.settings import LintSettings
 from onnxlint.core.source import SourceDecodeError, read_source_file
 from onnxlint.frontends.runner import display_path, relative_to_root
+from onnxlint.graph.deadline import StepTimeout, time_limit
+from onnxlint.graph.domain import DEFAULT_EXTRA_SIZES, boundary_sizes, validity_domain
+from onnxlint.graph.errors import exception_chain, first_line
+from onnxlint.graph.frames import deepest_model_frame, is_model_code
 from onnxlint.knowledge.torch_info import warn_if_untested
 from onnxlint.verify import locate
 from onnxlint.verify.compare import compare_arrays, flatten_outputs
-from onnxlint.verify.exporting import ExportOutcome, error_detail, export_model, first_line, root_cause, user_frames
+from onnxlint.verify.exporting import ExportOutcome, error_detail, export_model, root_cause, user_frames
 from onnxlint.verify.report import (
     BakedShape,
     OnnxSummary,
@@ -47,10 +51,14 @@ from onnxlint.verify.report import (
     VerifyReport,
 )
 from onnxlint.verify.report import Location as SourceLocation
+from onnxlint.verify.sizes import REPEAT_SECONDS, conversion_line, timeout_in
 
 # Codes of the findings the verify layer itself reports (band 8: found by exporting and running).
 EXPORT_ERROR_CODE = "ONX801"
 BAKED_SHAPE_CODE = "ONX802"
+TIMEOUT_CODE = "ONX803"  # a stage ran past --stage-timeout: where it was
+NODE_FAILURE_CODE = "ONX804"  # the checker or onnxruntime failed in a node: the line that made it
+DEFAULT_STAGE_TIMEOUT = 120.0
 # How a fixed copy's lines are labelled: they are lines of the fixed code, not of the file on disk.
 FIXED_SUFFIX = " (fixed)"
 # Above this the protobuf cannot be serialized in one piece: weights go to an external data file.
@@ -74,6 +82,8 @@ class VerifyOptions:
     locate_baked: bool = True  # on a baked shape, export again at the other shape to find the line
     parallel_reference: bool = True  # compute eager outputs in a thread while exporting
     path_map: dict[str, str] = field(default_factory=dict)  # temporary copy -> the user's file (fix runs)
+    extra_sizes: int = DEFAULT_EXTRA_SIZES  # guard-directed sizes checked beyond the example (0: none)
+    stage_timeout: float | None = DEFAULT_STAGE_TIMEOUT  # seconds per stage (None or 0: no limit)
 
 
 class Progress(Protocol):
@@ -97,6 +107,11 @@ class InputSet:
     shapes: list[tuple[int, ...]]
     tensors: tuple[Any, ...]
     arrays: dict[str, Any]  # onnxruntime feeds, copied before anything ran (models may modify inputs in place)
+    size: int | None = None  # the dim's size in this set
+    why: str = ""  # why this size is checked ("crosses Eq(Mod(height, 2), 0) (outside)")
+    inside: bool | None = None  # inside the guards' validity domain (None: not known)
+    where: str = ""  # file:line of the guard this size crosses, when torch recorded it
+    guard: str = ""  # that guard, as torch printed it (symbols, not dim names)
 
 
 @dataclass
@@ -106,6 +121,7 @@ class Reference:
     outputs: list[list[Any] | None]
     errors: list[str | None]
     seconds: float = 0.0
+    timeouts: list[StepTimeout] = field(default_factory=list)  # a time limit stopped the eager model
 
 
 class Pipeline:
@@ -133,6 +149,16 @@ class Pipeline:
         self.lint_findings: list[Finding] = []
         self.graph_findings: list[Finding] = []
         self.reference_result: Reference | None = reference  # eager outputs, once parity has them
+        self.extra_sets: list[InputSet] = []  # guard-directed sizes, chosen after the export
+        # Sizes that break common assumptions (odd, prime...), known before the export: their eager
+        # outputs are computed beside it, and used when the guard-directed choice keeps them.
+        self.speculative_sets: list[InputSet] = []
+        self._known_extra: dict[str, tuple[Any, str | None]] = {}  # label -> (eager outputs, eager error)
+        self.domains: list[Any] = []  # onnxlint.graph.domain.DimDomain per dynamic dim name
+        self._job: _ReferenceJob | None = None
+        self._timeouts: list[StepTimeout] = []  # limits that fired and were caught by the code they stopped
+        self._plan_note: str | None = None
+        self._conversion_lines: dict[str, str] = {}  # float-converted sizes -> the line that made them
         self._user_roots = [spec.entry_file.resolve().parent] if spec.entry_file else []
         self.is_user_file = locate.make_user_file_test(self._user_roots)
 
@@ -161,7 +187,11 @@ class Pipeline:
                 export_stages = ("checker", "simplify", "onnxruntime", "parity")
                 if self.export is None or self.export.error is not None:
                     export_stages = ("export", *export_stages)
-                if not any(self.report.stage(n).status is Status.FAILED for n in export_stages):
+                if (self.report.stage("export").reason or "").startswith("time limit"):
+                    # Tracing runs the symbolic shape arithmetic the exporter's capture ran out of time in:
+                    # a third of the limit per step is enough for its sampled stack to name the line.
+                    self._graph(diagnosis=True, step_timeout=(self.options.stage_timeout or 120.0) / 3)
+                elif not any(self.report.stage(n).status is Status.FAILED for n in export_stages):
                     self._skip("graph", "not needed: the export verified (--graph runs it anyway)")
                 else:
                     self._graph(diagnosis=True)
@@ -175,6 +205,7 @@ class Pipeline:
             reference_job.cancel()
             self._not_run("checker", "simplify", "onnxruntime", "parity", because="export")
             return
+        self._plan_note = self._plan_sizes()
         artifact = self._serialize(self.export.proto)  # type: ignore[union-attr]
         self._checker(artifact)
         artifact = self._simplify(artifact)
@@ -191,7 +222,17 @@ class Pipeline:
         self.progress.start(result)
         start = time.perf_counter()
         try:
-            yield result
+            with time_limit(self.options.stage_timeout, repeat=REPEAT_SECONDS):
+                yield result
+        except StepTimeout as timeout:
+            if (
+                result.status is Status.FAILED and result.reason
+            ):  # it had failed already: what ran out was the diagnosis
+                result.notes.append(
+                    f"stopped after {timeout.seconds:g} s (--stage-timeout) while explaining the failure"
+                )
+            else:
+                self._timed_out(result, timeout)
         except Exception as error:  # a bug or an unexpected library error: the stage fails, the report survives
             result.status = Status.FAILED
             result.reason = f"internal error: {first_line(error)}"
@@ -274,6 +315,7 @@ class Pipeline:
                 stage.detail = error_detail(error) + "".join(f"\n  at {self._show(f)}:{n}" for f, n in frames[-3:])
                 return False
             self.sets = self._input_sets()
+            self.speculative_sets = self._speculative_sets()
             parameters = (
                 sum(int(p.numel()) for p in self.model.parameters()) if hasattr(self.model, "parameters") else 0
             )
@@ -295,17 +337,116 @@ class Pipeline:
             size = next(
                 (shapes[p][d] for p, i in enumerate(spec.inputs) for d, n in i.dynamic.items() if n == name), None
             )
-            sets.append(self._make_set(f"{name}={size}", name, shapes, options.seed + 100))
+            why = "the next size up"
+            example = next((i.shape[d] for i in spec.inputs for d, n in i.dynamic.items() if n == name), None)
+            if name == "batch" and options.extra_sizes > 0 and example is not None:
+                # An odd prime batch (3 after 1 or 2) catches what the next size up does, and an even-only
+                # assumption too: one onnxruntime run, where the next size up and an odd one were two.
+                size = _next_odd_prime(example)
+                shapes = self._shapes_with(name, size)
+                why = "the next odd prime batch"
+            input_set = self._make_set(f"{name}={size}", name, shapes, options.seed + 100)
+            input_set.size, input_set.why = size, why
+            sets.append(input_set)
         return sets
+
+    def _speculative_sets(self) -> list[InputSet]:
+        """The sizes `boundary_sizes` picks when no guard narrows a dim: eager runs them beside the export."""
+        if self.options.extra_sizes <= 0:
+            return []
+        if self.reference is not None and len(self.reference.outputs) <= len(self.sets):
+            return []  # precomputed outputs without them (a reference from elsewhere)
+        from onnxlint.graph.capture import DynamicDim
+
+        dims = [
+            DynamicDim(i, spec.name, d, name, spec.shape[d], None)
+            for i, spec in enumerate(self.spec.inputs)
+            for d, name in sorted(spec.dynamic.items())
+        ]
+        if not dims:
+            return []
+        domains = validity_domain([], dims, known=False)
+        sets = []
+        for number, choice in enumerate(boundary_sizes(domains, limit=self.options.extra_sizes, exclude=self._taken())):
+            shapes = self._shapes_with(choice.dim, choice.size)
+            label = f"{choice.dim}={choice.size}"
+            input_set = self._make_set(label, choice.dim, shapes, self.options.seed + 200 + number)
+            input_set.size, input_set.why = choice.size, choice.why
+            sets.append(input_set)
+        return sets
+
+    def _taken(self) -> dict[str, set[int]]:
+        taken: dict[str, set[int]] = {}
+        for input_set in self.sets:
+            if input_set.dim is not None and input_set.size is not None:
+                taken.setdefault(input_set.dim, set()).add(input_set.size)
+        return taken
 
     def _make_set(self, label: str, dim: str | None, shapes: list[tuple[int, ...]], seed: int) -> InputSet:
         tensors = make_inputs(self.spec.inputs, seed=seed, shapes=shapes)
         arrays = {spec.name: tensor.numpy().copy() for spec, tensor in zip(self.spec.inputs, tensors)}
         return InputSet(label, dim, list(shapes), tensors, arrays)
 
+    def _shapes_with(self, name: str, size: int) -> list[tuple[int, ...]]:
+        """The example shapes with every dim named `name` set to `size`."""
+        shapes = []
+        for spec in self.spec.inputs:
+            shape = list(spec.shape)
+            for index, dim_name in spec.dynamic.items():
+                if dim_name == name:
+                    shape[index] = size
+            shapes.append(tuple(shape))
+        return shapes
+
+    # -- validity domain and guard-directed sizes ----------------------------------------------
+
+    def _plan_sizes(self) -> str | None:
+        """The validity domain per dynamic dim, from the export's guards, and the extra sizes to check.
+
+        Returns a note for the parity stage (what was chosen, or why nothing was).
+        """
+        if not any(spec.dynamic for spec in self.spec.inputs) or self.export is None:
+            return None
+        start = time.perf_counter()
+        program = getattr(self.export.program, "exported_program", None)
+        try:
+            if program is not None:
+                from onnxlint.verify.sizes import conversion_lines, program_guards
+
+                guards, dims, ranges = program_guards(program, self.spec.inputs)
+                self._conversion_lines = conversion_lines(program)
+                # The runtime asserts the exporter kept in its program, and the guards it only logged.
+                domains = validity_domain([*self.export.events, *guards], dims, ranges=ranges)
+            else:  # the TorchScript exporter records no guards: sizes that break common assumptions only
+                from onnxlint.graph.capture import DynamicDim
+
+                dims = [
+                    DynamicDim(i, spec.name, d, name, spec.shape[d], None)
+                    for i, spec in enumerate(self.spec.inputs)
+                    for d, name in sorted(spec.dynamic.items())
+                ]
+                domains = validity_domain([], dims, known=False)
+        except Exception as error:  # never let the domain's analysis break the verification itself
+            return f"validity domain not computed: {first_line(error)}"
+        self.domains = domains
+        self.report.domains = domains
+        chosen = boundary_sizes(domains, limit=max(0, self.options.extra_sizes), exclude=self._taken())
+        speculative = {s.label: s for s in self.speculative_sets}
+        for number, choice in enumerate(chosen):
+            label = f"{choice.dim}={choice.size}"
+            input_set = speculative.get(label)
+            if input_set is None:
+                shapes = self._shapes_with(choice.dim, choice.size)
+                input_set = self._make_set(label, choice.dim, shapes, self.options.seed + 300 + number)
+            input_set.size, input_set.why, input_set.inside = choice.size, choice.why, choice.inside
+            input_set.where, input_set.guard = choice.where, choice.guard
+            self.extra_sets.append(input_set)
+        seconds = time.perf_counter() - start
+        return f"validity domain and {len(chosen)} guard-directed size(s) chosen in {seconds * 1000:.0f} ms"
+
     # -- graph layer ---------------------------------------------------------------------------
 
-    def _graph(self, *, diagnosis: bool = False) -> None:
+    def _graph(self, *, diagnosis: bool = False, step_timeout: float | None = None) -> None:
         """The graph layer's rules on a trace of the model (onnxlint.graph), when it is installed.
 
         Tracing costs about as much as the dynamo exporter's own capture and decompositions, so
@@ -323,7 +464,8 @@ class Pipeline:
             try:
                 # The graph layer's decompositions build the same operator registry the export uses.
                 with captured(), shared_dynamo_registry():
-                    result = analyze(self.spec, self.lint_settings(), model=self.model)
+                    limit = {"timeout": step_timeout} if step_timeout else {}
+                    result = analyze(self.spec, self.lint_settings(), model=self.model, **limit)
             except GraphUnavailable as error:  # torch missing, or a private torch API it uses moved: one line
                 stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {error}"
                 return
@@ -374,7 +516,8 @@ class Pipeline:
                     model = copy.deepcopy(self.model)
                 except Exception:
                     parallel = False
-        job = _ReferenceJob(model, self.sets)
+        job = _ReferenceJob(model, self.sets + self.speculative_sets, self.options.stage_timeout)
+        self._job = job
         if parallel:
             job.start()
         else:
@@ -392,6 +535,9 @@ class Pipeline:
             )
             self.export = outcome
             stage.notes.extend(self._export_notes(outcome))
+            timeout = timeout_in(outcome.error)
+            if timeout is not None:
+                raise timeout  # the exporter caught it: the stage ran out of time
             if outcome.error is not None:
                 cause = root_cause(outcome.error)
                 stage.status, stage.reason = Status.FAILED, first_line(cause)
@@ -403,6 +549,8 @@ class Pipeline:
                     self.report.findings.append(
                         self._finding(EXPORT_ERROR_CODE, f"export failed here: {first_line(cause)}", file, line)
                     )
+                elif self._library_finding(outcome.error, f"export failed here: {first_line(cause)}"):
+                    pass
                 else:
                     predicted = [f for f in self.lint_findings if f.severity is Severity.ERROR][:3]
                     for finding in predicted:
@@ -429,7 +577,7 @@ class Pipeline:
                 else "the exporter changed it"
             )
             return f"opset {requested} was requested but the file declares opset {summary.opset} ({why})"
-        from onnxlint.knowledge.targets import PROFILES
+        from onnxlint.knowledge.runtimes import PROFILES
 
         profile = PROFILES.get(self.options.target)
         if profile and profile.max_opset is not None and summary.opset and summary.opset > profile.max_opset:
@@ -491,6 +639,7 @@ class Pipeline:
             except Exception as error:  # ValidationError, InferenceError, ...
                 stage.status, stage.reason = Status.FAILED, first_line(error)
                 stage.detail = error_detail(error)
+                self._node_finding(artifact.proto, str(error), "onnx.checker")
                 return
             stage.status, stage.reason = Status.PASSED, "valid (full check, with shape inference)"
 
@@ -560,6 +709,7 @@ class Pipeline:
             except Exception as error:
                 stage.status, stage.reason = Status.FAILED, f"session creation failed: {first_line(error)}"
                 stage.detail = error_detail(error)
+                self._node_finding(artifact.proto, str(error), "onnxruntime")
                 return None
             self.final_proto = artifact.proto
             known = {i.name for i in session.get_inputs()}
@@ -582,36 +732,113 @@ class Pipeline:
             feeds_known = {i.name for i in session.get_inputs()}
             reference = job.result()
             self.reference_result = reference
+            self._note_timeouts(reference.timeouts)
+            count = len(self.sets)
+            for position, input_set in enumerate(self.speculative_sets, start=count):
+                if position < len(reference.outputs):
+                    self._known_extra[input_set.label] = (reference.outputs[position], reference.errors[position])
+            sets = self.sets + self.extra_sets
+            extra_start = time.perf_counter()
+            extra = self._extra_reference()
+            outputs = list(reference.outputs[:count]) + extra.outputs
+            errors = list(reference.errors[:count]) + extra.errors
+            combined = Reference(outputs, errors, reference.seconds + extra.seconds)
             results: list[ParityResult] = []
-            for position, input_set in enumerate(self.sets):
-                results.append(self._compare_set(session, feeds_known, input_set, reference, position))
+            for position, input_set in enumerate(sets):
+                results.append(self._compare_set(session, feeds_known, input_set, combined, position))
+            extra_seconds = extra.seconds + sum(r.seconds or 0.0 for r in results[len(self.sets) :])
             self.report.parity = results
+            self.report.extra_seconds = time.perf_counter() - extra_start if self.extra_sets else 0.0
             examples = [r for r in results if r.dim is None]
             others = [r for r in results if r.dim is not None]
             examples_ok = all(r.status is Status.PASSED for r in examples)
             for result in others:
                 if result.status is Status.FAILED and examples_ok and result.kind != "reference error":
                     result.kind = "baked shape"
-            failed = [r for r in results if r.status is Status.FAILED]
+            self._record_checked(results)
+            if self._plan_note:
+                stage.notes.append(self._plan_note)
             if job.parallel and reference.seconds:
                 stage.notes.append(f"eager reference outputs took {reference.seconds:.2f} s, alongside the export")
+            if self.extra_sets:
+                stage.notes.append(
+                    f"{len(self.extra_sets)} guard-directed size(s) took {extra_seconds:.2f} s "
+                    f"(eager {extra.seconds:.2f} s, onnxruntime {extra_seconds - extra.seconds:.2f} s)"
+                )
+            skipped = [r for r in results if r.status is Status.SKIPPED]
+            if skipped:
+                stage.notes.append("not checked, eager PyTorch rejects them: " + ", ".join(r.label for r in skipped))
+            failed = [r for r in results if r.status is Status.FAILED]
+            checked = [r for r in results if r.status is not Status.SKIPPED]
             if not failed:
                 stage.status = Status.PASSED
-                worst = max((r.max_abs or 0.0) for r in results)
+                worst = max((r.max_abs or 0.0) for r in checked) if checked else 0.0
                 stage.reason = (
-                    f"{len(results)} input set(s) within rtol={options.rtol}, atol={options.atol}; max abs {worst:.2e}"
+                    f"{len(checked)} input set(s) within rtol={options.rtol}, atol={options.atol}; max abs {worst:.2e}"
                 )
+                sizes = self._sizes_text(checked)
+                if sizes:
+                    stage.reason += f"; sizes checked: {sizes}"
                 return
             stage.status = Status.FAILED
             first = failed[0]
             stage.reason = f"{first.kind or 'mismatch'} on {first.label}" + (
                 f" (max abs {first.max_abs:.2e})" if first.max_abs is not None else ""
             )
+            if len(failed) > 1:
+                stage.reason += f" and {len(failed) - 1} more input set(s)"
             if first.error:
                 stage.reason += f": {first.error.splitlines()[0][:200]}"
-            baked = [r for r in others if r.kind == "baked shape"]
+            baked: list[ParityResult] = []
+            for result in others:  # one diagnosis (a second export) per dim: its first failing size
+                if result.kind == "baked shape" and all(b.dim != result.dim for b in baked):
+                    baked.append(result)
             if baked:
                 self._diagnose_baked(baked, session)
+            for result in failed:
+                if result.kind == "onnxruntime error" and result.error and self.final_proto is not None:
+                    if self._node_finding(self.final_proto, result.error, f"onnxruntime at {result.label}"):
+                        break
+
+    def _extra_reference(self) -> Reference:
+        """Eager outputs at the guard-directed sizes (chosen after the export, so computed now)."""
+        if not self.extra_sets:
+            return Reference([], [], 0.0)
+        needed = [s for s in self.extra_sets if s.label not in self._known_extra]
+        computed = Reference([], [], 0.0)
+        if needed:
+            model = self.reference_model if self.reference_model is not None else self.model
+            job = _ReferenceJob(model, needed, None)  # already inside the parity stage's limit
+            job.run()
+            computed = job.result()
+        fresh = dict(zip((s.label for s in needed), zip(computed.outputs, computed.errors)))
+        outputs, errors = [], []
+        for input_set in self.extra_sets:
+            output, error = self._known_extra.get(input_set.label) or fresh[input_set.label]
+            outputs.append(output)
+            errors.append(error)
+        return Reference(outputs, errors, computed.seconds)
+
+    def _record_checked(self, results: list[ParityResult]) -> None:
+        """Each checked size in its dim's validity domain: passed, failed, or eager rejects it."""
+        by_name = {d.name: d for d in self.domains}
+        sets = self.sets + self.extra_sets
+        for result, input_set in zip(results, sets):
+            domain = by_name.get(input_set.dim or "")
+            if domain is None or input_set.size is None:
+                continue
+            if result.status is Status.SKIPPED:
+                domain.checked[input_set.size] = "eager rejects"
+            else:
+                domain.checked[input_set.size] = result.status.value
+
+    @staticmethod
+    def _sizes_text(results: list[ParityResult]) -> str:
+        by_dim: dict[str, list[str]] = {}
+        for result in results:
+            if result.dim is not None and result.size is not None:
+                by_dim.setdefault(result.dim, []).append(str(result.size))
+        return "; ".join(f"{dim} {', '.join(sizes)}" for dim, sizes in by_dim.items())
 
     def _compare_set(
         self, session: Any, known: set[str], input_set: InputSet, reference: Reference, position: int
@@ -619,8 +846,14 @@ class Pipeline:
         options = self.options
         shapes = [list(s) for s in input_set.shapes]
         result = ParityResult(input_set.label, shapes, input_set.dim, Status.FAILED)
+        result.size, result.why, result.inside = input_set.size, input_set.why, input_set.inside
         expected, eager_error = reference.outputs[position], reference.errors[position]
         if expected is None:
+            if input_set.dim is not None and eager_error != "cancelled" and not (eager_error or "").startswith("time"):
+                # A size the model itself does not accept is no size the file must handle.
+                result.status, result.kind = Status.SKIPPED, "eager rejects"
+                result.error = f"eager PyTorch rejects this size: {eager_error}"
+                return result
             result.kind = "reference error"
             result.error = f"eager PyTorch itself fails on these inputs: {eager_error}"
             return result
@@ -643,6 +876,90 @@ class Pipeline:
             result.error = problem or None
         return result
 
+    # -- time limits and located failures ------------------------------------------------------
+
+    def _note_timeouts(self, timeouts: Sequence[StepTimeout]) -> None:
+        self._timeouts.extend(timeouts)
+
+    def _timed_out(self, stage: StageResult, timeout: StepTimeout) -> None:
+        """The stage ran past --stage-timeout: fail it with the deepest frame of model code it was in."""
+        candidates = [*self._timeouts, timeout]
+        job = self._job
+        if job is not None and stage.name == "parity":
+            stack = job.stack()
+            if stack:
+                candidates.append(StepTimeout(timeout.seconds, stack))
+        chosen = next((t for t in candidates if deepest_model_frame(t.stack) is not None), timeout)
+        self._timeouts.clear()
+        where = deepest_model_frame(chosen.stack)
+        stage.status = Status.FAILED
+        stage.reason = f"time limit: stopped after {timeout.seconds:g} s (--stage-timeout)"
+        stack = [f for f in chosen.stack if "/deadline.py" not in f.filename]
+        end = next((i for i in range(len(stack) - 1, -1, -1) if stack[i] is where), len(stack) - 1)
+        tail = stack[max(0, end - 4) : end + 4]
+        stage.detail = "the stack it was in (innermost last):\n" + "\n".join(
+            f"  {self._show(f.filename)}:{f.lineno} in {f.name}" for f in tail
+        )
+        if where is None or where.lineno is None:
+            return
+        stage.reason += f" in {self._show(where.filename)}:{where.lineno} ({where.name})"
+        user = next((f for f in reversed(chosen.stack) if f.lineno is not None and self.is_user_file(f.filename)), None)
+        related = []
+        if user is not None and (user.filename, user.lineno) != (where.filename, where.lineno):
+            related.append(self._related(user.filename, user.lineno, "your code that reaches it"))
+        self.report.findings.append(
+            self._finding(
+                TIMEOUT_CODE,
+                f"{stage.name} ran past its time limit ({timeout.seconds:g} s) here, in {where.name}",
+                where.filename,
+                where.lineno,
+                related=tuple(related),
+            )
+        )
+
+    def _library_finding(self, error: BaseException, message: str) -> bool:
+        """An error with no frame in the user's files: a finding at the deepest model-library frame."""
+        import traceback
+
+        stack: list[traceback.FrameSummary] = []
+        for item in reversed(exception_chain(error)):
+            stack = list(traceback.extract_tb(item.__traceback__))
+            if deepest_model_frame(stack) is not None:
+                break
+        where = deepest_model_frame(stack)
+        if where is None or where.lineno is None:
+            return False
+        self.report.findings.append(self._finding(EXPORT_ERROR_CODE, message, where.filename, where.lineno))
+        return True
+
+    def _node_finding(self, proto: Any, message: str, what: str) -> bool:
+        """The checker or onnxruntime named a node: a finding at the line its recorded stack ends in."""
+        hit = locate.error_node(message)
+        if hit is None or proto is None:
+            return False
+        node = locate.find_node(proto, hit[1])
+        if node is None:
+            return False
+        frames = locate.node_frames(node, lambda name: True)
+        model = [(f, n) for f, n in frames if is_model_code(f)]
+        if not model:
+            return False
+        file, line = model[0]  # innermost: the library line the node comes from, or the user's
+        user = next(((f, n) for f, n in frames if self.is_user_file(f)), None)
+        related = ()
+        if user is not None and user != (file, line):
+            related = (self._related(user[0], user[1], "your code that reaches it"),)
+        self.report.findings.append(
+            self._finding(
+                NODE_FAILURE_CODE,
+                f"{what} failed in {hit[0]} node {hit[1]!r}, made here: {message.strip().splitlines()[0][:160]}",
+                file,
+                line,
+                related=related,
+            )
+        )
+        return True
+
     # -- baked shapes --------------------------------------------------------------------------
 
     def _diagnose_baked(self, failures: list[ParityResult], session: Any) -> None:
@@ -662,8 +979,27 @@ class Pipeline:
             interface = self._interface_problem(dim)
             if interface:
                 detail = interface + "; " + detail
+            guard_line = size_line = None
+            guard_text = next((s.guard for s in self.extra_sets if s.label == result.label), "")
+            if result.inside is False and result.why.startswith("crosses "):
+                guard = result.why.removeprefix("crosses ").removesuffix(" (outside)")
+                detail += f"; the exporter traced under the guard {guard}, which {result.label} breaks"
+                where = next((s.where for s in self.extra_sets if s.label == result.label), "")
+                file, _, line = where.rpartition(":")
+                if file and line.isdigit():
+                    guard_line = self._location(file, int(line), f"the branch the export took: {guard}")
+                made = conversion_line(guard_text, self._conversion_lines) if guard_text else None
+                if made is not None:
+                    file, _, line = made[1].rpartition(":")
+                    if file and line.isdigit():
+                        size_line = self._location(
+                            file, int(line), f"the size that guard tests went through a float here: {made[0]}"
+                        )
+            sizes = sorted(r.size for r in self.report.parity if r.dim == dim and r.kind == "baked shape" and r.size)
+            if len(sizes) > 1:
+                detail += f" (fails at {dim} = {', '.join(str(size) for size in sizes)})"
             baked = BakedShape(dim, how, detail)
-            locations: list[SourceLocation] = []
+            locations: list[SourceLocation] = [loc for loc in (size_line, guard_line) if loc is not None]
             node_hit = locate.ort_error_node(result.error or "") if how == "rejects" else None
             if node_hit and proto is not None:
                 node = locate.find_node(proto, node_hit[1])
@@ -672,8 +1008,9 @@ class Pipeline:
                         locations.append(
                             self._location(file, line, f"onnxruntime failed in {node_hit[0]} node {node_hit[1]}")
                         )
-            if self.options.locate_baked:
-                # The failing node is often where the frozen value is used, not where it was made.
+            if self.options.locate_baked and not locations:
+                # The failing node is often where the frozen value is used, not where it was made: a
+                # diagnostic export (a whole export) when neither a guard's nor a node's stack located it.
                 locations.extend(self._differential(result, node_hit))
             baked.locations = _unique_locations(locations)
             baked.suspects = self._suspects(baked.locations)
@@ -703,10 +1040,11 @@ class Pipeline:
 
     def _differential(self, result: ParityResult, node_hit: tuple[str, str] | None) -> list[SourceLocation]:
         """Export again at the failing shape and report the nodes whose shape-derived constants differ."""
-        position = next(i for i, s in enumerate(self.sets) if s.label == result.label)
+        every = self.sets + self.extra_sets
+        position = next(i for i, s in enumerate(every) if s.label == result.label)
         second = export_model(
             self.model,
-            _clone(self.sets[position].tensors),
+            _clone(every[position].tensors),
             self.spec.inputs,
             exporter=self.options.exporter,
             opset=self.options.opset,
@@ -777,13 +1115,28 @@ class Pipeline:
     def _location(self, file: str, line: int, why: str) -> SourceLocation:
         return SourceLocation(self._show(file), line, locate.line_text(file, line), why)
 
+    def _related(self, file: str, line: int, message: str) -> RelatedLocation:
+        text = locate.line_text(file, line)
+        column = len(text) - len(text.lstrip()) + 1
+        return RelatedLocation(
+            self._show(file), Location(line, column), Location(line, max(column, len(text.rstrip()) + 1)), message
+        )
+
     def _finding(
-        self, code: str, message: str, file: str, line: int, *, severity: Severity = Severity.ERROR
+        self,
+        code: str,
+        message: str,
+        file: str,
+        line: int,
+        *,
+        severity: Severity = Severity.ERROR,
+        related: tuple[RelatedLocation, ...] = (),
     ) -> Finding:
         shown = self._show(file)
         text = locate.line_text(self._real(shown), line)
         column = len(text) - len(text.lstrip()) + 1
         return Finding(
+            related=related,
             code=code,
             message=message,
             severity=severity,
@@ -793,6 +1146,13 @@ class Pipeline:
             rule_name="verify",
             origin="verify",
         )
+
+
+def _next_odd_prime(size: int) -> int:
+    candidate = max(3, size + 1)
+    while candidate % 2 == 0 or any(candidate % k == 0 for k in range(3, int(candidate**0.5) + 1, 2)):
+        candidate += 1
+    return candidate
 
 
 def _first_sentence(text: str) -> str:
@@ -906,9 +1266,10 @@ def _reference_threads() -> int:
 class _ReferenceJob:
     """Eager outputs for every input set, in a background thread or inline."""
 
-    def __init__(self, model: Any, sets: list[InputSet]) -> None:
+    def __init__(self, model: Any, sets: list[InputSet], timeout: float | None = None) -> None:
         self.model = model
         self.sets = sets
+        self.timeout = timeout
         self.parallel = False
         self._thread: threading.Thread | None = None
         self._result: Reference | None = None
@@ -928,6 +1289,17 @@ class _ReferenceJob:
     def cancel(self) -> None:
         self._cancelled = True
 
+    def stack(self) -> list[Any]:
+        """Where the background eager thread is now (empty when it is not running)."""
+        import sys
+        import traceback
+
+        thread = self._thread
+        if thread is None or not thread.is_alive() or thread.ident is None:
+            return []
+        frame = sys._current_frames().get(thread.ident)
+        return list(traceback.extract_stack(frame)) if frame is not None else []
+
     def run(self) -> None:
         import torch
 
@@ -939,12 +1311,19 @@ class _ReferenceJob:
             # Leave the exporter (one busy Python thread) its core: on a 2-core machine two eager
             # threads beside it slowed the export by more than the eager work took on its own.
             torch.set_num_threads(_reference_threads())
+        timeouts: list[StepTimeout] = []
         try:
-            self._run_sets(outputs, errors)
+            with time_limit(self.timeout, repeat=REPEAT_SECONDS):
+                self._run_sets(outputs, errors)
+        except StepTimeout as timeout:
+            timeouts.append(timeout)
+            while len(outputs) < len(self.sets):
+                outputs.append(None)
+                errors.append(f"time limit: {timeout}")
         finally:
             if self.parallel:
                 torch.set_num_threads(threads)
-        self._result = Reference(outputs, errors, time.perf_counter() - start)
+        self._result = Reference(outputs, errors, time.perf_counter() - start, timeouts)
 
     def _run_sets(self, outputs: list[list[Any] | None], errors: list[str | None]) -> None:
         import torch
@@ -959,6 +1338,8 @@ class _ReferenceJob:
                     value = self.model(*_clone(input_set.tensors))
                     outputs.append(flatten_outputs(value))
                     errors.append(None)
+                except StepTimeout:
+                    raise
                 except Exception as error:  # the eager model itself fails at this shape
                     outputs.append(None)
                     errors.append(first_line(error))

@@ -90,8 +90,13 @@ class ParityResult:
     max_rel: float | None = None
     outputs: list[OutputDiff] = field(default_factory=list)
     error: str | None = None  # onnxruntime rejected the input, or eager failed
-    kind: str | None = None  # "numeric mismatch", "baked shape", "onnxruntime error", "reference error"
+    kind: str | None = (
+        None  # "numeric mismatch", "baked shape", "onnxruntime error", "reference error", "eager rejects"
+    )
     seconds: float | None = None  # the onnxruntime run
+    size: int | None = None  # the size of `dim` in this set
+    why: str = ""  # why this size was checked ("crosses Eq(Mod(height, 2), 0) (outside)", "odd, prime")
+    inside: bool | None = None  # inside the guards' validity domain (None: not known)
 
 
 @dataclass
@@ -180,6 +185,8 @@ class VerifyReport:
     onnx: OnnxSummary | None = None
     parity: list[ParityResult] = field(default_factory=list)
     baked: list[BakedShape] = field(default_factory=list)
+    domains: list[Any] = field(default_factory=list)  # onnxlint.graph.domain.DimDomain per dynamic dim name
+    extra_seconds: float = 0.0  # what the guard-directed sizes cost (eager and onnxruntime)
     total_seconds: float = 0.0
 
     def stage(self, name: str) -> StageResult:
@@ -213,6 +220,8 @@ class VerifyReport:
             "onnx": asdict(self.onnx) if self.onnx else None,
             "parity": [_parity_json(p) for p in self.parity],
             "baked": [asdict(b) for b in self.baked],
+            "domains": [d.to_json() for d in self.domains],
+            "extra_sizes_seconds": round(self.extra_seconds, 3),
         }
 
 
@@ -324,8 +333,20 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
             if result.kind and result.status is Status.FAILED:
                 text += f" ({result.kind})"
             lines.append(text)
+            if result.why and result.label != "example":
+                lines.append(f"      checked because: {result.why}")
             if result.error:
                 lines.append(f"      {result.error}")
+    if report.domains:
+        lines.append("")
+        lines.append("  valid sizes (as far as the exporter's guards and the checks show):")
+        name_width = max(len(d.name) for d in report.domains)
+        for domain in report.domains:
+            text = domain.text()
+            if domain.one_size_only:
+                text = paint(text, "31;1")
+            checked = _checked_text(domain.checked)
+            lines.append(f"    {domain.name:<{name_width}}  {text}" + (f"  (checked: {checked})" if checked else ""))
     for baked in report.baked:
         lines.append("")
         lines.append(paint(f"  baked shape: dim '{baked.dim}' {baked.how}", "31;1") + f": {baked.detail}")
@@ -412,6 +433,10 @@ def render_markdown(report: VerifyReport) -> str:
         errors = [r for r in report.parity if r.error]
         for result in errors:
             out.append(f"\n`{result.label}`: {result.error}")
+    if report.domains:
+        out += ["", "## Valid sizes", "", "| dim | valid sizes (guards and checks) | checked |", "|---|---|---|"]
+        for domain in report.domains:
+            out.append(f"| {domain.name} | {domain.text()} | {_checked_text(domain.checked)} |")
     for baked in report.baked:
         out += ["", f"## Baked shape: `{baked.dim}` {baked.how}", "", baked.detail, ""]
         for location in baked.locations:
@@ -457,6 +482,11 @@ def render_markdown(report: VerifyReport) -> str:
             if op not in summary.op_types:
                 out.append(f"| {op} | 0 | {count} |")
     return "\n".join(out) + "\n"
+
+
+def _checked_text(checked: dict[int, str]) -> str:
+    marks = {"passed": "ok", "failed": "FAILED", "eager rejects": "eager rejects"}
+    return ", ".join(f"{size} {marks.get(how, how)}" for size, how in sorted(checked.items()))
 
 
 def first_failure(report: VerifyReport) -> StageResult | None:

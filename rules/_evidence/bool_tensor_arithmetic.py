@@ -13,7 +13,7 @@ PARITY = [
         import torch
 
         class Model(torch.nn.Module):
-            def forward(self, x):
+            def forward(self, x: torch.Tensor):  # proven a tensor: the `|` fixes are safe
                 mask = (x > 0) + (x < -1)
                 mask += x > 2
                 return mask.float() * x
@@ -26,7 +26,7 @@ PARITY = [
         import torch
 
         class Model(torch.nn.Module):
-            def forward(self, x):
+            def forward(self, x: torch.Tensor):
                 valid = x > 0
                 first = valid.cumsum(-1)
                 both = torch.maximum(valid, x < 1) + torch.minimum(valid, x > -1)

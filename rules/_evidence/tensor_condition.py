@@ -8,7 +8,8 @@ from __future__ import annotations
 from onnxlint.rules.api import Claim, ParityCase, Pattern
 
 # The `torch.where` rewrites, exported and compared with the original's eager outputs. The
-# conditions depend on the input, so the seeded example inputs take both branches.
+# conditions depend on the input, so the seeded example inputs take both branches. Annotated
+# parameters make the values proven tensors (a safe fix); the last case's fixes are unsafe.
 PARITY = [
     ParityCase(
         """
@@ -19,7 +20,7 @@ PARITY = [
                 super().__init__()
                 self.proj = torch.nn.Conv2d(3, 3, 1)
 
-            def forward(self, x):
+            def forward(self, x: torch.Tensor):
                 y = self.proj(x)
                 if x[:, 0].mean() > 0:
                     y = y * 2
@@ -36,7 +37,7 @@ PARITY = [
         import torch.nn.functional as F
 
         class Model(torch.nn.Module):
-            def forward(self, x):
+            def forward(self, x: torch.Tensor):
                 if x.mean() > 0:  # positive inputs are rectified
                     x = F.relu(x)
                 return x + 1
@@ -47,7 +48,7 @@ PARITY = [
         """
         import torch
 
-        def gate(x):
+        def gate(x: torch.Tensor):
             return x * 3 if x[:, 0].mean() > 0 else -x
 
         class Model(torch.nn.Module):
@@ -59,6 +60,7 @@ PARITY = [
         """,
         inputs=((1, 3, 8, 8),),
         dynamic=("batch", "width"),
+        unsafe_fixes=True,  # `gate(x)` is a local function's result: a tensor only by likelihood
     ),
 ]
 

@@ -25,7 +25,7 @@ from onnxlint.frontends.runner import RunOptions, _worker_count, run
 
 from ..conftest import FIXTURES, run_onnxlint
 
-HAZARD = 'import torch\nstate = torch.load("w.pth")\n'
+HAZARD = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\n'
 BRANCH = """\
 import torch
 

@@ -10,7 +10,7 @@ import pytest
 
 from ..conftest import FIXTURES, expected_findings, run_onnxlint
 
-HAZARD = 'import torch\nstate = torch.load("w.pth")\n'
+HAZARD = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\n'
 
 
 def test_fixtures_report_the_expected_codes_at_the_expected_lines():
@@ -28,8 +28,8 @@ def test_text_output_has_location_marker_frame_and_summary(tmp_path):
     dirty.write_text(HAZARD, encoding="utf-8")
     result = run_onnxlint("dirty.py", cwd=tmp_path)
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("dirty.py:2:9: ONX501 [*] `torch.load` without `weights_only=True`")
-    assert '2 | state = torch.load("w.pth")' in result.stdout
+    assert lines[0].startswith("dirty.py:2:21: ONX501 [*] `torch.load` without `weights_only=True`")
+    assert '2 | net.load_state_dict(torch.load("w.pth"))' in result.stdout
     assert "^^^^^^^^^^^^^^^^^^^" in result.stdout
     assert "help: Pass `weights_only=True`" in result.stdout
     assert lines[-1] == "Found 1 warning (1 fixable with `--fix`)."
@@ -46,8 +46,8 @@ def test_json_output_has_ruffs_shape(tmp_path):
     assert ruff_keys <= set(item)
     assert (
         item["code"] == "ONX501"
-        and item["location"] == {"column": 9, "row": 2}
-        and item["end_location"] == {"column": 28, "row": 2}
+        and item["location"] == {"column": 21, "row": 2}
+        and item["end_location"] == {"column": 40, "row": 2}
     )
     assert item["filename"] == str(dirty.resolve()) and item["noqa_row"] == 2
     assert item["fix"] == {
@@ -55,8 +55,8 @@ def test_json_output_has_ruffs_shape(tmp_path):
         "edits": [
             {
                 "content": ", weights_only=True",
-                "end_location": {"column": 27, "row": 2},
-                "location": {"column": 27, "row": 2},
+                "end_location": {"column": 39, "row": 2},
+                "location": {"column": 39, "row": 2},
             }
         ],
         "message": "Pass `weights_only=True`",
@@ -87,8 +87,8 @@ def test_github_annotations(tmp_path):
     dirty.write_text(HAZARD, encoding="utf-8")
     result = run_onnxlint("--format", "github", "dirty.py", cwd=tmp_path)
     assert result.stdout.splitlines() == [
-        "::warning title=onnxlint (ONX501),file=dirty.py,line=2,col=9,endLine=2,endColumn=28::"
-        "dirty.py:2:9: ONX501 `torch.load` without `weights_only=True` relies on torch ≥ 2.6's default; "
+        "::warning title=onnxlint (ONX501),file=dirty.py,line=2,col=21,endLine=2,endColumn=40::"
+        "dirty.py:2:21: ONX501 `torch.load` without `weights_only=True` relies on torch ≥ 2.6's default; "
         "older torch unpickles the checkpoint, which can run arbitrary code%0A  help: Pass `weights_only=True`"
     ]
 
@@ -107,12 +107,12 @@ def test_fix_and_diff(tmp_path):
     dirty = tmp_path / "dirty.py"
     dirty.write_text(HAZARD, encoding="utf-8")
     diff = run_onnxlint("--diff", str(dirty))
-    assert diff.returncode == 1 and '+state = torch.load("w.pth", weights_only=True)' in diff.stdout
+    assert diff.returncode == 1 and '+net.load_state_dict(torch.load("w.pth", weights_only=True))' in diff.stdout
     assert dirty.read_text(encoding="utf-8") == HAZARD
     fixed = run_onnxlint("--fix", str(dirty))
     assert fixed.returncode == 0, fixed.stdout
     assert fixed.stdout.strip().endswith("Found 1 error (1 fixed, 0 remaining).")
-    assert dirty.read_text(encoding="utf-8") == 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
+    assert dirty.read_text(encoding="utf-8") == 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
 
 
 def test_fix_and_unsafe_fixes_on_a_copy_of_the_fixtures(fixtures_copy):
@@ -173,9 +173,9 @@ def test_unreadable_file_is_reported_and_the_run_goes_on(tmp_path):
 
 def test_stdin(tmp_path):
     result = run_onnxlint("-", "--stdin-filename", "model.py", input=HAZARD)
-    assert result.returncode == 1 and "model.py:2:9: ONX501" in result.stdout
+    assert result.returncode == 1 and "model.py:2:21: ONX501" in result.stdout
     fixed = run_onnxlint("-", "--fix", "--stdin-filename", "model.py", input=HAZARD)
-    assert fixed.stdout == 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
+    assert fixed.stdout == 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
 
 
 @pytest.mark.parametrize(
@@ -183,13 +183,13 @@ def test_stdin(tmp_path):
     [
         # latin-1 under its coding line, CRLF: the fixed bytes keep both
         (
-            b'# -*- coding: latin-1 -*-\r\nimport torch\r\nx = torch.load("\xe9.pt")\r\n',
-            b'# -*- coding: latin-1 -*-\r\nimport torch\r\nx = torch.load("\xe9.pt", weights_only=True)\r\n',
+            b'# -*- coding: latin-1 -*-\r\nimport torch\r\nm.load_state_dict(torch.load("\xe9.pt"))\r\n',
+            b'# -*- coding: latin-1 -*-\r\nimport torch\r\nm.load_state_dict(torch.load("\xe9.pt", weights_only=True))\r\n',
         ),
         # a UTF-8 BOM is kept
         (
-            b'\xef\xbb\xbfimport torch\nx = torch.load("w.pt")\n',
-            b'\xef\xbb\xbfimport torch\nx = torch.load("w.pt", weights_only=True)\n',
+            b'\xef\xbb\xbfimport torch\nm.load_state_dict(torch.load("w.pt"))\n',
+            b'\xef\xbb\xbfimport torch\nm.load_state_dict(torch.load("w.pt", weights_only=True))\n',
         ),
         # nothing to fix: the very same bytes come back
         (b"\xef\xbb\xbf# caf\xc3\xa9\r\nimport torch\r\n", b"\xef\xbb\xbf# caf\xc3\xa9\r\nimport torch\r\n"),

@@ -27,8 +27,8 @@ from onnxlint.core.source import FileNotWrittenError, read_source_file, write_at
 
 from ..conftest import FIXTURES, run_onnxlint
 
-HAZARD = 'import torch\nstate = torch.load("w.pth")\n'
-HAZARD_FIXED = 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
+HAZARD = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\n'
+HAZARD_FIXED = 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
 
 
 def _concise(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:
@@ -48,7 +48,7 @@ def _deep_chain(terms: int) -> str:
         "import torch\n\n\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
         f"        y = {' + '.join(['x'] * terms)}\n"
         "        return y\n\n\n"
-        'state = torch.load("w.pth")\n'
+        'net.load_state_dict(torch.load("w.pth"))\n'
     )
 
 
@@ -58,16 +58,16 @@ def _bad_tree(root: Path) -> None:
     (root / "empty.py").write_bytes(b"")
     (root / "binary.py").write_bytes(b"\x00\x01\x02\xff\xfe" * 200)
     (root / "random_bytes.py").write_bytes(random.Random(8).randbytes(4096))
-    (root / "latin1.py").write_bytes('import torch\n# café\nstate = torch.load("w.pth")\n'.encode("latin-1"))
-    (root / "nul_inside.py").write_bytes(b'import torch\nstate = torch.load("w.pth")\x00\ny = 1\n')
-    (root / "mixed_newlines.py").write_bytes(b'import torch\r\nx = 1\nstate = torch.load("w.pth")\r\n')
+    (root / "latin1.py").write_bytes('import torch\n# café\nnet.load_state_dict(torch.load("w.pth"))\n'.encode("latin-1"))
+    (root / "nul_inside.py").write_bytes(b'import torch\nnet.load_state_dict(torch.load("w.pth"))\x00\ny = 1\n')
+    (root / "mixed_newlines.py").write_bytes(b'import torch\r\nx = 1\nnet.load_state_dict(torch.load("w.pth"))\r\n')
     (root / "tabs.py").write_bytes(b'import torch\n\x0cif True:\n\tx = 1\n        y = torch.load("w.pth")\n')
     (root / "parens.py").write_text("import torch\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n", encoding="utf-8")
     (root / "long_sum.py").write_text("import torch\nx = " + "+".join(["1"] * 100_000) + "\n", encoding="utf-8")
     (root / "deep_chain.py").write_text(_deep_chain(1500), encoding="utf-8")
     with open(root / "huge.py", "w", encoding="utf-8") as stream:  # 10 MB of hazards
         stream.write("import torch\n")
-        line = 'state = torch.load("w.pth")  # a generated line of hazards, padded to a realistic width\n'
+        line = 'net.load_state_dict(torch.load("w.pth"))  # a generated line of hazards, padded to a realistic width\n'
         stream.write(line * (10_000_000 // len(line)))
     (root / "dir.py").mkdir()
     (root / "dir.py" / "inside.py").write_text(HAZARD, encoding="utf-8")
@@ -96,10 +96,10 @@ EXPECTED_BAD = {
     "io_error.py": ("E902", "cannot read: Input/output error"),
 }
 LINTED = {
-    "good.py": ":2:9: ONX501",
-    "mixed_newlines.py": ":3:9: ONX501",
-    "deep_chain.py": ":10:9: ONX501",  # 1,500 levels: linted on a deeper stack, not refused
-    "dir.py/inside.py": ":2:9: ONX501",  # a folder named x.py is a folder
+    "good.py": ":2:21: ONX501",
+    "mixed_newlines.py": ":3:21: ONX501",
+    "deep_chain.py": ":10:21: ONX501",  # 1,500 levels: linted on a deeper stack, not refused
+    "dir.py/inside.py": ":2:21: ONX501",  # a folder named x.py is a folder
 }
 
 
@@ -143,7 +143,7 @@ def test_bad_inputs_with_workers_cache_and_fix(bad_tree: Path, tmp_path: Path) -
     after = {p.name: p.read_bytes() for p in bad_tree.iterdir() if p.name in before}
     changed = sorted(name for name in before if before[name] != after[name])
     assert changed == ["deep_chain.py", "good.py", "mixed_newlines.py"], changed
-    assert after["mixed_newlines.py"] == b'import torch\r\nx = 1\nstate = torch.load("w.pth", weights_only=True)\r\n'
+    assert after["mixed_newlines.py"] == b'import torch\r\nx = 1\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\r\n'
     assert ast.parse(after["deep_chain.py"]) and b'torch.load("w.pth", weights_only=True)' in after["deep_chain.py"]
     assert not [p for p in bad_tree.rglob("*.onnxlint-tmp")]
     # --max-file-size 0 lints every size (here a 1 MB file, quickly).
@@ -260,7 +260,7 @@ def test_a_real_concurrent_writer_never_loses_its_change(tmp_path: Path) -> None
     """An editor saves while `onnxlint --fix` runs (a subprocess): the file ends as the editor's
     text, or as the fix of the editor's text when the save came before the read, never as the fix
     of the old text; and when onnxlint saw the change it says so."""
-    original = "import torch\n" + 'state = torch.load("w.pth")\n' * 2000
+    original = "import torch\n" + 'net.load_state_dict(torch.load("w.pth"))\n' * 2000
     edited = original + "# saved by the editor\n"
     edited_fixed = edited.replace('"w.pth")', '"w.pth", weights_only=True)')
     path = tmp_path / "model.py"
@@ -345,7 +345,7 @@ def _booby_trapped_package(root: Path) -> list[Path]:
         "        if x.sum() > 0:\n"
         "            return x.item()\n"
         "        return x\n\n\n"
-        'state = torch.load("w.pth")\n',
+        'net.load_state_dict(torch.load("w.pth"))\n',
         encoding="utf-8",
     )
     (root / "export.py").write_text(

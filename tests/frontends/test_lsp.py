@@ -26,7 +26,8 @@ from onnxlint.frontends.server import PositionMapper, single_span_edit
 
 from ..lsp_client import EditorClient, apply_text_edits, units
 
-# Three hazards with safe fixes under the default (dynamo) exporter; with `exporter = "legacy"`
+# Three hazards with safe fixes under the default (dynamo) exporter (`x` is annotated and the checkpoint
+# goes straight into `load_state_dict`: the facts the fixes rely on are proven); with `exporter = "legacy"`
 # the `.item()` is a fourth, whose fix is unsafe. The emoji and the "é" before the first hazard
 # take 2 and 1 UTF-16 units, 4 and 2 UTF-8 bytes: columns differ in every encoding.
 MODEL = """\
@@ -39,7 +40,7 @@ pathlib.Path("user-code-ran.txt").write_text("the server executed the user's mod
 
 
 class Gate(nn.Module):
-    def forward(self, x):
+    def forward(self, x: torch.Tensor):
         label = "🚀é"; y = torch.sigmoid(x) if x.mean() > 0 else x
         if y.sum() > 0:
             out = y * 2
@@ -48,7 +49,7 @@ class Gate(nn.Module):
         return out / out.abs().max().item()
 
 
-weights = torch.load("weights.pth")
+Gate().load_state_dict(torch.load("weights.pth"))
 """
 EMOJI_ROW = 10  # 0-based line of the conditional expression
 
@@ -141,7 +142,7 @@ def test_diagnostics_quick_fixes_fix_all_and_clean_file(workspace: Path, tripwir
         assert summary(diagnostics) == [
             ("ONX201", EMOJI_ROW, position_of(MODEL, "x.mean() > 0").character),
             ("ONX201", EMOJI_ROW + 1, 11),
-            ("ONX501", EMOJI_ROW + 8, 10),
+            ("ONX501", EMOJI_ROW + 8, position_of(MODEL, 'torch.load("weights.pth")').character),
         ]
         # The emoji takes two UTF-16 units: one more than its one character.
         conditional = next(d for d in diagnostics if d.range.start.line == EMOJI_ROW)
@@ -359,12 +360,12 @@ def test_broken_code_and_crashing_rules_never_stop_the_server(
         assert "ONX098" in diagnostics[0].message and "ZeroDivisionError" in diagnostics[0].message
 
         # Mid-typing: a syntax error is one diagnostic, at the parser's position.
-        broken = MODEL.replace("    def forward(self, x):", "    def forward(self, x:")
+        broken = MODEL.replace("    def forward(self, x: torch.Tensor):", "    def forward(self, x: torch.Tensor:")
         version = editor.replace_text(uri, broken)
         diagnostics = await editor.diagnostics(uri, version=version)
         assert [d.code for d in diagnostics] == ["ONX000"]
         assert diagnostics[0].message.startswith("SyntaxError")
-        assert diagnostics[0].range.start.line == MODEL.splitlines().index("    def forward(self, x):")
+        assert diagnostics[0].range.start.line == MODEL.splitlines().index("    def forward(self, x: torch.Tensor):")
 
         # Typing on: the server still serves.
         version = editor.replace_text(uri, MODEL)

@@ -43,7 +43,7 @@ pathlib.Path(__file__).with_name("user-code-ran.txt").write_text("the server exe
 
 
 class Gate(nn.Module):
-    def forward(self, x):
+    def forward(self, x: torch.Tensor):
         y = torch.sigmoid(x) if x.mean() > 0 else x
         if y.sum() > 0:
             out = y * 2
@@ -52,10 +52,10 @@ class Gate(nn.Module):
         return out
 
 
-weights = torch.load("weights.pth")
+Gate().load_state_dict(torch.load("weights.pth"))
 """
 MODEL_CODES = ["ONX201", "ONX201", "ONX501"]
-SMALL = 'import torch\nweights = torch.load("w.pth")\n'  # one ONX501
+SMALL = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\n'  # one ONX501
 STEP_TIMEOUT = 10.0  # each wait here; the scenarios take a few seconds
 
 
@@ -209,7 +209,7 @@ def test_lsp_large_document_is_linted_aside_and_never_delays_small_ones(workspac
         assert waited < 5, f"the small document waited {waited:.1f}s behind the large one"
 
         editor.close(huge)  # cancels its lint (the child process is killed)
-        assert await editor.hover(small, types.Position(line=1, character=10)) is not None
+        assert await editor.hover(small, types.Position(line=1, character=20)) is not None
         assert await editor.shutdown() == 0
 
     run(scenario())

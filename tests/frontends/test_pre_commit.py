@@ -39,7 +39,7 @@ from torch import nn
 
 
 class Gate(nn.Module):
-    def forward(self, x):
+    def forward(self, x: torch.Tensor):
         y = torch.sigmoid(x) if x.mean() > 0 else x
         if y.sum() > 0:
             out = y * 2
@@ -48,7 +48,7 @@ class Gate(nn.Module):
         return out
 
 
-weights = torch.load("weights.pth")
+Gate().load_state_dict(torch.load("weights.pth"))
 """
 
 # The export call's dynamo=False makes `.item()` a hazard whose only fix is unsafe.
@@ -149,7 +149,7 @@ def test_check_hook_fails_then_fix_hook_repairs_and_passes(project: Path, pre_co
     assert "onnxlint" in output and "Failed" in output
     assert "model.py:7:33: ONX201" in output
     assert "model.py:8:12: ONX201" in output
-    assert "model.py:15:11: ONX501" in output
+    assert "model.py:15:24: ONX501" in output
     assert "third_party" not in output, "--force-exclude keeps excluded files out"
     assert "notes.txt" not in output
     assert (project / "model.py").read_text() == MODEL, "the check hook writes nothing"

@@ -24,8 +24,8 @@ from onnxlint.frontends.runner import printable
 
 from ..conftest import run_onnxlint
 
-HAZARD = 'import torch\nstate = torch.load("w.pth")\n'  # ONX501, with a safe fix
-HAZARD_FIXED = 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
+HAZARD = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\n'  # ONX501, with a safe fix
+HAZARD_FIXED = 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
 
 
 def _invoke(*args: str):
@@ -50,13 +50,13 @@ def test_a_read_only_file_is_reported_and_left_alone_even_for_root(tmp_path: Pat
     result = run_onnxlint("--no-cache", "--fix", "--format", "concise", ".", cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "model.py:1:1: E902 read-only file (mode 0444); not fixed" in result.stdout
-    assert "model.py:2:9: ONX501" in result.stdout  # what was not fixed is still reported
+    assert "model.py:2:21: ONX501" in result.stdout  # what was not fixed is still reported
     assert "(0 fixed, 2 remaining)" in result.stdout
     assert path.read_text(encoding="utf-8") == HAZARD and stat.S_IMODE(path.stat().st_mode) == 0o444
     assert not _temporary_files(tmp_path)
     # --diff writes nothing: it still shows the fix.
     diff = run_onnxlint("--no-cache", "--diff", "model.py", cwd=tmp_path)
-    assert diff.returncode == 1 and '+state = torch.load("w.pth", weights_only=True)' in diff.stdout
+    assert diff.returncode == 1 and '+net.load_state_dict(torch.load("w.pth", weights_only=True))' in diff.stdout
     # A link to the read-only file is refused the same way; a writable file is fixed.
     (tmp_path / "link.py").symlink_to("model.py")
     (tmp_path / "ok.py").write_text(HAZARD, encoding="utf-8")
@@ -89,7 +89,7 @@ def test_a_symlink_out_of_the_linted_folders_is_not_written(tree_with_a_link_out
     assert result.returncode == 1, result.stdout + result.stderr
     target = os.path.realpath(outside / "secret.py")
     assert f"tree/link.py:1:1: E902 is a symlink to {target} outside the linted folders; not fixed" in result.stdout
-    assert "tree/link.py:2:9: ONX501" in result.stdout  # read and linted all the same
+    assert "tree/link.py:2:21: ONX501" in result.stdout  # read and linted all the same
     assert (outside / "secret.py").read_text(encoding="utf-8") == HAZARD
     assert (tree / "link.py").is_symlink()
     # Links within the tree and plain files are fixed.
@@ -212,7 +212,7 @@ def test_text_formats_escape_names_and_errors(evil_tree: Path, output_format: st
     result = run_onnxlint("--no-cache", "--fix", "--format", output_format, ".", cwd=evil_tree)
     out = result.stdout
     assert result.returncode == 1 and not RAW_CONTROLS.search(out), out
-    assert f"{EVIL_SHOWN}:2:9: ONX501" not in out  # it was fixed
+    assert f"{EVIL_SHOWN}:2:21: ONX501" not in out  # it was fixed
     assert (evil_tree / EVIL).read_text(encoding="utf-8") == HAZARD_FIXED
     assert "z\\x1b]0;title\\x07.py:1:1: E902 is a symlink to " in out
     assert "out\\n::error::side/t.py outside the linted folders; not fixed" in out
@@ -220,7 +220,7 @@ def test_text_formats_escape_names_and_errors(evil_tree: Path, output_format: st
         assert not line.startswith("::"), line
     listing = run_onnxlint("--no-cache", "--format", output_format, "--select", "ONX501", ".", cwd=evil_tree.parent)
     # (the link and its target are one file, linted once, under the name met first)
-    assert "out\\n::error::side/t.py:2:9: ONX501" in listing.stdout and not RAW_CONTROLS.search(listing.stdout)
+    assert "out\\n::error::side/t.py:2:21: ONX501" in listing.stdout and not RAW_CONTROLS.search(listing.stdout)
     # The diff's header names the file escaped too.
     (evil_tree / EVIL).write_text(HAZARD, encoding="utf-8")
     diff = run_onnxlint("--no-cache", "--diff", EVIL, cwd=evil_tree)
@@ -246,7 +246,7 @@ def test_github_annotations_stay_one_command_per_line(evil_tree: Path) -> None:
     assert not RAW_CONTROLS.search(result.stdout)
     assert len(lines) == 2 and all(line.startswith(("::error ", "::warning ")) for line in lines), lines
     error, warning = sorted(lines)
-    assert "::z\\x1b]0;title\\x07.py:2:9: ONX501 " in warning  # the unfixed link's finding, named escaped
+    assert "::z\\x1b]0;title\\x07.py:2:21: ONX501 " in warning  # the unfixed link's finding, named escaped
     # The E902 for the link: file= is the real name, but for ESC/BEL, shown escaped; the message one line.
     properties, _, message = error[len("::error ") :].partition("::")
     file = dict(item.split("=", 1) for item in properties.split(","))["file"]
@@ -261,7 +261,7 @@ def test_github_annotations_stay_one_command_per_line(evil_tree: Path) -> None:
     properties, _, message = line[len("::warning ") :].partition("::")
     file = properties.split(",file=", 1)[1].split(",line=", 1)[0]
     assert _github_unescape(file) == "x.py\n::error file=x.py::forged\r\\x1b[2Jy\\u202e.py"
-    assert message.startswith(f"{EVIL_SHOWN.replace('%', '%25')}:2:9: ONX501")
+    assert message.startswith(f"{EVIL_SHOWN.replace('%', '%25')}:2:21: ONX501")
 
 
 def test_json_and_sarif_keep_the_exact_name(evil_tree: Path) -> None:
@@ -296,7 +296,7 @@ def test_names_that_are_not_utf8_never_crash_or_corrupt_the_output(tmp_path: Pat
         assert result.returncode == 1 and b"Traceback" not in result.stderr, result.stderr
         text = result.stdout.decode("utf-8")  # valid UTF-8, whatever the name
         if output_format in ("text", "concise"):
-            assert "caf\\udce9 #%?.py:2:9: ONX501" in text
+            assert "caf\\udce9 #%?.py:2:21: ONX501" in text
         elif output_format == "json":
             (item,) = json.loads(text)
             assert os.fsencode(item["filename"]) == os.path.join(os.fsencode(tmp_path), name)

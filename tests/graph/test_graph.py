@@ -147,7 +147,7 @@ def test_dim_specialised_by_python_shape_arithmetic_points_at_the_line(tmp_path)
 
 def test_batch_one_example_guard_eq_batch_1_is_reported_at_its_line(tmp_path):
     """`len(x)` with a batch-1 example: no error, a guard Eq(batch, 1), a graph baked to batch 1
-    (PITFALLS.md shape_len: BAKED under dynamo)."""
+    (harness row shape_len in docs/ground-truth.md: BAKED under dynamo)."""
     path = _write(
         tmp_path,
         """

@@ -418,10 +418,11 @@ def test_the_torchscript_exporters_graph_dump_stays_out_of_json_output(tmp_path)
     assert ("ONX705", 8) in {(f["code"], f["location"]["row"]) for f in findings}, result.stderr
 
 
-def test_graph_timeout_in_the_configuration_is_validated():
+@pytest.mark.parametrize("key", ["graph-timeout", "stage-timeout"])
+def test_time_limits_in_the_configuration_are_validated(key):
     from onnxlint.frontends.config import ConfigError, parse_table
 
-    assert parse_table({"graph-timeout": 30}, None).extra["graph-timeout"] == 30
+    assert parse_table({key: 30}, None).extra[key] == 30
     for bad in (0, -1, True, "60"):
-        with pytest.raises(ConfigError, match="graph-timeout"):
-            parse_table({"graph-timeout": bad}, None)
+        with pytest.raises(ConfigError, match=key):
+            parse_table({key: bad}, None)

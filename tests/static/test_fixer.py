@@ -19,8 +19,8 @@ from onnxlint.frontends.runner import RunOptions, process_file
 
 from ..conftest import FIXTURES
 
-LOAD = 'import torch\nstate = torch.load("w.pth")\n'
-LOAD_FIXED = 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
+LOAD = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\n'
+LOAD_FIXED = 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
 
 DOCS = """Test rule.
 
@@ -86,9 +86,13 @@ def test_safe_fix_is_applied_and_the_second_run_finds_nothing():
 
 
 def test_unsafe_fixes_need_the_flag():
-    text = 'import torch\nstate = torch.load("w.pth", weights_only=False)\n'
+    text = 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=False))\n'
     assert fix_source(text).text == text
     assert fix_source(text, unsafe_fixes=True).text == LOAD_FIXED
+    # What a bare `torch.load` returns is unknown (a whole pickled model?): `weights_only=True` is unsafe there.
+    bare = 'import torch\nstate = torch.load("w.pth")\n'
+    assert fix_source(bare).text == bare
+    assert fix_source(bare, unsafe_fixes=True).text == 'import torch\nstate = torch.load("w.pth", weights_only=True)\n'
 
 
 def test_a_fix_that_breaks_the_syntax_is_rejected():
@@ -107,14 +111,14 @@ def test_overlapping_fixes_are_applied_one_per_round():
 
 
 def test_fixes_that_never_converge_stop_after_the_bound():
-    result = fix_source(LOAD, rules=[_NeverConverges])
+    result = fix_source('import torch\nstate = torch.load("w.pth")\n', rules=[_NeverConverges])
     assert not result.converged
     assert result.iterations == MAX_ITERATIONS
     assert "state" + "_" * MAX_ITERATIONS in result.text
 
 
 def test_a_file_that_does_not_parse_is_never_fixed():
-    text = 'import torch\nstate = torch.load("w.pth")\ndef broken(:\n'
+    text = 'import torch\nnet.load_state_dict(torch.load("w.pth"))\ndef broken(:\n'
     assert fix_source(text).text == text
 
 
@@ -147,7 +151,7 @@ def test_crlf_is_used_for_inserted_lines(tmp_path):
 
 
 def test_declared_encoding_is_kept(tmp_path):
-    text = '# -*- coding: latin-1 -*-\nimport torch\nlabel = "Größe"\nstate = torch.load("w.pth")\n'
+    text = '# -*- coding: latin-1 -*-\nimport torch\nlabel = "Größe"\nnet.load_state_dict(torch.load("w.pth"))\n'
     path = tmp_path / "latin.py"
     path.write_bytes(text.encode("latin-1"))
     _fix_file(path)
@@ -205,7 +209,7 @@ def test_diff_mode_writes_nothing(tmp_path):
     path.write_text(LOAD, encoding="utf-8")
     outcome = process_file(path, LintSettings(), RunOptions(diff=True))
     assert path.read_text(encoding="utf-8") == LOAD
-    assert '+state = torch.load("w.pth", weights_only=True)' in outcome.diff
+    assert '+net.load_state_dict(torch.load("w.pth", weights_only=True))' in outcome.diff
 
 
 def test_fixing_the_fixtures_is_idempotent_and_keeps_them_parsable(fixtures_copy):

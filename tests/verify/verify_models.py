@@ -116,3 +116,72 @@ class Net(torch.nn.Module):
         pad = torch.zeros(n, 1, x.size(2), x.size(3))
         return torch.cat([x, pad], dim=1)
 """
+
+# A branch on the parity of a feature map (line 14): traced from an even example, the dynamo
+# exporter keeps the no-interpolation branch, and the Reshape (line 17) fails at sizes whose
+# feature map is odd. timm's mobilevit does the same; a second input of twice the size misses it.
+EVEN_FEATURE_MAP = """\
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        h, w = y.shape[-2:]
+        if h % 2 != 0 or w % 2 != 0:
+            y = F.interpolate(y, size=(h + h % 2, w + w % 2), mode="bilinear", align_corners=False)
+        n, c, hh, ww = y.shape
+        y = y.reshape(n, c, hh // 2, 2, ww // 2, 2).mean(dim=(3, 5))
+        return y
+"""
+
+# Guards on a multiple of 4 (line 7) and a minimum size (line 9): the validity domain is
+# "multiples of 4 from 8"; both branches compute the same numbers, so every size passes.
+MOD_GUARD = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        y = x * 2
+        if x.shape[2] % 4 == 0:
+            y = y + 0
+        if x.shape[2] >= 8:
+            y = y - 0
+        return y
+"""
+
+# The eager model itself refuses odd heights (the reshape needs an even one, line 7).
+EVEN_ONLY = """\
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        n, c, h, w = x.shape
+        y = x.reshape(n, c, h // 2, 2, w).sum(dim=3)
+        return y
+"""
+
+# A loop that never ends (line 6): the export must stop at the time limit and name the line.
+SPIN = """\
+import torch
+
+
+def settle(y):
+    while True:
+        y = y * 1.0
+        if y.shape[0] < 0:
+            return y
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        return settle(x + 1)
+"""

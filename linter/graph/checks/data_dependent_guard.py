@@ -25,7 +25,7 @@ class DataDependentGuard(GraphCheck):
     An ONNX graph is built once, from a trace. A branch that depends on tensor values cannot
     be traced by `torch.export`, so `torch.onnx.export` (dynamo, the default since torch 2.9)
     fails; the TorchScript exporter instead silently keeps the branch taken for the example
-    input (measured on torch 2.13: `cf_if_tensor_sum`, `cf_while_tensor` in PITFALLS.md).
+    input (measured on torch 2.13: harness rows `cf_if_tensor_sum`, `cf_while_tensor` in docs/ground-truth.md).
 
     ## Example
     ```python
@@ -47,7 +47,7 @@ class DataDependentGuard(GraphCheck):
 
     ## References
     - torch.export, data-dependent control flow: https://pytorch.org/docs/stable/export.html#data-dependent-control-flow
-    - ../shared/PITFALLS.md rows cf_if_tensor_sum, cf_while_tensor, py_*
+    - docs/measurements.md (ONX201, ONX202 rows); docs/ground-truth.md, harness rows cf_if_tensor_sum, cf_while_tensor, py_*
     """
 
     code = "ONX702"

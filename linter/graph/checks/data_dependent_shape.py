@@ -41,7 +41,7 @@ class DataDependentShape(GraphCheck):
 
     ## References
     - torch.Tag.dynamic_output_shape: https://pytorch.org/docs/stable/torch.html#torch.Tag
-    - ../shared/PITFALLS.md rows dd_*
+    - docs/measurements.md (ONX205 rows); docs/ground-truth.md, harness rows dd_*
     """
 
     code = "ONX710"

@@ -55,7 +55,7 @@ class DynamicDimSpecialized(GraphCheck):
 
     ## References
     - torch.export dynamic shapes: https://pytorch.org/docs/stable/export.html#expressing-dynamism
-    - ../shared/PITFALLS.md rows shape_len, cf_for_range_shape0, cf_if_on_shape_pad_to_multiple
+    - docs/measurements.md (ONX203, ONX204, ONX302 rows); docs/ground-truth.md, harness rows shape_len, cf_for_range_shape0, cf_if_on_shape_pad_to_multiple
     """
 
     code = "ONX703"

@@ -23,8 +23,8 @@ class RandomOp(GraphCheck):
     The ops export (ONNX has `RandomNormal`, `RandomUniform`, `Bernoulli`), but the exported
     model draws different numbers from PyTorch's on every run, so its outputs cannot be
     compared with PyTorch's, and a runtime may fold or reorder them. Measured on torch 2.13:
-    `F.dropout(training=True)` is frozen into a constant mask by the TorchScript exporter at
-    opset 11 (`rand_functional_dropout_training_true` in PITFALLS.md). Noise meant for
+    `F.dropout(training=True)` loses its randomness under the TorchScript exporter at opset 11
+    (harness row `rand_functional_dropout_training_true`: RAND-FROZEN, docs/ground-truth.md). Noise meant for
     training only usually belongs behind `if self.training:`.
 
     ## Example
@@ -46,7 +46,7 @@ class RandomOp(GraphCheck):
 
     ## References
     - torch.Tag.nondeterministic_seeded: https://pytorch.org/docs/stable/torch.html#torch.Tag
-    - ../shared/PITFALLS.md rows rand_*
+    - docs/measurements.md (ONX405, ONX406 rows); docs/ground-truth.md, harness rows rand_*
     """
 
     code = "ONX708"

@@ -43,7 +43,7 @@ class SizeOneExample(GraphCheck):
 
     ## References
     - torch.export, 0/1 specialisation: https://pytorch.org/docs/stable/export.html#expressing-dynamism
-    - ../shared/PITFALLS.md, "Silently wrong, no error, no warning"
+    - docs/measurements.md (ONX506 rows); docs/ground-truth.md, harness notes "Silently wrong, no error, no warning"
     """
 
     code = "ONX704"

@@ -47,7 +47,7 @@ class StateMutation(GraphCheck):
 
     ## References
     - torch.export graph signature: https://pytorch.org/docs/stable/export.html#torch.export.ExportGraphSignature
-    - ../shared/PITFALLS.md rows inplace_*
+    - docs/measurements.md (ONX404 rows); docs/ground-truth.md, harness rows inplace_*
     """
 
     code = "ONX709"

@@ -54,7 +54,7 @@ class TrainingModeModule(GraphCheck):
 
     ## References
     - torch.nn.Module.eval: https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval
-    - ../shared/PITFALLS.md rows train_mode_batchnorm, train_mode_dropout
+    - docs/measurements.md (ONX503 rows); docs/ground-truth.md, harness rows train_mode_batchnorm, train_mode_dropout
     """
 
     code = "ONX707"

@@ -47,7 +47,7 @@ class UnsupportedOp(GraphCheck):
     ## References
     - torch.onnx supported operators: https://pytorch.org/docs/stable/onnx_dynamo.html
     - torch/onnx/_internal/exporter/_registration.py, _dispatching.py (the registry asked)
-    - ../shared/PITFALLS.md rows cumprod_float, median_dim, linalg_inv, searchsorted
+    - docs/measurements.md (ONX107 rows); docs/ground-truth.md, harness rows cumprod_float, median_dim, linalg_inv, searchsorted
     """
 
     code = "ONX705"
