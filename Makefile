@@ -84,8 +84,8 @@ measure-torch: $(TORCH_VENV)/.installed-torch-$(TORCH)
 	$(TORCH_VENV)/bin/python -m onnxlint.measure --check --output $(TORCH_VENV)/measurements.md
 	$(TORCH_VENV)/bin/python -m onnxlint.measure --versions-report
 
-## ruff, then mypy over the package (scripts/typecheck.py; the first run parses torch's types, about a minute, then cached
-## in build/mypy-cache). Modules that pyproject.toml exempts for now: `$(BIN)/python scripts/typecheck.py --all`.
+## ruff, then mypy over the whole package (scripts/typecheck.py; the first run parses torch's types, about a minute,
+## then cached in build/mypy-cache).
 lint: venv
 	$(BIN)/ruff check linter rules tests benchmarks scripts
 	$(BIN)/ruff format --check linter rules tests benchmarks scripts

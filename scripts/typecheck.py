@@ -7,16 +7,11 @@ checkout under `build/typecheck/`, runs mypy on it with the settings of pyprojec
 `[tool.mypy]`, and prints every path as the checkout's own (`linter/core/engine.py:12: ...`).
 
     python scripts/typecheck.py            # exit status: mypy's
-    python scripts/typecheck.py --all      # also the modules pyproject.toml exempts for now (see below)
-
-Some modules are temporarily exempt (`ignore_errors`, between pyproject.toml's `typecheck-temporary-begin`
-and `-end` markers) until their errors are fixed; `--all` checks them too, with that block left out.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -49,27 +44,9 @@ def checkout_path(line: str) -> str:
     return line
 
 
-TEMPORARY_BLOCK = re.compile(r"^# typecheck-temporary-begin$.*?^# typecheck-temporary-end$", re.M | re.S)
-
-
-def config_file(check_all: bool) -> Path:
-    """pyproject.toml, or with `--all` a copy of it without the temporarily exempt modules."""
-    config = REPO / "pyproject.toml"
-    if not check_all:
-        return config
-    text, found = TEMPORARY_BLOCK.subn("", config.read_text(encoding="utf-8"))
-    if not found:
-        print("note: pyproject.toml exempts no modules; --all checks the same as without it", file=sys.stderr)
-    copy = TREE / "pyproject.toml"
-    copy.write_text(text, encoding="utf-8")
-    return copy
-
-
 def main(argv: list[str]) -> int:
-    check_all = "--all" in argv
-    unknown = [a for a in argv if a != "--all"]
-    if unknown:
-        print(f"usage: python scripts/typecheck.py [--all]  (unknown: {' '.join(unknown)})", file=sys.stderr)
+    if argv:
+        print(f"usage: python scripts/typecheck.py  (unknown: {' '.join(argv)})", file=sys.stderr)
         return 2
     package_tree()
     command = [
@@ -77,7 +54,7 @@ def main(argv: list[str]) -> int:
         "-m",
         "mypy",
         "--config-file",
-        str(config_file(check_all)),
+        str(REPO / "pyproject.toml"),
         "--cache-dir",
         str(REPO / "build" / "mypy-cache"),
         "-p",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, cast
 
 import click
 
@@ -31,6 +32,9 @@ from onnxlint.frontends.runner import (
     run,
     unified_diff,
 )
+
+if TYPE_CHECKING:
+    from onnxlint.graph.check import DocumentedRule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 # engine.RULE_CRASH_CODE, not imported from there: a run answered by the cache never loads the engine.
@@ -598,7 +602,7 @@ def _use_color(output_format: str) -> bool:
     return sys.stdout.isatty()
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"onnxlint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
@@ -609,7 +613,7 @@ def rule_command(code: str) -> None:
     """Show a rule's documentation (by code, e.g. ONX201, or by name); a prefix (ONX2) lists its family."""
     rule = rule_by_name_or_code(code) or _graph_check(code)
     if rule is None:
-        family = {c: r for c, r in documented_rules().items() if c.startswith(code.strip().upper())}
+        family = {c: r for c, r in _documented_rules().items() if c.startswith(code.strip().upper())}
         if not family or not code.strip():
             _fail(f"no rule {code!r} (see `onnxlint rules`)")
             return
@@ -633,7 +637,7 @@ def _graph_check(key: str):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_command(output_format: str) -> None:
     """List every rule: code, name, whether it can fix, and what it speaks for."""
-    rules = documented_rules()
+    rules = _documented_rules()
     if output_format == "json":
         import json
 
@@ -659,7 +663,12 @@ def rules_command(output_format: str) -> None:
     _list_rules(rules)
 
 
-def _list_rules(rules: dict[str, type]) -> None:
+def _documented_rules() -> dict[str, DocumentedRule]:
+    """`documented_rules()`, typed: the registry only admits rules and graph checks."""
+    return cast("dict[str, DocumentedRule]", documented_rules())
+
+
+def _list_rules(rules: dict[str, DocumentedRule]) -> None:
     """One line per rule: code, fix applicability, name, what it applies to."""
     width = max(len(r.name) for r in rules.values())
     for rule in rules.values():

@@ -315,7 +315,7 @@ def _describe_structure_error(error: BaseException) -> str:
     try:
         from cattrs import transform_error
 
-        details = transform_error(cause)  # type: ignore[arg-type]
+        details = transform_error(cause)
     except Exception:
         details = [f"{type(cause).__name__}: {cause}"]
     text = "; ".join(str(d) for d in details) or type(cause).__name__

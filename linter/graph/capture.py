@@ -327,7 +327,7 @@ def _failure(strategy: str, error: BaseException) -> CaptureFailure:
     timeout = next((item for item in chain if isinstance(item, StepTimeout)), None)
     if timeout is not None:
         # The model line most samples were in (where the time went), else where the limit landed.
-        frames = tuple(Frame(f.filename, f.lineno or 0, f.name) for f in (timeout.hotspot or timeout.stack))
+        timeout_frames = tuple(Frame(f.filename, f.lineno or 0, f.name) for f in (timeout.hotspot or timeout.stack))
         samples = timeout.hotspot_share[1]
         hot = [(deepest_model_frame(stack), count) for stack, count in timeout.hotspots[1:]]
         related = tuple(
@@ -336,7 +336,7 @@ def _failure(strategy: str, error: BaseException) -> CaptureFailure:
             if where is not None
         )
         summary = f"did not finish within {timeout.seconds:g} s"
-        return CaptureFailure(strategy, timeout, "timeout", summary, frames, related)
+        return CaptureFailure(strategy, timeout, "timeout", summary, timeout_frames, related)
     kind = "unsupported"
     specific = chain[-1]
     for item in chain:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from onnxlint.core.findings import Applicability, Severity
 from onnxlint.core.rule import Rule
@@ -85,6 +85,12 @@ class GraphExample:
         return textwrap.dedent(self.code).lstrip("\n")
 
 
+def _rule_function(name: str) -> Callable[[type], Any]:
+    """The function behind `Rule`'s classmethod `name`, to call with another class."""
+    method: classmethod[Any, ..., Any] = vars(Rule)[name]
+    return method.__func__
+
+
 class GraphCheck:
     """Base class of graph checks. Subclasses set the class attributes and define `run`."""
 
@@ -103,11 +109,27 @@ class GraphCheck:
     EXAMPLES: ClassVar[Sequence[GraphExample]] = ()
     is_graph_check: ClassVar[bool] = True
 
-    # Documentation helpers shared with static rules (they only read `code` and the docstring).
-    category = classmethod(Rule.category.__func__)  # type: ignore[attr-defined]
-    documentation = classmethod(Rule.documentation.__func__)  # type: ignore[attr-defined]
-    doc_sections = classmethod(Rule.doc_sections.__func__)  # type: ignore[attr-defined]
-    summary = classmethod(Rule.summary.__func__)  # type: ignore[attr-defined]
+    # Documentation helpers shared with static rules (they only read `code` and the docstring):
+    # `Rule`'s own functions, called with this class.
+    @classmethod
+    def category(cls) -> str:
+        return _rule_function("category")(cls)
+
+    @classmethod
+    def documentation(cls) -> str:
+        return _rule_function("documentation")(cls)
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        return _rule_function("doc_sections")(cls)
+
+    @classmethod
+    def summary(cls) -> str:
+        return _rule_function("summary")(cls)
 
     def run(self, capture: Capture) -> Iterable[Issue]:
         raise NotImplementedError
+
+
+# What `onnxlint.core.registry.documented_rules` maps codes to: static rules and graph checks.
+DocumentedRule: TypeAlias = "type[Rule] | type[GraphCheck]"

@@ -414,9 +414,9 @@ def validity_domain(
     # torch folds an upper bound like `s77 <= 1` into the symbol's range too: a layout guard's bound goes.
     ranges = dict(ranges or {})
     for text in layout:
-        symbols = set(_SYMBOL.findall(text))
-        if len(symbols) == 1 and ("<" in text or ">" in text):
-            (symbol,) = symbols
+        layout_symbols = set(_SYMBOL.findall(text))
+        if len(layout_symbols) == 1 and ("<" in text or ">" in text):
+            (symbol,) = layout_symbols
             low, _high = ranges.get(symbol, (None, None))
             ranges[symbol] = (low, None)
 
@@ -497,12 +497,18 @@ def _scan(
     # torch's value range is a guard too (it folds `x.shape[2] >= 8` into the range): its ends have two sides.
     if lower > 1:
         bound = lower
-        checks.append((Guard(f"{domain.symbols[0]} >= {bound}", "range"), lambda size, bound=bound: size >= bound))
+
+        def at_least(size: int, bound: int = bound) -> bool:
+            return size >= bound
+
+        checks.append((Guard(f"{domain.symbols[0]} >= {bound}", "range"), at_least))
     if upper is not None:
         top_bound = upper
-        checks.append(
-            (Guard(f"{domain.symbols[0]} <= {top_bound}", "range"), lambda size, top_bound=top_bound: size <= top_bound)
-        )
+
+        def at_most(size: int, top_bound: int = top_bound) -> bool:
+            return size <= top_bound
+
+        checks.append((Guard(f"{domain.symbols[0]} <= {top_bound}", "range"), at_most))
     for position, (guard, check) in enumerate(checks):
         if time.perf_counter() > deadline:
             domain.exact = False
@@ -632,7 +638,10 @@ def _candidates(domain: DimDomain, exclude: set[int]) -> list[BoundarySize]:
         def holds(size: int, values: list[bool | None] = values) -> bool:
             return size > len(values) or values[size - 1] is not False
 
-        violating = _nearest(example, lambda s, holds=holds: not holds(s), 1, min(top, high))
+        def fails(s: int, holds: Callable[[int], bool] = holds) -> bool:
+            return not holds(s)
+
+        violating = _nearest(example, fails, 1, min(top, high))
         if violating is None:
             continue
         text = _named(guard.expr, names)

@@ -25,23 +25,6 @@ from onnxlint.knowledge import runtimes as targets
 from onnxlint.knowledge.torch_info import warn_if_untested
 from onnxlint.knowledge.torch_private import GRAPH_LAYER, TorchPrivateAPIError, require
 
-# Listed for the graph layer in `torch_private.PRIVATE_APIS`, no longer called since the exporter itself is run
-# (its registry is not queried op by op): not resolved up front, which would import the TorchScript exporter
-# and the decomposition tables for nothing. TODO(lead): drop them from PRIVATE_APIS (owned elsewhere).
-_NO_LONGER_USED = frozenset(
-    {
-        ("torch._ops", "HigherOrderOperator"),
-        ("torch._C", "_dispatch_has_kernel_for_dispatch_key"),
-        ("torch.fx.experimental.proxy_tensor", "make_fx"),
-        ("torch.onnx._internal.exporter._dispatching", "dispatch"),
-        ("torch.onnx._internal.exporter._decomp", "create_onnx_friendly_decomposition_table"),
-        ("torch.onnx._internal.exporter._decomp", "get_onnx_implemented_overloads"),
-        ("torch.onnx._internal.exporter._fx_passes", "decompose_with_registry"),
-        ("torch.onnx._internal.exporter._fx_passes", "remove_assertion_nodes"),
-        ("torch.onnx._internal.torchscript_exporter.registration", "registry"),
-    }
-)
-
 DEFAULT_TIMEOUT = 120.0  # seconds per step (capture, the exporter's run): `--graph-timeout`, `graph-timeout`
 GRAPH_CRASH_CODE = "ONX001"  # the engine's "a check crashed" code, shared with the static engine
 BUILD_FAILED_CODE = "ONX701"
@@ -85,7 +68,7 @@ def analyze(
     warn_if_untested()
     try:
         require(
-            tuple(api for api in GRAPH_LAYER if api not in _NO_LONGER_USED)
+            GRAPH_LAYER
         )  # every private torch API the layer calls, before anything is traced: one line if one moved
         return _analyze(
             spec,

@@ -105,7 +105,8 @@ def add_graph_findings(
                 continue
             spec = replace(spec, inputs=guessed)
             note = "guessed input " + ", ".join(i.describe() for i in guessed) + " from its first layer"
-        report = analyze(spec, settings, model=model, user_files=linted, **({"timeout": timeout} if timeout else {}))
+        limit: dict[str, Any] = {"timeout": timeout} if timeout else {}  # none: analyze's default
+        report = analyze(spec, settings, model=model, user_files=linted, **limit)
         if note:
             report.notes.append(note)
         reports.append(report)

@@ -170,9 +170,11 @@ class Locator:
         if parsed is None:
             return []
         row = frame.line
-        function = None
+        function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
         for node in ast.walk(parsed.tree):
-            if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef) and node.lineno <= row <= (node.end_lineno or 0):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno <= row <= (
+                node.end_lineno or 0
+            ):
                 if function is None or node.lineno > function.lineno:
                     function = node
         if function is None:
@@ -186,12 +188,12 @@ class Locator:
         used = {n.id for n in ast.walk(test or statement) if type(n) is ast.Name} if statement is not None else set()
         latest: dict[str, int] = {}
         for node in ast.walk(function):
-            if type(node) in (ast.Assign, ast.AugAssign, ast.AnnAssign) and node.lineno < row:
-                targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[attr-defined]
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.lineno < row:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
-                    for name in ast.walk(target):
-                        if type(name) is ast.Name and name.id in used:
-                            latest[name.id] = max(latest.get(name.id, 0), node.lineno)
+                    for part in ast.walk(target):
+                        if type(part) is ast.Name and part.id in used:
+                            latest[part.id] = max(latest.get(part.id, 0), node.lineno)
         rows: dict[int, list[str]] = {}
         for name, line in latest.items():
             rows.setdefault(line, []).append(name)
@@ -215,13 +217,12 @@ class Locator:
         row = frame.line
         conversion = False
         for node in ast.walk(parsed.tree):
-            kind = type(node)
-            if kind in (ast.If, ast.While, ast.Assert, ast.IfExp):
-                test = node.test  # type: ignore[attr-defined]
+            if isinstance(node, (ast.If, ast.While, ast.Assert, ast.IfExp)):
+                test = node.test
                 if test.lineno <= row <= (test.end_lineno or test.lineno):
                     return "condition"
-            elif kind is ast.Call and node.lineno <= row <= (node.end_lineno or node.lineno):
-                func = node.func  # type: ignore[attr-defined]
+            elif isinstance(node, ast.Call) and node.lineno <= row <= (node.end_lineno or node.lineno):
+                func = node.func
                 if type(func) is ast.Attribute and func.attr in _CONVERSION_METHODS:
                     conversion = True
                 elif parsed.model.qualified_name(func) in _CONVERSION_BUILTINS:

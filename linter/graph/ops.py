@@ -83,7 +83,7 @@ def op_counts(graph_module: Any) -> dict[str, int]:
 
 def call_nodes(graph_module: Any) -> list[Any]:
     """Every call_function node, nested graphs (torch.cond branches) included."""
-    nodes = []
+    nodes: list[Any] = []
     for module in graph_module.modules():
         if isinstance(module, torch.fx.GraphModule):
             nodes.extend(n for n in module.graph.nodes if n.op == "call_function")

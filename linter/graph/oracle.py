@@ -172,11 +172,11 @@ def run_legacy(model: Any, inputs: tuple[Any, ...], spec: Any, opset: int, timeo
             warnings.catch_warnings(),
         ):
             warnings.simplefilter("always")
-            warnings.showwarning = record  # type: ignore[assignment]
+            warnings.showwarning = record
             torch.onnx.export(
                 model,
                 inputs,
-                io.BytesIO(),
+                io.BytesIO(),  # type: ignore[arg-type]  # torch's annotation names paths; it writes file objects too
                 dynamo=False,
                 opset_version=opset,
                 input_names=names,
@@ -337,15 +337,15 @@ def _node_stack(value: Any) -> tuple[tuple[Frame, ...], str | None, tuple[str, .
             text = value.sourceRange()
         except Exception:
             return None
-        frames = []
+        source_frames: list[Frame] = []
         for line in str(text).splitlines():
             match = _SOURCE_RANGE_FRAME.match(line.strip())
             if match:
-                frames.append(Frame(match.group("file"), int(match.group("line")), match.group("name")))
-        if not frames:
+                source_frames.append(Frame(match.group("file"), int(match.group("line")), match.group("name")))
+        if not source_frames:
             return None
         kind = value.kind()
-        return tuple(reversed(frames)), kind, (kind.split("::")[-1],)
+        return tuple(reversed(source_frames)), kind, (kind.split("::")[-1],)
     props = getattr(value, "metadata_props", None)
     if isinstance(props, dict) and props.get("pkg.torch.onnx.stack_trace"):
         frames = frames_from_stack_trace(props["pkg.torch.onnx.stack_trace"])

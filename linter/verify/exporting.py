@@ -20,11 +20,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from onnxlint.core.modelspec import InputSpec
 from onnxlint.graph.errors import ANSI, exception_chain
 from onnxlint.knowledge.torch_private import op_libraries_loaded, private
+
+if TYPE_CHECKING:
+    from torch.onnx import ONNXProgram
 
 FILE_LINE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _LIBRARIES = ("torch", "onnx", "onnxscript", "onnxruntime", "onnx_ir", "onnxsim")
@@ -156,11 +159,11 @@ def shared_dynamo_registry() -> Iterator[None]:
             _REGISTRIES[key] = build(cls, opset_version)
         return _REGISTRIES[key]
 
-    registry_class.from_torchlib = classmethod(cached)  # type: ignore[method-assign, assignment]
+    registry_class.from_torchlib = classmethod(cached)
     try:
         yield
     finally:
-        registry_class.from_torchlib = original  # type: ignore[method-assign]
+        registry_class.from_torchlib = original
 
 
 # -- exporting ----------------------------------------------------------------------------------
@@ -208,7 +211,7 @@ def export_model(
                 torch.onnx.export(
                     model,
                     args,
-                    buffer,
+                    buffer,  # type: ignore[arg-type]  # torch's annotation names paths; it writes file objects too
                     dynamo=False,
                     input_names=names,
                     dynamic_axes=dynamic_axes_for(inputs),
@@ -226,7 +229,7 @@ def export_model(
                         dynamic_shapes=dynamic_shapes_for(inputs),
                         opset_version=opset,
                     )
-                proto = program.model_proto
+                proto = cast("ONNXProgram", program).model_proto  # dynamo=True: always a program
         except Exception as caught:  # the exporters raise anything; all of it is an export failure
             error = caught
     outcome = ExportOutcome(proto, time.perf_counter() - start, exporter, opset, log, error, program)

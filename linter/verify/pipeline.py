@@ -184,7 +184,7 @@ class Pipeline:
         finally:
             if self.options.graph == "auto":
                 # An opset other than the one requested is not something tracing explains.
-                export_stages = ("checker", "simplify", "onnxruntime", "parity")
+                export_stages: tuple[str, ...] = ("checker", "simplify", "onnxruntime", "parity")
                 if self.export is None or self.export.error is not None:
                     export_stages = ("export", *export_stages)
                 if (self.report.stage("export").reason or "").startswith("time limit"):
@@ -464,7 +464,7 @@ class Pipeline:
             try:
                 # The graph layer's decompositions build the same operator registry the export uses.
                 with captured(), shared_dynamo_registry():
-                    limit = {"timeout": step_timeout} if step_timeout else {}
+                    limit: dict[str, Any] = {"timeout": step_timeout} if step_timeout else {}
                     result = analyze(self.spec, self.lint_settings(), model=self.model, **limit)
             except GraphUnavailable as error:  # torch missing, or a private torch API it uses moved: one line
                 stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {error}"
@@ -589,9 +589,9 @@ class Pipeline:
         for category, message, file, line in outcome.log.warnings:
             if category == "TracerWarning" and self.is_user_file(file):
                 notes.append(f"{self._show(file)}:{line}: TracerWarning: {_first_sentence(message)}")
-        for line in outcome.log.log_lines:
-            if "operator set version" in line or "version conversion" in line.lower():
-                notes.append(line.split(": ", 1)[-1].split(". ")[0].strip())
+        for log_line in outcome.log.log_lines:
+            if "operator set version" in log_line or "version conversion" in log_line.lower():
+                notes.append(log_line.split(": ", 1)[-1].split(". ")[0].strip())
         failed = [c for c in outcome.capture if c.endswith("failed")]
         if failed and outcome.error is None:
             used = next((c for c in outcome.capture if c.endswith("ok")), "")
@@ -905,7 +905,11 @@ class Pipeline:
         stage.reason += f" in {self._show(where.filename)}:{where.lineno} ({where.name})"
         user = next((f for f in reversed(chosen.stack) if f.lineno is not None and self.is_user_file(f.filename)), None)
         related = []
-        if user is not None and (user.filename, user.lineno) != (where.filename, where.lineno):
+        if (
+            user is not None
+            and user.lineno is not None
+            and (user.filename, user.lineno) != (where.filename, where.lineno)
+        ):
             related.append(self._related(user.filename, user.lineno, "your code that reaches it"))
         self.report.findings.append(
             self._finding(
@@ -946,7 +950,7 @@ class Pipeline:
             return False
         file, line = model[0]  # innermost: the library line the node comes from, or the user's
         user = next(((f, n) for f, n in frames if self.is_user_file(f)), None)
-        related = ()
+        related: tuple[RelatedLocation, ...] = ()
         if user is not None and user != (file, line):
             related = (self._related(user[0], user[1], "your code that reaches it"),)
         self.report.findings.append(
@@ -1004,9 +1008,11 @@ class Pipeline:
             if node_hit and proto is not None:
                 node = locate.find_node(proto, node_hit[1])
                 if node is not None:
-                    for file, line in locate.node_frames(node, self.is_user_file)[:1]:
+                    for node_file, node_line in locate.node_frames(node, self.is_user_file)[:1]:
                         locations.append(
-                            self._location(file, line, f"onnxruntime failed in {node_hit[0]} node {node_hit[1]}")
+                            self._location(
+                                node_file, node_line, f"onnxruntime failed in {node_hit[0]} node {node_hit[1]}"
+                            )
                         )
             if self.options.locate_baked and not locations:
                 # The failing node is often where the frozen value is used, not where it was made: a

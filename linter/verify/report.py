@@ -493,7 +493,7 @@ def first_failure(report: VerifyReport) -> StageResult | None:
     """The failed stage that matters most: load or an export stage before lint and the graph diagnosis."""
     failed = [s for s in report.ordered_stages() if s.status is Status.FAILED]
     preferred = [s for s in failed if s.name not in ("lint", "graph")]
-    return (preferred or failed or [None])[0]
+    return next(iter(preferred or failed), None)
 
 
 def render_fix_text(result: FixVerification, *, color: bool = False) -> str:

@@ -330,7 +330,7 @@ real = guard._resolve
 
 
 def moved(module, attribute):
-    if module == "torch.onnx._internal.exporter._dispatching":
+    if module == "torch._logging._internal":
         raise guard.TorchPrivateAPIError(f"{module}.{attribute}")
     return real(module, attribute)
 
@@ -358,9 +358,9 @@ def test_cli_says_which_private_api_moved_in_one_line(tmp_path):
     )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if "torch.onnx._internal.exporter._dispatching" in line]
+    lines = [line for line in result.stderr.splitlines() if "torch._logging._internal" in line]
     assert len(lines) == 1, result.stderr
-    assert "has no `torch.onnx._internal.exporter._dispatching.dispatch`" in lines[0]
+    assert "has no `torch._logging._internal.trace_log`" in lines[0]
     assert f"tested with torch {torch_info.tested_range()}" in lines[0]
 
 
@@ -373,7 +373,7 @@ def test_verify_reports_the_moved_api_as_the_graph_stage_reason(tmp_path, monkey
     real = guard._resolve
 
     def moved(module, attribute):
-        if module == "torch.onnx._internal.exporter._decomp":
+        if module == "torch.fx.experimental._config":
             raise guard.TorchPrivateAPIError(f"{module}.{attribute}")
         return real(module, attribute)
 
@@ -384,7 +384,7 @@ def test_verify_reports_the_moved_api_as_the_graph_stage_reason(tmp_path, monkey
     report = run_verify(spec, VerifyOptions(exporter="legacy", opset=17, graph="always"))
     stage = {s.name: s for s in report.ordered_stages()}["graph"]
     assert stage.status.value == "skipped"
-    assert "has no `torch.onnx._internal.exporter._decomp." in stage.reason and "\n" not in stage.reason
+    assert "has no `torch.fx.experimental._config." in stage.reason and "\n" not in stage.reason
     assert stage.reason.startswith("graph layer unavailable: torch ")
     assert report.passed  # the export itself uses the public API only
 

@@ -60,7 +60,7 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
 
 def _error_entries(outcomes: list[FileOutcome]) -> list[dict[str, object]]:
     """Unreadable files, in ruff's E902 form."""
-    entries = []
+    entries: list[dict[str, object]] = []
     for outcome in outcomes:
         if outcome.error is not None:
             entries.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from onnxlint.core.findings import Edit, Finding, Severity
@@ -11,6 +12,9 @@ from onnxlint.core.registry import documented_rules
 from onnxlint.core.rule import rule_url
 from onnxlint.frontends.reporters import ReportOptions, json_text
 from onnxlint.frontends.runner import FileOutcome
+
+if TYPE_CHECKING:
+    from onnxlint.graph.check import DocumentedRule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -87,8 +91,8 @@ def render(outcomes: list[FileOutcome], options: ReportOptions) -> str:
     from onnxlint import __version__
 
     used = sorted({f.code for outcome in outcomes for f in outcome.findings})
-    rules = documented_rules()
-    descriptors = []
+    rules = cast("dict[str, DocumentedRule]", documented_rules())  # rules and graph checks
+    descriptors: list[dict[str, Any]] = []
     rule_index: dict[str, int] = {}
     for code in used:
         rule = rules.get(code)

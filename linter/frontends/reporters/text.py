@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -11,6 +12,9 @@ from onnxlint.core.registry import documented_rules
 from onnxlint.core.source import SourceText
 from onnxlint.frontends.reporters import ReportOptions, all_findings
 from onnxlint.frontends.runner import FileOutcome, display_path, printable
+
+if TYPE_CHECKING:
+    from onnxlint.graph.check import DocumentedRule
 
 # The engine's own codes (engine.SYNTAX_ERROR_CODE, RULE_CRASH_CODE), named as ruff names E999.
 _INTERNAL_NAMES = {"ONX000": "syntax-error", "ONX001": "rule-crashed"}
@@ -148,7 +152,7 @@ def statistics_lines(outcomes: list[FileOutcome], options: ReportOptions) -> lis
         counts[finding.code] += 1
         if fix_marker(finding, options.unsafe_fixes):
             fixable[finding.code] += 1
-    rules = documented_rules()
+    rules = cast("dict[str, DocumentedRule]", documented_rules())  # rules and graph checks
     lines = []
     width = max((len(str(n)) for n in counts.values()), default=1)
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):

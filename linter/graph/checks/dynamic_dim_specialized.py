@@ -136,11 +136,11 @@ class DynamicDimSpecialized(GraphCheck):
         if not capture.exported:
             failure = next((f for f in capture.failures if f.kind == "constraint"), None)
             if failure is not None:
-                events = [e for e in capture.failure_events if e.kind == "specialization"]
-                for event in events or [None]:
+                failed: list[ShapeEvent | None] = [e for e in capture.failure_events if e.kind == "specialization"]
+                for failed_event in failed or [None]:
                     yield Issue(
                         f"a dim declared dynamic is specialised by the traced code: {failure.summary}",
-                        event.frames if event is not None else failure.frames,
+                        failed_event.frames if failed_event is not None else failure.frames,
                     )
             return
         seen: set[tuple[str, object]] = set()
@@ -210,7 +210,7 @@ _PYTHON_DECISIONS = frozenset(
 
 
 def _branch_guard(
-    capture: Capture, event: ShapeEvent, names: dict[str | None, DynamicDim], seen: set[tuple[str, object]]
+    capture: Capture, event: ShapeEvent, names: dict[str, DynamicDim], seen: set[tuple[str, object]]
 ) -> Issue | None:
     """A guard on declared-dynamic dims (any relation: `!=`, `<`, `%`, ...) that decided a Python branch or a
     Python size at a line of model code: the exported graph keeps the side taken for the example sizes."""
@@ -278,7 +278,7 @@ def _bound(value: object) -> int | None:
         return None
 
 
-def _pinned_dims(expr: str, names: dict[str | None, DynamicDim]) -> tuple[list[DynamicDim], str] | None:
+def _pinned_dims(expr: str, names: dict[str, DynamicDim]) -> tuple[list[DynamicDim], str] | None:
     """The declared-dynamic dims an `Eq(<dims>, <number>)` guard pins, and the number; None otherwise."""
     import sympy
 
@@ -302,5 +302,5 @@ def _pinned_dims(expr: str, names: dict[str | None, DynamicDim]) -> tuple[list[D
     return [names[s] for s in symbols], str(value)
 
 
-def _readable(expr: str, names: dict[str | None, DynamicDim]) -> str:
+def _readable(expr: str, names: dict[str, DynamicDim]) -> str:
     return re.sub(r"\b[su]\d+\b", lambda m: names[m.group(0)].name if m.group(0) in names else m.group(0), expr)

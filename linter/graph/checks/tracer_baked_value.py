@@ -107,6 +107,8 @@ def _default_arguments(capture: Capture) -> Iterable[Issue]:
     import torch
 
     forward = getattr(capture.model, "forward", None)
+    if forward is None:  # as inspect.signature's TypeError below would
+        return
     try:
         parameters = [p for p in inspect.signature(forward).parameters.values() if p.name != "self"]
         filename = inspect.getsourcefile(forward)
