@@ -208,10 +208,19 @@ def _short(finding: dict[str, Any]) -> str:
 def grade_pair(name: str, exporter: str, limit: float) -> dict[str, Any]:
     """Run both onnxlint commands on a pair and keep what they said (scored later, against the truth)."""
     entry = models.BY_NAME[name]
+    # onnxlint is installed editable: record which commit of it (and whether edited) each pair ran on.
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ground_truth.REPO, capture_output=True, text=True
+    )
+    edited = subprocess.run(
+        ["git", "status", "--porcelain", "--", "linter", "rules"], cwd=ground_truth.REPO, capture_output=True, text=True
+    )
+    code = head.stdout.strip() + ("+edits" if edited.stdout.strip() else "")
     graph = run(graph_command(entry, exporter, 1), limit)
     data = _json(graph["stdout"])
     findings = _finding_list(data)
     result: dict[str, Any] = {
+        "onnxlint_code": code,
         "graph": {
             "seconds": graph["seconds"],
             "rc": graph["rc"],
@@ -221,7 +230,7 @@ def grade_pair(name: str, exporter: str, limit: float) -> dict[str, Any]:
             "errors": [_short(f) for f in findings if f.get("severity") == "error"],
             "located": sorted({f"{f}:{n}" for f, n in locations(findings)}),
             "traced": next((line for line in graph["stderr_tail"] if "traced" in line), None),
-        }
+        },
     }
     if data is None:
         result["graph"]["stderr_tail"] = graph["stderr_tail"]
@@ -357,11 +366,20 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT_S, help="seconds per onnxlint run")
     parser.add_argument("--table", action="store_true", help="print the table from grades.json and stop")
     parser.add_argument("--failing-first", action="store_true", help="grade the pairs whose truth is not clean first")
+    parser.add_argument("--reverse", action="store_true", help="grade in reverse order (a second process's share)")
+    parser.add_argument("--output", type=Path, default=GRADES, help="where to write (default grades.json)")
+    parser.add_argument("--merge", type=Path, action="append", default=[], help="add the pairs of this file and stop")
     options = parser.parse_args()
-    grades = json.loads(GRADES.read_text()) if GRADES.exists() else {"meta": {}, "pairs": {}}
+    output: Path = options.output
+    grades = json.loads(output.read_text()) if output.exists() else {"meta": {}, "pairs": {}}
+    if options.merge:
+        for path in options.merge:
+            grades["pairs"].update(json.loads(path.read_text())["pairs"])
+        output.write_text(json.dumps(grades, indent=1, sort_keys=True) + "\n")
+        return
     if options.table:
         scored = score(grades)
-        GRADES.write_text(json.dumps({**grades, "scored": scored}, indent=1, sort_keys=True) + "\n")
+        output.write_text(json.dumps({**grades, "scored": scored}, indent=1, sort_keys=True) + "\n")
         print(table(scored))
         return
     names = options.models or [entry.name for entry in models.MODELS]
@@ -379,6 +397,8 @@ def main() -> None:
             return pair is None or pair["outcome"] == "clean"
 
         todo.sort(key=clean)
+    if options.reverse:
+        todo.reverse()
     version = subprocess.run([ONNXLINT, "--version"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ground_truth.REPO, capture_output=True, text=True)
     grades["meta"] = {
@@ -396,7 +416,7 @@ def main() -> None:
         result = grade_pair(name, exporter, options.time_limit)
         with lock:
             grades["pairs"][f"{name}|{exporter}"] = result
-            GRADES.write_text(json.dumps(grades, indent=1, sort_keys=True) + "\n")
+            output.write_text(json.dumps(grades, indent=1, sort_keys=True) + "\n")
             print(
                 f"[{(time.perf_counter() - started) / 60:5.1f} min] {name}|{exporter}: "
                 f"graph {result['graph']['seconds']} s, {len(result['graph']['findings'])} findings; "
@@ -408,7 +428,7 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=options.jobs) as pool:
         list(pool.map(one, todo))
     scored = score(grades)
-    GRADES.write_text(json.dumps({**grades, "scored": scored}, indent=1, sort_keys=True) + "\n")
+    output.write_text(json.dumps({**grades, "scored": scored}, indent=1, sort_keys=True) + "\n")
     print(table(scored))
 
 
