@@ -352,12 +352,27 @@ def load_factory(spec: ModelSpec) -> Any:
     else:
         module = importlib.import_module(spec.module or "")
     target: Any = module
-    for part in spec.factory.split("."):
+    parts = spec.factory.split(".")
+    if len(parts) > 1 and not hasattr(module, parts[0]):
+        # `--model 'timm.create_model(...)'` beside a file that does not import timm: a dotted
+        # factory names an importable module, as it does without a file.
+        target, parts = _import_prefix(parts, spec)
+    for part in parts:
         if not hasattr(target, part):
             where = spec.entry_file or spec.module
             raise SpecError(f"{where} defines no {spec.factory!r}")
         target = getattr(target, part)
     return target
+
+
+def _import_prefix(parts: list[str], spec: ModelSpec) -> tuple[Any, list[str]]:
+    """The longest importable module prefix of a dotted factory name, and the attribute path after it."""
+    for length in range(len(parts) - 1, 0, -1):
+        try:
+            return importlib.import_module(".".join(parts[:length])), parts[length:]
+        except ImportError:
+            continue
+    raise SpecError(f"{spec.entry_file or spec.module} defines no {spec.factory!r}, and no module {parts[0]!r} imports")
 
 
 def build_model(spec: ModelSpec, *, eval_mode: bool | None = None) -> Any:

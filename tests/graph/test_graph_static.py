@@ -89,3 +89,21 @@ def test_cli_usage_errors_exit_2(tmp_path: Path):
 
 def test_known_codes_read_without_imports_match_the_registry():
     assert known_codes() == frozenset(documented_rules())
+
+
+def test_a_dotted_factory_beside_a_file_that_does_not_import_it_is_imported(tmp_path):
+    """`onnxlint export empty.py --model 'timm.create_model(...)'`: the factory's module is imported
+    when the file does not define its first name (here a standard-library class stands in)."""
+    from onnxlint.core.modelspec import SpecError, load_factory, spec_from_cli
+
+    empty = tmp_path / "empty.py"
+    empty.write_text("X = 1\n", encoding="utf-8")
+    import json.decoder
+
+    spec = spec_from_cli(empty, "json.decoder.JSONDecoder()", ["2x3"], [], None)
+    assert load_factory(spec) is json.decoder.JSONDecoder
+    missing = spec_from_cli(empty, "no_such_package_xyz.build()", ["2x3"], [], None)
+    with pytest.raises(SpecError, match="no_such_package_xyz"):
+        load_factory(missing)
+    defined = spec_from_cli(empty, "X.bit_length()", ["2x3"], [], None)
+    assert load_factory(defined) == (1).bit_length  # a name the file defines still wins
