@@ -65,15 +65,15 @@ def size_leaves(context: FileContext, expr: ast.AST) -> Iterator[ast.AST]:
         for part in expr.values:  # type: ignore[attr-defined]
             yield from size_leaves(context, part)
         return
-    if expr_type is ast.Call and context.call_name(expr) in (
-        "builtins.int",
-        "builtins.min",
-        "builtins.max",
-        "builtins.abs",
-    ):
-        for part in expr.args:  # type: ignore[attr-defined]
-            yield from size_leaves(context, part)
-        return
+    if expr_type is ast.Call:
+        called = context.call_name(expr) or ""
+        if called in ("builtins.int", "builtins.min", "builtins.max", "builtins.abs") or called.startswith(
+            ("math.", "numpy.")
+        ):
+            # `int(...)`, `min(h, w)`, `math.sqrt(k.shape[-1])`: the sizes they read
+            for part in expr.args:  # type: ignore[attr-defined]
+                yield from size_leaves(context, part)
+            return
     yield expr
 
 
@@ -109,6 +109,44 @@ def _local_values(context: FileContext, function: ast.AST) -> dict[str, list[tup
                 break
         table[name] = values
     return table
+
+
+def _value_sources(context: FileContext, key: tuple[ast.AST, str]) -> list[ast.expr] | None:
+    """What each binding of a local name gives it, when every binding is `name = value` or the element
+    of a loop (`for name in xs`, `for i, name in enumerate(xs)`, `for a, name in zip(ys, xs)`: `xs`);
+    None when some binding is something else (unpacking, augmented, ...)."""
+    function, name = key
+    sources: list[ast.expr] = []
+    for binding in bindings_in(_function_nodes(function)).get(name, []):
+        if binding.role is Role.WHOLE:
+            if binding.value is None:
+                return None
+            sources.append(binding.value)
+        elif binding.role is Role.LOOP:
+            source = _loop_source(binding.node.target, binding.node.iter, name, context)  # type: ignore[attr-defined]
+            if source is None:
+                return None
+            sources.append(source)
+        else:
+            return None
+    return sources
+
+
+def _loop_source(target: ast.AST, iterable: ast.expr, name: str, context: FileContext) -> ast.expr | None:
+    """The iterable whose elements `name` takes in a loop target, through `enumerate` and `zip`."""
+    if type(target) is ast.Name:
+        return iterable if target.id == name else None
+    if type(target) not in (ast.Tuple, ast.List) or type(iterable) is not ast.Call or iterable.keywords:
+        return None
+    elements = target.elts  # type: ignore[attr-defined]
+    called = context.call_name(iterable)
+    if called == "builtins.enumerate" and len(elements) == 2 and len(iterable.args) == 1:
+        return _loop_source(elements[1], iterable.args[0], name, context)
+    if called == "builtins.zip" and len(elements) == len(iterable.args):
+        for element, argument in zip(elements, iterable.args):
+            if _binds(element, name):
+                return _loop_source(element, argument, name, context)
+    return None
 
 
 def _binds(target: ast.AST, name: str) -> bool:
@@ -155,8 +193,14 @@ def shape_index(context: FileContext, expr: ast.AST, _depth: int = 0) -> int | N
     return None
 
 
-def _shape_slice_start(context: FileContext, value: ast.AST) -> int | None:
-    """Where an unpacked shape starts: 0 for `x.shape` / `x.size()`, 2 for `x.shape[2:]`."""
+def _shape_slice_start(context: FileContext, value: ast.AST, _depth: int = 0) -> int | None:
+    """Where an unpacked shape starts: 0 for `x.shape` / `x.size()`, 2 for `x.shape[2:]` (also through a
+    local name: `x_shape = x.size()`)."""
+    if type(value) is ast.Name and _depth < 2:
+        values = local_values(context, value.id)
+        if len(values) == 1 and values[0][1] is None:
+            return _shape_slice_start(context, values[0][0], _depth + 1)
+        return None
     if type(value) is ast.Subscript and type(value.slice) is ast.Slice:
         lower = value.slice.lower
         if value.slice.step is not None or value.slice.upper is not None:
@@ -214,7 +258,8 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
     if type(leaf) is ast.Name and _iterates_shape(context, leaf):
         return False  # every dim in turn, the batch among them
     if type(leaf) is ast.Name and _STATIC_NAME.match(leaf.id):
-        return True
+        # `b, c, d, h, w = x.shape`: the `d` of a 5-D unpack is the depth of a volume, a spatial dim.
+        return not (leaf.id in ("d", "D") and shape_rank(context, leaf) == 5 and shape_index(context, leaf) == 2)
     index = shape_index(context, leaf)
     if index is None:
         return False
@@ -223,8 +268,19 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
         return index == -1
     position = index if index >= 0 else rank + index
     if rank >= 4:
-        return position == 1
+        # Dim 1 is the channels of NCHW, unless the name says it is a spatial size (NHWC code:
+        # `_, pad_H, pad_W, _ = x.shape`, `B, H, W, C = x.shape`).
+        return position == 1 and not (type(leaf) is ast.Name and _SPATIAL_NAME.match(leaf.id))
     return rank >= 2 and position == rank - 1
+
+
+# Names of sizes that vary with the input: spatial (`H`, `w`, `height`, `pad_H`, `Hp`, `grid_h`, `new_width`)
+# and sequence lengths (`seq_len`, `sequence_length`, `q_len`, `num_tokens`): in `b, s, h, d = key.shape` or
+# `_, pad_H, pad_W, _ = x.shape`, dim 1 so named is not the channels of NCHW.
+_SPATIAL_NAME = re.compile(
+    r"^(?:[A-Za-z0-9]+_)?(?:[hHwW]|[hHwW]p|height|width|Height|Width)$"
+    r"|^(?:seq|sequence|q|kv|k|tgt|src|query|key|target|source)_?len(?:gth)?$|^seqlen$|^num_tokens$"
+)
 
 
 # Names that people give to sizes of dims that are static in deployment (channels, features,
@@ -278,12 +334,105 @@ def is_dynamic_size(context: FileContext, expr: ast.AST) -> bool:
     if not is_size(context, expr):
         return False
     leaves = [leaf for leaf in size_leaves(context, expr) if not is_rank(context, leaf)]
-    return any(not likely_static(context, leaf) for leaf in leaves)
+    return any(
+        not likely_static(context, leaf) and not _rgb_test(context, leaf) and not _len_of_non_tensor(context, leaf)
+        for leaf in leaves
+    )
+
+
+def _len_of_non_tensor(context: FileContext, leaf: ast.AST) -> bool:
+    """`len(x)` where an `isinstance` test says `x` is a list or tuple."""
+    if type(leaf) is not ast.Call or context.call_name(leaf) != "builtins.len" or len(leaf.args) != 1:
+        return False
+    argument = leaf.args[0]
+    return type(argument) is ast.Name and narrowed_to_non_tensor(context, argument)
+
+
+def _rgb_test(context: FileContext, leaf: ast.AST) -> bool:
+    """`x.shape[1] == 3` (three channels: an RGB image) or `x.shape[1] < in_channels - 1` (compared with a
+    channel count): dim 1 tested as the channels, a static dim."""
+    parent = context.parent(leaf)
+    if type(parent) is not ast.Compare or len(parent.ops) != 1:
+        return False
+    other = parent.comparators[0] if parent.left is leaf else parent.left
+    if type(other) is ast.Constant:
+        if other.value != 3 or type(parent.ops[0]) not in (ast.Eq, ast.NotEq):
+            return False
+    elif not any(
+        _CHANNEL_NAME.search(n.id if type(n) is ast.Name else n.attr)  # type: ignore[attr-defined]
+        for n in ast.walk(other)
+        if type(n) in (ast.Name, ast.Attribute)
+    ):
+        return False
+    return shape_index(context, leaf) == 1
+
+
+_CHANNEL_NAME = re.compile(r"channel", re.IGNORECASE)
 
 
 def is_batch_size(context: FileContext, expr: ast.AST) -> bool:
     """Whether a size expression reads dim 0 (the batch, in most models) somewhere."""
     return any(shape_index(context, leaf) == 0 for leaf in size_leaves(context, expr))
+
+
+# Sign-preserving operators: non-negative operands give a non-negative result.
+_NON_NEGATIVE_OPERATORS = (ast.Add, ast.Mult, ast.FloorDiv, ast.Div)
+
+
+def is_non_negative_size(
+    context: FileContext, expr: ast.AST, *, size_parameters: bool = False, _depth: int = 0
+) -> bool:
+    """Whether an expression is proven >= 0: read from a tensor's shape (`x.shape[i]`, `x.size(i)`,
+    `x.numel()`, `len(x)`, a name unpacked from a shape), a non-negative literal, or sums, products and
+    quotients of those; with `size_parameters`, also a parameter the value model takes for a size
+    from its call sites (a heuristic: a caller could pass a difference). `math.log(...)`, differences and unknown calls are not:
+    a fix that rests on the sign (`math.sqrt(v)` → `v ** 0.5`, which is complex, not an error, for
+    v < 0) is safe only on what this proves."""
+    if _depth > 8:
+        return False
+    expr_type = type(expr)
+    if expr_type is ast.Constant:
+        value = expr.value  # type: ignore[attr-defined]
+        return type(value) in (int, float) and value >= 0
+    if expr_type is ast.BinOp:
+        operator = type(expr.op)  # type: ignore[attr-defined]
+        left, right = expr.left, expr.right  # type: ignore[attr-defined]
+        if operator is ast.Mod:  # Python's % takes the divisor's sign
+            return type(right) is ast.Constant and type(right.value) is int and right.value > 0
+        if operator is ast.Pow:
+            return (
+                is_non_negative_size(context, left, size_parameters=size_parameters, _depth=_depth + 1)
+                and type(right) is ast.Constant
+            )
+        return operator in _NON_NEGATIVE_OPERATORS and all(
+            is_non_negative_size(context, side, size_parameters=size_parameters, _depth=_depth + 1)
+            for side in (left, right)
+        )
+    if expr_type is ast.Subscript:
+        return context.kind(expr.value) is Kind.SHAPE and type(expr.slice) is not ast.Slice  # type: ignore[attr-defined]
+    if expr_type is ast.Call:
+        call = cast(ast.Call, expr)
+        if type(call.func) is ast.Attribute and call.func.attr in _SIZE_METHODS:
+            return context.kind(call.func.value) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR)
+        name = context.call_name(call)
+        if name in ("builtins.len", "builtins.abs"):
+            return True
+        if name in ("builtins.min", "builtins.max", "builtins.int", "math.floor", "math.ceil"):
+            return bool(call.args) and all(
+                is_non_negative_size(context, a, size_parameters=size_parameters, _depth=_depth + 1) for a in call.args
+            )
+        return False
+    if expr_type is ast.Name:
+        values = local_values(context, expr.id)  # type: ignore[attr-defined]
+        if values:
+            return all(
+                is_non_negative_size(context, value, size_parameters=size_parameters, _depth=_depth + 1)
+                if position is None
+                else context.kind(value) is Kind.SHAPE and type(value) not in (ast.Tuple, ast.List)
+                for value, position in values
+            )
+        return size_parameters and _is_parameter(context, expr.id) and is_size(context, expr)  # type: ignore[attr-defined]
+    return False
 
 
 def is_int_size(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
@@ -443,7 +592,7 @@ _TENSOR_EVIDENCE = frozenset(
 )
 
 
-def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
+def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0, _seen: frozenset[str] = frozenset()) -> bool:
     """Whether `expr` is a tensor beyond reasonable doubt: the kinds say TENSOR, and a name is either
     computed by torch in this function or used as a tensor here (`x.shape`, `x.view(...)`,
     `torch.*(x)`) without being used as a dict (`x["key"]`). `forward` parameters are assumed to
@@ -452,14 +601,22 @@ def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0) -> bo
         return False
     expr_type = type(expr)
     if expr_type is ast.Name:
+        if expr.id in _seen:  # type: ignore[attr-defined]
+            return True  # `x = x[mask]`: a cycle brings in no value of another kind
         if narrowed_to_non_tensor(context, expr):  # type: ignore[arg-type]
             return False
         if _used_as_tensor(context, expr.id):  # type: ignore[attr-defined]
             return True
-        values = local_values(context, expr.id)  # type: ignore[attr-defined]
-        return bool(values) and all(
-            position is None and is_strong_tensor(context, v, _depth + 1) for v, position in values
-        )
+        function = context.function
+        sources = context.cached(_value_sources, (function.node, expr.id)) if function is not None else None  # type: ignore[attr-defined]
+        # Each binding a strong tensor: an assigned value, or an element of a loop over one
+        # (`for i, row in enumerate(input_ids)`, then `row = row[mask]`).
+        if _is_parameter(context, expr.id):  # type: ignore[attr-defined]
+            # A parameter needs the evidence above, annotated or not: `hidden_states = hidden_states[::-1]`
+            # may reverse a list of features, and `feats: torch.Tensor` be iterated as the list it is.
+            return False
+        seen = _seen | {expr.id}  # type: ignore[attr-defined]
+        return bool(sources) and all(is_strong_tensor(context, v, _depth + 1, seen) for v in sources)  # type: ignore[union-attr]
     if expr_type is ast.Call:
         name = context.call_name(expr)
         if name is not None:
@@ -467,15 +624,16 @@ def is_strong_tensor(context: FileContext, expr: ast.AST, _depth: int = 0) -> bo
         func = expr.func  # type: ignore[attr-defined]
         if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self":
             return _tensor_layer(context, func.attr)
-        return type(func) is ast.Attribute and is_strong_tensor(context, func.value, _depth + 1)
+        return type(func) is ast.Attribute and is_strong_tensor(context, func.value, _depth + 1, _seen)
     if expr_type is ast.Subscript:
-        return is_strong_tensor(context, expr.value, _depth + 1) and not (  # type: ignore[attr-defined]
+        return is_strong_tensor(context, expr.value, _depth + 1, _seen) and not (  # type: ignore[attr-defined]
             type(expr.slice) is ast.Constant and isinstance(expr.slice.value, str)  # type: ignore[attr-defined]
         )
     if expr_type is ast.BinOp:
-        return is_strong_tensor(context, expr.left, _depth + 1) or is_strong_tensor(context, expr.right, _depth + 1)  # type: ignore[attr-defined]
+        left = is_strong_tensor(context, expr.left, _depth + 1, _seen)  # type: ignore[attr-defined]
+        return left or is_strong_tensor(context, expr.right, _depth + 1, _seen)  # type: ignore[attr-defined]
     if expr_type is ast.Attribute:
-        return is_strong_tensor(context, expr.value, _depth + 1)  # type: ignore[attr-defined]
+        return is_strong_tensor(context, expr.value, _depth + 1, _seen)  # type: ignore[attr-defined]
     return False
 
 
@@ -489,6 +647,13 @@ def narrowed_to_non_tensor(context: FileContext, name: ast.Name) -> bool:
     child: ast.AST = name
     parent = context.parent(name)
     while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        if type(parent) is ast.BoolOp and type(parent.op) is ast.And:
+            # `isinstance(x, (tuple, list)) and len(x) == 2`: the operands after the test see it true
+            for value in parent.values:
+                if value is child:
+                    break
+                if _isinstance_says(context, value, name.id) is False:
+                    return True
         if type(parent) in (ast.If, ast.IfExp) and child is not parent.test:  # type: ignore[attr-defined]
             in_body = child is parent.body if type(parent) is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
             says = _isinstance_says(context, parent.test, name.id)  # type: ignore[attr-defined]

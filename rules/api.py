@@ -44,7 +44,7 @@ from onnxlint.core.edits import (
     replace_node,
     segment,
 )
-from onnxlint.core.findings import Applicability, Edit, Fix, Location, Severity
+from onnxlint.core.findings import Applicability, Confidence, Edit, Fix, Location, Severity
 from onnxlint.core.rule import Claim, Invalid, ParityCase, Pattern, Rule, TorchChange, Valid
 from onnxlint.core.settings import ExportConfig
 from onnxlint.knowledge.exporters import OP_REQUIREMENTS, OpRequirement, behaviour, requirement
@@ -60,6 +60,7 @@ __all__ = [
     "Binding",
     "Claim",
     "ClassInfo",
+    "Confidence",
     "Edit",
     "ExportConfig",
     "FileContext",

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Invalid, Rule, Severity
+from onnxlint.rules.api import Applicability, Fix, Invalid, Rule, Severity
 
+from ._fix_branch_free_pad import branch_free_pad
+from ._fix_export_guard import export_guard
 from ._sizes import is_dynamic_size, likely_static, local_values, size_leaves
+from ._static_sizes import static_by_construction
 
 _MIRRORED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
@@ -57,7 +60,32 @@ class BranchOnTensorSize(Rule):
     exporter, when both branches must stay in the graph.
 
     ## Fix safety
-    Display-only: whether a branch can be computed unconditionally depends on what it does.
+    One fix, the branch-free pad: an `if` without `else` whose body only pads a tensor in place
+    (`x = F.pad(x, amounts)`, after plain assignments of names read nowhere else) loses its
+    `if` when every pad amount is provably 0 whenever the condition is false, so the padding
+    is the identity then, in every mode: an amount that is a term of the condition (`if pad_h
+    != 0 or pad_w:`), `(p - h % p) % p` under a term `h % p`, `h % 2` under `h % 2 == 1`. When
+    the condition is the single term `w % p != 0` and the amount `p - w % p` (transformers'
+    Swin patch embeddings), the amount becomes `(p - w % p) % p`: equal while `w % p != 0`
+    for any non-zero `p`, and 0 otherwise. Safe when each step is proven; unsafe when one rests
+    on a sign the code does not show (`if pad > 0:` with `pad` not proven non-negative: a
+    negative pad crops). Proven by the PARITY cases (both exporters, compared in onnxruntime
+    with the original eager model) and by tests/static/test_fix_new_forms.py, which exports
+    the fixed model at one size and runs it at sizes where the condition is true and where it
+    is false (8x8, 11x9, 12x16, 13x8 for a multiple of 4).
+
+    A second, unsafe fix: a fast path the code skips under the TorchScript tracer (`if not
+    torch.jit.is_tracing() and num_patches == num_positions and height == width: return
+    self.position_embeddings`, in 48 transformers vision models) is skipped while exporting too
+    (`not (torch.jit.is_tracing() or torch.compiler.is_exporting())`). Eager mode is unchanged
+    (`is_exporting()` is False outside an export); the dynamo exporter, which is not the tracer,
+    took the fast path and baked the size (measured: transformers' ViT exported at its native
+    size failed in onnxruntime at 48x40). Unsafe because the exported graph is then the general
+    path, equal to the fast path at the native size only as far as the authors' code is (it
+    interpolates the table to its own size), which the value model does not prove.
+
+    Every other branch on a size is display-only: whether it can be computed unconditionally
+    depends on what it does.
 
     ## References
     - torch.export, control flow on shapes: https://pytorch.org/docs/stable/export.html#control-flow-static-vs-dynamic
@@ -69,7 +97,7 @@ class BranchOnTensorSize(Rule):
     name = "branch_on_tensor_size"
     message = "A Python branch on a tensor size keeps only the branch taken for the example input"
     fix_title = "Compute the result without a Python branch, or use `torch.where` / `torch.cond`"
-    fix_applicability = Applicability.DISPLAY_ONLY
+    fix_applicability = Applicability.SAFE
     severity = Severity.WARNING
     trigger_names = ("if ", "while ")
     applies_to = "both exporters (the branch taken at export is kept, silently)"
@@ -89,7 +117,7 @@ class BranchOnTensorSize(Rule):
 
     def _check(self, test: ast.expr, construct: str) -> None:
         context = self.context
-        if not context.in_model_code or not is_dynamic_size(context, test):
+        if not context.in_model_code or not is_dynamic_size(context, test) or static_by_construction(context, test):
             return
         if context.guard_polarity(test) is not None or context.skipped_during_export(test):
             return
@@ -104,11 +132,21 @@ class BranchOnTensorSize(Rule):
             consequence = f"the TorchScript exporter {kept}"
         else:
             consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
-        self.report(
-            test,
-            f"{construct} on a tensor size: {consequence}",
-            fix=self.make_fix([], Applicability.DISPLAY_ONLY),
-        )
+        self.report(test, f"{construct} on a tensor size: {consequence}", fix=self._fix(test))
+
+    def _fix(self, test: ast.expr) -> Fix:
+        """The branch-free pad (`rules/_fix_branch_free_pad.py`) where the `if` only pads, else a hint."""
+        parent = self.context.parent(test)
+        if type(parent) is ast.If and parent.test is test:
+            found = branch_free_pad(self.context, parent)
+            if found is not None:
+                title = "Pad unconditionally (the amounts are 0 when the condition is false)"
+                return self.make_fix([found.edit], found.applicability, title)
+        guard = export_guard(self.context, test)
+        if guard is not None:
+            title = "Skip the fast path while exporting too (`torch.compiler.is_exporting()`)"
+            return self.make_fix(guard, Applicability.UNSAFE, title)
+        return self.make_fix([], Applicability.DISPLAY_ONLY)
 
     def _decides_only_emptiness(self, test: ast.expr) -> bool:
         """`if x.shape[0] == 0:`, `if n > 0 and ...`: every size the condition reads is compared with 0
@@ -167,11 +205,39 @@ class BranchOnTensorSize(Rule):
             func = statement.value.func  # type: ignore[attr-defined]
             name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else None
             return name in _REPORTING_CALLS
+        if statement_type is ast.Assign and type(statement.value) is ast.Call:  # type: ignore[attr-defined]
+            # `x = x.contiguous()` (diffusers' `if hidden_states.shape[0] >= 64:`): a memory layout only,
+            # the values are the same whichever branch the export keeps.
+            call = statement.value  # type: ignore[attr-defined]
+            targets = statement.targets  # type: ignore[attr-defined]
+            return (
+                type(call.func) is ast.Attribute
+                and call.func.attr == "contiguous"
+                and len(targets) == 1
+                and type(targets[0]) is ast.Name
+                and type(call.func.value) is ast.Name
+                and call.func.value.id == targets[0].id
+            )
         return False
 
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # A list narrowed by `isinstance`, a branch that only changes the memory layout, channel tests.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, hidden_state):
+                if isinstance(hidden_state, (tuple, list)) and len(hidden_state) == 2:
+                    hidden_state = hidden_state[0]
+                if hidden_state.shape[0] >= 64:
+                    hidden_state = hidden_state.contiguous()
+                if hidden_state.shape[1] == 3:
+                    hidden_state = hidden_state.mean(1)
+                if hidden_state.shape[1] < self.config.in_channels - 1:
+                    hidden_state = hidden_state * 2
+                return hidden_state
+        """,
         # A path the constructor switches off (`enable_tiling()` turns it on after building): not exported.
         """
         import torch
@@ -264,6 +330,89 @@ class BranchOnTensorSize(Rule):
             """,
             line=6,
             message_contains="dynamo",
+            expected_fix="""
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    h, w = x.shape[2], x.shape[3]
+                    x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
+                    return x
+            """,
+        ),
+        # transformers' Swin: one term per `if`, the amount `p - w % p` gains `% p` (it was p, not 0,
+        # for a multiple); the patch merging's `h % 2 == 1` pads by `h % 2`, which is 0 otherwise.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    _, _, height, width = x.shape
+                    if width % 4 != 0:
+                        pad_values = (0, 4 - width % 4)
+                        x = nn.functional.pad(x, pad_values)
+                    if (height % 2 == 1) or (width % 2 == 1):
+                        x = nn.functional.pad(x, (0, width % 2, 0, height % 2))
+                    return x
+            """,
+            count=2,
+            expected_fix="""
+            import torch
+            from torch import nn
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    _, _, height, width = x.shape
+                    pad_values = (0, (4 - width % 4) % 4)
+                    x = nn.functional.pad(x, pad_values)
+                    x = nn.functional.pad(x, (0, width % 2, 0, height % 2))
+                    return x
+            """,
+        ),
+        # A fast path skipped while tracing (transformers' `interpolate_pos_encoding`): skipped while exporting too.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    if not torch.jit.is_tracing() and x.shape[1] == self.table.shape[1]:
+                        return self.table
+                    return x
+            """,
+            line=4,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    if not (torch.jit.is_tracing() or torch.compiler.is_exporting()) and x.shape[1] == self.table.shape[1]:
+                        return self.table
+                    return x
+            """,
+        ),
+        # `pad > 0` needs `pad >= 0`, which nothing here shows: an unsafe fix.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    pad = 8 - x.shape[2]
+                    if pad > 0:
+                        x = F.pad(x, (0, pad))
+                    return x
+            """,
+            line=6,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    pad = 8 - x.shape[2]
+                    x = F.pad(x, (0, pad))
+                    return x
+            """,
         ),
         Invalid(
             """

@@ -138,6 +138,20 @@ class LenOfTensor(Rule):
         """,
     ]
     INVALID = [
+        # A row of a loop over a tensor, rebound by masking (transformers' qwen2_5_vl `get_rope_index`).
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, input_ids: torch.LongTensor, mask: torch.Tensor):
+                    out = [input_ids.shape[1]]
+                    for i, row in enumerate(input_ids):
+                        row = row[mask[i].bool()]
+                        out.append(len(row))
+                    return out
+            """,
+            line=7,
+        ),
         Invalid(
             """
             import torch

@@ -5,6 +5,7 @@ import ast
 from onnxlint.rules.api import Applicability, Invalid, Rule, Severity
 
 from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor
+from ._static_sizes import static_by_construction
 
 _WRAPPERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
 
@@ -117,7 +118,9 @@ class LoopOverTensorSize(Rule):
         if type(iterable) is ast.Call:
             name = context.call_name(iterable)
             if name == "builtins.range":
-                sizes = [a for a in iterable.args if is_dynamic_size(context, a)]
+                sizes = [
+                    a for a in iterable.args if is_dynamic_size(context, a) and not static_by_construction(context, a)
+                ]
                 if not sizes:
                     return None
                 batch = any(is_batch_size(context, a) for a in sizes)
@@ -261,6 +264,26 @@ class LoopOverTensorSize(Rule):
                     for i in range(len(x)):
                         cols.append(x[i])
                     return cols
+            """,
+            count=3,
+        ),
+        # The depth of a 5-D unpack, the height of an NHWC one and the length of a (B, S, H, D) one are
+        # dims that vary with the input, not channels.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, y, key):
+                    b, c, d, h, w = x.shape
+                    _, pad_H, pad_W, _ = y.shape
+                    batch_size, sequence_length, num_heads, head_dim = key.shape
+                    for i in range(d):
+                        x = x + i
+                    for j in range(pad_H):
+                        y = y + j
+                    for k in range(sequence_length):
+                        key = key + k
+                    return x, y, key
             """,
             count=3,
         ),

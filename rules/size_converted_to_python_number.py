@@ -17,7 +17,15 @@ from onnxlint.rules.api import (
     requirement,
 )
 
-from ._sizes import is_batch_size, is_dynamic_size, is_int_size, is_size, parenthesized
+from ._sizes import (
+    is_batch_size,
+    is_dynamic_size,
+    is_int_size,
+    is_non_negative_size,
+    is_size,
+    parenthesized,
+)
+from ._static_sizes import static_by_construction
 
 _SIZE_KINDS = (Kind.DIM, Kind.SHAPE)
 
@@ -89,11 +97,30 @@ class SizeConvertedToPythonNumber(Rule):
     Safe fixes, each giving the same Python value in eager mode: `int(s)` → `s` when `s` is
     an integer size expression (`x.size(2)`, `h // 2`, `[s for s in x.shape]`);
     `math.ceil(a / b)` → `(a + b - 1) // b` and `math.floor(a / b)` → `a // b` for integer
-    sizes `a` and a positive integer literal or size `b`; `math.sqrt(s)` → `s ** 0.5` (both
-    correctly rounded for the integers sizes are); `float(s)` → `s` where it is divided or
-    raised to a float power. Dropping `float()` elsewhere (`float(s) // 2` is a float, `s // 2`
+    sizes `a` and a positive integer literal or size `b`; `int(a / b)` → `a // b` for the same
+    `a` and `b` when `a` is proven non-negative (a size, or sums, products, `//` and `%` of sizes
+    and non-negative literals: truncation and floor division then agree, and a size-0 `b` raises
+    in both), an unsafe fix when `a` is a difference (`int((k - 1) / 2)` is 0 and
+    `(k - 1) // 2` is -1 for `k == 0`); `math.sqrt(s)` → `s ** 0.5` when `s` is proven non-negative (both correctly
+    rounded for the integers sizes are; for a negative value `math.sqrt` raises where `** 0.5`
+    goes on with a complex number, so `math.sqrt(math.log(n, base))` gets an unsafe fix); `float(s)` → `s` where it is divided or raised to a float power. Dropping `float()` elsewhere (`float(s) // 2` is a float, `s // 2`
     an int) and `np.prod` → `math.prod` (an `int` instead of a numpy integer) are unsafe fixes;
     the rest are display-only.
+
+    What each form does with a dynamic dim, measured with `torch.onnx.export` at one size and
+    onnxruntime at that size and another (`scripts/fix_size_forms.py`; torch 2.13.0 and 2.14.1
+    gave the same table): with the dynamo exporter, `int(n ** 0.5)`, `math.floor(n ** 0.5)`
+    and `torch.sym_int(n ** 0.5)` stay dynamic and match, while `int(math.sqrt(n))`,
+    `math.floor(math.sqrt(n))`, `torch.sym_int(torch.sym_sqrt(n))` (no ONNX translation of
+    `sym_sqrt`), `round(n ** 0.5)` and `math.isqrt(n)` (the size is specialised) fail to export,
+    so `int(math.sqrt(n))` becomes `int(n ** 0.5)`, not `math.isqrt(n)`. With the TorchScript
+    exporter every square-root form is frozen (the tracer's `int()` reads the example's value):
+    no plain-Python rewrite keeps it dynamic there, so none is offered for that reason. Quotients:
+    `a // b` and `(a + b - 1) // b` stay dynamic and match with both exporters; `math.ceil(a / b)`
+    and `math.floor(a / b)` only with the dynamo exporter; `int(a / b)` is frozen by both (hence
+    `int(a / b)` → `a // b`); and `-(-a // b)`, the usual ceiling idiom, exports but gives the
+    wrong size at other sizes with both exporters (exported at 8, run at 13: mismatch), so it is
+    never offered.
 
     ## References
     - torch.export, dynamic shapes and `Dim.AUTO` / `Dim.DYNAMIC`: https://pytorch.org/docs/stable/export.html#expressing-dynamism
@@ -129,7 +156,11 @@ class SizeConvertedToPythonNumber(Rule):
 
     def _conversion(self, node: ast.Call, conversion: str, value: ast.expr) -> None:
         context = self.context
-        if not is_dynamic_size(context, value) or context.skipped_during_export(node):
+        if (
+            not is_dynamic_size(context, value)
+            or static_by_construction(context, value)
+            or context.skipped_during_export(node)
+        ):
             return
         config = context.export_config_for(node)
         message, severity = self._conversion_message(f"`{conversion}()`", config, is_batch_size(context, value))
@@ -154,6 +185,12 @@ class SizeConvertedToPythonNumber(Rule):
         if conversion == "int":
             if is_int_size(context, value):
                 return self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, "Drop `int()`")
+            quotient = self._floor_quotient(value)
+            if quotient is not None:
+                text, proven = quotient
+                text = _in_context(context, node, text, power=False)
+                applicability = Applicability.SAFE if proven else Applicability.UNSAFE
+                return self.make_fix([replace_node(context, node, text)], applicability, "Use `//`")
             return self.make_fix([], Applicability.DISPLAY_ONLY, "Compute the size with integer arithmetic (`//`)")
         parent = context.parent(node)
         safe = False
@@ -167,6 +204,26 @@ class SizeConvertedToPythonNumber(Rule):
                 safe = _is_float_literal(other)
         applicability = Applicability.SAFE if safe else Applicability.UNSAFE
         return self.make_fix([replace_node(context, node, replacement)], applicability, "Drop `float()`")
+
+    def _floor_quotient(self, value: ast.expr) -> tuple[str, bool] | None:
+        """`a // b` for `int(a / b)`, with whether it is proven: an integer size expression `a` over a
+        positive integer literal or an integer size `b`. Truncation and floor division agree when `a`
+        is not negative (a size-0 `b` raises in both): proven for a size read as is and for sums,
+        products, floor quotients and remainders of sizes and non-negative literals; not for a
+        difference (`kernel_size - 1` is -1 for an empty dim: `int(-1 / 2)` is 0, `-1 // 2` is -1)."""
+        context = self.context
+        if type(value) is not ast.BinOp or type(value.op) is not ast.Div:
+            return None
+        numerator, denominator = value.left, value.right
+        if not is_int_size(context, numerator):
+            return None
+        if not (
+            _is_positive_int_literal(denominator)
+            or (is_size(context, denominator) and is_int_size(context, denominator))
+        ):
+            return None
+        text = f"{parenthesized(context, numerator)} // {parenthesized(context, denominator)}"
+        return text, is_non_negative_size(context, numerator, size_parameters=True)
 
     def _map(self, node: ast.Call) -> None:
         context = self.context
@@ -184,7 +241,9 @@ class SizeConvertedToPythonNumber(Rule):
 
     def _math(self, node: ast.Call, function: str) -> None:
         context = self.context
-        if not any(is_dynamic_size(context, a) for a in node.args) or context.skipped_during_export(node):
+        if not any(
+            is_dynamic_size(context, a) and not static_by_construction(context, a) for a in node.args
+        ) or context.skipped_during_export(node):
             return
         config = context.export_config_for(node)
         needed = _math_requirement(function)
@@ -219,8 +278,11 @@ class SizeConvertedToPythonNumber(Rule):
                     text = _in_context(context, node, text, power=False)
                     return self.make_fix([replace_node(context, node, text)], Applicability.SAFE)
         if function == "sqrt" and len(node.args) == 1 and type(argument) is not ast.Starred:
+            # `math.sqrt(v)` raises for v < 0 where `v ** 0.5` goes on with a complex number: the same
+            # only where the argument is proven >= 0 (a size, sums and products of sizes).
             text = _in_context(context, node, f"{parenthesized(context, argument)} ** 0.5", power=True)
-            return self.make_fix([replace_node(context, node, text)], Applicability.SAFE, "Use `** 0.5`")
+            applicability = Applicability.SAFE if is_non_negative_size(context, argument) else Applicability.UNSAFE
+            return self.make_fix([replace_node(context, node, text)], applicability, "Use `** 0.5`")
         return self.make_fix([], Applicability.DISPLAY_ONLY, "Use integer arithmetic on the sizes (`//`, `%`) or `**`")
 
     # -- numpy ---------------------------------------------------------------------------------
@@ -356,6 +418,49 @@ class SizeConvertedToPythonNumber(Rule):
                     return F.interpolate(x, size=(H, W)) / (h * w) ** 0.5 * w ** -0.5
             """,
         ),
+        # `int((w - 1) / 2)`: `w - 1` is -1 for an empty dim, where truncation and floor division differ: unsafe.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    return F.pad(x, (int((w - 1) / 2), 0))
+            """,
+            line=6,
+            settings={"exporter": "legacy"},
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    return F.pad(x, ((w - 1) // 2, 0))
+            """,
+        ),
+        # `int(a / b)` of sizes: floor division (sizes are never negative, so it truncates the same).
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    return F.interpolate(x, size=(int(h / 2), int((w + 1) / 2) * 2))
+            """,
+            count=2,
+            settings={"exporter": "legacy"},
+            expected_fix="""
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    return F.interpolate(x, size=(h // 2, (w + 1) // 2 * 2))
+            """,
+        ),
         Invalid(
             """
             import math
@@ -372,6 +477,25 @@ class SizeConvertedToPythonNumber(Rule):
             class M(torch.nn.Module):
                 def forward(self, x):
                     return x / (x.size(2) * x.size(3)) ** 0.5
+            """,
+        ),
+        # `math.sqrt` of what may be negative (a log) raises where `** 0.5` gives a complex number:
+        # the rewrite is unsafe, so a safe-only `--fix` leaves it (diffusers' Lumina processor).
+        Invalid(
+            """
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x * math.sqrt(math.log(x.shape[1], 256))
+            """,
+            line=5,
+            expected_fix="""
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return x * math.sqrt(math.log(x.shape[1], 256))
             """,
         ),
         Invalid(

@@ -159,6 +159,8 @@ class TensorCondition(Rule):
         context = self.context
         if not context.in_model_code or context.kind(test) not in DATA_DEPENDENT:
             return False
+        if _keyed_lookup(test):
+            return False  # `config["use_fast_hash"]`: a tensor is never indexed by a string
         # `not is_compiling() and t.any()` is never evaluated during export; neither is a branch behind a guard.
         return context.guard_polarity(test) is None and not context.skipped_during_export(test)
 
@@ -409,8 +411,73 @@ class TensorCondition(Rule):
                     y = y / y.max()
                 return y
         """,
+        # A config dict's value, looked up by a string key, is no tensor.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, config):
+                if config["use_fast_hash"]:
+                    return x * 2
+                return x
+        """,
+        # Paths an export takes only on request are `low` confidence, not shown by default: an eager
+        # implementation that a dispatch decorator replaces, a half-precision clamp, a decoding cache,
+        # a flag that is off by default, and what only such a branch calls.
+        """
+        import torch
+        from transformers.integrations import use_experts_implementation
+
+        @use_experts_implementation
+        class Experts(torch.nn.Module):
+            def forward(self, hidden_states: torch.Tensor, expert_hit: torch.Tensor):
+                for expert_idx in expert_hit:
+                    if expert_idx == self.num_experts:
+                        continue
+                return hidden_states
+
+        class Layer(torch.nn.Module):
+            def forward(self, x: torch.Tensor, cache=None, refine: bool = False):
+                if x.dtype == torch.float16 and torch.isinf(x).any():
+                    x = x.clamp(-1000, 1000)
+                if cache is not None and cache.is_initialized and x.all():
+                    return x
+                if refine:
+                    x = self.refine_positions(x)
+                return x
+
+            def refine_positions(self, x: torch.Tensor):
+                if x.sum() > 0:
+                    return x
+                return -x
+        """,
+        # A predicate whose whole body is an export guard is one: its `if` is False at export.
+        """
+        import torch
+
+        def _fast_path_eligible(x: torch.Tensor) -> bool:
+            return x.device.type == "cpu" and not torch.compiler.is_exporting()
+
+        class M(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                if _fast_path_eligible(x) and x.any():
+                    return x
+                return -x
+        """,
     ]
     INVALID = [
+        # ... and shown with `--confidence low`.
+        Invalid(
+            """
+            import torch
+            class Layer(torch.nn.Module):
+                def forward(self, x: torch.Tensor, cache=None):
+                    if x.dtype == torch.float16 and torch.isinf(x).any():
+                        x = x.clamp(-1000, 1000)
+                    return x
+            """,
+            line=4,
+            settings={"confidence": "low"},
+        ),
         # `torch.jit.is_tracing()` is False under the dynamo exporter (measured): the code after
         # this early return is exported.
         Invalid(
@@ -687,3 +754,18 @@ def _first_small_statement(block: cst.BaseSuite) -> cst.BaseSmallStatement:
     if isinstance(first, cst.SimpleStatementLine):
         return first.body[0]
     return first  # type: ignore[return-value]  # a SimpleStatementSuite holds small statements directly
+
+
+def _keyed_lookup(test: ast.expr) -> bool:
+    """Whether `test` is a lookup by a string key (`config["flag"]`, `not opts["x"]`, `a["k"] and b["j"]`):
+    a dict's or a config's value, whatever kind the container was taken for."""
+    test_type = type(test)
+    if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+        return _keyed_lookup(test.operand)  # type: ignore[attr-defined]
+    if test_type is ast.BoolOp:
+        return all(_keyed_lookup(value) for value in test.values)  # type: ignore[attr-defined]
+    return (
+        test_type is ast.Subscript
+        and type(test.slice) is ast.Constant  # type: ignore[attr-defined]
+        and isinstance(test.slice.value, str)  # type: ignore[attr-defined]
+    )

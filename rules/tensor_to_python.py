@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Fix, Invalid, Kind, Rule, Valid, replace_node
+from onnxlint.rules.api import Applicability, FileContext, Fix, Invalid, Kind, Rule, Valid, replace_node, scope_nodes
 
 METHODS = ("item", "tolist", "numpy")
 BUILTINS = ("int", "float", "bool")
@@ -11,6 +11,33 @@ BUILTINS = ("int", "float", "bool")
 # is ONX201's business: that is where dynamo fails.)
 DYNAMO_SAFE = frozenset({"item", "int", "float", "numpy", "bool"})
 _TENSORISH = (Kind.TENSOR,)
+
+
+def _counts_a_loop(context: FileContext, converted: ast.AST) -> bool:
+    """Whether a converted value (or the local name it is assigned to) is the count of a `range()` loop,
+    through arithmetic (`range(n)`, `range(0, n - 1)`)."""
+    uses: list[ast.AST] = [converted]
+    statement = context.parent(converted)
+    if (
+        type(statement) is ast.Assign
+        and len(statement.targets) == 1
+        and type(statement.targets[0]) is ast.Name
+        and context.function is not None
+    ):
+        name = statement.targets[0].id
+        uses = [
+            n
+            for n in scope_nodes(context.function.node, signature=False)
+            if type(n) is ast.Name and n.id == name and type(n.ctx) is ast.Load
+        ]
+    for use in uses:
+        child: ast.AST | None = use
+        parent: ast.AST | None = context.parent(use)
+        while parent is not None and type(parent) in (ast.BinOp, ast.UnaryOp):
+            child, parent = parent, context.parent(parent)
+        if type(parent) is ast.Call and child in parent.args and context.call_name(parent) == "builtins.range":
+            return True
+    return False
 
 
 class TensorToPython(Rule):
@@ -30,8 +57,10 @@ class TensorToPython(Rule):
       with an internal assertion;
     - the dynamo exporter keeps `.item()`, `int(t)`, `float(t)`, `bool(t)` and `.numpy()`
       symbolic (the cases measured exported and matched on a second input), but `.tolist()` is
-      still baked. So under dynamo only `.tolist()` is reported. Branching on such a value is
-      a different matter (ONX201): that is where the dynamo exporter fails.
+      still baked. So under dynamo `.tolist()` is reported, and `.item()` / `int(t)` only where
+      the value counts a `range()` loop: that export fails (`GuardOnDataDependentSymNode`,
+      measured, whatever the dtype). Branching on such a value is a different matter (ONX201):
+      that is where the dynamo exporter fails.
 
     ## Example
     ```python
@@ -67,7 +96,7 @@ class TensorToPython(Rule):
     fix_title = "Keep the value a tensor (drop the conversion)"
     fix_applicability = Applicability.UNSAFE
     trigger_names = ("item", "tolist", "numpy", "int(", "float(", "bool(")
-    applies_to = "TorchScript exporter: all conversions; dynamo: .tolist()"
+    applies_to = "TorchScript exporter: all conversions; dynamo: .tolist(), and .item() / int() counting a loop"
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -88,6 +117,7 @@ class TensorToPython(Rule):
             return
         config = context.export_config_for(node)
         if config.is_dynamo and conversion in DYNAMO_SAFE:
+            self._check_dynamo_size(node, conversion, shown)
             return
         if conversion == "bool" and context.enclosing_condition(node) is not None:
             return  # ONX201 reports the whole condition
@@ -101,6 +131,38 @@ class TensorToPython(Rule):
             consequence = "the dynamo exporter records the Python list as constants from the example input"
         self.report(
             node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value)
+        )
+
+    def _check_dynamo_size(self, node: ast.Call, conversion: str, shown: str) -> None:
+        """Under dynamo, `.item()` / `int(t)` is a data-dependent (unbacked) value: report it where it
+        counts a Python loop, which the export cannot unroll. Measured on torch 2.13 (docs/recall.md): a
+        `range()` over it fails whatever the dtype (`GuardOnDataDependentSymNode`)."""
+        context = self.context
+        if conversion not in ("item", "int"):
+            return
+        converted: ast.AST = node
+        parent = context.parent(node)
+        if (
+            conversion == "item"
+            and type(parent) is ast.Call
+            and context.call_name(parent) == "builtins.int"
+            and len(parent.args) == 1
+        ):
+            converted = parent
+        if context.enclosing_condition(node) is not None or context.skipped_during_export(node):
+            return  # a branch on it is ONX201's
+        if not _counts_a_loop(context, converted):
+            # Of an integer tensor, a value that slices, repeats, views or sizes `new_zeros` exports (measured);
+            # `int()` of a float tensor's value sizing two tensors a `cat` joins fails (phi4_multimodal's float
+            # mask), but the value model knows no dtypes: no claim.
+            return
+        self.report(
+            node,
+            f"{shown} turns a tensor into a Python value that counts a `range()` loop: the dynamo exporter "
+            "cannot unroll a data-dependent count, the export fails (GuardOnDataDependentSymNode, measured)",
+            fix=self.make_fix(
+                [], Applicability.DISPLAY_ONLY, "Keep the count a tensor, or loop a fixed number of times"
+            ),
         )
 
     def _fix(self, node: ast.Call, conversion: str, value: ast.expr) -> Fix:
@@ -163,6 +225,19 @@ class TensorToPython(Rule):
         def report(loss):
             print(loss.item())
         """,
+        # Under dynamo, an integer tensor's `.item()` that feeds `torch.arange`, a slice or `repeat`
+        # exports as an unbacked size (measured).
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, grid):
+                    n = grid[0].item()
+                    h = int(grid[1].sum().item())
+                    return x[:, :h].repeat(1, n) + torch.arange(n).sum() * x.abs().max().item()
+            """,
+            settings={"exporter": "dynamo"},
+        ),
     ]
     INVALID = [
         Invalid(
@@ -220,5 +295,22 @@ class TensorToPython(Rule):
             """,
             line=4,
             settings={"exporter": "legacy"},
+        ),
+        # Under dynamo: a `range()` over `.item()` or `int(t)` fails whatever the dtype (measured).
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, mask):
+                    n = mask.sum().item()
+                    for i in range(n):
+                        x = x + i
+                    for j in range(int(mask[0].sum())):
+                        x = x * 2
+                    return x
+            """,
+            settings={"exporter": "dynamo"},
+            count=2,
+            message_contains="GuardOnDataDependentSymNode",
         ),
     ]

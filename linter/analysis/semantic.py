@@ -18,11 +18,12 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import cast
 
-from onnxlint.analysis.traversal import walk
+from onnxlint.analysis.traversal import iter_children, walk
 from onnxlint.knowledge import torch_api
 from onnxlint.knowledge.tensor_methods import TENSOR_MEMBERS
 
@@ -58,7 +59,24 @@ def join(a: Kind | None, b: Kind | None) -> Kind | None:
     return Kind.UNKNOWN
 
 
+def _join_envs(a: dict[str, Kind | None] | None, b: dict[str, Kind | None] | None) -> dict[str, Kind | None] | None:
+    """The kinds of names where two paths meet (None: a path that does not get there)."""
+    if a is None:
+        return b
+    if b is None or a is b:
+        return a
+    result = dict(a)
+    for name, kind in b.items():
+        before = result.get(name)
+        if before is not kind:
+            result[name] = join(before, kind)
+    return result
+
+
 _TENSORISH = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR})
+# What rebinding an assumed-tensor parameter to leaves the assumption standing (`x = x.view(...)`, `x = None`,
+# `sizes = sizes.tolist()`: a value read out of it says it was a tensor).
+_ASSUMED_COMPATIBLE = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.NONE, Kind.DATA, Kind.UNKNOWN})
 # Classes whose code an exported model does not run: losses, metrics, schedulers, samplers, data sets and
 # transforms, optimisers, training-time target matchers. By the class's name or a base class's name
 # (`class DiceLoss(_Loss)`, `class DDIMScheduler(SchedulerMixin, ConfigMixin)`).
@@ -79,6 +97,18 @@ _ASSIGNMENTS_AND_CALLS = frozenset({ast.Assign, ast.AnnAssign, ast.Call})
 
 
 # -- imports ------------------------------------------------------------------------------------
+
+
+def _is_record(node: ast.ClassDef) -> bool:
+    """A data record: a `@dataclass` (diffusers' `DDIMSchedulerOutput`) or a `...Output` class."""
+    if node.name.endswith("Output"):
+        return True
+    for decorator in node.decorator_list:
+        target = decorator.func if type(decorator) is ast.Call else decorator
+        name = target.attr if type(target) is ast.Attribute else target.id if type(target) is ast.Name else ""
+        if name == "dataclass":
+            return True
+    return False
 
 
 def import_bindings(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, str]]:
@@ -147,6 +177,10 @@ class ModuleModel:
         # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
         # kinds) is stored: a computation that saw no bump saw no state change (_compute_names).
         self.generation = 0
+        # A function's return kind read while its own names were being computed (a call cycle through
+        # call-site parameter kinds): scopes computed meanwhile are recomputed once all are done.
+        self.partial_reads = 0
+        self.computing_depth = 0
         self._non_inference_module: bool | None = None
         self._module_forward: bool | None = None  # see defines_module_forward
         self._referenced: set[int] | None = None  # see referenced_from_model_code
@@ -303,7 +337,8 @@ class ModuleModel:
         """A module whose classes are all losses, schedulers, transforms, ... (a scheduler's or a data
         transform's module): its module-level functions are their helpers, not model code."""
         if self._non_inference_module is None:
-            classes = list(self._class_infos.values())
+            # Records do not count either way: a scheduler's module also defines its `...Output` dataclass.
+            classes = [c for c in self._class_infos.values() if not _is_record(c.node)]
             self._non_inference_module = bool(classes) and all(self.is_non_inference_class(c) for c in classes)
         return self._non_inference_module
 
@@ -351,7 +386,7 @@ class ModuleModel:
             info
             for info in self._function_infos.values()
             if info.owner is not None
-            and info.name == "forward"
+            and (info.name == "forward" or (is_attention_processor_call(info) and self._default_processor(info.owner)))
             and not self.is_non_inference_class(info.owner)
             and (self._roots_in is None or self._top_level_of.get(id(info.node)) in self._roots_in)
         ]
@@ -372,6 +407,25 @@ class ModuleModel:
                 if id(callee.node) not in seen:
                     stack.append(callee)
         return seen
+
+    def _default_processor(self, owner: ClassInfo) -> bool:
+        """Whether an attention processor class may be what its attention module runs by default: not a
+        training one, and not one this file builds only outside `__init__` (`set_attention_slice`,
+        `set_use_xla_flash_attention`: switched on by request)."""
+        name = owner.node.name
+        if "Training" in name:
+            return False
+        built_in_init = built_elsewhere = False
+        for info in self._function_infos.values():
+            if info.owner is None or type(info.node) is ast.Lambda:
+                continue
+            for node in self.assignments_and_calls(info.node):
+                if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id == name:
+                    if info.name == "__init__":
+                        built_in_init = True
+                    else:
+                        built_elsewhere = True
+        return built_in_init or not built_elsewhere
 
     def assignments_and_calls(self, node: ast.AST) -> list[ast.AST]:
         """The Assign, AnnAssign and Call nodes under `node`, in `ast.walk` order (computed once per node:
@@ -504,6 +558,8 @@ class ModuleModel:
                 Kind.DATA,
             ):
                 return kind
+            if (qualified or "").startswith("builtins."):
+                return kind  # `tuple(i // 2 for i in sizes)`: a builtin never builds a module
             # A call whose result is stored on self and later called is, in model code, a submodule
             # or a factory's product (`norm_layer(dim)`, `create_conv2d(...)`).
             return Kind.MODULE
@@ -521,10 +577,18 @@ _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 class FunctionScope:
     """Names bound in one function, and the kinds of expressions evaluated in it.
 
-    Kinds of local names are flow-insensitive: the join of every value bound to the name
-    anywhere in the function. That is robust to loops and branches, and errs towards
-    UNKNOWN, which keeps rules silent.
+    Kinds of local names are flow-sensitive: one forward pass over the body (`_flow`) gives each
+    use of a name the join of the bindings that can reach it (through if/else branches, loops,
+    `try`, early `return` / `raise`, and `x is not None` / `isinstance` narrowing), and records it
+    by node (`_at`). `names()` is the flow-insensitive join of every binding of each name, for
+    uses the pass did not see (nested functions and lambdas reading an enclosing name).
     """
+
+    # id(Name node) -> its kind at that point of the function; a class-level empty default for
+    # scopes that never run the pass (the engine's comprehension scopes).
+    _at: Mapping[int, Kind] = MappingProxyType({})
+    _stale = False  # computed from a partial return kind: recompute when nothing is being computed
+    _refreshed = False  # recomputed once already
 
     def __init__(self, model: ModuleModel, info: FunctionInfo, parent: FunctionScope | None = None) -> None:
         self.model = model
@@ -537,6 +601,12 @@ class FunctionScope:
         self._computing = False
         self._partial: dict[str, Kind | None] = {}
         self._bindings: list[tuple[ast.expr, str, ast.AST]] = []
+        self._recording = True  # the pass records kinds (False while probing a loop body)
+        self._joined: dict[str, Kind | None] = {}
+        self._exits: list[list[dict[str, Kind | None]]] = []  # per enclosing loop: envs at break / continue
+        self._declared: dict[str, Kind] = {}  # parameters annotated as tensors (or tensor or None)
+        self._assumed: set[str] = set()  # unannotated `forward` parameters taken for tensors
+        self._rebound_non_tensor: set[str] = set()  # of those, the ones the function binds to something else
         self._collect()
 
     # -- bindings ------------------------------------------------------------------------------
@@ -646,14 +716,21 @@ class FunctionScope:
         for argument in arguments.kwonlyargs:
             positional.append(argument)
         defaults.extend(arguments.kw_defaults)
-        is_forward = self.info.owner is not None and self.info.name == "forward"
+        is_forward = self.info.owner is not None and (
+            self.info.name == "forward" or is_attention_processor_call(self.info)
+        )
         call_site_kinds = self._call_site_kinds() if not is_forward else {}
         for index, (argument, default) in enumerate(zip(positional, defaults)):
             name = argument.arg
             if index == 0 and self.info.owner is not None and name in ("self", "cls"):
                 kinds[name] = Kind.MODULE if name == "self" else Kind.PYTHON
                 continue
+            if index == 1 and is_forward and self.info.name == "__call__":
+                kinds[name] = Kind.MODULE  # an attention processor's `attn`: the attention module it runs for
+                continue
             kind = annotation_kind(argument.annotation, self.model)
+            if kind is Kind.PYTHON and call_site_kinds.get(name) in (Kind.DIM, Kind.SHAPE):
+                kind = call_site_kinds[name]  # `new_size: Tuple[int, int]` given `(H, W)` of a shape: sizes are ints
             if kind is None and argument.annotation is not None:
                 kind = Kind.UNKNOWN  # annotated with something we do not recognise: not assumed a tensor
             if kind is None and argument.annotation is None and name.startswith(_FLAG_PREFIXES):
@@ -661,6 +738,8 @@ class FunctionScope:
             if kind is None and default is not None:
                 if type(default) is ast.Constant:
                     kind = Kind.OPTIONAL_TENSOR if default.value is None and is_forward else None
+                    if kind is not None:
+                        self._assumed.add(name)
                     if type(default) is ast.Constant and default.value is not None:
                         kind = Kind.PYTHON
                 elif type(default) in (ast.Tuple, ast.List, ast.Dict):
@@ -668,6 +747,7 @@ class FunctionScope:
             if kind is None:
                 if is_forward:
                     kind = Kind.TENSOR
+                    self._assumed.add(name)
                 else:
                     kind = call_site_kinds.get(name, Kind.UNKNOWN)
             kinds[name] = kind
@@ -705,40 +785,334 @@ class FunctionScope:
     # -- name kinds ----------------------------------------------------------------------------
 
     def names(self) -> dict[str, Kind]:
-        if self._names is None:
+        if self._names is None or (self._stale and not self.model.computing_depth):
+            self._refreshed = self._refreshed or self._stale
+            self._stale = False
             self._compute_names()
         return self._names  # type: ignore[return-value]
 
     def _compute_names(self) -> None:
         self._computing = True
+        model = self.model
+        reads = model.partial_reads
+        model.computing_depth += 1
         try:
             if type(self.info.node) is ast.Lambda:
                 self._names = {a.arg: Kind.UNKNOWN for a in self._all_arguments(self.info.node.args)}
                 return
             parameters = self._parameter_kinds()
-            previous: dict[str, Kind | None] = {}
+            for argument in self._all_arguments(self.info.node.args):
+                declared = annotation_kind(argument.annotation, self.model)
+                if declared is Kind.TENSOR or declared is Kind.OPTIONAL_TENSOR:
+                    self._declared[argument.arg] = declared
+            previous: tuple[dict[str, Kind | None], Mapping[int, Kind]] | None = None
             model = self.model
-            for _ in range(3):
+            for _ in range(4):
                 self._memo.clear()
                 generation = model.generation
-                # Names read while the table is being built see the bindings made so far.
-                table: dict[str, Kind | None] = dict(parameters)
-                self._partial = table
-                for target, how, source in self._bindings:
-                    for name, kind in self._bind(target, how, source):
-                        table[name] = join(table.get(name), kind)
-                if table == previous:
+                # Names read while the table is being built see the bindings that reach them so far.
+                env: dict[str, Kind | None] = dict(parameters)
+                self._partial = env
+                self._joined = dict(parameters)
+                self._at = {}
+                self._recording = True
+                self._exits = []
+                self._rebound_non_tensor = set()
+                self._flow(cast("list[ast.stmt]", self.info.node.body), env)
+                # An unannotated `forward` parameter is only assumed a tensor: one the function also binds
+                # to a non-tensor (`if n is None: n = self.config.n`) is not assumed one anywhere.
+                demoted = [name for name in self._rebound_non_tensor if parameters.get(name) in _TENSORISH]
+                if demoted:
+                    for name in demoted:
+                        parameters[name] = Kind.UNKNOWN
+                    previous = None
+                    continue
+                current = (self._joined, self._at)
+                if current == previous:
                     break
-                previous = table
+                previous = current
                 if model.generation == generation:
                     # Each round starts from the parameters again, so it can only differ from the last one
                     # when some other lazy result was stored meanwhile; none was: this table is the fixpoint.
                     break
-            self._names = {name: (kind or Kind.UNKNOWN) for name, kind in previous.items()}
+            if previous is None:
+                previous = (self._joined, self._at)
+            self._names = {name: (kind or Kind.UNKNOWN) for name, kind in previous[0].items()}
+            self._at = previous[1]
             model.generation += 1
             self._memo.clear()
         finally:
             self._computing = False
+            model.computing_depth -= 1
+            self._stale = model.partial_reads != reads and not self._refreshed
+
+    # -- the forward pass ----------------------------------------------------------------------
+
+    def _flow(self, body: list[ast.stmt], env: dict[str, Kind | None]) -> dict[str, Kind | None] | None:
+        """Run `body` from `env` (changed in place); the env after it, or None when no path falls through."""
+        for statement in body:
+            self._partial = env
+            kind = type(statement)
+            if kind is ast.Assign:
+                self._loads(statement.value, env)  # type: ignore[attr-defined]
+                for target in statement.targets:  # type: ignore[attr-defined]
+                    self._target_loads(target, env)
+                for target in statement.targets:  # type: ignore[attr-defined]
+                    self._assign(target, statement.value, env)  # type: ignore[attr-defined]
+            elif kind is ast.AnnAssign:
+                value = statement.value  # type: ignore[attr-defined]
+                if value is not None:
+                    self._loads(value, env)
+                    self._assign(statement.target, value, env)  # type: ignore[attr-defined]
+                elif type(statement.target) is ast.Name:  # type: ignore[attr-defined]
+                    annotated = annotation_kind(statement.annotation, self.model)  # type: ignore[attr-defined]
+                    self._store(statement.target, annotated or Kind.UNKNOWN, env)  # type: ignore[attr-defined]
+            elif kind is ast.AugAssign:
+                target = statement.target  # type: ignore[attr-defined]
+                self._loads(statement.value, env)  # type: ignore[attr-defined]
+                self._loads(target, env)
+                if type(target) is ast.Name:
+                    before = env.get(target.id) or Kind.UNKNOWN
+                    combined = _binop_kind(before, self.kind(statement.value))  # type: ignore[attr-defined]
+                    self._store(target, combined, env)
+            elif kind is ast.For or kind is ast.AsyncFor:
+                self._loads(statement.iter, env)  # type: ignore[attr-defined]
+                out = self._loop(statement, env, statement.target, statement.iter)  # type: ignore[attr-defined]
+                if out is None:
+                    return None
+                env = out
+            elif kind is ast.While:
+                self._loads(statement.test, env)  # type: ignore[attr-defined]
+                out = self._loop(statement, env, None, None)
+                if out is None:
+                    return None
+                env = out
+            elif kind is ast.If:
+                test = statement.test  # type: ignore[attr-defined]
+                self._loads(test, env)
+                when_true, when_false = self._narrowings(test, env)
+                body_env = dict(env)
+                body_env.update(when_true)
+                else_env = dict(env)
+                else_env.update(when_false)
+                body_out = self._flow(statement.body, body_env)  # type: ignore[attr-defined]
+                else_out = self._flow(statement.orelse, else_env)  # type: ignore[attr-defined]
+                joined = _join_envs(body_out, else_out)
+                if joined is None:
+                    return None
+                env = joined
+            elif kind is ast.With or kind is ast.AsyncWith:
+                for item in statement.items:  # type: ignore[attr-defined]
+                    self._loads(item.context_expr, env)
+                    if item.optional_vars is not None:
+                        self._store_kind(item.optional_vars, Kind.UNKNOWN, env)
+                out = self._flow(statement.body, env)  # type: ignore[attr-defined]
+                if out is None:
+                    return None
+                env = out
+            elif kind is ast.Try or (sys_version_has_try_star and kind is ast.TryStar):  # type: ignore[attr-defined]  # 3.11+
+                entry_env = dict(env)
+                body_out = self._flow(statement.body, env)  # type: ignore[attr-defined]
+                handler_in = _join_envs(entry_env, body_out) or entry_env
+                handler_outs: list[dict[str, Kind | None] | None] = []
+                for handler in statement.handlers:  # type: ignore[attr-defined]
+                    handler_env = dict(handler_in)
+                    if handler.type is not None:
+                        self._loads(handler.type, handler_env)
+                    if handler.name:
+                        handler_env[handler.name] = Kind.PYTHON
+                        self._joined[handler.name] = join(self._joined.get(handler.name), Kind.PYTHON)
+                    handler_outs.append(self._flow(handler.body, handler_env))
+                else_out = self._flow(statement.orelse, body_out) if body_out is not None else None  # type: ignore[attr-defined]
+                after = else_out
+                for handler_out in handler_outs:
+                    after = _join_envs(after, handler_out)
+                final_in = after if after is not None else dict(handler_in)
+                final_out = self._flow(statement.finalbody, final_in)  # type: ignore[attr-defined]
+                if after is None or final_out is None:
+                    return None
+                env = final_out
+            elif kind is ast.Return or kind is ast.Raise:
+                for child in iter_children(statement):
+                    self._loads(child, env)
+                return None
+            elif kind is ast.Break or kind is ast.Continue:
+                if self._exits:
+                    self._exits[-1].append(dict(env))
+                return None
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+                name = statement.name  # type: ignore[attr-defined]
+                env[name] = Kind.PYTHON
+                self._joined[name] = join(self._joined.get(name), Kind.PYTHON)
+            elif kind is ast.Match:  # pragma: no cover - rare in model code
+                self._loads(statement.subject, env)  # type: ignore[attr-defined]
+                result: dict[str, Kind | None] | None = dict(env)
+                for case in statement.cases:  # type: ignore[attr-defined]
+                    result = _join_envs(result, self._flow(case.body, dict(env)))
+                if result is None:
+                    return None
+                env = result
+            elif kind is ast.Import or kind is ast.ImportFrom or kind is ast.Global or kind is ast.Nonlocal:
+                continue
+            else:  # Expr, Assert, Delete, Pass, ...
+                for child in iter_children(statement):
+                    self._loads(child, env)
+        return env
+
+    def _loop(
+        self, statement: ast.stmt, env: dict[str, Kind | None], target: ast.expr | None, iterable: ast.expr | None
+    ) -> dict[str, Kind | None] | None:
+        """A `for` or `while` loop: its body runs from the join of the env before it and the env at the
+        end of an iteration (found by one probe of the body that records nothing), then the `else`."""
+        body = statement.body  # type: ignore[attr-defined]
+        head = env
+        if self._recording:
+            self._recording = False
+            try:
+                probe_env = dict(head)
+                if target is not None and iterable is not None:
+                    self._bind_loop_target(target, iterable, probe_env)
+                self._exits.append([])
+                probe_out = self._flow(body, probe_env)
+                continues = self._exits.pop()
+            finally:
+                self._recording = True
+                self._memo.clear()  # kinds evaluated from the probe's env
+            head = _join_envs(head, probe_out) or head
+            for exit_env in continues:
+                head = _join_envs(head, exit_env) or head
+            if type(statement) is ast.While:
+                self._loads(statement.test, head)
+        body_env = dict(head)
+        if target is not None and iterable is not None:
+            self._bind_loop_target(target, iterable, body_env)
+        self._exits.append([])
+        body_out = self._flow(body, body_env)
+        exits = self._exits.pop()
+        after = _join_envs(head, body_out) or dict(head)
+        for exit_env in exits:
+            after = _join_envs(after, exit_env) or after
+        orelse = statement.orelse  # type: ignore[attr-defined]
+        return self._flow(orelse, after) if orelse else after
+
+    def _bind_loop_target(self, target: ast.expr, iterable: ast.expr, env: dict[str, Kind | None]) -> None:
+        for name_node, kind in self.loop_target_kinds(target, iterable):
+            self._store(name_node, kind, env)
+
+    def _assign(self, target: ast.expr, value: ast.expr, env: dict[str, Kind | None]) -> None:
+        for name_node, kind in self._destructure_nodes(target, value):
+            self._store(name_node, kind, env)
+
+    def _store_kind(self, target: ast.expr, kind: Kind, env: dict[str, Kind | None]) -> None:
+        for name_node, element in self._destructure_kind_nodes(target, kind):
+            self._store(name_node, element, env)
+
+    def _store(self, node: ast.Name, kind: Kind, env: dict[str, Kind | None]) -> None:
+        name = node.id
+        if kind is Kind.UNKNOWN and name in self._declared:
+            # A parameter annotated as a tensor, rebound to a value we cannot type: the annotation
+            # still holds (a type checker holds the code to it), `x = self.embed()(ids)`.
+            kind = self._declared[name]
+        env[name] = kind
+        if self._recording:
+            if name in self._assumed and kind not in _ASSUMED_COMPATIBLE:
+                self._rebound_non_tensor.add(name)
+            self._joined[name] = join(self._joined.get(name), kind)
+            self._at[id(node)] = kind  # type: ignore[index]
+
+    def _target_loads(self, target: ast.expr, env: dict[str, Kind | None]) -> None:
+        """The names a subscript or attribute target reads (`x[i] = v` reads `x` and `i`)."""
+        target_type = type(target)
+        if target_type is ast.Tuple or target_type is ast.List:
+            for element in target.elts:  # type: ignore[attr-defined]
+                self._target_loads(element, env)
+        elif target_type is ast.Starred:
+            self._target_loads(target.value, env)  # type: ignore[attr-defined]
+        elif target_type is not ast.Name:
+            self._loads(target, env)
+
+    def _loads(self, expr: ast.AST, env: dict[str, Kind | None]) -> None:
+        """Record the kind of every name that `expr` reads (not inside lambdas; inside comprehensions,
+        with their loop variables bound)."""
+        if not self._recording:
+            return
+        at = self._at
+        local = self._local_names
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            node_type = type(node)
+            if node_type is ast.Name:
+                name = node.id  # type: ignore[attr-defined]
+                if name in env or name in local:
+                    at[id(node)] = env.get(name) or Kind.UNKNOWN  # type: ignore[index]
+            elif node_type in _COMPREHENSIONS:
+                self._comprehension_loads(node, env)  # type: ignore[arg-type]
+            elif node_type is not ast.Lambda and node_type is not ast.Constant:
+                stack.extend(iter_children(node))
+
+    def _comprehension_loads(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, env: dict[str, Kind | None]
+    ) -> None:
+        inner = dict(env)
+        self._partial = inner
+        for generator in node.generators:
+            self._loads(generator.iter, inner)
+            for name_node, kind in self.loop_target_kinds(generator.target, generator.iter):
+                inner[name_node.id] = kind
+                self._at[id(name_node)] = kind  # type: ignore[index]
+            for condition in generator.ifs:
+                self._loads(condition, inner)
+        parts = (node.key, node.value) if type(node) is ast.DictComp else (node.elt,)  # type: ignore[union-attr]
+        for part in parts:
+            self._loads(part, inner)
+        self._partial = env
+
+    def _narrowings(self, test: ast.expr, env: Mapping[str, Kind | None]) -> tuple[dict[str, Kind], dict[str, Kind]]:
+        """What a branch's test says of names, when it is true and when it is false: `x is not None`
+        (a tensor-or-None is a tensor), `isinstance(x, torch.Tensor)`, their `not`, `and` and `or`."""
+        test_type = type(test)
+        if test_type is ast.Compare and len(test.ops) == 1:  # type: ignore[attr-defined]
+            left = test.left  # type: ignore[attr-defined]
+            right = test.comparators[0]  # type: ignore[attr-defined]
+            operator = type(test.ops[0])  # type: ignore[attr-defined]
+            if (
+                type(left) is ast.Name
+                and type(right) is ast.Constant
+                and right.value is None
+                and operator in (ast.Is, ast.IsNot)
+                and env.get(left.id) is Kind.OPTIONAL_TENSOR
+            ):
+                present = {left.id: Kind.TENSOR}
+                absent = {left.id: Kind.NONE}
+                return (present, absent) if operator is ast.IsNot else (absent, present)
+        elif test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+            when_true, when_false = self._narrowings(test.operand, env)  # type: ignore[attr-defined]
+            return when_false, when_true
+        elif test_type is ast.BoolOp:
+            is_and = type(test.op) is ast.And  # type: ignore[attr-defined]
+            merged: dict[str, Kind] = {}
+            for value in test.values:  # type: ignore[attr-defined]
+                when_true, when_false = self._narrowings(value, env)
+                merged.update(when_true if is_and else when_false)
+            return (merged, {}) if is_and else ({}, merged)
+        elif test_type is ast.Call and len(test.args) == 2 and type(test.args[0]) is ast.Name:  # type: ignore[attr-defined]
+            if self.model.qualified_name(test.func, self) == "builtins.isinstance":  # type: ignore[attr-defined]
+                types = test.args[1]  # type: ignore[attr-defined]
+                elements = types.elts if type(types) is ast.Tuple else [types]
+                names = {self.model.qualified_name(t, self) for t in elements}
+                subject = test.args[0].id  # type: ignore[attr-defined]
+                if names and names <= {"torch.Tensor", "torch.nn.Parameter"}:
+                    return {subject: Kind.TENSOR}, {}
+                if names and all(n in _SCALAR_TYPES for n in names):
+                    return {subject: Kind.PYTHON}, {}  # a Python number when true; whatever it was when false
+                if names and all(n is not None and n.startswith("builtins.") for n in names):
+                    return {subject: Kind.UNKNOWN}, {}  # a list or tuple when true; whatever it was when false
+                if not names & {"torch.Tensor", "torch.nn.Parameter"}:
+                    # `isinstance(encoder_outputs, BaseModelOutput)`: the code expects other classes than its
+                    # annotation says, either way
+                    return {subject: Kind.UNKNOWN}, {subject: Kind.UNKNOWN}
+        return {}, {}
 
     def _bind(self, target: ast.expr, how: str, source: ast.AST) -> Iterator[tuple[str, Kind]]:
         if how == "value":
@@ -756,6 +1130,57 @@ class FunctionScope:
             yield from self._destructure_kind(target, Kind.PYTHON, None)
         else:
             yield from self._destructure_kind(target, Kind.UNKNOWN, None)
+
+    def _destructure_nodes(self, target: ast.expr, value: ast.expr) -> Iterator[tuple[ast.Name, Kind]]:
+        """The names an assignment of `value` to `target` binds, with their kinds."""
+        target_type = type(target)
+        if target_type is ast.Name:
+            yield target, self.kind(value)  # type: ignore[misc]
+            return
+        if (target_type is ast.Tuple or target_type is ast.List) and type(value) in (ast.Tuple, ast.List):
+            elements = target.elts  # type: ignore[attr-defined]
+            values = value.elts  # type: ignore[attr-defined]
+            if len(elements) == len(values) and not any(type(e) is ast.Starred for e in elements):
+                for element, element_value in zip(elements, values):
+                    yield from self._destructure_nodes(element, element_value)
+                return
+        yield from self._destructure_kind_nodes(target, self.kind(value))
+
+    def _destructure_kind_nodes(self, target: ast.expr, kind: Kind) -> Iterator[tuple[ast.Name, Kind]]:
+        target_type = type(target)
+        if target_type is ast.Name:
+            yield target, kind  # type: ignore[misc]
+        elif target_type is ast.Tuple or target_type is ast.List:
+            element_kind = _element_of(kind)
+            for element in target.elts:  # type: ignore[attr-defined]
+                if type(element) is ast.Starred:
+                    rest = {Kind.TENSOR: Kind.TENSOR_SEQUENCE, Kind.DIM: Kind.SHAPE}.get(element_kind, Kind.UNKNOWN)
+                    yield from self._destructure_kind_nodes(element.value, rest)
+                else:
+                    yield from self._destructure_kind_nodes(element, element_kind)
+        elif target_type is ast.Starred:
+            yield from self._destructure_kind_nodes(target.value, kind)  # type: ignore[attr-defined]
+
+    def loop_target_kinds(self, target: ast.expr, iterable: ast.AST) -> list[tuple[ast.Name, Kind]]:
+        """The names a `for` target binds over `iterable`, with their kinds: `enumerate(x)` gives an int
+        and an element of `x`, `zip(a, b)` an element of each (nested: `i, (a, b) in enumerate(zip(...))`),
+        `range(...)` ints or sizes."""
+        if type(iterable) is ast.Call and type(target) in (ast.Tuple, ast.List) and not iterable.keywords:
+            elements = target.elts  # type: ignore[attr-defined]
+            if not any(type(e) is ast.Starred for e in elements):
+                qualified = self.model.qualified_name(iterable.func, self)
+                arguments = iterable.args
+                if qualified == "builtins.enumerate" and len(arguments) == 1 and len(elements) == 2:
+                    return [
+                        *self._destructure_kind_nodes(elements[0], Kind.PYTHON),
+                        *self.loop_target_kinds(elements[1], arguments[0]),
+                    ]
+                if qualified == "builtins.zip" and len(arguments) == len(elements):
+                    result: list[tuple[ast.Name, Kind]] = []
+                    for element, argument in zip(elements, arguments):
+                        result.extend(self.loop_target_kinds(element, argument))
+                    return result
+        return list(self._destructure_kind_nodes(target, self.element_kind(iterable)))
 
     def _destructure(self, target: ast.expr, value: ast.expr) -> Iterator[tuple[str, Kind]]:
         target_type = type(target)
@@ -793,6 +1218,8 @@ class FunctionScope:
                 if any(k in (Kind.DIM, Kind.TENSOR, Kind.DATA) for k in kinds):
                     return Kind.DIM
                 return Kind.PYTHON if all(k is Kind.PYTHON for k in kinds) else Kind.UNKNOWN
+            if qualified == "builtins.reversed" and len(iterable.args) == 1:
+                return self.element_kind(iterable.args[0])
             if qualified in ("builtins.enumerate", "builtins.zip", "builtins.reversed"):
                 return Kind.UNKNOWN
         return _element_of(self.kind(iterable))
@@ -800,6 +1227,10 @@ class FunctionScope:
     # -- expression kinds ----------------------------------------------------------------------
 
     def kind(self, expr: ast.AST) -> Kind:
+        if self._stale and not self.model.computing_depth:
+            self._stale = False
+            self._refreshed = True
+            self._compute_names()
         key = id(expr)
         memo = self._memo
         if key in memo:
@@ -808,6 +1239,18 @@ class FunctionScope:
         result = self._kind(expr)
         memo[key] = result
         return result
+
+    def name_kind_at(self, node: ast.Name) -> Kind:
+        """The kind of the name `node` reads where it reads it (see the class docstring)."""
+        scope: FunctionScope | None = self
+        while scope is not None:
+            if scope._names is None and not scope._computing:
+                scope._compute_names()
+            at = scope._at.get(id(node))
+            if at is not None:
+                return at
+            scope = scope.parent_scope
+        return self.name_kind(node.id)
 
     def name_kind(self, name: str) -> Kind:
         if name in self._local_names:
@@ -823,7 +1266,7 @@ class FunctionScope:
     def _kind(self, expr: ast.AST) -> Kind:
         node_type = type(expr)
         if node_type is ast.Name:
-            return self.name_kind(expr.id)  # type: ignore[attr-defined]
+            return self.name_kind_at(expr)  # type: ignore[arg-type]
         if node_type is ast.Constant:
             return Kind.NONE if expr.value is None else Kind.PYTHON  # type: ignore[attr-defined]
         if node_type is ast.Call:
@@ -891,6 +1334,8 @@ class FunctionScope:
 
     def _attribute_kind(self, expr: ast.Attribute) -> Kind:
         receiver_node = expr.value
+        if _is_config(receiver_node):
+            return Kind.PYTHON  # `self.config.max_recycles`, `config.hidden_size`: configuration values
         if type(receiver_node) is ast.Name and receiver_node.id == "self":
             if expr.attr == "training":
                 return Kind.PYTHON
@@ -938,8 +1383,15 @@ class FunctionScope:
             if receiver is Kind.SHAPE:
                 return Kind.DIM if func.attr in ("numel", "count", "index") else Kind.UNKNOWN
             if receiver is Kind.MODULE:
-                # e.g. self.blocks[0].forward(x) or module.forward(x)
-                return Kind.TENSOR if func.attr in ("forward", "__call__") else Kind.UNKNOWN
+                # e.g. self.blocks[0].forward(x) or module.forward(x); `attn.to_q(x)`, a submodule of an
+                # attention processor's module (a parameter, not one of `self`'s attributes)
+                if func.attr in ("forward", "__call__"):
+                    return Kind.TENSOR
+                return (
+                    Kind.TENSOR
+                    if type(receiver_node) is ast.Name and self._is_processor_module(receiver_node)
+                    else Kind.UNKNOWN
+                )
             return Kind.UNKNOWN
         if type(func) is ast.Name:
             callee = self.model.resolve_local_call(call, self.info)
@@ -952,10 +1404,18 @@ class FunctionScope:
             return Kind.TENSOR if self.kind(func) is Kind.MODULE else Kind.UNKNOWN
         return Kind.UNKNOWN
 
+    def _is_processor_module(self, name: ast.Name) -> bool:
+        """`attn` of an attention processor's `__call__(self, attn, hidden_states, ...)`."""
+        info = self.info
+        if info.name != "__call__" or not is_attention_processor_call(info):
+            return False
+        arguments = info.node.args
+        return name.id == [*arguments.posonlyargs, *arguments.args][1].arg
+
     def _qualified_call_kind(self, qualified: str, call: ast.Call) -> Kind:
         if qualified.startswith("builtins."):
             return self._builtin_call_kind(qualified[9:], call)
-        if qualified.startswith("math."):
+        if qualified.startswith("math.") or qualified in _NUMPY_MATH:
             kinds = [self.kind(a) for a in call.args]
             if Kind.DATA in kinds or Kind.TENSOR in kinds:
                 return Kind.DATA
@@ -1008,6 +1468,8 @@ class FunctionScope:
         if name in ("max", "min", "abs", "round", "sum"):
             if Kind.TENSOR in arguments or Kind.DATA in arguments:
                 return Kind.DATA if name != "sum" else Kind.TENSOR
+            if Kind.UNKNOWN in arguments:
+                return Kind.UNKNOWN  # `min(cache.states_to_keep(), seq_len)`: not known to be a size
             if Kind.DIM in arguments or Kind.SHAPE in arguments:
                 return Kind.DIM
             return Kind.PYTHON if all(k is Kind.PYTHON for k in arguments) else Kind.UNKNOWN
@@ -1045,14 +1507,46 @@ class FunctionScope:
         info._return_in_progress = True
         try:
             scope = self.model.scope_for(info)
+            partial = scope._computing  # its names are being computed: what it returns is not known yet
             result: Kind | None = None
             for node in _returns(cast("list[ast.stmt]", info.node.body)):  # a def's (a lambda returned above)
                 result = join(result, scope.kind(node.value) if node.value is not None else Kind.NONE)
+            if partial:
+                self.model.partial_reads += 1
+                return Kind.UNKNOWN
             info._return_kind = result or Kind.NONE
             self.model.generation += 1
         finally:
             info._return_in_progress = False
         return info._return_kind
+
+
+# numpy's scalar math, which model code applies to sizes as it does `math.*` (`int(np.ceil(d / 7))`).
+_NUMPY_MATH = frozenset(
+    f"numpy.{name}" for name in ("ceil", "floor", "sqrt", "round", "log2", "log", "log10", "exp", "trunc", "rint")
+)
+
+
+def is_attention_processor_call(info: FunctionInfo) -> bool:
+    """An attention processor's `__call__(self, attn, hidden_states, ...)` (diffusers' `AttnProcessor2_0`
+    and its kind): a plain class whose `__call__` the attention module's `forward` runs, so model code."""
+    if info.owner is None or info.name != "__call__" or type(info.node) is ast.Lambda:
+        return False
+    arguments = info.node.args
+    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    return len(names) >= 3 and names[1] in ("attn", "module") and names[2] == "hidden_states"
+
+
+def _is_config(node: ast.expr) -> bool:
+    """`self.config` or a name `config` (transformers' and diffusers' configuration objects)."""
+    if type(node) is ast.Name:
+        return node.id == "config"
+    return (
+        type(node) is ast.Attribute
+        and node.attr == "config"
+        and type(node.value) is ast.Name
+        and node.value.id == "self"
+    )
 
 
 def _returns(body: list[ast.stmt]) -> Iterator[ast.Return]:
@@ -1085,6 +1579,7 @@ def _target_names(target: ast.expr) -> Iterator[ast.Name]:
 def _element_of(kind: Kind) -> Kind:
     return {
         Kind.TENSOR: Kind.TENSOR,  # iterating or unpacking a tensor walks its first dimension
+        Kind.OPTIONAL_TENSOR: Kind.TENSOR,  # iterated: not None
         Kind.TENSOR_SEQUENCE: Kind.TENSOR,
         Kind.SHAPE: Kind.DIM,
         Kind.MODULE: Kind.MODULE,  # ModuleList / Sequential
@@ -1101,8 +1596,8 @@ def _subscript_kind(value: Kind, index: ast.AST) -> Kind:
         return Kind.TENSOR_SEQUENCE if is_slice else Kind.TENSOR
     if value is Kind.SHAPE:
         return Kind.SHAPE if is_slice else Kind.DIM
-    if value is Kind.MODULE or value is Kind.DATA:
-        return value
+    if value is Kind.MODULE or value is Kind.DATA or value is Kind.PYTHON:
+        return value  # an element of a ModuleList, of a Python list read from a tensor, of a Python tuple
     return Kind.UNKNOWN
 
 
@@ -1183,6 +1678,11 @@ _TENSOR_ANNOTATIONS = frozenset(
 )
 
 
+_SCALAR_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.str", "builtins.complex"})
+_CONTAINER_ANNOTATION = re.compile(r"\b(?:list|List|tuple|Tuple|Sequence|Iterable|dict|Dict)\[")
+_PYTHON_ELEMENTS = re.compile(r"^(?:typing\.)?(?:Sequence|Iterable)\[(?:int|float|bool|str)\]$")
+
+
 def annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | None:
     """The kind an annotation says (`torch.LongTensor`: TENSOR, `Optional[Tensor]`: OPTIONAL_TENSOR,
     `int`: PYTHON); None when it says nothing onnxlint knows."""
@@ -1200,9 +1700,15 @@ def annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | N
     if type(annotation) is ast.Name and annotation.id in ("int", "float", "bool", "str", "bytes"):
         return Kind.PYTHON
     if text is not None:
+        if text.startswith(("Sequence[", "Iterable[", "typing.Sequence[")) and _PYTHON_ELEMENTS.match(text):
+            return Kind.PYTHON  # `Sequence[int]`: Python numbers, as `tuple[int, int]` is
         if text.startswith(("dict[", "Dict[", "Mapping[", "typing.Dict[", "Sequence[", "Iterable[")):
             return Kind.UNKNOWN  # containers: their elements are not the parameter
         if "Tensor" in text:
+            if _CONTAINER_ANNOTATION.search(text):
+                if text.startswith(("List[", "Tuple[", "list[", "tuple[")) and "None" not in text and "|" not in text:
+                    return Kind.TENSOR_SEQUENCE
+                return Kind.UNKNOWN  # `list[torch.Tensor] | None`, `torch.Tensor | tuple[torch.Tensor]`
             if text.startswith(("Optional[", "typing.Optional[")) or "None" in text:
                 return Kind.OPTIONAL_TENSOR
             if text.startswith(("List[", "Tuple[", "list[", "tuple[", "Sequence[", "typing.")):

@@ -7,11 +7,19 @@ keeps `function` / `scope` up to date as it enters and leaves functions and comp
 from __future__ import annotations
 
 import ast
+import os
 from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
+from onnxlint.analysis.reachability import (
+    BUILTIN_NON_DEFAULT_DECORATORS,
+    has_decorator,
+    non_default_test,
+    non_model_file,
+    parameters_off_by_default,
+)
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import parent_map, walk
 from onnxlint.core.findings import Finding
@@ -55,6 +63,8 @@ TORCH_GUARD_VALUES: dict[str, dict[str, bool]] = {
     "torch.compiler.is_exporting": {"legacy": False, "dynamo": True},
     "torch.fx._symbolic_trace.is_fx_tracing": {"legacy": False, "dynamo": True},
 }
+# What a size is while exporting when the exporter keeps it dynamic (`isinstance(h, torch.SymInt)`).
+_SYMBOLIC_TYPES = frozenset({"SymInt", "SymFloat", "Tensor"})
 _CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
 _SCOPE_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)
 
@@ -93,6 +103,9 @@ class FileContext:
         self._mentions_guards: bool | None = None  # whether the text could hold an export guard (`is_...`)
         self._dead_at_export_memo: dict[int, bool] = {}  # see only_called_where_export_does_not_go
         self._off_by_default_flags: dict[int, set[str]] = {}  # id(class node) -> see _off_by_default
+        self._non_default_memo: dict[int, str | None] = {}  # id(function node) -> see non_default_reason
+        self._flags_off: dict[int, frozenset[str]] = {}  # id(function node) -> see _flags_off_by_default
+        self._predicates: dict[int, bool | None] = {}  # id(function node) -> see _predicate_polarity
         self._cached: dict[Callable[..., Any], dict[Any, Any]] = {}  # see cached
         # id(comprehension node) -> its scope, made by the engine's traversal as it enters one
         self.comprehension_scopes: dict[int, FunctionScope] = {}
@@ -231,7 +244,9 @@ class FileContext:
                     return measured[self.export_config_for(expr).exporter]
             if name in EXPORT_GUARDS:  # a project's own wrapper (`is_exporting()`): taken as True
                 return True
-            return False if name in NON_EXPORT_GUARDS else None
+            if name in NON_EXPORT_GUARDS:
+                return False
+            return self._predicate_polarity(expr)  # type: ignore[arg-type]
         if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]
             inner = self.guard_polarity(expr.operand)  # type: ignore[attr-defined]
             return None if inner is None else not inner
@@ -242,6 +257,33 @@ class FileContext:
             if type(expr.op) is ast.Or and True in polarities:  # type: ignore[attr-defined]
                 return True
         return None
+
+    def _predicate_polarity(self, call: ast.Call) -> bool | None:
+        """What a call to a predicate of this file returns while exporting, when its whole body is `return
+        <test>` and the test is an export guard: kornia's `_bilateral_blur_cpu_eligible(...)` returns
+        `... and not is_exporting()`, so `if _bilateral_blur_cpu_eligible(...):` is False at export."""
+        callee = self.model.resolve_local_call(call, self.function)
+        if callee is None or type(callee.node) is ast.Lambda:
+            return None
+        key = id(callee.node)
+        if key in self._predicates:
+            return self._predicates[key]
+        self._predicates[key] = None  # recursion: no evidence
+        body = [
+            statement
+            for statement in callee.node.body  # type: ignore[union-attr]
+            if not (type(statement) is ast.Expr and type(statement.value) is ast.Constant)  # the docstring
+        ]
+        polarity = None
+        if len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
+            saved = self.function
+            self.function = callee
+            try:
+                polarity = self.guard_polarity(body[0].value)
+            finally:
+                self.function = saved
+        self._predicates[key] = polarity
+        return polarity
 
     def only_called_where_export_does_not_go(self, info: FunctionInfo | None) -> bool:
         """Whether every call that model code makes to `info` (or to the function it is nested in) sits
@@ -280,6 +322,136 @@ class FileContext:
             self.function = saved
         memo[key] = dead
         return dead
+
+    # -- paths an export takes only on request ---------------------------------------------------
+
+    def non_default_reason(self, node: ast.AST) -> str | None:
+        """Why `node` runs while exporting only when the user asks for a path that is not the model's
+        default one, or None. The engine reports findings there at `low` confidence: they are real
+        for whoever exports that path, noise for everyone else. Such a path is
+        - an implementation a dispatch decorator replaces by default (`@use_experts_implementation`'s
+          eager experts loop; `non-default-decorators` in the configuration adds more), and what
+          only it calls;
+        - a branch taken only with a flag whose default is off (`if interpolate_pos_encoding:`, `if
+          do_sample:`, for a parameter that defaults to False and that no call passes on), with an
+          optional decoding cache (`if cache is not None and ...`, `cache.is_initialized`), or for a
+          half-precision model (`hidden_states.dtype == torch.float16 and ...`), and what only such
+          branches call;
+        - code around the model, not in it: a file in a `transforms/`, `augmentation/`, `data/`,
+          `losses/`, `metrics/` or `schedulers/` folder of its package, a `processing_*.py` or
+          `convert_*.py` module (`reachability.non_model_file`)."""
+        place = self._non_model_file()
+        if place is not None:
+            return place
+        reason = self._non_default_branch(node)
+        if reason is not None:
+            return reason
+        info = self.function
+        while info is not None and info.parent is not None:
+            info = info.parent
+        if info is None:
+            return None
+        return self._non_default_function(info)
+
+    def _non_model_file(self) -> str | None:
+        key = "non-default:file"
+        if key not in self.cache:
+            name = self.filename
+            root = self.settings.project_root
+            if root and os.path.isabs(name):
+                relative = os.path.relpath(name, root)
+                name = relative if not relative.startswith("..") else os.path.basename(name)
+            self.cache[key] = non_model_file(name)
+        return self.cache[key]
+
+    def _non_default_branch(self, node: ast.AST) -> str | None:
+        """The reason when `node` sits in a branch that only a non-default request takes (see above)."""
+        child = node
+        parent = self.parent(node)
+        flags = self._enclosing_flags(node)
+        if type(node) is ast.BoolOp and type(node.op) is ast.And and non_default_test(node.values[0], flags) is False:
+            return f"a branch the export takes only on request (`{_short(node.values[0])}`)"  # `cache and x.any()`
+        while parent is not None:
+            parent_type = type(parent)
+            if parent_type is ast.If or parent_type is ast.IfExp or parent_type is ast.While:
+                test = parent.test  # type: ignore[attr-defined]
+                if child is not test:
+                    by_default = non_default_test(test, flags)
+                    in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
+                    if by_default is not None and in_body != by_default:
+                        return f"a branch the export takes only on request (`{_short(test)}`)"
+            elif parent_type is ast.BoolOp and child in parent.values:  # type: ignore[attr-defined]
+                values = parent.values  # type: ignore[attr-defined]
+                short_circuit = type(parent.op) is not ast.And  # type: ignore[attr-defined]
+                for value in values[: values.index(child)]:
+                    if non_default_test(value, flags) is short_circuit:
+                        return f"a branch the export takes only on request (`{_short(value)}`)"
+            elif parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
+                return None
+            child, parent = parent, self.parent(parent)
+        return None
+
+    def _enclosing_flags(self, node: ast.AST) -> frozenset[str]:
+        scope = self.enclosing_scope(node)
+        info = self.model.function_info(scope)
+        return self._flags_off_by_default(info) if info is not None else frozenset()
+
+    def _flags_off_by_default(self, info: FunctionInfo) -> frozenset[str]:
+        """The parameters of `info` that default to False and that no call from model code turns on (a
+        literal False, or the caller's own parameter of the same name passed on, keep it off)."""
+        key = id(info.node)
+        flags = self._flags_off.get(key)
+        if flags is None:
+            flags = parameters_off_by_default(info.node)
+            if flags and type(info.node) is not ast.Lambda:
+                every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
+                if info.is_method:
+                    every = every[1:]
+                kept = set(flags)
+                for _caller, call in self.model.call_sites(info):
+                    passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+                    passed += [(every[i], value) for i, value in enumerate(call.args) if i < len(every)]
+                    for name, value in passed:
+                        if name in kept and not (
+                            (type(value) is ast.Constant and value.value is False)
+                            or (type(value) is ast.Name and value.id == name)
+                        ):
+                            kept.discard(name)
+                flags = frozenset(kept)
+            self._flags_off[key] = flags
+        return flags
+
+    def _non_default_function(self, info: FunctionInfo) -> str | None:
+        """The reason when a whole (outermost) function is a non-default path: a decorated implementation,
+        or a function every model-code call to which sits on a non-default path."""
+        key = id(info.node)
+        if key in self._non_default_memo:
+            return self._non_default_memo[key]
+        self._non_default_memo[key] = None  # a recursive call is not evidence either way
+        decorators = BUILTIN_NON_DEFAULT_DECORATORS | frozenset(self.settings.non_default_decorators)
+        reason: str | None = None
+        if has_decorator(info.node, decorators) or (
+            info.owner is not None and info.name == "forward" and has_decorator(info.owner.node, decorators)
+        ):
+            reason = "an implementation that a dispatch decorator replaces by default"
+        elif info.name != "forward":
+            sites = self.model.call_sites(info)
+            saved = self.function
+            try:
+                for caller, call in sites:
+                    outer = caller
+                    while outer.parent is not None:
+                        outer = outer.parent
+                    self.function = caller
+                    found = self._non_default_branch(call) or self._non_default_function(outer)
+                    if found is None:
+                        reason = None
+                        break
+                    reason = reason or (found if found.startswith("only called") else f"only called from {found}")
+            finally:
+                self.function = saved
+        self._non_default_memo[key] = reason
+        return reason
 
     def _off_by_default(self, attribute: str) -> bool:
         """Whether the module's constructor sets `self.<attribute> = False` (diffusers' `use_tiling`,
@@ -325,6 +497,13 @@ class FileContext:
                     in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
                     if in_body != polarity:
                         return True
+                elif (
+                    polarity is None
+                    and child is not parent.test  # type: ignore[attr-defined]
+                    and (child is parent.orelse if parent_type is ast.IfExp else child in parent.orelse)  # type: ignore[attr-defined]
+                    and self._symbolic_sizes_routed_away(parent.test, node)  # type: ignore[attr-defined]
+                ):
+                    return True
             elif parent_type is ast.BoolOp:
                 values = parent.values  # type: ignore[attr-defined]
                 short_circuit = False if type(parent.op) is ast.And else True  # type: ignore[attr-defined]
@@ -337,6 +516,46 @@ class FileContext:
                 return True
             child, parent = parent, self.parent(parent)
         return False
+
+    def _symbolic_sizes_routed_away(self, test: ast.expr, node: ast.AST) -> bool:
+        """Whether `test` sends every symbolic value that `node` reads to its true branch while exporting:
+        `elif isinstance(height, torch.SymInt) and torch.onnx.is_in_onnx_export():` keeps a dynamic
+        size on the export's own path (kornia's `pyrdown`), so its `else` sees `height` only as a plain
+        int, a size the export has fixed anyway."""
+        if type(test) is not ast.BoolOp or type(test.op) is not ast.And:
+            return False
+        routed: set[str] = set()
+        guarded = False
+        for value in test.values:
+            if (
+                type(value) is ast.Call
+                and type(value.func) is ast.Name
+                and value.func.id == "isinstance"
+                and len(value.args) == 2
+                and type(value.args[0]) is ast.Name
+            ):
+                kinds = value.args[1].elts if type(value.args[1]) is ast.Tuple else [value.args[1]]
+                if any((self.model.qualified_name(k) or "").rsplit(".", 1)[-1] in _SYMBOLIC_TYPES for k in kinds):
+                    routed.add(value.args[0].id)
+            elif self.guard_polarity(value) is True:
+                guarded = True
+            else:
+                return False
+        if not guarded or not routed:
+            return False
+        # The dims unpacked beside a routed one (`_, _, height, width = x.shape`) are sizes of the same
+        # tensor, dynamic together in an export that keeps its spatial dims dynamic.
+        for statement in ast.walk(self.enclosing_scope(test)):
+            if (
+                type(statement) is ast.Assign
+                and len(statement.targets) == 1
+                and type(statement.targets[0]) is ast.Tuple
+            ):
+                names = {e.id for e in statement.targets[0].elts if type(e) is ast.Name}
+                if names & routed:
+                    routed |= names
+        read = {n.id for n in ast.walk(node) if type(n) is ast.Name}
+        return bool(read & routed)
 
     def _after_guarded_exit(self, parent: ast.AST, statement: ast.AST) -> bool:
         """Whether an earlier statement of the same block is `if <guard>: return/raise`.
@@ -474,6 +693,11 @@ def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr]
             ):
                 exited = True
     return table
+
+
+def _short(test: ast.AST) -> str:
+    text = ast.unparse(test)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _LOGGER_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})

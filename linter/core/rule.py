@@ -303,7 +303,9 @@ class Rule:
     ) -> None:
         """Report a finding at `node`. Its confidence, unless given, says what was proven: that the
         code runs while exporting, and that the values `node` reads are what they are taken for
-        (see `Confidence`)."""
+        (see `Confidence`). Code that runs at export only on a path the user has to ask for (a
+        non-default implementation, an off-by-default flag, an optional cache, half precision, a
+        file around the model: `FileContext.non_default_reason`) is LOW whatever else is proven."""
         context = self.context
         if node is not None:
             if (
@@ -316,6 +318,8 @@ class Rule:
                 fix = dataclasses.replace(fix, applicability=Applicability.DISPLAY_ONLY)  # a message: never edited
             if confidence is None:
                 confidence = finding_confidence(context, node, values=self.rests_on_values())
+            if confidence is not Confidence.LOW and context.non_default_reason(node) is not None:
+                confidence = Confidence.LOW  # a path the export takes only when the user asks for it
             if confidence.rank < Confidence(context.settings.confidence).rank:
                 return  # below the confidence asked for (`--confidence`)
             start = start or context.source.start_of(node)

@@ -145,6 +145,10 @@ class LintSettings:
     confidence: str = "medium"
     # The export calls of the scripts that import this file (set per file by the runner).
     export_sites: tuple[ExportSite, ...] = ()
+    # Decorators (by last name) that mark a class's `forward` or a function as an implementation that is
+    # not the default one (`non-default-decorators`; transformers' `use_experts_implementation` is built
+    # in): findings there are `low` confidence.
+    non_default_decorators: tuple[str, ...] = ()
 
     def export_config(self) -> ExportConfig:
         return ExportConfig(self.exporter, self.opset, self.target)

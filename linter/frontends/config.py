@@ -43,6 +43,7 @@ class ProjectConfig:
     opset: int | None = None
     unsafe_fixes: bool = False
     confidence: str | None = None
+    non_default_decorators: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # sections later layers read (e.g. models)
 
     @property
@@ -68,6 +69,7 @@ KNOWN_KEYS = {
     "opset",
     "unsafe-fixes",
     "confidence",
+    "non-default-decorators",
 }
 
 
@@ -142,6 +144,10 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
     confidence = table.get("confidence")
     if confidence is not None and confidence not in CONFIDENCES:
         raise ConfigError(f"{where}: 'confidence' must be one of {', '.join(CONFIDENCES)}, not {confidence!r}")
+    decorators = strings("non-default-decorators")
+    for name in decorators:
+        if not name.replace("_", "a").replace(".", "a").isalnum() or name.startswith(".") or name.endswith("."):
+            raise ConfigError(f"{where}: 'non-default-decorators' holds {name!r}, which is not a decorator name")
     unsafe = table.get("unsafe-fixes", False)
     if not isinstance(unsafe, bool):
         raise ConfigError(f"{where}: 'unsafe-fixes' must be true or false")
@@ -176,6 +182,7 @@ def parse_table(table: dict[str, Any], path: Path | None) -> ProjectConfig:
         opset=opset,
         unsafe_fixes=unsafe,
         confidence=confidence,
+        non_default_decorators=tuple(name.rsplit(".", 1)[-1] for name in decorators),
         extra={key: table[key] for key in EXTENSION_KEYS if key in table},
     )
 
@@ -232,4 +239,5 @@ def build_settings(
         opset=opset if opset is not None else config.opset,
         project_root=str(config.root),
         confidence=confidence or config.confidence or "medium",
+        non_default_decorators=config.non_default_decorators,
     )

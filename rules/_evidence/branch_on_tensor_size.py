@@ -1,11 +1,11 @@
-"""Measured evidence of ONX302 `branch_on_tensor_size`: `PATTERNS` and `MEASURED`.
+"""Measured evidence of ONX302 `branch_on_tensor_size`: `PATTERNS`, `MEASURED` and `PARITY`.
 
 rules/branch_on_tensor_size.py reads it on first access (see __init__.py); linting never imports it.
 """
 
 from __future__ import annotations
 
-from onnxlint.rules.api import Claim, Pattern
+from onnxlint.rules.api import Claim, ParityCase, Pattern
 
 
 def _model(body: str) -> str:
@@ -46,4 +46,44 @@ MEASURED = [
     # Emptiness: both exporters take the non-empty branch, right for every non-empty input.
     Claim("emptiness_check", "legacy", 17, "ok"),
     Claim("emptiness_check", "dynamo", None, "ok"),
+]
+
+
+# The branch-free pad (rules/_fix_branch_free_pad.py) and the export guard (rules/_fix_export_guard.py):
+# exported after the fix with both exporters, compared in onnxruntime with the original eager model
+# on seeded inputs at the example shape and at other sizes of every dynamic dim.
+PARITY = [
+    ParityCase(_PAD_TO_MULTIPLE, inputs=((1, 3, 8, 8),), dynamic=("batch", "height", "width")),
+    # transformers' Swin: `p - w % p` under `w % p != 0` (wrapped in `% p`), `h % 2` under `h % 2 == 1`.
+    ParityCase(
+        _model(
+            """
+_, _, height, width = x.shape
+if width % 4 != 0:
+    pad_values = (0, 4 - width % 4)
+    x = F.pad(x, pad_values)
+if (height % 2 == 1) or (width % 2 == 1):
+    x = F.pad(x, (0, width % 2, 0, height % 2), mode="replicate")
+return x[:, :, ::2, ::4] * 2
+"""
+        ),
+        inputs=((1, 3, 6, 8),),
+        dynamic=("batch", "height", "width"),
+    ),
+    # The fast path skipped while tracing: skipped while exporting too (an unsafe fix).
+    ParityCase(
+        "import torch\nimport torch.nn.functional as F\n\n\nclass Model(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.table = torch.nn.Parameter(torch.randn(1, 3, 8, 8))\n\n"
+        "    def forward(self, x):\n"
+        "        h, w = x.shape[2], x.shape[3]\n"
+        "        if not torch.jit.is_tracing() and h == 8 and w == 8:\n"
+        "            return x + self.table\n"
+        "        table = F.interpolate(self.table, size=(h, w), mode='bicubic', align_corners=False)\n"
+        "        return x + table\n",
+        inputs=((1, 3, 8, 8),),
+        dynamic=("batch", "height", "width"),
+        unsafe_fixes=True,
+    ),
 ]

@@ -44,6 +44,31 @@ return y.reshape(s[0], -1)
         dynamic=("batch", "height", "width"),
         settings={"exporter": "legacy"},
     ),
+    # `int(a / b)` -> `a // b`, at odd sizes (9x11: the quotients truncate) with both exporters.
+    ParityCase(
+        _model(
+            """
+b, c, h, w = x.shape
+y = F.interpolate(x, size=(int(h / 2), int((w + 1) / 2) * 2))
+return y[:, :, : int(h / 3)]
+"""
+        ),
+        inputs=((1, 3, 9, 11),),
+        dynamic=("batch", "height", "width"),
+        settings={"exporter": "legacy"},
+    ),
+    # `int(math.sqrt(n))` of a token count -> `int(n ** 0.5)`: dynamic with the dynamo exporter (measured
+    # by scripts/fix_size_forms.py; the TorchScript exporter freezes every square-root form).
+    ParityCase(
+        "import math\nimport torch\n\n\nclass Model(torch.nn.Module):\n    def forward(self, x):\n"
+        "        b, c, h, w = x.shape\n"
+        "        tokens = x.flatten(2).transpose(1, 2)\n"
+        "        side = int(math.sqrt(tokens.shape[1]))\n"
+        "        return tokens.transpose(1, 2).reshape(b, c, side, side) * 2\n",
+        inputs=((1, 3, 8, 8),),
+        dynamic=("batch",),
+        exporters=("dynamo",),
+    ),
 ]
 
 PATTERNS = {

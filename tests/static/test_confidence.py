@@ -94,3 +94,119 @@ def test_the_editor_shows_low_findings_as_hints():
     assert to_diagnostic(finding, mapper, 1).severity is not types.DiagnosticSeverity.Hint
     low = replace(finding, confidence=Confidence.LOW)
     assert to_diagnostic(low, mapper, 1).severity is types.DiagnosticSeverity.Hint
+
+
+# -- paths an export takes only on request: `low` (FileContext.non_default_reason) -----------------
+
+DISPATCHED = textwrap.dedent(
+    """
+    import torch
+    from mylib import dispatch_impl
+
+
+    @dispatch_impl("grouped")
+    class Experts(torch.nn.Module):
+        def forward(self, x: torch.Tensor, hit: torch.Tensor):
+            for e in hit:
+                if e == 3:
+                    x = x + 1
+            return x
+
+
+    class Block(torch.nn.Module):
+        def forward(self, x: torch.Tensor):
+            if x.sum() > 0:
+                x = x * 2
+            return x
+    """
+)
+OPTIONAL_PATHS = textwrap.dedent(
+    """
+    import torch
+
+
+    class Embeddings(torch.nn.Module):
+        def forward(self, x: torch.Tensor, refine: bool = False, past_key_values=None):
+            if refine:
+                x = self.refine_positions(x)
+            if past_key_values is not None and x.any():
+                x = x * 2
+            if x.dtype == torch.float16 and torch.isinf(x).any():
+                x = x.clamp(-1.0, 1.0)
+            if x.sum() > 1:
+                x = x + 1
+            return x
+
+        def refine_positions(self, x: torch.Tensor):
+            if x.sum() > 0:
+                return x
+            return -x
+
+
+    class Caller(torch.nn.Module):
+        def forward(self, x: torch.Tensor):
+            return self.run(x, sample=True)
+
+        def run(self, x: torch.Tensor, sample: bool = False):
+            if sample:
+                if x.any():
+                    return x
+            return x
+    """
+)
+
+
+def test_a_non_default_implementation_is_low_and_the_config_names_the_decorator():
+    default = lint_source(DISPATCHED, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in default if f.code == "ONX201"} == {(10, "high"), (17, "high")}
+    configured = LintSettings(confidence="low", non_default_decorators=("dispatch_impl",))
+    findings = lint_source(DISPATCHED, "m.py", configured).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX201"} == {(10, "low"), (17, "high")}
+    assert all(f.start.row == 17 for f in lint_source(DISPATCHED, "m.py", replace_confidence(configured)).findings)
+
+
+def replace_confidence(settings: LintSettings, level: str = "medium") -> LintSettings:
+    from dataclasses import replace
+
+    return replace(settings, confidence=level)
+
+
+def test_transformers_experts_decorator_is_built_in():
+    source = DISPATCHED.replace(
+        "from mylib import dispatch_impl", "from transformers.integrations import use_experts_implementation"
+    )
+    source = source.replace('@dispatch_impl("grouped")', "@use_experts_implementation")
+    assert _confidences(source) == {10: "low", 17: "high"}
+
+
+def test_optional_flags_caches_half_precision_and_what_only_they_call_are_low():
+    # 18: only called under `if refine:` (default False); 9: a cache; 11: float16 only;
+    # 13: the default path. `run`'s `sample` defaults to False, but its only caller turns it on (29).
+    assert _confidences(OPTIONAL_PATHS) == {9: "low", 11: "low", 13: "high", 18: "low", 29: "high"}
+
+
+def test_the_config_key_is_data_checked_and_reaches_the_settings(tmp_path):
+    import pytest
+
+    from onnxlint.frontends.config import ConfigError, build_settings, parse_table
+
+    config = parse_table({"non-default-decorators": ["mylib.dispatch.dispatch_impl"]}, None)
+    assert build_settings(config).non_default_decorators == ("dispatch_impl",)
+    for bad in (["dispatch impl"], [1], "dispatch_impl", ["a;b"]):
+        with pytest.raises(ConfigError):
+            parse_table({"non-default-decorators": bad}, None)
+    (tmp_path / "m.py").write_text(DISPATCHED)
+    (tmp_path / "pyproject.toml").write_text('[tool.onnxlint]\nnon-default-decorators = ["dispatch_impl"]\n')
+    result = run_onnxlint("--no-cache", "--confidence", "low", "--format", "json", "m.py", cwd=tmp_path)
+    assert sorted(
+        (f["location"]["row"], f["confidence"]) for f in json.loads(result.stdout) if f["code"] == "ONX201"
+    ) == [
+        (10, "low"),
+        (17, "high"),
+    ]
+
+
+def test_a_flag_that_enables_other_input_sizes_is_the_dynamic_exports_path():
+    # `interpolate_pos_encoding=True` is what a ViT needs to take another size: a dynamic-size export takes it.
+    source = OPTIONAL_PATHS.replace("refine", "interpolate_pos_encoding")
+    assert _confidences(source)[18] == "high"

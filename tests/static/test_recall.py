@@ -26,7 +26,7 @@ RECALL_DIR = REPO / "tests" / "static" / "recall"
 
 # The recall measured when the corpus was built, rounded down to the nearest 0.05: a regression guard, to be
 # raised as the rules catch more. The project's goal is 0.90.
-RECALL_FLOOR = 0.65
+RECALL_FLOOR = 0.95
 
 SOURCE = re.compile(
     r"^# Source: (?P<package>[\w-]+) (?P<version>\d+(?:\.\d+)+), (?P<path>\S+\.py), lines [\d, -]+$", re.MULTILINE

@@ -298,3 +298,201 @@ def test_torch_guards_are_judged_per_exporter(code, exporter, skipped):
     context = context_for(f"import torch\ndef f(x):\n    {code}\n    return x\n", exporter=exporter)
     target = next(n for n in ast.walk(context.tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "sum")
     assert context.skipped_during_export(target) is skipped
+
+
+# -- flow-sensitive kinds -------------------------------------------------------------------------
+
+
+def _kinds_at(code: str, function: str = "forward") -> dict[tuple[str, int], Kind]:
+    """(name, line) -> the kind of each read of a name in `function` (the last read on a line wins)."""
+    context = context_for(code)
+    model = context.model
+    for node in ast.walk(context.tree):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            scope = model.scope_for(model.function_info(node))
+            return {
+                (n.id, n.lineno): scope.kind(n)
+                for n in ast.walk(node)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+    raise AssertionError(function)
+
+
+def test_a_rebound_name_has_the_kind_of_the_binding_that_reaches_it():
+    kinds = _kinds_at(
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, image_size):
+                if not isinstance(image_size, (list, tuple)):
+                    image_size = image_size.tolist()
+                return image_size
+        """
+    )
+    assert kinds[("image_size", 5)] is Kind.TENSOR  # the receiver of `.tolist()`
+    assert kinds[("image_size", 6)] is Kind.UNKNOWN  # a tensor or a list, joined over the branch
+
+
+def test_loop_targets_over_a_tensor_and_aliases():
+    kinds = _kinds_at(
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, input_ids: torch.LongTensor | None = None, mask=None):
+                if input_ids is not None:
+                    total = input_ids
+                    for i, input_ids in enumerate(total):
+                        if mask is not None:
+                            input_ids = input_ids[mask[i]]
+                        tokens = input_ids.tolist()
+                return tokens
+        """
+    )
+    assert kinds[("input_ids", 5)] is Kind.TENSOR  # narrowed by `is not None`
+    assert kinds[("total", 6)] is Kind.TENSOR
+    assert kinds[("i", 8)] is Kind.PYTHON
+    assert kinds[("input_ids", 9)] is Kind.TENSOR  # the loop target, joined with its masked rebinding
+    assert kinds[("tokens", 10)] is Kind.DATA
+
+
+def test_none_then_module_output_in_a_loop_is_a_tensor_or_none():
+    kinds = _kinds_at(
+        """
+        import torch
+        from torch import nn
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+
+            def forward(self, xs: tuple[torch.Tensor]):
+                output = None
+                for x, layer in zip(xs, self.layers):
+                    if output is not None:
+                        output = layer(x) + output
+                    else:
+                        output = layer(x)
+                return output[:, 1:]
+        """
+    )
+    assert kinds[("layer", 12)] is Kind.MODULE
+    assert kinds[("output", 12)] is Kind.TENSOR  # narrowed
+    assert kinds[("output", 15)] is Kind.OPTIONAL_TENSOR
+
+
+def test_comparisons_and_to_joined_over_branches():
+    kinds = _kinds_at(
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, input_ids: torch.LongTensor | None = None, inputs_embeds: torch.Tensor | None = None):
+                if inputs_embeds is None:
+                    inputs_embeds = self.get_input_embeddings()(input_ids)
+                if input_ids is None:
+                    mask = (inputs_embeds == 3).all(-1)
+                else:
+                    mask = (input_ids == 3).to(inputs_embeds.device)
+                return mask.any()
+        """
+    )
+    assert kinds[("inputs_embeds", 7)] is Kind.OPTIONAL_TENSOR  # an untyped value keeps the annotation
+    assert kinds[("mask", 10)] is Kind.TENSOR
+
+
+def test_comprehension_variables_reach_helper_parameters():
+    context = context_for(
+        """
+        import torch
+        def patches(image_size, pinpoints):
+            return image_size.tolist()
+        class M(torch.nn.Module):
+            def forward(self, image_sizes: torch.Tensor):
+                return [patches(image_size=s, pinpoints=[1]) for s in image_sizes]
+        """
+    )
+    helper = context.model.functions["patches"]
+    assert context.model.scope_for(helper).name_kind("image_size") is Kind.TENSOR
+
+
+def test_sizes_passed_to_int_annotated_parameters_stay_sizes():
+    context = context_for(
+        """
+        import torch
+        from typing import Tuple
+        def resample(pos: torch.Tensor, grid: int, new_size: Tuple[int, int]):
+            H, W = new_size
+            return H == grid
+        class M(torch.nn.Module):
+            def forward(self, x):
+                B, H, W, C = x.shape
+                return resample(x, 7, (H, W))
+        """
+    )
+    helper = context.model.functions["resample"]
+    scope = context.model.scope_for(helper)
+    assert scope.name_kind("new_size") is Kind.SHAPE
+    assert scope.name_kind("grid") is Kind.PYTHON
+    assert scope.name_kind("H") is Kind.DIM
+
+
+def test_attention_processor_call_is_model_code():
+    kinds = _kinds_at(
+        """
+        import torch
+        class AttnProcessor:
+            def __call__(self, attn, hidden_states, attention_mask=None):
+                query = attn.to_q(hidden_states)
+                return query.shape[0]
+        """,
+        function="__call__",
+    )
+    assert kinds[("attn", 4)] is Kind.MODULE
+    assert kinds[("query", 5)] is Kind.TENSOR
+
+
+def test_return_kind_read_in_a_call_cycle_is_recomputed():
+    # `get_window_size`'s parameters come from its callers, whose names need its return kind.
+    context = context_for(
+        """
+        import numpy as np
+        import torch
+        from typing import Sequence
+        def get_window_size(x_size, window_size):
+            use = list(window_size)
+            for i in range(len(x_size)):
+                if x_size[i] <= window_size[i]:
+                    use[i] = x_size[i]
+            return tuple(use)
+        class Layer(torch.nn.Module):
+            def __init__(self, window_size: Sequence[int]):
+                super().__init__()
+                self.window_size = window_size
+            def forward(self, x):
+                b, c, d, h, w = x.shape
+                window_size = get_window_size((d, h, w), self.window_size)
+                return int(np.ceil(d / window_size[0]))
+        """
+    )
+    helper = context.model.functions["get_window_size"]
+    assert context.model.scope_for(helper).name_kind("x_size") is Kind.SHAPE
+    forward = context.model.function_info(context.model.classes["Layer"].methods["forward"])
+    scope = context.model.scope_for(forward)
+    assert scope.name_kind("window_size") is Kind.PYTHON
+    value = forward.node.body[-1].value  # type: ignore[attr-defined]
+    assert scope.kind(value) is Kind.DIM
+
+
+def test_isinstance_against_another_class_drops_the_annotation():
+    kinds = _kinds_at(
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, encoder_outputs: torch.Tensor | None = None):
+                if encoder_outputs is None:
+                    encoder_outputs = self.encoder(x)
+                elif not isinstance(encoder_outputs, BaseModelOutput):
+                    encoder_outputs = BaseModelOutput(h=encoder_outputs[1] if len(encoder_outputs) > 1 else None)
+                return encoder_outputs
+        """
+    )
+    assert kinds[("encoder_outputs", 7)] is Kind.UNKNOWN  # a tuple, whatever the annotation says

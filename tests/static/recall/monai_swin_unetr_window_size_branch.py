@@ -1,7 +1,7 @@
 # ruff: noqa
 # fmt: off
 # onnxlint recall fixture: parsed by tests/static/test_recall.py, never imported or run.
-# Source: monai 1.6.1, monai/networks/nets/swin_unetr.py, lines 17-20, 476-500, 632, 696-732, 787-797
+# Source: monai 1.6.1, monai/networks/nets/swin_unetr.py, lines 17-20, 476-500, 632, 640-655, 680, 696-732, 787-797
 # Hazard lines (original numbering): 492 ONX302
 # License: Apache-2.0
 # Original license header, verbatim:
@@ -51,6 +51,25 @@ def get_window_size(x_size, window_size, shift_size=None):
         return tuple(use_window_size), tuple(use_shift_size)
 # [...]
 class SwinTransformerBlock(nn.Module):
+    # [...]
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        window_size: Sequence[int],
+        shift_size: Sequence[int],
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+        act_layer: str = "GELU",
+        norm_layer: type[LayerNorm] = nn.LayerNorm,
+        use_checkpoint: bool = False,
+        use_flash_attention: bool = False,
+    ) -> None:
+        # [...]
+        self.norm1 = norm_layer(dim)
     # [...]
     def forward_part1(self, x, mask_matrix):
         x_shape = x.size()

@@ -1,7 +1,7 @@
 # ruff: noqa
 # fmt: off
 # onnxlint recall fixture: parsed by tests/static/test_recall.py, never imported or run.
-# Source: transformers 5.25.0, transformers/models/clipseg/modeling_clipseg.py, lines 22, 27-28, 505, 550-590
+# Source: transformers 5.25.0, transformers/models/clipseg/modeling_clipseg.py, lines 22, 27-28, 505-507, 536-539, 546, 550-590
 # Hazard lines (original numbering): 583 ONX301
 # License: Apache-2.0
 # Original license header, verbatim:
@@ -28,6 +28,15 @@ import torch
 from torch import nn
 # [...]
 class CLIPSegDecoder(CLIPSegPreTrainedModel):
+    def __init__(self, config: CLIPSegConfig):
+        super().__init__(config)
+        # [...]
+        depth = len(config.extract_layers)
+        self.reduces = nn.ModuleList(
+            [nn.Linear(config.vision_config.hidden_size, config.reduce_dim) for _ in range(depth)]
+        )
+        # [...]
+        self.layers = nn.ModuleList([CLIPSegDecoderLayer(decoder_config) for _ in range(len(config.extract_layers))])
     # [...]
     @merge_with_config_defaults
     @capture_outputs

@@ -1,0 +1,189 @@
+"""Paths that an export takes only on request: syntax-only tests, no state.
+
+A finding on such a path is real only when the user exports that path (an eager implementation
+a dispatch decorator replaces by default, a flag whose default is off, an optional cache, a
+half-precision model, a data pipeline), so the engine reports it at `low` confidence
+(`FileContext.non_default_reason`). Nothing here decides that code does *not* run at export:
+that is `FileContext.skipped_during_export`'s.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from pathlib import PurePath
+
+# Decorators that make a class's `forward` (or a decorated function) one implementation among several,
+# chosen at run time, not the default one: transformers' `@use_experts_implementation` replaces an
+# experts module's eager `forward` (a Python loop over the experts that were hit) by `grouped_mm` unless
+# the config asks for `experts_implementation="eager"`. By last name, as written at the decoration;
+# a project adds its own with `non-default-decorators` in `[tool.onnxlint]`.
+BUILTIN_NON_DEFAULT_DECORATORS = frozenset({"use_experts_implementation"})
+
+# Names of optional decoding caches: a branch taken only when one is passed (incremental decoding)
+# is not the model's default forward.
+# Only the names of generation caches: a VAE's `feat_cache` or a streaming `padding_cache` is passed on
+# the default path of the models that have one (diffusers' Wan VAE decodes frame by frame through it).
+_CACHE_NAME = re.compile(
+    r"^(?:past_key_values?|past_key_value_states|past_buckets_states|layer_past|cache|cache_params"
+    r"|inference_params|kv_cache|conv_state|ssm_state|recurrent_state)$"
+)
+# Data types a model is exported in only when the user asks (half precision): a branch taken only for
+# them (transformers' `if hidden_states.dtype == torch.float16 and torch.isinf(...).any():` clamp).
+_REDUCED_PRECISION = frozenset({"torch.float16", "torch.half", "torch.bfloat16", "float16", "half", "bfloat16"})
+# Folders of a package that hold code an exported model does not run: data pipelines (augmentations,
+# data transforms, data sets: torchvision's `transforms/`, kornia's `augmentation/`, monai's
+# `transforms/`, timm's `data/`), losses and metrics, and the sampling side of a diffusion library
+# (diffusers' `schedulers/`, `guiders/`, `modular_pipelines/`). The innermost three folders only.
+NON_MODEL_FOLDERS = frozenset(
+    {
+        "transforms",
+        "augmentation",
+        "augmentations",
+        "augment",
+        "data",
+        "datasets",
+        "dataset",
+        "dataloaders",
+        "losses",
+        "metrics",
+        "schedulers",
+        "guiders",
+        "modular_pipelines",
+    }
+)
+# Modules named for what runs around a model, not in it: transformers' processors, feature extractors and
+# tokenizers (`processing_*.py`, `image_processing_*.py`, ...), generation utilities, checkpoint conversion
+# scripts (`convert_*.py`) and training code.
+NON_MODEL_MODULE_PREFIXES = (
+    "processing_",
+    "image_processing",
+    "video_processing",
+    "feature_extraction",
+    "tokenization",
+    "generation_",
+    "convert_",
+    "training",
+    "train_",
+)
+
+
+def decorator_name(decorator: ast.expr) -> str | None:
+    """The last name of a decorator: `use_experts_implementation` for `@use_experts_implementation`,
+    `@moe.use_experts_implementation(has_gate=False)` and the like."""
+    if type(decorator) is ast.Call:
+        decorator = decorator.func
+    if type(decorator) is ast.Attribute:
+        return decorator.attr
+    if type(decorator) is ast.Name:
+        return decorator.id
+    return None
+
+
+def has_decorator(node: ast.AST, names: Iterable[str] | frozenset[str]) -> bool:
+    decorators = getattr(node, "decorator_list", None) or ()
+    return any(decorator_name(d) in names for d in decorators)
+
+
+def non_model_file(filename: str) -> str | None:
+    """What the file is when its place says it holds no model code (see `NON_MODEL_FOLDERS` and
+    `NON_MODEL_MODULE_PREFIXES`), else None. A model's own `transforms.py` module is not one."""
+    path = PurePath(filename.replace("\\", "/"))
+    # The innermost three folders only: an absolute path's upper folders (`/home/me/data/...`) say
+    # nothing of the code (`kornia/augmentation/random_generator/_2d/`, `torchvision/transforms/v2/functional/`).
+    for part in path.parts[:-1][-3:]:
+        if part in NON_MODEL_FOLDERS:
+            return f"code in a `{part}/` folder"
+    if path.name.startswith(NON_MODEL_MODULE_PREFIXES):
+        return f"a `{path.name}` module (pre- or post-processing, generation, conversion or training)"
+    return None
+
+
+def is_cache_name(name: str) -> bool:
+    return _CACHE_NAME.match(name) is not None
+
+
+def _dotted(expr: ast.AST) -> str | None:
+    parts: list[str] = []
+    while type(expr) is ast.Attribute:
+        parts.append(expr.attr)
+        expr = expr.value
+    if type(expr) is not ast.Name:
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def _is_dtype(expr: ast.AST) -> bool:
+    return type(expr) is ast.Attribute and expr.attr == "dtype"
+
+
+def _reduced_precision(expr: ast.AST) -> bool:
+    if type(expr) in (ast.Tuple, ast.List, ast.Set):
+        elements = expr.elts  # type: ignore[attr-defined]
+        return bool(elements) and all(_reduced_precision(e) for e in elements)
+    return _dotted(expr) in _REDUCED_PRECISION
+
+
+def non_default_test(test: ast.expr, defaults_off: frozenset[str]) -> bool | None:
+    """What `test` is on the default path, when it decides a path the export takes only on request:
+    False when its true branch is that path (`dtype == torch.float16`, `cache is not None`, a flag
+    whose default is off), True when its false branch is (`cache is None`, `not flag`); None when it
+    says nothing. `defaults_off`: the enclosing function's parameters that default to False."""
+    test_type = type(test)
+    if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
+        inner = non_default_test(test.operand, defaults_off)  # type: ignore[attr-defined]
+        return None if inner is None else not inner
+    if test_type is ast.Name:
+        name = test.id  # type: ignore[attr-defined]
+        if name in defaults_off or is_cache_name(name):
+            return False
+        return None
+    if test_type is ast.Attribute:
+        # `cache.is_initialized`, `past_key_values.is_compileable`: only with a cache
+        value = test.value  # type: ignore[attr-defined]
+        if type(value) is ast.Name and is_cache_name(value.id) and test.attr.startswith(("is_", "has_")):  # type: ignore[attr-defined]
+            return False
+        return None
+    if test_type is ast.Compare and len(test.ops) == 1:  # type: ignore[attr-defined]
+        left, op, right = test.left, test.ops[0], test.comparators[0]  # type: ignore[attr-defined]
+        op_type = type(op)
+        if op_type in (ast.Is, ast.IsNot) and type(right) is ast.Constant and right.value is None:
+            if type(left) is ast.Name and is_cache_name(left.id):
+                return op_type is ast.Is  # `cache is not None`: false by default
+            return None
+        if op_type in (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot):
+            if (_is_dtype(left) and _reduced_precision(right)) or (_is_dtype(right) and _reduced_precision(left)):
+                return op_type in (ast.NotEq, ast.NotIn, ast.IsNot)
+        return None
+    if test_type is ast.BoolOp:
+        values = [non_default_test(v, defaults_off) for v in test.values]  # type: ignore[attr-defined]
+        if type(test.op) is ast.And and False in values:  # type: ignore[attr-defined]
+            return False
+        if type(test.op) is ast.Or and True in values:  # type: ignore[attr-defined]
+            return True
+    return None
+
+
+# Flags that let a model take inputs of other sizes (`interpolate_pos_encoding`, `dynamic_img_size`): the
+# path an export with dynamic sizes has to take, whatever their default (a ViT at its pretrained size
+# cannot take another one without them), so not a path taken only on request.
+_SIZE_FLAG = re.compile(r"interpolat|dynamic|resiz|any_?res", re.IGNORECASE)
+
+
+def parameters_off_by_default(function: ast.AST) -> frozenset[str]:
+    """The parameters of `function` whose default is `False` (`do_sample=False`, `output_attentions=False`):
+    what a caller turns on when it wants that path. Not the flags that enable other input sizes."""
+    arguments = getattr(function, "args", None)
+    if arguments is None:
+        return frozenset()
+    found: set[str] = set()
+    positional = [*arguments.posonlyargs, *arguments.args]
+    for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
+        if type(default) is ast.Constant and default.value is False:
+            found.add(argument.arg)
+    for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+        if default is not None and type(default) is ast.Constant and default.value is False:
+            found.add(argument.arg)
+    return frozenset(name for name in found if not _SIZE_FLAG.search(name))

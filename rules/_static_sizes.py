@@ -1,0 +1,102 @@
+"""Sizes that are static by construction although the value model sees a tensor's size.
+
+A parameter's or buffer's shape is fixed when the model is built: `self.pos_embed.shape[1]` is
+known to the value model, but not through a local alias (`pos = self.position_embedding;
+n = int(pos.shape[0])`, kornia's NaFlex) nor through a name bound to such a size. The rules ask
+`static_by_construction` before reporting a size as dynamic.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from onnxlint.rules.api import FileContext, Kind
+
+from ._sizes import is_rank, local_values, size_leaves
+
+_SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
+
+
+def _self_chain(node: ast.AST) -> bool:
+    """`self.a` or `self.a.b`: module state (a parameter, a buffer, a submodule's weight)."""
+    if type(node) is not ast.Attribute:
+        return False
+    while type(node) is ast.Attribute:
+        node = node.value
+    return type(node) is ast.Name and node.id == "self"
+
+
+def _owner(leaf: ast.AST) -> ast.AST | None:
+    """The tensor expression `t` of `t.shape[i]`, `t.size(i)`, `t.size()[i]`, `t.numel()`."""
+    if type(leaf) is ast.Subscript:
+        value = leaf.value
+        if type(value) is ast.Attribute and value.attr == "shape":
+            return value.value
+        if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "size":
+            return value.func.value
+    if type(leaf) is ast.Call and type(leaf.func) is ast.Attribute and leaf.func.attr in _SIZE_METHODS:
+        return leaf.func.value
+    return None
+
+
+def _module_state(context: FileContext, owner: ast.AST) -> bool:
+    """Whether `owner` is module state, directly or through a name every binding of which is."""
+    if _self_chain(owner):
+        return True
+    if type(owner) is ast.Attribute and owner.attr in ("weight", "bias"):
+        return _module_state(context, owner.value)
+    if type(owner) is ast.Name:
+        values = local_values(context, owner.id)
+        return bool(values) and all(_self_chain(value) for value, _ in values)
+    return False
+
+
+def _shape_of_state(context: FileContext, value: ast.AST) -> bool:
+    """`self.pos.shape` or `pos.size()` of module state (unpacked: `n, d = self.pos.shape`)."""
+    if type(value) is ast.Attribute and value.attr == "shape":
+        return _module_state(context, value.value)
+    if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "size" and not value.args:
+        return _module_state(context, value.func.value)
+    return False
+
+
+def _reads_unknown(context: FileContext, expr: ast.AST) -> bool:
+    """Whether `expr` reads a local name of unknown kind: a size the value model could not follow
+    (`h_grid, w_grid = grid if grid is not None else self._token_grid(...)`) may be the dynamic one."""
+    for node in ast.walk(expr):
+        if (
+            type(node) is ast.Name
+            and type(node.ctx) is ast.Load
+            and node.id != "self"
+            and context.qualified_name(node) is None
+            and context.kind(node) is Kind.UNKNOWN
+        ):
+            return True
+    return False
+
+
+def static_by_construction(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
+    """Whether every size `expr` reads is module state's (a parameter's or a buffer's shape), directly,
+    through an alias of it, or through local names bound only to such sizes or to plain Python values."""
+    if _depth > 3:
+        return False
+    leaves = [leaf for leaf in size_leaves(context, expr) if not is_rank(context, leaf)]
+    if not leaves or _reads_unknown(context, expr):
+        return False
+    for leaf in leaves:
+        owner = _owner(leaf)
+        if owner is not None:
+            if _module_state(context, owner):
+                continue
+            return False
+        if type(leaf) is ast.Name:
+            values = local_values(context, leaf.id)
+            if values and all(
+                context.kind(value) is Kind.PYTHON
+                or (position is not None and _shape_of_state(context, value))  # `n, d = self.pos.shape`
+                or static_by_construction(context, value, _depth + 1)
+                for value, position in values
+            ):
+                continue
+        return False
+    return True
