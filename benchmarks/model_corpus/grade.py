@@ -205,8 +205,11 @@ def _short(finding: dict[str, Any]) -> str:
 # -- grading one pair --------------------------------------------------------------------------------------
 
 
-def grade_pair(name: str, exporter: str, limit: float) -> dict[str, Any]:
-    """Run both onnxlint commands on a pair and keep what they said (scored later, against the truth)."""
+def grade_pair(name: str, exporter: str, limit: float, previous_export: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run both onnxlint commands on a pair and keep what they said (scored later, against the truth).
+
+    `previous_export` (`--graph-only`): the pair's recorded `onnxlint export` result, kept as it is
+    instead of running the export again (with the code it ran on, `export_onnxlint_code`)."""
     entry = models.BY_NAME[name]
     # onnxlint is installed editable: record which commit of it (and whether edited) each pair ran on.
     head = subprocess.run(
@@ -234,6 +237,12 @@ def grade_pair(name: str, exporter: str, limit: float) -> dict[str, Any]:
     }
     if data is None:
         result["graph"]["stderr_tail"] = graph["stderr_tail"]
+    if previous_export is not None:
+        result["export"] = previous_export["export"]
+        result["export_onnxlint_code"] = previous_export.get(
+            "export_onnxlint_code", previous_export.get("onnxlint_code")
+        )
+        return result
 
     export = run(export_command(entry, exporter, 1), limit)
     report = _json(export["stdout"])
@@ -369,6 +378,11 @@ def main() -> None:
     parser.add_argument("--reverse", action="store_true", help="grade in reverse order (a second process's share)")
     parser.add_argument("--output", type=Path, default=GRADES, help="where to write (default grades.json)")
     parser.add_argument("--merge", type=Path, action="append", default=[], help="add the pairs of this file and stop")
+    parser.add_argument(
+        "--graph-only",
+        action="store_true",
+        help="run only the graph layer; keep each pair's recorded `onnxlint export` result (implies --rerun)",
+    )
     options = parser.parse_args()
     output: Path = options.output
     grades = json.loads(output.read_text()) if output.exists() else {"meta": {}, "pairs": {}}
@@ -387,7 +401,7 @@ def main() -> None:
         (name, exporter)
         for name in names
         for exporter in options.exporter or ground_truth.EXPORTERS
-        if options.rerun or f"{name}|{exporter}" not in grades["pairs"]
+        if options.rerun or options.graph_only or f"{name}|{exporter}" not in grades["pairs"]
     ]
     if options.failing_first:
         truth = ground_truth.load_truth()
@@ -413,9 +427,23 @@ def main() -> None:
 
     def one(task: tuple[str, str]) -> None:
         name, exporter = task
-        result = grade_pair(name, exporter, options.time_limit)
+        key = f"{name}|{exporter}"
+        previous = grades["pairs"].get(key) if options.graph_only else None
+        if previous is not None and "export" not in previous:
+            previous = None
+        result = grade_pair(name, exporter, options.time_limit, previous)
         with lock:
-            grades["pairs"][f"{name}|{exporter}"] = result
+            # Others may grade other pairs (or the export side) meanwhile: merge into the file as it is now.
+            if output.exists():
+                current = json.loads(output.read_text())
+                grades["pairs"] = {**current.get("pairs", {}), **{k: v for k, v in grades["pairs"].items() if k == key}}
+                if previous is not None and key in current.get("pairs", {}):
+                    # the export side as recorded now (another engineer may have re-graded it meanwhile)
+                    result["export"] = current["pairs"][key]["export"]
+                    result["export_onnxlint_code"] = current["pairs"][key].get(
+                        "export_onnxlint_code", current["pairs"][key].get("onnxlint_code")
+                    )
+            grades["pairs"][key] = result
             output.write_text(json.dumps(grades, indent=1, sort_keys=True) + "\n")
             print(
                 f"[{(time.perf_counter() - started) / 60:5.1f} min] {name}|{exporter}: "
@@ -427,6 +455,8 @@ def main() -> None:
     print(f"{len(todo)} pairs to grade, {options.jobs} at a time", flush=True)
     with ThreadPoolExecutor(max_workers=options.jobs) as pool:
         list(pool.map(one, todo))
+    if output.exists():
+        grades["pairs"] = json.loads(output.read_text()).get("pairs", {})  # all results are in it, and others' too
     scored = score(grades)
     output.write_text(json.dumps({**grades, "scored": scored}, indent=1, sort_keys=True) + "\n")
     print(table(scored))

@@ -18,7 +18,7 @@ import inspect
 import logging
 import re
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,8 @@ class Capture:
     timeout: float | None = None  # seconds per step (capture, export); None: no limit
     # The exporter's own run after capture (onnxlint.graph.oracle.ExportOutcome), set by the engine.
     outcome: Any = None
+    # Runs of the exported graph against the eager model past a guard (onnxlint.graph.rerun), by dim names.
+    reruns: dict[frozenset[str], Any] = field(default_factory=dict)
 
     @property
     def exported(self) -> bool:
@@ -118,10 +120,13 @@ class Capture:
 
 
 class _ShapeEventRecorder(logging.Handler):
-    def __init__(self) -> None:
+    def __init__(self, probe: Callable[[], tuple[Frame, ...]] | None = None) -> None:
         super().__init__(logging.DEBUG)
         self.events: list[ShapeEvent] = []
         self._strings: dict[int, str] = {}
+        # Where the code that adds a guard comes from when its own stack does not say: the exporter's
+        # decompositions run in torch's fx interpreter, whose `node` carries the model line's stack.
+        self._probe = probe
 
     def _filename(self, interned: object) -> str:
         if not isinstance(interned, int):
@@ -142,6 +147,9 @@ class _ShapeEventRecorder(logging.Handler):
             if isinstance(f, dict)
         )
 
+    def _extra(self) -> tuple[Frame, ...]:
+        return self._probe() if self._probe is not None else ()
+
     def emit(self, record: logging.LogRecord) -> None:
         metadata = getattr(record, "metadata", None)
         if not isinstance(metadata, dict):
@@ -155,14 +163,14 @@ class _ShapeEventRecorder(logging.Handler):
                 if match:
                     symbol = match.group("sym") or match.group("sym2")
                     value = int(match.group("value") or match.group("value2"))
-                frames = self._frames(data.get("user_stack")) + self._frames(data.get("stack"))
+                frames = self._frames(data.get("user_stack")) + self._frames(data.get("stack")) + self._extra()
                 self.events.append(ShapeEvent("guard", expr, symbol, value, (), "guard", frames))
             elif "symbolic_shape_specialization" in metadata:
                 data = metadata["symbolic_shape_specialization"]
                 symbol = str(data.get("symbol", ""))
                 raw = str(data.get("value", ""))
                 value = int(raw) if re.fullmatch(r"-?\d+", raw) else None
-                frames = self._frames(data.get("user_stack")) + self._frames(data.get("stack"))
+                frames = self._frames(data.get("user_stack")) + self._frames(data.get("stack")) + self._extra()
                 self.events.append(
                     ShapeEvent(
                         "specialization",
@@ -179,10 +187,12 @@ class _ShapeEventRecorder(logging.Handler):
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[_ShapeEventRecorder]:
+def recording(probe: Callable[[], tuple[Frame, ...]] | None = None) -> Iterator[_ShapeEventRecorder]:
+    """Record the shape guards and specialisations torch logs in the block. `probe()`, when given, adds
+    frames to each event (innermost last): where the code that added it came from, if its stack lacks it."""
     # torch's structured trace logger ("torch.__trace"): resolved, so that a renamed channel is an error, not silence.
     logger = private("torch._logging._internal", "trace_log")
-    recorder = _ShapeEventRecorder()
+    recorder = _ShapeEventRecorder(probe)
     previous, propagate = logger.level, logger.propagate
     logger.addHandler(recorder)
     logger.setLevel(logging.DEBUG)
@@ -204,6 +214,36 @@ def dynamic_shapes_for(inputs: Sequence[InputSpec]) -> tuple[dict[int, Any] | No
     return tuple({index: Dim.AUTO for index in spec.dynamic} or None for spec in inputs)
 
 
+@contextlib.contextmanager
+def exporting_as(export_config: Any) -> Iterator[None]:
+    """`torch.onnx.is_in_onnx_export()` True, as the real exporter has it while it traces the model.
+
+    Models branch on it (kornia's pyramid keeps its output size symbolic only under it; smp's
+    PSPNet pools with `F.interpolate(mode="area")` under it), so a capture outside it traces the
+    eager side and judges a graph the exporter never builds. The dynamo exporter sets
+    `_flags._is_onnx_exporting` for the whole of `_core.export` (its capture included: the
+    `set_onnx_exporting_flag` decorator, torch 2.13-2.15); the TorchScript exporter sets
+    `GLOBALS.in_onnx_export` around its tracing (`torchscript_exporter.utils._export`). The
+    previous value is restored (an exporter that is running already keeps its own).
+    """
+    if export_config is not None and not export_config.is_dynamo:
+        globals_ = private("torch.onnx._internal.torchscript_exporter._globals", "GLOBALS")
+        previous = globals_.in_onnx_export
+        globals_.in_onnx_export = True
+        try:
+            yield
+        finally:
+            globals_.in_onnx_export = previous
+        return
+    flags = private("torch.onnx._internal.exporter._flags")
+    previous = flags._is_onnx_exporting
+    flags._is_onnx_exporting = True
+    try:
+        yield
+    finally:
+        flags._is_onnx_exporting = previous
+
+
 def capture(
     spec: ModelSpec,
     model: Any,
@@ -216,7 +256,13 @@ def capture(
     """Capture as torch.onnx.export does; each attempt stops after `timeout` seconds (a "timeout" failure,
     after which nothing more is tried: the next strategy would run the same code)."""
     result = Capture(spec, model, inputs, export_config=export_config, target=target, timeout=timeout)
-    dynamic_shapes = dynamic_shapes_for(spec.inputs)
+    legacy = export_config is not None and not export_config.is_dynamo
+    # The TorchScript exporter does not capture with torch.export: its own run is the oracle (ONX705, ONX711,
+    # and ONX712 for what its tracer bakes), and torch.export's guards are not its decisions. The capture
+    # only gives the op-level checks (training mode, random ops, state writes, target ops) their graph, and
+    # a static one has the same ops without the symbolic-shape reasoning that can cost minutes (timm's TF
+    # "same" padding: 110 s against a 6 s TorchScript export).
+    dynamic_shapes = None if legacy else dynamic_shapes_for(spec.inputs)
     # torch.onnx.export passes torch.onnx._flags.PREFER_DEFERRED_RUNTIME_ASSERTS_OVER_GUARDS (True on torch
     # 2.13 to 2.15). This capture has always passed False: it read the flag from `_internal.exporter._flags`,
     # which never had it. Passing True turns guards into `_assert_scalar` nodes that the checks report as
@@ -225,12 +271,16 @@ def capture(
     patch_config = private("torch.fx.experimental._config", "patch")
     reset_dynamo = private("torch._dynamo", "reset")
     attempts = [("export-nonstrict", False), ("export-strict", True)]
-    if export_config is not None and not export_config.is_dynamo:
-        # The TorchScript exporter does not capture with torch.export (its own run is the oracle): one
-        # attempt gives the other checks their graph; the strict retry is the dynamo exporter's.
+    if legacy:
+        # One attempt gives the other checks their graph; the strict retry is the dynamo exporter's.
         attempts = attempts[:1]
     for strategy, strict in attempts:
-        with recording() as recorder, quiet_torch(), patch_config(backed_size_oblivious=True):
+        with (
+            recording() as recorder,
+            quiet_torch(),
+            patch_config(backed_size_oblivious=True),
+            exporting_as(export_config),
+        ):
             try:
                 with time_limit(timeout, repeat=1.0, sample=0.5):
                     program = torch.export.export(
@@ -251,9 +301,9 @@ def capture(
                 continue
         result.strategy, result.program, result.graph_module = strategy, program, program.graph_module
         result.events = list(recorder.events)
-        result.dynamic_dims = _dynamic_dims(spec, program)
+        result.dynamic_dims = [] if legacy else _dynamic_dims(spec, program)
         return result
-    with quiet_torch():
+    with quiet_torch(), exporting_as(export_config):
         try:
             with time_limit(timeout, repeat=1.0, sample=0.5):
                 result.graph_module = torch.fx.symbolic_trace(model)

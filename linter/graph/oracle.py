@@ -33,6 +33,7 @@ import torch
 from onnxlint.graph.check import Frame, frames_from_stack_trace
 from onnxlint.graph.deadline import StepTimeout, time_limit
 from onnxlint.graph.errors import ANSI, exception_chain, message_line
+from onnxlint.graph.frames import is_model_code
 from onnxlint.graph.quiet import quiet_torch
 from onnxlint.knowledge.torch_private import private
 
@@ -55,6 +56,7 @@ class StepFailure:
     unsupported: bool = False  # the exporter has no translation for the op (ONX705), rather than a step crash
     callees: tuple[str, ...] = ()
     timeout: StepTimeout | None = None
+    related: tuple[tuple[Frame, str], ...] = ()  # other places that explain it (the call that raised)
 
 
 @dataclass
@@ -73,6 +75,10 @@ class ExportOutcome:
     tracer_notes: list[TracerNote] = field(default_factory=list)
     seconds: float = 0.0
     decomposed: Any = None  # dynamo: the program after the exporter's decompositions (None when they failed)
+    # dynamo: the shape guards and specialisations the exporter's own steps added (its decompositions decide
+    # on sizes too: `adaptive_avg_pool2d` becomes an `avg_pool2d` whose kernel is the example's size), each
+    # with the stack of the node being exported (onnxlint.graph.capture.ShapeEvent)
+    events: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -106,12 +112,14 @@ def _stdout_descriptor_silenced():
 def run_dynamo(program: Any, opset: int, timeout: float | None) -> ExportOutcome:
     """The dynamo exporter's steps after capture, on the captured program, as `torch.onnx.export` runs them."""
     from onnxlint.graph import ops
+    from onnxlint.graph.capture import recording
 
     outcome = ExportOutcome("dynamo")
     started = time.perf_counter()
     core_export = private("torch.onnx._internal.exporter._core", "export", default=None)
     try:
         with (
+            recording(probe=_current_node_frames) as recorder,
             _stdout_descriptor_silenced(),
             quiet_torch(),
             time_limit(timeout, repeat=1.0, sample=0.5, probe=_probe_node),
@@ -127,8 +135,15 @@ def run_dynamo(program: Any, opset: int, timeout: float | None) -> ExportOutcome
         outcome.failure = _timeout_failure(error, "export")
     except Exception as error:
         outcome.failure = _failure(error, _dynamo_step(error))
+    outcome.events = list(recorder.events)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _current_node_frames() -> tuple[Frame, ...]:
+    """The Python stack of the node the exporter is handling now (from the calling thread's frames), or ()."""
+    found = _probe_node(sys._getframe(1))
+    return found[0] if found is not None else ()
 
 
 def _dynamo_step(error: BaseException) -> str:
@@ -263,7 +278,67 @@ def _failure(error: BaseException, step: str) -> StepFailure:
             if match:
                 op = match.group(1)
                 break
-    return StepFailure(step, _summary(chain), frames, op, unsupported, callees)
+    related: tuple[tuple[Frame, str], ...] = ()
+    origin = _argument_origin(chain)
+    if origin is not None:
+        # The call raised where it received the argument twice; the cause is the line that added it.
+        raised = next((f for f in reversed(frames) if is_model_code(f.filename)), None)
+        frames += (origin,)
+        if raised is not None:
+            related = ((raised, "the call that receives the argument twice"),)
+    return StepFailure(step, _summary(chain), frames, op, unsupported, callees, related=related)
+
+
+_MULTIPLE_VALUES = re.compile(r"got multiple values for (?:keyword )?argument '(?P<name>\w+)'")
+
+
+def _argument_origin(chain: Sequence[BaseException]) -> Frame | None:
+    """For `TypeError: f() got multiple values for argument 'x'`: the line that put `x` into the keyword
+    arguments. The call fails where both meet (a decorator's `func(*args, **kwargs)`), but the cause is
+    the frame that added the keyword (transformers' `merge_with_config_defaults` adds `use_cache` from the
+    config while the TorchScript exporter passes every parameter positionally): the outermost frame of
+    model code whose keyword dict holds `x` and whose function writes into that dict, at that write."""
+    for item in chain:
+        match = _MULTIPLE_VALUES.search(str(item)) if isinstance(item, TypeError) else None
+        if match is None:
+            continue
+        name = match.group("name")
+        tb = item.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if is_model_code(frame.f_code.co_filename):
+                for local, value in frame.f_locals.items():
+                    if isinstance(value, dict) and name in value:
+                        line = _dict_write_line(frame.f_code, local, name)
+                        if line is not None:
+                            return Frame(frame.f_code.co_filename, line, frame.f_code.co_name)
+            tb = tb.tb_next
+    return None
+
+
+def _dict_write_line(code: Any, local: str, key: str) -> int | None:
+    """The line of `code`'s function that writes `key` (or a computed key) into the dict named `local`."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        lines, first = inspect.getsourcelines(code)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    writes: list[tuple[bool, int]] = []  # (computed key, line): a write of the literal key first
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        )
+        for target in targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == local:
+                key_node = target.slice
+                literal = isinstance(key_node, ast.Constant)
+                if not isinstance(key_node, ast.Constant) or key_node.value == key:
+                    writes.append((not literal, first + target.lineno - 1))
+    return min(writes)[1] if writes else None
 
 
 # Exporter functions whose `node` local is the node being exported (the fx interpreter of the
@@ -273,13 +348,19 @@ _NODE_HANDLERS = frozenset(
 )
 
 
+# The names exporter frames give the node they handle (`Interpreter.run_node(self, n)` among them).
+_NODE_LOCALS = ("node", "fx_node", "n", "ir_node")
+
+
 def _probe_node(frame: Any) -> tuple[tuple[Frame, ...], str | None, tuple[str, ...]] | None:
     """The node an exporter frame on this stack is handling (for the time limit's sampler), or None."""
     while frame is not None:
         if frame.f_code.co_name in _NODE_HANDLERS:
-            found = _node_stack(frame.f_locals.get("node"))
-            if found is not None:
-                return found
+            local = frame.f_locals
+            for name in _NODE_LOCALS:
+                found = _node_stack(local.get(name))
+                if found is not None:
+                    return found
         frame = frame.f_back
     return None
 
@@ -311,7 +392,7 @@ def _failing_node(chain: Sequence[BaseException]) -> tuple[tuple[Frame, ...], st
             tb = tb.tb_next
         for tb in reversed(tracebacks):
             local = tb.tb_frame.f_locals
-            for name in ("node", "fx_node", "n", "ir_node"):
+            for name in _NODE_LOCALS:
                 found = _node_stack(local.get(name))
                 if found is not None:
                     return found

@@ -30,6 +30,17 @@ PRIVATE_APIS: tuple[tuple[str, str | None, str], ...] = (
     ("torch._logging.structured", "INTERN_TABLE", "graph: file names in structured trace records"),
     ("torch.fx.experimental._config", "patch", "graph: backed_size_oblivious=True, as torch.onnx.export"),
     ("torch.fx.experimental.symbolic_shapes", "GuardOnDataDependentSymNode", "graph: data-dependent failures"),
+    ("torch.utils._pytree", "tree_leaves", "graph: the eager model's outputs flattened as torch.export flattens them"),
+    (
+        "torch.onnx._internal.exporter._flags",
+        None,
+        "graph: capture with is_in_onnx_export() True, as the dynamo exporter's _core.export sets it",
+    ),
+    (
+        "torch.onnx._internal.torchscript_exporter._globals",
+        "GLOBALS",
+        "graph: capture with is_in_onnx_export() True, as the TorchScript exporter sets it while it traces",
+    ),
     ("torch.onnx._internal.exporter._registration", "ONNXRegistry.from_torchlib", "graph, verify, measure"),
     ("torch.onnx._internal.exporter._registration", "ONNXRegistry", "verify: one registry per opset (optional)"),
     ("torch.onnx._internal.exporter._core", "export", "measure: export with a shared registry (optional)"),

@@ -16,25 +16,48 @@ class DynamicDimSpecialized(GraphCheck):
 
     ## What it does
     Traces with the dims you declared dynamic (`--dynamic batch,height,width`) as the dynamic
-    exporter does (`Dim.DYNAMIC` semantics, `backed_size_oblivious`), records every shape
-    guard and specialisation `torch.export` makes, and reports each one that pins a declared
-    dim to a single size, at the line of your code that caused it: a guard such as
-    `Eq(batch, 1)` that bounds the program's range for the dim (`len(x)` or a Python `if` on a
-    size with a batch-1 example), a specialisation (`range(x.shape[0])`, a hard-coded size in
-    `view`/`reshape`), or a guard pinning a product of dims (`int(math.sqrt(h * w))`). A
-    single-dim guard that leaves the program's range unbounded (an `expand` of a size-1 tensor
-    to `x.shape[0]`) does not freeze the graph and is not reported. Any other guard on a
-    declared dim that decides a Python branch or a Python number at a line of model code
-    (`if h_padded != h:`, `if h % 8:`, `min(h, 7)`) is reported as a warning with the
-    condition's source text and the sizes the graph is valid for: the graph keeps the side
-    taken for the example. Also reports "Constraints violated" capture failures the same way.
+    exporter does (`Dim.DYNAMIC` semantics, `backed_size_oblivious`, and
+    `torch.onnx.is_in_onnx_export()` True, as during the real export), records every shape
+    guard and specialisation `torch.export` makes, and those the exporter's own decompositions
+    make after it (`adaptive_avg_pool2d` becomes an `avg_pool2d` whose kernel is the example's
+    size: `Eq(height//8, 4)`), and reports each one that pins a declared dim to a single size,
+    at the line of your code that caused it: a guard such as `Eq(batch, 1)` that bounds the
+    program's range for the dim (`len(x)` or a Python `if` on a size with a batch-1 example), a
+    specialisation (`range(x.shape[0])`, a hard-coded size in `view`/`reshape`), or a guard
+    pinning a product of dims (`int(math.sqrt(h * w))`). A single-dim guard that leaves the
+    program's range unbounded (an `expand` of a size-1 tensor to `x.shape[0]`) does not freeze
+    the graph and is not reported. Any other guard on a declared dim that decides a Python
+    branch or a Python number at a line of model code (`if h_padded != h:`, `if h % 8:`,
+    `min(h, 7)`) is reported as a warning with the condition's source text and the sizes the
+    graph is valid for: the graph keeps the side taken for the example. Also reports
+    "Constraints violated" capture failures the same way.
 
     ## Why is this bad for ONNX
     `torch.onnx.export` does not fail here: on a constraint violation it refines the dynamic
     shapes to what tracing allowed and exports; with a guard such as `Eq(batch, 1)` it keeps a
-    symbolic input dim whose graph only works for that size. The ONNX model then loads, runs
+    symbolic input dim whose graph may only work for that size (this check runs it to tell).
+    Where it does, the ONNX model loads, runs
     on the example size, and fails or computes wrong results on any other size (measured on
     torch 2.13: `shape_len`, `cf_for_range_shape0`, `cf_if_on_shape_pad_to_multiple`, BAKED).
+
+    ## Severity: what running the graph shows
+    A guard records what torch checked at the example size, not that the graph is wrong
+    elsewhere (timm's EdgeNeXt and diffusers' attention add `Eq(batch, 1)` with a batch-1
+    example; their ONNX models run and match PyTorch at batch 2). So for each pinning guard the
+    check runs the program the exporter translates (after its decompositions) and the eager
+    model at sizes past the guard (the pinned dims doubled; a size-1 dim becomes 2):
+
+    - the graph fails, or differs from the eager model (and matches it at the example size):
+      **error**, saying where and by how much;
+    - the graph computes what the eager model computes: **info**, the guard restricts nothing;
+    - the eager model fails too: **warning**, the model itself only runs at that size;
+    - the run could not be compared (a time limit, different outputs at the example size too):
+      **error**, as the guard alone says.
+
+    A specialisation (the dim traced as a constant) is always an error: the ONNX input keeps
+    the example's size. With `--exporter legacy` this check does not run: the TorchScript
+    exporter's own tracer decides what is baked (ONX712, from its real run); torch.export's
+    guards are not its decisions.
 
     ## Example
     ```python
@@ -61,7 +84,7 @@ class DynamicDimSpecialized(GraphCheck):
     code = "ONX703"
     name = "dynamic_dim_specialized"
     message = "A dim declared dynamic is frozen to one size by the traced code"
-    applies_to = "dynamo exporter (TorchScript exporter: see ONX3xx); found by tracing with --dynamic"
+    applies_to = "dynamo exporter (TorchScript exporter: see ONX3xx, ONX712); found by tracing with --dynamic"
     needs_export = False
     EXAMPLES = [
         GraphExample(
@@ -132,6 +155,8 @@ class DynamicDimSpecialized(GraphCheck):
     def run(self, capture: Capture) -> Iterable[Issue]:
         from onnxlint.graph.capture import input_index_of_source
 
+        if capture.export_config is not None and not capture.export_config.is_dynamo:
+            return  # the TorchScript exporter's own tracer decides what it bakes: ONX712, from its real run
         names = {d.symbol: d for d in capture.dynamic_dims if d.symbol}
         if not capture.exported:
             failure = next((f for f in capture.failures if f.kind == "constraint"), None)
@@ -187,19 +212,73 @@ class DynamicDimSpecialized(GraphCheck):
                 # graph stays general (measured: timm's ViT `cls_token.expand(x.shape[0], -1, -1)`
                 # adds Eq(batch, 1) with a batch-1 example, and its ONNX model runs at batch 2 and 3).
                 continue
-            label = "*".join(d.name for d in dims)
-            key = (label, capture.site(event.frames))
-            if key in seen or any((d.name, key[1]) in seen for d in dims):
+            issue = _pin_issue(capture, event, dims, value, names, seen, "this line adds")
+            if issue is not None:
+                yield issue
+        # The exporter's own steps after the capture decide on sizes too, and nothing re-checks them: its
+        # decomposition of `adaptive_avg_pool2d` into `avg_pool2d` takes the example's size as the kernel.
+        outcome = capture.outcome
+        for event in outcome.events if outcome is not None else ():
+            pinned = _pinned_dims(event.expr, names, floor_division=True) if event.kind == "guard" else None
+            if pinned is None:
                 continue
-            seen.add(key)
-            inputs = ", ".join(sorted({f"`{d.input_name}`" for d in dims}))
-            yield Issue(
-                f"dim{'s' if len(dims) > 1 else ''} `{label}` of {inputs} declared dynamic, but this line adds the guard "
-                f"`{_readable(event.expr, names)}`: torch.onnx.export keeps the dim symbolic, yet the graph only "
-                f"works when {label} = {value}",
-                event.frames,
-                extra={"dim": label, "value": value, "guard": event.expr},
+            issue = _pin_issue(
+                capture, event, *pinned, names, seen, "the dynamo exporter's decomposition of this line adds"
             )
+            if issue is not None:
+                yield issue
+
+
+def _pin_issue(
+    capture: Capture,
+    event: ShapeEvent,
+    dims: list[DynamicDim],
+    value: str,
+    names: dict[str, DynamicDim],
+    seen: set[tuple[str, object]],
+    who: str,
+) -> Issue | None:
+    """A guard pinning declared dims, judged by running the exported graph past it (`onnxlint.graph.rerun`):
+    an error only when the graph fails or computes wrong results at a size the eager model accepts."""
+    from onnxlint.graph.rerun import compare_past
+
+    label = "*".join(d.name for d in dims)
+    key = (label, capture.site(event.frames))
+    if key in seen or any((d.name, key[1]) in seen for d in dims):
+        return None
+    seen.add(key)
+    inputs = ", ".join(sorted({f"`{d.input_name}`" for d in dims}))
+    guard = _readable(event.expr, names)
+    holds = f"{label} = {value}" if "//" not in event.expr else f"`{guard}` holds"
+    head = f"dim{'s' if len(dims) > 1 else ''} `{label}` of {inputs} declared dynamic, but {who} the guard `{guard}`"
+    rerun = compare_past(capture, {d.name for d in dims})
+    extra = {"dim": label, "value": value, "guard": event.expr, "checked": rerun.verdict, "checked_at": rerun.where()}
+    if rerun.verdict == "same":
+        return Issue(
+            f"{head}; yet at {rerun.where()} the exported graph computes what the eager model computes (checked): "
+            f"the guard does not restrict the exported graph, which keeps {label} symbolic",
+            event.frames,
+            severity=Severity.INFO,
+            extra=extra,
+        )
+    if rerun.verdict == "eager_fails":
+        return Issue(
+            f"{head}: the graph is valid where {holds} only, and so is the model: at {rerun.where()} the eager "
+            f"model fails too ({rerun.detail})",
+            event.frames,
+            severity=Severity.WARNING,
+            extra=extra,
+        )
+    if rerun.wrong:
+        fails = "fails" if rerun.verdict == "graph_fails" else "differs from the eager model"
+        checked = f"at {rerun.where()} the exported graph {fails} ({rerun.detail}) where the eager model runs"
+    else:
+        checked = f"not checked past it: {rerun.detail}"
+    return Issue(
+        f"{head}: torch.onnx.export keeps the dim symbolic, yet the graph only works where {holds} ({checked})",
+        event.frames,
+        extra=extra,
+    )
 
 
 # The SymInt/SymBool methods Python calls when a line branches on, or converts, a size: a guard added
@@ -278,8 +357,11 @@ def _bound(value: object) -> int | None:
         return None
 
 
-def _pinned_dims(expr: str, names: dict[str, DynamicDim]) -> tuple[list[DynamicDim], str] | None:
-    """The declared-dynamic dims an `Eq(<dims>, <number>)` guard pins, and the number; None otherwise."""
+def _pinned_dims(
+    expr: str, names: dict[str, DynamicDim], *, floor_division: bool = False
+) -> tuple[list[DynamicDim], str] | None:
+    """The declared-dynamic dims an `Eq(<dims>, <number>)` guard pins, and the number; None otherwise.
+    `floor_division`: also `Eq(<dims> // k, <number>)` (what a decomposition's kernel size adds)."""
     import sympy
 
     if not expr.startswith("Eq("):
@@ -288,7 +370,10 @@ def _pinned_dims(expr: str, names: dict[str, DynamicDim]) -> tuple[list[DynamicD
         parsed = sympy.sympify(expr, locals={name: sympy.Symbol(name, integer=True) for name in names if name})
     except (sympy.SympifyError, TypeError, SyntaxError, ValueError):
         return None
-    if not isinstance(parsed, sympy.Eq) or parsed.atoms(sympy.Function):
+    if not isinstance(parsed, sympy.Eq):
+        return None
+    functions = parsed.atoms(sympy.Function)
+    if functions and not (floor_division and all(isinstance(f, sympy.floor) for f in functions)):
         return None  # divisibility (Mod, FloorDiv) and other shape relations are requirements, not pins
     if parsed.rhs.is_number:
         side, value = parsed.lhs, parsed.rhs

@@ -108,5 +108,6 @@ class ExportStepFailed(GraphCheck):
             message,
             failure.frames,
             callees=failure.callees,
+            related=failure.related,
             extra={"op": failure.op, "step": failure.step, "timeout": failure.timeout is not None},
         )

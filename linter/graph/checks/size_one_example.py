@@ -85,8 +85,15 @@ class SizeOneExample(GraphCheck):
             for dim, name in sorted(spec.dynamic.items()):
                 size = spec.shape[dim]
                 if size <= 1:
+                    legacy = capture.export_config is not None and not capture.export_config.is_dynamo
+                    why = (
+                        f"the TorchScript tracer records what the code does at size {size} (a size-1 dim broadcasts, "
+                        f"branches on it are taken for {size}; see ONX712)"
+                        if legacy
+                        else f"torch.export can freeze it to {size} without an error (see ONX703)"
+                    )
                     yield Issue(
-                        f"example input `{spec.name}` has size {size} on dim `{name}`, declared dynamic: torch.export "
-                        f"can freeze it to {size} without an error (see ONX703); export with a size of 2 or more",
+                        f"example input `{spec.name}` has size {size} on dim `{name}`, declared dynamic: {why}; "
+                        f"export with a size of 2 or more",
                         extra={"input": spec.name, "dim": name, "size": size},
                     )
