@@ -136,6 +136,19 @@ def extra_cost() -> tuple[float, list[str]] | None:
     return float(data.get("extra_sizes_seconds") or 0.0), labels
 
 
+def stage_seconds() -> str:
+    """The last `onnxlint export` run's stage times and parity sets, from its JSON report: where the time went."""
+    try:
+        data = json.loads(REPORT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    stages = ", ".join(
+        f"{s['name']} {s['seconds']:.2f}" for s in data.get("stages", []) if s.get("seconds") is not None
+    )
+    runs = ", ".join(f"{p['label']} {p['seconds']:.2f}" for p in data.get("parity", []) if p.get("seconds"))
+    return f"stages (s): {stages}; onnxruntime runs (s): {runs}"
+
+
 def timed(command: list[str]) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds of the child: user + system, exit status)."""
     environment = dict(os.environ, ONNXLINT_NO_PROGRESS="1")
@@ -179,6 +192,7 @@ def main() -> int:
                     extras.append(cost[0])
                     extra_labels = cost[1]
                     extra = f"  extra sizes {cost[0]:.2f} s ({', '.join(cost[1]) or 'none'})"
+                extra += "\n      " + stage_seconds()
             print(
                 f"  run {run + 1}  {label:<20} wall {seconds:6.2f} s  cpu {cpu_seconds:6.2f} s  exit {code}"
                 f"  (load average before: {load:.2f}){extra}",

@@ -11,6 +11,9 @@ Command-line syntax:
     --input mask=1x256x256:bool    named, with a dtype
     --dynamic batch,height,width   dims that must stay dynamic (names or indices, for every input)
     --dynamic mask:0               ... or for one input
+    --dynamic src:1=src_len,tgt:1=tgt_len   ... under a label: dims with one label are one size
+                                   (an unqualified name whose dims differ in size across inputs
+                                   gets a label per input: sequence_src, sequence_tgt)
     --weights best_model.pth       a state dict, loaded with weights_only=True
 
 pyproject.toml:
@@ -168,12 +171,28 @@ def _default_dim_name(index: int, rank: int) -> str:
     return f"dim{index}"
 
 
+_DIM_LABEL = re.compile(r"[A-Za-z_]\w*")
+
+
 def apply_dynamic(inputs: Sequence[InputSpec], tokens: Sequence[str]) -> tuple[InputSpec, ...]:
-    """Attach `--dynamic` tokens ('batch', 'mask:0') to the inputs they name (all inputs when unqualified)."""
+    """Attach `--dynamic` tokens to the inputs they name (all inputs when unqualified).
+
+    A token is `[input:]dim[=label]`: `batch` (every input's batch dim), `mask:0` (one input's
+    dim 0), `decoder_input_ids:sequence=target_len` (that dim, under the label `target_len`).
+    Dims with the same label are one symbol in both exporters (onnxruntime assumes them equal):
+    an unqualified name ties the inputs' dims of that name, unless their example sizes differ
+    (an encoder's `sequence` 16 and a decoder's 8 cannot be one size), in which case each input's
+    dim gets a label of its own, `sequence_<input>`. Labels say which dims are the same.
+    """
     result = [dict(i.dynamic) for i in inputs]
+    labelled: set[tuple[int, int]] = set()  # (input, dim) given a label by `=label`: never renamed
     by_name = {spec.name: position for position, spec in enumerate(inputs)}
     for raw in tokens:
-        for token in (t for t in raw.split(",") if t.strip()):
+        for token in (t.strip() for t in raw.split(",") if t.strip()):
+            token, _, label = token.partition("=")
+            label = label.strip()
+            if label and not _DIM_LABEL.fullmatch(label):
+                raise SpecError(f"--dynamic {token}={label}: a dim label is a name (letters, digits, _)")
             if ":" in token:
                 target, dim = token.split(":", 1)
                 if target not in by_name:
@@ -189,8 +208,28 @@ def apply_dynamic(inputs: Sequence[InputSpec], tokens: Sequence[str]) -> tuple[I
                     if ":" in token or len(inputs) == 1:
                         raise
                     continue  # an unqualified name that does not fit this input's rank
-                result[position][index] = name
+                result[position][index] = label or name
+                if label:
+                    labelled.add((position, index))
+    # A name whose dims differ in size across inputs is not one dim: one label per input.
+    sizes: dict[str, set[int]] = {}
+    for position, dims in enumerate(result):
+        for index, name in dims.items():
+            if (position, index) not in labelled:
+                sizes.setdefault(name, set()).add(inputs[position].shape[index])
+    for position, dims in enumerate(result):
+        for index, name in list(dims.items()):
+            if (position, index) not in labelled and len(sizes.get(name, ())) > 1:
+                dims[index] = f"{name}_{inputs[position].name}"
     return tuple(InputSpec(i.name, i.shape, i.dtype, d) for i, d in zip(inputs, result))
+
+
+def dim_role(label: str) -> str:
+    """The kind of dim a label names: `batch` for `batch` and `batch_<input>`, else the label."""
+    for name in _NAMED_DIMS:
+        if label == name or label.startswith(name + "_"):
+            return name
+    return label
 
 
 def spec_from_cli(
@@ -547,7 +586,8 @@ def alternative_shapes(inputs: Sequence[InputSpec]) -> list[list[tuple[int, ...]
             for index, dim_name in spec.dynamic.items():
                 if dim_name == name:
                     size = shape[index]
-                    shape[index] = size + 1 if name == "batch" else size + (size & -size if size > 0 else 1)
+                    grow = 1 if dim_role(name) == "batch" else (size & -size if size > 0 else 1)
+                    shape[index] = size + grow
             shapes.append(tuple(shape))
         variants.append(shapes)
     return variants

@@ -143,7 +143,12 @@ def main() -> None:
     help="Example input shape for --model (repeat for several inputs; 'name=1x3x8x8:float16').",
 )
 @click.option(
-    "--dynamic", multiple=True, metavar="batch,height", help="Dims that must stay dynamic (names or indices)."
+    "--dynamic",
+    multiple=True,
+    metavar="batch,height",
+    help="Dims that must stay dynamic: names or indices, INPUT:DIM for one input, INPUT:DIM=LABEL to say "
+    "which dims are one size (same label) and which are not; a name whose dims differ in size across "
+    "inputs gets one label per input (sequence_src, sequence_tgt).",
 )
 @click.option("--weights", type=click.Path(path_type=Path), help="State dict to load into --model (weights_only=True).")
 @click.option(
@@ -282,6 +287,7 @@ def check(
                 weights,
                 write_unverified,
                 graph is False,
+                output_format,
             )
         )
     if weights is not None and model_text is not None:
@@ -388,6 +394,7 @@ def _verify_fixes(
     weights: Path | None,
     write_unverified: bool,
     no_graph: bool,
+    output_format: str,
 ) -> int:
     """`--fix --verify`: fixes confirmed by re-export (the verify layer, imported only here)."""
     from onnxlint.verify.command import missing_packages, run_fix_verification
@@ -425,7 +432,13 @@ def _verify_fixes(
         graph="never" if no_graph else "auto",
     )
     return run_fix_verification(
-        files, specs[0], settings, options, unsafe_fixes=unsafe, write_unverified=write_unverified
+        files,
+        specs[0],
+        settings,
+        options,
+        unsafe_fixes=unsafe,
+        write_unverified=write_unverified,
+        output_format=output_format,
     )
 
 
@@ -711,7 +724,12 @@ def server_command(debounce_ms: int, max_file_size: int) -> None:
     "--model", "model_text", metavar="'Net(arg=1)'", help="The model: a constructor call with literal arguments."
 )
 @click.option("--input", "input_shapes", multiple=True, metavar="1x3x224x224", help="Example input (repeatable).")
-@click.option("--dynamic", multiple=True, metavar="batch,height", help="Dims that must stay dynamic.")
+@click.option(
+    "--dynamic",
+    multiple=True,
+    metavar="batch,height",
+    help="Dims that must stay dynamic (names or indices; INPUT:DIM, INPUT:DIM=LABEL: dims with one label are one size).",
+)
 @click.option("--weights", type=click.Path(path_type=Path), help="State dict to load (weights_only=True).")
 @click.option("--name", help="The [[tool.onnxlint.models]] entry to export (when the config lists several).")
 @click.option(

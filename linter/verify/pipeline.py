@@ -30,7 +30,15 @@ from typing import Any, Protocol
 
 from onnxlint.core.engine import lint_source
 from onnxlint.core.findings import Finding, Location, RelatedLocation, Severity
-from onnxlint.core.modelspec import ModelSpec, SpecError, WeightsError, alternative_shapes, build_model, make_inputs
+from onnxlint.core.modelspec import (
+    ModelSpec,
+    SpecError,
+    WeightsError,
+    alternative_shapes,
+    build_model,
+    dim_role,
+    make_inputs,
+)
 from onnxlint.core.settings import LintSettings
 from onnxlint.core.source import SourceDecodeError, read_source_file
 from onnxlint.frontends.runner import display_path, relative_to_root
@@ -41,7 +49,13 @@ from onnxlint.graph.frames import deepest_model_frame, is_model_code
 from onnxlint.knowledge.torch_info import warn_if_untested
 from onnxlint.verify import locate
 from onnxlint.verify.compare import compare_arrays, flatten_outputs
-from onnxlint.verify.exporting import ExportOutcome, error_detail, export_model, root_cause, user_frames
+from onnxlint.verify.exporting import (
+    ExportOutcome,
+    error_detail,
+    export_model,
+    root_cause,
+    user_frames,
+)
 from onnxlint.verify.report import (
     BakedShape,
     OnnxSummary,
@@ -59,6 +73,12 @@ BAKED_SHAPE_CODE = "ONX802"
 TIMEOUT_CODE = "ONX803"  # a stage ran past --stage-timeout: where it was
 NODE_FAILURE_CODE = "ONX804"  # the checker or onnxruntime failed in a node: the line that made it
 DEFAULT_STAGE_TIMEOUT = 120.0
+SAMPLE_SECONDS = 0.5  # how often a stage's stack is sampled (where the time went, if it runs out)
+# Graph findings that explain a failed stage even as warnings: a capture that failed or ran out of
+# time (ONX701), a data-dependent guard (ONX702), a branch decided for the example (ONX703), an op
+# the exporter does not support (ONX705).
+_EXPLAINING_GRAPH_CODES = ("ONX701", "ONX702", "ONX703", "ONX705")
+_EXPLANATIONS = 6  # located findings listed under a failed stage
 # How a fixed copy's lines are labelled: they are lines of the fixed code, not of the file on disk.
 FIXED_SUFFIX = " (fixed)"
 # Above this the protobuf cannot be serialized in one piece: weights go to an external data file.
@@ -159,6 +179,7 @@ class Pipeline:
         self._timeouts: list[StepTimeout] = []  # limits that fired and were caught by the code they stopped
         self._plan_note: str | None = None
         self._conversion_lines: dict[str, str] = {}  # float-converted sizes -> the line that made them
+        self._stage_findings: dict[str, list[Finding]] = {}  # the verify findings each stage made
         self._user_roots = [spec.entry_file.resolve().parent] if spec.entry_file else []
         self.is_user_file = locate.make_user_file_test(self._user_roots)
 
@@ -169,8 +190,32 @@ class Pipeline:
         try:
             self._run()
         finally:
+            self._explain_failures()
             self.report.total_seconds = time.perf_counter() - start
         return self.report
+
+    def _explain_failures(self) -> None:
+        """Give each failed stage its located findings: the verify layer's own at the root-cause line
+        (ONX801-ONX804, a baked shape's lines), then the graph layer's diagnosis (errors first).
+
+        The graph layer maps a failure to the line that causes it (library code included, the user's
+        frame as related information); that mapping is used as it is, not repeated here.
+        """
+        graph = sorted(
+            (f for f in self.graph_findings if f.severity is Severity.ERROR or f.code in _EXPLAINING_GRAPH_CODES),
+            key=lambda f: (f.severity is not Severity.ERROR, f.code not in _EXPLAINING_GRAPH_CODES),
+        )
+        for stage in self.report.ordered_stages():
+            if stage.status is not Status.FAILED or stage.name in ("lint", "graph", "load"):
+                continue
+            chosen: list[Finding] = []
+            seen: set[tuple[str, int, str]] = set()
+            for finding in [*self._stage_findings.get(stage.name, []), *graph]:
+                key = (finding.filename, finding.start.row, finding.code)
+                if key not in seen:
+                    seen.add(key)
+                    chosen.append(finding)
+            stage.explained_by = chosen[:_EXPLANATIONS]
 
     def _run(self) -> None:
         self._lint()
@@ -221,8 +266,10 @@ class Pipeline:
         result = self.report.stage(name)
         self.progress.start(result)
         start = time.perf_counter()
+        before = len(self.report.findings)
         try:
-            with time_limit(self.options.stage_timeout, repeat=REPEAT_SECONDS):
+            # Sampled, so that a stage that runs out of time names the model line the time went to.
+            with time_limit(self.options.stage_timeout, repeat=REPEAT_SECONDS, sample=SAMPLE_SECONDS):
                 yield result
         except StepTimeout as timeout:
             if (
@@ -241,6 +288,8 @@ class Pipeline:
             result.seconds = time.perf_counter() - start
             if result.status is Status.NOT_RUN:
                 result.status = Status.PASSED
+            made = [f for f in self.report.findings[before:] if f.origin == "verify"]
+            self._stage_findings.setdefault(name, []).extend(made)
             self.progress.finish(result)
 
     def _not_run(self, *names: str, because: str) -> None:
@@ -339,7 +388,7 @@ class Pipeline:
             )
             why = "the next size up"
             example = next((i.shape[d] for i in spec.inputs for d, n in i.dynamic.items() if n == name), None)
-            if name == "batch" and options.extra_sizes > 0 and example is not None:
+            if dim_role(name) == "batch" and options.extra_sizes > 0 and example is not None:
                 # An odd prime batch (3 after 1 or 2) catches what the next size up does, and an even-only
                 # assumption too: one onnxruntime run, where the next size up and an odd one were two.
                 size = _next_odd_prime(example)
@@ -472,7 +521,14 @@ class Pipeline:
             except Exception as error:  # a spec the graph layer cannot use
                 stage.status, stage.reason = Status.SKIPPED, f"graph layer unavailable: {first_line(error)}"
                 return
-            findings = [dataclasses.replace(f, filename=self._show(f.filename)) for f in result.findings]
+            findings = [
+                dataclasses.replace(
+                    f,
+                    filename=self._show(f.filename),
+                    related=tuple(dataclasses.replace(r, filename=self._show(r.filename)) for r in f.related),
+                )
+                for f in result.findings
+            ]
             self.graph_findings = findings
             self.report.findings.extend(findings)
             errors = [f for f in findings if f.severity is Severity.ERROR]
@@ -543,14 +599,31 @@ class Pipeline:
                 stage.status, stage.reason = Status.FAILED, first_line(cause)
                 stage.detail = error_detail(outcome.error)
                 frames = user_frames(outcome.error, self.is_user_file)
-                if frames:
-                    file, line = frames[-1]
+                deepest = self._model_line(outcome.error)
+                related: list[RelatedLocation] = []
+                place: tuple[str, int] | None = None
+                if deepest is not None and (not frames or not self.is_user_file(deepest[0])):
+                    # Raised in a model library: that line, with the user's own frame as related information.
+                    place = deepest
+                    if frames and frames[-1] != deepest:
+                        related.append(self._related(*frames[-1], "your code that reaches it"))
+                elif frames:
+                    place = frames[-1]
+                if place is not None:
+                    file, line = place
+                    origin = _argument_origin(outcome.error)
+                    if origin is not None:
+                        related.append(self._related(origin.filename, origin.line, "the line that added the argument"))
                     stage.detail += f"\n  raised at {self._show(file)}:{line}: {locate.line_text(file, line).strip()}"
                     self.report.findings.append(
-                        self._finding(EXPORT_ERROR_CODE, f"export failed here: {first_line(cause)}", file, line)
+                        self._finding(
+                            EXPORT_ERROR_CODE,
+                            f"export failed here: {first_line(cause)}",
+                            file,
+                            line,
+                            related=tuple(related),
+                        )
                     )
-                elif self._library_finding(outcome.error, f"export failed here: {first_line(cause)}"):
-                    pass
                 else:
                     predicted = [f for f in self.lint_findings if f.severity is Severity.ERROR][:3]
                     for finding in predicted:
@@ -882,28 +955,38 @@ class Pipeline:
         self._timeouts.extend(timeouts)
 
     def _timed_out(self, stage: StageResult, timeout: StepTimeout) -> None:
-        """The stage ran past --stage-timeout: fail it with the deepest frame of model code it was in."""
+        """The stage ran past --stage-timeout: fail it with the model line the time went to.
+
+        The stage's stack is sampled while it runs (`SAMPLE_SECONDS`): the line of model code most
+        samples were in (`StepTimeout.hotspot`, as the graph layer's capture reads it) is where the
+        time went, rather than wherever the limit happened to land; the next hottest lines are
+        related information, and so is the user's own frame.
+        """
         candidates = [*self._timeouts, timeout]
         job = self._job
         if job is not None and stage.name == "parity":
             stack = job.stack()
             if stack:
                 candidates.append(StepTimeout(timeout.seconds, stack))
-        chosen = next((t for t in candidates if deepest_model_frame(t.stack) is not None), timeout)
+        chosen = next((t for t in candidates if _model_frame(_hot_stack(t)) is not None), timeout)
         self._timeouts.clear()
-        where = deepest_model_frame(chosen.stack)
+        chosen_stack = _hot_stack(chosen)
+        where = _model_frame(chosen_stack)
         stage.status = Status.FAILED
         stage.reason = f"time limit: stopped after {timeout.seconds:g} s (--stage-timeout)"
-        stack = [f for f in chosen.stack if "/deadline.py" not in f.filename]
+        stack = [f for f in chosen_stack if "/deadline.py" not in f.filename]
         end = next((i for i in range(len(stack) - 1, -1, -1) if stack[i] is where), len(stack) - 1)
         tail = stack[max(0, end - 4) : end + 4]
-        stage.detail = "the stack it was in (innermost last):\n" + "\n".join(
+        samples = chosen.hotspot_share[1]
+        count = next((n for stack, n in chosen.hotspots if stack is chosen_stack or stack == chosen_stack), 0)
+        share = f" ({count} of {samples} samples)" if count and samples else ""
+        stage.detail = f"the stack the time went to{share} (innermost last):\n" + "\n".join(
             f"  {self._show(f.filename)}:{f.lineno} in {f.name}" for f in tail
         )
         if where is None or where.lineno is None:
             return
         stage.reason += f" in {self._show(where.filename)}:{where.lineno} ({where.name})"
-        user = next((f for f in reversed(chosen.stack) if f.lineno is not None and self.is_user_file(f.filename)), None)
+        user = next((f for f in reversed(chosen_stack) if f.lineno is not None and self.is_user_file(f.filename)), None)
         related = []
         if (
             user is not None
@@ -911,30 +994,36 @@ class Pipeline:
             and (user.filename, user.lineno) != (where.filename, where.lineno)
         ):
             related.append(self._related(user.filename, user.lineno, "your code that reaches it"))
+        for hot_stack, hits in chosen.hotspots:
+            other = _model_frame(hot_stack)
+            if (
+                other is None
+                or other.lineno is None
+                or (other.filename, other.lineno) == (where.filename, where.lineno)
+            ):
+                continue
+            related.append(self._related(other.filename, other.lineno, f"{hits} of {samples} samples here too"))
         self.report.findings.append(
             self._finding(
                 TIMEOUT_CODE,
-                f"{stage.name} ran past its time limit ({timeout.seconds:g} s) here, in {where.name}",
+                f"{stage.name} ran past its time limit ({timeout.seconds:g} s) here, in {where.name}"
+                + (f"{share}" if share else ""),
                 where.filename,
                 where.lineno,
                 related=tuple(related),
             )
         )
 
-    def _library_finding(self, error: BaseException, message: str) -> bool:
-        """An error with no frame in the user's files: a finding at the deepest model-library frame."""
+    def _model_line(self, error: BaseException) -> tuple[str, int] | None:
+        """The deepest frame of model code (the user's or a model library's) in the error's tracebacks,
+        innermost exception first."""
         import traceback
 
-        stack: list[traceback.FrameSummary] = []
         for item in reversed(exception_chain(error)):
-            stack = list(traceback.extract_tb(item.__traceback__))
-            if deepest_model_frame(stack) is not None:
-                break
-        where = deepest_model_frame(stack)
-        if where is None or where.lineno is None:
-            return False
-        self.report.findings.append(self._finding(EXPORT_ERROR_CODE, message, where.filename, where.lineno))
-        return True
+            where = _model_frame(list(traceback.extract_tb(item.__traceback__)))
+            if where is not None and where.lineno is not None:
+                return where.filename, where.lineno
+        return None
 
     def _node_finding(self, proto: Any, message: str, what: str) -> bool:
         """The checker or onnxruntime named a node: a finding at the line its recorded stack ends in."""
@@ -1152,6 +1241,38 @@ class Pipeline:
             rule_name="verify",
             origin="verify",
         )
+
+
+def _argument_origin(error: BaseException) -> Any | None:
+    """`f() got multiple values for argument 'x'`: the line that put `x` into the keyword arguments.
+
+    The graph layer's reading of that error (`onnxlint.graph.oracle`), used as it is: one copy.
+    """
+    try:
+        from onnxlint.graph.oracle import _argument_origin as origin_of
+    except ImportError:  # an older graph layer without it
+        return None
+    try:
+        return origin_of(exception_chain(error))
+    except Exception:  # never let an explanation break the report
+        return None
+
+
+def _hot_stack(timeout: StepTimeout) -> list[Any]:
+    """The stack most of a timed-out step's samples were in, else the one the limit landed in.
+
+    Samples in generated code only (the exporter running an FX graph: `<string>`, `<eval_with_key>`)
+    name no line of the model: the hottest sample with a real model frame is taken instead.
+    """
+    for stack, _count in timeout.hotspots or ([(timeout.hotspot, 0)] if timeout.hotspot else []):
+        if _model_frame(stack) is not None:
+            return list(stack)
+    return list(timeout.stack)
+
+
+def _model_frame(stack: Sequence[Any]) -> Any | None:
+    """The deepest frame of model code, leaving out generated code (`<string>`, `<eval_with_key>...`)."""
+    return deepest_model_frame([f for f in stack if not str(f.filename).startswith("<")])
 
 
 def _next_odd_prime(size: int) -> int:

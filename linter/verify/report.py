@@ -49,6 +49,9 @@ class StageResult:
     reason: str | None = None  # why it failed, was not run or was skipped (one line)
     detail: str | None = None  # longer text: an error's cause chain, a traceback excerpt
     notes: list[str] = field(default_factory=list)  # warnings worth showing even when it passed
+    # A failed stage's explanation: located findings, the root-cause line first (the verify layer's own,
+    # then the graph layer's diagnosis); the exporter's raw error text stays in `detail`.
+    explained_by: list[Finding] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -62,6 +65,7 @@ class StageResult:
             "reason": self.reason,
             "detail": self.detail,
             "notes": self.notes,
+            "explained_by": [_finding_json(f) for f in self.explained_by],
         }
 
 
@@ -234,6 +238,7 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "line": finding.start.row,
         "column": finding.start.column,
         "origin": finding.origin,
+        "related": [{"filename": r.filename, "line": r.start.row, "message": r.message} for r in finding.related or ()],
         "fix": None
         if finding.fix is None
         else {"title": finding.fix.title, "applicability": finding.fix.applicability.value},
@@ -288,6 +293,16 @@ def histogram_text(op_types: dict[str, int], limit: int = 12) -> str:
 # -- terminal text ------------------------------------------------------------------------------
 
 
+def explanation_lines(stage: StageResult, indent: str = "      ") -> list[str]:
+    """A failed stage's located findings: `why:` the root-cause line, `your code:` the user's frame."""
+    lines = []
+    for finding in stage.explained_by:
+        lines.append(f"{indent}why: {finding.filename}:{finding.start.row}: {finding.code} {finding.message[:200]}")
+        for related in finding.related[:2]:
+            lines.append(f"{indent}     {related.message}: {related.filename}:{related.start.row}")
+    return lines
+
+
 def render_text(report: VerifyReport, *, color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if color else text
@@ -317,7 +332,11 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
         lines.append(text.rstrip())
         for note in stage.notes:
             lines.append(f"      {paint('note:', '33')} {note}")
+        if stage.status is Status.FAILED:
+            lines.extend(explanation_lines(stage))
         if stage.status is Status.FAILED and stage.detail:
+            if stage.explained_by:
+                lines.append("      the exporter's / runtime's own words:")
             for detail_line in stage.detail.splitlines()[:12]:
                 lines.append(f"      {detail_line}")
     if report.parity:
@@ -411,9 +430,10 @@ def render_markdown(report: VerifyReport) -> str:
         if stage.notes:
             reason += ("<br>" if reason else "") + "<br>".join("note: " + n.replace("|", "\\|") for n in stage.notes)
         out.append(f"| {stage.title} | {stage.status.value} | {format_seconds(stage.seconds)} | {reason} |")
-    failed = [s for s in report.ordered_stages() if s.status is Status.FAILED and s.detail]
+    failed = [s for s in report.ordered_stages() if s.status is Status.FAILED and (s.detail or s.explained_by)]
     for stage in failed:
-        out += ["", f"### {stage.title}: details", "", "```text", stage.detail or "", "```"]
+        why = "\n".join(line.strip() for line in explanation_lines(stage, ""))
+        out += ["", f"### {stage.title}: details", "", "```text", "\n".join(t for t in (why, stage.detail) if t), "```"]
     if report.parity:
         out += [
             "",

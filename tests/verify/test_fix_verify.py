@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from onnxlint.core.modelspec import spec_from_cli
@@ -36,6 +39,23 @@ def test_fix_verify_turns_a_failing_model_into_a_passing_one(tmp_path):
     assert "fixed code:    passed" in result.stdout
     assert "fixed ONNX vs ORIGINAL eager model:" in result.stdout and "batch=3        passed" in result.stdout
     assert "Wrote 1 file(s)" in result.stdout
+
+
+def test_fix_verify_json_is_one_json_document(tmp_path):
+    """`check --fix --verify --format json` prints the verification as JSON, not the text report."""
+    path = tmp_path / "warp.py"
+    path.write_text(models.WARP, encoding="utf-8")
+    result = run_onnxlint("check", "--fix", "--verify", "--format", "json", str(path), *WARP_ARGS, *LEGACY_11)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["verified"] is True and [Path(p).name for p in report["written"]] == ["warp.py"]
+    assert [(fix["code"], fix["applicability"], fix["hazard_gone"]) for fix in report["fixes"]] == [
+        ("ONX101", "unsafe", True)
+    ]
+    export_stage = next(stage for stage in report["original"]["stages"] if stage["name"] == "export")
+    assert export_stage["status"] == "failed"
+    assert "def onnx_grid_sample(" in path.read_text(encoding="utf-8")
 
 
 def test_failed_verification_leaves_the_file_byte_identical(tmp_path):

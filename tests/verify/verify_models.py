@@ -185,3 +185,49 @@ class Net(torch.nn.Module):
     def forward(self, x):
         return settle(x + 1)
 """
+
+# Time goes to line 9 (a loop that runs for 2.5 s), then the export gets stuck in line 15 where
+# the time limit lands: the sampled stack names line 9, where most of the time went.
+HOT_THEN_STUCK = """\
+import time
+
+import torch
+
+
+def warm(y, seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        y = y * 1.0
+    return y
+
+
+def stuck(y):
+    while True:
+        y = y + 0.0
+        if y.shape[0] < 0:
+            return y
+
+
+class Net(torch.nn.Module):
+    def forward(self, x):
+        return stuck(warm(x, 2.5))
+"""
+
+# An encoder-decoder in small: the source and the target have sequence lengths of their own
+# (16 and 8 in the tests), which `--dynamic batch,sequence` must not tie into one symbol.
+ENCODER_DECODER = """\
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+
+    def forward(self, src, tgt):
+        memory = self.embed(src)  # (batch, source, 4)
+        query = self.embed(tgt)  # (batch, target, 4)
+        scores = query @ memory.transpose(1, 2)  # (batch, target, source)
+        return scores.softmax(-1) @ memory
+"""
