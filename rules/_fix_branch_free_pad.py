@@ -207,7 +207,7 @@ def _is_mod_of(expr: ast.AST, modulus: int) -> bool:
 
 
 def _non_negative(context: FileContext, expr: ast.AST) -> bool:
-    return is_non_negative_size(context, expr, size_parameters=True)
+    return is_non_negative_size(context, expr)
 
 
 def _positive_literal(expr: ast.AST) -> bool:

@@ -379,13 +379,11 @@ def is_batch_size(context: FileContext, expr: ast.AST) -> bool:
 _NON_NEGATIVE_OPERATORS = (ast.Add, ast.Mult, ast.FloorDiv, ast.Div)
 
 
-def is_non_negative_size(
-    context: FileContext, expr: ast.AST, *, size_parameters: bool = False, _depth: int = 0
-) -> bool:
+def is_non_negative_size(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
     """Whether an expression is proven >= 0: read from a tensor's shape (`x.shape[i]`, `x.size(i)`,
     `x.numel()`, `len(x)`, a name unpacked from a shape), a non-negative literal, or sums, products and
-    quotients of those; with `size_parameters`, also a parameter the value model takes for a size
-    from its call sites (a heuristic: a caller could pass a difference). `math.log(...)`, differences and unknown calls are not:
+    quotients of those. Not a parameter the value model takes for a size from its call sites: a
+    caller could pass a difference. `math.log(...)`, differences and unknown calls are not:
     a fix that rests on the sign (`math.sqrt(v)` → `v ** 0.5`, which is complex, not an error, for
     v < 0) is safe only on what this proves."""
     if _depth > 8:
@@ -400,13 +398,9 @@ def is_non_negative_size(
         if operator is ast.Mod:  # Python's % takes the divisor's sign
             return type(right) is ast.Constant and type(right.value) is int and right.value > 0
         if operator is ast.Pow:
-            return (
-                is_non_negative_size(context, left, size_parameters=size_parameters, _depth=_depth + 1)
-                and type(right) is ast.Constant
-            )
+            return is_non_negative_size(context, left, _depth + 1) and type(right) is ast.Constant
         return operator in _NON_NEGATIVE_OPERATORS and all(
-            is_non_negative_size(context, side, size_parameters=size_parameters, _depth=_depth + 1)
-            for side in (left, right)
+            is_non_negative_size(context, side, _depth + 1) for side in (left, right)
         )
     if expr_type is ast.Subscript:
         return context.kind(expr.value) is Kind.SHAPE and type(expr.slice) is not ast.Slice  # type: ignore[attr-defined]
@@ -418,20 +412,18 @@ def is_non_negative_size(
         if name in ("builtins.len", "builtins.abs"):
             return True
         if name in ("builtins.min", "builtins.max", "builtins.int", "math.floor", "math.ceil"):
-            return bool(call.args) and all(
-                is_non_negative_size(context, a, size_parameters=size_parameters, _depth=_depth + 1) for a in call.args
-            )
+            return bool(call.args) and all(is_non_negative_size(context, a, _depth + 1) for a in call.args)
         return False
     if expr_type is ast.Name:
         values = local_values(context, expr.id)  # type: ignore[attr-defined]
         if values:
             return all(
-                is_non_negative_size(context, value, size_parameters=size_parameters, _depth=_depth + 1)
+                is_non_negative_size(context, value, _depth + 1)
                 if position is None
                 else context.kind(value) is Kind.SHAPE and type(value) not in (ast.Tuple, ast.List)
                 for value, position in values
             )
-        return size_parameters and _is_parameter(context, expr.id) and is_size(context, expr)  # type: ignore[attr-defined]
+        return False
     return False
 
 

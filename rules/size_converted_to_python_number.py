@@ -223,7 +223,7 @@ class SizeConvertedToPythonNumber(Rule):
         ):
             return None
         text = f"{parenthesized(context, numerator)} // {parenthesized(context, denominator)}"
-        return text, is_non_negative_size(context, numerator, size_parameters=True)
+        return text, is_non_negative_size(context, numerator)
 
     def _map(self, node: ast.Call) -> None:
         context = self.context
