@@ -354,15 +354,7 @@ class FileContext:
         return self._non_default_function(info)
 
     def _non_model_file(self) -> str | None:
-        key = "non-default:file"
-        if key not in self.cache:
-            name = self.filename
-            root = self.settings.project_root
-            if root and os.path.isabs(name):
-                relative = os.path.relpath(name, root)
-                name = relative if not relative.startswith("..") else os.path.basename(name)
-            self.cache[key] = non_model_file(name)
-        return self.cache[key]
+        return self.cached(_file_around_the_model, None)
 
     def _non_default_branch(self, node: ast.AST) -> str | None:
         """The reason when `node` sits in a branch that only a non-default request takes (see above)."""
@@ -714,3 +706,14 @@ def _is_report_call(context: FileContext, call: ast.Call) -> bool:
         label = receiver.id if type(receiver) is ast.Name else receiver.attr if type(receiver) is ast.Attribute else ""
         return "log" in label.lower()
     return False
+
+
+def _file_around_the_model(context: FileContext, _: None) -> str | None:
+    """Why the file is code around the model rather than in it (`reachability.non_model_file`), by its
+    path relative to the project root; once per file."""
+    name = context.filename
+    root = context.settings.project_root
+    if root and os.path.isabs(name):
+        relative = os.path.relpath(name, root)
+        name = relative if not relative.startswith("..") else os.path.basename(name)
+    return non_model_file(name)
