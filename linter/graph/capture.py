@@ -301,7 +301,7 @@ def capture(
                 continue
         result.strategy, result.program, result.graph_module = strategy, program, program.graph_module
         result.events = list(recorder.events)
-        result.dynamic_dims = [] if legacy else _dynamic_dims(spec, program)
+        result.dynamic_dims = [] if legacy else dynamic_dims(spec.inputs, program)
         return result
     with quiet_torch(), exporting_as(export_config):
         try:
@@ -313,7 +313,9 @@ def capture(
     return result
 
 
-def _dynamic_dims(spec: ModelSpec, program: Any) -> list[DynamicDim]:
+def dynamic_dims(inputs: Sequence[InputSpec], program: Any) -> list[DynamicDim]:
+    """Each declared dynamic dim of `inputs` and the symbol it traced to in `program` (an
+    ExportedProgram; None where torch specialised it), with whether a guard bounded its range."""
     from torch.export.graph_signature import InputKind
 
     user_inputs = [s.arg.name for s in program.graph_signature.input_specs if s.kind == InputKind.USER_INPUT]
@@ -323,7 +325,7 @@ def _dynamic_dims(spec: ModelSpec, program: Any) -> list[DynamicDim]:
         for symbol, value_range in program.range_constraints.items()
     }
     dims = []
-    for index, input_spec in enumerate(spec.inputs):
+    for index, input_spec in enumerate(inputs):
         node = placeholders.get(user_inputs[index]) if index < len(user_inputs) else None
         value = node.meta.get("val") if node is not None else None
         for dim, name in sorted(input_spec.dynamic.items()):

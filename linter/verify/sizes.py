@@ -41,9 +41,8 @@ def program_guards(program: Any, inputs: Sequence[InputSpec]) -> tuple[list[Any]
     None when torch specialised the dim to its example size); ranges: symbol -> (lower, upper).
     """
     import torch
-    from torch.export.graph_signature import InputKind
 
-    from onnxlint.graph.capture import DynamicDim
+    from onnxlint.graph.capture import dynamic_dims
     from onnxlint.graph.check import frames_from_stack_trace
     from onnxlint.graph.domain import Guard, model_line
 
@@ -73,20 +72,7 @@ def program_guards(program: Any, inputs: Sequence[InputSpec]) -> tuple[list[Any]
     for symbol, value_range in getattr(program, "range_constraints", {}).items():
         ranges[str(symbol)] = (_bound(value_range.lower), _bound(value_range.upper))
 
-    user_inputs = [s.arg.name for s in program.graph_signature.input_specs if s.kind == InputKind.USER_INPUT]
-    placeholders = {n.name: n for n in program.graph.nodes if n.op == "placeholder"}
-    dims = []
-    for index, spec in enumerate(inputs):
-        node = placeholders.get(user_inputs[index]) if index < len(user_inputs) else None
-        value = node.meta.get("val") if node is not None else None
-        for dim, name in sorted(spec.dynamic.items()):
-            symbol = None
-            if value is not None and hasattr(value, "shape") and dim < len(value.shape):
-                size = value.shape[dim]
-                if isinstance(size, torch.SymInt) and not size.node.expr.is_number:
-                    symbol = str(size.node.expr)
-            dims.append(DynamicDim(index, spec.name, dim, name, spec.shape[dim], symbol))
-    return guards, dims, ranges
+    return guards, dynamic_dims(inputs, program), ranges
 
 
 # Sizes that left integer arithmetic: `math.ceil(H / 2)` traces to CeilToInt(IntTrueDiv(...)).
