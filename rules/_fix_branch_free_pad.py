@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from onnxlint.rules.api import Applicability, Edit, FileContext, Location, argument, comments_in
 
-from ._sizes import is_non_negative_size
+from ._sizes import is_non_negative_size, local_values
 
 PAD = "torch.nn.functional.pad"
 
@@ -60,11 +60,11 @@ def branch_free_pad(context: FileContext, node: ast.If) -> BranchFreePad | None:
     """The edit that drops `node` (an `if` that only pads) and keeps its body, or None."""
     if node.orelse or not node.body or node.body[0].lineno <= node.test.end_lineno:  # type: ignore[operator]
         return None  # (a body on the `if` line is left alone)
-    parent = context.parent(node)
-    if type(parent) is ast.If and node in parent.orelse:
+    if is_elif(context, node):
         return None  # an `elif`: its body cannot stand on its own line
-    terms = _terms(node.test)
-    if terms is None or not _pure(node.test):
+    test = flag_condition(context, node.test)
+    terms = _terms(test)
+    if terms is None or not _pure(test):
         return None
     *setup, last = node.body
     call = _pad_call(context, last)
@@ -103,6 +103,34 @@ def branch_free_pad(context: FileContext, node: ast.If) -> BranchFreePad | None:
 
 
 # -- the condition ------------------------------------------------------------------------------------
+
+
+def is_elif(context: FileContext, node: ast.If) -> bool:
+    """`elif test:` (the whole `else` of the `if` above), not an `if` nested in an `else:` block."""
+    parent = context.parent(node)
+    return (
+        type(parent) is ast.If
+        and parent.orelse == [node]
+        and context.source.line(node.lineno).lstrip().startswith("elif")
+    )
+
+
+def flag_condition(context: FileContext, test: ast.expr) -> ast.expr:
+    """The condition a flag name stands for (`padding = pad_b > 0 or pad_r > 0; if padding:`, timm's
+    TinyViT), when the function binds it once, to a comparison or a boolean operation without calls;
+    else `test` itself. The names the condition reads must not be re-bound between: checked by their
+    own single binding in `_zero_when_false`'s terms (`local_values`)."""
+    if type(test) is not ast.Name:
+        return test
+    values = local_values(context, test.id)
+    if len(values) != 1 or values[0][1] is not None:
+        return test
+    value = values[0][0]
+    if type(value) not in (ast.Compare, ast.BoolOp) or not _pure(value):
+        return test
+    if any(type(n) is ast.Name and len(local_values(context, n.id)) > 1 for n in ast.walk(value)):
+        return test  # a name the condition reads is bound twice: which value the flag saw is not known
+    return value
 
 
 def _terms(test: ast.expr) -> list[_Term] | None:

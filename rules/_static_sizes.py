@@ -2,7 +2,8 @@
 
 A parameter's or buffer's shape is fixed when the model is built: `self.pos_embed.shape[1]` is
 known to the value model, but not through a local alias (`pos = self.position_embedding;
-n = int(pos.shape[0])`, kornia's NaFlex) nor through a name bound to such a size. The rules ask
+n = int(pos.shape[0])`, kornia's NaFlex) nor through a name bound to such a size. A submodule run on
+module state alone (`pos = self.position_embedding(self.position_ids)`) is fixed the same way. The rules ask
 `static_by_construction` before reporting a size as dynamic.
 """
 
@@ -41,14 +42,27 @@ def _owner(leaf: ast.AST) -> ast.AST | None:
 
 def _module_state(context: FileContext, owner: ast.AST) -> bool:
     """Whether `owner` is module state, directly or through a name every binding of which is."""
-    if _self_chain(owner):
+    if _self_chain(owner) or _output_of_state(owner):
         return True
     if type(owner) is ast.Attribute and owner.attr in ("weight", "bias"):
         return _module_state(context, owner.value)
     if type(owner) is ast.Name:
         values = local_values(context, owner.id)
-        return bool(values) and all(_self_chain(value) for value, _ in values)
+        return bool(values) and all(_self_chain(value) or _output_of_state(value) for value, _ in values)
     return False
+
+
+def _output_of_state(value: ast.AST) -> bool:
+    """`self.position_embedding(self.position_ids)`: a submodule of the model run on module state alone
+    (its buffers, parameters, constants), so its output's shape is fixed when the model is built, as
+    its arguments' are. Not when an argument is an input or a local (`self.embed(input_ids)`)."""
+    return (
+        type(value) is ast.Call
+        and _self_chain(value.func)
+        and bool(value.args)
+        and not value.keywords
+        and all(_self_chain(argument) for argument in value.args)
+    )
 
 
 def _shape_of_state(context: FileContext, value: ast.AST) -> bool:

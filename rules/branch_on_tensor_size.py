@@ -2,14 +2,22 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Fix, Invalid, Rule, Severity
+from onnxlint.rules.api import Applicability, Confidence, Fix, Invalid, Kind, Rule, Severity
 
+from ._fix_branch_free_crop import branch_free_crop
 from ._fix_branch_free_pad import branch_free_pad
+from ._fix_branch_free_resize import branch_free_resize
 from ._fix_export_guard import export_guard
-from ._sizes import is_dynamic_size, likely_static, local_values, size_leaves
+from ._sizes import is_dynamic_size, likely_static, local_values, shape_index, shape_rank, size_leaves
 from ._static_sizes import static_by_construction
 
 _MIRRORED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+# Sizes at or below this many elements along a dim are degenerate inputs (smaller than a 4x4 window of
+# 4x4 patches): a branch taken only below it is an edge case the deployed inputs do not reach.
+_DEGENERATE = 16
+# A dim tested for equality with 2, 3 or 4 is a coordinate, section, channel or tuple-arity axis (xy/xyz/xyzw,
+# t/h/w rope sections, RGB, 2 or 3 outputs); a larger constant may be a table's size a spatial dim must match.
+_LAYOUT = 4
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
 
 
@@ -38,6 +46,24 @@ class BranchOnTensorSize(Rule):
     conditions that read only dims static in most models (channels of `b, c, h, w = x.shape`,
     the last dim of `b, n, c = x.shape`, `x.size(-1)` of a tensor of unknown rank) are skipped.
 
+    Confidence: where the branch the example takes is right for every input but a kind the
+    code cannot show deployed inputs reach, the finding is `low` (`--confidence low`; the message
+    gives the reason), when every term of the condition that reads a size is one of these:
+    - a size compared for equality with 2, 3 or 4 (`position_ids.shape[0] == 4`, `len(outputs) == 3`):
+      a layout axis (sections, channels, coordinates, a tuple's arity) in most models; not a larger
+      constant, which may be the size of a table a spatial dim must match, nor a temporal or spatial
+      extent unpacked from an image's or video's shape (`b, c, frames, h, w = x.shape`);
+    - a size ordered against a threshold of 2 to 16 elements in an `if` or a conditional expression
+      (`if d < 3 or h < 3:`, a slice of at most two frames tested `< 2`): only degenerate inputs
+      take the other branch (a `while` loop's bound is not: the count of its runs is the size's);
+    - the difference between a dim of a tensor and the same dim of one the function computes from it,
+      compared with 0 (`pad = (x.shape[-1] - y.shape[-1]) // 2; if pad > 0:` after `y = conv(x)`): the
+      same for every size through stride-1 layers, 0 through 'same'-padded ones;
+    - an `if` whose whole condition orders a size against a bound the model fixes (a configuration or
+      constructor value) and whose body slices, pads or resizes to that bound (`if ids.shape[1] >
+      max_len: ids = ids[:, :max_len]`): which side of the bound deployed inputs fall on is not in
+      the code.
+
     ## Example
     ```python
     def forward(self, x):
@@ -60,7 +86,7 @@ class BranchOnTensorSize(Rule):
     exporter, when both branches must stay in the graph.
 
     ## Fix safety
-    One fix, the branch-free pad: an `if` without `else` whose body only pads a tensor in place
+    The branch-free pad: an `if` without `else` whose body only pads a tensor in place
     (`x = F.pad(x, amounts)`, after plain assignments of names read nowhere else) loses its
     `if` when every pad amount is provably 0 whenever the condition is false, so the padding
     is the identity then, in every mode: an amount that is a term of the condition (`if pad_h
@@ -83,6 +109,20 @@ class BranchOnTensorSize(Rule):
     size failed in onnxruntime at 48x40). Unsafe because the exported graph is then the general
     path, equal to the fast path at the native size only as far as the authors' code is (it
     interpolates the table to its own size), which the value model does not prove.
+
+    The branch-free resize, unsafe: `if new_h != H or new_w != W: x = F.interpolate(x, size=(new_h,
+    new_w), ...)` (MobileViT), or `if H < k or W < k: x = F.adaptive_avg_pool2d(x, (max(k, H), max(k,
+    W)))` (VGG's pre-logits MLP), loses its `if`: with the condition false the target is the tensor's
+    own size, and a resize or an adaptive average pooling to its own size is exactly the identity
+    (measured in eager and in onnxruntime, tests/static/test_fix_branch_free_resize.py). Unsafe
+    because the dtype is not proven and a flag the body sets now holds on every path
+    (rules/_fix_branch_free_resize.py).
+
+    The branch-free crop, unsafe: `if padding: x = x[:, :H, :W]` loses its `if` where the same
+    condition guards a pad the branch-free pad rewrites (timm's TinyViT): with nothing padded the
+    slice keeps every row and column, if the tensor has the unpadded sizes there, which the code's
+    reshapes in between are not proven to keep (rules/_fix_branch_free_crop.py). The branch-free pad
+    also reads such a flag (`padding = pad_b > 0 or pad_r > 0`, bound once).
 
     Every other branch on a size is display-only: whether it can be computed unconditionally
     depends on what it does.
@@ -132,16 +172,79 @@ class BranchOnTensorSize(Rule):
             consequence = f"the TorchScript exporter {kept}"
         else:
             consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
-        self.report(test, f"{construct} on a tensor size: {consequence}", fix=self._fix(test))
+        message = f"{construct} on a tensor size: {consequence}"
+        assumed = None if construct == "`while` loop" else self._rests_on_assumption(test)
+        if assumed is not None:
+            # The branch the example takes is right for every input but those the reason names: whether
+            # deployed inputs reach them is an assumption about the model, not something the code shows.
+            message = f"{message}; low confidence: {assumed}"
+            self.report(test, message, fix=self._fix(test), confidence=Confidence.LOW)
+            return
+        self.report(test, message, fix=self._fix(test))
+
+    def _rests_on_assumption(self, test: ast.expr) -> str | None:
+        """Why the hazard rests on an assumption about the inputs, when every term of the condition that reads
+        a dynamic size is one the class docstring's "Confidence" paragraph lists (else None): an equality with
+        2, 3 or 4 (a layout axis), a threshold of at most 16 elements (degenerate inputs), the difference from
+        a tensor computed from the same one (constant through stride-1 layers), a bound the `if` brings the
+        dim to (a configured maximum or minimum)."""
+        context = self.context
+        reasons = []
+        for term in _terms(test):
+            if not is_dynamic_size(context, term) or static_by_construction(context, term):
+                continue
+            reason = self._assumed_term(term)
+            if reason is None:
+                return None
+            reasons.append(reason)
+        return reasons[0] if reasons else None
+
+    def _assumed_term(self, term: ast.expr) -> str | None:
+        if type(term) is not ast.Compare or len(term.ops) != 1:
+            return None
+        left, operator, right = term.left, type(term.ops[0]), term.comparators[0]
+        if type(left) is ast.Constant:
+            left, right = right, left
+            operator = _MIRRORED.get(operator, operator)
+        if type(right) is not ast.Constant or type(right.value) is not int:
+            return self._brought_to_bound(term)
+        bound = right.value
+        if bound == 0 and self._difference_to_derived(left):
+            return (
+                "the difference between a dim of a tensor and the same dim of one the function computes from it "
+                "is the same for every size (0 through 'same'-padded layers) unless a layer in between strides"
+            )
+        if not self._plain_size(left):
+            return None
+        if operator in (ast.Eq, ast.NotEq) and 2 <= bound <= _LAYOUT and not self._unpacked_extent(left):
+            return (
+                f"a size compared for equality with {bound} tests a dim that takes one fixed value (a layout axis: "
+                "sections, channels, coordinates, a tuple's arity) in most models"
+            )
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and 2 <= bound <= _DEGENERATE:
+            return (
+                f"a threshold of {bound} elements: only inputs of degenerate size along that dim take the other branch"
+            )
+        return self._brought_to_bound(term)
 
     def _fix(self, test: ast.expr) -> Fix:
-        """The branch-free pad (`rules/_fix_branch_free_pad.py`) where the `if` only pads, else a hint."""
+        """The branch-free pad, resize or crop (`rules/_fix_branch_free_*.py`) where the `if` only pads, resizes
+        to a different size or crops back what it padded, the export guard where it guards a fast path, else a
+        hint."""
         parent = self.context.parent(test)
         if type(parent) is ast.If and parent.test is test:
             found = branch_free_pad(self.context, parent)
             if found is not None:
                 title = "Pad unconditionally (the amounts are 0 when the condition is false)"
                 return self.make_fix([found.edit], found.applicability, title)
+            resize = branch_free_resize(self.context, parent)
+            if resize is not None:
+                title = "Resize unconditionally (a resize to the tensor's own size is the identity)"
+                return self.make_fix([resize.edit], resize.applicability, title)
+            crop = branch_free_crop(self.context, parent)
+            if crop is not None:
+                title = "Crop unconditionally (nothing was padded when the condition is false)"
+                return self.make_fix([crop], Applicability.UNSAFE, title)
         guard = export_guard(self.context, test)
         if guard is not None:
             title = "Skip the fast path while exporting too (`torch.compiler.is_exporting()`)"
@@ -172,6 +275,66 @@ class BranchOnTensorSize(Rule):
         return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
             bound == 1 and operator in (ast.GtE, ast.Lt)
         )
+
+    def _unpacked_extent(self, size: ast.expr) -> bool:
+        """A name unpacked from a whole image or video shape past its batch and channels (`num_frames` of `b, c,
+        num_frames, h, w = x.shape`): a temporal or spatial extent, not a layout axis, whatever it is compared with."""
+        if type(size) is not ast.Name:
+            return False
+        rank, index = shape_rank(self.context, size), shape_index(self.context, size)
+        return rank is not None and rank >= 4 and index is not None and 2 <= index < rank
+
+    def _brought_to_bound(self, term: ast.Compare) -> str | None:
+        """`if ids.shape[1] > max_len: ids = ids[:, :max_len]`, `if h < self.config.min_len: h = F.pad(h, (0,
+        self.config.min_len - h))`: the whole condition of an `if` orders a size against a bound the model fixes
+        (a configuration value, not a size), and the body slices, pads or resizes to that bound."""
+        context = self.context
+        statement = context.parent(term)
+        if type(statement) is not ast.If or statement.test is not term or statement.orelse:
+            return None
+        operator = type(term.ops[0])
+        if operator not in (ast.Lt, ast.LtE, ast.Gt, ast.GtE):
+            return None
+        sides = [term.left, term.comparators[0]]
+        bounds = [side for side in sides if not is_dynamic_size(context, side) and _fixed_bound(context, side)]
+        if len(bounds) != 1 or not self._plain_size(sides[1 - sides.index(bounds[0])]):
+            return None
+        text = context.source.segment(bounds[0])
+        for node in (n for statement_ in statement.body for n in ast.walk(statement_)):
+            if type(node) is ast.Slice and node.upper is not None and context.source.segment(node.upper) == text:
+                break
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+                if called in ("pad", "interpolate") and any(
+                    text in context.source.segment(argument) for argument in node.args[1:]
+                ):
+                    break
+        else:
+            return None
+        return (
+            f"the branch brings the dim to `{text}`, a bound the model fixes (it slices, pads or resizes to it): "
+            "which side of it deployed inputs fall on is not in the code"
+        )
+
+    def _difference_to_derived(self, expr: ast.expr, _depth: int = 0) -> bool:
+        """`padding = (x.shape[-1] - y.shape[-1]) // 2` where every binding of `y` in the function computes it
+        from `x` (`y = x; y = self.conv(self.act(y))`): the crop that realigns a residual unit's output."""
+        context = self.context
+        if _depth > 3:
+            return False
+        if type(expr) is ast.Name:
+            values = local_values(context, expr.id)
+            return len(values) == 1 and values[0][1] is None and self._difference_to_derived(values[0][0], _depth + 1)
+        if type(expr) is not ast.BinOp:
+            return False
+        if type(expr.op) in (ast.FloorDiv, ast.Div) and type(expr.right) is ast.Constant:
+            return self._difference_to_derived(expr.left, _depth + 1)
+        if type(expr.op) is not ast.Sub:
+            return False
+        left, right = _owner_and_axis(expr.left), _owner_and_axis(expr.right)
+        if left is None or right is None or left[1] != right[1] or left[0] == right[0]:
+            return False
+        return _computed_from(context, right[0], left[0]) or _computed_from(context, left[0], right[0])
 
     def _reads_only_loop_counters(self, test: ast.expr) -> bool:
         """`for i in range(num_frames): if i == 0: ...`: the sizes the condition reads are counters of
@@ -307,6 +470,51 @@ class BranchOnTensorSize(Rule):
                 x = F.pad(x, (0, (4 - w % 4) % 4, 0, (4 - h % 4) % 4))
                 return x * mask
         """,
+        # Hazards that rest on an assumption about the inputs are `low` (hidden by default): a size equal to 2, 3
+        # or 4 (a layout axis, a tuple's arity), a threshold of a few elements (degenerate
+        # inputs: a slice of at most 2 frames, sizes below a 3x3 window), and the difference between a dim of a
+        # tensor and of one computed from it (0 through 'same'-padded layers).
+        """
+        import torch
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attn = torch.nn.MultiheadAttention(8, 2)
+                self.conv1 = torch.nn.Conv1d(8, 8, 3, padding=1)
+                self.conv2 = torch.nn.Conv1d(8, 8, 1)
+
+            def forward(self, x, position_ids, feat_cache=None):
+                outputs = self.attn(x, x, x)
+                if len(outputs) == 3:
+                    x = x + outputs[2]
+                if position_ids.ndim == 3 and position_ids.shape[0] == 4:
+                    position_ids = position_ids[1:]
+                cache = x[:, :, -2:].clone()
+                if cache.shape[2] < 2 and feat_cache is not None:
+                    cache = torch.cat([feat_cache, cache], 2)
+                if x.shape[1] < 3 or x.shape[2] < 3:
+                    return x
+                y = x
+                y = self.conv2(self.conv1(y))
+                pad = (x.shape[-1] - y.shape[-1]) // 2
+                if pad > 0:
+                    x = x[..., pad:-pad]
+                return x + y, position_ids, cache
+        """,
+        # A branch that brings a dim to a bound the model fixes (truncate to a maximum length, pad to a minimum):
+        # which side of the bound deployed inputs fall on is not in the code, `low`.
+        """
+        import torch
+        import torch.nn.functional as F
+        class M(torch.nn.Module):
+            def forward(self, ids, hidden):
+                max_len = self.config.max_text_len
+                if ids.shape[1] > max_len:
+                    ids = ids[:, :max_len]
+                if hidden.shape[1] < self.config.min_sequence_length:
+                    hidden = F.pad(hidden, (0, 0, 0, self.config.min_sequence_length - hidden.shape[1]))
+                return ids, hidden
+        """,
         # Not model code.
         """
         import torch
@@ -317,6 +525,92 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # A temporal extent unpacked from a video's shape is not a layout axis, whatever the constant.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, num_frames, h, w = x.shape
+                    if num_frames == 2:
+                        x = x[:, :, [0, -1]]
+                    return x
+            """,
+            line=5,
+        ),
+        # The same with `--confidence low`, saying why.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, ids, hidden):
+                    max_len = self.config.max_text_len
+                    if ids.shape[1] > max_len:
+                        ids = ids[:, :max_len]
+                    if hidden.shape[1] < self.config.min_sequence_length:
+                        hidden = F.pad(hidden, (0, 0, 0, self.config.min_sequence_length - hidden.shape[1]))
+                    return ids, hidden
+            """,
+            count=2,
+            settings={"confidence": "low"},
+            message_contains="a bound the model fixes",
+        ),
+        # The same, with `--confidence low`: reported, each with its reason.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.attn = torch.nn.MultiheadAttention(8, 2)
+                    self.conv1 = torch.nn.Conv1d(8, 8, 3, padding=1)
+                    self.conv2 = torch.nn.Conv1d(8, 8, 1)
+
+                def forward(self, x, position_ids, feat_cache=None):
+                    outputs = self.attn(x, x, x)
+                    if len(outputs) == 3:
+                        x = x + outputs[2]
+                    if position_ids.ndim == 3 and position_ids.shape[0] == 4:
+                        position_ids = position_ids[1:]
+                    cache = x[:, :, -2:].clone()
+                    if cache.shape[2] < 2 and feat_cache is not None:
+                        cache = torch.cat([feat_cache, cache], 2)
+                    if x.shape[1] < 3 or x.shape[2] < 3:
+                        return x
+                    y = x
+                    y = self.conv2(self.conv1(y))
+                    pad = (x.shape[-1] - y.shape[-1]) // 2
+                    if pad > 0:
+                        x = x[..., pad:-pad]
+                    return x + y, position_ids, cache
+            """,
+            count=5,
+            settings={"confidence": "low"},
+            message_contains="low confidence: a threshold of 2 elements",
+        ),
+        # Still reported by default: a threshold above a few elements, and the difference from a tensor the
+        # function does not compute from the other (a decoder's upsampled map against its skip connection).
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.up = torch.nn.Upsample(scale_factor=2)
+
+                def forward(self, x, skip):
+                    x = self.up(x)
+                    diff = skip.shape[-1] - x.shape[-1]
+                    if diff > 0:
+                        x = F.pad(x, (0, diff))
+                    if x.shape[2] < 32:
+                        x = x * 2
+                    return x + skip
+            """,
+            count=2,
+        ),
         Invalid(
             """
             import torch
@@ -429,3 +723,65 @@ class BranchOnTensorSize(Rule):
             message_contains="TorchScript",
         ),
     ]
+
+
+def _terms(test: ast.expr) -> list[ast.expr]:
+    """The comparisons a condition combines with `and`, `or` and `not`."""
+    if type(test) is ast.BoolOp:
+        return [term for value in test.values for term in _terms(value)]
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+        return _terms(test.operand)
+    return [test]
+
+
+def _fixed_bound(context, expr: ast.expr) -> bool:
+    """A bound the model fixes: a configuration or constructor value (`self.config.max_len`, `self.max_len`),
+    a local name bound only to one, or an integer literal."""
+    if type(expr) is ast.Constant:
+        return type(expr.value) is int
+    if type(expr) is ast.Attribute:
+        node: ast.expr = expr
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id == "self" and context.kind(expr) in (Kind.PYTHON, Kind.UNKNOWN)
+    if type(expr) is ast.Name:
+        values = local_values(context, expr.id)
+        return bool(values) and all(
+            position is None and type(value) is ast.Attribute and _fixed_bound(context, value)
+            for value, position in values
+        )
+    return False
+
+
+def _owner_and_axis(expr: ast.expr) -> tuple[str, int] | None:
+    """(`x`, i) for `x.shape[i]` or `x.size(i)` with a literal `i` and a local name `x`."""
+    owner: ast.expr | None = None
+    index: ast.expr | None = None
+    if type(expr) is ast.Subscript and type(expr.value) is ast.Attribute and expr.value.attr == "shape":
+        owner, index = expr.value.value, expr.slice
+    elif (
+        type(expr) is ast.Call
+        and type(expr.func) is ast.Attribute
+        and expr.func.attr == "size"
+        and len(expr.args) == 1
+        and not expr.keywords
+    ):
+        owner, index = expr.func.value, expr.args[0]
+    if type(owner) is not ast.Name or index is None:
+        return None
+    if type(index) is ast.UnaryOp and type(index.op) is ast.USub and type(index.operand) is ast.Constant:
+        value = index.operand.value
+        return (owner.id, -value) if type(value) is int else None
+    if type(index) is ast.Constant and type(index.value) is int:
+        return owner.id, index.value
+    return None
+
+
+def _computed_from(context, name: str, source: str) -> bool:
+    """Whether every binding of the local `name` computes it from `source` or from its own previous value,
+    and one of them from `source` (`y = x`, `y = self.conv(self.act(y))`)."""
+    values = local_values(context, name)
+    if not values or any(position is not None for _, position in values):
+        return False
+    reads = [{n.id for n in ast.walk(value) if type(n) is ast.Name and type(n.ctx) is ast.Load} for value, _ in values]
+    return all(source in names or name in names for names in reads) and any(source in names for names in reads)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Invalid, Rule, Severity
+from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Severity
 
 from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor
 from ._static_sizes import static_by_construction
@@ -18,7 +18,10 @@ class LoopOverTensorSize(Rule):
     `range(...)` of a size (`range(x.shape[0])`, `range(x.size(2))`, `range(len(x))`), a tensor
     itself (`for row in x`, `enumerate(x)`, `zip(x, y)`), or `x.unbind(...)`. Loops over a
     fixed Python count (`range(3)`, `range(self.depth)`), over an `nn.ModuleList`, over the
-    rank (`range(x.dim())`) or over `x.chunk(4)` are not flagged. A `forward` parameter is
+    rank (`range(x.dim())`) or over `x.chunk(4)` are not flagged, nor loops whose count is the
+    model's: a `zip` with one of its module containers (`zip(xs, weights, self.adapters)`), or a
+    `range(...)` whose index picks one of its modules (`self.embed_tokens[i](codes[:, i])`), which
+    an input with more steps fails in eager too. A `forward` parameter is
     taken for a tensor only when the function also uses it as one (`x.shape`, `x.view(...)`,
     `torch.relu(x)`): lists of feature maps and target dicts are iterated legitimately.
 
@@ -77,17 +80,19 @@ class LoopOverTensorSize(Rule):
     applies_to = "both exporters (TorchScript: unrolled; dynamo: size fixed, silently with a size-1 example)"
 
     def visit_For(self, node: ast.For) -> None:
-        self._check(node.iter, "`for` loop")
+        self._check(node.iter, "`for` loop", node.target, node)
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> None:
-        self._check(node.iter, "`for` loop")
+        self._check(node.iter, "`for` loop", node.target, node)
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
-        self._check(node.iter, "comprehension")
+        self._check(node.iter, "comprehension", node.target, self.context.parent(node))
 
-    def _check(self, iterable: ast.expr, construct: str) -> None:
+    def _check(self, iterable: ast.expr, construct: str, target: ast.expr, body: ast.AST | None) -> None:
         context = self.context
         if not context.in_model_code or context.skipped_during_export(iterable):
+            return
+        if body is not None and self._indexes_modules(iterable, target, body):
             return
         found = self._sized_by(iterable)
         if found is None:
@@ -126,6 +131,8 @@ class LoopOverTensorSize(Rule):
                 batch = any(is_batch_size(context, a) for a in sizes)
                 return "a tensor's size", batch
             if name in _WRAPPERS:
+                if name == "builtins.zip" and any(self._fixed_length(argument) for argument in iterable.args):
+                    return None  # `zip(xs, weights, self.adapters)`: as many steps as the model has modules
                 for argument in iterable.args:
                     inner = self._sized_by(argument)
                     if inner is not None:
@@ -144,6 +151,34 @@ class LoopOverTensorSize(Rule):
         if is_strong_tensor(context, iterable):
             return "a tensor (its first dim)", True
         return None
+
+    def _indexes_modules(self, iterable: ast.expr, target: ast.expr, body: ast.AST) -> bool:
+        """Whether the index of a `range(...)` loop picks a module of the model's containers
+        (`self.embed_tokens[codebook](audio_codes[:, codebook]) for codebook in range(audio_codes.shape[1])`):
+        an input with more steps than the model has modules fails in eager too, so the count is the
+        model's, fixed when it is built."""
+        if type(iterable) is not ast.Call or self.context.call_name(iterable) != "builtins.range":
+            return False
+        if type(target) is not ast.Name:
+            return False
+        return any(
+            type(node) is ast.Subscript
+            and type(node.slice) is ast.Name
+            and node.slice.id == target.id
+            and self._fixed_length(node.value)
+            for node in ast.walk(body)
+        )
+
+    def _fixed_length(self, argument: ast.expr) -> bool:
+        """Whether `argument`'s length is fixed when the model is built: a module container of the model
+        (`self.adapters`, an `nn.ModuleList`), whose length bounds a `zip` over it and the tensors it pairs
+        with each module, whatever their sizes."""
+        return (
+            type(argument) is ast.Attribute
+            and type(argument.value) is ast.Name
+            and argument.value.id == "self"
+            and self.context.kind(argument) is Kind.MODULE
+        )
 
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
@@ -201,6 +236,50 @@ class LoopOverTensorSize(Rule):
                 for a, b in zip(x.shape, x.shape):
                     x = x + a * b
                 return x
+        """,
+        # A submodule run on module state alone (an embedding of its own position ids): a fixed size.
+        """
+        import torch
+        from torch import nn
+        class Embeddings(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.position_embedding = nn.Embedding(50, 8)
+                self.register_buffer("position_ids", torch.arange(50).unsqueeze(0))
+
+            def forward(self, x):
+                pos = self.position_embedding(self.position_ids)
+                for i in range(pos.shape[1]):
+                    x = x + pos[:, i]
+                return x
+        """,
+        # The loop index picks one of the model's modules: an input with more steps fails in eager too.
+        """
+        import torch
+        from torch import nn
+        class Codebooks(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed_tokens = nn.ModuleList([nn.Embedding(16, 8) for _ in range(4)])
+
+            def forward(self, codes):
+                return sum(self.embed_tokens[i](codes[:, i]) for i in range(codes.shape[1]))
+        """,
+        # `zip` with a module container of the model: one step per module, however long the tensors are.
+        """
+        import torch
+        from torch import nn
+        class MultiAdapter(nn.Module):
+            def __init__(self, adapters):
+                super().__init__()
+                self.adapters = nn.ModuleList(adapters)
+
+            def forward(self, xs, weights):
+                weights = torch.tensor(weights)
+                out = 0
+                for x, w, adapter in zip(xs, weights, self.adapters):
+                    out = out + w * adapter(x)
+                return out
         """,
         # A parameter never used as a tensor is taken for what it is iterated as: a list of features.
         """
@@ -266,6 +345,55 @@ class LoopOverTensorSize(Rule):
                     return cols
             """,
             count=3,
+        ),
+        # The index picks a row of a tensor of the model, not a module: as many steps as the input has.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Codebooks(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.table = nn.Parameter(torch.zeros(4, 8))
+
+                def forward(self, codes):
+                    return sum(self.table[i] * codes[:, i] for i in range(codes.shape[1]))
+            """,
+            line=9,
+        ),
+        # The same submodule run on an input: as many steps as the input is long.
+        Invalid(
+            """
+            import torch
+            from torch import nn
+            class Embeddings(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.position_embedding = nn.Embedding(50, 8)
+
+                def forward(self, x, position_ids):
+                    pos = self.position_embedding(position_ids)
+                    for i in range(pos.shape[1]):
+                        x = x + pos[:, i]
+                    return x
+            """,
+            line=10,
+        ),
+        # `zip` of tensors only, or with a Python number of the model: as many steps as the batch.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.scale = 2.0
+
+                def forward(self, x, y):
+                    x = torch.relu(x)
+                    y = torch.relu(y)
+                    return torch.stack([a * b * self.scale for a, b in zip(x, y)])
+            """,
+            line=10,
         ),
         # The depth of a 5-D unpack, the height of an NHWC one and the length of a (B, S, H, D) one are
         # dims that vary with the input, not channels.

@@ -24,6 +24,16 @@ from ._operators import (
     may_be_traced,
     tensor_method,
 )
+from ._sizes import local_values
+
+_COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
+_ORDERINGS = (ast.Eq, ast.NotEq, ast.Gt, ast.GtE, ast.Lt, ast.LtE)
+
+
+def _token_ids(expr: ast.expr) -> bool:
+    """`input_ids`, `decoder_input_ids`, `self.input_ids`: token ids, (batch, sequence) in model code."""
+    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else ""
+    return name == "ids" or name.endswith("_ids")
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,10 @@ class OperatorNotExportable(Rule):
     tensor's shape: the export fails when that height/width is dynamic, and succeeds with a
     constant size, static shapes or a dynamic batch only.
 
+    `unique_consecutive` under the dynamo exporter is not flagged on a count per row of token ids
+    (`torch.unique_consecutive(input_ids.eq(eos).sum(1))`): measured on torch 2.13, a 1-D integer
+    input exports and matches (also with `return_counts=True`); a float or 2-D input fails.
+
     {table}
 
     ## Why is this bad for ONNX
@@ -279,6 +293,8 @@ class OperatorNotExportable(Rule):
         key = operator.key
         if key == "affine_grid" and config.is_dynamo and self._size_from_shape(node):
             key = "affine_grid.dynamic_size"
+        if key == "unique_consecutive" and config.is_dynamo and self._counts_per_sequence(node, qualified is not None):
+            return
         entry = requirement(key)
         if exports_within_ceiling(entry, config) or context.skipped_during_export(node):
             return
@@ -286,6 +302,48 @@ class OperatorNotExportable(Rule):
         self.report(
             node, self._message(called, key, entry, config), fix=self._suggestion(entry, config), severity=severity
         )
+
+    def _counts_per_sequence(self, node: ast.Call, is_function: bool) -> bool:
+        """Whether `unique_consecutive`'s input is a 1-D integer tensor, which the dynamo exporter exports
+        (measured on torch 2.13: `unique_consecutive(ids.eq(k).sum(1))`, also with `return_counts=True`,
+        exports and matches; a float input, or an integer one of two dims, fails). Proven here only for a
+        count per row of token ids: `mask.sum(1)` where `mask` compares `input_ids` (or another `*_ids`
+        tensor, (batch, sequence) in model code) with something, as transformers' `eos_mask.sum(1)`."""
+        if argument(node, 99, "return_inverse") is not None or argument(node, 99, "dim") is not None:
+            return False
+        if len(node.args) > (1 if is_function else 0):
+            return False  # `return_inverse` / `dim` passed by position
+        values = node.args[:1] if is_function else [node.func.value] if type(node.func) is ast.Attribute else []
+        if not values or type(values[0]) is not ast.Call:
+            return False
+        total = values[0]
+        func = total.func
+        if type(func) is not ast.Attribute or func.attr != "sum" or total.keywords or len(total.args) != 1:
+            return False
+        return literal(total.args[0]) in (1, -1) and self._compares_ids(func.value, 0)
+
+    def _compares_ids(self, expr: ast.expr, depth: int) -> bool:
+        """`input_ids.eq(k)`, `input_ids == k`, `(labels_ids != pad).to(x.device)`, or a local bound only to one."""
+        if depth > 3:
+            return False
+        if type(expr) is ast.Name:
+            values = local_values(self.context, expr.id)
+            return bool(values) and all(
+                position is None and self._compares_ids(value, depth + 1) for value, position in values
+            )
+        if type(expr) is ast.Compare and len(expr.ops) == 1:
+            return type(expr.ops[0]) in _ORDERINGS and _token_ids(expr.left)
+        if type(expr) is ast.Call and type(expr.func) is ast.Attribute:
+            receiver = expr.func.value
+            if expr.func.attr in _COMPARISONS:
+                return _token_ids(receiver)
+            if expr.func.attr == "to" and not expr.keywords and len(expr.args) == 1:
+                target = expr.args[0]  # a device keeps the dtype: `.to(hidden_states.device)`, `.to(device)`
+                device = (type(target) is ast.Attribute and target.attr == "device") or (
+                    type(target) is ast.Name and target.id == "device"
+                )
+                return device and self._compares_ids(receiver, depth + 1)
+        return False
 
     def _size_from_shape(self, node: ast.Call) -> bool:
         """Whether affine_grid's output height/width (or depth) come from a tensor's shape."""
@@ -342,6 +400,15 @@ class OperatorNotExportable(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # One count per row of token ids: a 1-D integer tensor, which the dynamo exporter exports.
+        """
+        import torch
+        class Head(torch.nn.Module):
+            def forward(self, hidden_states, input_ids):
+                eos_mask = input_ids.eq(2).to(hidden_states.device)
+                torch._check(torch.unique_consecutive(eos_mask.sum(1)).numel() == 1)
+                return hidden_states[eos_mask, :]
+        """,
         # The helpers of a module whose classes are all schedulers (or losses, transforms...) are theirs.
         """
         import torch
@@ -447,6 +514,29 @@ class OperatorNotExportable(Rule):
         """,
     ]
     INVALID = [
+        # A float input, the token ids themselves (two dims), or the TorchScript exporter: not exportable.
+        Invalid(
+            """
+            import torch
+            class Head(torch.nn.Module):
+                def forward(self, hidden_states, input_ids):
+                    a = torch.unique_consecutive(hidden_states.sum(1))
+                    b = torch.unique_consecutive(input_ids)
+                    c = torch.unique_consecutive(input_ids.eq(2).sum(1), return_inverse=True)
+                    return a, b, c
+            """,
+            count=3,
+        ),
+        Invalid(
+            """
+            import torch
+            class Head(torch.nn.Module):
+                def forward(self, hidden_states, input_ids):
+                    return torch.unique_consecutive(input_ids.eq(2).sum(1))
+            """,
+            line=4,
+            settings={"exporter": "legacy"},
+        ),
         Invalid(
             """
             import torch

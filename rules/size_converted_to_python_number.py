@@ -4,6 +4,7 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
+    Confidence,
     ExportConfig,
     Fix,
     Invalid,
@@ -23,7 +24,9 @@ from ._sizes import (
     is_int_size,
     is_non_negative_size,
     is_size,
+    local_values,
     parenthesized,
+    size_leaves,
 )
 from ._static_sizes import static_by_construction
 
@@ -57,9 +60,25 @@ class SizeConvertedToPythonNumber(Rule):
       `math.isqrt`, `math.gcd` (the size is specialised and the export fails) nor `np.*` (baked
       or failing). `int()` and `float()` of a size break its first, non-strict capture; with
       `Dim.DYNAMIC` (what `dynamic_axes` and string dim names become) `torch.onnx.export` then
-      falls back to `torch.export(strict=True)`, which kept them symbolic, except on a dim whose
+      falls back to `torch.export(strict=True)`, which kept `int()` of an integer size and
+      `float()` of a size symbolic (`float(w - 1)` in a clamp, `float(h) / 2`), except on a dim whose
       example size is 1 (the batch of `torch.randn(1, ...)`), which was baked silently; with
-      `Dim.AUTO` they were baked silently on every dim.
+      `Dim.AUTO` they were baked silently on every dim. `int()` of a float computed from a size
+      (`int(h * 0.5)`, `int(h / 2)`, `int(n ** 0.5)`, `int(round(...))`) was baked with
+      `Dim.DYNAMIC` too as a slice bound, an `interpolate` size or a factory size, and kept
+      symbolic as a `view` / `reshape` size.
+
+    Confidence: with the dynamo exporter, `int()` of an integer size and `float()` of a size (not
+    the batch) are a hazard only when the export declares its dims with `Dim.AUTO`, which the
+    model code does not show: they are reported at `low` confidence (`--confidence low`), the
+    message saying so; so is `int()` of a float from a size used as a `view` / `reshape` size (the
+    pixel shuffle of vision towers: measured symbolic with `Dim.DYNAMIC` there, though frozen as a
+    slice bound, an `interpolate` size or a factory size), and `int()` of a size an earlier `int()`
+    of a float already froze (`side = int(n ** 0.5)` then `int(side / 2)`: a hazard only once the
+    first is fixed). Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
+    `math.*` and numpy keep the confidence their reachability and values give. `int()` around a
+    `math.*` or numpy call that is reported itself (`int(math.sqrt(n))`) is reported once, at that
+    call.
 
     A frozen size is harmless when that dim is static in every deployed input. onnxlint cannot
     see which dims you declare dynamic, so it skips sizes that are static in most models: dim 1
@@ -162,9 +181,50 @@ class SizeConvertedToPythonNumber(Rule):
             or context.skipped_during_export(node)
         ):
             return
+        if self._reported_inside(value):
+            return  # `int(math.sqrt(n))`: reported once, at the call inside
         config = context.export_config_for(node)
-        message, severity = self._conversion_message(f"`{conversion}()`", config, is_batch_size(context, value))
-        self.report(node, message, severity=severity, fix=self._conversion_fix(node, conversion, value))
+        shown = f"`{conversion}()`"
+        batch = is_batch_size(context, value)
+        fix = self._conversion_fix(node, conversion, value)
+        upstream = self._frozen_upstream(value)
+        if upstream is not None:
+            message = (
+                f"{shown} of a size that `int()` on line {upstream.lineno} already froze (reported there): "
+                "a hazard once that one keeps the size symbolic; reported at low confidence"
+            )
+            self.report(node, message, severity=Severity.WARNING, fix=fix, confidence=Confidence.LOW)
+            return
+        if not config.is_legacy and not batch:
+            if conversion == "int" and _float_valued(context, value) and self._sizes_a_view(node):
+                # Measured (int_scaled_view): as a `view` / `reshape` size it stays symbolic with `Dim.DYNAMIC`.
+                message = (
+                    "`int()` of a float computed from a size, as a `view`/`reshape` size: the dynamo exporter "
+                    "freezes it only with `Dim.AUTO` (with `Dim.DYNAMIC` or named dims it stays symbolic, "
+                    "measured); reported at low confidence"
+                )
+                self.report(node, message, severity=Severity.WARNING, fix=fix, confidence=Confidence.LOW)
+                return
+            if conversion == "int" and _float_valued(context, value):
+                # Measured (int_scaled_size, int_scaled_slice, int_root_size): truncating a float computed from a
+                # size pins the size with `Dim.DYNAMIC` as with `Dim.AUTO`.
+                message = (
+                    "`int()` of a float computed from a size: the dynamo exporter freezes it at the example's size "
+                    "(with `Dim.DYNAMIC` and `Dim.AUTO` alike); use integer arithmetic (`//`)"
+                )
+                self.report(node, message, severity=Severity.WARNING, fix=fix)
+                return
+            # Measured (int_size, float_size): `int()` of an integer size and `float()` of a size stay symbolic
+            # with `Dim.DYNAMIC`, what `dynamic_axes` and string dim names become; only `Dim.AUTO` freezes them.
+            # Whether the export declares its dims so is not in the code: a hazard that rests on it is `low`.
+            message = (
+                f"{shown} of a size: the dynamo exporter freezes it at the example's size only with `Dim.AUTO` "
+                "(with `Dim.DYNAMIC` or named dims it stays symbolic, measured); reported at low confidence"
+            )
+            self.report(node, message, severity=Severity.WARNING, fix=fix, confidence=Confidence.LOW)
+            return
+        message, severity = self._conversion_message(shown, config, batch)
+        self.report(node, message, severity=severity, fix=fix)
 
     def _conversion_message(self, shown: str, config: ExportConfig, batch: bool) -> tuple[str, Severity]:
         if config.is_legacy:
@@ -185,7 +245,7 @@ class SizeConvertedToPythonNumber(Rule):
         if conversion == "int":
             if is_int_size(context, value):
                 return self.make_fix([replace_node(context, node, replacement)], Applicability.SAFE, "Drop `int()`")
-            quotient = self._floor_quotient(value)
+            quotient = self._floor_quotient(value) or self._rounded_quotients(value)
             if quotient is not None:
                 text, proven = quotient
                 text = _in_context(context, node, text, power=False)
@@ -225,6 +285,64 @@ class SizeConvertedToPythonNumber(Rule):
         text = f"{parenthesized(context, numerator)} // {parenthesized(context, denominator)}"
         return text, is_non_negative_size(context, numerator)
 
+    def _rounded_quotients(self, value: ast.expr) -> tuple[str, bool] | None:
+        """`int(math.ceil(h / p) * p)` (transformers' MobileViT) as `(h + p - 1) // p * p`, with whether it is
+        proven: sums, differences and products of integer sizes, int literals and `math.ceil` / `math.floor`
+        of `a / b` with `a` an integer size. `(a + b - 1) // b` is `ceil(a / b)` and `a // b` is `floor(a / b)`
+        for every integer `a` and positive integer `b` (a zero `b` raises in both), and `int()` of an int is
+        itself; proven when every `b` is a positive int literal or an integer size and every other leaf an
+        integer size or literal, else unsafe (a float `p` would make the two differ)."""
+        context = self.context
+        source = context.source
+        replacements: list[tuple[ast.expr, str]] = []
+        proven = True
+
+        def walk(expr: ast.expr) -> bool:
+            nonlocal proven
+            if type(expr) is ast.BinOp and type(expr.op) in (ast.Add, ast.Sub, ast.Mult):
+                return walk(expr.left) and walk(expr.right)
+            if type(expr) is ast.Call:
+                name = context.call_name(expr)
+                if name not in ("math.ceil", "math.floor") or len(expr.args) != 1 or expr.keywords:
+                    return False
+                argument = expr.args[0]
+                if type(argument) is not ast.BinOp or type(argument.op) is not ast.Div:
+                    return False
+                numerator, denominator = argument.left, argument.right
+                if not is_int_size(context, numerator) or type(denominator) not in (
+                    ast.Name,
+                    ast.Attribute,
+                    ast.Constant,
+                ):
+                    return False
+                if not (
+                    _is_positive_int_literal(denominator)
+                    or (is_size(context, denominator) and is_int_size(context, denominator))
+                ):
+                    proven = False
+                a, b = parenthesized(context, numerator), parenthesized(context, denominator)
+                text = f"(({a} + {b} - 1) // {b})" if name == "math.ceil" else f"({a} // {b})"
+                replacements.append((expr, text))
+                return True
+            if type(expr) is ast.Constant:
+                return type(expr.value) is int
+            if type(expr) in (ast.Name, ast.Attribute, ast.Subscript):
+                if not is_int_size(context, expr):
+                    proven = False
+                return _pure_leaf(expr)
+            return False
+
+        if type(value) is ast.Call and context.call_name(value) in ("math.ceil", "math.floor"):
+            return None  # `int(math.ceil(a / b))` alone: the `math.ceil` finding's own fix
+        if not walk(value) or not replacements:
+            return None
+        start = source.offset(source.start_of(value))
+        text = source.segment(value)
+        for call, replacement in sorted(replacements, key=lambda r: source.offset(source.start_of(r[0])), reverse=True):
+            a, b = source.offset(source.start_of(call)) - start, source.offset(source.end_of(call)) - start
+            text = text[:a] + replacement + text[b:]
+        return text, proven
+
     def _map(self, node: ast.Call) -> None:
         context = self.context
         function, iterable = node.args
@@ -240,28 +358,30 @@ class SizeConvertedToPythonNumber(Rule):
     # -- math.* ----------------------------------------------------------------------------------
 
     def _math(self, node: ast.Call, function: str) -> None:
+        consequence = self._math_consequence(node, function)
+        if consequence is not None:
+            self.report(node, f"`math.{function}()` of a size: {consequence}", fix=self._math_fix(node, function))
+
+    def _math_consequence(self, node: ast.Call, function: str) -> str | None:
+        """What the exporter does with `math.<function>(...)` of a dynamic size (None: nothing to report)."""
         context = self.context
         if not any(
             is_dynamic_size(context, a) and not static_by_construction(context, a) for a in node.args
         ) or context.skipped_during_export(node):
-            return
+            return None
         config = context.export_config_for(node)
         needed = _math_requirement(function)
         if config.is_legacy:
             if needed is not None and needed.legacy_min_opset is not None and config.opset >= needed.legacy_min_opset:
-                return
+                return None
             if function == "trunc":
-                consequence = "the TorchScript exporter fails (a traced size is a tensor without `__trunc__`)"
-            else:
-                consequence = "the TorchScript exporter records the result for the example input's size as a constant"
-        else:
-            if needed is None or needed.dynamo:
-                return  # measured symbolic (ceil, floor, trunc, pow, prod), or not measured
-            if function == "sqrt":
-                consequence = "the dynamo exporter has no ONNX translation for it (with `Dim.AUTO`: frozen)"
-            else:
-                consequence = "the dynamo exporter specialises the size and the export fails"
-        self.report(node, f"`math.{function}()` of a size: {consequence}", fix=self._math_fix(node, function))
+                return "the TorchScript exporter fails (a traced size is a tensor without `__trunc__`)"
+            return "the TorchScript exporter records the result for the example input's size as a constant"
+        if needed is None or needed.dynamo:
+            return None  # measured symbolic (ceil, floor, trunc, pow, prod), or not measured
+        if function == "sqrt":
+            return "the dynamo exporter has no ONNX translation for it (with `Dim.AUTO`: frozen)"
+        return "the dynamo exporter specialises the size and the export fails"
 
     def _math_fix(self, node: ast.Call, function: str) -> Fix:
         context = self.context
@@ -289,12 +409,7 @@ class SizeConvertedToPythonNumber(Rule):
 
     def _numpy(self, node: ast.Call, name: str) -> None:
         context = self.context
-        if not any(
-            context.kind(a) in _SIZE_KINDS and (context.kind(a) is Kind.SHAPE or is_dynamic_size(context, a))
-            for a in node.args
-        ):
-            return
-        if context.skipped_during_export(node):
+        if not self._numpy_of_sizes(node):
             return
         config = context.export_config_for(node)
         function = name.rsplit(".", 1)[-1]
@@ -312,6 +427,72 @@ class SizeConvertedToPythonNumber(Rule):
         else:
             fix = self.make_fix([], Applicability.DISPLAY_ONLY, "Compute on the sizes with Python operators, not numpy")
         self.report(node, f"{shown} of a size: {consequence}", severity=Severity.ERROR, fix=fix)
+
+    def _numpy_of_sizes(self, node: ast.Call) -> bool:
+        context = self.context
+        return any(
+            context.kind(a) in _SIZE_KINDS and (context.kind(a) is Kind.SHAPE or is_dynamic_size(context, a))
+            for a in node.args
+        ) and not context.skipped_during_export(node)
+
+    def _sizes_a_view(self, node: ast.Call) -> bool:
+        """Whether the conversion is (arithmetic on) a size argument of `t.view(...)`, `t.reshape(...)` or
+        `torch.reshape(t, ...)`, read there and nowhere else."""
+        context = self.context
+        child: ast.AST = node
+        parent = context.parent(node)
+        while parent is not None and type(parent) in (ast.BinOp, ast.UnaryOp, ast.Tuple, ast.List, ast.Starred):
+            child, parent = parent, context.parent(parent)
+        if type(parent) is not ast.Call or child not in parent.args:
+            return False
+        func = parent.func
+        if type(func) is ast.Attribute and func.attr in ("view", "reshape"):
+            return context.kind(func.value) in (Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.UNKNOWN)
+        return context.call_name(parent) == "torch.reshape" and parent.args.index(child) > 0
+
+    def _reported_inside(self, value: ast.expr) -> bool:
+        """`int(math.sqrt(n))`, `int(np.ceil(h / w))`: the call inside is reported itself (the size is frozen
+        or the export fails there), so the conversion around it adds nothing to that finding."""
+        if type(value) is ast.Name:  # `s = math.sqrt(n)` then `int(s)`
+            values = local_values(self.context, value.id)
+            return bool(values) and all(
+                position is None and type(bound) is ast.Call and self._reported_inside(bound)
+                for bound, position in values
+            )
+        if type(value) is not ast.Call or not value.args or value.keywords:
+            return False
+        name = self.context.call_name(value) or ""
+        if name.startswith("numpy."):
+            return self._numpy_of_sizes(value)
+        if name.startswith("math."):
+            return self._math_consequence(value, name[5:]) is not None
+        return False
+
+    def _frozen_upstream(self, value: ast.expr) -> ast.Call | None:
+        """The reported conversion every dynamic size `value` reads comes from, when there is one: in
+        `height = width = int(seq ** 0.5)` then `int(width / 2)`, the size is a constant once the first
+        `int()` froze it; the second conversion freezes nothing more (it matters only once the first is fixed)."""
+        context = self.context
+        sources: list[ast.Call] = []
+        for leaf in size_leaves(context, value):
+            if type(leaf) is not ast.Name:
+                return None
+            values = local_values(context, leaf.id)
+            if not values:
+                return None
+            for bound, position in values:
+                if (
+                    position is not None
+                    or type(bound) is not ast.Call
+                    or context.call_name(bound) != "builtins.int"
+                    or len(bound.args) != 1
+                    or not is_dynamic_size(context, bound.args[0])
+                    or static_by_construction(context, bound.args[0])
+                    or not (_float_valued(context, bound.args[0]) or self._reported_inside(bound.args[0]))
+                ):
+                    return None
+                sources.append(bound)
+        return sources[0] if sources else None
 
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
@@ -360,6 +541,34 @@ class SizeConvertedToPythonNumber(Rule):
             """,
             settings={"exporter": "legacy"},
         ),
+        # The dynamo exporter keeps `int()` of an integer size and `float()` of a size symbolic with
+        # `Dim.DYNAMIC` (measured: int_size, float_size); only `Dim.AUTO` freezes them, which the code does
+        # not show: `low`, hidden by default.
+        Valid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x, points):
+                    b, c, h, w = x.shape
+                    points = points.clamp(0.0, float(w - 1)) / float(h)
+                    size = (int(x.size(2)) // 2, int(w // 2))
+                    return F.interpolate(x, size=size), points
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        # `int()` of a float from a size as a `view` / `reshape` size stays symbolic with `Dim.DYNAMIC` (measured:
+        # int_scaled_view): `low`.
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, scale_factor: float = 0.5):
+                    b, w, h, c = x.size()
+                    return x.view(b, w, int(h * scale_factor), int(c / scale_factor))
+            """,
+            settings={"exporter": "dynamo"},
+        ),
         # Not model code.
         """
         import math
@@ -369,6 +578,69 @@ class SizeConvertedToPythonNumber(Rule):
         """,
     ]
     INVALID = [
+        # With `--confidence low`: the `view` sizes, and `int(side / 2)` of a size that an earlier, reported
+        # `int()` froze (`int(seq**0.5)`, sliced, not a view size), which adds nothing to that finding.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, tokens, scale_factor: float = 0.5):
+                    b, w, h, c = x.size()
+                    x = x.view(b, w, int(h * scale_factor), int(c / scale_factor))
+                    seq = tokens.shape[1]
+                    side = int(seq**0.5)
+                    return x, tokens[:, :side].reshape(b, -1, int(side / 2))
+            """,
+            count=3,
+            settings={"exporter": "dynamo", "confidence": "low"},
+            message_contains="already froze",
+        ),
+        # `int(math.sqrt(n))`: reported once, at `math.sqrt` (no ONNX translation), not again at `int()`.
+        Invalid(
+            """
+            import math
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, tokens):
+                    side = int(math.sqrt(tokens.shape[1]))
+                    return tokens[:, :side]
+            """,
+            count=1,
+            settings={"exporter": "dynamo"},
+            message_contains="`math.sqrt()`",
+        ),
+        # The same with `--confidence low`: reported, saying which dim declaration freezes them.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x, points):
+                    b, c, h, w = x.shape
+                    points = points.clamp(0.0, float(w - 1)) / float(h)
+                    size = (int(x.size(2)) // 2, int(w // 2))
+                    return F.interpolate(x, size=size), points
+            """,
+            count=4,
+            settings={"exporter": "dynamo", "confidence": "low"},
+            message_contains="only with `Dim.AUTO`",
+        ),
+        # `int()` of a float computed from a size is frozen with `Dim.DYNAMIC` too (measured: int_scaled_size,
+        # int_scaled_slice, int_root_size): reported by default.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x, scale: float = 0.5):
+                    b, c, h, w = x.shape
+                    side = int(h ** 0.5)
+                    return F.interpolate(x, size=(int(h * scale), int(w / 2))), x[:, :, :side]
+            """,
+            count=3,
+            settings={"exporter": "dynamo"},
+            message_contains="`Dim.DYNAMIC` and `Dim.AUTO` alike",
+        ),
         Invalid(
             """
             import torch
@@ -416,6 +688,65 @@ class SizeConvertedToPythonNumber(Rule):
                     H = (h + 32 - 1) // 32 * 32
                     W = w // 2
                     return F.interpolate(x, size=(H, W)) / (h * w) ** 0.5 * w ** -0.5
+            """,
+        ),
+        # `int(math.ceil(h / p) * p)` (transformers' MobileViT): `math.ceil` alone stays symbolic, the `int()`
+        # around it freezes it (measured: int_ceil_size). Integer arithmetic, safe with a literal patch.
+        Invalid(
+            """
+            import math
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    new_h = int(math.ceil(h / 4) * 4)
+                    return F.interpolate(x, size=(new_h, w))
+            """,
+            message_contains="with `Dim.DYNAMIC` and `Dim.AUTO` alike",
+            expected_fix="""
+            import math
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    new_h = ((h + 4 - 1) // 4) * 4
+                    return F.interpolate(x, size=(new_h, w))
+            """,
+        ),
+        # The patch from the config: an attribute not proven a positive int (a float would differ): unsafe.
+        Invalid(
+            """
+            import math
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def __init__(self, config):
+                    super().__init__()
+                    self.patch_w = config.patch_size
+                    self.patch_h = config.patch_size
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    patch_w, patch_h = self.patch_w, self.patch_h
+                    new_h = int(math.ceil(h / patch_h) * patch_h)
+                    return F.interpolate(x, size=(new_h, w))
+            """,
+            unsafe_fixes=True,
+            expected_fix="""
+            import math
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def __init__(self, config):
+                    super().__init__()
+                    self.patch_w = config.patch_size
+                    self.patch_h = config.patch_size
+                def forward(self, x):
+                    b, c, h, w = x.shape
+                    patch_w, patch_h = self.patch_w, self.patch_h
+                    new_h = ((h + patch_h - 1) // patch_h) * patch_h
+                    return F.interpolate(x, size=(new_h, w))
             """,
         ),
         # `int((w - 1) / 2)`: `w - 1` is -1 for an empty dim, where truncation and floor division differ: unsafe.
@@ -536,6 +867,82 @@ class SizeConvertedToPythonNumber(Rule):
             """,
         ),
     ]
+
+
+_FLOAT_FUNCTIONS = frozenset(
+    {"builtins.float", "math.sqrt", "math.log", "math.log2", "math.log10", "math.exp", "math.pow"}
+)
+
+
+def _pure_leaf(expr: ast.AST) -> bool:
+    """A name, or attributes and constant subscripts of one: read twice or not at all, the same."""
+    return all(
+        type(node) in (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Load) for node in ast.walk(expr)
+    )
+
+
+_ROUNDING = frozenset({"builtins.round", "math.ceil", "math.floor", "math.trunc"})
+
+
+def _float_valued(context, expr: ast.AST, _depth: int = 0) -> bool:
+    """Whether `expr` is computed through float math in eager mode: a true division, a float literal in the
+    arithmetic, a power with a non-integer exponent, `float()`, a float-valued `math` function or a numpy one,
+    `round()`, `math.ceil()`, `math.floor()` or `math.trunc()` of a float, or a local name bound only to such values (`scale = 0.5; int(h * scale)`, `side = n ** 0.5`)
+    or a parameter annotated `float` or defaulting to a float."""
+    if _depth > 6:
+        return False
+    if isinstance(expr, ast.Constant):
+        return type(expr.value) is float
+    if isinstance(expr, ast.BinOp):
+        operator = type(expr.op)
+        if operator is ast.Div:
+            return True
+        if operator is ast.Pow:
+            return _float_valued(context, expr.right, _depth + 1)
+        if operator in (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod):
+            return _float_valued(context, expr.left, _depth + 1) or _float_valued(context, expr.right, _depth + 1)
+        return False
+    if isinstance(expr, ast.UnaryOp):
+        return _float_valued(context, expr.operand, _depth + 1)
+    if isinstance(expr, ast.Call):
+        name = context.call_name(expr)
+        if name in _ROUNDING and len(expr.args) == 1:
+            # `round(h * 0.5)`, `math.ceil(h / p)`: a float made an int, which `int()` around it still freezes
+            # (measured: int_ceil_size), though `math.ceil(h / p)` alone stays symbolic (math_ceil)
+            return _float_valued(context, expr.args[0], _depth + 1)
+        return name is not None and (name in _FLOAT_FUNCTIONS or name.startswith("numpy."))
+    if isinstance(expr, ast.Name):
+        values = local_values(context, expr.id)
+        if values:
+            return all(_float_valued(context, _element(value, position), _depth + 1) for value, position in values)
+        return _float_default(context, expr.id)
+    return False
+
+
+def _element(value: ast.expr, position: int | None) -> ast.expr:
+    """What a name unpacked at `position` from `value` gets: the element of a tuple or list display
+    (`h_half, w_half = h / 2, w / 2`), else the value itself when not unpacked (an unpacked call: itself,
+    which `_float_valued` does not take for a float)."""
+    if position is None:
+        return value
+    if isinstance(value, (ast.Tuple, ast.List)) and position < len(value.elts):
+        return value.elts[position]
+    return ast.Constant(value=None)
+
+
+def _float_default(context, name: str) -> bool:
+    """A parameter of the function annotated `float` or whose default is a float literal (`scale_factor=0.5`)."""
+    info = context.function
+    if info is None:
+        return False
+    arguments = info.node.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults))
+    pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
+    if any(a.arg == name and type(d) is ast.Constant and type(d.value) is float for a, d in pairs):
+        return True
+    every = [*positional, *arguments.kwonlyargs]
+    return any(a.arg == name and type(a.annotation) is ast.Name and a.annotation.id == "float" for a in every)
 
 
 def _is_float_literal(expr: ast.AST) -> bool:

@@ -22,6 +22,7 @@ from onnxlint.rules.api import (
     replace_node,
 )
 
+from ._fix_torch_cond import scalar_bool, torch_cond_fix
 from ._sizes import is_proven_tensor, is_strong_tensor
 
 if TYPE_CHECKING:
@@ -69,8 +70,17 @@ class TensorCondition(Rule):
         y = torch.where(x.sum() > 0, x * 2, x - 1)
         return y
     ```
-    For branches that cannot both be computed, the dynamo exporter supports
-    `torch.cond(pred, true_fn, false_fn, operands)`.
+    For branches of several statements, the dynamo exporter supports
+    `torch.cond(pred, true_fn, false_fn, operands)`, exported as an ONNX `If`:
+    ```python
+    def forward(self, x):
+        def true_branch(x):
+            h = self.a(x)
+            return h * 2
+        def false_branch(x):
+            return self.b(x) - 1
+        return torch.cond(x.sum() > 0, true_branch, false_branch, (x,))
+    ```
 
     ## Fix safety
     The `torch.where` rewrite is offered when the condition is a tensor and both branches are
@@ -82,14 +92,40 @@ class TensorCondition(Rule):
     It is safe only when the value model proves the condition and both values tensors (built
     by `torch.*`, by a tensor layer `self.conv(...)`, by a tensor method or arithmetic of a
     proven tensor, or a parameter annotated `torch.Tensor`; a comparison with a string or
-    `None` never is). When a fact is only likely (an unannotated `forward` parameter, a local
+    `None` never is), the condition 0-d (a full reduction, `.any()`/`.all()`, comparisons and
+    `&`/`|`/`~` of those: `torch.where` broadcasts it), and both values elementwise functions of
+    the same operands (`x * 2` and `x - 1`, `F.relu(x)` and `x`, `g(x) + x` and `g(x) - x`): two tensors built from different lists
+    (`torch.tensor(self.long_factor)` / `torch.tensor(self.short_factor)`, diffusers' OmniGen) may
+    differ in length, and the fixed code, which builds both, then raises where the original took
+    one. Otherwise, with the tensor facts proven, it is unsafe. When a fact is only likely (an unannotated `forward` parameter, a local
     function's result, a method of a value only taken for a tensor) the rewrite is unsafe: on
     a string or a list `torch.where` raises, and both branches run. When a value has no tensor
     evidence at all (`if flag:` on an unannotated parameter never used as a tensor) only the
     suggestion is shown.
-    Comments inside a rewritten block are kept above the new statement. Everything else
-    (`while`, `assert`, `elif` chains, conditions read out with `.item()`) gets a display-only
-    suggestion.
+    Comments inside a rewritten block are kept above the new statement.
+
+    With the dynamo exporter, an `if` the `torch.where` rewrite does not take (branches of several
+    assignments, or of several names) gets an **unsafe** `torch.cond` rewrite: two local functions
+    `true_branch` / `false_branch` taking the tensors the branches read as operands and returning
+    the names that live on after the `if`, then `a, b = torch.cond(pred, true_branch,
+    false_branch, (x, ...))`. Offered only when the condition is proven a one-element bool tensor
+    (`x.sum() > 0`, `mask.any()`, `torch.all(x == 0)`, `&` / `|` / `~` of those; not `x > 0`, not
+    `t.item() > 0`), both branches hold only assignments to plain names of side-effect-free values
+    (no `return`, `raise`, loop, nested `if`, attribute or subscript store, `+=`, in-place method,
+    `print`, logger, `super()`, `.item()`), every name read after the `if` is assigned by both
+    branches or was bound before it (a branch that does not assign it, or a missing `else`,
+    returns the old value), and the condition and every such name are tensors (the same facts as
+    above: unknown facts leave only the suggestion). Outputs that are not fresh arithmetic or a
+    new torch tensor are returned with `.clone()`: `torch.cond` rejects an output that aliases an
+    input or another output, in eager mode too. It is unsafe because nothing proves what
+    `torch.cond` demands, that both branches return tensors of the same shape and dtype (a dtype
+    mismatch raises, measured), and because eager PyTorch now runs the branches through
+    `torch.cond`, which compiles them (the first call is slower; code it cannot trace raises).
+    Never with the TorchScript exporter (`--exporter legacy`, or a file's `dynamo=False` export
+    call): it cannot export `torch.cond` (torch 2.13: "Detected that you are using FX to
+    torch.jit.trace a dynamo-optimized function").
+    Everything else (`while`, `assert`, `elif` chains, conditions read out with `.item()`) gets a
+    display-only suggestion.
 
     ## References
     - torch.export, data-dependent control flow: https://pytorch.org/docs/stable/export.html#data-dependent-control-flow
@@ -113,7 +149,7 @@ class TensorCondition(Rule):
 
     def visit_If(self, node: ast.If) -> None:
         if self._is_data_dependent(node.test):
-            self._report_condition(node.test, "`if`", self._where_fix_for_if(node))
+            self._report_condition(node.test, "`if`", self._where_fix_for_if(node) or self._cond_fix_for_if(node))
 
     def visit_While(self, node: ast.While) -> None:
         if self._is_data_dependent(node.test):
@@ -251,8 +287,17 @@ class TensorCondition(Rule):
         edits += module_insertions(context, imports)
         # Without `else`, the other value is the name's old one: read through the assignment's own target.
         kept = other.value if other is not None else _name_at(body)  # type: ignore[arg-type]
-        applicability = self._applicability(node.test, [body.value, kept])  # type: ignore[list-item]
+        applicability = self._where_applicability(node.test, body.value, kept)  # type: ignore[arg-type]
         return None if applicability is None else self.make_fix(edits, applicability)
+
+    def _cond_fix_for_if(self, node: ast.If) -> Fix | None:
+        """`torch.cond` over two local functions, for branches of several assignments (dynamo only):
+        always unsafe, see rules/_fix_torch_cond.py for when it is offered."""
+        found = torch_cond_fix(self.context, node, self._applicability)
+        if found is None:
+            return None
+        edits, _ = found
+        return self.make_fix(edits, Applicability.UNSAFE, "Rewrite the branch with `torch.cond`")
 
     def _where_fix_for_ifexp(self, node: ast.IfExp) -> Fix | None:
         context = self.context
@@ -265,10 +310,28 @@ class TensorCondition(Rule):
         torch_name, imports = ensure_torch(context)
         segment = context.source.segment
         text = f"{torch_name}.where({segment(node.test)}, {segment(node.body)}, {segment(node.orelse)})"
-        applicability = self._applicability(node.test, [node.body, node.orelse])
+        applicability = self._where_applicability(node.test, node.body, node.orelse)
         if applicability is None:
             return None
         return self.make_fix([replace_node(context, node, text), *module_insertions(context, imports)], applicability)
+
+    def _where_applicability(self, test: ast.expr, chosen: ast.expr, other: ast.expr) -> Applicability | None:
+        """`_applicability`, and safe only when `torch.where` provably returns what the branch did.
+
+        `torch.where` computes both values and broadcasts them with the condition, so the result has
+        the taken value's shape only when the condition is 0-d (a full reduction, `.any()`, a
+        comparison of such values: `scalar_bool`) and both values have one shape: both elementwise
+        functions of the same single tensor (`x * 2` and `x - 1`, `x.sigmoid()` and `x`). Two tensors
+        built from different lists (`torch.tensor(self.long_factor)` / `torch.tensor(self.short_factor)`)
+        may differ in length, and then the fixed code raises where the original took one of them.
+        """
+        applicability = self._applicability(test, [chosen, other])
+        if applicability is not Applicability.SAFE:
+            return applicability
+        leaves = _broadcast_leaves(self.context, chosen)
+        if leaves and leaves == _broadcast_leaves(self.context, other) and scalar_bool(self.context, test):
+            return Applicability.SAFE
+        return Applicability.UNSAFE
 
     def _applicability(self, test: ast.expr, values: list[ast.expr]) -> Applicability | None:
         """Safe when the value model proves the condition and both values tensors; unsafe when it only
@@ -562,6 +625,107 @@ class TensorCondition(Rule):
                     return y
             """,
         ),
+        # Branches of several assignments, with the dynamo exporter: an unsafe `torch.cond` rewrite.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.a = torch.nn.Linear(4, 4)
+                    self.b = torch.nn.Linear(4, 4)
+
+                def forward(self, x: torch.Tensor):
+                    if x.sum() > 0:
+                        h = self.a(x)
+                        y = h * 2  # doubled
+                    else:
+                        y = self.b(x)
+                    return y
+            """,
+            line=9,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.a = torch.nn.Linear(4, 4)
+                    self.b = torch.nn.Linear(4, 4)
+
+                def forward(self, x: torch.Tensor):
+                    def true_branch(x):
+                        h = self.a(x)
+                        y = h * 2  # doubled
+                        return y
+                    def false_branch(x):
+                        y = self.b(x)
+                        return y.clone()
+                    y = torch.cond(x.sum() > 0, true_branch, false_branch, (x,))
+                    return y
+            """,
+        ),
+        # ... not with the TorchScript exporter, which cannot export `torch.cond` ...
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    if x.sum() > 0:
+                        h = self.a(x)
+                        y = h * 2
+                    else:
+                        y = self.b(x)
+                    return y
+            """,
+            line=4,
+            unsafe_fixes=True,
+            settings={"exporter": "legacy"},
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    if x.sum() > 0:
+                        h = self.a(x)
+                        y = h * 2
+                    else:
+                        y = self.b(x)
+                    return y
+            """,
+        ),
+        # ... and not when a branch has a side effect or the condition may hold several elements.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    if x.sum() > 0:
+                        self.hits = self.hits + 1
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    if (x > 0).sum(dim=0).bool():
+                        h = y * 2
+                        y = h + 1
+                    return y
+            """,
+            line=4,
+            unsafe_fixes=True,
+            expected_fix="""
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    if x.sum() > 0:
+                        self.hits = self.hits + 1
+                        y = x * 2
+                    else:
+                        y = x - 1
+                    if (x > 0).sum(dim=0).bool():
+                        h = y * 2
+                        y = h + 1
+                    return y
+            """,
+        ),
         # A parameter never used as a tensor (a flag): no rewrite, only the suggestion.
         Invalid(
             """
@@ -738,6 +902,54 @@ def _likely_tensor(context: FileContext, expr: ast.expr) -> bool:
 def _name_at(statement: ast.Assign) -> ast.Name:
     """The assigned name, as the `ast.Name` of its target (so the value model reads it in place)."""
     return statement.targets[0]  # type: ignore[return-value]
+
+
+# Elementwise methods and torch functions: their result has their operands' broadcast shape.
+_ELEMENTWISE = frozenset(
+    {"abs", "neg", "exp", "log", "sigmoid", "tanh", "relu", "gelu", "silu", "sqrt", "rsqrt", "sin", "cos", "square",
+     "float", "double", "half", "clone", "contiguous", "clamp", "clamp_min", "clamp_max", "sign", "floor", "ceil",
+     "round", "add", "sub", "mul", "div", "maximum", "minimum", "where"}
+)  # fmt: skip
+_ELEMENTWISE_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv)
+
+
+def _broadcast_leaves(context: FileContext, expr: ast.expr, depth: int = 0) -> frozenset[str]:
+    """The operands `expr` broadcasts together, as source text: its shape is theirs broadcast.
+
+    Arithmetic, unary operators and elementwise methods or `torch.` / `F.` functions are looked
+    through; numbers add nothing; any other expression (a name, a call of a layer or a helper, a
+    `torch.tensor(...)`) is an operand as a whole. Two values with the same operands have one shape.
+    """
+    if depth > 8:
+        return frozenset({ast.unparse(expr)})
+    if _is_number(expr):
+        return frozenset()
+    if type(expr) is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):
+        return _broadcast_leaves(context, expr.operand, depth + 1)
+    if type(expr) is ast.BinOp and type(expr.op) in _ELEMENTWISE_OPS:
+        return _broadcast_leaves(context, expr.left, depth + 1) | _broadcast_leaves(context, expr.right, depth + 1)
+    if type(expr) is ast.Call and not any(k.arg is None for k in expr.keywords):
+        func = expr.func
+        name = context.call_name(expr) or ""
+        if name.startswith(("torch.", "torch.nn.functional.")) and name.rsplit(".", 1)[-1] in _ELEMENTWISE:
+            operands = list(expr.args)  # `torch.relu(x)`, `F.relu(x)`
+        elif type(func) is ast.Attribute and func.attr in _ELEMENTWISE and not name.startswith("torch."):
+            operands = [func.value, *expr.args]  # `x.sigmoid()`, `x.clamp(0, 1)`
+        else:
+            return frozenset({ast.unparse(expr)})
+        if expr.keywords and not all(_is_number(k.value) or type(k.value) is ast.Constant for k in expr.keywords):
+            return frozenset({ast.unparse(expr)})
+        leaves: frozenset[str] = frozenset()
+        for operand in operands:
+            leaves |= _broadcast_leaves(context, operand, depth + 1)
+        return leaves
+    return frozenset({ast.unparse(expr)})
+
+
+def _is_number(expr: ast.expr) -> bool:
+    if type(expr) is ast.UnaryOp and type(expr.op) in (ast.USub, ast.UAdd):
+        expr = expr.operand
+    return type(expr) is ast.Constant and type(expr.value) in (int, float)
 
 
 def _single_name_target(statement: ast.Assign) -> str | None:

@@ -217,4 +217,294 @@ class Model(torch.nn.Module):
 ''',
         inputs=("1x3x16x16",),
     ),
+    # --- Added 2026-12-06 (README, "How the entries were chosen"). Group B: chosen by a pattern a fix
+    # targets (a resize, a pad or a data-dependent branch) ---
+    Entry(
+        "hf_mobilevit_layer",
+        "transformers",
+        "transformers/models/mobilevit/modeling_mobilevit.py",
+        ("MobileViTLayer",),
+        """from transformers import MobileViTConfig
+
+
+class Model(nn.Module):
+    \"\"\"onnxlint fix corpus: one transformers MobileViT block (unfold to patches, transformer, fold), random weights.\"\"\"
+
+    def __init__(self):
+        super().__init__()
+        config = MobileViTConfig(patch_size=2, num_attention_heads=2, mlp_ratio=2.0)
+        self.layer = MobileViTLayer(config, in_channels=16, out_channels=16, stride=1, hidden_size=32, num_stages=1)
+
+    def forward(self, features):
+        return self.layer(features)
+""",
+        inputs=("1x16x16x16",),
+    ),
+    Entry(
+        "diffusers_hunyuan_video15_transformer",
+        "diffusers",
+        "diffusers/models/transformers/transformer_hunyuan_video15.py",
+        ("HunyuanVideo15Transformer3DModel",),
+        '''
+# Not part of the package: its attention processor imports `from ..embeddings import ...` inside a
+# function; this makes that relative import resolve against the package, as it does in place.
+__package__ = "diffusers.models.transformers"
+
+
+class Model(nn.Module):
+    """onnxlint fix corpus: diffusers' HunyuanVideo 1.5 transformer (one block, one refiner layer, tiny
+    widths, random weights) on a latent video and image embeddings; the text inputs are fixed buffers
+    (all tokens valid)."""
+
+    def __init__(self):
+        super().__init__()
+        self.transformer = HunyuanVideo15Transformer3DModel(
+            in_channels=4, out_channels=4, num_attention_heads=2, attention_head_dim=8, num_layers=1,
+            num_refiner_layers=1, text_embed_dim=16, text_embed_2_dim=16, image_embed_dim=16, rope_axes_dim=(2, 2, 4),
+        )
+        self.register_buffer("text", torch.randn(1, 4, 16))
+        self.register_buffer("text_2", torch.randn(1, 3, 16))
+
+    def forward(self, hidden_states, image_embeds):
+        b = hidden_states.shape[0]
+        return self.transformer(
+            hidden_states,
+            torch.full((b,), 500.0),
+            self.text.expand(b, -1, -1),
+            torch.ones(b, 4, dtype=torch.long),
+            encoder_hidden_states_2=self.text_2.expand(b, -1, -1),
+            encoder_attention_mask_2=torch.ones(b, 3, dtype=torch.long),
+            image_embeds=image_embeds,
+            return_dict=False,
+        )[0]
+''',
+        inputs=("1x4x1x4x4", "1x4x16"),
+        dynamic="input:3,input:4",
+    ),
+    Entry(
+        "timm_tiny_vit_block",
+        "timm",
+        "timm/models/tiny_vit.py",
+        ("TinyVitBlock",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: one TinyViT block (window attention, padded to a multiple of the window), random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.block = TinyVitBlock(16, num_heads=2, window_size=7)
+
+    def forward(self, x):
+        return self.block(x)
+''',
+        inputs=("1x14x14x16",),
+        dynamic="0,1,2",
+    ),
+    # --- Group D: a failing model of benchmarks/model_corpus/root_causes.json ---
+    Entry(
+        "torchvision_batched_nms",
+        "torchvision",
+        "torchvision/ops/boxes.py",
+        ("batched_nms",),
+        '''
+
+class Model(torch.nn.Module):
+    """onnxlint fix corpus: torchvision's batched_nms on the boxes left after a score threshold (as in
+    the detection models' postprocess), built from one (N, 6) tensor."""
+
+    def forward(self, x):
+        xy = x[:, :2] * 10
+        boxes = torch.cat([xy, xy + x[:, 2:4].abs() * 5 + 1], dim=1)
+        scores = x[:, 4].sigmoid()
+        idxs = (x[:, 5] > 0).to(torch.int64)
+        keep = scores > 0.3
+        return batched_nms(boxes[keep], scores[keep], idxs[keep], 0.5)
+''',
+        inputs=("64x6",),
+        dynamic="0",
+    ),
+    # --- Group C: each timm file with an ONX2xx/ONX3xx finding at the default confidence, in
+    # alphabetical order, one module each (before looking at whether a fix exists) ---
+    Entry(
+        "timm_convit_gpsa",
+        "timm",
+        "timm/models/convit.py",
+        ("GPSA",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: ConViT's gated positional self-attention on (B, N, C) tokens, random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = GPSA(16, num_heads=2)
+
+    def forward(self, x):
+        return self.attn(x)
+''',
+        inputs=("1x16x16",),
+        dynamic="0,1",
+    ),
+    Entry(
+        "timm_cpubone_conv_attention",
+        "timm",
+        "timm/models/cpubone.py",
+        ("ConvAttention",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: CPUBone's strided convolutional attention (2x2 projection, odd sizes padded), random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = ConvAttention(32, att_stride=2, small_kernels=True)
+
+    def forward(self, x):
+        return self.attn(x)
+''',
+        inputs=("1x32x16x16",),
+    ),
+    Entry(
+        "timm_crossvit_scale_image",
+        "timm",
+        "timm/models/crossvit.py",
+        ("scale_image",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: CrossViT's per-branch input scaling (forward_features: one branch at the
+    input's size, one scaled to its own image size)."""
+
+    def forward(self, x):
+        return scale_image(x, (16, 16)), scale_image(x, (12, 12))
+''',
+        inputs=("1x3x16x16",),
+    ),
+    Entry(
+        "timm_gemma4_vit_patch_embed",
+        "timm",
+        "timm/models/gemma4_vit.py",
+        ("Gemma4PatchEmbed",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: Gemma4 ViT's patch embedding on pre-patchified (NaFlex) patches with their
+    (y, x) coordinates, random weights. The example inputs are float, so the wrapper makes the
+    coordinates integers in the table's range; no coordinate is the -1 padding sentinel."""
+
+    def __init__(self):
+        super().__init__()
+        self.patch_embed = Gemma4PatchEmbed(patch_size=2, in_chans=3, embed_dim=16, position_embedding_size=16)
+
+    def forward(self, patches, coords):
+        patch_coord = coords.abs().mul(4).long().clamp(max=15)
+        return self.patch_embed(patches, patch_coord)[0]
+''',
+        inputs=("1x16x12", "1x16x2"),
+        dynamic="input:0=batch,input_1:0=batch,input:1=tokens,input_1:1=tokens",
+    ),
+    Entry(
+        "timm_mobilenetv5_msfa",
+        "timm",
+        "timm/models/mobilenetv5.py",
+        ("MobileNetV5MultiScaleFusionAdapter",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: MobileNetV5's multi-scale fusion adapter on two feature maps (the second at
+    half the size), to a fixed output resolution; random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.msfa = MobileNetV5MultiScaleFusionAdapter([8, 8], 8, output_resolution=4)
+
+    def forward(self, x):
+        return self.msfa([x, F.avg_pool2d(x, 2)])
+''',
+        inputs=("1x8x16x16",),
+    ),
+    Entry(
+        "timm_qwen3_vit_pos_embed",
+        "timm",
+        "timm/models/qwen3_vit.py",
+        ("resample_pos_embed_grid",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: the Qwen3 ViT encoder's `_pos_embed`: a 4x4 learned position grid resampled
+    to the patch grid and added to the (B, H, W, C) patches."""
+
+    def __init__(self):
+        super().__init__()
+        self.pos_embed = nn.Parameter(torch.randn(1, 16, 8))
+
+    def forward(self, x):
+        B, H, W, C = x.shape
+        pos_embed = resample_pos_embed_grid(self.pos_embed, 4, (H, W))
+        return x.reshape(B, H * W, C) + pos_embed.to(x.dtype)
+''',
+        inputs=("1x4x4x8",),
+        dynamic="0,1,2",
+    ),
+    Entry(
+        "timm_vgg_conv_mlp",
+        "timm",
+        "timm/models/vgg.py",
+        ("ConvMlp",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: VGG's convolutional pre-logits MLP (7x7 kernel; inputs under 7x7 pooled up), random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = ConvMlp(8, 8, kernel_size=7)
+
+    def forward(self, x):
+        return self.mlp(x)
+''',
+        inputs=("1x8x8x8",),
+    ),
+    Entry(
+        "timm_sam_rel_pos_attention",
+        "timm",
+        "timm/models/vision_transformer_sam.py",
+        ("Attention",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: SAM ViT's global attention with decomposed relative positions (tables for an 8x8 map), random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = Attention(16, num_heads=2, use_rel_pos=True, input_size=(8, 8))
+        torch.nn.init.normal_(self.attn.rel_pos_h)
+        torch.nn.init.normal_(self.attn.rel_pos_w)
+
+    def forward(self, x):
+        return self.attn(x)
+''',
+        inputs=("1x8x8x16",),
+        dynamic="0,1,2",
+    ),
+    Entry(
+        "timm_bat_bilinear_attn",
+        "timm",
+        "timm/layers/non_local_attn.py",
+        ("BilinearAttnTransform",),
+        '''
+
+class Model(nn.Module):
+    """onnxlint fix corpus: the bilinear attention transform of timm's BAT non-local attention (7x7 blocks), random weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = BilinearAttnTransform(16, block_size=7, groups=2)
+
+    def forward(self, x):
+        return self.attn(x)
+''',
+        inputs=("1x16x14x14",),
+    ),
 )

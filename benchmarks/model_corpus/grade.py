@@ -3,6 +3,7 @@
     /work/venv-t2141/bin/python benchmarks/model_corpus/grade.py                    # every pair (resumes)
     /work/venv-t2141/bin/python benchmarks/model_corpus/grade.py mobilevit_xxs --exporter legacy --rerun
     /work/venv-t2141/bin/python benchmarks/model_corpus/grade.py --table            # the table from grades.json
+    /work/venv-t2141/bin/python benchmarks/model_corpus/grade.py --export-only --jobs 2 --output F  # export half only
 
 For each (model, exporter) pair, two onnxlint runs as a user would type them (the batch-1 example,
 `Entry.cli_args`), each in a subprocess with a time limit:
@@ -17,7 +18,9 @@ default opset, and `onnxlint export` fails a dynamo export whose file is not at 
 Graded: for a failing pair, whether a located finding (its file and line, or a related location)
 is at the root-cause line (same file suffix, line within +-1); for a clean pair, the error-severity
 findings (false errors); whether each run answered within the time limit; the export verdict
-against the truth (a pass on a pair that is not clean is a FALSE PASS); and the times.
+against the truth (a pass on a pair that is not clean is a FALSE PASS); the sizes the export
+compared and its validity domain per dim, checked against the sizes the ground truth ran (a size
+where the file fails that the domain calls valid is WRONG); and the times.
 Writes grades.json and prints a Markdown table.
 """
 
@@ -205,11 +208,18 @@ def _short(finding: dict[str, Any]) -> str:
 # -- grading one pair --------------------------------------------------------------------------------------
 
 
-def grade_pair(name: str, exporter: str, limit: float, previous_export: dict[str, Any] | None = None) -> dict[str, Any]:
+def grade_pair(
+    name: str,
+    exporter: str,
+    limit: float,
+    previous_export: dict[str, Any] | None = None,
+    previous_graph: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Run both onnxlint commands on a pair and keep what they said (scored later, against the truth).
 
     `previous_export` (`--graph-only`): the pair's recorded `onnxlint export` result, kept as it is
-    instead of running the export again (with the code it ran on, `export_onnxlint_code`)."""
+    instead of running the export again (with the code it ran on, `export_onnxlint_code`);
+    `previous_graph` (`--export-only`): likewise the recorded graph-layer result (`graph_onnxlint_code`)."""
     entry = models.BY_NAME[name]
     # onnxlint is installed editable: record which commit of it (and whether edited) each pair ran on.
     head = subprocess.run(
@@ -219,6 +229,14 @@ def grade_pair(name: str, exporter: str, limit: float, previous_export: dict[str
         ["git", "status", "--porcelain", "--", "linter", "rules"], cwd=ground_truth.REPO, capture_output=True, text=True
     )
     code = head.stdout.strip() + ("+edits" if edited.stdout.strip() else "")
+    if previous_graph is not None:
+        result = {
+            "onnxlint_code": code,
+            "graph": previous_graph["graph"],
+            "graph_onnxlint_code": previous_graph.get("graph_onnxlint_code", previous_graph.get("onnxlint_code")),
+        }
+        result["export"] = grade_export(entry, exporter, limit)
+        return result
     graph = run(graph_command(entry, exporter, 1), limit)
     data = _json(graph["stdout"])
     findings = _finding_list(data)
@@ -243,7 +261,12 @@ def grade_pair(name: str, exporter: str, limit: float, previous_export: dict[str
             "export_onnxlint_code", previous_export.get("onnxlint_code")
         )
         return result
+    result["export"] = grade_export(entry, exporter, limit)
+    return result
 
+
+def grade_export(entry: models.Entry, exporter: str, limit: float) -> dict[str, Any]:
+    """`onnxlint export` on a pair: its verdict, failed stages, located lines, sizes checked and domains."""
     export = run(export_command(entry, exporter, 1), limit)
     report = _json(export["stdout"])
     report = report if isinstance(report, dict) else {}
@@ -254,7 +277,7 @@ def grade_pair(name: str, exporter: str, limit: float, previous_export: dict[str
         verdict = "fail"
     else:
         verdict = "timeout" if export["timed_out"] else "no answer"
-    result["export"] = {
+    graded: dict[str, Any] = {
         "seconds": export["seconds"],
         "rc": export["rc"],
         "verdict": verdict,
@@ -265,10 +288,72 @@ def grade_pair(name: str, exporter: str, limit: float, previous_export: dict[str
         ],
         "located": sorted({f"{f}:{n}" for f, n in locations(report, skip=("suspects",))}),
         "suspects": sorted({f"{f}:{n}" for f, n in locations([b.get("suspects") for b in report.get("baked") or []])}),
+        # What the verdict rests on: the sizes compared in onnxruntime, and the validity domain per dim.
+        "sizes_checked": [
+            {key: item.get(key) for key in ("label", "status", "kind", "compared_inside")}
+            for item in report.get("parity") or []
+        ],
+        "domains": {
+            domain["dim"]: {key: domain.get(key) for key in DOMAIN_KEYS} for domain in report.get("domains") or []
+        },
     }
     if not report:
-        result["export"]["stderr_tail"] = export["stderr_tail"]
-    return result
+        graded["stderr_tail"] = export["stderr_tail"]
+    return graded
+
+
+DOMAIN_KEYS = (
+    "text", "known", "min", "max", "modulus", "remainders", "pinned", "exact", "sample", "one_size_only", "refuted",
+    "checked",
+)  # fmt: skip
+
+
+def domain_claim(domain: dict[str, Any], size: int) -> bool | None:
+    """Whether a validity domain (from the JSON report) says `size` is valid; None where it makes no claim.
+
+    A size the export checked is claimed as its check went; a domain a failed check refuted claims
+    nothing else."""
+    checked = (domain.get("checked") or {}).get(str(size))
+    if checked in ("passed", "failed"):
+        return checked == "passed"
+    if not domain.get("known") or domain.get("refuted"):
+        return None
+    if domain.get("pinned") is not None:
+        return size == domain["pinned"]
+    low, high = domain.get("min") or 1, domain.get("max")
+    if size < low or (high is not None and size > high):
+        return False
+    if not domain.get("exact", True):
+        return True if size in (domain.get("sample") or []) else None
+    return size % (domain.get("modulus") or 1) in (domain.get("remainders") or [0])
+
+
+def check_domains(pair: dict[str, Any] | None, domains: dict[str, Any]) -> dict[str, Any]:
+    """The validity domains against the ground truth's runs at other sizes (the batch-1 example's run).
+
+    A truth size where the file fails (onnxruntime error, wrong numbers or shape) that the domains
+    call valid is WRONG; one where the file works that they call invalid is conservative."""
+    verdicts: dict[str, Any] = {"agree": 0, "wrong": [], "conservative": [], "no_claim": 0}
+    run = (pair or {}).get("run") or {}
+    if not domains or run.get("batch") != 1:
+        return verdicts
+    for shape in run.get("shapes") or []:
+        label = shape.get("label", "")
+        if label == "export" or shape.get("status") in ("eager_error", "skipped"):
+            continue
+        sizes = dict(part.split("=", 1) for part in label.split() if "=" in part)
+        claims = [domain_claim(domains[dim], int(size)) for dim, size in sizes.items() if dim in domains]
+        if not claims or any(claim is None for claim in claims):
+            verdicts["no_claim"] += 1
+            continue
+        valid, works = all(claims), shape.get("status") == "ok"
+        if valid == works:
+            verdicts["agree"] += 1
+        elif valid:
+            verdicts["wrong"].append(label)
+        else:
+            verdicts["conservative"].append(label)
+    return verdicts
 
 
 def _parse(located: list[str]) -> list[tuple[str, int]]:
@@ -296,6 +381,7 @@ def score(grades: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "false_errors": len(graph["errors"]) if outcome == "clean" else None,
             "false_pass": export["verdict"] == "pass" and outcome != "clean",
             "false_fail": export["verdict"] == "fail" and outcome == "clean",
+            "domain_check": check_domains(pair, export.get("domains") or {}),
         }
     return scored
 
@@ -309,8 +395,9 @@ def _mark(value: bool | None) -> str:
 
 def table(scored: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| model | exporter | truth | root cause | graph at root | false errors | graph s | export s | export verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | exporter | truth | root cause | graph at root | false errors | graph s | export s | export verdict "
+        "| sizes checked | validity domain |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in models.MODELS:
         for exporter in ground_truth.EXPORTERS:
@@ -332,9 +419,35 @@ def table(scored: dict[str, dict[str, Any]]) -> str:
             timing = f"{graph['seconds']:.0f}{'+' if graph['timed_out'] else ''}"
             lines.append(
                 f"| {entry.name} | {exporter} | {grade['truth']} | {where} | {graph_cell} | {errors} | {timing} | "
-                f"{export['seconds']:.0f}{'+' if export['verdict'] == 'timeout' else ''} | {verdict} |"
+                f"{export['seconds']:.0f}{'+' if export['verdict'] == 'timeout' else ''} | {verdict} | "
+                f"{_sizes_cell(export)} | {_domain_cell(export, grade.get('domain_check') or {})} |"
             )
     return "\n".join(lines) + "\n\n" + summary(scored) + "\n"
+
+
+_STATUS_MARK = {"passed": "ok", "failed": "FAIL", "skipped": "eager rejects", "not run": "not run"}
+
+
+def _sizes_cell(export: dict[str, Any]) -> str:
+    if "sizes_checked" not in export:
+        return "(not recorded)"
+    cells = []
+    for item in export["sizes_checked"]:
+        if item.get("compared_inside"):
+            cells.append(f"{item['label']} (in {item['compared_inside']})")
+        else:
+            cells.append(f"{item['label']} {_STATUS_MARK.get(item.get('status') or '', item.get('status'))}")
+    return ", ".join(cells) or "none (no export)"
+
+
+def _domain_cell(export: dict[str, Any], check: dict[str, Any]) -> str:
+    if "domains" not in export:
+        return "(not recorded)"
+    text = "; ".join(f"{dim}: {domain.get('text')}" for dim, domain in export["domains"].items()) or "-"
+    text = text.replace("|", "/")
+    if check.get("wrong"):
+        text += f" **WRONG at {', '.join(check['wrong'])}**"
+    return text
 
 
 def summary(scored: dict[str, dict[str, Any]]) -> str:
@@ -352,6 +465,12 @@ def summary(scored: dict[str, dict[str, Any]]) -> str:
     graph_s = sum(p["graph"]["seconds"] for p in pairs)
     export_s = sum(p["export"]["seconds"] for p in pairs)
     codes = Counter(e.split()[0] for p in clean for e in p["graph"]["errors"])
+    recorded = [p for p in pairs if "domains" in p["export"]]
+    checks = [p["domain_check"] for p in recorded]
+    agree = sum(c["agree"] for c in checks)
+    wrong = sum(len(c["wrong"]) for c in checks)
+    conservative = sum(len(c["conservative"]) for c in checks)
+    no_claim = sum(c["no_claim"] for c in checks)
     return "\n".join(
         [
             f"- pairs: {len(pairs)} ({len(failing)} failing, {len(clean)} clean); "
@@ -361,6 +480,9 @@ def summary(scored: dict[str, dict[str, Any]]) -> str:
             f"false errors on {false_error_pairs}/{len(clean)} clean pairs ({dict(codes) or 'none'})",
             f"- onnxlint export: verdicts {dict(verdicts)}; FALSE PASS {false_pass}; false fail {false_fail}; "
             f"located at the root-cause line in {export_hits}/{len(located)}",
+            f"- validity domains against the ground truth's sizes ({len(recorded)} pairs recorded them): "
+            f"{agree} agree, {wrong} WRONG (valid where the file fails), {conservative} conservative "
+            f"(invalid where it works), {no_claim} without a claim (no guards: TorchScript, or a size outside them)",
             f"- time: graph layer {graph_s / 60:.1f} min, onnxlint export {export_s / 60:.1f} min in all",
         ]
     )
@@ -383,6 +505,11 @@ def main() -> None:
         action="store_true",
         help="run only the graph layer; keep each pair's recorded `onnxlint export` result (implies --rerun)",
     )
+    parser.add_argument(
+        "--export-only",
+        action="store_true",
+        help="run only `onnxlint export`; keep each pair's recorded graph-layer result (implies --rerun)",
+    )
     options = parser.parse_args()
     output: Path = options.output
     grades = json.loads(output.read_text()) if output.exists() else {"meta": {}, "pairs": {}}
@@ -401,7 +528,7 @@ def main() -> None:
         (name, exporter)
         for name in names
         for exporter in options.exporter or ground_truth.EXPORTERS
-        if options.rerun or options.graph_only or f"{name}|{exporter}" not in grades["pairs"]
+        if options.rerun or options.graph_only or options.export_only or f"{name}|{exporter}" not in grades["pairs"]
     ]
     if options.failing_first:
         truth = ground_truth.load_truth()
@@ -431,7 +558,10 @@ def main() -> None:
         previous = grades["pairs"].get(key) if options.graph_only else None
         if previous is not None and "export" not in previous:
             previous = None
-        result = grade_pair(name, exporter, options.time_limit, previous)
+        previous_graph = grades["pairs"].get(key) if options.export_only else None
+        if previous_graph is not None and "graph" not in previous_graph:
+            previous_graph = None
+        result = grade_pair(name, exporter, options.time_limit, previous, previous_graph)
         with lock:
             # Others may grade other pairs (or the export side) meanwhile: merge into the file as it is now.
             if output.exists():
@@ -442,6 +572,11 @@ def main() -> None:
                     result["export"] = current["pairs"][key]["export"]
                     result["export_onnxlint_code"] = current["pairs"][key].get(
                         "export_onnxlint_code", current["pairs"][key].get("onnxlint_code")
+                    )
+                if previous_graph is not None and key in current.get("pairs", {}):
+                    result["graph"] = current["pairs"][key]["graph"]
+                    result["graph_onnxlint_code"] = current["pairs"][key].get(
+                        "graph_onnxlint_code", current["pairs"][key].get("onnxlint_code")
                     )
             grades["pairs"][key] = result
             output.write_text(json.dumps(grades, indent=1, sort_keys=True) + "\n")

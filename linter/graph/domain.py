@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from onnxlint.core.modelspec import dim_role
+
 # The dense window scanned around the example: [1, max(_MIN_TOP, 2 * example + _SLACK)], at most _MAX_TOP.
 _MIN_TOP = 256
 _SLACK = 64
@@ -77,6 +79,11 @@ class DimDomain:
     def one_size_only(self) -> bool:
         return self.pinned is not None
 
+    @property
+    def refuted(self) -> bool:
+        """A size the guards call valid failed its check: the guards do not describe what the file handles."""
+        return any(how == "failed" and self.contains(size) for size, how in self.checked.items())
+
     def contains(self, size: int) -> bool:
         if self._valid is not None:
             return self._valid(size)
@@ -105,7 +112,11 @@ class DimDomain:
             text += "; the file also passed at " + ", ".join(str(s) for s in passed_outside)
         failed = sorted(s for s, how in self.checked.items() if how == "failed" and self.contains(s))
         if failed:
+            passed = sorted(s for s, how in self.checked.items() if how == "passed")
             text += "; but the file failed at " + ", ".join(str(s) for s in failed)
+            text += " (the guards do not describe it: valid only where checked, " + (
+                ", ".join(str(s) for s in passed) + ")" if passed else "none passed)"
+            )
         return text
 
     def to_json(self) -> dict[str, Any]:
@@ -120,6 +131,7 @@ class DimDomain:
             "modulus": self.modulus,
             "remainders": list(self.remainders),
             "one_size_only": self.one_size_only,
+            "refuted": self.refuted,
             "pinned": self.pinned,
             "exact": self.exact,
             "sample": list(self.sample),
@@ -621,7 +633,8 @@ def _walk(start: int, step: int, accept: Callable[[int], bool], low: int, high: 
 def _candidates(domain: DimDomain, exclude: set[int]) -> list[BoundarySize]:
     """This dim's sizes to check, most telling first."""
     example = domain.example
-    high = max(2 * example + _SLACK, _MIN_TOP) if domain.name != "batch" else max(2 * example + 2, 8)
+    is_batch = dim_role(domain.name) == "batch"  # `batch`, or `batch_<input>` when inputs' batches differ
+    high = max(2 * example + _SLACK, _MIN_TOP) if not is_batch else max(2 * example + 2, 8)
     found: list[BoundarySize] = []
 
     def add(size: int | None, why: str, where: str = "", guard: str = "") -> None:
@@ -653,7 +666,7 @@ def _candidates(domain: DimDomain, exclude: set[int]) -> list[BoundarySize]:
         if inside is not None and inside != example:
             add(inside, f"the other side of {text}")
     # Sizes that break hidden assumptions: odd, prime, not a multiple of 8/16/32.
-    if domain.name == "batch" or example <= 4:
+    if is_batch or example <= 4:
         add(_nearest(example, lambda s: _is_prime(s) and s > 2, 3, high), "odd, prime")
     else:
         prime = _nearest(example, lambda s: _is_prime(s) and s < example, 2, example) or _nearest(
@@ -661,8 +674,9 @@ def _candidates(domain: DimDomain, exclude: set[int]) -> list[BoundarySize]:
         )
         add(prime, "odd, prime, not a multiple of 8")
         add(_nearest(example, lambda s: s % 2 == 0 and s % 4 != 0, 2, high), "even, not a multiple of 4")
-    if domain.known and domain.modulus > 1 and domain.pinned is None:
-        # Another size inside the domain: does the graph generalise where the guards say it does?
+    if domain.known and domain.pinned is None and (domain.modulus > 1 or domain.maximum is not None):
+        # Another size inside the domain: does the graph generalise where the guards say it does? (A
+        # range can come from the program's range constraints alone, with no guard to cross.)
         add(_nearest(example, domain.contains, domain.minimum, high), "another size inside the domain")
     return found
 

@@ -54,6 +54,9 @@ def verify_fixes(
     progress: Progress | None = None,
 ) -> FixVerification:
     """Fix `files`, verify the fixed model by re-export, write the fixes only when verified."""
+    # The fixed copy is compared with the original eager model set by set, the example's included
+    # (what the fix did to the numbers): each set is computed on its own, not inside a larger batch.
+    options = dataclasses.replace(options, example_inside_batch=False)
     lint_settings = dataclasses.replace(settings, exporter=options.exporter, opset=options.opset, target=options.target)
     changed: list[_FileFix] = []
     problems: list[str] = []

@@ -101,6 +101,7 @@ class ParityResult:
     size: int | None = None  # the size of `dim` in this set
     why: str = ""  # why this size was checked ("crosses Eq(Mod(height, 2), 0) (outside)", "odd, prime")
     inside: bool | None = None  # inside the guards' validity domain (None: not known)
+    compared_inside: str | None = None  # the label of the batch set this set was compared in, as its first rows
 
 
 @dataclass
@@ -354,6 +355,10 @@ def render_text(report: VerifyReport, *, color: bool = False) -> str:
             lines.append(text)
             if result.why and result.label != "example":
                 lines.append(f"      checked because: {result.why}")
+            if result.compared_inside:
+                lines.append(
+                    f"      compared inside {result.compared_inside}: its first batch entries are these inputs"
+                )
             if result.error:
                 lines.append(f"      {result.error}")
     if report.domains:

@@ -28,7 +28,9 @@ return y.reshape(y.size(0), -1) + math.prod(y.shape[1:])
 
 
 PARITY = [
-    ParityCase(_INT_SIZE, inputs=((1, 3, 8, 8),), dynamic=("batch", "height", "width")),
+    # `int()` of an integer size is a `low` finding with the dynamo exporter (symbolic with `Dim.DYNAMIC`): the
+    # fix is offered all the same, and proven here at that level.
+    ParityCase(_INT_SIZE, inputs=((1, 3, 8, 8),), dynamic=("batch", "height", "width"), settings={"confidence": "low"}),
     ParityCase(
         _model(
             """
@@ -43,6 +45,13 @@ return y.reshape(s[0], -1)
         inputs=((1, 3, 8, 8),),
         dynamic=("batch", "height", "width"),
         settings={"exporter": "legacy"},
+    ),
+    # `int(math.ceil(h / 4) * 4)` (transformers' MobileViT) -> `((h + 4 - 1) // 4) * 4`, at sizes that are and are
+    # not multiples of 4 (the parity's other sizes) with both exporters.
+    ParityCase(
+        _model("b, c, h, w = x.shape\nnew_h = int(math.ceil(h / 4) * 4)\nreturn F.interpolate(x, size=(new_h, w))"),
+        inputs=((1, 3, 6, 8),),
+        dynamic=("batch", "height", "width"),
     ),
     # `int(a / b)` -> `a // b`, at odd sizes (9x11: the quotients truncate) with both exporters.
     ParityCase(
@@ -71,6 +80,17 @@ return y[:, :, : int(h / 3)]
     ),
 ]
 
+_FLOAT_SIZE = _model("return x.clamp(0.0, float(x.shape[3] - 1)) / float(x.shape[2]) + float(x.shape[3]) / 2")
+_INT_SCALED = _model("h = int(x.shape[2] * 0.5)\nw = int(x.shape[3] / 2)\nreturn F.interpolate(x, size=(h, w))")
+_INT_ROOT = _model("side = int(x.shape[1] ** 0.5)\nreturn x[:, :side] * 2")
+_INT_SCALED_SLICE = _model("return x[:, :, : int(x.shape[2] * 0.5)] * 2")
+_INT_SCALED_FACTORY = _model("return x.sum() + torch.zeros(x.shape[0], int(x.shape[2] * 0.5))")
+# The same truncation as a `view` size (the pixel shuffle of vision towers): `x.view(b, w, int(h * 2.0), c // 2)`.
+_INT_SCALED_VIEW = _model("b, w, h, c = x.shape\nreturn x.view(b, w, int(h * 2.0), c // 2) * 2")
+# `int()` around a rounded quotient (transformers' MobileViT: `int(math.ceil(h / p) * p)`): `math.ceil` alone
+# stays symbolic (math_ceil), the `int()` around it freezes it.
+_INT_CEIL = _model("H = int(math.ceil(x.shape[2] / 4) * 4)\nreturn F.interpolate(x, size=(H, H))")
+
 PATTERNS = {
     "int_size": Pattern(_INT_SIZE),
     "int_size_auto": Pattern(_INT_SIZE, dim_hint="AUTO"),
@@ -84,6 +104,18 @@ PATTERNS = {
         _model("return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))", imports="import numpy as np"),
         requires=("numpy",),
     ),
+    # `float()` and `int()` of a size in float math (kornia's clamps, the pixel-shuffle sizes of vision
+    # towers, the token grid's side): what the dynamo exporter does with them under `Dim.DYNAMIC`.
+    "float_size": Pattern(_FLOAT_SIZE),
+    "float_size_auto": Pattern(_FLOAT_SIZE, dim_hint="AUTO"),
+    "int_scaled_size": Pattern(_INT_SCALED),
+    "int_scaled_size_auto": Pattern(_INT_SCALED, dim_hint="AUTO"),
+    "int_scaled_slice": Pattern(_INT_SCALED_SLICE),
+    "int_scaled_factory": Pattern(_INT_SCALED_FACTORY),
+    "int_scaled_view": Pattern(_INT_SCALED_VIEW, inputs=((1, 4, 8, 16),), dynamic=("0:2",)),
+    "int_scaled_view_auto": Pattern(_INT_SCALED_VIEW, inputs=((1, 4, 8, 16),), dynamic=("0:2",), dim_hint="AUTO"),
+    "int_root_size": Pattern(_INT_ROOT, inputs=((1, 13, 3),), dynamic=("0:1",)),
+    "int_ceil_size": Pattern(_INT_CEIL),
     "size_arithmetic": Pattern(_FINE),
     "size_arithmetic_auto": Pattern(_FINE, dim_hint="AUTO"),
 }
@@ -100,6 +132,30 @@ MEASURED = [
     ),
     Claim("int_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
     Claim("int_batch", "dynamo", None, "BAKED", note="batch-1 example: specialised silently"),
+    Claim("float_size", "legacy", 17, "BAKED"),
+    Claim(
+        "float_size", "dynamo", None, "ok", flagged=True, note="Dim.DYNAMIC: kept symbolic (strict-capture fallback)"
+    ),
+    Claim("float_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+    Claim("int_scaled_size", "dynamo", None, "BAKED", note="int() of a float from a size: frozen with Dim.DYNAMIC too"),
+    Claim("int_scaled_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+    Claim(
+        "int_scaled_slice", "dynamo", None, "BAKED", note="int() of a float from a size: frozen with Dim.DYNAMIC too"
+    ),
+    Claim(
+        "int_scaled_factory", "dynamo", None, "BAKED", note="int() of a float from a size: frozen with Dim.DYNAMIC too"
+    ),
+    Claim(
+        "int_scaled_view",
+        "dynamo",
+        None,
+        "ok",
+        flagged=True,
+        note="a view/reshape size: kept symbolic with Dim.DYNAMIC (strict-capture fallback)",
+    ),
+    Claim("int_scaled_view_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+    Claim("int_root_size", "dynamo", None, "BAKED", note="int(n ** 0.5): frozen with Dim.DYNAMIC too"),
+    Claim("int_ceil_size", "dynamo", None, "BAKED", note="int(math.ceil(h / p) * p): frozen with Dim.DYNAMIC too"),
     Claim("math_ceil", "legacy", 17, "BAKED"),
     Claim("math_ceil", "dynamo", None, "ok"),
     Claim("math_sqrt", "legacy", 17, "BAKED"),

@@ -210,3 +210,49 @@ def test_a_flag_that_enables_other_input_sizes_is_the_dynamic_exports_path():
     # `interpolate_pos_encoding=True` is what a ViT needs to take another size: a dynamic-size export takes it.
     source = OPTIONAL_PATHS.replace("refine", "interpolate_pos_encoding")
     assert _confidences(source)[18] == "high"
+
+
+SIZES = textwrap.dedent(
+    """
+    import torch
+    import torch.nn.functional as F
+
+
+    class Net(torch.nn.Module):
+        def forward(self, x, position_ids, skip):
+            b, c, h, w = x.shape
+            if position_ids.shape[0] == 4:
+                position_ids = position_ids[1:]
+            if h < 3 or w < 3:
+                return x
+            if h % 32 != 0:
+                x = F.pad(x, (0, 0, 0, 32 - h % 32))
+            small = F.interpolate(x, size=(int(x.size(2)) // 2, int(h * 0.5)))
+            return small * float(w - 1) + skip * int(x.size(0))
+    """
+)
+
+
+def _size_confidences(source: str) -> dict[tuple[int, str], str]:
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    return {(f.start.row, f.code): f.confidence.value for f in findings if f.code in ("ONX301", "ONX302")}
+
+
+def test_size_hazards_that_rest_on_an_assumption_are_low_and_say_why():
+    found = _size_confidences(SIZES)
+    # A layout-axis equality and a degenerate-size threshold: low; a divisibility branch stays.
+    assert found[(9, "ONX302")] == "low"
+    assert found[(11, "ONX302")] == "low"
+    assert found[(13, "ONX302")] == "high"
+    # `int()` of an integer size and `float()` of a size: symbolic with `Dim.DYNAMIC` (measured), low;
+    # `int()` of a float from a size and of the batch: frozen whatever the dims' declaration, not low.
+    conversions = [
+        (f.start.row, f.start.column, f.confidence.value)
+        for f in lint_source(SIZES, "m.py", LintSettings(confidence="low")).findings
+        if f.code == "ONX301"
+    ]
+    assert conversions == [(15, 40, "low"), (15, 61, "high"), (16, 24, "low"), (16, 46, "high")]
+    low = [f.message for f in lint_source(SIZES, "m.py", LintSettings(confidence="low")).findings]
+    assert any("low confidence: a threshold of 3 elements" in message for message in low)
+    assert any("only with `Dim.AUTO`" in message for message in low)
+    assert all(f.confidence.value != "low" for f in lint_source(SIZES, "m.py", LintSettings()).findings)

@@ -114,3 +114,103 @@ def test_the_export_guard_keeps_eager_mode_and_imports_nothing_new() -> None:
     fixed = _fixed(source, unsafe=True)
     assert "if not (T.jit.is_tracing() or T.compiler.is_exporting()) and x.shape[2] == self.n:" in fixed
     assert _fixed(source) == textwrap.dedent(source).lstrip()  # unsafe: not applied by --fix alone
+
+
+# timm's TinyViT block (timm/models/tiny_vit.py, 1.0.31), reduced: a flag names the pad condition, the
+# padded windows are reversed, and the same flag crops back; the pad and crop sit in an `else:` block.
+TINY_VIT = """
+import torch
+import torch.nn.functional as F
+class Block(torch.nn.Module):
+    def __init__(self, window_size: int = 7):
+        super().__init__()
+        self.window_size = window_size
+    def forward(self, x: torch.Tensor):
+        B, H, W, C = x.shape
+        if H == self.window_size and W == self.window_size:
+            x = self.attn(x)
+        else:
+            pad_b = (self.window_size - H % self.window_size) % self.window_size
+            pad_r = (self.window_size - W % self.window_size) % self.window_size
+            padding = pad_b > 0 or pad_r > 0
+            if padding:
+                x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+            x = self.attn(x)
+            if padding:
+                x = x[:, :H, :W].contiguous()
+        return x
+"""
+
+
+def test_a_flag_named_pad_and_the_crop_that_undoes_it_become_unconditional() -> None:
+    import textwrap
+
+    source = textwrap.dedent(TINY_VIT).lstrip()
+    result = lint_source(source, "m.py", SETTINGS)
+    fixes = {f.start.row: (f.fix.applicability, f.fix.title) for f in result.findings if f.fix and f.fix.edits}
+    assert fixes[15][0] is Applicability.UNSAFE and fixes[15][1].startswith("Pad unconditionally")
+    assert fixes[18][0] is Applicability.UNSAFE and fixes[18][1].startswith("Crop unconditionally")
+    fixed = _fixed(source, unsafe=True)
+    assert "if padding" not in fixed
+    assert "            x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))\n            x = self.attn(x)\n" in fixed
+    assert "            x = x[:, :H, :W].contiguous()\n" in fixed
+
+
+def test_a_crop_without_a_pad_under_the_same_condition_gets_no_fix() -> None:
+    source = HEAD + ("        cropped = h > 8\n        if cropped:\n            x = x[:, :, :8]\n        return x\n")
+    assert _fixes(source) == [Applicability.DISPLAY_ONLY]
+
+
+WINDOWED = """
+import torch
+import torch.nn.functional as F
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.window_size = 3
+        self.mix = torch.nn.Linear(9, 9)
+
+    def forward(self, x: torch.Tensor):
+        x = x.permute(0, 2, 3, 1)  # (B, H, W, C), as TinyViT's blocks take it
+        B, H, W, C = x.shape
+        pad_b = (self.window_size - H % self.window_size) % self.window_size
+        pad_r = (self.window_size - W % self.window_size) % self.window_size
+        padding = pad_b > 0 or pad_r > 0
+        if padding:
+            x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+        pH, pW = H + pad_b, W + pad_r
+        nH, nW = pH // self.window_size, pW // self.window_size
+        windows = x.view(B, nH, self.window_size, nW, self.window_size, C).transpose(2, 3)
+        windows = windows.reshape(B, nH, nW, C, self.window_size * self.window_size)
+        windows = self.mix(windows)  # mixes the positions inside each window
+        x = windows.reshape(B, nH, nW, C, self.window_size, self.window_size).permute(0, 1, 4, 2, 5, 3)
+        x = x.reshape(B, pH, pW, C)
+        if padding:
+            x = x[:, :H, :W].contiguous()
+        return x.permute(0, 3, 1, 2)
+"""
+
+
+def test_fixed_windowed_block_matches_eager_with_and_without_padding(tmp_path) -> None:
+    import pytest
+
+    pytest.importorskip("torch")
+    from onnxlint.core.registry import all_rules
+    from onnxlint.core.rule import ParityCase
+    from onnxlint.verify.parity import run_parity_case
+
+    rule = all_rules()["ONX302"]
+    # 6x6 needs no padding at the example (3x3 windows); the parity's other size, 8, does.
+    case = ParityCase(WINDOWED, inputs=((1, 3, 6, 6),), dynamic=("batch,height,width",), unsafe_fixes=True)
+    outcome = run_parity_case(rule, case, "dynamo", tmp_path / "fixed")
+    assert outcome.applied == 2 and "if padding" not in outcome.fixed_source
+    assert outcome.passed, outcome.explain()
+    before = run_parity_case(
+        rule,
+        ParityCase(WINDOWED, inputs=((1, 3, 6, 6),), dynamic=("batch,height,width",)),
+        "dynamo",
+        tmp_path / "original",
+    )
+    assert before.applied == 0 and not before.passed, before.explain()

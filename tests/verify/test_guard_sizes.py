@@ -185,3 +185,30 @@ def test_guards_from_a_kernel_or_layout_choice_do_not_narrow_the_domain():
     assert batch.text() == "any >= 1" and not batch.one_size_only
     assert height.text() == "multiples of 2 from 2"
     assert height.guards[0].where == "/home/me/net.py:14"  # the branch's line, for the report
+
+
+def test_a_per_input_batch_label_is_checked_as_a_batch():
+    from types import SimpleNamespace as Dim
+
+    # `--dynamic` names dims of one name whose example sizes differ per input (`batch_input_ids`): each is
+    # still a batch, checked at small odd sizes near the example, not at a spatial dim's spread of sizes.
+    dims = [Dim(name="batch_input_ids", example=8, symbol=None), Dim(name="sequence", example=8, symbol=None)]
+    batch, sequence = validity_domain([], dims, known=False)
+    assert [choice.size for choice in boundary_sizes([batch], limit=6)] == [7]  # odd and prime, near 8
+    assert len(boundary_sizes([sequence], limit=6)) == 2  # another dim of that example: also an even non-multiple of 4
+
+
+def test_a_range_without_a_guard_is_checked_inside_and_a_failure_there_refutes_it():
+    from types import SimpleNamespace as Dim
+
+    # kornia's KeyNet (dynamo, batch-1 example): the program's range constraints bound the batch to
+    # [1, 2] with no guard to cross; the file fails at 2 all the same (a reshape baked the batch).
+    [batch] = validity_domain([], [Dim(name="batch", example=1, symbol="s0")], ranges={"s0": (1, 2)})
+    assert batch.text() == "any from 1 to 2"
+    chosen = boundary_sizes([batch], limit=6, exclude={"batch": {3}})
+    assert [(c.size, c.why) for c in chosen] == [(2, "another size inside the domain")]
+    batch.checked.update({1: "passed", 2: "failed"})
+    assert batch.refuted and batch.to_json()["refuted"] is True
+    assert batch.text().endswith(
+        "but the file failed at 2 (the guards do not describe it: valid only where checked, 1)"
+    )

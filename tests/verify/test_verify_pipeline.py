@@ -56,6 +56,9 @@ def test_clean_model_passes_every_stage(tmp_path):
     assert {"height=7", "width=7", "height=6"} <= set(labels) and len(labels) <= 4 + 6
     assert all(p.why for p in report.parity[1:])
     assert all(p.max_abs is not None and p.max_abs < 1e-4 for p in report.parity)
+    # The example was compared as the first row of the batch of 3 (one eager and onnxruntime run, not two).
+    assert report.parity[0].compared_inside == "batch=3" and report.parity[0].seconds is None
+    assert "the example as its first row" in report.parity[1].why
     summary = report.onnx
     assert summary is not None and summary.opset == 17
     assert summary.op_types == {"Conv": 1, "Relu": 1}  # BatchNorm folded into the convolution
@@ -118,7 +121,8 @@ def test_baked_batch_dim_is_caught_by_the_second_shape_and_tied_to_its_line(tmp_
     report = run_verify(spec, VerifyOptions(exporter="legacy", opset=17, graph="never"))
 
     example, second = report.parity
-    assert example.status is Status.PASSED
+    # The batch of 3 failed, so the example (its first row) was compared on its own: right there.
+    assert example.status is Status.PASSED and example.compared_inside is None and example.seconds is not None
     assert second.label == "batch=3" and second.status is Status.FAILED and second.kind == "baked shape"
     [baked] = report.baked
     assert baked.dim == "batch" and baked.how == "mis-computes"

@@ -1,0 +1,175 @@
+"""Issue 14's precision corpus: lint real packages with default settings, then draw seeded samples to judge.
+
+    python benchmarks/static_precision.py lint TAG [--corpus /work/corpus]
+    python benchmarks/static_precision.py draw TAG SEED [SEED ...] [--size 40]
+    python benchmarks/static_precision.py report TAG SEED [SEED ...]   # Markdown from judged-TAG-SEED.json
+
+The corpus is a folder of unpacked wheels, one `name-version` folder per package (fetch them with
+`pip download --no-deps --only-binary=:all: <name>==<version>` and unzip; nothing is imported or
+run). `lint` runs `onnxlint check --isolated --no-cache --format json --exit-zero` per package
+(default settings: dynamo exporter, default opset, confidence medium and up) and writes every
+finding, pooled and sorted by file, line and code, with the line counts per package, to
+`<corpus>/findings-TAG.json`. `draw` writes `<corpus>/sample-TAG-SEED.json`: `random.Random(seed)`
+draws `--size` findings from the pooled list, each with the code around its line for the judge.
+`report` reads the judges' verdicts (`<corpus>/judged-TAG-SEED.json`: one object per finding with
+`file`, `line`, `code`, `source`, `verdict` TRUE/FALSE/DEBATABLE, `class`, `reason`) and prints the
+precision per sample, per code, the classes of what is not true, and every judged line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+# package -> what is linted inside its unpacked wheel (transformers: the models and the root modeling files)
+TARGETS: dict[str, list[str]] = {
+    "transformers": ["transformers/models", "transformers/modeling_*.py"],
+    "diffusers": ["diffusers"],
+    "monai": ["monai"],
+    "timm": ["timm"],
+    "torchvision": ["torchvision"],
+    "kornia": ["kornia"],
+    "segmentation_models_pytorch": ["segmentation_models_pytorch"],
+}
+CONTEXT = 15  # lines of code each side of a sampled finding
+
+
+def package_folder(corpus: Path, package: str) -> Path | None:
+    for folder in sorted(corpus.iterdir()):
+        name, _, version = folder.name.rpartition("-")
+        if folder.is_dir() and name == package and version[:1].isdigit():
+            return folder
+    return None
+
+
+def expand(root: Path, patterns: list[str]) -> list[Path]:
+    paths: list[Path] = []
+    for pattern in patterns:
+        paths.extend(sorted(root.glob(pattern)) if "*" in pattern else [root / pattern])
+    return paths
+
+
+def count_lines(paths: list[Path]) -> int:
+    """Non-blank lines of the linted Python files (the figure docs/precision.md's per-kLOC rates use)."""
+    files = [p for path in paths for p in ([path] if path.is_file() else path.rglob("*.py"))]
+    return sum(sum(1 for line in f.read_bytes().splitlines() if line.strip()) for f in files)
+
+
+def lint(corpus: Path, tag: str, jobs: int) -> None:
+    pooled: list[dict] = []
+    lines: dict[str, int] = {}
+    for package, patterns in TARGETS.items():
+        folder = package_folder(corpus, package)
+        if folder is None:
+            print(f"{package}: not in {corpus}, skipped")
+            continue
+        targets = expand(folder, patterns)
+        command = [sys.executable, "-m", "onnxlint", "check", "--isolated", "--no-cache", "--format", "json"]
+        command += ["--exit-zero", "--jobs", str(jobs), *(str(t.relative_to(folder)) for t in targets)]
+        process = subprocess.run(command, cwd=folder, capture_output=True, text=True, encoding="utf-8")
+        if process.returncode != 0:
+            sys.exit(f"{package}: exit {process.returncode}\n{process.stderr[-3000:]}")
+        findings = json.loads(process.stdout)
+        for finding in findings:
+            finding["package"] = package
+            finding["root"] = str(folder)
+        pooled.extend(findings)
+        lines[package] = count_lines(targets)
+        print(f"{package}: {len(findings)} findings in {lines[package]:,} lines ({folder.name})", flush=True)
+    pooled.sort(key=lambda f: (f["filename"], f["location"]["row"], f["code"]))
+    output = corpus / f"findings-{tag}.json"
+    output.write_text(json.dumps({"lines": lines, "findings": pooled}, indent=1), encoding="utf-8")
+    print(f"{len(pooled)} findings -> {output}")
+
+
+def draw(corpus: Path, tag: str, seeds: list[int], size: int) -> None:
+    data = json.loads((corpus / f"findings-{tag}.json").read_text(encoding="utf-8"))
+    pooled = data["findings"]
+    for seed in seeds:
+        sample = []
+        for number, finding in enumerate(random.Random(seed).sample(pooled, min(size, len(pooled))), start=1):
+            path = Path(finding["root"]) / finding["filename"]
+            text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            row = finding["location"]["row"]
+            first = max(1, row - CONTEXT)
+            context = "\n".join(
+                f"{n:5d}{'>' if n == row else ' '} {text[n - 1]}"
+                for n in range(first, min(len(text), row + CONTEXT) + 1)
+            )
+            sample.append(
+                {
+                    "n": number,
+                    "package": finding["package"],
+                    "file": str(path),
+                    "line": row,
+                    "code": finding["code"],
+                    "confidence": finding.get("confidence"),
+                    "message": finding["message"],
+                    "context": context,
+                }
+            )
+        output = corpus / f"sample-{tag}-{seed}.json"
+        output.write_text(json.dumps(sample, indent=1), encoding="utf-8")
+        print(f"seed {seed}: {len(sample)} findings -> {output}")
+
+
+def report(corpus: Path, tag: str, seeds: list[int]) -> None:
+    judged = {seed: json.loads((corpus / f"judged-{tag}-{seed}.json").read_text(encoding="utf-8")) for seed in seeds}
+    print("| sample | true | debatable | false | precision |\n|---|---:|---:|---:|---:|")
+    pooled = [entry for entries in judged.values() for entry in entries]
+    for label, entries in [*((f"seed {seed}", entries) for seed, entries in judged.items()), ("**all**", pooled)]:
+        counts = Counter(entry["verdict"] for entry in entries)
+        precision = 100 * counts["TRUE"] / len(entries) if entries else 0.0
+        print(f"| {label} | {counts['TRUE']} | {counts['DEBATABLE']} | {counts['FALSE']} | {precision:.1f}% |")
+    print("\n| code | n | true | debatable | false |\n|---|---:|---:|---:|---:|")
+    by_code: dict[str, Counter[str]] = {}
+    for entry in pooled:
+        by_code.setdefault(entry["code"], Counter())[entry["verdict"]] += 1
+    for code, counts in sorted(by_code.items()):
+        print(f"| {code} | {sum(counts.values())} | {counts['TRUE']} | {counts['DEBATABLE']} | {counts['FALSE']} |")
+    classes = Counter(entry["class"].split(":")[0].strip() for entry in pooled if entry["verdict"] != "TRUE")
+    print(
+        "\nClasses of the false and debatable findings: "
+        + ", ".join(f"{c} {n}" for c, n in classes.most_common())
+        + "."
+    )
+    for seed, entries in judged.items():
+        counts = Counter(entry["verdict"] for entry in entries)
+        print(
+            f"\n#### Sample seed {seed}: {counts['TRUE']} true, {counts['DEBATABLE']} debatable, {counts['FALSE']} false"
+            f" — precision {counts['TRUE']}/{len(entries)} = {100 * counts['TRUE'] / len(entries):.1f}%\n"
+        )
+        print("| # | file:line | code | source line | verdict | class | reason |\n|---:|---|---|---|---|---|---|")
+        for entry in entries:
+            source = entry.get("source", "").replace("|", "\\|")[:90]
+            reason = entry.get("reason", "").replace("|", "\\|").replace("\n", " ")
+            print(
+                f"| {entry['n']} | `{entry['file']}:{entry['line']}` | {entry['code']} | `{source}` | "
+                f"{entry['verdict']} | {entry.get('class', '-')} | {reason} |"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["lint", "draw", "report"])
+    parser.add_argument("tag")
+    parser.add_argument("seeds", nargs="*", type=int)
+    parser.add_argument("--corpus", type=Path, default=Path("/work/corpus"))
+    parser.add_argument("--size", type=int, default=40)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    if args.command == "lint":
+        lint(args.corpus, args.tag, args.jobs)
+    elif args.command == "draw":
+        draw(args.corpus, args.tag, args.seeds, args.size)
+    else:
+        report(args.corpus, args.tag, args.seeds)
+
+
+if __name__ == "__main__":
+    main()

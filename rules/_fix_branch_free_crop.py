@@ -1,0 +1,83 @@
+"""The branch-free form of "crop back what was padded": drop the `if`, keep the crop.
+
+```python
+padding = pad_b > 0 or pad_r > 0                 # timm's TinyViT, Swin-style window attention
+if padding:
+    x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))      # the branch-free pad makes this unconditional
+...                                              # windows of the padded map, attention, windows back
+if padding:
+    x = x[:, :H, :W].contiguous()
+```
+becomes
+```python
+x = x[:, :H, :W].contiguous()
+```
+
+Offered only where the same condition (the same flag, or the same expression) guards a pad of the
+function that the branch-free pad rewrites: then the crop undoes that pad, and with the condition
+false (nothing padded) the slice keeps every row and column it reads, if the tensor still has the
+unpadded sizes `H`, `W` there. That last fact is the code's convention (the windows are reversed
+into the padded shape, then cropped), which the analysis does not prove through the reshapes in
+between: the fix is always `unsafe`. The body must be the crop alone: `x = x[<slices>]`, optionally
+`.contiguous()`, each slice `:` or `:bound` with a call-free bound.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from onnxlint.rules.api import Edit, FileContext, Location
+
+from ._fix_branch_free_pad import _body_text, _pure, _terms, branch_free_pad, flag_condition, is_elif
+
+
+def branch_free_crop(context: FileContext, node: ast.If) -> Edit | None:
+    """The (unsafe) edit that drops `node`, an `if` that only crops back what an earlier `if` padded."""
+    if node.orelse or len(node.body) != 1 or node.body[0].lineno <= node.test.end_lineno:  # type: ignore[operator]
+        return None
+    if is_elif(context, node):
+        return None
+    if not _is_crop(node.body[0]):
+        return None
+    terms = _terms(flag_condition(context, node.test))
+    if terms is None or any(term.relation == "one" for term in terms):
+        return None
+    function = context.function.node if context.function is not None else None
+    if function is None or not _pads_under_same_test(context, function, node):
+        return None
+    return Edit(Location(node.lineno, 1), context.source.end_of(node), _body_text(context, node, []))
+
+
+def _is_crop(statement: ast.stmt) -> bool:
+    """`x = x[:, :h, :w]` or `x = x[:, :h, :w].contiguous()`."""
+    if type(statement) is not ast.Assign or len(statement.targets) != 1 or type(statement.targets[0]) is not ast.Name:
+        return False
+    value = statement.value
+    if type(value) is ast.Call and not value.args and not value.keywords:
+        if type(value.func) is not ast.Attribute or value.func.attr != "contiguous":
+            return False
+        value = value.func.value
+    if type(value) is not ast.Subscript or type(value.value) is not ast.Name:
+        return False
+    if value.value.id != statement.targets[0].id:
+        return False
+    parts = value.slice.elts if type(value.slice) is ast.Tuple else [value.slice]
+    bounded = 0
+    for part in parts:
+        if type(part) is not ast.Slice or part.lower is not None or part.step is not None:
+            return False
+        if part.upper is not None:
+            if not _pure(part.upper):
+                return False
+            bounded += 1
+    return bounded > 0
+
+
+def _pads_under_same_test(context: FileContext, function: ast.AST, node: ast.If) -> bool:
+    """An earlier `if` of the function, on the same test, that the branch-free pad rewrites."""
+    wanted = ast.dump(node.test)
+    for other in ast.walk(function):
+        if type(other) is ast.If and other is not node and other.lineno < node.lineno:
+            if ast.dump(other.test) == wanted and branch_free_pad(context, other) is not None:
+                return True
+    return False
