@@ -433,6 +433,8 @@ class Pipeline:
                 rows = example_tensor.shape[d]
                 rest = tensor.narrow(d, 0, tensor.shape[d] - rows)
                 tensor = torch.cat([example_tensor, rest], dim=d)
+            elif tuple(tensor.shape) == tuple(example_tensor.shape):
+                tensor = example_tensor  # an input without the batch dim: the example's own, or it is no example
             tensors.append(tensor)
         if not rows:
             return

@@ -197,3 +197,30 @@ def _spin(seconds: float) -> None:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         pass
+
+
+TWO_INPUTS = """
+import torch
+
+
+class Net(torch.nn.Module):
+    def forward(self, x, scale):
+        return x * scale.sum()
+"""
+
+
+def test_the_example_is_the_first_entries_of_the_larger_batch(tmp_path):
+    import torch
+
+    from onnxlint.verify.pipeline import Pipeline
+
+    # `scale` has no dynamic dim: the batch set must use the example's own, or its first entry is no example.
+    spec = _spec(tmp_path, TWO_INPUTS, "Net()", ["1x3", "3"], ["input:batch"])
+    pipeline = Pipeline(spec, VerifyOptions(exporter="legacy", opset=17, graph="never", lint=False))
+    report = pipeline.run()
+    example, batch = pipeline.sets[0], pipeline.sets[1]
+    assert batch.label.endswith("=3") and batch.dim is not None and example.inside_of == batch.label
+    assert torch.equal(batch.tensors[0][:1], example.tensors[0]) and torch.equal(batch.tensors[1], example.tensors[1])
+    second = spec.inputs[1].name
+    assert (batch.arrays[second] == example.arrays[second]).all()
+    assert report.passed and report.parity[0].compared_inside == batch.label
