@@ -117,19 +117,26 @@ def is_elif(context: FileContext, node: ast.If) -> bool:
 
 def flag_condition(context: FileContext, test: ast.expr) -> ast.expr:
     """The condition a flag name stands for (`padding = pad_b > 0 or pad_r > 0; if padding:`, timm's
-    TinyViT), when the function binds it once, to a comparison or a boolean operation without calls;
-    else `test` itself. The names the condition reads must not be re-bound between: checked by their
-    own single binding in `_zero_when_false`'s terms (`local_values`)."""
+    TinyViT), when the function binds the flag once, before the `if`, to a comparison or a boolean
+    operation without calls, and binds no name that condition reads after the flag (so the flag still
+    says what the condition would); else `test` itself."""
     if type(test) is not ast.Name:
         return test
     values = local_values(context, test.id)
-    if len(values) != 1 or values[0][1] is not None:
+    function = context.function.node if context.function is not None else None
+    if len(values) != 1 or values[0][1] is not None or function is None:
         return test
     value = values[0][0]
-    if type(value) not in (ast.Compare, ast.BoolOp) or not _pure(value):
+    if type(value) not in (ast.Compare, ast.BoolOp) or not _pure(value) or value.lineno >= test.lineno:
         return test
-    if any(type(n) is ast.Name and len(local_values(context, n.id)) > 1 for n in ast.walk(value)):
-        return test  # a name the condition reads is bound twice: which value the flag saw is not known
+    read = {n.id for n in ast.walk(value) if type(n) is ast.Name}
+    for store in ast.walk(function):
+        if type(store) is not ast.Name or type(store.ctx) is ast.Load:
+            continue
+        if store.id == test.id and store.lineno != value.lineno:
+            return test  # the flag is bound elsewhere too
+        if store.id in read and store.lineno >= value.lineno:
+            return test  # `pad += 1` after `padding = pad != 0`: the flag no longer says what the condition would
     return value
 
 
@@ -165,9 +172,17 @@ def _terms(test: ast.expr) -> list[_Term] | None:
     return None
 
 
-def _pure(expr: ast.AST) -> bool:
-    """No call, no await, no walrus, no lambda: evaluating it twice, or not at all, changes nothing."""
-    return not any(type(n) in (ast.Call, ast.Await, ast.NamedExpr, ast.Lambda, ast.Yield) for n in ast.walk(expr))
+def _pure(expr: ast.AST, allowed_calls: frozenset[str] = frozenset()) -> bool:
+    """No call (but of the builtins named in `allowed_calls`, such as `max`), no await, no walrus, no
+    lambda: evaluating it twice, or not at all, changes nothing."""
+    for node in ast.walk(expr):
+        if type(node) is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is not ast.Name or func.id not in allowed_calls or node.keywords:  # type: ignore[attr-defined]
+                return False
+        elif type(node) in (ast.Await, ast.NamedExpr, ast.Lambda, ast.Yield):
+            return False
+    return True
 
 
 # -- the amounts --------------------------------------------------------------------------------------

@@ -43,7 +43,6 @@ that code is not checked here). Shapes of the `if` that are not the pattern get 
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +54,7 @@ INTERPOLATE = "torch.nn.functional.interpolate"
 # Adaptive average pooling to the input's own size averages one element per output: the identity too.
 ADAPTIVE_POOLS = frozenset(f"torch.nn.functional.adaptive_avg_pool{n}d" for n in (1, 2, 3))
 # Modes whose resize to the same size is exactly the identity, eager and in onnxruntime (measured).
+_MIN_MAX = frozenset({"max", "min"})  # builtins that neither act nor raise on sizes: allowed in the body's names
 IDENTITY_MODES = frozenset({"nearest", "bilinear", "bicubic", "area", "linear", "trilinear"})
 
 
@@ -100,7 +100,7 @@ def branch_free_resize(context: FileContext, node: ast.If) -> BranchFreeResize |
             return None
         if type(other.value) is ast.Constant:
             continue  # a flag, set on every path now: one reason the fix is unsafe (module docstring)
-        if _pure(_without_min_max(other.value)):
+        if _pure(other.value, allowed_calls=_MIN_MAX):
             local.add(name)
         else:
             return None
@@ -110,20 +110,6 @@ def branch_free_resize(context: FileContext, node: ast.If) -> BranchFreeResize |
         return None
     edit = Edit(Location(node.lineno, 1), context.source.end_of(node), _body_text(context, node, []))
     return BranchFreeResize(edit, Applicability.UNSAFE)
-
-
-def _without_min_max(expr: ast.expr) -> ast.expr:
-    """`expr` with each `max(...)` / `min(...)` of call-free arguments replaced by a tuple of them: builtins
-    that neither act nor raise on sizes, so an expression made of them and no other call runs safely always."""
-
-    class Replace(ast.NodeTransformer):
-        def visit_Call(self, call: ast.Call) -> ast.AST:
-            self.generic_visit(call)
-            if type(call.func) is ast.Name and call.func.id in ("max", "min") and not call.keywords:
-                return ast.Tuple(elts=list(call.args), ctx=ast.Load())
-            return call
-
-    return Replace().visit(copy.deepcopy(expr))
 
 
 # -- the resize ---------------------------------------------------------------------------------------

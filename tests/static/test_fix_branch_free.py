@@ -214,3 +214,25 @@ def test_fixed_windowed_block_matches_eager_with_and_without_padding(tmp_path) -
         tmp_path / "original",
     )
     assert before.applied == 0 and not before.passed, before.explain()
+
+
+def test_a_flag_whose_inputs_change_after_it_is_set_is_not_read_through() -> None:
+    # `padding` was computed from the old `pad`: with the flag false the new `pad` is 1, so dropping the
+    # `if` would pad where the original did not. No fix may rely on the flag's expression then.
+    source = HEAD + (
+        "        pad = w % 4\n"
+        "        padding = pad != 0\n"
+        "        pad += 1\n"
+        "        if padding:\n"
+        "            x = F.pad(x, (0, pad))\n"
+        "        return x\n"
+    )
+    assert _fixes(source) == [Applicability.DISPLAY_ONLY]
+    source = HEAD + (
+        "        pad = w % 4\n"
+        "        padding = pad != 0\n"
+        "        if padding:\n"
+        "            x = F.pad(x, (0, pad))\n"
+        "        return x\n"
+    )
+    assert _fixes(source) == [Applicability.SAFE]
