@@ -177,8 +177,8 @@ def _pure(expr: ast.AST, allowed_calls: frozenset[str] = frozenset()) -> bool:
     lambda: evaluating it twice, or not at all, changes nothing."""
     for node in ast.walk(expr):
         if type(node) is ast.Call:
-            func = node.func  # type: ignore[attr-defined]
-            if type(func) is not ast.Name or func.id not in allowed_calls or node.keywords:  # type: ignore[attr-defined]
+            func = node.func
+            if type(func) is not ast.Name or func.id not in allowed_calls or node.keywords:
                 return False
         elif type(node) in (ast.Await, ast.NamedExpr, ast.Lambda, ast.Yield):
             return False
