@@ -2,6 +2,7 @@
 
     python benchmarks/static_precision.py lint TAG [--corpus /work/corpus]
     python benchmarks/static_precision.py draw TAG SEED [SEED ...] [--size 40]
+    python benchmarks/static_precision.py merge TAG SEED [SEED ...]    # two judges (+ a third where they differ)
     python benchmarks/static_precision.py report TAG SEED [SEED ...]   # Markdown from judged-TAG-SEED.json
 
 The corpus is a folder of unpacked wheels, one `name-version` folder per package (fetch them with
@@ -14,6 +15,11 @@ draws `--size` findings from the pooled list, each with the code around its line
 `report` reads the judges' verdicts (`<corpus>/judged-TAG-SEED.json`: one object per finding with
 `file`, `line`, `code`, `source`, `verdict` TRUE/FALSE/DEBATABLE, `class`, `reason`) and prints the
 precision per sample, per code, the classes of what is not true, and every judged line.
+
+Two judges per sample, independently (`judged-TAG-SEED-a.json`, `-b.json`): `merge` writes the findings
+they disagree on to `sample-TAG-SEED-c.json` for a third judge, and once `judged-TAG-SEED-c.json` exists,
+writes `judged-TAG-SEED.json`: the verdict both gave, else the third judge's, each entry keeping every judge's
+verdict (`judges`) and the reason of the judge whose verdict it is.
 """
 
 from __future__ import annotations
@@ -154,9 +160,46 @@ def report(corpus: Path, tag: str, seeds: list[int]) -> None:
             )
 
 
+def merge(corpus: Path, tag: str, seeds: list[int]) -> None:
+    for seed in seeds:
+        first, second = (
+            json.loads((corpus / f"judged-{tag}-{seed}-{judge}.json").read_text(encoding="utf-8")) for judge in "ab"
+        )
+        if [e["n"] for e in first] != [e["n"] for e in second]:
+            sys.exit(f"seed {seed}: the two judges' files do not list the same findings")
+        differing = [a["n"] for a, b in zip(first, second) if a["verdict"] != b["verdict"]]
+        third_path = corpus / f"judged-{tag}-{seed}-c.json"
+        if differing and not third_path.exists():
+            sample = json.loads((corpus / f"sample-{tag}-{seed}.json").read_text(encoding="utf-8"))
+            output = corpus / f"sample-{tag}-{seed}-c.json"
+            output.write_text(json.dumps([s for s in sample if s["n"] in differing], indent=1), encoding="utf-8")
+            print(f"seed {seed}: the judges differ on {len(differing)} findings {differing} -> {output} (third judge)")
+            continue
+        third = {e["n"]: e for e in json.loads(third_path.read_text(encoding="utf-8"))} if differing else {}
+        merged = []
+        for a, b in zip(first, second):
+            chosen = a if a["verdict"] == b["verdict"] else third[a["n"]]
+            judges = f"a: {a['verdict']}, b: {b['verdict']}" + (
+                f", c: {chosen['verdict']}" if a["verdict"] != b["verdict"] else ""
+            )
+            merged.append(
+                {
+                    **a,
+                    "verdict": chosen["verdict"],
+                    "class": chosen["class"],
+                    "reason": chosen["reason"],
+                    "judges": judges,
+                }
+            )
+        output = corpus / f"judged-{tag}-{seed}.json"
+        output.write_text(json.dumps(merged, indent=1), encoding="utf-8")
+        agreed = len(first) - len(differing)
+        print(f"seed {seed}: the judges agree on {agreed} of {len(first)}; merged -> {output}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["lint", "draw", "report"])
+    parser.add_argument("command", choices=["lint", "draw", "merge", "report"])
     parser.add_argument("tag")
     parser.add_argument("seeds", nargs="*", type=int)
     parser.add_argument("--corpus", type=Path, default=Path("/work/corpus"))
@@ -167,6 +210,8 @@ def main() -> None:
         lint(args.corpus, args.tag, args.jobs)
     elif args.command == "draw":
         draw(args.corpus, args.tag, args.seeds, args.size)
+    elif args.command == "merge":
+        merge(args.corpus, args.tag, args.seeds)
     else:
         report(args.corpus, args.tag, args.seeds)
 

@@ -255,6 +255,8 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
         and owner.value.id == "self"
     ):
         return True  # a parameter's or buffer's size: fixed when the model is built
+    if _of_module_state(context, leaf):
+        return True  # the same, passed to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`)
     if type(leaf) is ast.Name and _iterates_shape(context, leaf):
         return False  # every dim in turn, the batch among them
     if type(leaf) is ast.Name and _STATIC_NAME.match(leaf.id):
@@ -288,7 +290,7 @@ _SPATIAL_NAME = re.compile(
 _STATIC_NAME = re.compile(
     r"^(c|ch|chs|chan|chans|d|dk|d_k|dv|d_v|d_model|hidden|hidden_size|embed|feat|feats|features|dim|dims"
     r"|c_.*|.*_c|.*chan.*|.*channels?|.*_per_head|.*features|embed.*|(num_)?(\w+_)?heads?|num_(\w+_)?heads"
-    r"|(num_)?experts?|(num_)?codebooks?|(num_)?groups|(num_)?coordinates|.*head_dim"
+    r"|(num_)?experts?|(num_)?codebooks?|(num_)?groups|(num_)?coordinates|.*head_dim|kernel_?size|ksize|(num|n)_(\w+_)?dims"
     r"|(head|embed|hidden|in|out|model|feat|feature|q|k|v|c|key|value|query|attn|mlp|inner|token)_?dims?"
     r"|dims?_?(head|per_head))$",
     re.IGNORECASE,
@@ -729,6 +731,70 @@ def is_proven_tensor(context: FileContext, expr: ast.AST, _seen: frozenset[str] 
     if expr_type is ast.Attribute:
         return is_proven_tensor(context, expr.value, _seen)  # type: ignore[attr-defined]
     return False
+
+
+def _of_module_state(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
+    """A size of a helper's parameter that every call passes module state (see `_passed_module_state`), read
+    directly (`abs_pos.shape[1]`) or through a name bound only to such sizes (`n = abs_pos.shape[1]`)."""
+    if type(leaf) is ast.Name:
+        values = local_values(context, leaf.id)
+        return (
+            _depth < 4
+            and bool(values)
+            and all(position is None and _of_module_state(context, value, _depth + 1) for value, position in values)
+        )
+    owner = _size_owner(leaf)
+    return type(owner) is ast.Name and _passed_module_state(context, owner.id)
+
+
+def is_module_state_size(context: FileContext, expr: ast.AST) -> bool:
+    """`self.weights.size(0)`, `self.pe.shape[1]`, or a local name bound once to one: a size of the module's own
+    parameters or buffers."""
+    if type(expr) is ast.Name:
+        values = local_values(context, expr.id)
+        return len(values) == 1 and values[0][1] is None and is_module_state_size(context, values[0][0])
+    owner = _size_owner(expr)
+    return owner is not None and _module_attribute(owner)
+
+
+def _passed_module_state(context: FileContext, name: str) -> bool:
+    """Whether `name` is a parameter of the current function that every call to it in model code passes a
+    module attribute (`self.position_embeddings`, `self.pos_embed.weight`), and that the function binds again
+    only to a slice of itself (`abs_pos = abs_pos[:, 1:]`): a tensor whose sizes are fixed when the model is
+    built."""
+    function = context.function
+    if function is None or type(function.node) is ast.Lambda or not _is_parameter(context, name):
+        return False
+    for value, position in local_values(context, name):
+        if position is not None or type(value) is not ast.Subscript or not _is_name(value.value, name):
+            return False
+    if not local_values(context, name) and name in bindings_in(_function_nodes(function.node)):
+        return False  # bound some other way (a loop, an augmented assignment)
+    calls = context.model.call_sites(function)
+    if not calls:
+        return False
+    arguments = function.node.args
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    if function.is_method:
+        positional = positional[1:]
+    for _caller, call in calls:
+        passed = [k.value for k in call.keywords if k.arg == name]
+        if name in positional and positional.index(name) < len(call.args):
+            passed.append(call.args[positional.index(name)])
+        if len(passed) != 1 or any(type(a) is ast.Starred for a in call.args) or not _module_attribute(passed[0]):
+            return False
+    return True
+
+
+def _is_name(expr: ast.AST, name: str) -> bool:
+    return type(expr) is ast.Name and expr.id == name
+
+
+def _module_attribute(expr: ast.AST) -> bool:
+    """`self.pos_embed`, `self.pos_embed.weight`: an attribute chain rooted at `self`."""
+    while type(expr) is ast.Attribute:
+        expr = expr.value
+    return type(expr) is ast.Name and expr.id == "self"
 
 
 def _is_parameter(context: FileContext, name: str) -> bool:

@@ -8,7 +8,15 @@ from ._fix_branch_free_crop import branch_free_crop
 from ._fix_branch_free_pad import branch_free_pad
 from ._fix_branch_free_resize import branch_free_resize
 from ._fix_export_guard import export_guard
-from ._sizes import is_dynamic_size, likely_static, local_values, shape_index, shape_rank, size_leaves
+from ._sizes import (
+    is_dynamic_size,
+    is_module_state_size,
+    likely_static,
+    local_values,
+    shape_index,
+    shape_rank,
+    size_leaves,
+)
 from ._static_sizes import static_by_construction
 
 _MIRRORED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
@@ -49,6 +57,22 @@ class BranchOnTensorSize(Rule):
     Confidence: where the branch the example takes is right for every input but a kind the
     code cannot show deployed inputs reach, the finding is `low` (`--confidence low`; the message
     gives the reason), when every term of the condition that reads a size is one of these:
+    - a condition whose value on the model's default path flags, string options, the cache, the precision or
+      the device decide, whatever the size it also reads (`(x.dtype == torch.float16) or (shrinks and
+      x.device.type == "mps")`);
+    - a size ordered against the size of one of the model's own parameters or buffers (`if max_pos >
+      self.weights.size(0):` before growing a sinusoidal table): exported with an input within the table,
+      the graph is right for every input within it (measured, `grow_table_beyond_input`), and only longer
+      inputs, which the table was not built for, take the other branch;
+    - an `if pad > 0:` whose body only slices a tensor back to the length `n` that `pad` (a remainder of
+      `n`) padded to a multiple (Mamba-2's chunked scan: `if pad_size > 0: output = output[:, :seq_len]`):
+      an example that pads exports the slice, right at every length (measured, `crop_back_after_pad`); an
+      example at a multiple drops it, wrong at every other length (`..._example_multiple`);
+    - a size compared with 1 (`== 1`, `!= 1`, `> 1`, `<= 1`: a batch of one, a single frame, one decoding
+      step): with an example larger than 1 there the export keeps the branch of every size of 2 or more,
+      without a guard (measured, both exporters: right at another size of 2 or more), and only an input of size
+      1 runs it in place of its own branch, which is right where the two agree at 1 (a fast path, a broadcast);
+      an example of size 1 on a dynamic dim is ONX506's finding;
     - a size compared for equality with 2, 3 or 4 (`position_ids.shape[0] == 4`, `len(outputs) == 3`):
       a layout axis (sections, channels, coordinates, a tuple's arity) in most models; not a larger
       constant, which may be the size of a table a spatial dim must match, nor a temporal or spatial
@@ -173,7 +197,10 @@ class BranchOnTensorSize(Rule):
         else:
             consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
         message = f"{construct} on a tensor size: {consequence}"
-        assumed = None if construct == "`while` loop" else self._rests_on_assumption(test)
+        assumed = None if construct == "`while` loop" else self._rests_on_assumption(test) or self._crops_back(test)
+        if assumed is None and context.default_path_value(test) is not None:
+            # The size is read, but what the condition is on the default path does not depend on it.
+            assumed = "on the model's default path flags, options, the cache, the precision or the device decide the condition, not the size"
         if assumed is not None:
             # The branch the example takes is right for every input but those the reason names: whether
             # deployed inputs reach them is an assumption about the model, not something the code shows.
@@ -190,7 +217,7 @@ class BranchOnTensorSize(Rule):
         dim to (a configured maximum or minimum)."""
         context = self.context
         reasons = []
-        for term in _terms(test):
+        for term in self._read_through_flags(_terms(test)):
             if not is_dynamic_size(context, term) or static_by_construction(context, term):
                 continue
             reason = self._assumed_term(term)
@@ -199,6 +226,56 @@ class BranchOnTensorSize(Rule):
             reasons.append(reason)
         return reasons[0] if reasons else None
 
+    def _crops_back(self, test: ast.expr) -> str | None:
+        """`pad = (c - n % c) % c` ... `if pad > 0: y = y[:, :n]` (Mamba-2's chunked scan): the branch only slices
+        back to the length `n` that padding to a multiple of `c` extended; with nothing padded the slice keeps
+        everything. So an example that pads (any length not a multiple of `c`) exports the slice, right at every
+        length; only an example at a multiple drops it."""
+        context = self.context
+        statement = context.parent(test)
+        if type(statement) is not ast.If or statement.test is not test or statement.orelse or len(statement.body) != 1:
+            return None
+        pad = test
+        if type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) in (ast.Gt, ast.NotEq):
+            bound = test.comparators[0]
+            pad = test.left if type(bound) is ast.Constant and bound.value == 0 else test
+        if type(pad) is not ast.Name:
+            return None
+        amount = context.bound_once(pad.id)
+        body = statement.body[0]
+        if amount is None or type(body) is not ast.Assign or len(body.targets) != 1:
+            return None
+        target, value = body.targets[0], body.value
+        if type(target) is not ast.Name or type(value) is not ast.Subscript or not _is_name(value.value, target.id):
+            return None
+        parts = value.slice.elts if type(value.slice) is ast.Tuple else [value.slice]
+        ends = [p.upper for p in parts if type(p) is ast.Slice and p.lower is None and p.step is None and p.upper]
+        whole = [p for p in parts if type(p) is ast.Slice and p.lower is None and p.upper is None and p.step is None]
+        if len(ends) != 1 or type(ends[0]) is not ast.Name or len(ends) + len(whole) != len(parts):
+            return None
+        length = ends[0].id
+        remainders = [
+            n for n in ast.walk(amount) if type(n) is ast.BinOp and type(n.op) is ast.Mod and _is_name(n.left, length)
+        ]
+        if not remainders:
+            return None
+        return (
+            f"the branch only slices back to `{length}` after padding it to a multiple: an example whose length is "
+            "not a multiple exports the slice, which keeps everything when nothing was padded"
+        )
+
+    def _read_through_flags(self, terms: list[ast.expr], _depth: int = 0) -> list[ast.expr]:
+        """The terms, with a flag the function binds once to a condition (`do_pool = pooling and h.size(1) > 2`)
+        replaced by that condition's terms."""
+        expanded: list[ast.expr] = []
+        for term in terms:
+            value = self.context.bound_once(term.id) if type(term) is ast.Name and _depth < 2 else None
+            if type(value) in (ast.Compare, ast.BoolOp, ast.UnaryOp):
+                expanded.extend(self._read_through_flags(_terms(value), _depth + 1))  # type: ignore[arg-type]
+            else:
+                expanded.append(term)
+        return expanded
+
     def _assumed_term(self, term: ast.expr) -> str | None:
         if type(term) is not ast.Compare or len(term.ops) != 1:
             return None
@@ -206,6 +283,14 @@ class BranchOnTensorSize(Rule):
         if type(left) is ast.Constant:
             left, right = right, left
             operator = _MIRRORED.get(operator, operator)
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (
+            is_module_state_size(self.context, left) or is_module_state_size(self.context, right)
+        ):
+            return (
+                "an ordering against the size of the model's own table (a parameter or buffer): exported with an "
+                "input within it, the graph is right for every input within it (measured); only longer inputs take "
+                "the other branch"
+            )
         if type(right) is not ast.Constant or type(right.value) is not int:
             return self._brought_to_bound(term)
         bound = right.value
@@ -216,6 +301,12 @@ class BranchOnTensorSize(Rule):
             )
         if not self._plain_size(left):
             return None
+        if bound == 1 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE):
+            return (
+                "a comparison with 1: exported with an example larger than 1 along that dim (an example of 1 on a "
+                "dynamic dim is ONX506's finding), the graph keeps the branch every size of 2 or more takes, with no "
+                "guard; only an input of size 1 there runs that branch instead of its own"
+            )
         if operator in (ast.Eq, ast.NotEq) and 2 <= bound <= _LAYOUT and not self._unpacked_extent(left):
             return (
                 f"a size compared for equality with {bound} tests a dim that takes one fixed value (a layout axis: "
@@ -417,6 +508,21 @@ class BranchOnTensorSize(Rule):
                     return self.tiled_decode(z)
                 return self.decode(z)
         """,
+        # A helper's parameter that every call passes a module's table: its sizes are fixed when the model is built.
+        """
+        import torch
+        import torch.nn.functional as F
+        class Embeddings(torch.nn.Module):
+            def resize_table(self, table: torch.Tensor, height: int, width: int):
+                table = table[:, 1:]
+                num_positions = table.shape[1]
+                if num_positions > 64:
+                    height = height * 2
+                return F.interpolate(table, size=(height, width))
+
+            def forward(self, x):
+                return x + self.resize_table(self.position_embeddings, x.shape[2], x.shape[3])
+        """,
         # A loop counter: the loop over the size is the hazard (ONX203), not each test of its counter.
         """
         import torch
@@ -501,6 +607,65 @@ class BranchOnTensorSize(Rule):
                     x = x[..., pad:-pad]
                 return x + y, position_ids, cache
         """,
+        # A slice back to the length padded to a multiple (Mamba-2): right whenever the example pads, `low`.
+        """
+        import torch
+        import torch.nn.functional as F
+        def scan(hidden_states: torch.Tensor, chunk_size: int):
+            sequence_length = hidden_states.shape[1]
+            pad_size = (chunk_size - sequence_length % chunk_size) % chunk_size
+            output = F.pad(hidden_states, (0, 0, 0, pad_size)).cumsum(1)
+            if pad_size > 0:
+                output = output[:, :sequence_length]
+            return output
+        class M(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                return scan(x, 256)
+        """,
+        # A sinusoidal table grown for inputs longer than it (transformers' Speech2Text): `low`.
+        """
+        import torch
+        class Positions(torch.nn.Module):
+            def forward(self, input_ids: torch.Tensor):
+                max_pos = self.padding_idx + 1 + input_ids.shape[1]
+                if max_pos > self.weights.size(0):
+                    self.make_weights(max_pos + self.offset, self.embedding_dim, self.padding_idx)
+                return self.weights[: input_ids.shape[1]]
+        """,
+        # A flag bound once to a condition an export guard decides (kornia's SIFT: not tiled while compiling).
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                tiled = x.shape[-2] * x.shape[-1] >= 1024 * 1024 and not torch.compiler.is_compiling()
+                rows = 256 if tiled else x.shape[-2]
+                return x[..., :rows, :]
+        """,
+        # A size read in a condition that the precision and the device decide on the default path (kornia's NaFlex).
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                shrinks = x.shape[-1] < 64
+                if (x.dtype == torch.float16) or (shrinks and x.device.type == "mps"):
+                    x = x.float()
+                return x
+        """,
+        # A comparison with 1 (a batch of one, a single frame, one decoding step): exported with an example larger
+        # than 1 the graph keeps the branch of every size of 2 or more, `low`.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, position_ids):
+                if x.shape[0] > 1:
+                    x = x - x.mean(0, keepdim=True)
+                if position_ids.shape[1] != 1:
+                    position_ids = position_ids[:, -1:]
+                is_single_frame = x.shape[1] == 1
+                if is_single_frame:
+                    x = x.squeeze(1)
+                return x, position_ids
+        """,
         # A branch that brings a dim to a bound the model fixes (truncate to a maximum length, pad to a minimum):
         # which side of the bound deployed inputs fall on is not in the code, `low`.
         """
@@ -537,6 +702,22 @@ class BranchOnTensorSize(Rule):
                     return x
             """,
             line=5,
+        ),
+        # The comparisons with 1, with `--confidence low`, saying why.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, position_ids):
+                    if x.shape[0] > 1:
+                        x = x - x.mean(0, keepdim=True)
+                    if position_ids.shape[1] != 1:
+                        position_ids = position_ids[:, -1:]
+                    return x, position_ids
+            """,
+            count=2,
+            settings={"confidence": "low"},
+            message_contains="low confidence: a comparison with 1",
         ),
         # The same with `--confidence low`, saying why.
         Invalid(
@@ -785,3 +966,7 @@ def _computed_from(context, name: str, source: str) -> bool:
         return False
     reads = [{n.id for n in ast.walk(value) if type(n) is ast.Name and type(n.ctx) is ast.Load} for value, _ in values]
     return all(source in names or name in names for names in reads) and any(source in names for names in reads)
+
+
+def _is_name(expr: ast.AST, name: str) -> bool:
+    return type(expr) is ast.Name and expr.id == name

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import Applicability, Invalid, Rule, Severity, replace_node
+from onnxlint.rules.api import Applicability, Confidence, Invalid, Rule, Severity, replace_node
 
 from ._sizes import in_loop_header, is_proven_tensor, is_strong_tensor, parenthesized
 
@@ -28,6 +28,11 @@ class LenOfTensor(Rule):
       first capture fails and `torch.onnx.export` falls back to `torch.export(strict=True)`,
       which got it right.
     `x.shape[0]` and `x.size(0)` stayed dynamic in every one of those settings.
+
+    Confidence: under the TorchScript exporter the finding is an error. Under the dynamo exporter
+    it is `low` (`--confidence low`): whether the export uses a size-1 example or `Dim.AUTO` is in
+    the export script, not in the model's code (ONX506 reports a size-1 example on a dynamic dim
+    there). The fix is offered at every level.
 
     ## Example
     ```python
@@ -76,17 +81,26 @@ class LenOfTensor(Rule):
         if in_loop_header(context, node) or context.skipped_during_export(node):
             return  # range(len(x)) in a loop header is ONX203's finding
         config = context.export_config_for(node)
+        confidence = None
         if config.is_legacy:
             consequence = "the TorchScript exporter records the example input's size as a constant"
             severity = Severity.ERROR
         else:
-            consequence = "the dynamo exporter freezes it at the example's size with a size-1 example or `Dim.AUTO`"
+            # Measured: frozen only with a size-1 example (ONX506 reports one on a dynamic dim) or `Dim.AUTO`;
+            # whether the export is set up so is not in the model's code, so the finding rests on it: `low`.
+            consequence = (
+                "the dynamo exporter freezes it at the example's size with a size-1 example or `Dim.AUTO`; "
+                "low confidence: with `Dim.DYNAMIC` (what `dynamic_axes` and string dim names become) and an "
+                "example larger than 1 it was right (measured)"
+            )
             severity = Severity.WARNING
+            confidence = Confidence.LOW
         replacement = f"{parenthesized(context, value)}.shape[0]"
         self.report(
             node,
             f"`len()` of a tensor is a Python int: {consequence}",
             severity=severity,
+            confidence=confidence,
             # Safe only on proof that the value is a tensor: `len()` of a list means something else entirely.
             fix=self.make_fix(
                 [replace_node(context, node, replacement)],
@@ -137,6 +151,7 @@ class LenOfTensor(Rule):
             return len(x)
         """,
     ]
+    # Under the dynamo exporter (the default) the findings are `low`: the cases ask for that level.
     INVALID = [
         # A row of a loop over a tensor, rebound by masking (transformers' qwen2_5_vl `get_rope_index`).
         Invalid(
@@ -151,6 +166,7 @@ class LenOfTensor(Rule):
                     return out
             """,
             line=7,
+            settings={"confidence": "low"},
         ),
         Invalid(
             """
@@ -160,6 +176,7 @@ class LenOfTensor(Rule):
                     return x.sum(0) / len(x)
             """,
             line=4,
+            settings={"confidence": "low"},
             message_contains="dynamo",
             # `x` is only assumed a tensor (an unannotated `forward` parameter): the fix is unsafe.
             unsafe_fixes=True,
@@ -179,6 +196,7 @@ class LenOfTensor(Rule):
                     return x.sum(0) / len(x)
             """,
             line=4,
+            settings={"confidence": "low"},
             expected_fix="""
             import torch
             class M(torch.nn.Module):
@@ -195,6 +213,7 @@ class LenOfTensor(Rule):
                     return feats.sum(0) / len(feats)
             """,
             line=4,
+            settings={"confidence": "low"},
             expected_fix="""
             import torch
             class M(torch.nn.Module):
@@ -211,6 +230,7 @@ class LenOfTensor(Rule):
                     return len(x.flatten(1))
             """,
             line=4,
+            settings={"confidence": "low"},
             expected_fix="""
             import torch
             class M(torch.nn.Module):
@@ -230,6 +250,7 @@ class LenOfTensor(Rule):
                     return y
             """,
             line=6,
+            settings={"confidence": "low"},
             unsafe_fixes=True,
             expected_fix="""
             import torch

@@ -58,7 +58,9 @@ class SizeConvertedToPythonNumber(Rule):
     - the dynamo exporter keeps `math.ceil`, `math.floor`, `math.trunc` and `math.pow` of sizes
       symbolic, but not `math.sqrt` ("No ONNX function found for sym_sqrt"), `math.log2`,
       `math.isqrt`, `math.gcd` (the size is specialised and the export fails) nor `np.*` (baked
-      or failing). `int()` and `float()` of a size break its first, non-strict capture; with
+      or failing), with one exception: `np.prod` of sizes used as a size (`x.reshape(b,
+      np.prod(x.shape[1:]))`) stayed symbolic, while `int(np.prod(...))` was baked; so a `np.prod`
+      that reaches no `int()`, `float()`, `math.*` or numpy call is not reported under dynamo. `int()` and `float()` of a size break its first, non-strict capture; with
       `Dim.DYNAMIC` (what `dynamic_axes` and string dim names become) `torch.onnx.export` then
       falls back to `torch.export(strict=True)`, which kept `int()` of an integer size and
       `float()` of a size symbolic (`float(w - 1)` in a clamp, `float(h) / 2`), except on a dim whose
@@ -414,6 +416,8 @@ class SizeConvertedToPythonNumber(Rule):
         config = context.export_config_for(node)
         function = name.rsplit(".", 1)[-1]
         shown = f"`{context.source.segment(node.func)}()`"
+        if function == "prod" and not config.is_legacy and not self._converted(node):
+            return  # measured: `np.prod(x.shape[1:])` stays symbolic under dynamo; `int(np.prod(...))` is frozen
         if config.is_legacy:
             consequence = "the TorchScript exporter records the result for the example input's size as a constant"
         else:
@@ -427,6 +431,30 @@ class SizeConvertedToPythonNumber(Rule):
         else:
             fix = self.make_fix([], Applicability.DISPLAY_ONLY, "Compute on the sizes with Python operators, not numpy")
         self.report(node, f"{shown} of a size: {consequence}", severity=Severity.ERROR, fix=fix)
+
+    def _converted(self, node: ast.AST) -> bool:
+        """Whether a value reaches `int()`, `float()` or a `math`/numpy function, directly or through arithmetic or
+        a local name bound to it once."""
+        context = self.context
+        uses: list[ast.AST] = [node]
+        statement = context.parent(node)
+        if type(statement) is ast.Assign and len(statement.targets) == 1 and type(statement.targets[0]) is ast.Name:
+            name = statement.targets[0].id
+            function = context.function
+            if function is None or len(local_values(context, name)) != 1:
+                return True  # not followed: keep the finding
+            uses = [
+                n for n in ast.walk(function.node) if type(n) is ast.Name and n.id == name and type(n.ctx) is ast.Load
+            ]
+        for use in uses:
+            parent = context.parent(use)
+            while parent is not None and type(parent) in (ast.BinOp, ast.UnaryOp):
+                parent = context.parent(parent)
+            if type(parent) is ast.Call:
+                called = context.call_name(parent) or ""
+                if called in ("builtins.int", "builtins.float") or called.startswith(("math.", "numpy.")):
+                    return True
+        return False
 
     def _numpy_of_sizes(self, node: ast.Call) -> bool:
         context = self.context
@@ -497,6 +525,28 @@ class SizeConvertedToPythonNumber(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # A kernel's size read from a tensor's shape (UnivNet's predicted local-convolution kernels): a dim static
+        # in deployment, by the name it is given.
+        """
+        import torch
+        import torch.nn.functional as F
+        class M(torch.nn.Module):
+            def forward(self, hidden_states: torch.Tensor, kernel: torch.Tensor, dilation: int = 1):
+                batch, _, out_channels, kernel_size, kernel_length = kernel.shape
+                padding = dilation * int((kernel_size - 1) / 2)
+                return F.pad(hidden_states, (padding, padding))
+        """,
+        # `np.prod` of sizes that reaches no `int()`: symbolic under dynamo (measured, `numpy_prod_plain`).
+        """
+        import numpy as np
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                n = np.prod(x.shape[1:])
+                if np.prod(x.shape) % 4 != 0:
+                    print("not a multiple of 4")
+                return x.reshape(x.shape[0], n)
+        """,
         # The size of a parameter: static, whatever the input.
         """
         import math

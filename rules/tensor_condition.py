@@ -12,14 +12,17 @@ from onnxlint.rules.api import (
     Invalid,
     Kind,
     Location,
+    Role,
     Rule,
     Severity,
     Valid,
+    bindings_in,
     comments_in,
     ensure_torch,
     module_insertions,
     render_statement,
     replace_node,
+    scope_nodes,
 )
 
 from ._fix_torch_cond import scalar_bool, torch_cond_fix
@@ -197,6 +200,11 @@ class TensorCondition(Rule):
             return False
         if _keyed_lookup(test):
             return False  # `config["use_fast_hash"]`: a tensor is never indexed by a string
+        if _reads_only_listed_values(context, test):
+            return False  # `if token in input_tokens:` after `input_tokens = ids.tolist()`: ONX202's finding
+        flag = test.operand if type(test) is ast.UnaryOp and type(test.op) is ast.Not else test
+        if type(flag) is ast.Name and context.scope is not None and context.scope.is_assumed_flag(flag.id):
+            return False  # `if interpolate_pos_encoding:` of `forward(self, pixel_values, interpolate_pos_encoding)`
         # `not is_compiling() and t.any()` is never evaluated during export; neither is a branch behind a guard.
         return context.guard_polarity(test) is None and not context.skipped_during_export(test)
 
@@ -364,6 +372,24 @@ class TensorCondition(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Not tensors: a flag parameter only tested and passed on (a tensor of more than one element cannot be
+        # tested for truth), the torch version; and a test that transformers' `is_torchdynamo_compiling()` (True
+        # under torch.export) short-circuits before the tensor is read.
+        """
+        import torch
+        from transformers.utils import is_torchdynamo_compiling
+        class M(torch.nn.Module):
+            def forward(self, pixel_values, interpolate_pos_encoding, mask: torch.Tensor):
+                x = self.embed(pixel_values, interpolate_pos_encoding=interpolate_pos_encoding)
+                if interpolate_pos_encoding:
+                    x = x + 1
+                major = int(torch.__version__.split(".")[0])
+                if major >= 2:
+                    x = x * 2
+                if not is_torchdynamo_compiling() and mask.any():
+                    x = x * 3
+                return x
+        """,
         # Training-only branches do not run while exporting (the model is exported in eval mode).
         Valid(
             """
@@ -726,31 +752,6 @@ class TensorCondition(Rule):
                     return y
             """,
         ),
-        # A parameter never used as a tensor (a flag): no rewrite, only the suggestion.
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x: torch.Tensor, interpolate):
-                    if interpolate:
-                        y = x + self.pos(x)
-                    else:
-                        y = x + 1
-                    return y
-            """,
-            line=4,
-            unsafe_fixes=True,
-            expected_fix="""
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x: torch.Tensor, interpolate):
-                    if interpolate:
-                        y = x + self.pos(x)
-                    else:
-                        y = x + 1
-                    return y
-            """,
-        ),
         # A value read out of a method of a likely tensor (`hidden.float()`) is only likely one too.
         Invalid(
             """
@@ -981,3 +982,57 @@ def _keyed_lookup(test: ast.expr) -> bool:
         and type(test.slice) is ast.Constant  # type: ignore[attr-defined]
         and isinstance(test.slice.value, str)  # type: ignore[attr-defined]
     )
+
+
+def _reads_only_listed_values(context: FileContext, test: ast.expr) -> bool:
+    """Whether every tensor-derived value the condition reads is a Python value taken out of a `.tolist()` (ONX202
+    reports the conversion, where the export breaks: the condition on its entries would repeat that finding),
+    through local names, subscripts, arithmetic, `len`/`min`/`max`/`int`, and loops over the list."""
+    names = [n for n in ast.walk(test) if type(n) is ast.Name and context.kind(n) in (Kind.DATA, Kind.TENSOR)]
+    if not names or any(
+        type(n) is ast.Call and type(n.func) is ast.Attribute and context.kind(n.func.value) is Kind.TENSOR
+        for n in ast.walk(test)
+    ):
+        return False  # `x.any()` in the condition itself
+    return all(_listed(context, name.id, 0) for name in names)
+
+
+def _listed(context: FileContext, name: str, depth: int) -> bool:
+    """Whether every binding of the local `name` takes its value from a `.tolist()` (see `_from_list`)."""
+    function = context.function
+    if function is None or depth >= 4:
+        return False
+    bindings = bindings_in(scope_nodes(function.node, signature=False)).get(name, [])
+    sources: list[ast.expr] = []
+    for binding in bindings:
+        if binding.role in (Role.WHOLE, Role.UNPACKED) and binding.value is not None:
+            sources.append(binding.value)  # `scores, counts = torch.stack([...]).tolist()`: an entry of the list
+        elif binding.role is Role.LOOP:
+            sources.append(binding.node.iter)  # type: ignore[attr-defined]  # `for t, h, w in grid.tolist()`
+        else:
+            return False
+    return bool(sources) and all(_from_list(context, source, depth) for source in sources)
+
+
+def _from_list(context: FileContext, expr: ast.expr, depth: int) -> bool:
+    while True:
+        if type(expr) is ast.Subscript:
+            expr = expr.value
+        elif type(expr) is ast.UnaryOp:
+            expr = expr.operand
+        elif (
+            type(expr) is ast.Call
+            and context.call_name(expr) in ("builtins.len", "builtins.int", "builtins.min", "builtins.max")
+            and len(expr.args) == 1
+        ):
+            expr = expr.args[0]
+        else:
+            break
+    if type(expr) is ast.BinOp:
+        return all(
+            _from_list(context, side, depth) or context.kind(side) in (Kind.PYTHON, Kind.DIM)
+            for side in (expr.left, expr.right)
+        )
+    if type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr == "tolist" and not expr.args:
+        return True
+    return type(expr) is ast.Name and _listed(context, expr.id, depth + 1)

@@ -16,7 +16,18 @@ _TENSORISH = (Kind.TENSOR,)
 def _counts_a_loop(context: FileContext, converted: ast.AST) -> bool:
     """Whether a converted value (or the local name it is assigned to) is the count of a `range()` loop,
     through arithmetic (`range(n)`, `range(0, n - 1)`)."""
-    uses: list[ast.AST] = [converted]
+    for use in _local_uses(context, converted):
+        child: ast.AST | None = use
+        parent: ast.AST | None = context.parent(use)
+        while parent is not None and type(parent) in (ast.BinOp, ast.UnaryOp):
+            child, parent = parent, context.parent(parent)
+        if type(parent) is ast.Call and child in parent.args and context.call_name(parent) == "builtins.range":
+            return True
+    return False
+
+
+def _local_uses(context: FileContext, converted: ast.AST) -> list[ast.AST]:
+    """The converted value itself, or every load of the local name it is assigned to (`sizes = t.tolist()`)."""
     statement = context.parent(converted)
     if (
         type(statement) is ast.Assign
@@ -25,19 +36,30 @@ def _counts_a_loop(context: FileContext, converted: ast.AST) -> bool:
         and context.function is not None
     ):
         name = statement.targets[0].id
-        uses = [
+        return [
             n
             for n in scope_nodes(context.function.node, signature=False)
             if type(n) is ast.Name and n.id == name and type(n.ctx) is ast.Load
         ]
+    return [converted]
+
+
+def _sizes_a_split(context: FileContext, converted: ast.AST) -> bool:
+    """Whether every use of a `.tolist()` is the sizes of a split: `x.split(t.tolist())`, `torch.split(x,
+    sizes, dim=2)` after `sizes = t.tolist()`."""
+    uses = _local_uses(context, converted)
     for use in uses:
-        child: ast.AST | None = use
-        parent: ast.AST | None = context.parent(use)
-        while parent is not None and type(parent) in (ast.BinOp, ast.UnaryOp):
-            child, parent = parent, context.parent(parent)
-        if type(parent) is ast.Call and child in parent.args and context.call_name(parent) == "builtins.range":
-            return True
-    return False
+        call = context.parent(use)
+        if type(call) is ast.keyword and call.arg == "split_size_or_sections":
+            call = context.parent(call)
+        if type(call) is not ast.Call or type(call.func) is not ast.Attribute or call.func.attr != "split":
+            return False
+        if context.call_name(call) == "torch.split":
+            if not (len(call.args) > 1 and call.args[1] is use) and not any(k.value is use for k in call.keywords):
+                return False
+        elif not (call.args and call.args[0] is use) and not any(k.value is use for k in call.keywords):
+            return False
+    return bool(uses)
 
 
 class TensorToPython(Rule):
@@ -57,7 +79,11 @@ class TensorToPython(Rule):
       with an internal assertion;
     - the dynamo exporter keeps `.item()`, `int(t)`, `float(t)`, `bool(t)` and `.numpy()`
       symbolic (the cases measured exported and matched on a second input), but `.tolist()` is
-      still baked. So under dynamo `.tolist()` is reported, and `.item()` / `int(t)` only where
+      still baked: a Python list's length is a constant, so the tensor's first dim is fixed at the
+      example's (the number of images of `image_grid_thw.prod(-1).tolist()`), and float entries
+      used in arithmetic are constants. Integer entries used only as split sizes stay symbolic
+      (scripts/tolist_sizes_probe.py, torch 2.13 and 2.14.1): the message then says that only the
+      length is fixed. So under dynamo `.tolist()` is reported, and `.item()` / `int(t)` only where
       the value counts a `range()` loop: that export fails (`GuardOnDataDependentSymNode`,
       measured, whatever the dtype). Branching on such a value is a different matter (ONX201):
       that is where the dynamo exporter fails.
@@ -127,6 +153,11 @@ class TensorToPython(Rule):
             consequence = "the TorchScript exporter cannot keep it in the graph (measured: the export fails)"
         elif config.is_legacy:
             consequence = "the TorchScript exporter records it as a constant from the example input"
+        elif _sizes_a_split(context, node):
+            consequence = (
+                "the dynamo exporter fixes the list's length (the tensor's first dim) at the example's; its integer "
+                "entries, used here only as split sizes, stay symbolic (measured)"
+            )
         else:
             consequence = "the dynamo exporter records the Python list as constants from the example input"
         self.report(
@@ -240,6 +271,19 @@ class TensorToPython(Rule):
         ),
     ]
     INVALID = [
+        # Split sizes: the list's length is fixed at the example's, its entries stay symbolic (the message says so).
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, grid: torch.Tensor):
+                    sizes = grid.prod(-1).tolist()
+                    parts = torch.split(x, sizes, dim=0)
+                    return [p.mean(0) for p in parts], x.split(grid[:, 0].tolist())
+            """,
+            count=2,
+            message_contains="used here only as split sizes, stay symbolic",
+        ),
         Invalid(
             """
             import torch

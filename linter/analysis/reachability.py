@@ -10,9 +10,12 @@ that is `FileContext.skipped_during_export`'s.
 from __future__ import annotations
 
 import ast
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePath
+from types import MappingProxyType
+from typing import Any
 
 # Decorators that make a class's `forward` (or a decorated function) one implementation among several,
 # chosen at run time, not the default one: transformers' `@use_experts_implementation` replaces an
@@ -35,7 +38,9 @@ _REDUCED_PRECISION = frozenset({"torch.float16", "torch.half", "torch.bfloat16",
 # Folders of a package that hold code an exported model does not run: data pipelines (augmentations,
 # data transforms, data sets: torchvision's `transforms/`, kornia's `augmentation/`, monai's
 # `transforms/`, timm's `data/`), losses and metrics, and the sampling side of a diffusion library
-# (diffusers' `schedulers/`, `guiders/`, `modular_pipelines/`). The innermost three folders only.
+# (diffusers' `schedulers/`, `guiders/`, `modular_pipelines/`), and hooks that a user attaches to a built model
+# on request (diffusers' `hooks/`: caches, offloading, guidance; training frameworks' hooks). The innermost three
+# folders only.
 NON_MODEL_FOLDERS = frozenset(
     {
         "transforms",
@@ -51,6 +56,7 @@ NON_MODEL_FOLDERS = frozenset(
         "schedulers",
         "guiders",
         "modular_pipelines",
+        "hooks",
     }
 )
 # Modules named for what runs around a model, not in it: transformers' processors, feature extractors and
@@ -119,6 +125,30 @@ def _is_dtype(expr: ast.AST) -> bool:
     return type(expr) is ast.Attribute and expr.attr == "dtype"
 
 
+# Devices an export does not run on (it runs on the CPU or a CUDA GPU): a branch only for them is the path of a
+# user who asks for that device (kornia's MPS work-arounds).
+_OTHER_DEVICES = frozenset({"mps", "xla", "npu", "hpu", "xpu", "mlu", "meta"})
+_OTHER_DEVICE_PREDICATE = re.compile(r"^is_(?:mps|xla|npu|hpu|xpu|mlu)(?:_|$)")
+
+
+def _names_other_device(call: ast.Call) -> bool:
+    func = call.func
+    name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
+    return _OTHER_DEVICE_PREDICATE.match(name) is not None
+
+
+def _is_device_type(expr: ast.AST) -> bool:
+    """`x.device.type`, `device.type`."""
+    return type(expr) is ast.Attribute and expr.attr == "type" and (_dotted(expr) or "").endswith("device.type")
+
+
+def _other_devices(expr: ast.AST) -> bool:
+    if type(expr) in (ast.Tuple, ast.List, ast.Set):
+        elements = expr.elts  # type: ignore[attr-defined]
+        return bool(elements) and all(_other_devices(e) for e in elements)
+    return isinstance(expr, ast.Constant) and expr.value in _OTHER_DEVICES
+
+
 def _reduced_precision(expr: ast.AST) -> bool:
     if type(expr) in (ast.Tuple, ast.List, ast.Set):
         elements = expr.elts  # type: ignore[attr-defined]
@@ -126,14 +156,23 @@ def _reduced_precision(expr: ast.AST) -> bool:
     return _dotted(expr) in _REDUCED_PRECISION
 
 
-def non_default_test(test: ast.expr, defaults_off: frozenset[str]) -> bool | None:
+def non_default_test(
+    test: ast.expr, defaults_off: frozenset[str], options: Mapping[str, object] = MappingProxyType({})
+) -> bool | None:
     """What `test` is on the default path, when it decides a path the export takes only on request:
     False when its true branch is that path (`dtype == torch.float16`, `cache is not None`, a flag
     whose default is off), True when its false branch is (`cache is None`, `not flag`); None when it
-    says nothing. `defaults_off`: the enclosing function's parameters that default to False."""
+    says nothing. `defaults_off`: the enclosing function's parameters that default to False, and `self.<name>`
+    for the module's attributes set from a constructor parameter that defaults to False; `options`: what names
+    and attributes hold by default (`side` for `side="short"`; `config.hidden_stride` and `self.hidden_stride`
+    for a configuration's `hidden_stride: int = 1`), keyed by their dotted text (`config.x` for
+    `self.config.x`): `side == "horz"` and `self.config.hidden_stride > 1` are False by default."""
+    option = option_key(test)
+    if option is not None and option in options:
+        return bool(options[option])  # `if self.config.use_relative_position_embeddings:`
     test_type = type(test)
     if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
-        inner = non_default_test(test.operand, defaults_off)  # type: ignore[attr-defined]
+        inner = non_default_test(test.operand, defaults_off, options)  # type: ignore[attr-defined]
         return None if inner is None else not inner
     if test_type is ast.Name:
         name = test.id  # type: ignore[attr-defined]
@@ -145,10 +184,20 @@ def non_default_test(test: ast.expr, defaults_off: frozenset[str]) -> bool | Non
         value = test.value  # type: ignore[attr-defined]
         if type(value) is ast.Name and is_cache_name(value.id) and test.attr.startswith(("is_", "has_")):  # type: ignore[attr-defined]
             return False
+        if type(value) is ast.Name and value.id == "self" and f"self.{test.attr}" in defaults_off:  # type: ignore[attr-defined]
+            return False  # a constructor flag that defaults to False
         return None
+    if isinstance(test, ast.Call) and _names_other_device(test):
+        return False  # `is_mps_tensor_safe(x)`: a path for a device an export does not run on
     if test_type is ast.Compare and len(test.ops) == 1:  # type: ignore[attr-defined]
         left, op, right = test.left, test.ops[0], test.comparators[0]  # type: ignore[attr-defined]
         op_type = type(op)
+        if _is_device_type(left) and _other_devices(right):
+            return op_type in (ast.NotEq, ast.NotIn, ast.IsNot)  # `x.device.type == "mps"`
+        key = option_key(left)
+        if key is not None and key in options:
+            # `side == "horz"` with `side="short"`, `self.config.hidden_stride > 1` with `hidden_stride: int = 1`
+            return _compare_literal(options[key], op_type, right)
         if op_type in (ast.Is, ast.IsNot) and type(right) is ast.Constant and right.value is None:
             if type(left) is ast.Name and is_cache_name(left.id):
                 return op_type is ast.Is  # `cache is not None`: false by default
@@ -158,11 +207,13 @@ def non_default_test(test: ast.expr, defaults_off: frozenset[str]) -> bool | Non
                 return op_type in (ast.NotEq, ast.NotIn, ast.IsNot)
         return None
     if test_type is ast.BoolOp:
-        values = [non_default_test(v, defaults_off) for v in test.values]  # type: ignore[attr-defined]
+        values = [non_default_test(v, defaults_off, options) for v in test.values]  # type: ignore[attr-defined]
         if type(test.op) is ast.And and False in values:  # type: ignore[attr-defined]
             return False
         if type(test.op) is ast.Or and True in values:  # type: ignore[attr-defined]
             return True
+        if None not in values:  # every operand decided, none short-circuits: `a or b` both False, `a and b` both True
+            return values[0]
     return None
 
 
@@ -172,9 +223,67 @@ def non_default_test(test: ast.expr, defaults_off: frozenset[str]) -> bool | Non
 _SIZE_FLAG = re.compile(r"interpolat|dynamic|resiz|any_?res", re.IGNORECASE)
 
 
-def parameters_off_by_default(function: ast.AST) -> frozenset[str]:
+def option_key(expr: ast.AST) -> str | None:
+    """The dotted text an option is known by: `side`, `config.x` (for `config.x` and `self.config.x`), `self.x`."""
+    dotted = _dotted(expr)
+    if dotted is None:
+        return None
+    return dotted[len("self.") :] if dotted.startswith("self.config.") else dotted
+
+
+_COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Is: operator.is_,
+    ast.IsNot: operator.is_not,
+}
+
+
+def _compare_literal(default: object, op_type: type[ast.cmpop], right: ast.AST) -> bool | None:
+    """`default <op> right` when `right` is a literal (or, for `in`, a tuple of literals); None when unknown."""
+    if op_type in (ast.In, ast.NotIn):
+        elements = right.elts if type(right) in (ast.Tuple, ast.List, ast.Set) else None  # type: ignore[attr-defined]
+        if elements is None or not all(type(e) is ast.Constant for e in elements):
+            return None
+        found = any(default == e.value for e in elements)
+        return found if op_type is ast.In else not found
+    if type(right) is not ast.Constant or op_type not in _COMPARISONS:
+        return None
+    value = right.value
+    if op_type in (ast.Is, ast.IsNot) and not (value is None or type(value) is bool):
+        return None
+    try:
+        return bool(_COMPARISONS[op_type](default, value))
+    except TypeError:  # `None > 1`
+        return None
+
+
+def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
+    """The parameters of `function` whose default is a string (`side="short"`, `mode="bilinear"`): options a caller
+    sets when it wants another path."""
+    arguments = getattr(function, "args", None)
+    if arguments is None:
+        return {}
+    found: dict[str, str] = {}
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = [
+        *zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults),
+        *zip(arguments.kwonlyargs, arguments.kw_defaults),
+    ]
+    for argument, default in pairs:
+        if default is not None and type(default) is ast.Constant and type(default.value) is str:
+            found[argument.arg] = default.value
+    return found
+
+
+def parameters_off_by_default(function: ast.AST, size_flags: bool = False) -> frozenset[str]:
     """The parameters of `function` whose default is `False` (`do_sample=False`, `output_attentions=False`):
-    what a caller turns on when it wants that path. Not the flags that enable other input sizes."""
+    what a caller turns on when it wants that path. Not the flags that enable other input sizes, unless
+    `size_flags`."""
     arguments = getattr(function, "args", None)
     if arguments is None:
         return frozenset()
@@ -186,4 +295,4 @@ def parameters_off_by_default(function: ast.AST) -> frozenset[str]:
     for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
         if default is not None and type(default) is ast.Constant and default.value is False:
             found.add(argument.arg)
-    return frozenset(name for name in found if not _SIZE_FLAG.search(name))
+    return frozenset(name for name in found if size_flags or not _SIZE_FLAG.search(name))

@@ -172,6 +172,7 @@ class ModuleModel:
         self._model_functions: set[int] | None = None
         # callee node id -> [(caller, call)], for calls made by model code (filled with reachability)
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
+        self._module_calls: dict[str, list[ast.Call]] | None = None  # class name -> see module_call_sites
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
         # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
@@ -461,6 +462,42 @@ class ModuleModel:
                     return self._function_infos.get(id(method))
         return None
 
+    def module_call_sites(self, owner: ClassInfo) -> list[ast.Call]:
+        """Calls `self.<attribute>(...)` in this file's modules whose constructor sets `self.<attribute> =
+        <owner's class>(...)`: where the model runs that submodule (its `forward`)."""
+        if self._module_calls is None:
+            self._module_calls = {}
+            for class_info in self.classes.values():
+                init = class_info.methods.get("__init__")
+                attributes: dict[str, str] = {}
+                for node in ast.walk(init) if init is not None else ():
+                    if (
+                        type(node) is ast.Assign
+                        and type(node.value) is ast.Call
+                        and type(node.value.func) is ast.Name
+                        and node.value.func.id in self.classes
+                    ):
+                        for target in node.targets:
+                            if (
+                                type(target) is ast.Attribute
+                                and type(target.value) is ast.Name
+                                and target.value.id == "self"
+                            ):
+                                attributes[target.attr] = node.value.func.id
+                if not attributes:
+                    continue
+                for method in class_info.methods.values():
+                    for node in ast.walk(method):
+                        if (
+                            type(node) is ast.Call
+                            and type(node.func) is ast.Attribute
+                            and type(node.func.value) is ast.Name
+                            and node.func.value.id == "self"
+                            and node.func.attr in attributes
+                        ):
+                            self._module_calls.setdefault(attributes[node.func.attr], []).append(node)
+        return self._module_calls.get(owner.node.name, [])
+
     def owner_class(self, info: FunctionInfo | None) -> ClassInfo | None:
         while info is not None:
             if info.owner is not None:
@@ -606,6 +643,7 @@ class FunctionScope:
         self._exits: list[list[dict[str, Kind | None]]] = []  # per enclosing loop: envs at break / continue
         self._declared: dict[str, Kind] = {}  # parameters annotated as tensors (or tensor or None)
         self._assumed: set[str] = set()  # unannotated `forward` parameters taken for tensors
+        self._flags: frozenset[str] | None = None  # see is_assumed_flag
         self._rebound_non_tensor: set[str] = set()  # of those, the ones the function binds to something else
         self._collect()
 
@@ -1240,6 +1278,17 @@ class FunctionScope:
         memo[key] = result
         return result
 
+    def is_assumed_flag(self, name: str) -> bool:
+        """Whether `name` is an unannotated `forward` parameter, only assumed a tensor, that the function only tests
+        for truth and passes on (`forward(self, pixel_values, interpolate_pos_encoding)`): a flag. Asked by rules
+        about a condition, lazily: it reads the whole function."""
+        self.names()  # computes `_assumed`
+        if name not in self._assumed:
+            return False
+        if self._flags is None:
+            self._flags = _flag_parameters(self.info.node)
+        return name in self._flags
+
     def name_kind_at(self, node: ast.Name) -> Kind:
         """The kind of the name `node` reads where it reads it (see the class docstring)."""
         scope: FunctionScope | None = self
@@ -1422,6 +1471,8 @@ class FunctionScope:
             return Kind.DIM if Kind.DIM in kinds else Kind.PYTHON
         if not qualified.startswith("torch."):
             return Kind.UNKNOWN
+        if qualified.startswith(("torch.__", "torch.version.")):
+            return Kind.PYTHON  # `torch.__version__.split(".")`: a method of a string, not `torch.split`
         if qualified in torch_api.TORCH_FUNCTIONS_RETURNING_PYTHON:
             return Kind.PYTHON
         if qualified in torch_api.TORCH_FUNCTIONS_RETURNING_SIZE:
@@ -1644,6 +1695,29 @@ def _tensor_method_kind(method: str, call: ast.Call) -> Kind:
 
 # Parameter names that say "flag" (transformers' `output_attentions`, `return_dict`, `use_cache`).
 _FLAG_PREFIXES = ("output_", "return_", "use_", "do_", "is_", "has_", "with_", "enable_", "apply_")
+
+
+def _flag_parameters(function: ast.AST) -> frozenset[str]:
+    """The names the function tests for truth at least once (`if name:`, `not name`, `name and ...`) and
+    otherwise only passes on to calls, never binding them again: what flags are used for. A tensor is computed on
+    somewhere (a method, an operator, a subscript); testing the truth of one with more than one element raises.
+    One pass over the function."""
+    tested: set[str] = set()
+    other: set[str] = set()
+    for owner in ast.walk(function):
+        for child in ast.iter_child_nodes(owner):
+            if type(child) is not ast.Name:
+                continue
+            name = child.id
+            if type(child.ctx) is not ast.Load:
+                other.add(name)  # bound again: whatever it holds then is not the argument
+            elif isinstance(owner, (ast.If, ast.While, ast.IfExp, ast.Assert)) and owner.test is child:
+                tested.add(name)
+            elif isinstance(owner, ast.BoolOp) or (isinstance(owner, ast.UnaryOp) and isinstance(owner.op, ast.Not)):
+                tested.add(name)
+            elif not (isinstance(owner, ast.keyword) or (isinstance(owner, ast.Call) and child in owner.args)):
+                other.add(name)
+    return frozenset(tested - other)
 
 
 def _is_text(node: ast.expr) -> bool:

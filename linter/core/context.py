@@ -9,19 +9,22 @@ from __future__ import annotations
 import ast
 import os
 from bisect import bisect_right
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
+from onnxlint.analysis.bindings import Role, bindings_in
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
     has_decorator,
     non_default_test,
     non_model_file,
+    option_key,
     parameters_off_by_default,
+    parameters_with_string_defaults,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
-from onnxlint.analysis.traversal import parent_map, walk
+from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings
 from onnxlint.core.source import SourceText
@@ -32,7 +35,17 @@ V = TypeVar("V")
 # a project's own `is_exporting()` wrapper counts too). Code they keep out of export is not flagged.
 # `torch.jit.is_scripting()` is not one: it is False under both ONNX exporters.
 EXPORT_GUARDS = frozenset(
-    {"is_in_onnx_export", "is_tracing", "is_compiling", "is_exporting", "is_fx_tracing", "is_dynamo_compiling"}
+    {
+        "is_in_onnx_export",
+        "is_tracing",
+        "is_compiling",
+        "is_exporting",
+        "is_fx_tracing",
+        "is_dynamo_compiling",
+        # transformers' wrappers of `torch.compiler.is_compiling()` / `is_exporting()`: True under torch.export
+        "is_torchdynamo_compiling",
+        "is_torchdynamo_exporting",
+    }
 )
 # Calls that return False while exporting with either ONNX exporter: the body of `if
 # torch.jit.is_scripting():` is not exported (torchvision keeps TorchScript-only code there).
@@ -66,6 +79,9 @@ TORCH_GUARD_VALUES: dict[str, dict[str, bool]] = {
 # What a size is while exporting when the exporter keeps it dynamic (`isinstance(h, torch.SymInt)`).
 _SYMBOLIC_TYPES = frozenset({"SymInt", "SymFloat", "Tensor"})
 _CONDITION_OWNERS = (ast.If, ast.While, ast.IfExp, ast.Assert)
+_CONFLICTING = object()  # an attribute two constructors set from different configuration options
+# Methods a module defines for its export in place of `forward` (diffusers' safety checkers: `forward_onnx`).
+_EXPORT_FORWARDS = ("forward_onnx", "onnx_forward", "forward_export", "export_forward")
 _SCOPE_OWNERS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)
 
 
@@ -105,6 +121,9 @@ class FileContext:
         self._off_by_default_flags: dict[int, set[str]] = {}  # id(class node) -> see _off_by_default
         self._non_default_memo: dict[int, str | None] = {}  # id(function node) -> see non_default_reason
         self._flags_off: dict[int, frozenset[str]] = {}  # id(function node) -> see _flags_off_by_default
+        self._constructor_flags: dict[int, frozenset[str]] = {}  # id(class node) -> see _constructor_flags_off
+        self._options: dict[int, dict[str, str]] = {}  # id(function node) -> see _parameter_options
+        self._config_options: dict[str, object] | None = None  # see _configuration_options
         self._predicates: dict[int, bool | None] = {}  # id(function node) -> see _predicate_polarity
         self._cached: dict[Callable[..., Any], dict[Any, Any]] = {}  # see cached
         # id(comprehension node) -> its scope, made by the engine's traversal as it enters one
@@ -207,7 +226,16 @@ class FileContext:
             child, parent = parent, self.parent(parent)
         return None
 
-    def guard_polarity(self, expr: ast.AST) -> bool | None:
+    def bound_once(self, name: str) -> ast.expr | None:
+        """The value the current function binds a local `name` to, when it binds it once (`name = value`) and it
+        is not a parameter; else None."""
+        function = self.function
+        if function is None or type(function.node) is ast.Lambda:
+            return None
+        table = self.cached(_single_bindings, function.node)
+        return table.get(name)
+
+    def guard_polarity(self, expr: ast.AST, _depth: int = 0) -> bool | None:
         """True/False: what `expr` evaluates to while exporting, when it is an export guard; else None.
 
         Besides torch's own guards: a flag the constructor sets to False (`self.use_tiling = False`) is
@@ -225,6 +253,10 @@ class FileContext:
             return False
         if expr_type is ast.Name and expr.id in LOSS_FLAGS:  # type: ignore[attr-defined]
             return False
+        if expr_type is ast.Name and _depth < 3:
+            # `tiled = big and not torch.compiler.is_compiling()` ... `if tiled:`: a flag bound once to a guard
+            value = self.bound_once(expr.id)  # type: ignore[attr-defined]
+            return None if value is None else self.guard_polarity(value, _depth + 1)
         if (
             expr_type is ast.Compare
             and type(expr.left) is ast.Name  # type: ignore[attr-defined]
@@ -248,10 +280,10 @@ class FileContext:
                 return False
             return self._predicate_polarity(expr)  # type: ignore[arg-type]
         if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]
-            inner = self.guard_polarity(expr.operand)  # type: ignore[attr-defined]
+            inner = self.guard_polarity(expr.operand, _depth)  # type: ignore[attr-defined]
             return None if inner is None else not inner
         if expr_type is ast.BoolOp:
-            polarities = [self.guard_polarity(v) for v in expr.values]  # type: ignore[attr-defined]
+            polarities = [self.guard_polarity(v, _depth) for v in expr.values]  # type: ignore[attr-defined]
             if type(expr.op) is ast.And and False in polarities:  # type: ignore[attr-defined]
                 return False
             if type(expr.op) is ast.Or and True in polarities:  # type: ignore[attr-defined]
@@ -329,16 +361,23 @@ class FileContext:
         """Why `node` runs while exporting only when the user asks for a path that is not the model's
         default one, or None. The engine reports findings there at `low` confidence: they are real
         for whoever exports that path, noise for everyone else. Such a path is
+        - a `forward` that takes a plain Python object of the file (a session), which an export cannot take, or
+          the `forward` of a module that defines its export path beside it (`forward_onnx`);
         - an implementation a dispatch decorator replaces by default (`@use_experts_implementation`'s
           eager experts loop; `non-default-decorators` in the configuration adds more), and what
           only it calls;
-        - a branch taken only with a flag whose default is off (`if interpolate_pos_encoding:`, `if
-          do_sample:`, for a parameter that defaults to False and that no call passes on), with an
-          optional decoding cache (`if cache is not None and ...`, `cache.is_initialized`), or for a
-          half-precision model (`hidden_states.dtype == torch.float16 and ...`), and what only such
-          branches call;
+        - a branch taken only with a flag whose default is off (`if do_sample:`, for a parameter that
+          defaults to False and that no call passes on, or a flag that lets a submodule take other sizes when
+          no module of the file passes it; `if self.crop_scale:` for an attribute the
+          constructor sets from such a parameter), with another value of a string option than its
+          default (`if side == "horz":` with `side="short"`), with an option of the model's configuration that
+          its default does not take (`if self.config.use_rel_pos:`, `settings.config_defaults`), with an
+          optional decoding cache (`if cache
+          is not None and ...`, `cache.is_initialized`), for a half-precision model
+          (`hidden_states.dtype == torch.float16 and ...`) or for a device an export does not run on
+          (`x.device.type == "mps"`), and what only such branches call;
         - code around the model, not in it: a file in a `transforms/`, `augmentation/`, `data/`,
-          `losses/`, `metrics/` or `schedulers/` folder of its package, a `processing_*.py` or
+          `losses/`, `metrics/`, `schedulers/` or `hooks/` folder of its package, a `processing_*.py` or
           `convert_*.py` module (`reachability.non_model_file`)."""
         place = self._non_model_file()
         if place is not None:
@@ -361,14 +400,19 @@ class FileContext:
         child = node
         parent = self.parent(node)
         flags = self._enclosing_flags(node)
-        if type(node) is ast.BoolOp and type(node.op) is ast.And and non_default_test(node.values[0], flags) is False:
+        options = self._enclosing_options(node)
+        if (
+            type(node) is ast.BoolOp
+            and type(node.op) is ast.And
+            and non_default_test(node.values[0], flags, options) is False
+        ):
             return f"a branch the export takes only on request (`{_short(node.values[0])}`)"  # `cache and x.any()`
         while parent is not None:
             parent_type = type(parent)
             if parent_type is ast.If or parent_type is ast.IfExp or parent_type is ast.While:
                 test = parent.test  # type: ignore[attr-defined]
                 if child is not test:
-                    by_default = non_default_test(test, flags)
+                    by_default = non_default_test(test, flags, options)
                     in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
                     if by_default is not None and in_body != by_default:
                         return f"a branch the export takes only on request (`{_short(test)}`)"
@@ -376,17 +420,138 @@ class FileContext:
                 values = parent.values  # type: ignore[attr-defined]
                 short_circuit = type(parent.op) is not ast.And  # type: ignore[attr-defined]
                 for value in values[: values.index(child)]:
-                    if non_default_test(value, flags) is short_circuit:
+                    if non_default_test(value, flags, options) is short_circuit:
                         return f"a branch the export takes only on request (`{_short(value)}`)"
             elif parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
                 return None
             child, parent = parent, self.parent(parent)
         return None
 
+    def default_path_value(self, test: ast.expr) -> bool | None:
+        """What a condition evaluates to on the model's default path when flags, options, caches, precision or
+        devices decide it whatever else it reads (`antialias and x.device.type == "mps"`: False); else None."""
+        return non_default_test(test, self._enclosing_flags(test), self._enclosing_options(test))
+
     def _enclosing_flags(self, node: ast.AST) -> frozenset[str]:
         scope = self.enclosing_scope(node)
         info = self.model.function_info(scope)
-        return self._flags_off_by_default(info) if info is not None else frozenset()
+        if info is None:
+            return frozenset()
+        return self._flags_off_by_default(info) | self._constructor_flags_off(info)
+
+    def _enclosing_options(self, node: ast.AST) -> Mapping[str, object]:
+        """What names and attributes hold by default where `node` is: the enclosing function's string options
+        (see `_parameter_options`) and the options of the model's configuration (see `_configuration_options`)."""
+        configuration = self._configuration_options()
+        parameters = self._parameter_options(node)
+        if not configuration:
+            return parameters
+        return {**configuration, **parameters} if parameters else configuration
+
+    def _configuration_options(self) -> dict[str, object]:
+        """`config.<option>` for each option of the configuration class the file imports
+        (`settings.config_defaults`, read by the runner: analysis/config_defaults.py), and `self.<attribute>` for
+        each attribute a constructor of the file sets from one (`self.use_rel_pos = config.use_rel_pos`)."""
+        if self._config_options is None:
+            defaults = dict(self.settings.config_defaults)
+            options: dict[str, object] = {f"config.{name}": value for name, value in defaults.items()}
+            if defaults:
+                for class_info in self.model.classes.values():
+                    init = class_info.methods.get("__init__")
+                    for statement in ast.walk(init) if init is not None else ():
+                        if type(statement) is not ast.Assign or len(statement.targets) != 1:
+                            continue
+                        key = option_key(statement.value)
+                        target = statement.targets[0]
+                        if (
+                            key is not None
+                            and key.startswith("config.")
+                            and key in options
+                            and type(target) is ast.Attribute
+                            and type(target.value) is ast.Name
+                            and target.value.id == "self"
+                        ):
+                            attribute = f"self.{target.attr}"
+                            if options.setdefault(attribute, options[key]) != options[key]:
+                                options[attribute] = _CONFLICTING
+                options = {k: v for k, v in options.items() if v is not _CONFLICTING}
+            self._config_options = options
+        return self._config_options
+
+    def _parameter_options(self, node: ast.AST) -> dict[str, str]:
+        """The enclosing function's parameters that default to a string (`side="short"`) and that every call from
+        model code leaves at that default (not passed, the same literal, or the caller's own parameter of the same
+        name and default passed on): `side == "horz"` is then a path taken only on request."""
+        info = self.model.function_info(self.enclosing_scope(node))
+        if info is None or type(info.node) is ast.Lambda:
+            return {}
+        key = id(info.node)
+        options = self._options.get(key)
+        if options is None:
+            options = parameters_with_string_defaults(info.node)
+            if options:
+                every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
+                if info.is_method:
+                    every = every[1:]
+                for caller, call in self.model.call_sites(info):
+                    if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
+                        return self._options.setdefault(key, {})  # `*args`, `**kwargs`: anything may be passed
+                    passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+                    passed += [(every[i], value) for i, value in enumerate(call.args) if i < len(every)]
+                    caller_defaults = parameters_with_string_defaults(caller.node)
+                    for name, value in passed:
+                        if name in options and not (
+                            (type(value) is ast.Constant and value.value == options[name])
+                            or (type(value) is ast.Name and caller_defaults.get(value.id) == options[name])
+                        ):
+                            del options[name]
+            self._options[key] = options
+        return options
+
+    def _passes_constructor_flag(self, caller: FunctionInfo, value: ast.expr) -> bool:
+        """`scale_image(x, ss, self.crop_scale)` from a method of a module whose `crop_scale` is off by default."""
+        return (
+            type(value) is ast.Attribute
+            and type(value.value) is ast.Name
+            and value.value.id == "self"
+            and f"self.{value.attr}" in self._constructor_flags_off(caller)
+        )
+
+    def _constructor_flags_off(self, info: FunctionInfo) -> frozenset[str]:
+        """`self.<attribute>` for each attribute the module's constructor sets from one of its parameters that
+        defaults to False (timm's `crop_scale`, kornia's `prosac_sampling`), when nothing in the file passes that
+        parameter by keyword with another value (timm's variants pass `crop_scale=True` through `dict(...)`):
+        a path the user asks for when building the model, which the model as built by default does not take."""
+        owner = self.model.owner_class(info)
+        if owner is None:
+            return frozenset()
+        key = id(owner.node)
+        flags = self._constructor_flags.get(key)
+        if flags is None:
+            flags = self._constructor_flags[key] = _constructor_flags_off(
+                self.model.find_method(owner, "__init__"), self.cached(_keywords_turned_on, None)
+            )
+        return flags
+
+    def _size_flags_never_passed(self, info: FunctionInfo) -> frozenset[str]:
+        """A submodule's `forward` flags that let it take other sizes (`interpolate_pos_encoding=False`), when the
+        file's modules run that submodule and none of those calls passes the flag: the user cannot turn it on, so
+        the path it guards is not the dynamic-size export's either (Granite-Docling's vision embeddings)."""
+        owner = info.owner
+        if owner is None or info.name != "forward" or type(info.node) is ast.Lambda:
+            return frozenset()
+        size_flags = parameters_off_by_default(info.node, size_flags=True) - parameters_off_by_default(info.node)
+        calls = self.model.module_call_sites(owner) if size_flags else []
+        if not calls:
+            return frozenset()
+        positional = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)][1:]
+        passed: set[str] = set()
+        for call in calls:
+            if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
+                return frozenset()  # `*args` / `**kwargs`: anything may be passed
+            passed.update(k.arg for k in call.keywords if k.arg is not None)
+            passed.update(positional[: len(call.args)])
+        return frozenset(size_flags - passed)
 
     def _flags_off_by_default(self, info: FunctionInfo) -> frozenset[str]:
         """The parameters of `info` that default to False and that no call from model code turns on (a
@@ -394,19 +559,20 @@ class FileContext:
         key = id(info.node)
         flags = self._flags_off.get(key)
         if flags is None:
-            flags = parameters_off_by_default(info.node)
+            flags = parameters_off_by_default(info.node) | self._size_flags_never_passed(info)
             if flags and type(info.node) is not ast.Lambda:
                 every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
                 if info.is_method:
                     every = every[1:]
                 kept = set(flags)
-                for _caller, call in self.model.call_sites(info):
+                for caller, call in self.model.call_sites(info):
                     passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
                     passed += [(every[i], value) for i, value in enumerate(call.args) if i < len(every)]
                     for name, value in passed:
                         if name in kept and not (
                             (type(value) is ast.Constant and value.value is False)
                             or (type(value) is ast.Name and value.id == name)
+                            or self._passes_constructor_flag(caller, value)
                         ):
                             kept.discard(name)
                 flags = frozenset(kept)
@@ -426,7 +592,16 @@ class FileContext:
             info.owner is not None and info.name == "forward" and has_decorator(info.owner.node, decorators)
         ):
             reason = "an implementation that a dispatch decorator replaces by default"
-        elif info.name != "forward":
+        elif info.name == "forward":
+            session = self._python_object_parameter(info)
+            export_forward = next(
+                (name for name in _EXPORT_FORWARDS if info.owner is not None and name in info.owner.methods), None
+            )
+            if session is not None:
+                reason = f"a `forward` that takes a `{session}`, a Python object that an export cannot take as input"
+            elif export_forward is not None:
+                reason = f"the `forward` of a module that exports `{export_forward}` instead"
+        else:
             sites = self.model.call_sites(info)
             saved = self.function
             try:
@@ -444,6 +619,28 @@ class FileContext:
                 self.function = saved
         self._non_default_memo[key] = reason
         return reason
+
+    def _python_object_parameter(self, info: FunctionInfo) -> str | None:
+        """The class of a required `forward` parameter annotated with a plain class of this file (no bases, no
+        decorators: Sam3-video's `inference_session: Sam3VideoInferenceSession`, Wan-Animate's `kv_cache:
+        WanAnimate2KVCache`): a stateful driver around the model, which `torch.export` cannot take (its inputs are
+        tensors, numbers and registered containers)."""
+        if type(info.node) is ast.Lambda:
+            return None
+        arguments = info.node.args
+        positional = [*arguments.posonlyargs, *arguments.args][1:]
+        required = positional[: len(positional) - len(arguments.defaults)]
+        required += [a for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is None]
+        for argument in required:
+            annotation = argument.annotation
+            if type(annotation) is not ast.Name or annotation.id not in self.model.classes:
+                continue
+            owner = self.model.classes[annotation.id].node
+            # A plain class: not a dataclass or a named tuple (containers of tensors `torch.export` can be told
+            # to flatten), not a module.
+            if not owner.decorator_list and all(type(b) is ast.Name and b.id == "object" for b in owner.bases):
+                return annotation.id
+        return None
 
     def _off_by_default(self, attribute: str) -> bool:
         """Whether the module's constructor sets `self.<attribute> = False` (diffusers' `use_tiling`,
@@ -717,3 +914,53 @@ def _file_around_the_model(context: FileContext, _: None) -> str | None:
         relative = os.path.relpath(name, root)
         name = relative if not relative.startswith("..") else os.path.basename(name)
     return non_model_file(name)
+
+
+def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
+    """Every keyword the file passes with a value other than a literal False or None (`crop_scale=True`)."""
+    return frozenset(
+        node.arg
+        for node in ast.walk(context.tree)
+        if type(node) is ast.keyword
+        and node.arg is not None
+        and not (type(node.value) is ast.Constant and node.value.value in (False, None))
+    )
+
+
+def _constructor_flags_off(
+    init: ast.FunctionDef | ast.AsyncFunctionDef | None, turned_on: frozenset[str]
+) -> frozenset[str]:
+    """See `FileContext._constructor_flags_off`: `self.<attribute>` names."""
+    if init is None:
+        return frozenset()
+    parameters = parameters_off_by_default(init)
+    if not parameters:
+        return frozenset()
+    found = set()
+    for node in ast.walk(init):
+        if (
+            type(node) is ast.Assign
+            and type(node.value) is ast.Name
+            and node.value.id in parameters
+            and node.value.id not in turned_on
+        ):
+            for target in node.targets:
+                if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
+                    found.add(f"self.{target.attr}")
+    return frozenset(found)
+
+
+def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.expr]:
+    """See `FileContext.bound_once`: name -> value for the locals of `function` bound exactly once, wholly."""
+    arguments = getattr(function, "args", None)
+    parameters = (
+        {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)} if arguments else set()
+    )
+    found: dict[str, ast.expr] = {}
+    for name, bindings in bindings_in(scope_nodes(function, signature=False)).items():
+        if name in parameters or len(bindings) != 1:
+            continue
+        binding = bindings[0]
+        if binding.role is Role.WHOLE and binding.value is not None:
+            found[name] = binding.value
+    return found

@@ -145,6 +145,9 @@ class LintSettings:
     confidence: str = "medium"
     # The export calls of the scripts that import this file (set per file by the runner).
     export_sites: tuple[ExportSite, ...] = ()
+    # The defaults of the configuration class the file imports from its package (set per file by the runner:
+    # analysis/config_defaults.py): `(option, default)` pairs.
+    config_defaults: tuple[tuple[str, bool | int | float | str | None], ...] = ()
     # Decorators (by last name) that mark a class's `forward` or a function as an implementation that is
     # not the default one (`non-default-decorators`; transformers' `use_experts_implementation` is built
     # in): findings there are `low` confidence.

@@ -152,15 +152,26 @@ def run_key(settings: LintSettings) -> str:
         source_fingerprint(),
         sys.version,
         torch_fingerprint(),
-        repr(dataclasses.replace(settings, export_sites=())),  # a new settings field joins the key by itself
+        # a new settings field joins the key by itself; the per-file ones join each file's digest
+        repr(dataclasses.replace(settings, export_sites=(), config_defaults=())),
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
-def file_digest(raw: bytes, filename: str, relative_path: str, export_sites: tuple[ExportSite, ...]) -> str:
-    """What one entry depends on: the file's bytes, its names, and the export calls that reach it."""
+def file_digest(
+    raw: bytes,
+    filename: str,
+    relative_path: str,
+    export_sites: tuple[ExportSite, ...],
+    configurations: list[tuple[str, bytes]] | None = None,
+) -> str:
+    """What one entry depends on: the file's bytes, its names, the export calls that reach it, and the bytes of
+    the configuration modules it imports (analysis/config_defaults.py)."""
     digest = hashlib.blake2b(raw, digest_size=16)
     digest.update(repr((filename, relative_path, export_sites)).encode())
+    for name, source in configurations or ():
+        digest.update(name.encode())
+        digest.update(hashlib.blake2b(source, digest_size=16).digest())
     return digest.hexdigest()
 
 

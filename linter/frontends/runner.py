@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from onnxlint.analysis.config_defaults import configuration_defaults, sibling_configurations
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportSite, LintSettings
 from onnxlint.core.source import (
@@ -113,13 +114,27 @@ def _resolved(folder: str) -> Path:
     return Path(folder).resolve()
 
 
-def _digest(raw: bytes, path: Path, settings: LintSettings, relative: str | None = None) -> str:
+def _digest(
+    raw: bytes,
+    path: Path,
+    settings: LintSettings,
+    relative: str | None = None,
+    configurations: list[tuple[str, bytes]] | None = None,
+) -> str:
     """The cache digest of a file linted under `settings` (what `lint_source` sees of it)."""
     if settings.per_file_ignores:  # the relative path matters only to per-file ignores (and costs a resolve)
         relative = relative if relative is not None else relative_to_root(path, settings)
     else:
         relative = ""
-    return file_digest(raw, str(path), relative, settings.export_sites)
+    if configurations is None:
+        configurations = sibling_configurations(path, raw)
+    return file_digest(raw, str(path), relative, settings.export_sites, configurations)
+
+
+def with_configuration(settings: LintSettings, configurations: list[tuple[str, bytes]]) -> LintSettings:
+    """`settings` with the defaults of the configuration modules the file imports (analysis/config_defaults.py)."""
+    defaults = configuration_defaults(configurations) if configurations else ()
+    return dataclasses.replace(settings, config_defaults=defaults) if defaults else settings
 
 
 def process_file(path: Path, settings: LintSettings, options: RunOptions) -> FileOutcome:
@@ -134,9 +149,11 @@ def process_file(path: Path, settings: LintSettings, options: RunOptions) -> Fil
 
     filename = str(path)
     relative = relative_to_root(path, settings)
+    configurations = sibling_configurations(path, contents.raw)
+    digest_settings, settings = settings, with_configuration(settings, configurations)
     if not (options.fix or options.diff):
         outcome.findings = lint_source(contents.text, filename, settings, relative_path=relative).findings
-        outcome.cache_digest = _digest(contents.raw, path, settings, relative)
+        outcome.cache_digest = _digest(contents.raw, path, digest_settings, relative, configurations)
         return outcome
     result = fix_source(contents.text, filename, settings, unsafe_fixes=options.unsafe_fixes, relative_path=relative)
     outcome.findings = result.remaining
@@ -144,7 +161,7 @@ def process_file(path: Path, settings: LintSettings, options: RunOptions) -> Fil
     outcome.rejected_fixes = result.rejected
     outcome.converged = result.converged
     if not result.changed:
-        outcome.cache_digest = _digest(contents.raw, path, settings, relative)
+        outcome.cache_digest = _digest(contents.raw, path, digest_settings, relative, configurations)
         return outcome
     if options.diff:
         outcome.diff = unified_diff(contents.text, result.text, outcome.display_path)
@@ -155,7 +172,7 @@ def process_file(path: Path, settings: LintSettings, options: RunOptions) -> Fil
         write_atomically(contents, result.text)
         outcome.written = True
         # `remaining` is the lint of the text just written: cache it under the new bytes.
-        outcome.cache_digest = _digest(contents.encode(result.text), path, settings, relative)
+        outcome.cache_digest = _digest(contents.encode(result.text), path, digest_settings, relative)
     except OSError as error:  # FileNotWrittenError: refused, changed on disk, unencodable, the disk's refusal
         outcome.error = (
             str(error)
@@ -164,7 +181,7 @@ def process_file(path: Path, settings: LintSettings, options: RunOptions) -> Fil
         )
         outcome.fixed = Counter()
         outcome.findings = lint_source(contents.text, filename, settings, relative_path=relative).findings
-        outcome.cache_digest = _digest(contents.raw, path, settings, relative)
+        outcome.cache_digest = _digest(contents.raw, path, digest_settings, relative, configurations)
     return outcome
 
 

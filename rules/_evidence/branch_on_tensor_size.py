@@ -30,6 +30,45 @@ PATTERNS = {
     "if_batch_gt_1": Pattern(
         _model("if x.shape[0] > 1:\n    x = x - x.mean(0, keepdim=True)\nreturn x"), dynamic=("batch",)
     ),
+    # The same branch exported with a batch of 2: every other batch of 2 or more takes it too (a comparison with 1
+    # is `low`: only a batch of 1 runs the exported branch in place of its own).
+    "if_batch_gt_1_example_2": Pattern(
+        _model("if x.shape[0] > 1:\n    x = x - x.mean(0, keepdim=True)\nreturn x"),
+        inputs=((2, 3, 8, 8),),
+        dynamic=("batch",),
+    ),
+    # A sinusoidal table grown when an input is longer than it (transformers' Speech2Text, TrOCR, M2M100): exported
+    # with an input within the table, right for every input within it (`low`).
+    "grow_table_beyond_input": Pattern(
+        "import torch\n\n\nclass Model(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.register_buffer('table', torch.arange(64.0))\n\n"
+        "    def forward(self, x):\n"
+        "        needed = x.shape[2] + 2\n"
+        "        if needed > self.table.size(0):\n"
+        "            self.table = torch.arange(float(needed))\n"
+        "        return x + self.table[2:needed].view(1, 1, -1, 1)\n",
+        dynamic=("batch", "height"),
+    ),
+    # Mamba-2's crop back after padding to a multiple of the chunk: right at every length when the example pads
+    # (`low`), wrong at every other length when the example's length is a multiple (measured at 5-12 as well).
+    "crop_back_after_pad": Pattern(
+        _model(
+            "n = x.shape[2]\npad = (4 - n % 4) % 4\ny = F.pad(x, (0, 0, 0, pad)) * 2\n"
+            "if pad > 0:\n    y = y[:, :, :n]\nreturn y"
+        ),
+        inputs=((2, 3, 6, 5),),
+        dynamic=("batch", "height"),
+    ),
+    "crop_back_after_pad_example_multiple": Pattern(
+        _model(
+            "n = x.shape[2]\npad = (4 - n % 4) % 4\ny = F.pad(x, (0, 0, 0, pad)) * 2\n"
+            "if pad > 0:\n    y = y[:, :, :n]\nreturn y"
+        ),
+        inputs=((2, 3, 8, 5),),
+        dynamic=("batch", "height"),
+    ),
     "check_that_raises": Pattern(
         _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
     ),
@@ -41,6 +80,11 @@ MEASURED = [
     Claim("pad_to_multiple", "dynamo", None, "BAKED"),
     Claim("if_batch_gt_1", "legacy", 17, "BAKED"),
     Claim("if_batch_gt_1", "dynamo", None, "BAKED"),
+    Claim("if_batch_gt_1_example_2", "legacy", 17, "ok", flagged=True, note="reported at `low`"),
+    Claim("if_batch_gt_1_example_2", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
+    Claim("grow_table_beyond_input", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
+    Claim("crop_back_after_pad", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
+    Claim("crop_back_after_pad_example_multiple", "dynamo", None, "BAKED", note="reported at `low`"),
     Claim("check_that_raises", "legacy", 17, "ok"),
     Claim("check_that_raises", "dynamo", None, "ok"),
     # Emptiness: both exporters take the non-empty branch, right for every non-empty input.

@@ -18,8 +18,9 @@ class Model(torch.nn.Module):
 
 
 PARITY = [
-    ParityCase(_LEN_MODEL, inputs=((1, 3, 8, 8),)),
-    ParityCase(_LEN_MODEL, inputs=((2, 3, 8, 8),)),
+    # `low` under the dynamo exporter (the default): the fix is checked at that level.
+    ParityCase(_LEN_MODEL, inputs=((1, 3, 8, 8),), settings={"confidence": "low"}),
+    ParityCase(_LEN_MODEL, inputs=((2, 3, 8, 8),), settings={"confidence": "low"}),
 ]
 
 PATTERNS = {

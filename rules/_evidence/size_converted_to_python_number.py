@@ -100,6 +100,11 @@ PATTERNS = {
     ),
     "math_ceil": Pattern(_model("H = math.ceil(x.shape[2] / 4) * 4\nreturn F.interpolate(x, size=(H, H))")),
     "math_sqrt": Pattern(_model("return x / math.sqrt(x.shape[3])")),
+    "numpy_prod_plain": Pattern(
+        _model("n = np.prod(x.shape[1:])\nreturn x.reshape(x.shape[0], n) * 2", imports="import numpy as np"),
+        inputs=((2, 3, 8, 8),),
+        requires=("numpy",),
+    ),
     "numpy_prod": Pattern(
         _model("return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))", imports="import numpy as np"),
         requires=("numpy",),
@@ -160,6 +165,9 @@ MEASURED = [
     Claim("math_ceil", "dynamo", None, "ok"),
     Claim("math_sqrt", "legacy", 17, "BAKED"),
     Claim("math_sqrt", "dynamo", None, "EXPORT"),
+    Claim(
+        "numpy_prod_plain", "dynamo", None, "ok", note="np.prod of symbolic sizes stays symbolic; int() of it does not"
+    ),
     Claim("numpy_prod", "legacy", 17, "BAKED"),
     Claim("numpy_prod", "dynamo", None, "BAKED"),
     Claim("size_arithmetic", "legacy", 17, "ok"),

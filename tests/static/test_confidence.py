@@ -256,3 +256,259 @@ def test_size_hazards_that_rest_on_an_assumption_are_low_and_say_why():
     assert any("low confidence: a threshold of 3 elements" in message for message in low)
     assert any("only with `Dim.AUTO`" in message for message in low)
     assert all(f.confidence.value != "low" for f in lint_source(SIZES, "m.py", LintSettings()).findings)
+
+
+CONSTRUCTOR_FLAGS = textwrap.dedent(
+    """
+    import torch
+
+
+    def scale(x, crop: bool = False):
+        if crop and x.sum() > 0:
+            return x[:, :4]
+        return x * 2
+
+
+    class Net(torch.nn.Module):
+        def __init__(self, prosac: bool = False, refine: bool = False):
+            super().__init__()
+            self.prosac = prosac
+            self.refine = refine
+
+        def forward(self, x):
+            if self.prosac and x.sum() > 0:
+                x = x * 3
+            if self.refine and x.sum() > 0:
+                x = x * 4
+            return scale(x, self.prosac)
+
+
+    def variant():
+        return Net(refine=True)
+    """
+)
+
+
+def test_a_flag_the_constructor_takes_off_by_default_is_a_path_on_request():
+    # 18: `self.prosac` comes from a constructor parameter that defaults to False and nothing turns on;
+    # 6: `scale`'s `crop` is passed only that flag. 20: a variant in the file builds the model with `refine=True`
+    # (medium: `x` is an unannotated parameter).
+    assert _confidences(CONSTRUCTOR_FLAGS) == {6: "low", 18: "low", 20: "medium"}
+
+
+OPTIONS_AND_DEVICES = textwrap.dedent(
+    """
+    import torch
+
+
+    def side_size(x: torch.Tensor, side: str = "short"):
+        if side == "horz":
+            return x.sum(0).tolist()
+        if side in ("short", "long"):
+            return x.mean(0).tolist()
+        return x.amax(0).tolist()
+
+
+    def resize(x: torch.Tensor, side: str = "short"):
+        return side_size(x, side)
+
+
+    def is_mps_tensor_safe(x):
+        return x.device.type == "mps"
+
+
+    class Net(torch.nn.Module):
+        def forward(self, x: torch.Tensor):
+            if is_mps_tensor_safe(x) and x.sum() > 0:
+                x = x.cpu()
+            if x.device.type == "mps" and x.sum() > 1:
+                x = x * 2
+            if x.device.type == "cuda" and x.sum() > 2:
+                x = x * 3
+            return resize(x), side_size(x, side="vert")
+    """
+)
+
+
+def test_a_branch_for_another_value_of_an_option_or_another_device_is_low():
+    # 7: `side == "horz"` with `side="short"`, left at its default by `resize` (which passes on its own `side`);
+    # but `side_size` is also called with `side="vert"` (29), so its options are not known: 7, 9 and 10 stay.
+    # 23 and 25: devices an export does not run on; 27: CUDA, where exports do run.
+    findings = lint_source(OPTIONS_AND_DEVICES, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    assert confidences[(23, "ONX201")] == confidences[(25, "ONX201")] == "low"
+    assert confidences[(27, "ONX201")] == "high"
+    assert confidences[(7, "ONX202")] == confidences[(10, "ONX202")] == "high"
+    only_default = OPTIONS_AND_DEVICES.replace(', side_size(x, side="vert")', "")
+    findings = lint_source(only_default, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    # `side` is now "short" on every path: the "horz" branch (7) is an option, the "short" one (9) is not.
+    assert (confidences[(7, "ONX202")], confidences[(9, "ONX202")]) == ("low", "high")
+
+
+def test_a_hooks_folder_is_code_around_the_model():
+    source = "import torch\n\n\nclass Net(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n        if x.sum() > 0:\n            x = x * 2\n        return x\n"
+
+    def confidence(path: str) -> str:
+        findings = lint_source(source, path, LintSettings(confidence="low")).findings
+        return next(f.confidence.value for f in findings if f.code == "ONX201")
+
+    assert confidence("pkg/hooks/faster_cache.py") == "low"
+    assert confidence("pkg/models/net.py") == "high"
+
+
+SIZE_FLAG_NEVER_PASSED = textwrap.dedent(
+    """
+    import torch
+
+
+    class Embeddings(torch.nn.Module):
+        def interpolate_pos_encoding(self, embeddings: torch.Tensor, height: int, width: int):
+            if embeddings.shape[1] == self.table.shape[1] and height == width:
+                return self.table
+            return torch.nn.functional.interpolate(self.table, size=(height, width))
+
+        def forward(self, pixel_values: torch.Tensor, interpolate_pos_encoding: bool = False):
+            embeddings = self.patch(pixel_values)
+            if interpolate_pos_encoding:
+                return embeddings + self.interpolate_pos_encoding(embeddings, pixel_values.shape[2], pixel_values.shape[3])
+            return embeddings + self.table
+
+
+    class Vision(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embeddings = Embeddings()
+
+        def forward(self, pixel_values: torch.Tensor):
+            return self.embeddings(pixel_values)
+    """
+)
+
+
+def test_a_size_flag_that_no_module_of_the_file_passes_is_off():
+    # `interpolate_pos_encoding` would be the dynamic-size export's path, but `Vision` never passes it on.
+    def confidence(source: str) -> str:
+        findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+        return next(f.confidence.value for f in findings if f.code == "ONX302")
+
+    assert confidence(SIZE_FLAG_NEVER_PASSED) == "low"
+    passed_on = SIZE_FLAG_NEVER_PASSED.replace(
+        "def forward(self, pixel_values: torch.Tensor):\n        return self.embeddings(pixel_values)",
+        "def forward(self, pixel_values: torch.Tensor, interpolate_pos_encoding: bool = False):\n"
+        "        return self.embeddings(pixel_values, interpolate_pos_encoding=interpolate_pos_encoding)",
+    )
+    assert passed_on != SIZE_FLAG_NEVER_PASSED and confidence(passed_on) == "high"
+
+
+SESSION_DRIVER = textwrap.dedent(
+    """
+    import torch
+
+
+    class Session:
+        def __init__(self):
+            self.object_ids = []
+
+
+    class Tracker(torch.nn.Module):
+        def associate(self, scores: torch.Tensor):
+            return scores[scores > 0].tolist()
+
+        def forward(self, session: Session, scores: torch.Tensor):
+            session.object_ids = self.associate(scores)
+            return scores
+    """
+)
+
+
+def test_a_forward_that_takes_a_python_session_object_is_low():
+    # torch.export takes tensors, numbers and registered containers, not a plain object: the module is a
+    # stateful driver around a model (transformers' Sam3 video tracker), not what is exported.
+    def confidence(source: str) -> str:
+        findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+        return next(f.confidence.value for f in findings if f.code == "ONX202")
+
+    assert confidence(SESSION_DRIVER) == "low"
+    # A dataclass of tensors is a container an export can be told to flatten: not a driver.
+    dataclass = SESSION_DRIVER.replace("class Session:", "@dataclasses.dataclass\nclass Session:").replace(
+        "import torch", "import dataclasses\nimport torch"
+    )
+    assert confidence(dataclass) == "high"
+
+
+def test_the_forward_of_a_module_with_its_own_export_forward_is_low():
+    # diffusers' safety checker: `forward` loops in Python, `forward_onnx` is what its ONNX pipeline exports.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class SafetyChecker(torch.nn.Module):
+            def forward(self, scores: torch.Tensor):
+                return [scores[i].sum() for i in range(scores.shape[0])]
+
+            def forward_onnx(self, scores: torch.Tensor):
+                return scores.sum(-1)
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert [(f.code, f.confidence.value) for f in findings] == [("ONX203", "low")]
+    renamed = source.replace("def forward_onnx", "def forward_fast")
+    findings = lint_source(renamed, "m.py", LintSettings(confidence="low")).findings
+    assert [(f.code, f.confidence.value) for f in findings] == [("ONX203", "high")]
+
+
+CONFIGURATION = textwrap.dedent(
+    """
+    class TinyConfig:
+        use_relative_positions: bool = False
+        hidden_stride: int = 1
+
+        def __init__(self, position_type="absolute", **kwargs):
+            self.position_type = position_type
+    """
+)
+MODELING = textwrap.dedent(
+    """
+    import torch
+
+    from .configuration_tiny import TinyConfig
+
+
+    class Attention(torch.nn.Module):
+        def __init__(self, config: TinyConfig):
+            super().__init__()
+            self.config = config
+            self.use_relative_positions = config.use_relative_positions
+
+        def forward(self, x: torch.Tensor):
+            if self.use_relative_positions and x.sum() > 0:
+                x = x * 2
+            if self.config.hidden_stride > 1 and x.sum() > 1:
+                x = x * 3
+            if self.config.position_type == "rotary" and x.sum() > 2:
+                x = x * 4
+            if self.config.position_type == "absolute" and x.sum() > 3:
+                x = x * 5
+            return x
+    """
+)
+
+
+def test_a_branch_on_a_configuration_option_off_by_default_is_low(tmp_path):
+    # The runner reads the configuration module the model's file imports (never imports it): each of the first
+    # three branches is taken only with a configuration other than the default; the fourth is the default's.
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text(CONFIGURATION)
+    (package / "modeling_tiny.py").write_text(MODELING)
+
+    def confidences() -> dict[int, str]:
+        result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+        return {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+
+    assert confidences() == {14: "low", 16: "low", 18: "low", 20: "high"}
+    # The configuration's bytes join the cached file's digest: a new default is seen at once.
+    (package / "configuration_tiny.py").write_text(CONFIGURATION.replace("= False", "= True"))
+    assert confidences()[14] == "high"

@@ -157,7 +157,7 @@ def test_a_flag_named_pad_and_the_crop_that_undoes_it_become_unconditional() -> 
 
 
 def test_a_crop_without_a_pad_under_the_same_condition_gets_no_fix() -> None:
-    source = HEAD + ("        cropped = h > 8\n        if cropped:\n            x = x[:, :, :8]\n        return x\n")
+    source = HEAD + ("        cropped = h > 64\n        if cropped:\n            x = x[:, :, :64]\n        return x\n")
     assert _fixes(source) == [Applicability.DISPLAY_ONLY]
 
 

@@ -24,9 +24,10 @@ from ..conftest import REPO, expected_findings
 
 RECALL_DIR = REPO / "tests" / "static" / "recall"
 
-# The recall measured when the corpus was built, rounded down to the nearest 0.05: a regression guard, to be
-# raised as the rules catch more. The project's goal is 0.90.
-RECALL_FLOOR = 0.95
+# The recall measured, rounded down to the nearest 0.05: a regression guard, to be raised as the rules catch
+# more. The project's goal is 0.90. (0.96 until two findings went to `low`: qwen2.5-VL's `len(current_input_ids)`
+# under the dynamo exporter and Speech2Text's table-growing `if`; docs/recall.md.)
+RECALL_FLOOR = 0.90
 
 SOURCE = re.compile(
     r"^# Source: (?P<package>[\w-]+) (?P<version>\d+(?:\.\d+)+), (?P<path>\S+\.py), lines [\d, -]+$", re.MULTILINE

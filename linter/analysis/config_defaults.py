@@ -1,0 +1,84 @@
+"""The defaults of a model's configuration class, read from the configuration module beside the model's file.
+
+transformers keeps a model's options in `configuration_<model>.py` (`use_relative_position_embeddings: bool =
+False`, or `def __init__(self, ..., hidden_stride=1, ...)`) and the model's file imports it (`from
+.configuration_vitdet import VitDetConfig`). A branch on such an option (`if self.config.use_relative_...:`, or
+on `self.use_relative_... = config.use_relative_...` in `forward`) whose default does not take it is a path
+the user asks for by choosing a configuration: `FileContext.non_default_reason` reports findings there at `low`.
+
+Syntax only: the configuration module is parsed, never imported. The runner reads it (`sibling_configurations`)
+and passes what it found through `LintSettings.config_defaults`; its bytes join the file's cache digest.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+# A relative import of a configuration module of the same package: `from .configuration_vitdet import VitDetConfig`.
+_CONFIGURATION_IMPORT = re.compile(rb"^from \.(configuration_\w+) import ", re.MULTILINE)
+_MAX_BYTES = 1 << 20  # a configuration module larger than this is not read
+Default = bool | int | float | str | None
+
+
+def sibling_configurations(path: Path, raw: bytes) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each configuration module of `path`'s folder that its source imports relatively."""
+    found: list[tuple[str, bytes]] = []
+    for name in sorted({match.decode() for match in _CONFIGURATION_IMPORT.findall(raw)}):
+        try:
+            candidate = path.parent / f"{name}.py"
+            if candidate.is_file() and candidate.stat().st_size <= _MAX_BYTES:
+                found.append((name, candidate.read_bytes()))
+        except OSError:
+            continue
+    return found
+
+
+def configuration_defaults(modules: list[tuple[str, bytes]]) -> tuple[tuple[str, Default], ...]:
+    """`(option, default)` for every option a `...Config` class of the modules declares with a literal default
+    (a class attribute or an `__init__` parameter); an option two classes declare differently is left out."""
+    defaults: dict[str, Default] = {}
+    conflicting: set[str] = set()
+    for _name, source in modules:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if type(node) is ast.ClassDef and node.name.endswith("Config"):
+                for option, value in _class_defaults(node):
+                    if option in defaults and defaults[option] != value:
+                        conflicting.add(option)
+                    defaults[option] = value
+    return tuple(sorted((k, v) for k, v in defaults.items() if k not in conflicting))
+
+
+def _class_defaults(node: ast.ClassDef) -> list[tuple[str, Default]]:
+    found: list[tuple[str, Default]] = []
+    for statement in node.body:
+        if type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value is not None:
+            value = _literal(statement.value)
+            if value is not _NOT_LITERAL:
+                found.append((statement.target.id, value))  # type: ignore[arg-type]
+        elif type(statement) is ast.FunctionDef and statement.name == "__init__":
+            arguments = statement.args
+            positional = [*arguments.posonlyargs, *arguments.args]
+            pairs = [
+                *zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults),
+                *zip(arguments.kwonlyargs, arguments.kw_defaults),
+            ]
+            for argument, default in pairs:
+                value = _literal(default) if default is not None else _NOT_LITERAL
+                if value is not _NOT_LITERAL:
+                    found.append((argument.arg, value))  # type: ignore[arg-type]
+    return found
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(expr: ast.expr) -> object:
+    if type(expr) is ast.Constant and (expr.value is None or type(expr.value) in (bool, int, float, str)):
+        return expr.value
+    return _NOT_LITERAL
