@@ -150,13 +150,21 @@ def report(corpus: Path, tag: str, seeds: list[int]) -> None:
             f"\n#### Sample seed {seed}: {counts['TRUE']} true, {counts['DEBATABLE']} debatable, {counts['FALSE']} false"
             f" — precision {counts['TRUE']}/{len(entries)} = {100 * counts['TRUE'] / len(entries):.1f}%\n"
         )
-        print("| # | file:line | code | source line | verdict | class | reason |\n|---:|---|---|---|---|---|---|")
+        judges = any("judges" in entry for entry in entries)  # merged from two or three judges (`merge`)
+        print(
+            "| # | file:line | code | source line | verdict |"
+            + (" judges |" if judges else "")
+            + " class | reason |\n|---:|---|---|---|---|"
+            + ("---|" if judges else "")
+            + "---|---|"
+        )
         for entry in entries:
             source = entry.get("source", "").replace("|", "\\|")[:90]
             reason = entry.get("reason", "").replace("|", "\\|").replace("\n", " ")
+            votes = f" {entry.get('judges', '-')} |" if judges else ""
             print(
                 f"| {entry['n']} | `{entry['file']}:{entry['line']}` | {entry['code']} | `{source}` | "
-                f"{entry['verdict']} | {entry.get('class', '-')} | {reason} |"
+                f"{entry['verdict']} |{votes} {entry.get('class', '-')} | {reason} |"
             )
 
 
