@@ -262,6 +262,11 @@ def _compare_literal(default: object, op_type: type[ast.cmpop], right: ast.AST) 
         return None
 
 
+def is_size_flag(name: str) -> bool:
+    """A flag that lets a model take inputs of other sizes (`interpolate_pos_encoding`, `dynamic_img_size`)."""
+    return _SIZE_FLAG.search(name) is not None
+
+
 def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
     """The parameters of `function` whose default is a string (`side="short"`, `mode="bilinear"`): options a caller
     sets when it wants another path."""

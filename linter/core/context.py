@@ -17,6 +17,7 @@ from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
     has_decorator,
+    is_size_flag,
     non_default_test,
     non_model_file,
     option_key,
@@ -453,26 +454,28 @@ class FileContext:
         (`settings.config_defaults`, read by the runner: analysis/config_defaults.py), and `self.<attribute>` for
         each attribute a constructor of the file sets from one (`self.use_rel_pos = config.use_rel_pos`)."""
         if self._config_options is None:
-            defaults = dict(self.settings.config_defaults)
+            # Not the options that let a model take other sizes: a dynamic-size export sets them.
+            defaults = {name: value for name, value in self.settings.config_defaults if not is_size_flag(name)}
             options: dict[str, object] = {f"config.{name}": value for name, value in defaults.items()}
             if defaults:
                 for class_info in self.model.classes.values():
                     init = class_info.methods.get("__init__")
                     for statement in ast.walk(init) if init is not None else ():
-                        if type(statement) is not ast.Assign or len(statement.targets) != 1:
+                        if type(statement) not in (ast.Assign, ast.AugAssign, ast.AnnAssign):
                             continue
-                        key = option_key(statement.value)
-                        target = statement.targets[0]
-                        if (
-                            key is not None
-                            and key.startswith("config.")
-                            and key in options
-                            and type(target) is ast.Attribute
-                            and type(target.value) is ast.Name
-                            and target.value.id == "self"
-                        ):
+                        targets = statement.targets if type(statement) is ast.Assign else [statement.target]  # type: ignore[attr-defined]
+                        for target in targets:
+                            if not (
+                                type(target) is ast.Attribute
+                                and type(target.value) is ast.Name
+                                and target.value.id == "self"
+                            ):
+                                continue
                             attribute = f"self.{target.attr}"
-                            if options.setdefault(attribute, options[key]) != options[key]:
+                            key = option_key(statement.value) if type(statement) is ast.Assign else None
+                            if key is None or not key.startswith("config.") or key not in options:
+                                options[attribute] = _CONFLICTING  # set from something else too: not an option
+                            elif options.setdefault(attribute, options[key]) != options[key]:
                                 options[attribute] = _CONFLICTING
                 options = {k: v for k, v in options.items() if v is not _CONFLICTING}
             self._config_options = options

@@ -512,3 +512,41 @@ def test_a_branch_on_a_configuration_option_off_by_default_is_low(tmp_path):
     # The configuration's bytes join the cached file's digest: a new default is seen at once.
     (package / "configuration_tiny.py").write_text(CONFIGURATION.replace("= False", "= True"))
     assert confidences()[14] == "high"
+
+
+def test_an_attribute_set_from_a_configuration_option_and_from_something_else_is_no_option():
+    # PatchTSMixer: one class keeps `config.distribution_output` (a string), another sets the same attribute to
+    # an object: `self.distribution_output == ...` is no longer a test of the configuration's default.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Head(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.distribution_output = config.distribution_output
+
+            def forward(self, x: torch.Tensor):
+                if self.distribution_output == "negative_binomial" and x.sum() > 0:
+                    x = x * 2
+                return x
+        """
+    )
+    settings = LintSettings(confidence="low", config_defaults=(("distribution_output", "student_t"),))
+
+    def confidence(text: str) -> str:
+        findings = lint_source(text, "m.py", settings).findings
+        return next(f.confidence.value for f in findings if f.code == "ONX201")
+
+    assert confidence(source) == "low"
+    other = source + textwrap.dedent(
+        """
+
+        class Model(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.distribution_output = StudentTOutput(dim=1)
+        """
+    )
+    assert confidence(other) == "high"
