@@ -169,7 +169,8 @@ def non_default_test(
     `self.config.x`): `side == "horz"` and `self.config.hidden_stride > 1` are False by default."""
     option = option_key(test)
     if option is not None and option in options:
-        return bool(options[option])  # `if self.config.use_relative_position_embeddings:`
+        default = options[option]
+        return None if default is NOT_NONE else bool(default)  # `if self.config.use_relative_position_embeddings:`
     test_type = type(test)
     if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
         inner = non_default_test(test.operand, defaults_off, options)  # type: ignore[attr-defined]
@@ -223,6 +224,17 @@ def non_default_test(
 _SIZE_FLAG = re.compile(r"interpolat|dynamic|resiz|any_?res", re.IGNORECASE)
 
 
+class _NotNone:
+    """An option's default known only to be some object, not None (`nn.Parameter(...) if config.flag else None`
+    with the flag on): `is None` is decided, its truth is not."""
+
+    def __repr__(self) -> str:
+        return "NOT_NONE"
+
+
+NOT_NONE = _NotNone()
+
+
 def option_key(expr: ast.AST) -> str | None:
     """The dotted text an option is known by: `side`, `config.x` (for `config.x` and `self.config.x`), `self.x`."""
     dotted = _dotted(expr)
@@ -254,6 +266,10 @@ def _compare_literal(default: object, op_type: type[ast.cmpop], right: ast.AST) 
     if type(right) is not ast.Constant or op_type not in _COMPARISONS:
         return None
     value = right.value
+    if default is NOT_NONE:  # only a comparison with None is decided
+        if value is not None or op_type not in (ast.Is, ast.IsNot, ast.Eq, ast.NotEq):
+            return None
+        return op_type in (ast.IsNot, ast.NotEq)
     if op_type in (ast.Is, ast.IsNot) and not (value is None or type(value) is bool):
         return None
     try:

@@ -16,6 +16,7 @@ from onnxlint.analysis.bindings import Role, bindings_in
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
+    NOT_NONE,
     has_decorator,
     is_size_flag,
     non_default_test,
@@ -452,31 +453,24 @@ class FileContext:
     def _configuration_options(self) -> dict[str, object]:
         """`config.<option>` for each option of the configuration class the file imports
         (`settings.config_defaults`, read by the runner: analysis/config_defaults.py), and `self.<attribute>` for
-        each attribute a constructor of the file sets from one (`self.use_rel_pos = config.use_rel_pos`)."""
+        each attribute the constructors of the file set from one and nothing else sets: `self.use_rel_pos =
+        config.use_rel_pos`, or a value chosen by an option (`self.position_embeddings = nn.Parameter(...) if
+        config.use_absolute_embeddings else None`: None by default; a statement `if` the same)."""
         if self._config_options is None:
             # Not the options that let a model take other sizes: a dynamic-size export sets them.
             defaults = {name: value for name, value in self.settings.config_defaults if not is_size_flag(name)}
             options: dict[str, object] = {f"config.{name}": value for name, value in defaults.items()}
             if defaults:
+                config_only = dict(options)
                 for class_info in self.model.classes.values():
-                    init = class_info.methods.get("__init__")
-                    for statement in ast.walk(init) if init is not None else ():
-                        if type(statement) not in (ast.Assign, ast.AugAssign, ast.AnnAssign):
-                            continue
-                        targets = statement.targets if type(statement) is ast.Assign else [statement.target]  # type: ignore[attr-defined]
-                        for target in targets:
-                            if not (
-                                type(target) is ast.Attribute
-                                and type(target.value) is ast.Name
-                                and target.value.id == "self"
-                            ):
-                                continue
-                            attribute = f"self.{target.attr}"
-                            key = option_key(statement.value) if type(statement) is ast.Assign else None
-                            if key is None or not key.startswith("config.") or key not in options:
-                                options[attribute] = _CONFLICTING  # set from something else too: not an option
-                            elif options.setdefault(attribute, options[key]) != options[key]:
-                                options[attribute] = _CONFLICTING
+                    for name, method in class_info.methods.items():
+                        if name == "__init__":
+                            _record_attributes(method.body, config_only, options)
+                        else:  # set again after construction (`enable_tiling()`): not what the configuration says
+                            for node in ast.walk(method):
+                                attribute = _self_attribute(node) if type(node) is ast.Attribute else None
+                                if attribute is not None and type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                                    options[attribute] = _CONFLICTING
                 options = {k: v for k, v in options.items() if v is not _CONFLICTING}
             self._config_options = options
         return self._config_options
@@ -967,3 +961,58 @@ def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.e
         if binding.role is Role.WHOLE and binding.value is not None:
             found[name] = binding.value
     return found
+
+
+def _self_attribute(node: ast.AST) -> str | None:
+    if type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == "self":
+        return f"self.{node.attr}"
+    return None
+
+
+def _record_attributes(
+    statements: list[ast.stmt], config: Mapping[str, object], options: dict[str, object], chosen: bool = False
+) -> None:
+    """What a constructor's statements set `self.<attribute>`s to on the configuration's defaults (see
+    `FileContext._configuration_options`): only the branch of an `if` on an option that its default takes.
+    `chosen`: the statements are that branch (a value there that is no literal is some object, not None)."""
+    for statement in statements:
+        if type(statement) is ast.If:
+            decided = non_default_test(statement.test, frozenset(), config)
+            if decided is None:
+                _record_attributes(statement.body + statement.orelse, config, options, chosen)
+            else:
+                _record_attributes(statement.body if decided else statement.orelse, config, options, True)
+            continue
+        if type(statement) in (ast.Assign, ast.AnnAssign, ast.AugAssign):
+            targets = statement.targets if type(statement) is ast.Assign else [statement.target]  # type: ignore[attr-defined]
+            value = statement.value if type(statement) is not ast.AugAssign else None  # type: ignore[attr-defined]
+            default = _default_of(value, config, chosen) if value is not None else _CONFLICTING
+            for target in targets:
+                attribute = _self_attribute(target)
+                if attribute is None:
+                    continue
+                if attribute in options and options[attribute] is not default and options[attribute] != default:
+                    options[attribute] = _CONFLICTING  # set to two different things
+                else:
+                    options[attribute] = default
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            nested = getattr(statement, field, None)
+            if nested:
+                _record_attributes([n for n in nested if isinstance(n, ast.stmt)], config, options, chosen)
+
+
+def _default_of(value: ast.expr, config: Mapping[str, object], chosen: bool) -> object:
+    """The value an expression has on the configuration's defaults: an option's default, a literal, what an
+    option chooses between two (`x if config.flag else None`), or, in a branch an option chose, some object;
+    `_CONFLICTING` otherwise."""
+    key = option_key(value)
+    if key is not None and key.startswith("config.") and key in config:
+        return config[key]
+    if type(value) is ast.IfExp:
+        decided = non_default_test(value.test, frozenset(), config)
+        if decided is not None:
+            return _default_of(value.body if decided else value.orelse, config, True)
+    if chosen:
+        return value.value if type(value) is ast.Constant else NOT_NONE
+    return _CONFLICTING

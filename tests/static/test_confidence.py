@@ -550,3 +550,41 @@ def test_an_attribute_set_from_a_configuration_option_and_from_something_else_is
         """
     )
     assert confidence(other) == "high"
+
+
+def test_a_value_a_configuration_option_chooses_in_the_constructor_is_known_by_default():
+    # Swin: `self.position_embeddings = nn.Parameter(...) if config.use_absolute_embeddings else None`, BEiT the
+    # same as an `if` statement; with the option off by default, `if self.position_embeddings is not None:` is
+    # a path on request. Set again in another method (`enable_...()`), the attribute says nothing.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Embeddings(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.position_embeddings = torch.nn.Parameter(torch.zeros(1, 4)) if config.use_absolute else None
+                if config.use_mask_token:
+                    self.mask_token = torch.nn.Parameter(torch.zeros(1, 4))
+                else:
+                    self.mask_token = None
+
+            def forward(self, x: torch.Tensor):
+                if self.position_embeddings is not None and x.sum() > 0:
+                    x = x * 2
+                if self.mask_token is not None and x.sum() > 1:
+                    x = x * 3
+                return x
+        """
+    )
+    defaults = (("use_absolute", False), ("use_mask_token", False))
+
+    def confidences(text: str, options: tuple = defaults) -> list[str]:
+        findings = lint_source(text, "m.py", LintSettings(confidence="low", config_defaults=options)).findings
+        return [f.confidence.value for f in findings if f.code == "ONX201"]
+
+    assert confidences(source) == ["low", "low"]
+    assert confidences(source, (("use_absolute", True), ("use_mask_token", True))) == ["high", "high"]
+    enabled_later = source + "\n    def enable_positions(self):\n        self.position_embeddings = None\n"
+    assert confidences(enabled_later) == ["high", "low"]
