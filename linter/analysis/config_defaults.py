@@ -13,6 +13,7 @@ and passes what it found through `LintSettings.config_defaults`; its bytes join 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def sibling_configurations(path: Path, raw: bytes) -> list[tuple[str, bytes]]:
 def configuration_defaults(modules: list[tuple[str, bytes]]) -> tuple[tuple[str, Default], ...]:
     """`(option, default)` for every option a `...Config` class of the modules declares with a literal default
     (a class attribute or an `__init__` parameter); an option two classes declare differently is left out."""
+    return _defaults(tuple(modules))
+
+
+@functools.lru_cache(maxsize=64)  # the language server asks again at every edit of the model's file
+def _defaults(modules: tuple[tuple[str, bytes], ...]) -> tuple[tuple[str, Default], ...]:
     defaults: dict[str, Default] = {}
     conflicting: set[str] = set()
     for _name, source in modules:

@@ -47,6 +47,7 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from onnxlint import __version__
+from onnxlint.analysis.config_defaults import sibling_configurations
 from onnxlint.core.engine import RULE_CRASH_CODE, lint_source
 from onnxlint.core.findings import Applicability, Confidence, Finding, Location, Severity
 from onnxlint.core.fixer import FixResult, fix_source
@@ -59,7 +60,7 @@ from onnxlint.docs import render_rule
 from onnxlint.frontends.config import ConfigError, ProjectConfig, build_settings, find_config, load_config
 from onnxlint.frontends.files import DEFAULT_EXCLUDES, Excluder
 from onnxlint.frontends.importpath import forget_working_directory
-from onnxlint.frontends.runner import DEFAULT_MAX_FILE_BYTES, IO_ERROR_CODE, relative_to_root
+from onnxlint.frontends.runner import DEFAULT_MAX_FILE_BYTES, IO_ERROR_CODE, relative_to_root, with_configuration
 
 logger = logging.getLogger("onnxlint.frontends.server")
 
@@ -539,7 +540,7 @@ class OnnxlintLanguageServer(LanguageServer):
         refusal = unlintable_uri(uri)
         if refusal is not None:
             return LintedDocument(version, [not_linted_diagnostic(refusal, version)], [])
-        target = self.document_settings(uri)
+        target = document_with_configuration(self.document_settings(uri), text)
         if target.excluded:
             return LintedDocument(version, [], [])
         size = utf8_size(text, self.state.max_file_bytes)
@@ -691,7 +692,7 @@ class OnnxlintLanguageServer(LanguageServer):
         version, text = document.version, document.source
         if unlintable_uri(uri) is not None:
             return None
-        target = self.document_settings(uri)
+        target = document_with_configuration(self.document_settings(uri), text)
         if target.excluded:
             return None
         size = utf8_size(text, self.state.max_file_bytes)
@@ -805,6 +806,17 @@ def crash_finding(filename: str, error: str, detail: str) -> Finding:
         url=rule_url(RULE_CRASH_CODE),
         extra={"traceback": detail},
     )
+
+
+def document_with_configuration(target: DocumentSettings, text: str) -> DocumentSettings:
+    """The document's settings with the defaults of the configuration modules its text imports from beside its
+    file, read as the command line reads them (analysis/config_defaults.py; parsed, never imported)."""
+    if target.excluded or target.relative_path is None:  # an unsaved buffer has no folder
+        return target
+    configurations = sibling_configurations(Path(target.filename), text.encode("utf-8", "surrogatepass"))
+    if not configurations:
+        return target
+    return replace(target, settings=with_configuration(target.settings, configurations))
 
 
 def fix_document(text: str, target: DocumentSettings, encoding: str) -> tuple[types.TextEdit, int] | None:

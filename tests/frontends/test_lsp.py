@@ -486,3 +486,28 @@ def test_single_span_edit_turns_before_into_after(before: str, after: str) -> No
     edit = single_span_edit(before, after, PositionMapper(before, "utf-16"))
     assert edit.range.start.character == 0, "the edit starts at a line start"
     assert apply_text_edits(before, [edit], "utf-16") == after
+
+
+def test_the_editor_reads_the_configuration_module_as_the_command_line_does(tmp_path: Path) -> None:
+    # The same model and configuration module as tests/static/test_confidence.py's CLI test: the branches on
+    # options the configuration's defaults do not take are `low` in the editor too (its hints).
+    from onnxlint.core.settings import LintSettings
+    from onnxlint.frontends.server import DocumentSettings, document_with_configuration, lint_document
+
+    from ..static.test_confidence import CONFIGURATION, MODELING
+
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text(CONFIGURATION)
+    model = package / "modeling_tiny.py"
+    model.write_text(MODELING)
+    target = DocumentSettings(LintSettings(confidence="low"), str(model), "tiny/modeling_tiny.py")
+
+    def confidences(settings: DocumentSettings) -> dict[int, str]:
+        linted, _ = lint_document(MODELING, 1, settings, "utf-16")
+        return {f.start.row: f.confidence.value for f in linted.findings if f.code == "ONX201"}
+
+    assert confidences(document_with_configuration(target, MODELING)) == {14: "low", 16: "low", 18: "low", 20: "high"}
+    assert set(confidences(target).values()) == {"high"}  # without the module: nothing known of the options
+    unsaved = DocumentSettings(LintSettings(confidence="low"), "untitled:1", None)
+    assert document_with_configuration(unsaved, MODELING) is unsaved
