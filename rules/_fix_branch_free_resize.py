@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from onnxlint.rules.api import Applicability, Edit, FileContext, Location, argument
 
 from ._fix_branch_free_pad import _body_text, _names_stay_inside, _pure, _same, is_elif
+from ._sizes import is_name
 
 INTERPOLATE = "torch.nn.functional.interpolate"
 # Adaptive average pooling to the input's own size averages one element per output: the identity too.
@@ -85,7 +86,7 @@ def branch_free_resize(context: FileContext, node: ast.If) -> BranchFreeResize |
     if mode is None or size is None:
         return None
     if type(size) is ast.Name:  # `output_size = (...)` bound in the body, before the resize
-        bound = [s for s in node.body if type(s) is ast.Assign and _is_name(s.targets[0], size.id)]
+        bound = [s for s in node.body if type(s) is ast.Assign and is_name(s.targets[0], size.id)]
         if len(bound) != 1 or bound[0].lineno > statement.lineno:
             return None
         size = bound[0].value
@@ -166,7 +167,7 @@ def _false_means_same_size(context: FileContext, node: ast.If, resized: str, siz
 
         def is_dim(expr: ast.expr, position: int = position) -> bool:
             # the resized tensor's own dim: a name unpacked from its shape, or read in the test itself
-            return (names is not None and _is_name(expr, names[position])) or _dim_of(expr, resized) == position - 2
+            return (names is not None and is_name(expr, names[position])) or _dim_of(expr, resized) == position - 2
 
         if not any(_pairs(term, target, is_dim) for term in terms):
             return False
@@ -219,16 +220,12 @@ def _dim_of(expr: ast.expr, tensor: str) -> int | None:
         holder, index = expr.func.value, expr.args[0]
     else:
         return None
-    if not _is_name(holder, tensor) or type(index) is not ast.UnaryOp or type(index.op) is not ast.USub:
+    if not is_name(holder, tensor) or type(index) is not ast.UnaryOp or type(index.op) is not ast.USub:
         return None
     value = index.operand
     if type(value) is not ast.Constant or type(value.value) is not int or value.value not in (1, 2):
         return None
     return -value.value
-
-
-def _is_name(expr: ast.expr, name: str) -> bool:
-    return type(expr) is ast.Name and expr.id == name
 
 
 def _shape_of(expr: ast.expr) -> tuple[str, str] | None:

@@ -766,7 +766,7 @@ def _passed_module_state(context: FileContext, name: str) -> bool:
     if function is None or type(function.node) is ast.Lambda or not _is_parameter(context, name):
         return False
     for value, position in local_values(context, name):
-        if position is not None or type(value) is not ast.Subscript or not _is_name(value.value, name):
+        if position is not None or type(value) is not ast.Subscript or not is_name(value.value, name):
             return False
     if not local_values(context, name) and name in bindings_in(_function_nodes(function.node)):
         return False  # bound some other way (a loop, an augmented assignment)
@@ -786,7 +786,8 @@ def _passed_module_state(context: FileContext, name: str) -> bool:
     return True
 
 
-def _is_name(expr: ast.AST, name: str) -> bool:
+def is_name(expr: ast.AST, name: str) -> bool:
+    """`name` itself (an `ast.Name` of that id)."""
     return type(expr) is ast.Name and expr.id == name
 
 

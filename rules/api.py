@@ -9,7 +9,7 @@ engine's internals can move without touching the rules. What a rule needs:
 * the per-file context and the value model: `FileContext`, `Kind`, `annotation_kind`, `ClassInfo`, `ExportConfig`,
   `after_early_exit`;
 * reading the syntax: `keyword`, `argument`, `has_unpacking`, `literal_int` (call arguments);
-  `scope_nodes` (a scope's own nodes); `bindings_in`, `Binding`, `Role`, `parameter_names` (where a
+  `scope_nodes` (a scope's own nodes); `bindings_in`, `Binding`, `Role`, `parameter_names`, `parameter_defaults` (where a
   name gets its values);
 * reading export calls: `EXPORT_FUNCTIONS`, `ONNX_EXPORT`, `model_argument`, `inputs_argument`,
   `exporter_hidden`, `declares_dynamic_shapes`;
@@ -22,7 +22,7 @@ engine's internals can move without touching the rules. What a rule needs:
 Not a rule module: the registry skips it (it defines no rule).
 """
 
-from onnxlint.analysis.bindings import Binding, Role, bindings_in, parameter_names
+from onnxlint.analysis.bindings import Binding, Role, bindings_in, parameter_defaults, parameter_names
 from onnxlint.analysis.calls import argument, has_unpacking, keyword, literal_int
 from onnxlint.analysis.export_calls import (
     EXPORT_FUNCTIONS,
@@ -93,6 +93,7 @@ __all__ = [
     "literal_int",
     "model_argument",
     "module_insertions",
+    "parameter_defaults",
     "parameter_names",
     "profile",
     "render_statement",

@@ -11,6 +11,7 @@ from ._fix_export_guard import export_guard
 from ._sizes import (
     is_dynamic_size,
     is_module_state_size,
+    is_name,
     likely_static,
     local_values,
     shape_index,
@@ -246,7 +247,7 @@ class BranchOnTensorSize(Rule):
         if amount is None or type(body) is not ast.Assign or len(body.targets) != 1:
             return None
         target, value = body.targets[0], body.value
-        if type(target) is not ast.Name or type(value) is not ast.Subscript or not _is_name(value.value, target.id):
+        if type(target) is not ast.Name or type(value) is not ast.Subscript or not is_name(value.value, target.id):
             return None
         parts = value.slice.elts if type(value.slice) is ast.Tuple else [value.slice]
         ends = [p.upper for p in parts if type(p) is ast.Slice and p.lower is None and p.step is None and p.upper]
@@ -255,7 +256,7 @@ class BranchOnTensorSize(Rule):
             return None
         length = ends[0].id
         remainders = [
-            n for n in ast.walk(amount) if type(n) is ast.BinOp and type(n.op) is ast.Mod and _is_name(n.left, length)
+            n for n in ast.walk(amount) if type(n) is ast.BinOp and type(n.op) is ast.Mod and is_name(n.left, length)
         ]
         if not remainders:
             return None
@@ -966,7 +967,3 @@ def _computed_from(context, name: str, source: str) -> bool:
         return False
     reads = [{n.id for n in ast.walk(value) if type(n) is ast.Name and type(n.ctx) is ast.Load} for value, _ in values]
     return all(source in names or name in names for names in reads) and any(source in names for names in reads)
-
-
-def _is_name(expr: ast.AST, name: str) -> bool:
-    return type(expr) is ast.Name and expr.id == name

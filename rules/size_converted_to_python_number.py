@@ -14,6 +14,7 @@ from onnxlint.rules.api import (
     Severity,
     Valid,
     module_insertions,
+    parameter_defaults,
     replace_node,
     requirement,
 )
@@ -985,13 +986,12 @@ def _float_default(context, name: str) -> bool:
     info = context.function
     if info is None:
         return False
-    arguments = info.node.args
-    positional = [*arguments.posonlyargs, *arguments.args]
-    pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults))
-    pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
-    if any(a.arg == name and type(d) is ast.Constant and type(d.value) is float for a, d in pairs):
+    if any(
+        a.arg == name and type(d) is ast.Constant and type(d.value) is float for a, d in parameter_defaults(info.node)
+    ):
         return True
-    every = [*positional, *arguments.kwonlyargs]
+    arguments = info.node.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
     return any(a.arg == name and type(a.annotation) is ast.Name and a.annotation.id == "float" for a in every)
 
 

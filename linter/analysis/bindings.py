@@ -109,6 +109,18 @@ def bindings_in(nodes: Iterable[ast.AST]) -> dict[str, list[Binding]]:
     return found
 
 
+def parameter_defaults(function: ast.AST) -> list[tuple[ast.arg, ast.expr]]:
+    """(parameter, default) for each parameter of a function or lambda that has a default, positional ones
+    first; none for anything else."""
+    arguments = getattr(function, "args", None)
+    if type(arguments) is not ast.arguments:
+        return []
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults))
+    pairs += [(argument, default) for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default]
+    return pairs
+
+
 def parameter_names(function: ast.AST) -> list[str]:
     """The parameters of a function or lambda, in order (positional-only, positional, keyword-only,
     `*args`, `**kwargs`); none for anything else."""

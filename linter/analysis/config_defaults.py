@@ -17,6 +17,8 @@ import functools
 import re
 from pathlib import Path
 
+from onnxlint.analysis.bindings import parameter_defaults
+
 # A relative import of a configuration module of the same package: `from .configuration_vitdet import VitDetConfig`.
 _CONFIGURATION_IMPORT = re.compile(rb"^from \.(configuration_\w+) import ", re.MULTILINE)
 _MAX_BYTES = 1 << 20  # a configuration module larger than this is not read
@@ -70,14 +72,8 @@ def _class_defaults(node: ast.ClassDef) -> list[tuple[str, Default]]:
             if value is not _NOT_LITERAL:
                 found.append((statement.target.id, value))  # type: ignore[arg-type]
         elif type(statement) is ast.FunctionDef and statement.name == "__init__":
-            arguments = statement.args
-            positional = [*arguments.posonlyargs, *arguments.args]
-            pairs = [
-                *zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults),
-                *zip(arguments.kwonlyargs, arguments.kw_defaults),
-            ]
-            for argument, default in pairs:
-                value = _literal(default) if default is not None else _NOT_LITERAL
+            for argument, default in parameter_defaults(statement):
+                value = _literal(default)
                 if value is not _NOT_LITERAL:
                     found.append((argument.arg, value))  # type: ignore[arg-type]
     return found

@@ -17,6 +17,8 @@ from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any
 
+from onnxlint.analysis.bindings import parameter_defaults
+
 # Decorators that make a class's `forward` (or a decorated function) one implementation among several,
 # chosen at run time, not the default one: transformers' `@use_experts_implementation` replaces an
 # experts module's eager `forward` (a Python loop over the experts that were hit) by `grouped_mm` unless
@@ -286,34 +288,20 @@ def is_size_flag(name: str) -> bool:
 def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
     """The parameters of `function` whose default is a string (`side="short"`, `mode="bilinear"`): options a caller
     sets when it wants another path."""
-    arguments = getattr(function, "args", None)
-    if arguments is None:
-        return {}
-    found: dict[str, str] = {}
-    positional = [*arguments.posonlyargs, *arguments.args]
-    pairs = [
-        *zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults),
-        *zip(arguments.kwonlyargs, arguments.kw_defaults),
-    ]
-    for argument, default in pairs:
-        if default is not None and type(default) is ast.Constant and type(default.value) is str:
-            found[argument.arg] = default.value
-    return found
+    return {
+        argument.arg: default.value
+        for argument, default in parameter_defaults(function)
+        if type(default) is ast.Constant and type(default.value) is str
+    }
 
 
 def parameters_off_by_default(function: ast.AST, size_flags: bool = False) -> frozenset[str]:
     """The parameters of `function` whose default is `False` (`do_sample=False`, `output_attentions=False`):
     what a caller turns on when it wants that path. Not the flags that enable other input sizes, unless
     `size_flags`."""
-    arguments = getattr(function, "args", None)
-    if arguments is None:
-        return frozenset()
-    found: set[str] = set()
-    positional = [*arguments.posonlyargs, *arguments.args]
-    for argument, default in zip(positional[len(positional) - len(arguments.defaults) :], arguments.defaults):
-        if type(default) is ast.Constant and default.value is False:
-            found.add(argument.arg)
-    for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
-        if default is not None and type(default) is ast.Constant and default.value is False:
-            found.add(argument.arg)
+    found = {
+        argument.arg
+        for argument, default in parameter_defaults(function)
+        if type(default) is ast.Constant and default.value is False
+    }
     return frozenset(name for name in found if size_flags or not _SIZE_FLAG.search(name))

@@ -507,12 +507,8 @@ class FileContext:
 
     def _passes_constructor_flag(self, caller: FunctionInfo, value: ast.expr) -> bool:
         """`scale_image(x, ss, self.crop_scale)` from a method of a module whose `crop_scale` is off by default."""
-        return (
-            type(value) is ast.Attribute
-            and type(value.value) is ast.Name
-            and value.value.id == "self"
-            and f"self.{value.attr}" in self._constructor_flags_off(caller)
-        )
+        attribute = _self_attribute(value)
+        return attribute is not None and attribute in self._constructor_flags_off(caller)
 
     def _constructor_flags_off(self, info: FunctionInfo) -> frozenset[str]:
         """`self.<attribute>` for each attribute the module's constructor sets from one of its parameters that
@@ -933,7 +929,7 @@ def _constructor_flags_off(
     parameters = parameters_off_by_default(init)
     if not parameters:
         return frozenset()
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(init):
         if (
             type(node) is ast.Assign
@@ -941,9 +937,7 @@ def _constructor_flags_off(
             and node.value.id in parameters
             and node.value.id not in turned_on
         ):
-            for target in node.targets:
-                if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
-                    found.add(f"self.{target.attr}")
+            found.update(attribute for attribute in map(_self_attribute, node.targets) if attribute is not None)
     return frozenset(found)
 
 
