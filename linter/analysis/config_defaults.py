@@ -6,8 +6,9 @@ False`, or `def __init__(self, ..., hidden_stride=1, ...)`) and the model's file
 on `self.use_relative_... = config.use_relative_...` in `forward`) whose default does not take it is a path
 the user asks for by choosing a configuration: `FileContext.non_default_reason` reports findings there at `low`.
 
-Syntax only: the configuration module is parsed, never imported. The runner reads it (`sibling_configurations`)
-and passes what it found through `LintSettings.config_defaults`; its bytes join the file's cache digest.
+Syntax only: the configuration module is parsed, never imported. The front ends read it
+(`frontends.runner.sibling_configurations`: a regular file beside the model's, no link, at most 1 MiB) and pass
+what it declares through `LintSettings.config_defaults`; its bytes join the file's cache digest.
 """
 
 from __future__ import annotations
@@ -15,29 +16,19 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from pathlib import Path
 
 from onnxlint.analysis.bindings import parameter_defaults
 
 # A relative import of a configuration module of the same package: `from .configuration_vitdet import VitDetConfig`.
 _CONFIGURATION_IMPORT = re.compile(rb"^from \.(configuration_\w+) import ", re.MULTILINE)
-_MAX_BYTES = 1 << 20  # a configuration module larger than this is not read
 Default = bool | int | float | str | None
 
 
-def sibling_configurations(path: Path, raw: bytes) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each configuration module of `path`'s folder that its source imports relatively."""
-    found: list[tuple[str, bytes]] = []
+def imported_configurations(raw: bytes) -> list[str]:
+    """The configuration modules of its own package that a model's source imports (`configuration_vitdet`)."""
     if b"from .configuration_" not in raw:  # the warm path of every other file: one substring search
-        return found
-    for name in sorted({match.decode() for match in _CONFIGURATION_IMPORT.findall(raw)}):
-        try:
-            candidate = path.parent / f"{name}.py"
-            if candidate.is_file() and candidate.stat().st_size <= _MAX_BYTES:
-                found.append((name, candidate.read_bytes()))
-        except OSError:
-            continue
-    return found
+        return []
+    return sorted({match.decode() for match in _CONFIGURATION_IMPORT.findall(raw)})
 
 
 def configuration_defaults(modules: list[tuple[str, bytes]]) -> tuple[tuple[str, Default], ...]:

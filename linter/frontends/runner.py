@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onnxlint.analysis.config_defaults import configuration_defaults, sibling_configurations
+from onnxlint.analysis.config_defaults import configuration_defaults, imported_configurations
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportSite, LintSettings
 from onnxlint.core.source import (
@@ -129,6 +129,24 @@ def _digest(
     if configurations is None:
         configurations = sibling_configurations(path, raw)
     return file_digest(raw, str(path), relative, settings.export_sites, configurations)
+
+
+_MAX_CONFIGURATION_BYTES = 1 << 20  # a configuration module larger than this is not read
+
+
+def sibling_configurations(path: Path, raw: bytes) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each configuration module beside `path` that its source `raw` imports
+    (analysis/config_defaults.py). Only a regular file in the same folder, not a link (it could lead out of the
+    linted tree), read without blocking (a FIFO in its place) and at most 1 MiB; anything else is skipped."""
+    found: list[tuple[str, bytes]] = []
+    for name in imported_configurations(raw):
+        candidate = path.parent / f"{name}.py"
+        try:
+            if not candidate.is_symlink():
+                found.append((name, read_bytes(candidate, _MAX_CONFIGURATION_BYTES)))
+        except OSError:  # missing, a FIFO or device, too large, unreadable (NotSourceFileError is an OSError)
+            continue
+    return found
 
 
 def with_configuration(settings: LintSettings, configurations: list[tuple[str, bytes]]) -> LintSettings:

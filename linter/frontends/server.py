@@ -47,7 +47,6 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from onnxlint import __version__
-from onnxlint.analysis.config_defaults import sibling_configurations
 from onnxlint.core.engine import RULE_CRASH_CODE, lint_source
 from onnxlint.core.findings import Applicability, Confidence, Finding, Location, Severity
 from onnxlint.core.fixer import FixResult, fix_source
@@ -60,7 +59,13 @@ from onnxlint.docs import render_rule
 from onnxlint.frontends.config import ConfigError, ProjectConfig, build_settings, find_config, load_config
 from onnxlint.frontends.files import DEFAULT_EXCLUDES, Excluder
 from onnxlint.frontends.importpath import forget_working_directory
-from onnxlint.frontends.runner import DEFAULT_MAX_FILE_BYTES, IO_ERROR_CODE, relative_to_root, with_configuration
+from onnxlint.frontends.runner import (
+    DEFAULT_MAX_FILE_BYTES,
+    IO_ERROR_CODE,
+    relative_to_root,
+    sibling_configurations,
+    with_configuration,
+)
 
 logger = logging.getLogger("onnxlint.frontends.server")
 

@@ -588,3 +588,30 @@ def test_a_value_a_configuration_option_chooses_in_the_constructor_is_known_by_d
     assert confidences(source, (("use_absolute", True), ("use_mask_token", True))) == ["high", "high"]
     enabled_later = source + "\n    def enable_positions(self):\n        self.position_embeddings = None\n"
     assert confidences(enabled_later) == ["high", "low"]
+
+
+def test_a_configuration_module_that_is_a_link_or_a_fifo_is_not_read(tmp_path):
+    # Files found in the repository are untrusted: a link may lead out of the linted tree, a FIFO would block
+    # a read. Neither is read; the options stay unknown (the branches keep their level) and the run ends.
+    import os
+
+    import pytest
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "configuration_tiny.py").write_text(CONFIGURATION)
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "modeling_tiny.py").write_text(MODELING)
+    (package / "configuration_tiny.py").symlink_to(outside / "configuration_tiny.py")
+
+    def confidences() -> set[str]:
+        result = run_onnxlint("--confidence", "low", "--format", "json", "--no-cache", "tiny", cwd=tmp_path)
+        return {f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+
+    assert confidences() == {"high"}
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    (package / "configuration_tiny.py").unlink()
+    os.mkfifo(package / "configuration_tiny.py")
+    assert confidences() == {"high"}  # run_onnxlint times out (and fails) if the read blocks
