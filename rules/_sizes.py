@@ -239,7 +239,7 @@ def shape_rank(context: FileContext, expr: ast.AST) -> int | None:
     return ranks.pop() if len(ranks) == 1 else None
 
 
-def likely_static(context: FileContext, leaf: ast.AST) -> bool:
+def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
     """Whether a size most likely reads a dim that is static in deployment: the channels of an
     image tensor (dim 1 of 4 or more), the features of a sequence or a matrix (the last dim of 2
     or 3), or `x.shape[-1]` / `x.size(-1)` of a tensor of unknown rank (the feature dim of most
@@ -264,7 +264,7 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
         return not (leaf.id in ("d", "D") and shape_rank(context, leaf) == 5 and shape_index(context, leaf) == 2)
     index = shape_index(context, leaf)
     if index is None:
-        return False
+        return type(leaf) is ast.Name and _computed_from_static(context, leaf, _depth)
     rank = shape_rank(context, leaf)
     if rank is None:
         return index == -1
@@ -274,6 +274,36 @@ def likely_static(context: FileContext, leaf: ast.AST) -> bool:
         # `_, pad_H, pad_W, _ = x.shape`, `B, H, W, C = x.shape`).
         return position == 1 and not (type(leaf) is ast.Name and _SPATIAL_NAME.match(leaf.id))
     return rank >= 2 and position == rank - 1
+
+
+def _computed_from_static(context: FileContext, name: ast.Name, depth: int) -> bool:
+    """A local computed, in every binding, from sizes that are all likely static (`num_rope_elems = num_pos_dims *
+    2` with `num_pos_dims` named for a count of dims): arithmetic on static sizes stays static."""
+    if depth > 2:
+        return False
+    values = local_values(context, name.id)
+    if not values or any(position is not None for _, position in values):
+        return False
+    for value, _ in values:
+        leaves = [leaf for leaf in size_leaves(context, value) if not is_rank(context, leaf)]
+        if not leaves or not all(leaf is not name and _static_by_name_or_state(context, leaf, depth) for leaf in leaves):
+            return False
+    return True
+
+
+def _static_by_name_or_state(context: FileContext, leaf: ast.AST, depth: int) -> bool:
+    """`likely_static`'s evidence from names and module state, not its guess from a dim's position (`x.shape[-1]`
+    of a tensor of unknown rank): through arithmetic that guess would spread to the sizes computed from it."""
+    if type(leaf) is ast.Name:
+        if _counts_dims(context, leaf) or _computed_from_static(context, leaf, depth + 1):
+            return True
+        # Not `num_features` unpacked from a shape: audio code's name for its frame count (Granite Speech).
+        ambiguous = leaf.id == "num_features" and shape_index(context, leaf) is not None
+        return _STATIC_NAME.match(leaf.id) is not None and not ambiguous and not _iterates_shape(context, leaf)
+    owner = _size_owner(leaf)
+    if owner is not None and type(owner) is ast.Attribute and type(owner.value) is ast.Name and owner.value.id == "self":
+        return True
+    return _of_module_state(context, leaf)
 
 
 # Names of sizes that vary with the input: spatial (`H`, `w`, `height`, `pad_H`, `Hp`, `grid_h`, `new_width`)

@@ -361,7 +361,7 @@ class BranchOnTensorSize(Rule):
         if type(left) is ast.Constant:  # `0 < n`: read it as `n > 0`
             left, right = right, left
             operator = _MIRRORED.get(operator, operator)
-        if type(right) is not ast.Constant or type(right.value) is not int or not self._plain_size(left):
+        if type(right) is not ast.Constant or type(right.value) is not int or not self._size_product(left):
             return False
         bound = right.value
         return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
@@ -443,6 +443,17 @@ class BranchOnTensorSize(Rule):
                 counters.update(n.id for n in ast.walk(parent.target) if type(n) is ast.Name)  # type: ignore[attr-defined]
             parent = context.parent(parent)
         return all(leaf.id in counters for leaf in leaves)  # type: ignore[attr-defined]
+
+    def _size_product(self, expr: ast.expr, _depth: int = 0) -> bool:
+        """A size as read, or a product of such (`num_patches = t * h * w`): zero exactly when one of them is."""
+        if type(expr) is ast.BinOp and type(expr.op) is ast.Mult:
+            return self._size_product(expr.left, _depth) and self._size_product(expr.right, _depth)
+        if type(expr) is ast.Name and _depth < 3:
+            values = local_values(self.context, expr.id)
+            return bool(values) and all(
+                position is not None or self._size_product(value, _depth + 1) for value, position in values
+            )
+        return self._plain_size(expr)
 
     def _plain_size(self, expr: ast.expr) -> bool:
         """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on

@@ -220,6 +220,37 @@ def non_default_test(
     return None
 
 
+def runs_no_iteration(iterable: ast.expr, options: Mapping[str, object]) -> bool:
+    """Whether `for ... in <iterable>` runs zero times on the default path: a `range(...)` whose bounds are literals
+    and options with a known integer default (`range(1, self.merger_times)` with `merger_times: int = 1`)."""
+    if not (
+        type(iterable) is ast.Call
+        and type(iterable.func) is ast.Name
+        and iterable.func.id == "range"
+        and 1 <= len(iterable.args) <= 3
+        and not iterable.keywords
+    ):
+        return False
+    bounds = [_default_int(argument, options) for argument in iterable.args]
+    if any(bound is None for bound in bounds) or (len(bounds) == 3 and bounds[2] == 0):
+        return False
+    return len(range(*bounds)) == 0  # type: ignore[arg-type]
+
+
+def _default_int(expr: ast.expr, options: Mapping[str, object]) -> int | None:
+    """An integer literal, an option with an integer default, or either plus or minus a literal."""
+    if type(expr) is ast.Constant:
+        return expr.value if type(expr.value) is int else None
+    if type(expr) is ast.BinOp and type(expr.op) in (ast.Add, ast.Sub):
+        left, right = _default_int(expr.left, options), _default_int(expr.right, options)
+        if left is None or right is None:
+            return None
+        return left + right if type(expr.op) is ast.Add else left - right
+    key = option_key(expr)
+    value = options.get(key) if key is not None else None
+    return value if type(value) is int else None
+
+
 # Flags that let a model take inputs of other sizes (`interpolate_pos_encoding`, `dynamic_img_size`): the
 # path an export with dynamic sizes has to take, whatever their default (a ViT at its pretrained size
 # cannot take another one without them), so not a path taken only on request.
@@ -293,6 +324,52 @@ def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
         for argument, default in parameter_defaults(function)
         if type(default) is ast.Constant and type(default.value) is str
     }
+
+
+# Parameters that carry the data a model runs on, even where they default to None (transformers' `input_ids=None`
+# beside `inputs_embeds=None`, a VLM's `pixel_values=None`, an attention mask a tokenizer always returns): passing
+# them is how a model is used, not a path taken on request. By name, as the convention of the libraries spells them.
+_DATA_INPUT = re.compile(
+    r"^(?:inputs?|x|hidden_states|encoder_hidden_states|pixel_values\w*|input_\w+|inputs_\w+|\w*_(?:values|features|embeds"
+    r"|embeddings|ids)|\w*attention_mask|(?:image|video|audio|speech|text)\w*)$"
+)
+
+
+def optional_parameters(function: ast.AST) -> dict[str, None]:
+    """The parameters of `function` that default to None and that the function never binds again, but the first
+    (the main input) and the data inputs (`_DATA_INPUT`): optional inputs a caller passes when it wants that path
+    (`mask=None`, `max_candidates=None`, `sampled_negative_indices=None`). One rebound (`if mask is None: mask =
+    torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required."""
+    arguments = getattr(function, "args", None)
+    if arguments is None or type(function) is ast.Lambda:
+        return {}
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    main = next((name for name in positional if name not in ("self", "cls")), None)
+    found = {
+        argument.arg: None
+        for argument, default in parameter_defaults(function)
+        if type(default) is ast.Constant
+        and default.value is None
+        and argument.arg != main
+        and not _DATA_INPUT.match(argument.arg)
+    }
+    if found:
+        for node in ast.walk(function):
+            if type(node) is ast.Name and type(node.ctx) is not ast.Load and node.id in found:
+                del found[node.id]  # bound again: a default filled in
+            elif type(node) is ast.If and node.body and type(node.body[-1]) is ast.Raise:
+                for name in ast.walk(node.test):  # `if x is None: raise ...`: required after all
+                    if type(name) is ast.Name and name.id in found:
+                        del found[name.id]
+    return found
+
+
+def parameter_options(function: ast.AST) -> dict[str, object]:
+    """What the parameters of `function` that choose a path hold by default: the string options
+    (`parameters_with_string_defaults`) and the optional inputs (`optional_parameters`, None)."""
+    options: dict[str, object] = dict(parameters_with_string_defaults(function))
+    options.update(optional_parameters(function))
+    return options
 
 
 def parameters_off_by_default(function: ast.AST, size_flags: bool = False) -> frozenset[str]:

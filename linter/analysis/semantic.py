@@ -173,6 +173,7 @@ class ModuleModel:
         # callee node id -> [(caller, call)], for calls made by model code (filled with reachability)
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
         self._module_calls: dict[str, list[ast.Call]] | None = None  # class name -> see module_call_sites
+        self._instantiated: frozenset[str] | None = None  # see instantiated_classes
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
         # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
@@ -497,6 +498,17 @@ class ModuleModel:
                         ):
                             self._module_calls.setdefault(attributes[node.func.attr], []).append(node)
         return self._module_calls.get(owner.node.name, [])
+
+    def instantiated_classes(self) -> frozenset[str]:
+        """The names of this file's classes that its code calls (builds): submodules whose `forward` another
+        module runs, with arguments this file passes."""
+        if self._instantiated is None:
+            self._instantiated = frozenset(
+                node.func.id
+                for node in ast.walk(self.tree)
+                if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in self.classes
+            )
+        return self._instantiated
 
     def owner_class(self, info: FunctionInfo | None) -> ClassInfo | None:
         while info is not None:

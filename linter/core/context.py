@@ -23,7 +23,8 @@ from onnxlint.analysis.reachability import (
     non_model_file,
     option_key,
     parameters_off_by_default,
-    parameters_with_string_defaults,
+    parameter_options,
+    runs_no_iteration,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
@@ -124,7 +125,7 @@ class FileContext:
         self._non_default_memo: dict[int, str | None] = {}  # id(function node) -> see non_default_reason
         self._flags_off: dict[int, frozenset[str]] = {}  # id(function node) -> see _flags_off_by_default
         self._constructor_flags: dict[int, frozenset[str]] = {}  # id(class node) -> see _constructor_flags_off
-        self._options: dict[int, dict[str, str]] = {}  # id(function node) -> see _parameter_options
+        self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
         self._config_options: dict[str, object] | None = None  # see _configuration_options
         self._predicates: dict[int, bool | None] = {}  # id(function node) -> see _predicate_polarity
         self._cached: dict[Callable[..., Any], dict[Any, Any]] = {}  # see cached
@@ -418,13 +419,22 @@ class FileContext:
                     in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
                     if by_default is not None and in_body != by_default:
                         return f"a branch the export takes only on request (`{_short(test)}`)"
+            elif parent_type is ast.For and child in parent.body and runs_no_iteration(parent.iter, options):  # type: ignore[attr-defined]
+                return f"a loop the model's default configuration runs no time (`{_short(parent.iter)}`)"  # type: ignore[attr-defined]
             elif parent_type is ast.BoolOp and child in parent.values:  # type: ignore[attr-defined]
                 values = parent.values  # type: ignore[attr-defined]
                 short_circuit = type(parent.op) is not ast.And  # type: ignore[attr-defined]
                 for value in values[: values.index(child)]:
                     if non_default_test(value, flags, options) is short_circuit:
                         return f"a branch the export takes only on request (`{_short(value)}`)"
-            elif parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
+            if isinstance(child, ast.stmt):
+                # Not after a `raise`: a default that raises makes the value required (`optional_parameters`).
+                exit_test = after_early_exit(
+                    parent, child, lambda test: non_default_test(test, flags, options) is True, exits=(ast.Return,)
+                )
+                if exit_test is not None:
+                    return f"code after an early exit the default path takes (`{_short(exit_test)}`)"
+            if parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
                 return None
             child, parent = parent, self.parent(parent)
         return None
@@ -475,31 +485,45 @@ class FileContext:
             self._config_options = options
         return self._config_options
 
-    def _parameter_options(self, node: ast.AST) -> dict[str, str]:
-        """The enclosing function's parameters that default to a string (`side="short"`) and that every call from
-        model code leaves at that default (not passed, the same literal, or the caller's own parameter of the same
-        name and default passed on): `side == "horz"` is then a path taken only on request."""
+    def _parameter_options(self, node: ast.AST) -> dict[str, object]:
+        """The enclosing function's parameters that choose a path (`reachability.parameter_options`: a string
+        option, `side="short"`; an optional input, `mask=None`) and that every call from model code leaves at their
+        default (not passed, the same literal, or the caller's own option of the same name and default passed on):
+        `side == "horz"` and `if mask is not None:` are then paths taken only on request."""
         info = self.model.function_info(self.enclosing_scope(node))
         if info is None or type(info.node) is ast.Lambda:
             return {}
         key = id(info.node)
         options = self._options.get(key)
         if options is None:
-            options = parameters_with_string_defaults(info.node)
+            options = parameter_options(info.node)
             if options:
                 every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
                 if info.is_method:
                     every = every[1:]
-                for caller, call in self.model.call_sites(info):
+                sites: list[tuple[FunctionInfo | None, ast.Call]] = list(self.model.call_sites(info))
+                owner = info.owner
+                if info.name == "forward" and owner is not None and owner.node.name in self.model.instantiated_classes():
+                    # A submodule: the modules that build it pass its inputs, through calls this file only sees
+                    # when it keeps it in an attribute (`self.encoder = Encoder(...)`, then `self.encoder(x, mask)`).
+                    module_calls = self.model.module_call_sites(owner)
+                    if not module_calls:
+                        options = {name: value for name, value in options.items() if value is not None}
+                    sites += [(None, call) for call in module_calls]
+                for caller, call in sites:
                     if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
                         return self._options.setdefault(key, {})  # `*args`, `**kwargs`: anything may be passed
                     passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
                     passed += [(every[i], value) for i, value in enumerate(call.args) if i < len(every)]
-                    caller_defaults = parameters_with_string_defaults(caller.node)
+                    caller_defaults = parameter_options(caller.node) if caller is not None else {}
                     for name, value in passed:
                         if name in options and not (
                             (type(value) is ast.Constant and value.value == options[name])
-                            or (type(value) is ast.Name and caller_defaults.get(value.id) == options[name])
+                            or (
+                                type(value) is ast.Name
+                                and value.id in caller_defaults
+                                and caller_defaults[value.id] == options[name]
+                            )
                         ):
                             del options[name]
             self._options[key] = options
@@ -837,9 +861,15 @@ class FileContext:
         return ExportConfig(first.exporter, first.requested_opset, base.target, origin="script", site=site)
 
 
-def after_early_exit(parent: ast.AST, statement: ast.AST, exits_when: Callable[[ast.expr], bool]) -> bool:
-    """Whether an earlier statement of `statement`'s block in `parent` is `if <test>: ... return/raise`
-    with `exits_when(test)`: then `statement` only runs when that test was false."""
+def after_early_exit(
+    parent: ast.AST,
+    statement: ast.AST,
+    exits_when: Callable[[ast.expr], bool],
+    exits: tuple[type[ast.stmt], ...] = (ast.Return, ast.Raise),
+) -> ast.expr | None:
+    """The test of an earlier statement of `statement`'s block in `parent` that is `if <test>: ... return` (or
+    `raise`, or what `exits` names) with `exits_when(test)`, else None: `statement` only runs when that test was
+    false."""
     for block in ("body", "orelse", "finalbody"):
         statements = getattr(parent, block, None)
         if not isinstance(statements, list) or statement not in statements:
@@ -848,11 +878,11 @@ def after_early_exit(parent: ast.AST, statement: ast.AST, exits_when: Callable[[
             if (
                 type(earlier) is ast.If
                 and earlier.body
-                and type(earlier.body[-1]) in (ast.Return, ast.Raise)
+                and type(earlier.body[-1]) in exits
                 and exits_when(earlier.test)
             ):
-                return True
-    return False
+                return earlier.test
+    return None
 
 
 def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr], bool]) -> dict[int, bool]:

@@ -318,8 +318,11 @@ class Rule:
                 fix = dataclasses.replace(fix, applicability=Applicability.DISPLAY_ONLY)  # a message: never edited
             if confidence is None:
                 confidence = finding_confidence(context, node, values=self.rests_on_values())
-            if confidence is not Confidence.LOW and context.non_default_reason(node) is not None:
-                confidence = Confidence.LOW  # a path the export takes only when the user asks for it
+            if confidence is not Confidence.LOW:
+                on_request = context.non_default_reason(node)
+                if on_request is not None:  # a path the export takes only when the user asks for it
+                    confidence = Confidence.LOW
+                    message = f"{message or self.message}; low confidence: {on_request}"
             if confidence.rank < Confidence(context.settings.confidence).rank:
                 return  # below the confidence asked for (`--confidence`)
             start = start or context.source.start_of(node)

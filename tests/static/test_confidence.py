@@ -615,3 +615,99 @@ def test_a_configuration_module_that_is_a_link_or_a_fifo_is_not_read(tmp_path):
     (package / "configuration_tiny.py").unlink()
     os.mkfifo(package / "configuration_tiny.py")
     assert confidences() == {"high"}  # run_onnxlint times out (and fails) if the read blocks
+
+
+OPTIONAL_INPUTS = textwrap.dedent(
+    """
+    import torch
+
+
+    class Head(torch.nn.Module):
+        def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, weights=None):
+            if mask is not None:
+                if mask.any():
+                    x = x * 2
+            if weights is None:
+                return x
+            if weights.sum() > 0:
+                x = x + 1
+            return x
+
+
+    class Body(torch.nn.Module):
+        def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None):
+            if bias is not None and bias.any():
+                x = x + bias
+            return x
+
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = Body()
+
+        def forward(self, x: torch.Tensor, attention_mask: torch.Tensor | None = None):
+            if attention_mask is not None and attention_mask.all():
+                x = x * 3
+            return self.body(x, bias=x)
+    """
+)
+
+
+def test_a_branch_taken_only_when_an_optional_input_is_passed_is_low():
+    # 8 and 12: `mask` and `weights` default to None and nothing passes them, so the code that needs them is (12: after
+    # an exit when `weights` is None) taken on request. 19: `Body` is built and run by `Net`, which passes `bias`: not
+    # optional. 30: an attention
+    # mask is data a model runs on (a tokenizer always returns one), not an option.
+    findings = lint_source(OPTIONAL_INPUTS, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}
+    assert confidences == {8: "low", 12: "low", 19: "high", 30: "high"}
+    # A default filled in (`if mask is None: mask = ...`) is no path: the branch on it is the default one.
+    filled = OPTIONAL_INPUTS.replace(
+        "        if mask is not None:\n", "        if mask is None:\n            mask = x > 0\n        if True:\n"
+    )
+    findings = lint_source(filled, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[10] == "high"
+
+
+LOOP_NOT_RUN_BY_DEFAULT = textwrap.dedent(
+    """
+    import torch
+
+
+    class Merger(torch.nn.Module):
+        def __init__(self, merger_times: int = 1, repeats: int = 3):
+            super().__init__()
+            self.merger_times = merger_times
+            self.repeats = repeats
+
+        def forward(self, x: torch.Tensor, sizes: torch.Tensor):
+            for _ in range(1, self.merger_times):
+                if sizes.sum() > 0:
+                    x = x * 2
+            for _ in range(self.repeats - 1):
+                if sizes.sum() > 1:
+                    x = x * 3
+            return x
+    """
+)
+
+
+def test_a_loop_the_default_configuration_runs_no_time_is_low(tmp_path):
+    # `range(1, merger_times)` runs no time with the configuration's default of 1; `range(repeats - 1)` runs twice.
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text(
+        "from transformers import PretrainedConfig\n\n\nclass TinyConfig(PretrainedConfig):\n"
+        "    def __init__(self, merger_times=1, repeats=3, **kwargs):\n"
+        "        self.merger_times = merger_times\n        self.repeats = repeats\n"
+    )
+    source = (
+        LOOP_NOT_RUN_BY_DEFAULT.replace("merger_times: int = 1, repeats: int = 3", "config")
+        .replace("= merger_times", "= config.merger_times")
+        .replace("= repeats", "= config.repeats")
+    )
+    (package / "modeling_tiny.py").write_text("from .configuration_tiny import TinyConfig\n" + source)
+    result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+    confidences = {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+    assert confidences == {14: "low", 17: "high"}
