@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from onnxlint.rules.api import Applicability, Confidence, Fix, Invalid, Kind, Rule, Severity
 
@@ -65,6 +66,14 @@ class BranchOnTensorSize(Rule):
       self.weights.size(0):` before growing a sinusoidal table): exported with an input within the table,
       the graph is right for every input within it (measured, `grow_table_beyond_input`), and only longer
       inputs, which the table was not built for, take the other branch;
+    - a condition that a value the module caches from an earlier call decides before any size is read (`if
+      length == self.cached_length and ...:`, `if self.grid is not None and ...:` with `self.cached_length = None`
+      in the constructor and set again by a method): a module built and exported compares with None and takes the
+      general branch (measured, `cached_for_last_length`); only a module run before the export, at the example's
+      size, takes the cached one;
+    - a size ordered against a chunk size (`if x.numel() <= CONV_CHUNK_ELEMENTS:`, `if x.size(0) <= chunk_size:`):
+      the branch picks the whole computation or the one cut into chunks for memory, which most likely give the
+      same numbers; a loop over the chunks is ONX203's finding (not Reformer's `chunk_length`, another attention);
     - an `if pad > 0:` whose body only slices a tensor back to the length `n` that `pad` (a remainder of
       `n`) padded to a multiple (Mamba-2's chunked scan: `if pad_size > 0: output = output[:, :seq_len]`):
       an example that pads exports the slice, right at every length (measured, `crop_back_after_pad`); an
@@ -198,7 +207,11 @@ class BranchOnTensorSize(Rule):
         else:
             consequence = f"the dynamo exporter {kept}, silently, while the ONNX input stays dynamic"
         message = f"{construct} on a tensor size: {consequence}"
-        assumed = None if construct == "`while` loop" else self._rests_on_assumption(test) or self._crops_back(test)
+        assumed = (
+            None
+            if construct == "`while` loop"
+            else self._rests_on_assumption(test) or self._crops_back(test) or self._decided_on_a_fresh_module(test)
+        )
         if assumed is None and context.default_path_value(test) is not None:
             # The size is read, but what the condition is on the default path does not depend on it.
             assumed = "on the model's default path flags, options, the cache, the precision or the device decide the condition, not the size"
@@ -265,6 +278,39 @@ class BranchOnTensorSize(Rule):
             "not a multiple exports the slice, which keeps everything when nothing was padded"
         )
 
+    def _decided_on_a_fresh_module(self, test: ast.expr) -> str | None:
+        """`if seq_len == self.cached_len and ...:`, `if self.grid is not None and self.grid.shape == x.shape[2:]:`,
+        `if self.rel_indices is None or ...:` where the attribute is a value a call caches for the next one (None
+        on a freshly built module, `FileContext.cached_from_an_earlier_call`): on a module built and exported, the
+        comparison with None decides the condition before any size is read, so no size is baked; only a module
+        run before the export, at the example's size, takes the cached branch."""
+        values = test.values if type(test) is ast.BoolOp else [test]
+        deciding = False if type(test) is not ast.BoolOp or type(test.op) is ast.And else True
+        for value in values:
+            if self._value_on_a_fresh_module(value) is deciding:
+                return (
+                    f"`{self.context.source.segment(value)}` compares with a value the module caches from an earlier call, "
+                    "None on a freshly built module: the condition is decided before any size is read; only a module "
+                    "run before the export at the example's size takes the cached branch"
+                )
+            if is_dynamic_size(self.context, value):
+                return None  # a size read first: its guard is taken whatever follows
+        return None
+
+    def _value_on_a_fresh_module(self, term: ast.expr) -> bool | None:
+        if type(term) is not ast.Compare or len(term.ops) != 1:
+            return None
+        sides, operator = (term.left, term.comparators[0]), type(term.ops[0])
+        if not any(self.context.cached_from_an_earlier_call(side) for side in sides):
+            return None
+        if operator in (ast.Eq, ast.Is):
+            return all(type(side) is not ast.Constant or side.value is None for side in sides) and any(
+                type(side) is ast.Constant for side in sides
+            )  # `is None`: True; `n == cached` (None): False
+        if operator in (ast.NotEq, ast.IsNot):
+            return not any(type(side) is ast.Constant and side.value is None for side in sides)
+        return None
+
     def _read_through_flags(self, terms: list[ast.expr], _depth: int = 0) -> list[ast.expr]:
         """The terms, with a flag the function binds once to a condition (`do_pool = pooling and h.size(1) > 2`)
         replaced by that condition's terms."""
@@ -291,6 +337,11 @@ class BranchOnTensorSize(Rule):
                 "an ordering against the size of the model's own table (a parameter or buffer): exported with an "
                 "input within it, the graph is right for every input within it (measured); only longer inputs take "
                 "the other branch"
+            )
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (_names_a_chunk(left) or _names_a_chunk(right)):
+            return (
+                "a size ordered against a chunk size picks the whole computation or the chunked one, which most "
+                "likely give the same numbers; a loop over the chunks is reported on its own"
             )
         if type(right) is not ast.Constant or type(right.value) is not int:
             return self._brought_to_bound(term)
@@ -702,6 +753,43 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # A threshold against a chunk size picks the whole computation or the chunked one: `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x, chunk_size: int = 16):
+                    if x.size(0) <= chunk_size:
+                        return x * 2
+                    return torch.cat([part * 2 for part in x.split(chunk_size)])
+            """,
+            line=4,
+            settings={"confidence": "low"},
+            message_contains="low confidence: a size ordered against a chunk size",
+        ),
+        # A value cached from an earlier call (None on a freshly built module) decides the condition before any size
+        # is read: `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class RotaryTable(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.cached_length = None
+                    self.cached_table = None
+
+                def forward(self, x):
+                    length = x.shape[1]
+                    if length == self.cached_length and self.cached_table is not None:
+                        return self.cached_table
+                    self.cached_length = length
+                    self.cached_table = torch.arange(length)
+                    return self.cached_table
+            """,
+            line=10,
+            settings={"confidence": "low"},
+            message_contains="low confidence: `length == self.cached_length` compares with a value the module caches",
+        ),
         # A temporal extent unpacked from a video's shape is not a layout axis, whatever the constant.
         Invalid(
             """
@@ -916,6 +1004,16 @@ class BranchOnTensorSize(Rule):
             message_contains="TorchScript",
         ),
     ]
+
+
+def _names_a_chunk(expr: ast.expr) -> bool:
+    """`chunk_size`, `self.chunk`, `CONV_CHUNK_ELEMENTS`: a bound named for the pieces a computation is cut into for
+    memory. Not Reformer's `chunk_length`, the span its LSH attention works in (another computation)."""
+    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None
+    return name is not None and _CHUNK_NAME.match(name) is not None
+
+
+_CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
 
 
 def _terms(test: ast.expr) -> list[ast.expr]:

@@ -6,6 +6,7 @@ from onnxlint.rules.api import (
     Applicability,
     Confidence,
     ExportConfig,
+    FileContext,
     Fix,
     Invalid,
     Kind,
@@ -78,7 +79,10 @@ class SizeConvertedToPythonNumber(Rule):
     pixel shuffle of vision towers: measured symbolic with `Dim.DYNAMIC` there, though frozen as a
     slice bound, an `interpolate` size or a factory size), and `int()` of a size an earlier `int()`
     of a float already froze (`side = int(n ** 0.5)` then `int(side / 2)`: a hazard only once the
-    first is fixed). Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
+    first is fixed), and the side of a square grid recovered from a count (`height = width = int(seq ** 0.5)`
+    in a VLM connector's pixel shuffle or a DiT's unpatchify, `int()`, `math.*` or numpy alike): such code
+    assumes square inputs of the one size its tokens come from (a fixed tile, the pretrained size), a size
+    static in practice. Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
     `math.*` and numpy keep the confidence their reachability and values give. `int()` around a
     `math.*` or numpy call that is reported itself (`int(math.sqrt(n))`) is reported once, at that
     call.
@@ -215,7 +219,7 @@ class SizeConvertedToPythonNumber(Rule):
                     "`int()` of a float computed from a size: the dynamo exporter freezes it at the example's size "
                     "(with `Dim.DYNAMIC` and `Dim.AUTO` alike); use integer arithmetic (`//`)"
                 )
-                self.report(node, message, severity=Severity.WARNING, fix=fix)
+                self._report_unless_square_side(node, message, fix, severity=Severity.WARNING)
                 return
             # Measured (int_size, float_size): `int()` of an integer size and `float()` of a size stay symbolic
             # with `Dim.DYNAMIC`, what `dynamic_axes` and string dim names become; only `Dim.AUTO` freezes them.
@@ -363,7 +367,8 @@ class SizeConvertedToPythonNumber(Rule):
     def _math(self, node: ast.Call, function: str) -> None:
         consequence = self._math_consequence(node, function)
         if consequence is not None:
-            self.report(node, f"`math.{function}()` of a size: {consequence}", fix=self._math_fix(node, function))
+            message = f"`math.{function}()` of a size: {consequence}"
+            self._report_unless_square_side(node, message, self._math_fix(node, function))
 
     def _math_consequence(self, node: ast.Call, function: str) -> str | None:
         """What the exporter does with `math.<function>(...)` of a dynamic size (None: nothing to report)."""
@@ -431,7 +436,23 @@ class SizeConvertedToPythonNumber(Rule):
             fix = self.make_fix(edits, Applicability.UNSAFE, "Use `math.prod`")
         else:
             fix = self.make_fix([], Applicability.DISPLAY_ONLY, "Compute on the sizes with Python operators, not numpy")
-        self.report(node, f"{shown} of a size: {consequence}", severity=Severity.ERROR, fix=fix)
+        self._report_unless_square_side(node, f"{shown} of a size: {consequence}", fix, severity=Severity.ERROR)
+
+    def _report_unless_square_side(
+        self, node: ast.Call, message: str, fix: Fix, severity: Severity | None = None
+    ) -> None:
+        """Report, at `low` when the value is the side of a square grid recovered from a count (`h = w =
+        int(seq ** 0.5)`, a VLM connector's pixel shuffle, a DiT's unpatchify): code that assumes square inputs of
+        the one size its tokens come from (a fixed tile, the pretrained size), a size static in practice."""
+        if _assigned_to_several(self.context, node):
+            message = (
+                f"{message}; low confidence: it is the side of a square grid recovered from a count (`h = w = ...`), "
+                "which assumes square inputs of one size (a fixed tile or the pretrained size): a size that is "
+                "static in practice"
+            )
+            self.report(node, message, severity=severity, fix=fix, confidence=Confidence.LOW)
+            return
+        self.report(node, message, severity=severity, fix=fix)
 
     def _converted(self, node: ast.AST) -> bool:
         """Whether a value reaches `int()`, `float()` or a `math`/numpy function, directly or through arithmetic or
@@ -629,6 +650,21 @@ class SizeConvertedToPythonNumber(Rule):
         """,
     ]
     INVALID = [
+        # The side of a square grid recovered from a token count: `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class Connector(torch.nn.Module):
+                def forward(self, x):
+                    batch, seq, embed = x.shape
+                    height = width = int(seq ** 0.5)
+                    x = x.view(batch, height, width, embed)
+                    return x[:, : height // 2]
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="low confidence: it is the side of a square grid recovered from a count",
+        ),
         # With `--confidence low`: the `view` sizes, and `int(side / 2)` of a size that an earlier, reported
         # `int()` froze (`int(seq**0.5)`, sliced, not a view size), which adds nothing to that finding.
         Invalid(
@@ -1032,3 +1068,12 @@ def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:
             return text
         return f"({text})"
     return text
+
+
+def _assigned_to_several(context: FileContext, node: ast.AST) -> bool:
+    """Whether `node`, alone or inside the `int()`, `round()` or arithmetic around it, is the value of an assignment
+    to several names at once (`height = width = int(seq ** 0.5)`)."""
+    parent = context.parent(node)
+    while type(parent) in (ast.Call, ast.BinOp, ast.UnaryOp):
+        node, parent = parent, context.parent(parent)  # type: ignore[assignment]
+    return type(parent) is ast.Assign and parent.value is node and len(parent.targets) >= 2

@@ -673,14 +673,26 @@ class FileContext:
         return attribute in flags
 
     def _false_in_init(self, owner: ClassInfo) -> set[str]:
-        found: set[str] = set()
-        init = self.model.find_method(owner, "__init__")
-        for node in ast.walk(init) if init is not None else ():
-            if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is False:
-                for target in node.targets:
-                    if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
-                        found.add(target.attr)
-        return found
+        return _set_in_init(self.model, owner, False)
+
+    def cached_from_an_earlier_call(self, expr: ast.AST) -> bool:
+        """Whether `expr` is `self.<attribute>` that the module's constructor sets to None and another of its methods
+        sets again (wav2vec2-BERT's `self.cached_sequence_length`, MONAI's `self.ref_grid`): a value a call leaves
+        for the next one, None on a freshly built module."""
+        attribute = _self_attribute(expr)
+        owner = self.model.owner_class(self.function)
+        if attribute is None or owner is None:
+            return False
+        name = attribute[len("self.") :]
+        if name not in _set_in_init(self.model, owner, None):
+            return False
+        for method_name, method in owner.methods.items():
+            if method_name == "__init__":
+                continue
+            for node in ast.walk(method):
+                if type(node) is ast.Attribute and type(node.ctx) is ast.Store and _self_attribute(node) == attribute:
+                    return True
+        return False
 
     def skipped_during_export(self, node: ast.AST) -> bool:
         """True when `node` cannot run while exporting: it sits behind an export guard
@@ -984,6 +996,18 @@ def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.e
         binding = bindings[0]
         if binding.role is Role.WHOLE and binding.value is not None:
             found[name] = binding.value
+    return found
+
+
+def _set_in_init(model: ModuleModel, owner: ClassInfo, literal: object) -> set[str]:
+    """The attributes that the constructor of `owner` sets to `literal` (`self.use_tiling = False`)."""
+    found: set[str] = set()
+    init = model.find_method(owner, "__init__")
+    for node in ast.walk(init) if init is not None else ():
+        if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is literal:
+            for target in node.targets:
+                if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
+                    found.add(target.attr)
     return found
 
 

@@ -69,6 +69,23 @@ PATTERNS = {
         inputs=((2, 3, 8, 5),),
         dynamic=("batch", "height"),
     ),
+    # A table cached for the last length seen (transformers' rotary embeddings of wav2vec2-BERT, CLVP, SeamlessM4T):
+    # a module built and exported compares the length with None, so the export computes the table (`low`).
+    "cached_for_last_length": Pattern(
+        "import torch\n\n\nclass Model(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.cached_length = None\n"
+        "        self.cached_table = None\n\n"
+        "    def forward(self, x):\n"
+        "        length = x.shape[2]\n"
+        "        if length == self.cached_length and self.cached_table is not None:\n"
+        "            return x + self.cached_table\n"
+        "        self.cached_length = length\n"
+        "        self.cached_table = torch.arange(length, dtype=x.dtype).view(1, 1, -1, 1)\n"
+        "        return x + self.cached_table\n",
+        dynamic=("batch", "height"),
+    ),
     "check_that_raises": Pattern(
         _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
     ),
@@ -85,6 +102,7 @@ MEASURED = [
     Claim("grow_table_beyond_input", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
     Claim("crop_back_after_pad", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
     Claim("crop_back_after_pad_example_multiple", "dynamo", None, "BAKED", note="reported at `low`"),
+    Claim("cached_for_last_length", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
     Claim("check_that_raises", "legacy", 17, "ok"),
     Claim("check_that_raises", "dynamo", None, "ok"),
     # Emptiness: both exporters take the non-empty branch, right for every non-empty input.
