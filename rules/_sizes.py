@@ -286,7 +286,9 @@ def _computed_from_static(context: FileContext, name: ast.Name, depth: int) -> b
         return False
     for value, _ in values:
         leaves = [leaf for leaf in size_leaves(context, value) if not is_rank(context, leaf)]
-        if not leaves or not all(leaf is not name and _static_by_name_or_state(context, leaf, depth) for leaf in leaves):
+        if not leaves or not all(
+            leaf is not name and _static_by_name_or_state(context, leaf, depth) for leaf in leaves
+        ):
             return False
     return True
 
@@ -301,7 +303,12 @@ def _static_by_name_or_state(context: FileContext, leaf: ast.AST, depth: int) ->
         ambiguous = leaf.id == "num_features" and shape_index(context, leaf) is not None
         return _STATIC_NAME.match(leaf.id) is not None and not ambiguous and not _iterates_shape(context, leaf)
     owner = _size_owner(leaf)
-    if owner is not None and type(owner) is ast.Attribute and type(owner.value) is ast.Name and owner.value.id == "self":
+    if (
+        owner is not None
+        and type(owner) is ast.Attribute
+        and type(owner.value) is ast.Name
+        and owner.value.id == "self"
+    ):
         return True
     return _of_module_state(context, leaf)
 

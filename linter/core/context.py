@@ -22,8 +22,8 @@ from onnxlint.analysis.reachability import (
     non_default_test,
     non_model_file,
     option_key,
-    parameters_off_by_default,
     parameter_options,
+    parameters_off_by_default,
     runs_no_iteration,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
@@ -503,7 +503,11 @@ class FileContext:
                     every = every[1:]
                 sites: list[tuple[FunctionInfo | None, ast.Call]] = list(self.model.call_sites(info))
                 owner = info.owner
-                if info.name == "forward" and owner is not None and owner.node.name in self.model.instantiated_classes():
+                if (
+                    info.name == "forward"
+                    and owner is not None
+                    and owner.node.name in self.model.instantiated_classes()
+                ):
                     # A submodule: the modules that build it pass its inputs, through calls this file only sees
                     # when it keeps it in an attribute (`self.encoder = Encoder(...)`, then `self.encoder(x, mask)`).
                     module_calls = self.model.module_call_sites(owner)
