@@ -1073,7 +1073,8 @@ def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:
 def _assigned_to_several(context: FileContext, node: ast.AST) -> bool:
     """Whether `node`, alone or inside the `int()`, `round()` or arithmetic around it, is the value of an assignment
     to several names at once (`height = width = int(seq ** 0.5)`)."""
+    child: ast.AST = node
     parent = context.parent(node)
-    while type(parent) in (ast.Call, ast.BinOp, ast.UnaryOp):
-        node, parent = parent, context.parent(parent)  # type: ignore[assignment]
-    return type(parent) is ast.Assign and parent.value is node and len(parent.targets) >= 2
+    while parent is not None and type(parent) in (ast.Call, ast.BinOp, ast.UnaryOp):
+        child, parent = parent, context.parent(parent)
+    return type(parent) is ast.Assign and parent.value is child and len(parent.targets) >= 2
