@@ -770,6 +770,7 @@ class FunctionScope:
             self.info.name == "forward" or is_attention_processor_call(self.info)
         )
         call_site_kinds = self._call_site_kinds() if not is_forward else {}
+        keyed: frozenset[str] | None = None  # see _keyed_by_strings, computed when first needed
         for index, (argument, default) in enumerate(zip(positional, defaults)):
             name = argument.arg
             if index == 0 and self.info.owner is not None and name in ("self", "cls"):
@@ -795,9 +796,13 @@ class FunctionScope:
                 elif type(default) in (ast.Tuple, ast.List, ast.Dict):
                     kind = Kind.PYTHON
             if kind is None:
-                if is_forward:
+                if is_forward and keyed is None:
+                    keyed = self._keyed_by_strings()
+                if is_forward and name not in keyed:  # type: ignore[operator]
                     kind = Kind.TENSOR
                     self._assumed.add(name)
+                elif is_forward:
+                    kind = Kind.UNKNOWN  # `layout_cfg["total_frames"]`: a mapping, not a tensor
                 else:
                     kind = call_site_kinds.get(name, Kind.UNKNOWN)
             kinds[name] = kind
@@ -806,6 +811,17 @@ class FunctionScope:
         if arguments.kwarg:
             kinds[arguments.kwarg.arg] = Kind.UNKNOWN
         return kinds
+
+    def _keyed_by_strings(self) -> frozenset[str]:
+        """The names the function subscripts with a string literal (`cfg["frames"]`): mappings, which no tensor is."""
+        return frozenset(
+            node.value.id
+            for node in ast.walk(self.info.node)
+            if type(node) is ast.Subscript
+            and type(node.value) is ast.Name
+            and type(node.slice) is ast.Constant
+            and type(node.slice.value) is str
+        )
 
     def _call_site_kinds(self) -> dict[str, Kind]:
         """Join the kinds of the arguments that model code passes to this function."""

@@ -711,3 +711,24 @@ def test_a_loop_the_default_configuration_runs_no_time_is_low(tmp_path):
     result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
     confidences = {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
     assert confidences == {14: "low", 17: "high"}
+
+
+def test_a_forward_parameter_keyed_by_strings_is_a_mapping_not_a_tensor():
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Rope(torch.nn.Module):
+            def forward(self, layout, x):
+                frames = layout["total_frames"]
+                if min(frames, 4) <= 0:
+                    return x
+                if x.sum() > 0:
+                    x = x * 2
+                return x
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    # `layout` is subscripted with a string: a mapping, so `frames` is no tensor value (8); `x` still is (10).
+    assert {f.start.row for f in findings if f.code == "ONX201"} == {10}
