@@ -220,6 +220,111 @@ def non_default_test(
     return None
 
 
+_UNKNOWN = object()
+
+
+def default_local_values(
+    function: ast.AST, defaults_off: frozenset[str], options: Mapping[str, object]
+) -> dict[str, object]:
+    """The locals of `function` that hold one literal on its default path: every binding the default path makes
+    gives the same literal (`recurrent_state = None` in the `else` of `if cache is not None:`, `n = cache.count() if
+    cache is not None else 0`). Bindings in branches the default path does not take (`non_default_test` with
+    `defaults_off` and `options`) are left out; a binding in a loop, an unpacking, an augmented assignment or any
+    value that is no literal makes the name unknown. Parameters are not locals here (see `parameter_options`)."""
+    arguments = getattr(function, "args", None)
+    if arguments is None:
+        return {}
+    parameters = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+    values: dict[str, object] = {}
+    unknown: set[str] = set()
+
+    def record(name: str, value: object) -> None:
+        if value is _UNKNOWN or (name in values and values[name] != value):
+            unknown.add(name)
+        else:
+            values[name] = value
+
+    def value_of(expr: ast.expr | None) -> object:
+        if type(expr) is ast.Constant and (expr.value is None or type(expr.value) in (bool, int, str)):
+            return expr.value
+        if type(expr) is ast.IfExp:
+            taken = non_default_test(expr.test, defaults_off, options)
+            return _UNKNOWN if taken is None else value_of(expr.body if taken else expr.orelse)
+        if type(expr) is ast.Name and expr.id in values and expr.id not in unknown:
+            return values[expr.id]
+        if (
+            type(expr) is ast.Call
+            and type(expr.func) is ast.Name
+            and expr.func.id == "min"
+            and not expr.keywords
+            and any(value_of(argument) == 0 and value_of(argument) is not False for argument in expr.args)
+            and all(type(argument) is not ast.Constant for argument in expr.args if value_of(argument) != 0)
+        ):
+            return 0  # `min(0, seq_len)`: counts and sizes are never negative
+        return _UNKNOWN
+
+    def unknown_targets(target: ast.AST) -> None:
+        for node in ast.walk(target):
+            if type(node) is ast.Name:
+                unknown.add(node.id)
+
+    def visit(statements: list[ast.stmt], taken: bool, in_loop: bool) -> None:
+        for statement in statements:
+            kind = type(statement)
+            if kind is ast.If:
+                decided = non_default_test(statement.test, defaults_off, options)  # type: ignore[attr-defined]
+                visit(statement.body, taken and decided is not False, in_loop)  # type: ignore[attr-defined]
+                visit(statement.orelse, taken and decided is not True, in_loop)  # type: ignore[attr-defined]
+            elif kind is ast.Assign:
+                for target in statement.targets:  # type: ignore[attr-defined]
+                    if type(target) is ast.Name and not in_loop:
+                        if taken:
+                            record(target.id, value_of(statement.value))  # type: ignore[attr-defined]
+                    else:
+                        unknown_targets(target)
+            elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
+                if statement.value is None:  # type: ignore[attr-defined]
+                    continue
+                if taken and not in_loop:
+                    record(statement.target.id, value_of(statement.value))  # type: ignore[attr-defined]
+                elif in_loop:
+                    unknown.add(statement.target.id)  # type: ignore[attr-defined]
+            elif kind in (ast.For, ast.AsyncFor, ast.While):
+                if kind is not ast.While:
+                    unknown_targets(statement.target)  # type: ignore[attr-defined]
+                visit(statement.body, taken, True)  # type: ignore[attr-defined]
+                visit(statement.orelse, taken, True)  # type: ignore[attr-defined]
+            elif kind in (ast.With, ast.AsyncWith, ast.Try):
+                for item in getattr(statement, "items", ()):
+                    if item.optional_vars is not None:
+                        unknown_targets(item.optional_vars)
+                visit(statement.body, taken, in_loop)  # type: ignore[attr-defined]
+                for handler in getattr(statement, "handlers", ()):
+                    if handler.name:
+                        unknown.add(handler.name)
+                    visit(handler.body, taken, True)  # an exception may or may not happen
+                visit(getattr(statement, "orelse", []), taken, True)
+                visit(getattr(statement, "finalbody", []), taken, in_loop)
+            elif kind is ast.AugAssign or kind is ast.AnnAssign:
+                unknown_targets(statement.target)  # type: ignore[attr-defined]
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+                unknown.add(statement.name)  # type: ignore[attr-defined]
+            elif kind in (ast.Import, ast.ImportFrom, ast.Delete, ast.Global, ast.Nonlocal):
+                for node in ast.walk(statement):
+                    if type(node) is ast.alias:
+                        unknown.add((node.asname or node.name).split(".")[0])
+                    elif type(node) is ast.Name:
+                        unknown.add(node.id)
+                    elif kind in (ast.Global, ast.Nonlocal):
+                        unknown.update(statement.names)  # type: ignore[attr-defined]
+            for node in ast.walk(statement.test if kind is ast.If else statement):  # type: ignore[attr-defined]
+                if type(node) is ast.NamedExpr:
+                    unknown_targets(node.target)
+
+    visit(function.body, True, False)  # type: ignore[attr-defined]
+    return {name: value for name, value in values.items() if name not in unknown and name not in parameters}
+
+
 def runs_no_iteration(iterable: ast.expr, options: Mapping[str, object]) -> bool:
     """Whether `for ... in <iterable>` runs zero times on the default path: a `range(...)` whose bounds are literals
     and options with a known integer default (`range(1, self.merger_times)` with `merger_times: int = 1`)."""

@@ -17,6 +17,7 @@ from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
     NOT_NONE,
+    default_local_values,
     has_decorator,
     is_size_flag,
     non_default_test,
@@ -126,6 +127,7 @@ class FileContext:
         self._flags_off: dict[int, frozenset[str]] = {}  # id(function node) -> see _flags_off_by_default
         self._constructor_flags: dict[int, frozenset[str]] = {}  # id(class node) -> see _constructor_flags_off
         self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
+        self._locals: dict[int, dict[str, object]] = {}  # id(function node) -> see _local_defaults
         self._config_options: dict[str, object] | None = None  # see _configuration_options
         self._predicates: dict[int, bool | None] = {}  # id(function node) -> see _predicate_polarity
         self._cached: dict[Callable[..., Any], dict[Any, Any]] = {}  # see cached
@@ -456,9 +458,22 @@ class FileContext:
         (see `_parameter_options`) and the options of the model's configuration (see `_configuration_options`)."""
         configuration = self._configuration_options()
         parameters = self._parameter_options(node)
-        if not configuration:
-            return parameters
-        return {**configuration, **parameters} if parameters else configuration
+        options = {**configuration, **parameters} if configuration and parameters else configuration or parameters
+        local = self._local_defaults(node, options)
+        return {**options, **local} if local else options
+
+    def _local_defaults(self, node: ast.AST, options: Mapping[str, object]) -> dict[str, object]:
+        """The enclosing function's locals that hold one literal on its default path
+        (`reachability.default_local_values`): `recurrent_state = None` when no cache is passed."""
+        info = self.model.function_info(self.enclosing_scope(node))
+        if info is None or type(info.node) is ast.Lambda:
+            return {}
+        key = id(info.node)
+        found = self._locals.get(key)
+        if found is None:
+            flags = self._flags_off_by_default(info) | self._constructor_flags_off(info)
+            found = self._locals[key] = default_local_values(info.node, flags, options)
+        return found
 
     def _configuration_options(self) -> dict[str, object]:
         """`config.<option>` for each option of the configuration class the file imports

@@ -732,3 +732,41 @@ def test_a_forward_parameter_keyed_by_strings_is_a_mapping_not_a_tensor():
     findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
     # `layout` is subscripted with a string: a mapping, so `frames` is no tensor value (8); `x` still is (10).
     assert {f.start.row for f in findings if f.code == "ONX201"} == {10}
+
+
+LOCAL_SET_BY_THE_CACHE = textwrap.dedent(
+    """
+    import torch
+
+
+    def recurrent_rule(query: torch.Tensor) -> torch.Tensor:
+        for i in range(query.shape[1]):
+            query = query + i
+        return query
+
+
+    class Layer(torch.nn.Module):
+        def forward(self, x: torch.Tensor, cache=None):
+            if cache is not None:
+                state = cache.state()
+            else:
+                state = None
+            kept = cache.kept() if cache is not None else 0
+            kept = min(kept, x.shape[1])
+            if state is not None and x.shape[1] == 1:
+                x = recurrent_rule(x)
+            for i in range(kept):
+                x = recurrent_rule(x[:, i : i + 1])
+            return x
+    """
+)
+
+
+def test_a_local_the_default_path_sets_to_a_literal_decides_branches_and_loops():
+    # Without a cache `state` is None and `kept` is 0: both calls of `recurrent_rule` are on request, so is its loop.
+    findings = lint_source(LOCAL_SET_BY_THE_CACHE, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX203"} == {(6, "low")}
+    # A local the default path binds to something else is not known: `kept = x.shape[1]` runs the loop.
+    unknown = LOCAL_SET_BY_THE_CACHE.replace("if cache is not None else 0", "if cache is not None else x.shape[1]")
+    findings = lint_source(unknown, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX203"} == {(6, "high")}
