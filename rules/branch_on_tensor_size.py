@@ -71,6 +71,9 @@ class BranchOnTensorSize(Rule):
       in the constructor and set again by a method): a module built and exported compares with None and takes the
       general branch (measured, `cached_for_last_length`); only a module run before the export, at the example's
       size, takes the cached one;
+    - a size ordered against a bound past which the branch slices the rest (`if x.shape[1] > query_length: text
+      = x[:, query_length:]`, BLIP-2's Q-Former): the condition asks whether that rest is empty, an emptiness
+      check, right for every input that has one when the example has one;
     - a size ordered against a chunk size (`if x.numel() <= CONV_CHUNK_ELEMENTS:`, `if x.size(0) <= chunk_size:`):
       the branch picks the whole computation or the one cut into chunks for memory, which most likely give the
       same numbers; a loop over the chunks is ONX203's finding (not Reformer's `chunk_length`, another attention);
@@ -344,7 +347,7 @@ class BranchOnTensorSize(Rule):
                 "likely give the same numbers; a loop over the chunks is reported on its own"
             )
         if type(right) is not ast.Constant or type(right.value) is not int:
-            return self._brought_to_bound(term)
+            return self._brought_to_bound(term) or self._tests_the_rest_past(term)
         bound = right.value
         if bound == 0 and self._difference_to_derived(left):
             return (
@@ -458,6 +461,40 @@ class BranchOnTensorSize(Rule):
             f"the branch brings the dim to `{text}`, a bound the model fixes (it slices, pads or resizes to it): "
             "which side of it deployed inputs fall on is not in the code"
         )
+
+    def _tests_the_rest_past(self, term: ast.Compare) -> str | None:
+        """`if x.shape[1] > query_length: rest = x[:, query_length:]` (the Q-Former of BLIP-2 and InstructBLIP):
+        the whole condition asks whether the part of `x` past a prefix, which the branch slices, is empty, an
+        emptiness check in disguise."""
+        context = self.context
+        statement = context.parent(term)
+        if type(statement) is not ast.If or statement.test is not term or statement.orelse:
+            return None
+        left, operator, right = term.left, type(term.ops[0]), term.comparators[0]
+        if operator is ast.Lt:
+            left, right = right, left
+        elif operator is not ast.Gt:
+            return None
+        owner = _owner_and_axis(left)
+        if owner is None or is_dynamic_size(context, right):
+            return None
+        bound = context.source.segment(right)
+        for node in (n for statement_ in statement.body for n in ast.walk(statement_)):
+            if not (type(node) is ast.Subscript and is_name(node.value, owner[0])):
+                continue
+            parts = node.slice.elts if type(node.slice) is ast.Tuple else [node.slice]
+            if any(
+                type(part) is ast.Slice
+                and part.lower is not None
+                and part.upper is None
+                and context.source.segment(part.lower) == bound
+                for part in parts
+            ):
+                return (
+                    f"the condition asks whether the part of `{owner[0]}` past `{bound}`, which the branch slices, is "
+                    "empty: an example with that part keeps the branch of every input with one"
+                )
+        return None
 
     def _difference_to_derived(self, expr: ast.expr, _depth: int = 0) -> bool:
         """`padding = (x.shape[-1] - y.shape[-1]) // 2` where every binding of `y` in the function computes it
@@ -753,6 +790,22 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # The rest past a fixed prefix, which the branch slices: an emptiness check in disguise, `low`.
+        Invalid(
+            """
+            import torch
+            class QFormerLayer(torch.nn.Module):
+                def forward(self, attention_output, query_length: int = 32):
+                    layer_output = attention_output[:, :query_length] * 2
+                    if attention_output.shape[1] > query_length:
+                        text_output = attention_output[:, query_length:, :] * 3
+                        layer_output = torch.cat([layer_output, text_output], dim=1)
+                    return layer_output
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="past `query_length`, which the branch slices, is empty",
+        ),
         # A threshold against a chunk size picks the whole computation or the chunked one: `low`, saying why.
         Invalid(
             """
