@@ -312,13 +312,24 @@ class FileContext:
             if not (type(statement) is ast.Expr and type(statement.value) is ast.Constant)  # the docstring
         ]
         polarity = None
-        if len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
-            saved = self.function
-            self.function = callee
-            try:
+        saved = self.function
+        self.function = callee
+        try:
+            # `if torch.jit.is_scripting(): return False` first (kornia's `_is_tracing_or_exporting`): an exit the
+            # export never takes leaves the return after it.
+            while (
+                len(body) > 1
+                and type(body[0]) is ast.If
+                and not body[0].orelse
+                and len(body[0].body) == 1
+                and type(body[0].body[0]) is ast.Return
+                and self.guard_polarity(body[0].test) is False
+            ):
+                body = body[1:]
+            if len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
                 polarity = self.guard_polarity(body[0].value)
-            finally:
-                self.function = saved
+        finally:
+            self.function = saved
         self._predicates[key] = polarity
         return polarity
 
@@ -436,10 +447,23 @@ class FileContext:
                 )
                 if exit_test is not None:
                     return f"code after an early exit the default path takes (`{_short(exit_test)}`)"
+                export_path = after_early_exit(parent, child, self._export_path_for_some_inputs, exits=(ast.Return,))
+                if export_path is not None:
+                    # kornia's `if _is_tracing_or_exporting() and _has_closed_form_inverse(x): return ...`
+                    return f"code an export reaches only for inputs its own export path does not take (`{_short(export_path)}`)"
             if parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
                 return None
             child, parent = parent, self.parent(parent)
         return None
+
+    def _export_path_for_some_inputs(self, test: ast.expr) -> bool:
+        """`_is_tracing_or_exporting() and _has_closed_form_inverse(x)`: an export guard and a condition on the inputs,
+        the test of a path the model's author wrote for the export."""
+        return (
+            type(test) is ast.BoolOp
+            and type(test.op) is ast.And
+            and any(self.guard_polarity(value) is True for value in test.values)
+        )
 
     def default_path_value(self, test: ast.expr) -> bool | None:
         """What a condition evaluates to on the model's default path when flags, options, caches, precision or

@@ -770,3 +770,40 @@ def test_a_local_the_default_path_sets_to_a_literal_decides_branches_and_loops()
     unknown = LOCAL_SET_BY_THE_CACHE.replace("if cache is not None else 0", "if cache is not None else x.shape[1]")
     findings = lint_source(unknown, "m.py", LintSettings(confidence="low")).findings
     assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX203"} == {(6, "high")}
+
+
+def test_code_after_the_authors_own_export_path_for_some_inputs_is_low():
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        def _is_tracing_or_exporting() -> bool:
+            if torch.jit.is_scripting():
+                return False
+            return torch.jit.is_tracing() or torch.compiler.is_exporting()
+
+
+        def inverse(matrix: torch.Tensor) -> torch.Tensor:
+            if _is_tracing_or_exporting() and matrix.shape[-1] <= 4:
+                return closed_form_inverse(matrix)
+            return torch.linalg.inv(matrix)
+
+
+        def closed_form_inverse(matrix: torch.Tensor) -> torch.Tensor:
+            return matrix
+
+
+        class Net(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                return inverse(x)
+        """
+    )
+    # The export takes the closed form for the matrices it was written for; `linalg.inv` (14) only for the others.
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    inverse = [f for f in findings if f.start.row == 14]
+    assert inverse and all(f.confidence.value == "low" for f in inverse)
+    assert "its own export path does not take" in inverse[0].message
+    without_guard = source.replace("_is_tracing_or_exporting() and ", "")
+    findings = lint_source(without_guard, "m.py", LintSettings(confidence="low")).findings
+    assert {f.confidence.value for f in findings if f.start.row == 14} == {"high"}
