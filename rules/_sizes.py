@@ -257,11 +257,15 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
         return True  # a parameter's or buffer's size: fixed when the model is built
     if _of_module_state(context, leaf):
         return True  # the same, passed to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`)
+    if owner is not None and type(owner) is ast.Name and _WEIGHT_NAME.match(owner.id):
+        return True  # `ky, kx = kernel.shape[-2:]`: a kernel's or a weight's size is the model's, not the input's
     if type(leaf) is ast.Name and _iterates_shape(context, leaf):
         return False  # every dim in turn, the batch among them
     if type(leaf) is ast.Name and _STATIC_NAME.match(leaf.id):
         # `b, c, d, h, w = x.shape`: the `d` of a 5-D unpack is the depth of a volume, a spatial dim.
         return not (leaf.id in ("d", "D") and shape_rank(context, leaf) == 5 and shape_index(context, leaf) == 2)
+    if type(leaf) is ast.Name and _read_from_a_weight(context, leaf):
+        return True
     index = shape_index(context, leaf)
     if index is None:
         return type(leaf) is ast.Name and _computed_from_static(context, leaf, _depth)
@@ -274,6 +278,26 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
         # `_, pad_H, pad_W, _ = x.shape`, `B, H, W, C = x.shape`).
         return position == 1 and not (type(leaf) is ast.Name and _SPATIAL_NAME.match(leaf.id))
     return rank >= 2 and position == rank - 1
+
+
+def _read_from_a_weight(context: FileContext, name: ast.Name) -> bool:
+    """`ky, kx = kernel.shape[-2], kernel.shape[-1]`, `out_c, in_c, kh, kw = weight.shape`: a local bound, in every
+    binding, to a size of a tensor named for a weight (`_WEIGHT_NAME`)."""
+    values = local_values(context, name.id)
+    if not values:
+        return False
+    for value, position in values:
+        if position is not None and type(value) is ast.Tuple and position < len(value.elts):
+            value, position = value.elts[position], None  # `ky, kx = kernel.shape[-2], kernel.shape[-1]`
+        if position is not None:  # unpacked: `kh, kw = kernel.shape[-2:]`
+            while type(value) is ast.Subscript:
+                value = value.value
+            owner = value.value if type(value) is ast.Attribute and value.attr == "shape" else None
+        else:
+            owner = _size_owner(value)
+        if not (owner is not None and type(owner) is ast.Name and _WEIGHT_NAME.match(owner.id)):
+            return False
+    return True
 
 
 def _computed_from_static(context: FileContext, name: ast.Name, depth: int) -> bool:
@@ -311,6 +335,11 @@ def _static_by_name_or_state(context: FileContext, leaf: ast.AST, depth: int) ->
     ):
         return True
     return _of_module_state(context, leaf)
+
+
+# Names of tensors that are a model's weights rather than its inputs: a filter kernel passed to a functional op
+# (kornia's `_blur_pool_conv2d(input, kernel, stride)`), a weight.
+_WEIGHT_NAME = re.compile(r"^(?:\w+_)?(?:kernel|weight|filter)s?$")
 
 
 # Names of sizes that vary with the input: spatial (`H`, `w`, `height`, `pad_H`, `Hp`, `grid_h`, `new_width`)

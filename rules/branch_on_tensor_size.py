@@ -608,6 +608,19 @@ class BranchOnTensorSize(Rule):
                     return self.tiled_decode(z)
                 return self.decode(z)
         """,
+        # The sizes of a kernel or a weight passed to a functional op are the model's, not the input's.
+        """
+        import torch
+        import torch.nn.functional as F
+        def blur(input: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+            ky, kx = kernel.shape[-2], kernel.shape[-1]
+            if ky % 2 == 1 and kx % 2 == 1:
+                return F.conv2d(input, kernel, padding=(ky // 2, kx // 2))
+            return F.conv2d(F.pad(input, (0, 1, 0, 1)), kernel)
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return blur(x, torch.ones(1, 1, 3, 3))
+        """,
         # A helper's parameter that every call passes a module's table: its sizes are fixed when the model is built.
         """
         import torch
