@@ -287,6 +287,7 @@ def _read_from_a_weight(context: FileContext, name: ast.Name) -> bool:
     if not values:
         return False
     for value, position in values:
+        owner: ast.AST | None
         if position is not None and type(value) is ast.Tuple and position < len(value.elts):
             value, position = value.elts[position], None  # `ky, kx = kernel.shape[-2], kernel.shape[-1]`
         if position is not None:  # unpacked: `kh, kw = kernel.shape[-2:]`
