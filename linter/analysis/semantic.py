@@ -505,7 +505,7 @@ class ModuleModel:
         if self._instantiated is None:
             self._instantiated = frozenset(
                 node.func.id
-                for node in ast.walk(self.tree)
+                for node in walk(self.tree)
                 if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in self.classes
             )
         return self._instantiated
@@ -816,7 +816,7 @@ class FunctionScope:
         """The names the function subscripts with a string literal (`cfg["frames"]`): mappings, which no tensor is."""
         return frozenset(
             node.value.id
-            for node in ast.walk(self.info.node)
+            for node in walk(self.info.node)
             if type(node) is ast.Subscript
             and type(node.value) is ast.Name
             and type(node.slice) is ast.Constant

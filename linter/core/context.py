@@ -589,7 +589,7 @@ class FileContext:
         flags = self._constructor_flags.get(key)
         if flags is None:
             flags = self._constructor_flags[key] = _constructor_flags_off(
-                self.model.find_method(owner, "__init__"), self.cached(_keywords_turned_on, None)
+                self.model.find_method(owner, "__init__"), lambda: self.cached(_keywords_turned_on, None)
             )
         return flags
 
@@ -998,7 +998,7 @@ def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
     """Every keyword the file passes with a value other than a literal False or None (`crop_scale=True`)."""
     return frozenset(
         node.arg
-        for node in ast.walk(context.tree)
+        for node in walk(context.tree)
         if type(node) is ast.keyword
         and node.arg is not None
         and not (type(node.value) is ast.Constant and node.value.value in (False, None))
@@ -1006,14 +1006,16 @@ def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
 
 
 def _constructor_flags_off(
-    init: ast.FunctionDef | ast.AsyncFunctionDef | None, turned_on: frozenset[str]
+    init: ast.FunctionDef | ast.AsyncFunctionDef | None, keywords_turned_on: Callable[[], frozenset[str]]
 ) -> frozenset[str]:
-    """See `FileContext._constructor_flags_off`: `self.<attribute>` names."""
+    """See `FileContext._constructor_flags_off`: `self.<attribute>` names. `keywords_turned_on` is asked only when
+    the constructor has such a parameter (it reads the whole file)."""
     if init is None:
         return frozenset()
     parameters = parameters_off_by_default(init)
     if not parameters:
         return frozenset()
+    turned_on = keywords_turned_on()
     found: set[str] = set()
     for node in ast.walk(init):
         if (
