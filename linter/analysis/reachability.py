@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any
@@ -440,16 +440,17 @@ _DATA_INPUT = re.compile(
 )
 
 
-def optional_parameters(function: ast.AST) -> dict[str, None]:
+def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str, None]:
     """The parameters of `function` that default to None and that the function never binds again, but the first
     (the main input) and the data inputs (`_DATA_INPUT`): optional inputs a caller passes when it wants that path
     (`mask=None`, `max_candidates=None`, `sampled_negative_indices=None`). One rebound (`if mask is None: mask =
-    torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required."""
+    torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required.
+    `main_input`: the first parameter is the main input (a `forward`'s), not a constructor's."""
     arguments = getattr(function, "args", None)
     if arguments is None or type(function) is ast.Lambda:
         return {}
     positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
-    main = next((name for name in positional if name not in ("self", "cls")), None)
+    main = next((name for name in positional if name not in ("self", "cls")), None) if main_input else None
     found = {
         argument.arg: None
         for argument, default in parameter_defaults(function)
@@ -463,10 +464,27 @@ def optional_parameters(function: ast.AST) -> dict[str, None]:
             if type(node) is ast.Name and type(node.ctx) is not ast.Load and node.id in found:
                 del found[node.id]  # bound again: a default filled in
             elif type(node) is ast.If and node.body and type(node.body[-1]) is ast.Raise:
-                for name in ast.walk(node.test):  # `if x is None: raise ...`: required after all
-                    if type(name) is ast.Name and name.id in found:
-                        del found[name.id]
+                for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
+                    found.pop(name, None)
     return found
+
+
+def _tested_for_none(test: ast.expr) -> Iterator[str]:
+    """The names `test` is true for when they are None: `x is None`, `not x`, either side of an `or`."""
+    if type(test) is ast.BoolOp and type(test.op) is ast.Or:
+        for value in test.values:
+            yield from _tested_for_none(value)
+    elif type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
+        yield test.operand.id
+    elif (
+        type(test) is ast.Compare
+        and len(test.ops) == 1
+        and type(test.ops[0]) in (ast.Is, ast.Eq)
+        and type(test.left) is ast.Name
+        and type(test.comparators[0]) is ast.Constant
+        and test.comparators[0].value is None
+    ):
+        yield test.left.id
 
 
 def parameter_options(function: ast.AST) -> dict[str, object]:

@@ -23,6 +23,7 @@ from onnxlint.analysis.reachability import (
     non_default_test,
     non_model_file,
     option_key,
+    optional_parameters,
     parameter_options,
     parameters_off_by_default,
     runs_no_iteration,
@@ -128,6 +129,7 @@ class FileContext:
         self._constructor_flags: dict[int, frozenset[str]] = {}  # id(class node) -> see _constructor_flags_off
         self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
         self._locals: dict[int, dict[str, object]] = {}  # id(function node) -> see _local_defaults
+        self._constructed_options: dict[int, dict[str, object]] = {}  # id(class node) -> see _constructor_options
         self._config_options: dict[str, object] | None = None  # see _configuration_options
         self._predicates: dict[int, bool | None] = {}  # id(function node) -> see _predicate_polarity
         self._cached: dict[Callable[..., Any], dict[Any, Any]] = {}  # see cached
@@ -483,8 +485,47 @@ class FileContext:
         configuration = self._configuration_options()
         parameters = self._parameter_options(node)
         options = {**configuration, **parameters} if configuration and parameters else configuration or parameters
+        constructed = self._constructor_options(node)
+        if constructed:
+            options = {**constructed, **options}
         local = self._local_defaults(node, options)
         return {**options, **local} if local else options
+
+    def _constructor_options(self, node: ast.AST) -> dict[str, object]:
+        """`self.<attribute>` -> None for each attribute the constructor of the module around `node` sets from an
+        optional parameter (`reachability.optional_parameters`: defaults to None, not filled in) that nothing in the
+        file passes and no other method sets (kornia's `max_candidates=None`): a path on request where it is tested,
+        and a default left as it is where it is passed on (`nms(..., max_candidates=self.max_candidates)`)."""
+        owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
+        if owner is None:
+            return {}
+        key = id(owner.node)
+        found = self._constructed_options.get(key)
+        if found is None:
+            found = {}
+            init = self.model.find_method(owner, "__init__")
+            optional = optional_parameters(init, main_input=False) if init is not None else {}
+            if optional:
+                passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, frozenset())
+                for statement in walk(init):  # type: ignore[arg-type]
+                    if (
+                        type(statement) is ast.Assign
+                        and type(statement.value) is ast.Name
+                        and statement.value.id in optional
+                        and statement.value.id not in passed
+                        and "*" not in passed
+                    ):
+                        for target in statement.targets:
+                            attribute = _self_attribute(target)
+                            if attribute is not None:
+                                found[attribute] = None
+            for name, method in owner.methods.items() if found else ():
+                if name != "__init__":
+                    for stored in walk(method):
+                        if type(stored) is ast.Attribute and type(stored.ctx) is ast.Store:
+                            found.pop(_self_attribute(stored) or "", None)  # set again after construction
+            self._constructed_options[key] = found
+        return found
 
     def _local_defaults(self, node: ast.AST, options: Mapping[str, object]) -> dict[str, object]:
         """The enclosing function's locals that hold one literal on its default path
@@ -566,6 +607,10 @@ class FileContext:
                                 type(value) is ast.Name
                                 and value.id in caller_defaults
                                 and caller_defaults[value.id] == options[name]
+                            )
+                            or (
+                                options[name] is None
+                                and (_self_attribute(value) or "") in self._constructor_options(call)
                             )
                         ):
                             del options[name]
@@ -1003,6 +1048,18 @@ def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
         and node.arg is not None
         and not (type(node.value) is ast.Constant and node.value.value in (False, None))
     )
+
+
+def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, frozenset[str]]:
+    """For each name the file calls (`Detector(max_candidates=64)`), the keywords it passes with a value other than a
+    literal None, or every name (`"*"`) where it passes `**kwargs`."""
+    passed: dict[str, set[str]] = {}
+    for node in walk(context.tree):
+        if type(node) is ast.Call and type(node.func) is ast.Name:
+            for keyword in node.keywords:
+                if not (type(keyword.value) is ast.Constant and keyword.value.value is None):
+                    passed.setdefault(node.func.id, set()).add(keyword.arg or "*")
+    return {name: frozenset(keywords) for name, keywords in passed.items()}
 
 
 def _constructor_flags_off(

@@ -807,3 +807,35 @@ def test_code_after_the_authors_own_export_path_for_some_inputs_is_low():
     without_guard = source.replace("_is_tracing_or_exporting() and ", "")
     findings = lint_source(without_guard, "m.py", LintSettings(confidence="low")).findings
     assert {f.confidence.value for f in findings if f.start.row == 14} == {"high"}
+
+
+def test_an_optional_constructor_parameter_passed_on_to_a_helper_is_left_at_its_default():
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        def refine(x: torch.Tensor, max_candidates: int | None = None) -> torch.Tensor:
+            if max_candidates is not None and max_candidates < 0:
+                raise ValueError("max_candidates must be non-negative")
+            if max_candidates is not None and x.shape[0] > max_candidates:
+                x = x[:max_candidates]
+            return x
+
+
+        class Refiner(torch.nn.Module):
+            def __init__(self, max_candidates: int | None = None):
+                super().__init__()
+                self.max_candidates = max_candidates
+
+            def forward(self, x: torch.Tensor):
+                return refine(x, max_candidates=self.max_candidates)
+        """
+    )
+    # A `raise` that checks a given value does not make the parameter required; the module passes on its own
+    # optional parameter, which nothing in the file sets: the branch (8) is taken on request.
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {(8, "low")}
+    built = source + "\n\nmodel = Refiner(max_candidates=64)\n"
+    findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {(8, "high")}
