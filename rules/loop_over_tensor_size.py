@@ -19,8 +19,10 @@ class LoopOverTensorSize(Rule):
     itself (`for row in x`, `enumerate(x)`, `zip(x, y)`), or `x.unbind(...)`. Loops over a
     fixed Python count (`range(3)`, `range(self.depth)`), over an `nn.ModuleList`, over the
     rank (`range(x.dim())`) or over `x.chunk(4)` are not flagged, nor loops whose count is the
-    model's: a `zip` with one of its module containers (`zip(xs, weights, self.adapters)`), or a
-    `range(...)` whose index picks one of its modules (`self.embed_tokens[i](codes[:, i])`), which
+    model's: a `zip` with one of its module containers (`zip(xs, weights, self.adapters)`) or with a list or tuple
+    parameter (`zip(boxes, image_shapes)`: the export takes its length from the example's structure), or a
+    `range(...)` whose index picks one of its modules (`self.embed_tokens[i](codes[:, i])`) or an element of such a
+    list (`image_shapes[i]`), which
     an input with more steps fails in eager too. A `forward` parameter is
     taken for a tensor only when the function also uses it as one (`x.shape`, `x.view(...)`,
     `torch.relu(x)`): lists of feature maps and target dicts are iterated legitimately.
@@ -173,6 +175,8 @@ class LoopOverTensorSize(Rule):
         """Whether `argument`'s length is fixed when the model is built: a module container of the model
         (`self.adapters`, an `nn.ModuleList`), whose length bounds a `zip` over it and the tensors it pairs
         with each module, whatever their sizes."""
+        if type(argument) is ast.Name:
+            return self._list_parameter(argument.id)
         return (
             type(argument) is ast.Attribute
             and type(argument.value) is ast.Name
@@ -180,9 +184,40 @@ class LoopOverTensorSize(Rule):
             and self.context.kind(argument) is Kind.MODULE
         )
 
+    def _list_parameter(self, name: str) -> bool:
+        """A parameter of the function annotated as a list or a tuple (`image_shapes: list[tuple[int, int]]` in
+        torchvision's detection heads): an export takes its length from the example's structure, so a `zip` with it
+        runs as many steps as the example had images, whatever the tensors it pairs."""
+        function = self.context.function
+        arguments = getattr(function.node, "args", None) if function is not None else None
+        if arguments is None or any(
+            type(node) is ast.Name and node.id == name and type(node.ctx) is ast.Store for node in ast.walk(function.node)
+        ):
+            return False
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            if argument.arg == name:
+                annotation = argument.annotation
+                if type(annotation) is ast.Subscript:
+                    annotation = annotation.value
+                text = annotation.attr if type(annotation) is ast.Attribute else getattr(annotation, "id", None)
+                return text in ("list", "List", "tuple", "Tuple", "Sequence")
+        return False
+
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Paired with a list the export takes as input: as many steps as the example had images.
+        """
+        import torch
+        class Head(torch.nn.Module):
+            def forward(self, boxes: torch.Tensor, image_shapes: list[tuple[int, int]]):
+                kept = []
+                for box, shape in zip(boxes, image_shapes):
+                    kept.append(box.clamp(max=shape[0]))
+                for i in range(boxes.shape[0]):
+                    kept[i] = kept[i] * image_shapes[i][1]
+                return kept
+        """,
         # Called only behind a flag the constructor turns off: the export never runs the tiled path.
         """
         import torch
