@@ -191,7 +191,8 @@ class LoopOverTensorSize(Rule):
         function = self.context.function
         arguments = getattr(function.node, "args", None) if function is not None else None
         if arguments is None or any(
-            type(node) is ast.Name and node.id == name and type(node.ctx) is ast.Store for node in ast.walk(function.node)
+            type(node) is ast.Name and node.id == name and type(node.ctx) is ast.Store
+            for node in ast.walk(function.node)
         ):
             return False
         for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
