@@ -189,7 +189,9 @@ class LoopOverTensorSize(Rule):
         torchvision's detection heads): an export takes its length from the example's structure, so a `zip` with it
         runs as many steps as the example had images, whatever the tensors it pairs."""
         function = self.context.function
-        arguments = getattr(function.node, "args", None) if function is not None else None
+        if function is None:
+            return False
+        arguments = getattr(function.node, "args", None)
         if arguments is None or any(
             type(node) is ast.Name and node.id == name and type(node.ctx) is ast.Store
             for node in ast.walk(function.node)
