@@ -21,8 +21,7 @@ class LoopOverTensorSize(Rule):
     rank (`range(x.dim())`) or over `x.chunk(4)` are not flagged, nor loops whose count is the
     model's: a `zip` with one of its module containers (`zip(xs, weights, self.adapters)`) or with a list or tuple
     parameter (`zip(boxes, image_shapes)`: the export takes its length from the example's structure), or a
-    `range(...)` whose index picks one of its modules (`self.embed_tokens[i](codes[:, i])`) or an element of such a
-    list (`image_shapes[i]`), which
+    `range(...)` whose index picks one of its modules (`self.embed_tokens[i](codes[:, i])`), which
     an input with more steps fails in eager too. A `forward` parameter is
     taken for a tensor only when the function also uses it as one (`x.shape`, `x.view(...)`,
     `torch.relu(x)`): lists of feature maps and target dicts are iterated legitimately.
@@ -133,7 +132,10 @@ class LoopOverTensorSize(Rule):
                 batch = any(is_batch_size(context, a) for a in sizes)
                 return "a tensor's size", batch
             if name in _WRAPPERS:
-                if name == "builtins.zip" and any(self._fixed_length(argument) for argument in iterable.args):
+                if name == "builtins.zip" and any(
+                    self._fixed_length(argument) or (type(argument) is ast.Name and self._list_parameter(argument.id))
+                    for argument in iterable.args
+                ):
                     return None  # `zip(xs, weights, self.adapters)`: as many steps as the model has modules
                 for argument in iterable.args:
                     inner = self._sized_by(argument)
@@ -175,8 +177,6 @@ class LoopOverTensorSize(Rule):
         """Whether `argument`'s length is fixed when the model is built: a module container of the model
         (`self.adapters`, an `nn.ModuleList`), whose length bounds a `zip` over it and the tensors it pairs
         with each module, whatever their sizes."""
-        if type(argument) is ast.Name:
-            return self._list_parameter(argument.id)
         return (
             type(argument) is ast.Attribute
             and type(argument.value) is ast.Name
@@ -217,8 +217,6 @@ class LoopOverTensorSize(Rule):
                 kept = []
                 for box, shape in zip(boxes, image_shapes):
                     kept.append(box.clamp(max=shape[0]))
-                for i in range(boxes.shape[0]):
-                    kept[i] = kept[i] * image_shapes[i][1]
                 return kept
         """,
         # Called only behind a flag the constructor turns off: the export never runs the tiled path.

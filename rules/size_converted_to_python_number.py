@@ -14,6 +14,7 @@ from onnxlint.rules.api import (
     Rule,
     Severity,
     Valid,
+    is_size_flag,
     module_insertions,
     parameter_defaults,
     replace_node,
@@ -443,8 +444,10 @@ class SizeConvertedToPythonNumber(Rule):
     ) -> None:
         """Report, at `low` when the value is the side of a square grid recovered from a count (`h = w =
         int(seq ** 0.5)`, a VLM connector's pixel shuffle, a DiT's unpatchify): code that assumes square inputs of
-        the one size its tokens come from (a fixed tile, the pretrained size), a size static in practice."""
-        if _assigned_to_several(self.context, node):
+        the one size its tokens come from (a fixed tile, the pretrained size), a size static in practice. Not in a
+        function that adapts the model to other sizes (`interpolate_latent`, `interpolate_pos_encoding`)."""
+        function = self.context.function
+        if _assigned_to_several(self.context, node) and not (function is not None and is_size_flag(function.name)):
             message = (
                 f"{message}; low confidence: it is the side of a square grid recovered from a count (`h = w = ...`), "
                 "which assumes square inputs of one size (a fixed tile or the pretrained size): a size that is "
