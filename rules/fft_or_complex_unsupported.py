@@ -121,6 +121,13 @@ class FftOrComplexUnsupported(Rule):
             if qualified in COMPLEX_FUNCTIONS:
                 return f"`{qualified}` (a complex tensor)", "complex"
             if qualified.startswith("torch.") and self._complex_dtype_keyword(node):
+                if (
+                    qualified in ("torch.as_tensor", "torch.asarray")
+                    and node.args
+                    and context.kind(node.args[0]).is_tensor
+                ):
+                    # `torch.as_tensor(x, dtype=torch.complex64)` of a tensor converts it, as `.to()` does
+                    return f"`{qualified}` to a complex dtype", "complex"
                 return f"`{qualified}` with a complex `dtype`", "complex.factory"
             return None
         method = tensor_method(context, node, SPECTRAL_METHODS | COMPLEX_METHODS | CAST_METHODS)
@@ -159,6 +166,17 @@ class FftOrComplexUnsupported(Rule):
             class M(torch.nn.Module):
                 def forward(self, x):
                     return torch.fft.rfft(x).abs(), torch.view_as_complex(x).abs()
+            """,
+            settings={"exporter": "dynamo"},
+        ),
+        # `as_tensor` of a tensor to a complex dtype converts it (measured: exports and matches under dynamo).
+        Valid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x: torch.Tensor):
+                    y = torch.as_tensor(x, dtype=torch.complex64)
+                    return torch.fft.fft(y, dim=-1).abs()
             """,
             settings={"exporter": "dynamo"},
         ),

@@ -435,8 +435,8 @@ def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
 # beside `inputs_embeds=None`, a VLM's `pixel_values=None`, an attention mask a tokenizer always returns): passing
 # them is how a model is used, not a path taken on request. By name, as the convention of the libraries spells them.
 _DATA_INPUT = re.compile(
-    r"^(?:inputs?|x|hidden_states|encoder_hidden_states|pixel_values\w*|input_\w+|inputs_\w+|\w*_(?:values|features|embeds"
-    r"|embeddings|ids)|\w*attention_mask|(?:image|video|audio|speech|text)\w*)$"
+    r"^(?:inputs?|x|hidden_states|encoder_hidden_states|pixel_values\w*|\w*_(?:values|features|embeds|embeddings|ids)"
+    r"|inputs_embeds|\w*attention_mask|(?:image|video|audio|speech|text)\w*)$"
 )
 
 

@@ -223,6 +223,13 @@ class FileContext:
             child, parent = parent, self.parent(parent)
         return False
 
+    def in_raise(self, node: ast.AST) -> bool:
+        """Whether `node` is part of a `raise` statement (`raise ValueError(f"... {ids.tolist()}")`)."""
+        parent = self.parent(node)
+        while parent is not None and not isinstance(parent, ast.stmt):
+            parent = self.parent(parent)
+        return type(parent) is ast.Raise
+
     def enclosing_condition(self, node: ast.AST) -> ast.AST | None:
         """The if/while/ternary/assert whose test contains `node`, if any (within one statement)."""
         child = node

@@ -319,7 +319,12 @@ class Rule:
             if confidence is None:
                 confidence = finding_confidence(context, node, values=self.rests_on_values())
             if confidence is not Confidence.LOW:
-                on_request = context.non_default_reason(node)
+                on_request = context.non_default_reason(node) or (
+                    "code that builds the message of an error the model raises: it runs only for inputs the model "
+                    "rejects"
+                    if context.in_raise(node)
+                    else None
+                )
                 if on_request is not None:  # a path the export takes only when the user asks for it
                     confidence = Confidence.LOW
                     message = f"{message or self.message}; low confidence: {on_request}"

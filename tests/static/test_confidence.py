@@ -839,3 +839,22 @@ def test_an_optional_constructor_parameter_passed_on_to_a_helper_is_left_at_its_
     built = source + "\n\nmodel = Refiner(max_candidates=64)\n"
     findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
     assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {(8, "high")}
+
+
+def test_a_conversion_in_the_message_of_a_raised_error_is_low():
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Embed(torch.nn.Module):
+            def forward(self, ids: torch.Tensor):
+                if torch.any(ids < 0):
+                    raise ValueError(f"ids must be non-negative, got {ids.tolist()}")
+                return ids * 2
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    raised = [f for f in findings if f.code == "ONX202"]
+    assert [(f.start.row, f.confidence.value) for f in raised] == [(8, "low")]
+    assert "an error the model raises" in raised[0].message
