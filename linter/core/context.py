@@ -397,10 +397,15 @@ class FileContext:
           constructor sets from such a parameter), with another value of a string option than its
           default (`if side == "horz":` with `side="short"`), with an option of the model's configuration that
           its default does not take (`if self.config.use_rel_pos:`, `settings.config_defaults`), with an
-          optional decoding cache (`if cache
+          optional input nothing passes (`if mask is not None:`, `_parameter_options`; `self.max_candidates`,
+          `_constructor_options`), with a local the default path binds otherwise (`recurrent_state = None`
+          without a cache, `_local_defaults`), with an optional decoding cache (`if cache
           is not None and ...`, `cache.is_initialized`), for a half-precision model
           (`hidden_states.dtype == torch.float16 and ...`) or for a device an export does not run on
-          (`x.device.type == "mps"`), and what only such branches call;
+          (`x.device.type == "mps"`); the body of a loop the default configuration runs no time (`range(1,
+          self.merger_times)`); code after an early `return` the default path takes (`if mask is None: return
+          x`) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
+          ...`); and what only such places call;
         - code around the model, not in it: a file in a `transforms/`, `augmentation/`, `data/`,
           `losses/`, `metrics/`, `schedulers/` or `hooks/` folder of its package, a `processing_*.py` or
           `convert_*.py` module (`reachability.non_model_file`)."""
@@ -487,8 +492,10 @@ class FileContext:
         return self._flags_off_by_default(info) | self._constructor_flags_off(info)
 
     def _enclosing_options(self, node: ast.AST) -> Mapping[str, object]:
-        """What names and attributes hold by default where `node` is: the enclosing function's string options
-        (see `_parameter_options`) and the options of the model's configuration (see `_configuration_options`)."""
+        """What names and attributes hold by default where `node` is: the enclosing function's string options and
+        optional inputs (see `_parameter_options`), the options of the model's configuration (see
+        `_configuration_options`), the module's optional constructor parameters (see `_constructor_options`), and
+        the locals the default path binds to one literal (see `_local_defaults`)."""
         configuration = self._configuration_options()
         parameters = self._parameter_options(node)
         options = {**configuration, **parameters} if configuration and parameters else configuration or parameters
