@@ -1000,7 +1000,7 @@ def after_early_exit(
 
 
 def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr], bool]) -> dict[int, bool]:
-    """id(statement) -> `after_early_exit(parent, statement, exits_when)`, for every statement of
+    """id(statement) -> whether `after_early_exit(parent, statement, exits_when)` finds an exit, for every statement of
     `parent`'s blocks, in one pass (`exits_when` is asked about every early-exit `if` of the blocks)."""
     table: dict[int, bool] = {}
     for block in ("body", "orelse", "finalbody"):

@@ -461,7 +461,7 @@ def test_file_context_tables_answer_as_the_direct_definitions() -> None:
         assert context.export_config_for(node) == _reference_export_config(context, node), ast.dump(node)[:80]
         parent = parents.get(id(node))
         if parent is not None:
-            expected = after_early_exit(parent, node, lambda test: context.guard_polarity(test) is True)
+            expected = after_early_exit(parent, node, lambda test: context.guard_polarity(test) is True) is not None
             assert context._after_guarded_exit(parent, node) == expected, ast.dump(node)[:80]
     # The nested export call is inside the outer one: the outer call's configuration applies.
     nested = next(n for n in walk(context.tree) if isinstance(n, ast.Constant) and n.value == "c.onnx")
