@@ -608,6 +608,17 @@ class BranchOnTensorSize(Rule):
                     return self.tiled_decode(z)
                 return self.decode(z)
         """,
+        # Emptiness of a product of sizes: zero exactly when one of them is (the non-empty branch is right for all).
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                frames, height, width = x.shape[2], x.shape[3], x.shape[4]
+                num_patches = frames * height * width
+                if num_patches > 0:
+                    x = x * 2
+                return x
+        """,
         # The sizes of a kernel or a weight passed to a functional op are the model's, not the input's.
         """
         import torch
