@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
-from onnxlint.analysis.bindings import Role, bindings_in
+from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
@@ -29,7 +29,7 @@ from onnxlint.analysis.reachability import (
     runs_no_iteration,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
-from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
+from onnxlint.analysis.traversal import iter_children, parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings
 from onnxlint.core.source import SourceText
@@ -506,10 +506,13 @@ class FileContext:
         return {**options, **local} if local else options
 
     def _constructor_options(self, node: ast.AST) -> dict[str, object]:
-        """`self.<attribute>` -> None for each attribute the constructor of the module around `node` sets from an
-        optional parameter (`reachability.optional_parameters`: defaults to None, not filled in) that nothing in the
-        file passes and no other method sets (kornia's `max_candidates=None`): a path on request where it is tested,
-        and a default left as it is where it is passed on (`nms(..., max_candidates=self.max_candidates)`)."""
+        """`self.<attribute>` -> its default for each attribute the constructor of the module around `node` sets from
+        a parameter with a literal default (None, a bool, a number, a string: `max_candidates=None`, `is_causal=True`,
+        `model_type="homography"`) that the constructor never binds again, that no call of the class in the file
+        passes with another value (the caller's own parameter of the same name and default passed on keeps it), and
+        that no other method sets: a path on request where another value is tested, and a default left as it is
+        where it is passed on (`nms(..., max_candidates=self.max_candidates)`). Not the flags that let a model take
+        other sizes (`reachability.is_size_flag`)."""
         owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
         if owner is None:
             return {}
@@ -518,21 +521,25 @@ class FileContext:
         if found is None:
             found = {}
             init = self.model.find_method(owner, "__init__")
-            optional = optional_parameters(init, main_input=False) if init is not None else {}
-            if optional:
-                passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, frozenset())
-                for statement in walk(init):  # type: ignore[arg-type]
-                    if (
-                        type(statement) is ast.Assign
-                        and type(statement.value) is ast.Name
-                        and statement.value.id in optional
-                        and statement.value.id not in passed
-                        and "*" not in passed
-                    ):
-                        for target in statement.targets:
-                            attribute = _self_attribute(target)
-                            if attribute is not None:
-                                found[attribute] = None
+            defaults = _literal_constructor_defaults(init) if init is not None else {}
+            if defaults:
+                passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
+                if "*" not in passed:
+                    kept = {
+                        name: default
+                        for name, default in defaults.items()
+                        if all(_keeps_default(value, default) for value in passed.get(name, ()))
+                    }
+                    for statement in walk(init):  # type: ignore[arg-type]
+                        if (
+                            type(statement) is ast.Assign
+                            and type(statement.value) is ast.Name
+                            and statement.value.id in kept
+                        ):
+                            for target in statement.targets:
+                                attribute = _self_attribute(target)
+                                if attribute is not None:
+                                    found[attribute] = kept[statement.value.id]
             for name, method in owner.methods.items() if found else ():
                 if name != "__init__":
                     for stored in walk(method):
@@ -1064,16 +1071,71 @@ def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
     )
 
 
-def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, frozenset[str]]:
-    """For each name the file calls (`Detector(max_candidates=64)`), the keywords it passes with a value other than a
-    literal None, or every name (`"*"`) where it passes `**kwargs`."""
-    passed: dict[str, set[str]] = {}
-    for node in walk(context.tree):
-        if type(node) is ast.Call and type(node.func) is ast.Name:
-            for keyword in node.keywords:
-                if not (type(keyword.value) is ast.Constant and keyword.value.value is None):
-                    passed.setdefault(node.func.id, set()).add(keyword.arg or "*")
-    return {name: frozenset(keywords) for name, keywords in passed.items()}
+_OTHER_VALUE = object()
+
+
+def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, dict[str, list[object]]]:
+    """For each name the file calls (`Detector(max_candidates=64)`), what each keyword is passed: a literal's value,
+    `_OwnDefault(d)` for the caller's own parameter of the same name with default `d` passed on, `_OTHER_VALUE`
+    for anything else; the keyword `"*"` where it passes `**kwargs`."""
+    passed: dict[str, dict[str, list[object]]] = {}
+
+    def visit(node: ast.AST, defaults: Mapping[str, object]) -> None:
+        for child in iter_children(node):
+            if type(child) in (ast.FunctionDef, ast.AsyncFunctionDef):
+                visit(child, _literal_defaults(child))
+                continue
+            if type(child) is ast.Call and type(child.func) is ast.Name:
+                for keyword in child.keywords:
+                    value = keyword.value
+                    if keyword.arg is None:
+                        seen: object = _OTHER_VALUE
+                    elif type(value) is ast.Constant:
+                        seen = value.value
+                    elif type(value) is ast.Name and value.id == keyword.arg and value.id in defaults:
+                        seen = _OwnDefault(defaults[value.id])
+                    else:
+                        seen = _OTHER_VALUE
+                    passed.setdefault(child.func.id, {}).setdefault(keyword.arg or "*", []).append(seen)
+            visit(child, defaults)
+
+    visit(context.tree, {})
+    return passed
+
+
+class _OwnDefault:
+    """A caller's own parameter passed on under the same name, with its default."""
+
+    def __init__(self, default: object) -> None:
+        self.default = default
+
+
+def _keeps_default(passed: object, default: object) -> bool:
+    if isinstance(passed, _OwnDefault):
+        passed = passed.default
+    return passed is not _OTHER_VALUE and type(passed) is type(default) and passed == default
+
+
+def _literal_defaults(function: ast.AST) -> dict[str, object]:
+    """The parameters of `function` whose default is a literal None, bool, number or string, with it."""
+    return {
+        argument.arg: default.value
+        for argument, default in parameter_defaults(function)
+        if type(default) is ast.Constant and (default.value is None or type(default.value) in (bool, int, float, str))
+    }
+
+
+def _literal_constructor_defaults(init: ast.AST) -> dict[str, object]:
+    """`_literal_defaults` of a constructor, but the parameters it binds again or requires with a `raise` (see
+    `reachability.optional_parameters`) and the flags that let a model take other sizes."""
+    defaults = _literal_defaults(init)
+    optional = optional_parameters(init, main_input=False)
+    rebound = {node.id for node in walk(init) if type(node) is ast.Name and type(node.ctx) is not ast.Load}
+    return {
+        name: default
+        for name, default in defaults.items()
+        if name not in rebound and (default is not None or name in optional) and not is_size_flag(name)
+    }
 
 
 def _constructor_flags_off(

@@ -858,3 +858,46 @@ def test_a_conversion_in_the_message_of_a_raised_error_is_low():
     raised = [f for f in findings if f.code == "ONX202"]
     assert [(f.start.row, f.confidence.value) for f in raised] == [(8, "low")]
     assert "an error the model raises" in raised[0].message
+
+
+CONSTRUCTOR_OPTIONS = textwrap.dedent(
+    """
+    import torch
+
+
+    class Upsample(torch.nn.Module):
+        def __init__(self, channels: int, is_causal: bool = True, mode: str = "nearest"):
+            super().__init__()
+            self.is_causal = is_causal
+            self.mode = mode
+
+        def forward(self, x: torch.Tensor):
+            if not self.is_causal and x.shape[2] % 2 == 1:
+                x = x[:, :, 1:]
+            if self.mode == "bicubic" and x.shape[3] > 64:
+                x = x * 2
+            return x
+
+
+    class Decoder(torch.nn.Module):
+        def __init__(self, is_causal: bool = True):
+            super().__init__()
+            self.up = Upsample(4, is_causal=is_causal)
+
+        def forward(self, x: torch.Tensor):
+            return self.up(x)
+    """
+)
+
+
+def test_a_constructor_option_left_at_its_default_decides_branches():
+    # `is_causal` defaults to True and the only call passes the caller's own `is_causal` (default True) on; `mode`
+    # is never passed: both branches (12, 14) are taken only on request.
+    findings = lint_source(CONSTRUCTOR_OPTIONS, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {(12, "low"), (14, "low")}
+    # Built with another value in the file: no longer an option.
+    built = CONSTRUCTOR_OPTIONS.replace(
+        "Upsample(4, is_causal=is_causal)", 'Upsample(4, is_causal=False, mode="bicubic")'
+    )
+    findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {(12, "high"), (14, "high")}
