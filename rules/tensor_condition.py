@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from onnxlint.rules.api import (
     Applicability,
+    Confidence,
     Edit,
     FileContext,
     Fix,
@@ -51,7 +52,9 @@ class TensorCondition(Rule):
     - the dynamo exporter (`torch.export`) refuses: "Could not guard on data-dependent
       expression" (`GuardOnDataDependentSymNode`), and the export fails;
     - an `assert` on a tensor is checked once at export time and is not part of the ONNX
-      graph with either exporter, so inputs that break it are no longer caught.
+      graph with either exporter, so inputs that break it are no longer caught; the export
+      succeeds and computes the same for every input that passes (measured, also for
+      `assert lengths.max().item() <= n`), so the finding is `low` (`--confidence low`).
 
     Conditions on shapes (`if x.shape[0] > 1`) are a different hazard (see the shape rules);
     conditions on Python values (`if self.training`, `if mask is None`) are fine.
@@ -166,12 +169,16 @@ class TensorCondition(Rule):
         if not self._is_data_dependent(node.test):
             return
         self._reported_tests.add(id(node.test))
+        # Measured (`assert_on_tensor`, and `assert lengths.max().item() <= n`): both exporters export it and valid
+        # inputs compute the same; only the check is gone from the graph. No number changes: `low`.
         self.report(
             node.test,
             "`assert` on a tensor value is checked once at export time and is not part of the ONNX graph; "
-            "inputs that violate it will not be caught",
+            "inputs that violate it will not be caught; low confidence: the export succeeds and computes the same "
+            "for every input that passes the check (measured)",
             severity=Severity.WARNING,
             fix=self.make_fix([], Applicability.DISPLAY_ONLY, "Validate inputs outside the model, or drop the assert"),
+            confidence=Confidence.LOW,
         )
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
@@ -881,6 +888,7 @@ class TensorCondition(Rule):
                     return x.sqrt()
             """,
             line=4,
+            settings={"confidence": "low"},
             message_contains="assert",
         ),
     ]

@@ -112,6 +112,17 @@ PATTERNS = {
         """,
         shift=(1.0, -1.0),
     ),
+    # XLM's and FlauBERT's `assert lengths.max().item() <= slen`: a data-dependent value in an `assert` exports too.
+    "assert_on_item": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                assert x.abs().max().item() < 100
+                return x * 2
+        """
+    ),
     "assert_on_tensor": Pattern(
         """
         import torch
@@ -133,6 +144,14 @@ MEASURED = [
     Claim("conditional_expression", "dynamo", None, "EXPORT"),
     Claim("if_on_item", "legacy", 17, "BAKED"),
     Claim("if_on_item", "dynamo", None, "EXPORT"),
+    Claim(
+        "assert_on_item",
+        "dynamo",
+        None,
+        "ok",
+        flagged=True,
+        note="exports, but the check is not in the graph (warning, low)",
+    ),
     Claim(
         "assert_on_tensor",
         "legacy",
