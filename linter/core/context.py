@@ -727,6 +727,8 @@ class FileContext:
                 reason = f"a `forward` that takes a `{session}`, a Python object that an export cannot take as input"
             elif export_forward is not None:
                 reason = f"the `forward` of a module that exports `{export_forward}` instead"
+            elif info.owner is not None:
+                reason = self._built_only_on_request(info.owner)
         else:
             sites = self.model.call_sites(info)
             saved = self.function
@@ -744,6 +746,26 @@ class FileContext:
             finally:
                 self.function = saved
         self._non_default_memo[key] = reason
+        return reason
+
+    def _built_only_on_request(self, owner: ClassInfo) -> str | None:
+        """The reason when every place the file builds `owner` is on a path taken only on request (`if
+        config.position_embeddings_type == "rotary": self.embed_positions = RotaryEmbedding(config)` with
+        `"relative_key"` by default): the module's `forward` runs only in a model built that way."""
+        calls = self.cached(_class_constructions, None).get(owner.node.name)
+        if not calls:
+            return None
+        saved = self.function
+        reason = None
+        try:
+            for call in calls:
+                self.function = self.model.function_info(self.enclosing_scope(call))
+                found = self._non_default_branch(call)
+                if found is None:
+                    return None
+                reason = reason or f"a module the file builds only on a path taken on request: {found}"
+        finally:
+            self.function = saved
         return reason
 
     def _python_object_parameter(self, info: FunctionInfo) -> str | None:
@@ -1069,6 +1091,15 @@ def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
         and node.arg is not None
         and not (type(node.value) is ast.Constant and node.value.value in (False, None))
     )
+
+
+def _class_constructions(context: FileContext, _key: None) -> dict[str, list[ast.Call]]:
+    """The calls `Name(...)` of the file, by the name called (`RotaryEmbedding(config)`): where its classes are built."""
+    calls: dict[str, list[ast.Call]] = {}
+    for node in walk(context.tree):
+        if type(node) is ast.Call and type(node.func) is ast.Name:
+            calls.setdefault(node.func.id, []).append(node)
+    return calls
 
 
 _OTHER_VALUE = object()

@@ -901,3 +901,47 @@ def test_a_constructor_option_left_at_its_default_decides_branches():
     )
     findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
     assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {(12, "high"), (14, "high")}
+
+
+def test_a_module_the_file_builds_only_on_request_is_low(tmp_path):
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text(
+        "from transformers import PretrainedConfig\n\n\nclass TinyConfig(PretrainedConfig):\n"
+        "    def __init__(self, position_embeddings_type='relative_key', **kwargs):\n"
+        "        self.position_embeddings_type = position_embeddings_type\n"
+    )
+    source = textwrap.dedent(
+        """
+        import torch
+        from .configuration_tiny import TinyConfig
+
+
+        class RotaryEmbedding(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                if x.sum() > 0:
+                    x = x * 2
+                return x
+
+
+        class Layer(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.embed = None
+                if config.position_embeddings_type == "rotary":
+                    self.embed = RotaryEmbedding()
+
+            def forward(self, x: torch.Tensor):
+                return self.embed(x) if self.embed is not None else x
+        """
+    )
+    (package / "modeling_tiny.py").write_text(source)
+    result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+    found = [f for f in json.loads(result.stdout) if f["code"] == "ONX201"]
+    assert [(f["location"]["row"], f["confidence"]) for f in found] == [(8, "low")]
+    assert "builds only on a path taken on request" in found[0]["message"]
+    (package / "configuration_tiny.py").write_text(
+        (package / "configuration_tiny.py").read_text().replace("'relative_key'", "'rotary'")
+    )
+    result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+    assert [f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"] == ["high"]
