@@ -126,7 +126,6 @@ class FileContext:
         self._off_by_default_flags: dict[int, set[str]] = {}  # id(class node) -> see _off_by_default
         self._non_default_memo: dict[int, str | None] = {}  # id(function node) -> see non_default_reason
         self._flags_off: dict[int, frozenset[str]] = {}  # id(function node) -> see _flags_off_by_default
-        self._constructor_flags: dict[int, frozenset[str]] = {}  # id(class node) -> see _constructor_flags_off
         self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
         self._locals: dict[int, dict[str, object]] = {}  # id(function node) -> see _local_defaults
         self._constructed_options: dict[int, dict[str, object]] = {}  # id(class node) -> see _constructor_options
@@ -514,8 +513,10 @@ class FileContext:
         where it is passed on (`nms(..., max_candidates=self.max_candidates)`). Not the flags that let a model take
         other sizes (`reachability.is_size_flag`)."""
         owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
-        if owner is None:
-            return {}
+        return self._options_of_constructor(owner) if owner is not None else {}
+
+    def _options_of_constructor(self, owner: ClassInfo) -> dict[str, object]:
+        """`_constructor_options` of the module `owner`."""
         key = id(owner.node)
         found = self._constructed_options.get(key)
         if found is None:
@@ -524,11 +525,15 @@ class FileContext:
             defaults = _literal_constructor_defaults(init) if init is not None else {}
             if defaults:
                 passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
+                # Also any call of the file that passes the keyword another literal: timm's variants build their model
+                # through `dict(crop_scale=True, ...)` and a builder, not by calling the class.
+                literals = self.cached(_literal_keywords, None)
                 if "*" not in passed:
                     kept = {
                         name: default
                         for name, default in defaults.items()
                         if all(_keeps_default(value, default) for value in passed.get(name, ()))
+                        and all(_keeps_default(value, default) for value in literals.get(name, ()))
                     }
                     for statement in walk(init):  # type: ignore[arg-type]
                         if (
@@ -644,20 +649,12 @@ class FileContext:
         return attribute is not None and attribute in self._constructor_flags_off(caller)
 
     def _constructor_flags_off(self, info: FunctionInfo) -> frozenset[str]:
-        """`self.<attribute>` for each attribute the module's constructor sets from one of its parameters that
-        defaults to False (timm's `crop_scale`, kornia's `prosac_sampling`), when nothing in the file passes that
-        parameter by keyword with another value (timm's variants pass `crop_scale=True` through `dict(...)`):
-        a path the user asks for when building the model, which the model as built by default does not take."""
+        """`self.<attribute>` for each constructor option of the module (`_constructor_options`) whose default is
+        False (timm's `crop_scale`, kornia's `prosac_sampling`): a path the user asks for when building the model,
+        which the model as built by default does not take."""
         owner = self.model.owner_class(info)
-        if owner is None:
-            return frozenset()
-        key = id(owner.node)
-        flags = self._constructor_flags.get(key)
-        if flags is None:
-            flags = self._constructor_flags[key] = _constructor_flags_off(
-                self.model.find_method(owner, "__init__"), lambda: self.cached(_keywords_turned_on, None)
-            )
-        return flags
+        options = self._options_of_constructor(owner) if owner is not None else {}
+        return frozenset(attribute for attribute, default in options.items() if default is False)
 
     def _size_flags_never_passed(self, info: FunctionInfo) -> frozenset[str]:
         """A submodule's `forward` flags that let it take other sizes (`interpolate_pos_encoding=False`), when the
@@ -1082,15 +1079,13 @@ def _file_around_the_model(context: FileContext, _: None) -> str | None:
     return non_model_file(name)
 
 
-def _keywords_turned_on(context: FileContext, _key: None) -> frozenset[str]:
-    """Every keyword the file passes with a value other than a literal False or None (`crop_scale=True`)."""
-    return frozenset(
-        node.arg
-        for node in walk(context.tree)
-        if type(node) is ast.keyword
-        and node.arg is not None
-        and not (type(node.value) is ast.Constant and node.value.value in (False, None))
-    )
+def _literal_keywords(context: FileContext, _key: None) -> dict[str, list[object]]:
+    """Every keyword the file passes a literal to (`crop_scale=True`, in a call or a `dict(...)`), with the values."""
+    found: dict[str, list[object]] = {}
+    for node in walk(context.tree):
+        if type(node) is ast.keyword and node.arg is not None and type(node.value) is ast.Constant:
+            found.setdefault(node.arg, []).append(node.value.value)
+    return found
 
 
 def _class_constructions(context: FileContext, _key: None) -> dict[str, list[ast.Call]]:
@@ -1167,29 +1162,6 @@ def _literal_constructor_defaults(init: ast.AST) -> dict[str, object]:
         for name, default in defaults.items()
         if name not in rebound and (default is not None or name in optional) and not is_size_flag(name)
     }
-
-
-def _constructor_flags_off(
-    init: ast.FunctionDef | ast.AsyncFunctionDef | None, keywords_turned_on: Callable[[], frozenset[str]]
-) -> frozenset[str]:
-    """See `FileContext._constructor_flags_off`: `self.<attribute>` names. `keywords_turned_on` is asked only when
-    the constructor has such a parameter (it reads the whole file)."""
-    if init is None:
-        return frozenset()
-    parameters = parameters_off_by_default(init)
-    if not parameters:
-        return frozenset()
-    turned_on = keywords_turned_on()
-    found: set[str] = set()
-    for node in ast.walk(init):
-        if (
-            type(node) is ast.Assign
-            and type(node.value) is ast.Name
-            and node.value.id in parameters
-            and node.value.id not in turned_on
-        ):
-            found.update(attribute for attribute in map(_self_attribute, node.targets) if attribute is not None)
-    return frozenset(found)
 
 
 def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.expr]:
