@@ -247,16 +247,9 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
     harmlessly when the dim is static."""
     if type(leaf) is ast.Name and _counts_dims(context, leaf):
         return True
+    if _of_self_or_module_state(context, leaf):
+        return True
     owner = _size_owner(leaf)
-    if (
-        owner is not None
-        and type(owner) is ast.Attribute
-        and type(owner.value) is ast.Name
-        and owner.value.id == "self"
-    ):
-        return True  # a parameter's or buffer's size: fixed when the model is built
-    if _of_module_state(context, leaf):
-        return True  # the same, passed to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`)
     if owner is not None and type(owner) is ast.Name and _WEIGHT_NAME.match(owner.id):
         return True  # `ky, kx = kernel.shape[-2:]`: a kernel's or a weight's size is the model's, not the input's
     if type(leaf) is ast.Name and _iterates_shape(context, leaf):
@@ -327,6 +320,12 @@ def _static_by_name_or_state(context: FileContext, leaf: ast.AST, depth: int) ->
         # Not `num_features` unpacked from a shape: audio code's name for its frame count (Granite Speech).
         ambiguous = leaf.id == "num_features" and shape_index(context, leaf) is not None
         return _STATIC_NAME.match(leaf.id) is not None and not ambiguous and not _iterates_shape(context, leaf)
+    return _of_self_or_module_state(context, leaf)
+
+
+def _of_self_or_module_state(context: FileContext, leaf: ast.AST) -> bool:
+    """A size of a parameter or buffer (`self.pos_embed.shape[1]`), fixed when the model is built, or of one passed
+    to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`)."""
     owner = _size_owner(leaf)
     if (
         owner is not None

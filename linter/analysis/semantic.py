@@ -173,7 +173,7 @@ class ModuleModel:
         # callee node id -> [(caller, call)], for calls made by model code (filled with reachability)
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
         self._module_calls: dict[str, list[ast.Call]] | None = None  # class name -> see module_call_sites
-        self._instantiated: frozenset[str] | None = None  # see instantiated_classes
+        self._calls_by_name: dict[str, list[ast.Call]] | None = None  # see calls_by_name
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
         # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
@@ -499,16 +499,21 @@ class ModuleModel:
                             self._module_calls.setdefault(attributes[node.func.attr], []).append(node)
         return self._module_calls.get(owner.node.name, [])
 
+    def calls_by_name(self) -> Mapping[str, list[ast.Call]]:
+        """Every call `name(...)` of the file, by the name called (`RotaryEmbedding(config)`, `dict(crop_scale=True)`):
+        where its classes are built and what their constructors are passed. One walk, on first use."""
+        if self._calls_by_name is None:
+            calls: dict[str, list[ast.Call]] = {}
+            for node in walk(self.tree):
+                if type(node) is ast.Call and type(node.func) is ast.Name:
+                    calls.setdefault(node.func.id, []).append(node)
+            self._calls_by_name = calls
+        return self._calls_by_name
+
     def instantiated_classes(self) -> frozenset[str]:
         """The names of this file's classes that its code calls (builds): submodules whose `forward` another
         module runs, with arguments this file passes."""
-        if self._instantiated is None:
-            self._instantiated = frozenset(
-                node.func.id
-                for node in walk(self.tree)
-                if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in self.classes
-            )
-        return self._instantiated
+        return frozenset(name for name in self.calls_by_name() if name in self.classes)
 
     def owner_class(self, info: FunctionInfo | None) -> ClassInfo | None:
         while info is not None:

@@ -29,7 +29,7 @@ from onnxlint.analysis.reachability import (
     runs_no_iteration,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
-from onnxlint.analysis.traversal import iter_children, parent_map, scope_nodes, walk
+from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings
 from onnxlint.core.source import SourceText
@@ -553,11 +553,16 @@ class FileContext:
             self._constructed_options[key] = found
         return found
 
+    def _enclosing_def(self, node: ast.AST) -> FunctionInfo | None:
+        """The function (not a lambda) whose body holds `node`."""
+        info = self.model.function_info(self.enclosing_scope(node))
+        return None if info is None or type(info.node) is ast.Lambda else info
+
     def _local_defaults(self, node: ast.AST, options: Mapping[str, object]) -> dict[str, object]:
         """The enclosing function's locals that hold one literal on its default path
         (`reachability.default_local_values`): `recurrent_state = None` when no cache is passed."""
-        info = self.model.function_info(self.enclosing_scope(node))
-        if info is None or type(info.node) is ast.Lambda:
+        info = self._enclosing_def(node)
+        if info is None:
             return {}
         key = id(info.node)
         found = self._locals.get(key)
@@ -596,8 +601,8 @@ class FileContext:
         option, `side="short"`; an optional input, `mask=None`) and that every call from model code leaves at their
         default (not passed, the same literal, or the caller's own option of the same name and default passed on):
         `side == "horz"` and `if mask is not None:` are then paths taken only on request."""
-        info = self.model.function_info(self.enclosing_scope(node))
-        if info is None or type(info.node) is ast.Lambda:
+        info = self._enclosing_def(node)
+        if info is None:
             return {}
         key = id(info.node)
         options = self._options.get(key)
@@ -749,7 +754,7 @@ class FileContext:
         """The reason when every place the file builds `owner` is on a path taken only on request (`if
         config.position_embeddings_type == "rotary": self.embed_positions = RotaryEmbedding(config)` with
         `"relative_key"` by default): the module's `forward` runs only in a model built that way."""
-        calls = self.cached(_class_constructions, None).get(owner.node.name)
+        calls = self.model.calls_by_name().get(owner.node.name)
         if not calls:
             return None
         saved = self.function
@@ -1088,15 +1093,6 @@ def _literal_keywords(context: FileContext, _key: None) -> dict[str, list[object
     return found
 
 
-def _class_constructions(context: FileContext, _key: None) -> dict[str, list[ast.Call]]:
-    """The calls `Name(...)` of the file, by the name called (`RotaryEmbedding(config)`): where its classes are built."""
-    calls: dict[str, list[ast.Call]] = {}
-    for node in walk(context.tree):
-        if type(node) is ast.Call and type(node.func) is ast.Name:
-            calls.setdefault(node.func.id, []).append(node)
-    return calls
-
-
 _OTHER_VALUE = object()
 
 
@@ -1105,27 +1101,27 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     `_OwnDefault(d)` for the caller's own parameter of the same name with default `d` passed on, `_OTHER_VALUE`
     for anything else; the keyword `"*"` where it passes `**kwargs`."""
     passed: dict[str, dict[str, list[object]]] = {}
-
-    def visit(node: ast.AST, defaults: Mapping[str, object]) -> None:
-        for child in iter_children(node):
-            if type(child) in (ast.FunctionDef, ast.AsyncFunctionDef):
-                visit(child, _literal_defaults(child))
+    defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
+    for name, calls in context.model.calls_by_name().items():
+        for call in calls:
+            if not call.keywords:
                 continue
-            if type(child) is ast.Call and type(child.func) is ast.Name:
-                for keyword in child.keywords:
-                    value = keyword.value
-                    if keyword.arg is None:
-                        seen: object = _OTHER_VALUE
-                    elif type(value) is ast.Constant:
-                        seen = value.value
-                    elif type(value) is ast.Name and value.id == keyword.arg and value.id in defaults:
-                        seen = _OwnDefault(defaults[value.id])
-                    else:
-                        seen = _OTHER_VALUE
-                    passed.setdefault(child.func.id, {}).setdefault(keyword.arg or "*", []).append(seen)
-            visit(child, defaults)
-
-    visit(context.tree, {})
+            caller = context.enclosing_scope(call)
+            defaults = defaults_of.get(id(caller))
+            if defaults is None:
+                is_function = type(caller) in (ast.FunctionDef, ast.AsyncFunctionDef)
+                defaults = defaults_of[id(caller)] = _literal_defaults(caller) if is_function else {}
+            for keyword in call.keywords:
+                value = keyword.value
+                if keyword.arg is None:
+                    seen: object = _OTHER_VALUE
+                elif type(value) is ast.Constant:
+                    seen = value.value
+                elif type(value) is ast.Name and value.id == keyword.arg and value.id in defaults:
+                    seen = _OwnDefault(defaults[value.id])
+                else:
+                    seen = _OTHER_VALUE
+                passed.setdefault(name, {}).setdefault(keyword.arg or "*", []).append(seen)
     return passed
 
 

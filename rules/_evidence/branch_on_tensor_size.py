@@ -25,6 +25,11 @@ return x
 )
 
 
+_CROP_BACK_AFTER_PAD = _model(
+    "n = x.shape[2]\npad = (4 - n % 4) % 4\ny = F.pad(x, (0, 0, 0, pad)) * 2\nif pad > 0:\n    y = y[:, :, :n]\nreturn y"
+)
+
+
 PATTERNS = {
     "pad_to_multiple": Pattern(_PAD_TO_MULTIPLE),
     "if_batch_gt_1": Pattern(
@@ -53,21 +58,9 @@ PATTERNS = {
     ),
     # Mamba-2's crop back after padding to a multiple of the chunk: right at every length when the example pads
     # (`low`), wrong at every other length when the example's length is a multiple (measured at 5-12 as well).
-    "crop_back_after_pad": Pattern(
-        _model(
-            "n = x.shape[2]\npad = (4 - n % 4) % 4\ny = F.pad(x, (0, 0, 0, pad)) * 2\n"
-            "if pad > 0:\n    y = y[:, :, :n]\nreturn y"
-        ),
-        inputs=((2, 3, 6, 5),),
-        dynamic=("batch", "height"),
-    ),
+    "crop_back_after_pad": Pattern(_CROP_BACK_AFTER_PAD, inputs=((2, 3, 6, 5),), dynamic=("batch", "height")),
     "crop_back_after_pad_example_multiple": Pattern(
-        _model(
-            "n = x.shape[2]\npad = (4 - n % 4) % 4\ny = F.pad(x, (0, 0, 0, pad)) * 2\n"
-            "if pad > 0:\n    y = y[:, :, :n]\nreturn y"
-        ),
-        inputs=((2, 3, 8, 5),),
-        dynamic=("batch", "height"),
+        _CROP_BACK_AFTER_PAD, inputs=((2, 3, 8, 5),), dynamic=("batch", "height")
     ),
     # A table cached for the last length seen (transformers' rotary embeddings of wav2vec2-BERT, CLVP, SeamlessM4T):
     # a module built and exported compares the length with None, so the export computes the table (`low`).

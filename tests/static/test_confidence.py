@@ -693,15 +693,21 @@ LOOP_NOT_RUN_BY_DEFAULT = textwrap.dedent(
 )
 
 
+def _tiny_configuration(package, **defaults: object) -> None:
+    """Write `package/configuration_tiny.py`: a configuration class whose options have these defaults."""
+    package.mkdir()
+    parameters = "".join(f"{name}={value!r}, " for name, value in defaults.items())
+    fields = "".join(f"        self.{name} = {name}\n" for name in defaults)
+    (package / "configuration_tiny.py").write_text(
+        "from transformers import PretrainedConfig\n\n\nclass TinyConfig(PretrainedConfig):\n"
+        f"    def __init__(self, {parameters}**kwargs):\n{fields}"
+    )
+
+
 def test_a_loop_the_default_configuration_runs_no_time_is_low(tmp_path):
     # `range(1, merger_times)` runs no time with the configuration's default of 1; `range(repeats - 1)` runs twice.
     package = tmp_path / "tiny"
-    package.mkdir()
-    (package / "configuration_tiny.py").write_text(
-        "from transformers import PretrainedConfig\n\n\nclass TinyConfig(PretrainedConfig):\n"
-        "    def __init__(self, merger_times=1, repeats=3, **kwargs):\n"
-        "        self.merger_times = merger_times\n        self.repeats = repeats\n"
-    )
+    _tiny_configuration(package, merger_times=1, repeats=3)
     source = (
         LOOP_NOT_RUN_BY_DEFAULT.replace("merger_times: int = 1, repeats: int = 3", "config")
         .replace("= merger_times", "= config.merger_times")
@@ -905,12 +911,7 @@ def test_a_constructor_option_left_at_its_default_decides_branches():
 
 def test_a_module_the_file_builds_only_on_request_is_low(tmp_path):
     package = tmp_path / "tiny"
-    package.mkdir()
-    (package / "configuration_tiny.py").write_text(
-        "from transformers import PretrainedConfig\n\n\nclass TinyConfig(PretrainedConfig):\n"
-        "    def __init__(self, position_embeddings_type='relative_key', **kwargs):\n"
-        "        self.position_embeddings_type = position_embeddings_type\n"
-    )
+    _tiny_configuration(package, position_embeddings_type="relative_key")
     source = textwrap.dedent(
         """
         import torch
