@@ -324,8 +324,9 @@ def _static_by_name_or_state(context: FileContext, leaf: ast.AST, depth: int) ->
 
 
 def _of_self_or_module_state(context: FileContext, leaf: ast.AST) -> bool:
-    """A size of a parameter or buffer (`self.pos_embed.shape[1]`), fixed when the model is built, or of one passed
-    to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`)."""
+    """A size of a parameter or buffer (`self.pos_embed.shape[1]`), fixed when the model is built, of one passed
+    to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`), or of a local computed from them
+    alone (`other = self.position_embeddings[0, 1:].transpose(1, 2)`)."""
     owner = _size_owner(leaf)
     if (
         owner is not None
@@ -334,7 +335,40 @@ def _of_self_or_module_state(context: FileContext, leaf: ast.AST) -> bool:
         and owner.value.id == "self"
     ):
         return True
+    if type(owner) is ast.Name and _computed_from_module_state(context, owner.id):
+        return True
     return _of_module_state(context, leaf)
+
+
+def _computed_from_module_state(context: FileContext, name: str, _depth: int = 0) -> bool:
+    """A local that every binding computes from the module's own attributes alone (`position_embeddings =
+    self.position_embeddings`, then `other = position_embeddings[0, 1:, :].unsqueeze(0).transpose(1, 2)`): no input
+    and no value cached by an earlier call enters it, so its shape is fixed when the model is built. Names bound
+    outside the function (modules such as `torch`, constants) are not inputs."""
+    function = context.function
+    if function is None or _depth > 3:
+        return False
+    local = context.cached(_local_values, function.node)
+    values = local.get(name, [])
+    if not values or any(position is not None for _, position in values):
+        return False
+    for value, _ in values:
+        reads_self = False
+        for node in ast.walk(value):
+            if type(node) is ast.Attribute and is_name(node.value, "self"):
+                if context.cached_from_an_earlier_call(node):
+                    return False
+                reads_self = True
+            elif type(node) is ast.Name and node.id != "self":
+                if node.id == name or _is_parameter(context, node.id):
+                    return False
+                if node.id in local:  # bound in the function: computed from module state too
+                    if not _computed_from_module_state(context, node.id, _depth + 1):
+                        return False
+                    reads_self = True
+        if not reads_self:
+            return False
+    return True
 
 
 # Names of tensors that are a model's weights rather than its inputs: a filter kernel passed to a functional op

@@ -74,6 +74,10 @@ class BranchOnTensorSize(Rule):
     - a size ordered against a bound past which the branch slices the rest (`if x.shape[1] > query_length: text
       = x[:, query_length:]`, BLIP-2's Q-Former): the condition asks whether that rest is empty, an emptiness
       check, right for every input that has one when the example has one;
+    - a size ordered against a maximum the model is configured with (`if height >
+      self.max_grid_row_position_embeddings:`, `if seq_len > self.config.max_inference_chunksize:`): an example
+      within it exports the branch every input within it takes; only inputs past the configured maximum take
+      the other one;
     - a size ordered against a chunk size (`if x.numel() <= CONV_CHUNK_ELEMENTS:`, `if x.size(0) <= chunk_size:`):
       the branch picks the whole computation or the one cut into chunks for memory, which most likely give the
       same numbers; a loop over the chunks is ONX203's finding (not Reformer's `chunk_length`, another attention);
@@ -86,6 +90,10 @@ class BranchOnTensorSize(Rule):
       without a guard (measured, both exporters: right at another size of 2 or more), and only an input of size
       1 runs it in place of its own branch, which is right where the two agree at 1 (a fast path, a broadcast);
       an example of size 1 on a dynamic dim is ONX506's finding;
+    - dim 0 of one tensor compared for equality with dim 0 of another (`attention_masks.shape[0] ==
+      hidden_states.shape[0]`, `time_step.shape[0] == batch_size`): an export declares one batch dim for
+      the inputs a model gets together, so both are one symbol and the comparison is decided without a guard;
+      only inputs with different batches (a mask of batch 1 broadcast over the batch) take the other branch;
     - a size compared for equality with 2, 3 or 4 (`position_ids.shape[0] == 4`, `len(outputs) == 3`):
       a layout axis (sections, channels, coordinates, a tuple's arity) in most models; not a larger
       constant, which may be the size of a table a spatial dim must match, nor a temporal or spatial
@@ -341,10 +349,23 @@ class BranchOnTensorSize(Rule):
                 "input within it, the graph is right for every input within it (measured); only longer inputs take "
                 "the other branch"
             )
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE):
+            maximum = next((side for side in (left, right) if _configured_maximum(self.context, side)), None)
+            if maximum is not None:
+                return (
+                    f"an ordering against `{self.context.source.segment(maximum)}`, a maximum the model is configured "
+                    "with: an example within it exports the branch of every input within it; only inputs past the "
+                    "configured maximum take the other branch"
+                )
         if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (_names_a_chunk(left) or _names_a_chunk(right)):
             return (
                 "a size ordered against a chunk size picks the whole computation or the chunked one, which most "
                 "likely give the same numbers; a loop over the chunks is reported on its own"
+            )
+        if operator in (ast.Eq, ast.NotEq) and self._batches_of_two_tensors(left, right):
+            return (
+                "both sides read dim 0, the batch, of two tensors: an export declares one batch dim for the inputs "
+                "the model gets together, so the sizes are one symbol and the comparison is decided without a guard"
             )
         if type(right) is not ast.Constant or type(right.value) is not int:
             return self._brought_to_bound(term) or self._tests_the_rest_past(term)
@@ -421,6 +442,34 @@ class BranchOnTensorSize(Rule):
         return (bound == 0 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE)) or (
             bound == 1 and operator in (ast.GtE, ast.Lt)
         )
+
+    def _batches_of_two_tensors(self, left: ast.expr, right: ast.expr) -> bool:
+        """`masks.shape[0] == hidden_states.shape[0]`, `time_step.shape[0] == batch_size` (`batch_size, n, _ =
+        x.shape`): dim 0 of one tensor against dim 0 of another, each read as it is."""
+        context = self.context
+        owners = []
+        for side in (left, right):
+            if not self._plain_size(side) or shape_index(context, side) != 0:
+                return False
+            leaves = list(size_leaves(context, side))
+            if len(leaves) != 1:
+                return False
+            owners.append(self._size_owner(leaves[0]))
+        return None not in owners and owners[0] != owners[1]
+
+    def _size_owner(self, leaf: ast.AST, _depth: int = 0) -> str | None:
+        """The local tensor a size is read from: `x` for `x.shape[0]`, `x.size(0)`, `len(x)`, and for a name bound
+        once to one of those or unpacked from `x.shape`."""
+        if type(leaf) is not ast.Name:
+            return _size_owner_name(leaf)
+        values = local_values(self.context, leaf.id)
+        if len(values) != 1 or _depth > 3:
+            return None
+        value, position = values[0]
+        if position is None:
+            return self._size_owner(value, _depth + 1)
+        shape = value.value if type(value) is ast.Subscript else value  # `b, n = x.shape[:2]`
+        return shape.value.id if type(shape) is ast.Attribute and type(shape.value) is ast.Name else None
 
     def _unpacked_extent(self, size: ast.expr) -> bool:
         """A name unpacked from a whole image or video shape past its batch and channels (`num_frames` of `b, c,
@@ -577,6 +626,18 @@ class BranchOnTensorSize(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Dim 0 of two tensors compared: the batch, one symbol (`low`, reported with `--confidence low`).
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, hidden_states, attention_masks, time_step):
+                batch_size, n, _ = hidden_states.shape
+                if attention_masks.shape[0] == hidden_states.shape[0]:
+                    hidden_states = hidden_states + attention_masks.mean()
+                if time_step.shape[0] != batch_size:
+                    time_step = time_step.expand(batch_size)
+                return hidden_states * time_step[:, None, None]
+        """,
         # A list narrowed by `isinstance`, a branch that only changes the memory layout, channel tests.
         """
         import torch
@@ -867,6 +928,54 @@ class BranchOnTensorSize(Rule):
             settings={"confidence": "low"},
             message_contains="low confidence: `length == self.cached_length` compares with a value the module caches",
         ),
+        # An ordering against a configured maximum: `low`, saying why; not one against a window size.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    h = x.shape[2]
+                    if h > self.max_grid_rows:
+                        x = x * 3
+                    if h > self.window_size:
+                        x = x * 4
+                    return x
+            """,
+            settings={"confidence": "low"},
+            count=2,
+            message_contains="a maximum the model is configured with",
+        ),
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    h = x.shape[2]
+                    if h > self.max_grid_rows:
+                        x = x * 3
+                    if h > self.window_size:
+                        x = x * 4
+                    return x
+            """,
+            line=7,
+            count=1,
+        ),
+        # Dim 0 of two tensors compared: `low`, saying why; not dim 1 (a mask's length may be another input's).
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, hidden_states, attention_masks):
+                    if attention_masks.shape[0] == hidden_states.shape[0]:
+                        hidden_states = hidden_states + attention_masks.mean()
+                    if attention_masks.shape[1] != hidden_states.shape[1]:
+                        attention_masks = attention_masks[:, : hidden_states.shape[1]]
+                    return hidden_states * attention_masks.mean()
+            """,
+            settings={"confidence": "low"},
+            count=2,
+            message_contains="both sides read dim 0, the batch, of two tensors",
+        ),
         # A temporal extent unpacked from a video's shape is not a layout axis, whatever the constant.
         Invalid(
             """
@@ -1093,6 +1202,20 @@ def _names_a_chunk(expr: ast.expr) -> bool:
 _CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
 
 
+def _configured_maximum(context, expr: ast.expr) -> bool:
+    """`self.config.max_position_embeddings`, `self.max_grid_row_position_embeddings`, `self.pos_embed_max_size`: a
+    bound the model fixes (`_fixed_bound`, not a literal) whose name says it is a maximum."""
+    if type(expr) is ast.Constant or is_dynamic_size(context, expr) or not _fixed_bound(context, expr):
+        return False
+    if type(expr) is ast.Name:
+        values = local_values(context, expr.id)
+        expr = values[0][0] if len(values) == 1 else expr
+    return type(expr) is ast.Attribute and _MAXIMUM_NAME.search(expr.attr) is not None
+
+
+_MAXIMUM_NAME = re.compile(r"(?:^|_)max(?:_|$)", re.IGNORECASE)
+
+
 def _terms(test: ast.expr) -> list[ast.expr]:
     """The comparisons a condition combines with `and`, `or` and `not`."""
     if type(test) is ast.BoolOp:
@@ -1143,6 +1266,18 @@ def _owner_and_axis(expr: ast.expr) -> tuple[str, int] | None:
     if type(index) is ast.Constant and type(index.value) is int:
         return owner.id, index.value
     return None
+
+
+def _size_owner_name(leaf: ast.AST) -> str | None:
+    """`x` for a size read from the local `x` (`x.shape[0]`, `x.size(0)`, `len(x)`), else None."""
+    owner: ast.AST | None = None
+    if type(leaf) is ast.Subscript and type(leaf.value) is ast.Attribute:
+        owner = leaf.value.value
+    elif type(leaf) is ast.Call and type(leaf.func) is ast.Attribute:
+        owner = leaf.func.value
+    elif type(leaf) is ast.Call and leaf.args:
+        owner = leaf.args[0]
+    return owner.id if type(owner) is ast.Name else None
 
 
 def _computed_from(context, name: str, source: str) -> bool:

@@ -5,6 +5,7 @@ import ast
 from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Severity, Valid, requirement
 
 from ._operators import argument, exports, may_be_traced, tensor_method
+from ._sizes import is_dynamic_size
 
 REMAINDER_METHODS = frozenset({"remainder", "remainder_"})
 _SIZE_KINDS = (Kind.DIM, Kind.SHAPE)
@@ -20,11 +21,16 @@ class SizeDerivedFloatArgument(Rule):
       float computed from a size (`(x.shape[-1] - 1) / 2`, `float(h)`, `w * 0.5`);
     - `torch.arange(...)` with a start, end or step that is a float computed from a size.
 
+    Sizes of dims that are static in most models are skipped, as in the other size rules
+    (`rules/_sizes.likely_static`): the channels of an image, the last dim of a sequence or of
+    a tensor of unknown rank (`torch.linspace(start, end, logits.shape[-1])`: the bins of a
+    head), a parameter's or buffer's size.
+
     ## Why is this bad for ONNX
     With dynamic shapes, `torch.export` represents sizes as symbols and has to prove facts
-    about them. Measured on torch 2.13 with a dynamic last dimension: `torch.linspace(-1, 1,
-    x.shape[-1])` fails ("Found the following conflicts between user-specified ranges and
-    inferred ranges"), `torch.remainder(x, (x.shape[-1] - 1) / 2)` fails ("float() argument
+    about them. Measured on torch 2.13 with a dynamic width (`b, c, h, w = x.shape`):
+    `torch.linspace(-1, 1, w)` fails ("Found the following conflicts between user-specified
+    ranges and inferred ranges"), `torch.remainder(x, (w - 1) / 2)` fails ("float() argument
     must be a string or a real number, not 'SymbolicTensor'"), and `torch.arange(0, 1, 1 /
     x.shape[-1])` fails ("symbolically traced variables cannot be used as inputs to control
     flow"). The same calls exported and matched with static shapes, with only the batch
@@ -34,19 +40,20 @@ class SizeDerivedFloatArgument(Rule):
     ## Example
     ```python
     def forward(self, x):
-        return x + torch.linspace(-1, 1, x.shape[-1])
+        b, c, h, w = x.shape
+        return x + torch.linspace(-1, 1, w)
     ```
 
     ## Use instead
     Build the values from `arange` (integer sizes are fine) and tensor arithmetic:
     ```python
     def forward(self, x):
-        n = x.shape[-1]
-        i = torch.arange(n, dtype=x.dtype)
-        return x + (-1 + 2 * i / (n - 1))
+        b, c, h, w = x.shape
+        i = torch.arange(w, dtype=x.dtype)
+        return x + (-1 + 2 * i / (w - 1))
     ```
     and divide by a tensor instead of a Python float: `torch.remainder(x, torch.full_like(x,
-    (x.shape[-1] - 1) / 2))`. (`torch.linspace` computes its second half from the end, so the
+    (w - 1) / 2))`. (`torch.linspace` computes its second half from the end, so the
     `arange` form can differ in the last bits.)
 
     ## Fix safety
@@ -71,7 +78,7 @@ class SizeDerivedFloatArgument(Rule):
         qualified = context.call_name(node)
         if qualified == "torch.linspace":
             steps = argument(node, 2, "steps")
-            if steps is not None and context.kind(steps) in _SIZE_KINDS:
+            if steps is not None and context.kind(steps) in _SIZE_KINDS and is_dynamic_size(context, steps):
                 self._report(node, "`torch.linspace` with a step count taken from a size", "linspace.size_steps")
         elif qualified == "torch.arange":
             values = [*node.args, *(k.value for k in node.keywords if k.arg in ("start", "end", "step"))]
@@ -96,7 +103,7 @@ class SizeDerivedFloatArgument(Rule):
 
     def _float_from_size(self, expr: ast.expr | None) -> bool:
         """A float value computed from a size: a DIM expression with `/`, a float literal or `float()`."""
-        if expr is None or self.context.kind(expr) is not Kind.DIM:
+        if expr is None or self.context.kind(expr) is not Kind.DIM or not is_dynamic_size(self.context, expr):
             return False
         for node in ast.walk(expr):
             node_type = type(node)
@@ -138,6 +145,16 @@ class SizeDerivedFloatArgument(Rule):
             """,
             settings={"exporter": "legacy", "opset": 17},
         ),
+        # The last dim of a tensor of unknown rank (a head's bins), a buffer's size: static in most models.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, logits):
+                num_bins = logits.shape[-1]
+                edges = torch.linspace(0.0, 1.0, num_bins + 1)
+                centers = torch.arange(0.5 / num_bins, 1.0, 1.0 / num_bins)
+                return logits * edges[1:] + centers + torch.linspace(0, 1, self.table.shape[0]).sum()
+        """,
         # Python numbers: string formatting and plain arithmetic.
         """
         import torch
@@ -153,9 +170,10 @@ class SizeDerivedFloatArgument(Rule):
             import torch
             class M(torch.nn.Module):
                 def forward(self, x):
-                    return x + torch.linspace(-1, 1, x.shape[-1])
+                    b, c, h, w = x.shape
+                    return x + torch.linspace(-1, 1, w)
             """,
-            line=4,
+            line=5,
             message_contains="linspace",
         ),
         Invalid(
@@ -173,7 +191,7 @@ class SizeDerivedFloatArgument(Rule):
             import torch
             class M(torch.nn.Module):
                 def forward(self, x):
-                    return x + torch.arange(0, 1, 1 / x.shape[-1])
+                    return x + torch.arange(0, 1, 1 / x.shape[2])
             """,
             line=4,
         ),

@@ -111,6 +111,11 @@ def _is_record(node: ast.ClassDef) -> bool:
     return False
 
 
+def _self_attribute_name(expr: ast.expr) -> bool:
+    """`self.layers`: an attribute of the module itself."""
+    return type(expr) is ast.Attribute and type(expr.value) is ast.Name and expr.value.id == "self"
+
+
 def import_bindings(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, str]]:
     """(local name, qualified name) pairs that an import statement binds."""
     if isinstance(node, ast.Import):
@@ -807,7 +812,8 @@ class FunctionScope:
                     kind = Kind.TENSOR
                     self._assumed.add(name)
                 elif is_forward:
-                    kind = Kind.UNKNOWN  # `layout_cfg["total_frames"]`: a mapping, not a tensor
+                    # `layout_cfg["total_frames"]`: a mapping; `zip(hidden_states, self.layers)`: one item per layer
+                    kind = Kind.UNKNOWN
                 else:
                     kind = call_site_kinds.get(name, Kind.UNKNOWN)
             kinds[name] = kind
@@ -818,15 +824,26 @@ class FunctionScope:
         return kinds
 
     def _keyed_by_strings(self) -> frozenset[str]:
-        """The names the function subscripts with a string literal (`cfg["frames"]`): mappings, which no tensor is."""
-        return frozenset(
-            node.value.id
-            for node in walk(self.info.node)
-            if type(node) is ast.Subscript
-            and type(node.value) is ast.Name
-            and type(node.slice) is ast.Constant
-            and type(node.slice.value) is str
-        )
+        """The names the function subscripts with a string literal (`cfg["frames"]`): mappings, which no tensor is;
+        and the names it zips with the module's own submodules (`zip(hidden_states, self.layers)`): a list with one
+        item per layer, not a tensor."""
+        found = set()
+        for node in walk(self.info.node):
+            if (
+                type(node) is ast.Subscript
+                and type(node.value) is ast.Name
+                and type(node.slice) is ast.Constant
+                and type(node.slice.value) is str
+            ):
+                found.add(node.value.id)
+            elif (
+                type(node) is ast.Call
+                and type(node.func) is ast.Name
+                and node.func.id == "zip"
+                and any(_self_attribute_name(argument) for argument in node.args)
+            ):
+                found.update(argument.id for argument in node.args if type(argument) is ast.Name)
+        return frozenset(found)
 
     def _call_site_kinds(self) -> dict[str, Kind]:
         """Join the kinds of the arguments that model code passes to this function."""

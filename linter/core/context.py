@@ -127,6 +127,7 @@ class FileContext:
         self._non_default_memo: dict[int, str | None] = {}  # id(function node) -> see non_default_reason
         self._flags_off: dict[int, frozenset[str]] = {}  # id(function node) -> see _flags_off_by_default
         self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
+        self._passed_on: dict[int, dict[str, object]] = {}  # id(function node) -> see _optional_inputs_passed_on
         self._locals: dict[int, dict[str, object]] = {}  # id(function node) -> see _local_defaults
         self._constructed_options: dict[int, dict[str, object]] = {}  # id(class node) -> see _constructor_options
         self._config_options: dict[str, object] | None = None  # see _configuration_options
@@ -602,12 +603,14 @@ class FileContext:
         default (not passed, the same literal, or the caller's own option of the same name and default passed on):
         `side == "horz"` and `if mask is not None:` are then paths taken only on request."""
         info = self._enclosing_def(node)
-        if info is None:
-            return {}
+        return {} if info is None else self._parameter_options_of(info)
+
+    def _parameter_options_of(self, info: FunctionInfo) -> dict[str, object]:
+        """`_parameter_options` of the function `info`."""
         key = id(info.node)
         options = self._options.get(key)
         if options is None:
-            options = parameter_options(info.node)
+            options = dict(self._caller_options(info))  # its own defaults and the optional inputs passed on to it
             if options:
                 every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
                 if info.is_method:
@@ -630,7 +633,7 @@ class FileContext:
                         return self._options.setdefault(key, {})  # `*args`, `**kwargs`: anything may be passed
                     passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
                     passed += [(every[i], value) for i, value in enumerate(call.args) if i < len(every)]
-                    caller_defaults = parameter_options(caller.node) if caller is not None else {}
+                    caller_defaults = self._caller_options(caller)
                     for name, value in passed:
                         if name in options and not (
                             (type(value) is ast.Constant and value.value == options[name])
@@ -647,6 +650,57 @@ class FileContext:
                             del options[name]
             self._options[key] = options
         return options
+
+    def _optional_inputs_passed_on(self, info: FunctionInfo) -> dict[str, object]:
+        """The parameters of a helper without a default that every call of the file fills with None or with the
+        caller's own optional input (`optional_parameters`): kornia's `_process_octave(..., mask)` called with
+        `detect`'s `mask=None`. A `forward` is left out (the modules that build it pass its inputs), and so is a
+        helper no call of the file reaches or one a call reaches with `*args` or `**kwargs`."""
+        if info.name == "forward" or type(info.node) is ast.Lambda:
+            return {}
+        arguments = info.node.args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+        if info.is_method:
+            positional = positional[1:]
+        with_default = {argument.arg for argument, _ in parameter_defaults(info.node)}
+        candidates = [
+            name for name in (*positional, *(a.arg for a in arguments.kwonlyargs)) if name not in with_default
+        ]
+        sites = self.model.call_sites(info)
+        if not candidates or not sites:
+            return {}
+        found = dict.fromkeys(candidates)
+        for caller, call in sites:
+            if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
+                return {}
+            passed = dict(zip(positional, call.args))
+            passed.update((k.arg, k.value) for k in call.keywords if k.arg is not None)
+            caller_options = self._caller_options(caller)
+            for name in list(found):
+                value = passed.get(name)
+                if not (
+                    (type(value) is ast.Constant and value.value is None)
+                    or (type(value) is ast.Name and value.id in caller_options and caller_options[value.id] is None)
+                ):
+                    del found[name]
+            if not found:
+                return {}
+        rebound = {node.id for node in walk(info.node) if type(node) is ast.Name and type(node.ctx) is not ast.Load}
+        return {name: None for name in found if name not in rebound}
+
+    def _caller_options(self, caller: FunctionInfo | None) -> Mapping[str, object]:
+        """What a function's parameters that choose a path hold when it is called without them: its own
+        defaults (`reachability.parameter_options`) and the optional inputs its callers pass on to it
+        (`_optional_inputs_passed_on`)."""
+        if caller is None:
+            return {}
+        own = parameter_options(caller.node)
+        key = id(caller.node)
+        passed_on = self._passed_on.get(key)
+        if passed_on is None:
+            self._passed_on[key] = {}  # a call cycle back to this function sees none
+            passed_on = self._passed_on[key] = self._optional_inputs_passed_on(caller)
+        return {**passed_on, **own} if passed_on else own
 
     def _passes_constructor_flag(self, caller: FunctionInfo, value: ast.expr) -> bool:
         """`scale_image(x, ss, self.crop_scale)` from a method of a module whose `crop_scale` is off by default."""

@@ -79,6 +79,31 @@ PATTERNS = {
         "        return x + self.cached_table\n",
         dynamic=("batch", "height"),
     ),
+    # A size ordered against a maximum the model is configured with (transformers' TVP, xLSTM): an example within it
+    # exports the branch of every input within it (`low`).
+    "ordering_against_configured_maximum": Pattern(
+        "import torch\n\n\nclass Model(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.max_rows = 64\n\n"
+        "    def forward(self, x):\n"
+        "        if x.shape[2] > self.max_rows:\n"
+        "            x = torch.nn.functional.interpolate(x, size=(self.max_rows, x.shape[3]))\n"
+        "        return x * 2\n",
+        dynamic=("batch", "height"),
+    ),
+    # Dim 0 of two inputs compared (transformers' Grounding DINO: a mask's batch against the states'): both are the
+    # batch, one symbol however the dims are declared (`Dim.DYNAMIC` each unifies them), so the export is right at
+    # every batch (`low`).
+    "batch_equality_of_two_inputs": Pattern(
+        "import torch\n\n\nclass Model(torch.nn.Module):\n"
+        "    def forward(self, x, mask):\n"
+        "        if mask.shape[0] == x.shape[0]:\n"
+        "            return x * mask\n"
+        "        return x + 1\n",
+        inputs=((2, 3, 8, 8), (2, 1, 8, 8)),
+        dynamic=("batch", "height"),
+    ),
     "check_that_raises": Pattern(
         _model("if x.size(1) != 3:\n    raise ValueError('expected 3 channels')\nreturn x * 2")
     ),
@@ -96,6 +121,9 @@ MEASURED = [
     Claim("crop_back_after_pad", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
     Claim("crop_back_after_pad_example_multiple", "dynamo", None, "BAKED", note="reported at `low`"),
     Claim("cached_for_last_length", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
+    Claim("ordering_against_configured_maximum", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
+    Claim("batch_equality_of_two_inputs", "legacy", 17, "ok", flagged=True, note="reported at `low`"),
+    Claim("batch_equality_of_two_inputs", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
     Claim("check_that_raises", "legacy", 17, "ok"),
     Claim("check_that_raises", "dynamo", None, "ok"),
     # Emptiness: both exporters take the non-empty branch, right for every non-empty input.

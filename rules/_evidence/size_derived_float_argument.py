@@ -14,7 +14,8 @@ PATTERNS = {
 
         class Model(torch.nn.Module):
             def forward(self, x):
-                return x + torch.linspace(-1, 1, x.shape[-1])
+                b, c, h, w = x.shape
+                return x + torch.linspace(-1, 1, w)
         """
     ),
     "remainder_float": Pattern(
@@ -23,7 +24,8 @@ PATTERNS = {
 
         class Model(torch.nn.Module):
             def forward(self, x):
-                return torch.remainder(x, (x.shape[-1] - 1) / 2)
+                b, c, h, w = x.shape
+                return torch.remainder(x, (w - 1) / 2)
         """
     ),
     "remainder_int": Pattern(
@@ -32,7 +34,8 @@ PATTERNS = {
 
         class Model(torch.nn.Module):
             def forward(self, x):
-                return x % (x.shape[-1] - 1)
+                b, c, h, w = x.shape
+                return x % (w - 1)
         """
     ),
 }

@@ -946,3 +946,69 @@ def test_a_module_the_file_builds_only_on_request_is_low(tmp_path):
     )
     result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
     assert [f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"] == ["high"]
+
+
+def test_an_optional_input_passed_on_to_a_helper_without_a_default_keeps_its_path_on_request():
+    source = textwrap.dedent(
+        """
+        from typing import Optional
+
+        import torch
+
+
+        def _pool(m: torch.Tensor, out_size: int) -> torch.Tensor:
+            n = m.shape[-1]
+            if n == out_size:
+                return m
+            return torch.stack([m[..., (i * n) // out_size] for i in range(out_size)], -1)
+
+
+        class Detector(torch.nn.Module):
+            def _octave(self, octave: torch.Tensor, mask: Optional[torch.Tensor]) -> torch.Tensor:
+                resampled = None if mask is None else _pool(mask, octave.shape[-2])
+                return octave if resampled is None else octave * resampled
+
+            def _detect(self, img: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                return self._octave(img, mask)
+
+            def forward(self, img: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                return self._detect(img, mask)
+        """
+    )
+    # `_octave`'s `mask` has no default, but every call passes `_detect`'s optional `mask`, which nothing sets: the
+    # helper that only the masked path calls (lines 9, 11) is low.
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.code, f.confidence.value) for f in findings} == {
+        (9, "ONX302", "low"),
+        (11, "ONX203", "low"),
+    }
+    # A call that passes a mask makes the path a default one.
+    passed = source.replace("return self._octave(img, mask)", "return self._octave(img, img.mean(1, keepdim=True))")
+    findings = lint_source(passed, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.confidence.value) for f in findings} == {(9, "high"), (11, "high")}
+
+
+def test_a_parameter_zipped_with_the_modules_layers_is_a_list_not_a_tensor():
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Neck(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = torch.nn.ModuleList([torch.nn.Identity() for _ in range(4)])
+
+            def forward(self, hidden_states, size=None):
+                hidden_states = hidden_states[::-1]
+                for idx, (hidden_state, layer) in enumerate(zip(hidden_states, self.layers)):
+                    size = hidden_states[idx + 1].shape[2:] if idx != (len(hidden_states) - 1) else None
+                    hidden_state = layer(hidden_state)
+                return hidden_state
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert [f.code for f in findings if f.start.row == 13] == []
+    tensor = source.replace("zip(hidden_states, self.layers)", "zip(hidden_states.unbind(0), range(4))")
+    findings = lint_source(tensor, "m.py", LintSettings(confidence="low")).findings
+    assert "ONX302" in [f.code for f in findings if f.start.row == 13]
