@@ -259,6 +259,8 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
         return not (leaf.id in ("d", "D") and shape_rank(context, leaf) == 5 and shape_index(context, leaf) == 2)
     if type(leaf) is ast.Name and _read_from_a_weight(context, leaf):
         return True
+    if _set_by_a_view(context, leaf):
+        return True
     index = shape_index(context, leaf)
     if index is None:
         return type(leaf) is ast.Name and _computed_from_static(context, leaf, _depth)
@@ -271,6 +273,56 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
         # `_, pad_H, pad_W, _ = x.shape`, `B, H, W, C = x.shape`).
         return position == 1 and not (type(leaf) is ast.Name and _SPATIAL_NAME.match(leaf.id))
     return rank >= 2 and position == rank - 1
+
+
+def _set_by_a_view(context: FileContext, leaf: ast.AST) -> bool:
+    """`x.size(1)` after `x = x.view(n, self.num_groups, c // self.num_groups, h, w)` (MONAI's MAISI group norm): a
+    dim a `view` or `reshape` sets to a constant or to the module's own attribute, whatever the input."""
+    owner = _size_owner(leaf)
+    index = shape_index(context, leaf)
+    if type(owner) is not ast.Name or index is None:
+        return False
+    view = _binding_reaching(context, owner.id, leaf)
+    if (
+        type(view) is not ast.Call
+        or type(view.func) is not ast.Attribute
+        or view.func.attr not in ("view", "reshape")
+        or view.keywords
+        or len(view.args) < 2
+        or any(type(argument) is ast.Starred for argument in view.args)
+        or not -len(view.args) <= index < len(view.args)
+    ):
+        return False
+    size = view.args[index]
+    if type(size) is ast.Constant:
+        return type(size.value) is int and size.value >= 0
+    while type(size) is ast.Attribute:
+        size = size.value
+    return type(size) is ast.Name and size.id == "self"
+
+
+def _binding_reaching(context: FileContext, name: str, use: ast.AST) -> ast.expr | None:
+    """The value of the last assignment to the local `name` before `use` (`x = x.view(...)` above a loop over `x`),
+    when that assignment sits in a block around `use`, so that it is the one the use reads; else None."""
+    line = getattr(use, "lineno", None)
+    values = local_values(context, name)
+    if line is None or not values:
+        return None
+    before = [
+        (value, statement)
+        for value, position in values
+        if position is None
+        and (statement := context.parent(value)) is not None
+        and getattr(statement, "lineno", line) < line
+    ]
+    if not before:
+        return None
+    value, statement = max(before, key=lambda pair: pair[1].lineno)  # type: ignore[attr-defined]
+    block = context.parent(statement)
+    node: ast.AST | None = context.parent(use)
+    while node is not None and node is not block:
+        node = context.parent(node)
+    return value if node is block else None
 
 
 def _read_from_a_weight(context: FileContext, name: ast.Name) -> bool:
@@ -335,21 +387,23 @@ def _of_self_or_module_state(context: FileContext, leaf: ast.AST) -> bool:
         and owner.value.id == "self"
     ):
         return True
-    if type(owner) is ast.Name and _computed_from_module_state(context, owner.id):
+    if type(owner) is ast.Name and computed_from_module_state(context, owner.id, leaf):
         return True
     return _of_module_state(context, leaf)
 
 
-def _computed_from_module_state(context: FileContext, name: str, _depth: int = 0) -> bool:
-    """A local that every binding computes from the module's own attributes alone (`position_embeddings =
-    self.position_embeddings`, then `other = position_embeddings[0, 1:, :].unsqueeze(0).transpose(1, 2)`): no input
-    and no value cached by an earlier call enters it, so its shape is fixed when the model is built. Names bound
-    outside the function (modules such as `torch`, constants) are not inputs."""
+def computed_from_module_state(context: FileContext, name: str, use: ast.AST | None = None, _depth: int = 0) -> bool:
+    """A local computed from the module's own attributes alone (`position_embeddings = self.position_embeddings`,
+    then `other = position_embeddings[0, 1:, :].unsqueeze(0).transpose(1, 2)`): no input and no value cached by an
+    earlier call enters it, so its shape is fixed when the model is built. Where `use` is given, the assignment that
+    reaches it (`_binding_reaching`) decides when there is one, else every binding. Names bound outside the function
+    (modules such as `torch`, constants) are not inputs."""
     function = context.function
     if function is None or _depth > 3:
         return False
     local = context.cached(_local_values, function.node)
-    values = local.get(name, [])
+    reaching = _binding_reaching(context, name, use) if use is not None else None
+    values = [(reaching, None)] if reaching is not None else local.get(name, [])
     if not values or any(position is not None for _, position in values):
         return False
     for value, _ in values:
@@ -363,7 +417,7 @@ def _computed_from_module_state(context: FileContext, name: str, _depth: int = 0
                 if node.id == name or _is_parameter(context, node.id):
                     return False
                 if node.id in local:  # bound in the function: computed from module state too
-                    if not _computed_from_module_state(context, node.id, _depth + 1):
+                    if not computed_from_module_state(context, node.id, node, _depth + 1):
                         return False
                     reads_self = True
         if not reads_self:

@@ -13,7 +13,7 @@ import ast
 
 from onnxlint.rules.api import FileContext, Kind
 
-from ._sizes import is_rank, local_values, size_leaves
+from ._sizes import computed_from_module_state, is_rank, local_values, size_leaves
 
 _SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
 
@@ -47,8 +47,7 @@ def _module_state(context: FileContext, owner: ast.AST) -> bool:
     if type(owner) is ast.Attribute and owner.attr in ("weight", "bias"):
         return _module_state(context, owner.value)
     if type(owner) is ast.Name:
-        values = local_values(context, owner.id)
-        return bool(values) and all(_self_chain(value) or _output_of_state(value) for value, _ in values)
+        return computed_from_module_state(context, owner.id, owner)
     return False
 
 

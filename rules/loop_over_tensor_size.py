@@ -209,6 +209,20 @@ class LoopOverTensorSize(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # A dim a `view` sets to the module's own attribute (MONAI's MAISI group norm): static whatever the input;
+        # the assignment that reaches the loop decides, not the later rebinding.
+        """
+        import torch
+        class GroupNorm3D(torch.nn.Module):
+            def forward(self, input):
+                n, c, d, h, w = input.shape
+                input = input.view(n, self.num_groups, c // self.num_groups, d, h, w)
+                parts = []
+                for i in range(input.size(1)):
+                    parts.append(input[:, i : i + 1].float())
+                input = torch.cat(parts, dim=1)
+                return input.view(n, c, d, h, w)
+        """,
         # Paired with a list the export takes as input: as many steps as the example had images.
         """
         import torch

@@ -379,6 +379,27 @@ class TensorCondition(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # An early stop the export never checks: the predicate returns False while exporting, so `stop_checks` is
+        # empty and `i + 1 in stop_checks` short-circuits the data-dependent test (kornia's distance transform).
+        """
+        import torch
+
+
+        def _can_stop_early(x):
+            if torch.jit.is_tracing() or torch.compiler.is_compiling():
+                return False
+            return not x.requires_grad
+
+
+        class M(torch.nn.Module):
+            def forward(self, x):
+                stop_checks = (2, 4) if _can_stop_early(x) else ()
+                for i in range(6):
+                    x = x * 0.5
+                    if i + 1 in stop_checks and not bool((x > 1).any()):
+                        break
+                return x
+        """,
         # Not tensors: a flag parameter only tested and passed on (a tensor of more than one element cannot be
         # tested for truth), the torch version; and a test that transformers' `is_torchdynamo_compiling()` (True
         # under torch.export) short-circuits before the tensor is read.
@@ -561,6 +582,29 @@ class TensorCondition(Rule):
         """,
     ]
     INVALID = [
+        # The same early stop with a predicate that does not look at the export: checked while exporting.
+        Invalid(
+            """
+            import torch
+
+
+            def _can_stop_early(x):
+                if torch.jit.is_scripting():
+                    return False
+                return not x.requires_grad
+
+
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    stop_checks = (2, 4) if _can_stop_early(x) else ()
+                    for i in range(6):
+                        x = x * 0.5
+                        if i + 1 in stop_checks and not bool((x > 1).any()):
+                            break
+                    return x
+            """,
+            line=15,
+        ),
         # ... and shown with `--confidence low`.
         Invalid(
             """

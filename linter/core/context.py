@@ -273,6 +273,16 @@ class FileContext:
             return None if value is None else self.guard_polarity(value, _depth + 1)
         if (
             expr_type is ast.Compare
+            and len(expr.ops) == 1  # type: ignore[attr-defined]
+            and type(expr.ops[0]) in (ast.In, ast.NotIn)  # type: ignore[attr-defined]
+            and type(expr.comparators[0]) is ast.Name  # type: ignore[attr-defined]
+            and _depth < 3
+            and self._empty_while_exporting(expr.comparators[0].id, _depth)  # type: ignore[attr-defined]
+        ):
+            # `i in stop_checks` with `stop_checks = ... if guard else ()`: False while exporting
+            return type(expr.ops[0]) is ast.NotIn  # type: ignore[attr-defined]
+        if (
+            expr_type is ast.Compare
             and type(expr.left) is ast.Name  # type: ignore[attr-defined]
             and expr.left.id in LABEL_PARAMETERS  # type: ignore[attr-defined]
             and len(expr.ops) == 1  # type: ignore[attr-defined]
@@ -304,6 +314,18 @@ class FileContext:
                 return True
         return None
 
+    def _empty_while_exporting(self, name: str, depth: int) -> bool:
+        """`stop_checks = _rounds(n) if _can_stop_early(x) else ()`: a local bound once to a conditional expression
+        whose export guard picks an empty tuple, list or set while exporting."""
+        value = self.bound_once(name)
+        if type(value) is not ast.IfExp:
+            return False
+        taken = self.guard_polarity(value.test, depth + 1)
+        if taken is None:
+            return False
+        chosen = value.body if taken else value.orelse
+        return type(chosen) in (ast.Tuple, ast.List, ast.Set) and not chosen.elts  # type: ignore[attr-defined]
+
     def _predicate_polarity(self, call: ast.Call) -> bool | None:
         """What a call to a predicate of this file returns while exporting, when its whole body is `return
         <test>` and the test is an export guard: kornia's `_bilateral_blur_cpu_eligible(...)` returns
@@ -326,16 +348,24 @@ class FileContext:
         try:
             # `if torch.jit.is_scripting(): return False` first (kornia's `_is_tracing_or_exporting`): an exit the
             # export never takes leaves the return after it.
+            # `if torch.jit.is_tracing() or is_compiling(): return False` (kornia's `_can_stop_cascade`): an exit the
+            # export takes, with a constant, is what the predicate returns.
             while (
                 len(body) > 1
                 and type(body[0]) is ast.If
                 and not body[0].orelse
                 and len(body[0].body) == 1
                 and type(body[0].body[0]) is ast.Return
-                and self.guard_polarity(body[0].test) is False
             ):
+                taken = self.guard_polarity(body[0].test)
+                returned = body[0].body[0].value
+                if taken is True and type(returned) is ast.Constant and type(returned.value) is bool:
+                    polarity = returned.value
+                    break
+                if taken is not False:
+                    break
                 body = body[1:]
-            if len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
+            if polarity is None and len(body) == 1 and type(body[0]) is ast.Return and body[0].value is not None:
                 polarity = self.guard_polarity(body[0].value)
         finally:
             self.function = saved
