@@ -908,7 +908,7 @@ def is_module_state_size(context: FileContext, expr: ast.AST) -> bool:
         values = local_values(context, expr.id)
         return len(values) == 1 and values[0][1] is None and is_module_state_size(context, values[0][0])
     owner = _size_owner(expr)
-    return owner is not None and _module_attribute(owner)
+    return owner is not None and is_module_state(owner)
 
 
 def _passed_module_state(context: FileContext, name: str) -> bool:
@@ -935,7 +935,7 @@ def _passed_module_state(context: FileContext, name: str) -> bool:
         passed = [k.value for k in call.keywords if k.arg == name]
         if name in positional and positional.index(name) < len(call.args):
             passed.append(call.args[positional.index(name)])
-        if len(passed) != 1 or any(type(a) is ast.Starred for a in call.args) or not _module_attribute(passed[0]):
+        if len(passed) != 1 or any(type(a) is ast.Starred for a in call.args) or not is_module_state(passed[0]):
             return False
     return True
 
@@ -945,8 +945,11 @@ def is_name(expr: ast.AST, name: str) -> bool:
     return type(expr) is ast.Name and expr.id == name
 
 
-def _module_attribute(expr: ast.AST) -> bool:
-    """`self.pos_embed`, `self.pos_embed.weight`: an attribute chain rooted at `self`."""
+def is_module_state(expr: ast.AST) -> bool:
+    """`self.pos_embed`, `self.embedding.weight`: an attribute chain rooted at `self` (a parameter, a buffer, a
+    submodule's weight)."""
+    if type(expr) is not ast.Attribute:
+        return False
     while type(expr) is ast.Attribute:
         expr = expr.value
     return type(expr) is ast.Name and expr.id == "self"

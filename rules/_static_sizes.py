@@ -13,18 +13,9 @@ import ast
 
 from onnxlint.rules.api import FileContext, Kind
 
-from ._sizes import computed_from_module_state, is_rank, local_values, size_leaves
+from ._sizes import computed_from_module_state, is_module_state, is_rank, local_values, size_leaves
 
 _SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
-
-
-def _self_chain(node: ast.AST) -> bool:
-    """`self.a` or `self.a.b`: module state (a parameter, a buffer, a submodule's weight)."""
-    if type(node) is not ast.Attribute:
-        return False
-    while type(node) is ast.Attribute:
-        node = node.value
-    return type(node) is ast.Name and node.id == "self"
 
 
 def _owner(leaf: ast.AST) -> ast.AST | None:
@@ -42,7 +33,7 @@ def _owner(leaf: ast.AST) -> ast.AST | None:
 
 def _module_state(context: FileContext, owner: ast.AST) -> bool:
     """Whether `owner` is module state, directly or through a name every binding of which is."""
-    if _self_chain(owner) or _output_of_state(owner):
+    if is_module_state(owner) or _output_of_state(owner):
         return True
     if type(owner) is ast.Attribute and owner.attr in ("weight", "bias"):
         return _module_state(context, owner.value)
@@ -57,10 +48,10 @@ def _output_of_state(value: ast.AST) -> bool:
     its arguments' are. Not when an argument is an input or a local (`self.embed(input_ids)`)."""
     return (
         type(value) is ast.Call
-        and _self_chain(value.func)
+        and is_module_state(value.func)
         and bool(value.args)
         and not value.keywords
-        and all(_self_chain(argument) for argument in value.args)
+        and all(is_module_state(argument) for argument in value.args)
     )
 
 

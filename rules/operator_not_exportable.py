@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from onnxlint.rules.api import (
     OP_REQUIREMENTS,
     Applicability,
+    Confidence,
     ExportConfig,
     Invalid,
     Kind,
@@ -24,7 +25,7 @@ from ._operators import (
     may_be_traced,
     tensor_method,
 )
-from ._sizes import local_values
+from ._sizes import computed_from_module_state, is_module_state, local_values
 
 _COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _ORDERINGS = (ast.Eq, ast.NotEq, ast.Gt, ast.GtE, ast.Lt, ast.LtE)
@@ -208,6 +209,14 @@ class OperatorNotExportable(Rule):
     (`torch.unique_consecutive(input_ids.eq(eos).sum(1))`): measured on torch 2.13, a 1-D integer
     input exports and matches (also with `return_counts=True`); a float or 2-D input fails.
 
+    `torch.cdist` under the dynamo exporter fails only on its direct computation (`_cdist_forward`),
+    which it runs when both inputs have 25 rows or fewer, or with `compute_mode=
+    "donot_use_mm_for_euclid_dist"` or `p` other than 2; with more rows in an input it runs a matrix
+    product, which exports and is right at other sizes (measured `cdist_many_rows`). So
+    `compute_mode="use_mm_for_euclid_dist"` is not flagged, and a distance to the module's own
+    table (a vector quantiser's codebook, `torch.cdist(z, self.embedding.weight)`, measured
+    `cdist_codebook`) is `low`: codebooks have more than 25 rows in practice.
+
     {table}
 
     ## Why is this bad for ONNX
@@ -295,13 +304,50 @@ class OperatorNotExportable(Rule):
             key = "affine_grid.dynamic_size"
         if key == "unique_consecutive" and config.is_dynamo and self._counts_per_sequence(node, qualified is not None):
             return
+        low = None
+        if key == "cdist" and config.is_dynamo and qualified is not None:
+            path = self._cdist_path(node)
+            if path == "matrix product":
+                return
+            low = path
         entry = requirement(key)
         if exports_within_ceiling(entry, config) or context.skipped_during_export(node):
             return
         severity = Severity.WARNING if key == "unique.return_inverse" else Severity.ERROR  # wrong for N-D input only
+        message = self._message(called, key, entry, config)
+        if low is not None:
+            message = f"{message}; low confidence: {low}"
         self.report(
-            node, self._message(called, key, entry, config), fix=self._suggestion(entry, config), severity=severity
+            node,
+            message,
+            fix=self._suggestion(entry, config),
+            severity=severity,
+            confidence=Confidence.LOW if low is not None else None,
         )
+
+    def _cdist_path(self, node: ast.Call) -> str | None:
+        """Which computation `torch.cdist` runs, where the call decides it: with `p=2` (the default) and
+        `compute_mode="use_mm_for_euclid_dist"` always the matrix product, which the dynamo exporter exports
+        (measured `cdist_many_rows`); with the default mode the matrix product when an input has more than 25 rows,
+        as a codebook of the module's own (`torch.cdist(z, self.embedding.weight)`, measured `cdist_codebook`) has in
+        practice. "matrix product", the reason a codebook gives, or None."""
+        power = argument(node, 2, "p")
+        if power is not None and literal(power) not in (2, 2.0):
+            return None
+        mode = argument(node, 3, "compute_mode")
+        if mode is not None:
+            return "matrix product" if literal(mode) == "use_mm_for_euclid_dist" else None
+        for operand in (argument(node, 0, "x1"), argument(node, 1, "x2")):
+            if operand is not None and (
+                is_module_state(operand)
+                or (type(operand) is ast.Name and computed_from_module_state(self.context, operand.id, operand))
+            ):
+                text = self.context.source.segment(operand)
+                return (
+                    f"`{text}` is the module's own table (a codebook): with more than 25 rows, as codebooks have, "
+                    "`cdist` takes the matrix-product path, which exports (measured)"
+                )
+        return None
 
     def _counts_per_sequence(self, node: ast.Call, is_function: bool) -> bool:
         """Whether `unique_consecutive`'s input is a 1-D integer tensor, which the dynamo exporter exports
@@ -400,6 +446,13 @@ class OperatorNotExportable(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # `cdist` told to use the matrix product: exports under the dynamo exporter.
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, y):
+                return torch.cdist(x, y, compute_mode="use_mm_for_euclid_dist")
+        """,
         # One count per row of token ids: a 1-D integer tensor, which the dynamo exporter exports.
         """
         import torch
@@ -514,6 +567,32 @@ class OperatorNotExportable(Rule):
         """,
     ]
     INVALID = [
+        # The nearest codeword of a vector quantiser: `low`, saying why; the plain distance between inputs stays.
+        Invalid(
+            """
+            import torch
+            class Quantizer(torch.nn.Module):
+                def forward(self, z, other):
+                    flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+                    indices = torch.argmin(torch.cdist(flat, self.embedding.weight), dim=1)
+                    return indices, torch.cdist(flat, other)
+            """,
+            settings={"confidence": "low"},
+            count=2,
+            message_contains="a codebook",
+        ),
+        Invalid(
+            """
+            import torch
+            class Quantizer(torch.nn.Module):
+                def forward(self, z, other):
+                    flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+                    indices = torch.argmin(torch.cdist(flat, self.embedding.weight), dim=1)
+                    return indices, torch.cdist(flat, other)
+            """,
+            line=6,
+            count=1,
+        ),
         # A float input, the token ids themselves (two dims), or the TorchScript exporter: not exportable.
         Invalid(
             """

@@ -123,6 +123,48 @@ PATTERNS = {
         inputs=((1, 5, 4), (1, 6, 4)),
         dynamic=("0:0", "0:1", "1:0", "1:1"),
     ),
+    # More than 25 rows in an input (here 30 and 40): `cdist` takes the matrix-product path, which exports and is
+    # right at other sizes (31 and 43 here; 8 and 9 rows, checked by hand on torch 2.13, too).
+    "cdist_many_rows": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x, y):
+                return torch.cdist(x, y)
+        """,
+        inputs=((1, 30, 4), (1, 40, 4)),
+        dynamic=("0:0", "0:1", "1:0", "1:1"),
+    ),
+    # A vector quantiser's nearest codeword: the codebook's 64 rows take the matrix-product path at every input size.
+    "cdist_codebook": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.codebook = torch.nn.Parameter(torch.randn(64, 4))
+
+            def forward(self, z):
+                flat = z.permute(0, 2, 3, 1).reshape(-1, 4)
+                return torch.cdist(flat, self.codebook).argmin(dim=1)
+        """,
+        inputs=((1, 4, 2, 3),),
+        dynamic=("batch", "height", "width"),
+    ),
+    # Without the matrix product, `cdist` has no translation, whatever the sizes.
+    "cdist_no_mm": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x, y):
+                return torch.cdist(x, y, compute_mode="donot_use_mm_for_euclid_dist")
+        """,
+        inputs=((1, 30, 4), (1, 40, 4)),
+        dynamic=("0:0", "0:1", "1:0", "1:1"),
+    ),
     "affine_grid": Pattern(
         """
         import torch
@@ -216,7 +258,10 @@ MEASURED = [
     Claim("bincount", "legacy", 17, "EXPORT"),
     Claim("bincount", "dynamo", None, "ok"),
     Claim("cdist", "legacy", 17, "ok"),
-    Claim("cdist", "dynamo", None, "EXPORT"),
+    Claim("cdist", "dynamo", None, "EXPORT", note="25 rows or fewer in both inputs of the example"),
+    Claim("cdist_many_rows", "dynamo", None, "ok", flagged=True, note="depends on the example's rows: reported"),
+    Claim("cdist_codebook", "dynamo", None, "ok", flagged=True, note="reported at `low`"),
+    Claim("cdist_no_mm", "dynamo", None, "EXPORT"),
     Claim("affine_grid", "legacy", 17, "EXPORT"),
     Claim("affine_grid", "legacy", 20, "ok"),
     Claim("affine_grid", "dynamo", None, "EXPORT"),
