@@ -85,6 +85,9 @@ class BranchOnTensorSize(Rule):
       `n`) padded to a multiple (Mamba-2's chunked scan: `if pad_size > 0: output = output[:, :seq_len]`):
       an example that pads exports the slice, right at every length (measured, `crop_back_after_pad`); an
       example at a multiple drops it, wrong at every other length (`..._example_multiple`);
+    - a size compared with 0 (`x.shape[0] == 0`, `n > 0`) beside other such terms: an emptiness check, for which
+      the export takes the non-empty branch, right for every non-empty input (measured, `emptiness_check`; a
+      condition of emptiness checks alone is not reported);
     - a size compared with 1 (`== 1`, `!= 1`, `> 1`, `<= 1`: a batch of one, a single frame, one decoding
       step): with an example larger than 1 there the export keeps the branch of every size of 2 or more,
       without a guard (measured, both exporters: right at another size of 2 or more), and only an input of size
@@ -370,6 +373,11 @@ class BranchOnTensorSize(Rule):
         if type(right) is not ast.Constant or type(right.value) is not int:
             return self._brought_to_bound(term) or self._tests_the_rest_past(term)
         bound = right.value
+        if self._decides_only_emptiness(term):
+            return (
+                "a size compared with 0 asks whether a tensor is empty: the export takes the non-empty branch, right "
+                "for every non-empty input (measured)"
+            )
         if bound == 0 and self._difference_to_derived(left):
             return (
                 "the difference between a dim of a tensor and the same dim of one the function computes from it "
@@ -927,6 +935,20 @@ class BranchOnTensorSize(Rule):
             line=10,
             settings={"confidence": "low"},
             message_contains="low confidence: `length == self.cached_length` compares with a value the module caches",
+        ),
+        # An emptiness check beside a degenerate threshold: `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, desc1, desc2):
+                    if desc1.shape[0] == 0 or desc2.shape[0] < 2:
+                        return desc1[:0]
+                    return desc1 @ desc2.T
+            """,
+            line=4,
+            settings={"confidence": "low"},
+            message_contains="asks whether a tensor is empty",
         ),
         # An ordering against a configured maximum: `low`, saying why; not one against a window size.
         Invalid(
