@@ -541,8 +541,10 @@ class FileContext:
         `model_type="homography"`) that the constructor never binds again, that no call of the class in the file
         passes with another value (the caller's own parameter of the same name and default passed on keeps it), and
         that no other method sets: a path on request where another value is tested, and a default left as it is
-        where it is passed on (`nms(..., max_candidates=self.max_candidates)`). Not the flags that let a model take
-        other sizes (`reachability.is_size_flag`)."""
+        where it is passed on (`nms(..., max_candidates=self.max_candidates)`); an item of the caller's own tuple of
+        one repeated literal passes that literal (`inject_noise=inject_noise[i]`). Also None for an attribute the
+        constructor sets to None and again only under such a flag when it is on (`_set_only_when_on`). Not the
+        flags that let a model take other sizes (`reachability.is_size_flag`)."""
         owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
         return self._options_of_constructor(owner) if owner is not None else {}
 
@@ -576,6 +578,8 @@ class FileContext:
                                 attribute = _self_attribute(target)
                                 if attribute is not None:
                                     found[attribute] = kept[statement.value.id]
+                    if init is not None:
+                        found.update(_set_only_when_on(init, {name for name, value in kept.items() if value is False}))
             for name, method in owner.methods.items() if found else ():
                 if name != "__init__":
                     for stored in walk(method):
@@ -1180,12 +1184,46 @@ def _literal_keywords(context: FileContext, _key: None) -> dict[str, list[object
 _OTHER_VALUE = object()
 
 
+def _set_only_when_on(init: ast.AST, flags_off: set[str]) -> dict[str, object]:
+    """`self.<attribute>` -> None for each attribute the constructor sets to None and again only in the body of an
+    `if <flag>:` whose flag is off by default (diffusers' LTX VAE: `self.per_channel_scale1 = None`, then `if
+    inject_noise: self.per_channel_scale1 = nn.Parameter(...)`): None in the model as built by default."""
+    if not flags_off:
+        return {}
+    set_to_none: set[str] = set()
+    set_when_on: set[str] = set()
+    elsewhere: set[str] = set()
+    body = getattr(init, "body", [])
+    for statement in body:
+        if type(statement) is ast.If and type(statement.test) is ast.Name and statement.test.id in flags_off:
+            for node in (n for child in statement.body for n in walk(child)):
+                if type(node) is ast.Attribute and type(node.ctx) is ast.Store:
+                    set_when_on.add(_self_attribute(node) or "")
+            for node in (n for child in statement.orelse for n in walk(child)):
+                if type(node) is ast.Attribute and type(node.ctx) is ast.Store:
+                    elsewhere.add(_self_attribute(node) or "")
+            continue
+        if (
+            type(statement) is ast.Assign
+            and type(statement.value) is ast.Constant
+            and statement.value.value is None
+            and len(statement.targets) == 1
+        ):
+            set_to_none.add(_self_attribute(statement.targets[0]) or "")
+            continue
+        for node in walk(statement):
+            if type(node) is ast.Attribute and type(node.ctx) is ast.Store:
+                elsewhere.add(_self_attribute(node) or "")
+    return {attribute: None for attribute in (set_to_none & set_when_on) - elsewhere if attribute}
+
+
 def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, dict[str, list[object]]]:
     """For each name the file calls (`Detector(max_candidates=64)`), what each keyword is passed: a literal's value,
     `_OwnDefault(d)` for the caller's own parameter of the same name with default `d` passed on, `_OTHER_VALUE`
     for anything else; the keyword `"*"` where it passes `**kwargs`."""
     passed: dict[str, dict[str, list[object]]] = {}
     defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
+    uniform_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _uniform_sequence_defaults
     for name, calls in context.model.calls_by_name().items():
         for call in calls:
             if not call.keywords:
@@ -1203,6 +1241,15 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     seen = value.value
                 elif type(value) is ast.Name and value.id == keyword.arg and value.id in defaults:
                     seen = _OwnDefault(defaults[value.id])
+                elif (
+                    type(value) is ast.Subscript
+                    and type(value.value) is ast.Name
+                    and value.value.id == keyword.arg
+                    and type(value.slice) is not ast.Slice
+                    and keyword.arg in uniform_of.setdefault(id(caller), _uniform_sequence_defaults(caller))
+                ):
+                    # `inject_noise=inject_noise[i]` from the caller's `inject_noise=(False, False, False)`
+                    seen = _OwnDefault(uniform_of[id(caller)][keyword.arg])
                 else:
                     seen = _OTHER_VALUE
                 passed.setdefault(name, {}).setdefault(keyword.arg or "*", []).append(seen)
@@ -1220,6 +1267,49 @@ def _keeps_default(passed: object, default: object) -> bool:
     if isinstance(passed, _OwnDefault):
         passed = passed.default
     return passed is not _OTHER_VALUE and type(passed) is type(default) and passed == default
+
+
+def _uniform_sequence_defaults(function: ast.AST) -> dict[str, object]:
+    """The parameters of a function whose default is a tuple or list of one literal repeated (`inject_noise=(False,
+    False, False, False)`), with that literal, where the function binds them again only to a reordering of
+    themselves (`inject_noise = tuple(reversed(inject_noise))`): any item is the literal."""
+    if type(function) not in (ast.FunctionDef, ast.AsyncFunctionDef):
+        return {}
+    found: dict[str, object] = {}
+    for argument, default in parameter_defaults(function):
+        if type(default) in (ast.Tuple, ast.List) and default.elts:  # type: ignore[attr-defined]
+            items = default.elts  # type: ignore[attr-defined]
+            if all(type(item) is ast.Constant for item in items) and len({repr(item.value) for item in items}) == 1:
+                found[argument.arg] = items[0].value
+    if found:
+        for node in walk(function):
+            if type(node) is ast.Assign:
+                for target in node.targets:
+                    if type(target) is ast.Name and target.id in found and not _reorders(node.value, target.id):
+                        del found[target.id]
+            elif type(node) in (ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr):
+                bound = getattr(node, "target", None)
+                if type(bound) is ast.Name:
+                    found.pop(bound.id, None)
+    return found
+
+
+def _reorders(value: ast.expr, name: str) -> bool:
+    """`tuple(reversed(name))`, `list(reversed(name))`, `name[::-1]`: the same items in another order."""
+    if type(value) is ast.Subscript and type(value.value) is ast.Name and value.value.id == name:
+        part = value.slice
+        return type(part) is ast.Slice and part.lower is None and part.upper is None
+    if type(value) is ast.Call and type(value.func) is ast.Name and value.func.id in ("tuple", "list") and value.args:
+        inner = value.args[0]
+        return (
+            type(inner) is ast.Call
+            and type(inner.func) is ast.Name
+            and inner.func.id == "reversed"
+            and len(inner.args) == 1
+            and type(inner.args[0]) is ast.Name
+            and inner.args[0].id == name
+        )
+    return False
 
 
 def _literal_defaults(function: ast.AST) -> dict[str, object]:

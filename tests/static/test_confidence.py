@@ -1012,3 +1012,48 @@ def test_a_parameter_zipped_with_the_modules_layers_is_a_list_not_a_tensor():
     tensor = source.replace("zip(hidden_states, self.layers)", "zip(hidden_states.unbind(0), range(4))")
     findings = lint_source(tensor, "m.py", LintSettings(confidence="low")).findings
     assert "ONX302" in [f.code for f in findings if f.start.row == 13]
+
+
+def test_an_attribute_set_only_when_a_flag_is_on_is_none_by_default():
+    source = textwrap.dedent(
+        """
+        import torch
+        from torch import nn
+
+
+        class ResnetBlock(nn.Module):
+            def __init__(self, channels: int, inject_noise: bool = False):
+                super().__init__()
+                self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+                self.per_channel_scale = None
+                if inject_noise:
+                    self.per_channel_scale = nn.Parameter(torch.zeros(channels, 1, 1))
+
+            def forward(self, x, generator=None):
+                x = self.conv(x)
+                if self.per_channel_scale is not None:
+                    noise = torch.randn(x.shape[-2:], generator=generator, device=x.device, dtype=x.dtype)
+                    x = x + noise * self.per_channel_scale
+                return x
+
+
+        class Decoder(nn.Module):
+            def __init__(self, channels: int = 8, inject_noise: tuple = (False, False, False)):
+                super().__init__()
+                inject_noise = tuple(reversed(inject_noise))
+                self.blocks = nn.ModuleList(
+                    [ResnetBlock(channels, inject_noise=inject_noise[i]) for i in range(3)]
+                )
+
+            def forward(self, x):
+                for block in self.blocks:
+                    x = block(x)
+                return x
+        """
+    )
+    # The noise (line 17) needs `inject_noise=True`, which no block of the file gets: a path on request.
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.code, f.confidence.value) for f in findings} == {(17, "ONX405", "low")}
+    turned_on = source.replace("(False, False, False)", "(False, True, False)")
+    findings = lint_source(turned_on, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.code, f.confidence.value) for f in findings} == {(17, "ONX405", "high")}
