@@ -279,8 +279,13 @@ def _set_by_a_view(context: FileContext, leaf: ast.AST) -> bool:
     """`x.size(1)` after `x = x.view(n, self.num_groups, c // self.num_groups, h, w)` (MONAI's MAISI group norm): a
     dim a `view` or `reshape` sets to a constant or to the module's own attribute, whatever the input."""
     owner = _size_owner(leaf)
+    if type(owner) is not ast.Name or not any(
+        type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr in ("view", "reshape")
+        for value, _ in local_values(context, owner.id)
+    ):
+        return False
     index = shape_index(context, leaf)
-    if type(owner) is not ast.Name or index is None:
+    if index is None:
         return False
     view = _binding_reaching(context, owner.id, leaf)
     if (
