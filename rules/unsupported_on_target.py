@@ -66,6 +66,8 @@ class UnsupportedOnTarget(Rule):
     applies_to = "--target openvino / tensorrt (coreml: see ONX602); silent for onnxruntime"
 
     def visit_Call(self, node: ast.Call) -> None:
+        if not profile(self.context.settings.target).restrictions:
+            return  # the target runs everything the exporters write (onnxruntime, the default): nothing to match
         key = runtime_pattern(self.context, node)
         if key is None:
             return
@@ -76,6 +78,8 @@ class UnsupportedOnTarget(Rule):
         self._report(node, key)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
+        if not profile(self.context.settings.target).restrictions:
+            return
         key = binop_pattern(self.context, node)
         if key is not None and self.context.in_model_code:
             self._report(node, key)
