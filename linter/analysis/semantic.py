@@ -1603,7 +1603,12 @@ class FunctionScope:
         """The kind a local function returns: the join of its `return` values."""
         if info._return_kind is not None:
             return info._return_kind
-        if info._return_in_progress or type(info.node) is ast.Lambda:
+        if type(info.node) is ast.Lambda:
+            return Kind.UNKNOWN
+        if info._return_in_progress:
+            # A call cycle (its parameters' kinds read a caller's table, which reads this return): not known yet. A
+            # partial read, so the table that asks is computed again once nothing is being computed.
+            self.model.partial_reads += 1
             return Kind.UNKNOWN
         info._return_in_progress = True
         try:
@@ -1612,9 +1617,11 @@ class FunctionScope:
             result: Kind | None = None
             for node in _returns(cast("list[ast.stmt]", info.node.body)):  # a def's (a lambda returned above)
                 result = join(result, scope.kind(node.value) if node.value is not None else Kind.NONE)
-            if partial:
+            if partial or scope._stale:
+                # Its names are being computed, or were computed from another partial read and are computed again
+                # once nothing is being computed: not stored, and the table that asks is computed again too.
                 self.model.partial_reads += 1
-                return Kind.UNKNOWN
+                return Kind.UNKNOWN if partial else result or Kind.NONE
             info._return_kind = result or Kind.NONE
             self.model.generation += 1
         finally:
