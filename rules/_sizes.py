@@ -249,7 +249,7 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
         return True
     if _of_self_or_module_state(context, leaf):
         return True
-    owner = _size_owner(leaf)
+    owner = size_owner(leaf)
     if owner is not None and type(owner) is ast.Name and _WEIGHT_NAME.match(owner.id):
         return True  # `ky, kx = kernel.shape[-2:]`: a kernel's or a weight's size is the model's, not the input's
     if type(leaf) is ast.Name and _iterates_shape(context, leaf):
@@ -278,7 +278,7 @@ def likely_static(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bool:
 def _set_by_a_view(context: FileContext, leaf: ast.AST) -> bool:
     """`x.size(1)` after `x = x.view(n, self.num_groups, c // self.num_groups, h, w)` (MONAI's MAISI group norm): a
     dim a `view` or `reshape` sets to a constant or to the module's own attribute, whatever the input."""
-    owner = _size_owner(leaf)
+    owner = size_owner(leaf)
     if type(owner) is not ast.Name or not any(
         type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr in ("view", "reshape")
         for value, _ in local_values(context, owner.id)
@@ -345,7 +345,7 @@ def _read_from_a_weight(context: FileContext, name: ast.Name) -> bool:
                 value = value.value
             owner = value.value if type(value) is ast.Attribute and value.attr == "shape" else None
         else:
-            owner = _size_owner(value)
+            owner = size_owner(value)
         if not (owner is not None and type(owner) is ast.Name and _WEIGHT_NAME.match(owner.id)):
             return False
     return True
@@ -384,7 +384,7 @@ def _of_self_or_module_state(context: FileContext, leaf: ast.AST) -> bool:
     """A size of a parameter or buffer (`self.pos_embed.shape[1]`), fixed when the model is built, of one passed
     to a helper (`self.get_absolute_positions(self.position_embeddings, ...)`), or of a local computed from them
     alone (`other = self.position_embeddings[0, 1:].transpose(1, 2)`)."""
-    owner = _size_owner(leaf)
+    owner = size_owner(leaf)
     if (
         owner is not None
         and type(owner) is ast.Attribute
@@ -456,7 +456,7 @@ _STATIC_NAME = re.compile(
 )
 
 
-def _size_owner(leaf: ast.AST) -> ast.AST | None:
+def size_owner(leaf: ast.AST) -> ast.AST | None:
     """The tensor expression `t` of `t.shape[i]`, `t.size(i)`, `t.size()[i]`, `t.numel()`."""
     if type(leaf) is ast.Subscript:
         leaf = leaf.value
@@ -902,7 +902,7 @@ def _of_module_state(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bo
             and bool(values)
             and all(position is None and _of_module_state(context, value, _depth + 1) for value, position in values)
         )
-    owner = _size_owner(leaf)
+    owner = size_owner(leaf)
     return type(owner) is ast.Name and _passed_module_state(context, owner.id)
 
 
@@ -912,7 +912,7 @@ def is_module_state_size(context: FileContext, expr: ast.AST) -> bool:
     if type(expr) is ast.Name:
         values = local_values(context, expr.id)
         return len(values) == 1 and values[0][1] is None and is_module_state_size(context, values[0][0])
-    owner = _size_owner(expr)
+    owner = size_owner(expr)
     return owner is not None and is_module_state(owner)
 
 

@@ -18,6 +18,7 @@ from ._sizes import (
     shape_index,
     shape_rank,
     size_leaves,
+    size_owner,
 )
 from ._static_sizes import static_by_construction
 
@@ -29,6 +30,20 @@ _DEGENERATE = 16
 # t/h/w rope sections, RGB, 2 or 3 outputs); a larger constant may be a table's size a spatial dim must match.
 _LAYOUT = 4
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
+
+
+# An ordering against a configured maximum (`low`) beside one against a window size (reported): INVALID examples.
+_ORDERED_AGAINST_MAXIMUM = """
+import torch
+class M(torch.nn.Module):
+    def forward(self, x):
+        h = x.shape[2]
+        if h > self.max_grid_rows:
+            x = x * 3
+        if h > self.window_size:
+            x = x * 4
+        return x
+"""
 
 
 class BranchOnTensorSize(Rule):
@@ -469,7 +484,10 @@ class BranchOnTensorSize(Rule):
         """The local tensor a size is read from: `x` for `x.shape[0]`, `x.size(0)`, `len(x)`, and for a name bound
         once to one of those or unpacked from `x.shape`."""
         if type(leaf) is not ast.Name:
-            return _size_owner_name(leaf)
+            owner = size_owner(leaf)
+            if owner is None and type(leaf) is ast.Call and leaf.args:
+                owner = leaf.args[0]  # `len(x)`
+            return owner.id if type(owner) is ast.Name else None
         values = local_values(self.context, leaf.id)
         if len(values) != 1 or _depth > 3:
             return None
@@ -952,36 +970,12 @@ class BranchOnTensorSize(Rule):
         ),
         # An ordering against a configured maximum: `low`, saying why; not one against a window size.
         Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    h = x.shape[2]
-                    if h > self.max_grid_rows:
-                        x = x * 3
-                    if h > self.window_size:
-                        x = x * 4
-                    return x
-            """,
+            _ORDERED_AGAINST_MAXIMUM,
             settings={"confidence": "low"},
             count=2,
             message_contains="a maximum the model is configured with",
         ),
-        Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, x):
-                    h = x.shape[2]
-                    if h > self.max_grid_rows:
-                        x = x * 3
-                    if h > self.window_size:
-                        x = x * 4
-                    return x
-            """,
-            line=7,
-            count=1,
-        ),
+        Invalid(_ORDERED_AGAINST_MAXIMUM, line=7, count=1),
         # Dim 0 of two tensors compared: `low`, saying why; not dim 1 (a mask's length may be another input's).
         Invalid(
             """
@@ -1288,18 +1282,6 @@ def _owner_and_axis(expr: ast.expr) -> tuple[str, int] | None:
     if type(index) is ast.Constant and type(index.value) is int:
         return owner.id, index.value
     return None
-
-
-def _size_owner_name(leaf: ast.AST) -> str | None:
-    """`x` for a size read from the local `x` (`x.shape[0]`, `x.size(0)`, `len(x)`), else None."""
-    owner: ast.AST | None = None
-    if type(leaf) is ast.Subscript and type(leaf.value) is ast.Attribute:
-        owner = leaf.value.value
-    elif type(leaf) is ast.Call and type(leaf.func) is ast.Attribute:
-        owner = leaf.func.value
-    elif type(leaf) is ast.Call and leaf.args:
-        owner = leaf.args[0]
-    return owner.id if type(owner) is ast.Name else None
 
 
 def _computed_from(context, name: str, source: str) -> bool:

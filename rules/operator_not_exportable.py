@@ -190,6 +190,17 @@ def render_table() -> str:
     return "\n".join(rows)
 
 
+# The nearest codeword of a vector quantiser (`low`) beside a distance between two inputs (reported): INVALID examples.
+_CODEBOOK_DISTANCE = """
+import torch
+class Quantizer(torch.nn.Module):
+    def forward(self, z, other):
+        flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+        indices = torch.argmin(torch.cdist(flat, self.embedding.weight), dim=1)
+        return indices, torch.cdist(flat, other)
+"""
+
+
 class OperatorNotExportable(Rule):
     """An operator that the chosen exporter cannot export at the chosen opset.
 
@@ -568,31 +579,8 @@ class OperatorNotExportable(Rule):
     ]
     INVALID = [
         # The nearest codeword of a vector quantiser: `low`, saying why; the plain distance between inputs stays.
-        Invalid(
-            """
-            import torch
-            class Quantizer(torch.nn.Module):
-                def forward(self, z, other):
-                    flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
-                    indices = torch.argmin(torch.cdist(flat, self.embedding.weight), dim=1)
-                    return indices, torch.cdist(flat, other)
-            """,
-            settings={"confidence": "low"},
-            count=2,
-            message_contains="a codebook",
-        ),
-        Invalid(
-            """
-            import torch
-            class Quantizer(torch.nn.Module):
-                def forward(self, z, other):
-                    flat = z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
-                    indices = torch.argmin(torch.cdist(flat, self.embedding.weight), dim=1)
-                    return indices, torch.cdist(flat, other)
-            """,
-            line=6,
-            count=1,
-        ),
+        Invalid(_CODEBOOK_DISTANCE, settings={"confidence": "low"}, count=2, message_contains="a codebook"),
+        Invalid(_CODEBOOK_DISTANCE, line=6, count=1),
         # A float input, the token ids themselves (two dims), or the TorchScript exporter: not exportable.
         Invalid(
             """

@@ -780,7 +780,7 @@ class FunctionScope:
             self.info.name == "forward" or is_attention_processor_call(self.info)
         )
         call_site_kinds = self._call_site_kinds() if not is_forward else {}
-        keyed: frozenset[str] | None = None  # see _keyed_by_strings, computed when first needed
+        not_tensors: frozenset[str] | None = None  # see _not_tensors_by_use, computed when first needed
         for index, (argument, default) in enumerate(zip(positional, defaults)):
             name = argument.arg
             if index == 0 and self.info.owner is not None and name in ("self", "cls"):
@@ -806,9 +806,9 @@ class FunctionScope:
                 elif type(default) in (ast.Tuple, ast.List, ast.Dict):
                     kind = Kind.PYTHON
             if kind is None:
-                if is_forward and keyed is None:
-                    keyed = self._keyed_by_strings()
-                if is_forward and name not in keyed:  # type: ignore[operator]
+                if is_forward and not_tensors is None:
+                    not_tensors = self._not_tensors_by_use()
+                if is_forward and name not in not_tensors:  # type: ignore[operator]
                     kind = Kind.TENSOR
                     self._assumed.add(name)
                 elif is_forward:
@@ -823,7 +823,7 @@ class FunctionScope:
             kinds[arguments.kwarg.arg] = Kind.UNKNOWN
         return kinds
 
-    def _keyed_by_strings(self) -> frozenset[str]:
+    def _not_tensors_by_use(self) -> frozenset[str]:
         """The names the function subscripts with a string literal (`cfg["frames"]`): mappings, which no tensor is;
         and the names it zips with the module's own submodules (`zip(hidden_states, self.layers)`): a list with one
         item per layer, not a tensor."""

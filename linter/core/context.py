@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import os
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults
@@ -582,9 +582,8 @@ class FileContext:
                         found.update(_set_only_when_on(init, {name for name, value in kept.items() if value is False}))
             for name, method in owner.methods.items() if found else ():
                 if name != "__init__":
-                    for stored in walk(method):
-                        if type(stored) is ast.Attribute and type(stored.ctx) is ast.Store:
-                            found.pop(_self_attribute(stored) or "", None)  # set again after construction
+                    for stored in _stored_self_attributes([method]):
+                        found.pop(stored, None)  # set again after construction
             self._constructed_options[key] = found
         return found
 
@@ -719,7 +718,7 @@ class FileContext:
                     del found[name]
             if not found:
                 return {}
-        rebound = {node.id for node in walk(info.node) if type(node) is ast.Name and type(node.ctx) is not ast.Load}
+        rebound = _bound_names(info.node)
         return {name: None for name in found if name not in rebound}
 
     def _caller_options(self, caller: FunctionInfo | None) -> Mapping[str, object]:
@@ -1193,28 +1192,35 @@ def _set_only_when_on(init: ast.AST, flags_off: set[str]) -> dict[str, object]:
     set_to_none: set[str] = set()
     set_when_on: set[str] = set()
     elsewhere: set[str] = set()
-    body = getattr(init, "body", [])
-    for statement in body:
+    for statement in getattr(init, "body", []):
         if type(statement) is ast.If and type(statement.test) is ast.Name and statement.test.id in flags_off:
-            for node in (n for child in statement.body for n in walk(child)):
-                if type(node) is ast.Attribute and type(node.ctx) is ast.Store:
-                    set_when_on.add(_self_attribute(node) or "")
-            for node in (n for child in statement.orelse for n in walk(child)):
-                if type(node) is ast.Attribute and type(node.ctx) is ast.Store:
-                    elsewhere.add(_self_attribute(node) or "")
-            continue
-        if (
+            set_when_on |= _stored_self_attributes(statement.body)
+            elsewhere |= _stored_self_attributes(statement.orelse)
+        elif (
             type(statement) is ast.Assign
             and type(statement.value) is ast.Constant
             and statement.value.value is None
             and len(statement.targets) == 1
         ):
             set_to_none.add(_self_attribute(statement.targets[0]) or "")
-            continue
-        for node in walk(statement):
-            if type(node) is ast.Attribute and type(node.ctx) is ast.Store:
-                elsewhere.add(_self_attribute(node) or "")
+        else:
+            elsewhere |= _stored_self_attributes([statement])
     return {attribute: None for attribute in (set_to_none & set_when_on) - elsewhere if attribute}
+
+
+def _stored_self_attributes(statements: Iterable[ast.AST]) -> set[str]:
+    """`self.<attribute>` for every attribute of the module that `statements` store to."""
+    return {
+        _self_attribute(node) or ""
+        for statement in statements
+        for node in walk(statement)
+        if type(node) is ast.Attribute and type(node.ctx) is ast.Store
+    }
+
+
+def _bound_names(function: ast.AST) -> set[str]:
+    """The names `function` binds anywhere in its body (assigned, unpacked, looped over, deleted)."""
+    return {node.id for node in walk(function) if type(node) is ast.Name and type(node.ctx) is not ast.Load}
 
 
 def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, dict[str, list[object]]]:
@@ -1246,7 +1252,7 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     and type(value.value) is ast.Name
                     and value.value.id == keyword.arg
                     and type(value.slice) is not ast.Slice
-                    and keyword.arg in uniform_of.setdefault(id(caller), _uniform_sequence_defaults(caller))
+                    and keyword.arg in _uniform_of(caller, uniform_of)
                 ):
                     # `inject_noise=inject_noise[i]` from the caller's `inject_noise=(False, False, False)`
                     seen = _OwnDefault(uniform_of[id(caller)][keyword.arg])
@@ -1267,6 +1273,14 @@ def _keeps_default(passed: object, default: object) -> bool:
     if isinstance(passed, _OwnDefault):
         passed = passed.default
     return passed is not _OTHER_VALUE and type(passed) is type(default) and passed == default
+
+
+def _uniform_of(caller: ast.AST, table: dict[int, dict[str, object]]) -> dict[str, object]:
+    """`_uniform_sequence_defaults` of `caller`, computed once per calling function."""
+    found = table.get(id(caller))
+    if found is None:
+        found = table[id(caller)] = _uniform_sequence_defaults(caller)
+    return found
 
 
 def _uniform_sequence_defaults(function: ast.AST) -> dict[str, object]:
@@ -1326,7 +1340,7 @@ def _literal_constructor_defaults(init: ast.AST) -> dict[str, object]:
     `reachability.optional_parameters`) and the flags that let a model take other sizes."""
     defaults = _literal_defaults(init)
     optional = optional_parameters(init, main_input=False)
-    rebound = {node.id for node in walk(init) if type(node) is ast.Name and type(node.ctx) is not ast.Load}
+    rebound = _bound_names(init)
     return {
         name: default
         for name, default in defaults.items()
