@@ -501,6 +501,207 @@ def is_dynamic_size(context: FileContext, expr: ast.AST) -> bool:
     )
 
 
+def dynamic_size_leaves(context: FileContext, expr: ast.AST) -> list[ast.AST]:
+    """The leaves of a size expression (see `size_leaves`) that `is_dynamic_size` takes for dims that may vary."""
+    return [
+        leaf
+        for leaf in size_leaves(context, expr)
+        if not is_rank(context, leaf)
+        and not likely_static(context, leaf)
+        and not _rgb_test(context, leaf)
+        and not _len_of_non_tensor(context, leaf)
+    ]
+
+
+# How many assignments `size_origin` follows back before it stops.
+_ORIGIN_STEPS = 5
+
+
+def size_origin(context: FileContext, expr: ast.AST) -> str | None:
+    """What a finding on a size proved, for its message: the first leaf of `expr` that may be dynamic, followed back
+    through the local assignments that give it its value to the shape it reads (`"`pad_b` is derived from
+    `x.shape[1]` (through `H`; lines 399, 390)"`) or to the size a caller passes. None when `expr` reads the shape
+    itself (`x.shape[2] > 8`: the condition says it) or the chain cannot be followed."""
+    leaves = dynamic_size_leaves(context, expr)
+    if not leaves or type(leaves[0]) is not ast.Name:
+        return None
+    first = leaves[0]
+    name = first
+    through: list[str] = []
+    lines: list[int] = []
+    root: str | None = None
+    exact = True  # every step assigns the size itself, not a value computed from it
+    while True:
+        found, line, following = _origin_step(context, name)
+        if found is None:
+            break
+        if line is None:  # a parameter that callers pass a size
+            root = found if name is first else f"`{name.id}`, {found}"
+            break
+        if name is not first:
+            through.append(name.id)
+        lines.append(line)
+        exact = exact and not found.startswith(_DERIVED)
+        root = found.removeprefix(_DERIVED)
+        if following is None or len(lines) >= _ORIGIN_STEPS or following.id in (first.id, *through):
+            break
+        name = following
+    if root is None:
+        return None
+    verb = "is" if exact and len(lines) <= 1 else f"is {_DERIVED.strip()}"
+    where = [f"through {', '.join(f'`{n}`' for n in through)}"] if through else []
+    if lines:
+        where.append(f"line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))}")
+    return f"`{first.id}` {verb} {root}" + (f" ({'; '.join(where)})" if where else "")
+
+
+_DERIVED = "derived from "
+
+
+_TENSOR_KINDS = (Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.DATA)
+
+
+def tensor_origin(context: FileContext, expr: ast.AST) -> str | None:
+    """What a finding on a tensor value proved, for its message: the first name in `expr` the value model takes for a
+    tensor (or a value read out of one), and why: the assignment that gives it its value ("`keep` is a tensor:
+    `scores > threshold` (line 40)"), its annotation, the tensor a caller passes, or, for an unannotated parameter,
+    that it is only taken for one (what makes such a finding `medium`)."""
+    name = next(
+        (
+            node
+            for node in ast.walk(expr)
+            if type(node) is ast.Name and node.id != "self" and context.kind(node) in _TENSOR_KINDS
+        ),
+        None,
+    )
+    if name is None:
+        return None
+    what = "a value read out of a tensor" if context.kind(name) is Kind.DATA else "a tensor"
+    reaching = _binding_reaching(context, name.id, name)
+    values = [(reaching, None)] if reaching is not None else _values_before(context, name)
+    if len(values) == 1 and values[0][0] is not None:
+        value = values[0][0]
+        statement = context.parent(value)
+        line = getattr(statement, "lineno", None) or value.lineno
+        return f"`{name.id}` is {what}: `{_short(context.source.segment(value))}` (line {line})"
+    function = context.function
+    if values or function is None or not _is_parameter(context, name.id):
+        return None
+    arguments = function.node.args
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        if argument.arg == name.id and argument.annotation is not None:
+            return f"`{name.id}` is annotated `{_short(context.source.segment(argument.annotation))}`"
+    model = context.model
+    for caller, parameter, passed in model.call_site_arguments(function):
+        if parameter == name.id and model.scope_for(caller).kind(passed) in _TENSOR_KINDS:
+            return f"`{name.id}` is {what} `{caller.name}` passes (`{_short(context.source.segment(passed))}`, line {passed.lineno})"
+    return f"`{name.id}` is taken for a tensor: an unannotated parameter of `{function.name}`"
+
+
+def _values_before(context: FileContext, name: ast.Name) -> list[tuple[ast.expr, int | None]]:
+    """`local_values` of `name` assigned on lines above its use (`x = x.tolist()` is not where the `x` it reads
+    comes from)."""
+    return [
+        (value, position)
+        for value, position in local_values(context, name.id)
+        if getattr(context.parent(value), "lineno", name.lineno) < name.lineno
+    ]
+
+
+def with_tensor_origin(context: FileContext, message: str, value: ast.AST) -> str:
+    """`message` with what `tensor_origin` proved about `value`, before any "low confidence" reason."""
+    return _with_origin(message, tensor_origin(context, value))
+
+
+def _with_origin(message: str, origin: str | None) -> str:
+    if origin is None:
+        return message
+    head, low, reason = message.partition("; low confidence:")
+    return f"{head}; {origin}{low}{reason}"
+
+
+def with_size_origin(context: FileContext, message: str, size: ast.AST | None) -> str:
+    """`message` with what `size_origin` proved about `size`, before any "low confidence" reason."""
+    return _with_origin(message, size_origin(context, size) if size is not None else None)
+
+
+def _origin_step(context: FileContext, name: ast.Name) -> tuple[str | None, int | None, ast.Name | None]:
+    """One step of `size_origin`: what `name`'s value reads (a shape, or the caller's size), the line of the
+    assignment, and the next name to follow (None at a shape read)."""
+    reaching = _binding_reaching(context, name.id, name)
+    values = [(reaching, None)] if reaching is not None else _values_before(context, name)
+    if not values and _is_parameter(context, name.id):
+        return _passed_by_caller(context, name.id), None, None
+    if len(values) != 1 or values[0][0] is None:
+        return None, None, None
+    value, position = values[0]
+    assert value is not None
+    statement = context.parent(value)
+    line = getattr(statement, "lineno", None) or value.lineno
+    if position is not None:
+        if type(value) in (ast.Tuple, ast.List) and position < len(value.elts):  # type: ignore[attr-defined]
+            value = value.elts[position]  # type: ignore[attr-defined]  # `h, w = x.shape[2], x.shape[3]`
+        else:
+            index = shape_index(context, name)
+            owner = size_owner(value) or (
+                value.value if type(value) is ast.Attribute and value.attr == "shape" else None
+            )
+            if owner is not None and index is not None:
+                return f"`{_short(context.source.segment(owner))}.shape[{index}]`", line, None
+            return f"one of `{_short(context.source.segment(value))}`", line, None
+    # The leaves that may be dynamic; else any size read (a name judged dynamic as a whole, `must_pad = n % k != 0`,
+    # can read sizes that `likely_static` alone would take for features).
+    inner = _dynamic_parts(context, value) or _dynamic_parts(context, value, every_size=True)
+    if not inner:
+        return None, None, None
+    leaf = inner[0]
+    if type(leaf) is ast.Name and leaf.id == name.id:
+        return None, None, None  # `flag = flag and i > 0`: a rebinding from itself, not an origin
+    derived = "" if leaf is value else _DERIVED
+    if type(leaf) is ast.Name and size_owner(value) is None:
+        return f"{derived}`{_short(context.source.segment(leaf))}`", line, leaf
+    return f"{derived}`{_short(context.source.segment(leaf))}`", line, None
+
+
+def _dynamic_parts(context: FileContext, expr: ast.AST, every_size: bool = False) -> list[ast.AST]:
+    """`dynamic_size_leaves` of `expr`, or of its parts when it mixes sizes with other values (`n % k != 0 and
+    cache is None`); with `every_size`, every size leaf but ranks."""
+    if every_size:
+        leaves = [leaf for leaf in size_leaves(context, expr) if not is_rank(context, leaf)]
+    else:
+        leaves = dynamic_size_leaves(context, expr)
+    if leaves or type(expr) not in (ast.BoolOp, ast.Compare, ast.UnaryOp):
+        return leaves
+    parts: list[ast.expr]
+    if type(expr) is ast.BoolOp:
+        parts = expr.values
+    elif type(expr) is ast.UnaryOp:
+        parts = [expr.operand]
+    else:
+        parts = [expr.left, *expr.comparators]  # type: ignore[attr-defined]
+    return [leaf for part in parts for leaf in _dynamic_parts(context, part, every_size)]
+
+
+def _passed_by_caller(context: FileContext, name: str) -> str | None:
+    """ "a size `forward` passes (`x.shape[2]`, line 30)": the first call site that passes parameter `name` of the
+    current function a size, as the value model's call-site kinds see it."""
+    function = context.function
+    if function is None:
+        return None
+    model = context.model
+    for caller, parameter, argument in model.call_site_arguments(function):
+        if parameter == name and model.scope_for(caller).kind(argument) is Kind.DIM:
+            return (
+                f"a size `{caller.name}` passes (`{_short(context.source.segment(argument))}`, line {argument.lineno})"
+            )
+    return None
+
+
+def _short(text: str, limit: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
 def _len_of_non_tensor(context: FileContext, leaf: ast.AST) -> bool:
     """`len(x)` where an `isinstance` test says `x` is a list or tuple."""
     if type(leaf) is not ast.Call or context.call_name(leaf) != "builtins.len" or len(leaf.args) != 1:

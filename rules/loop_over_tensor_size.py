@@ -4,7 +4,7 @@ import ast
 
 from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Severity
 
-from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor
+from ._sizes import is_batch_size, is_dynamic_size, is_strong_tensor, with_size_origin
 from ._static_sizes import static_by_construction
 
 _WRAPPERS = ("builtins.enumerate", "builtins.zip", "builtins.reversed")
@@ -111,9 +111,12 @@ class LoopOverTensorSize(Rule):
                 "(silently with a size-1 example or `Dim.AUTO`, else the export fails)"
             )
         caveat = "" if batch else " (harmless only if that dim is static)"
+        message = with_size_origin(
+            context, f"{construct} over {what}: {consequence}{caveat}", self._range_size(iterable)
+        )
         self.report(
             iterable,
-            f"{construct} over {what}: {consequence}{caveat}",
+            message,
             severity=Severity.ERROR if batch else Severity.WARNING,
             fix=self.make_fix([], Applicability.DISPLAY_ONLY),
         )
@@ -154,6 +157,17 @@ class LoopOverTensorSize(Rule):
             return None
         if is_strong_tensor(context, iterable):
             return "a tensor (its first dim)", True
+        return None
+
+    def _range_size(self, iterable: ast.expr) -> ast.expr | None:
+        """The first dynamic size of the `range(...)` a loop counts with, through `enumerate`/`zip`, else None."""
+        if type(iterable) is not ast.Call:
+            return None
+        name = self.context.call_name(iterable)
+        if name == "builtins.range":
+            return next((a for a in iterable.args if is_dynamic_size(self.context, a)), None)
+        if name in _WRAPPERS:
+            return next((size for a in iterable.args if (size := self._range_size(a)) is not None), None)
         return None
 
     def _indexes_modules(self, iterable: ast.expr, target: ast.expr, body: ast.AST) -> bool:

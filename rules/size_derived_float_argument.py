@@ -5,7 +5,7 @@ import ast
 from onnxlint.rules.api import Applicability, Invalid, Kind, Rule, Severity, Valid, requirement
 
 from ._operators import argument, exports, may_be_traced, tensor_method
-from ._sizes import is_dynamic_size
+from ._sizes import is_dynamic_size, with_size_origin
 
 REMAINDER_METHODS = frozenset({"remainder", "remainder_"})
 _SIZE_KINDS = (Kind.DIM, Kind.SHAPE)
@@ -79,19 +79,21 @@ class SizeDerivedFloatArgument(Rule):
         if qualified == "torch.linspace":
             steps = argument(node, 2, "steps")
             if steps is not None and context.kind(steps) in _SIZE_KINDS and is_dynamic_size(context, steps):
-                self._report(node, "`torch.linspace` with a step count taken from a size", "linspace.size_steps")
+                self._report(node, "`torch.linspace` with a step count taken from a size", "linspace.size_steps", steps)
         elif qualified == "torch.arange":
             values = [*node.args, *(k.value for k in node.keywords if k.arg in ("start", "end", "step"))]
-            if any(self._float_from_size(v) for v in values):
-                self._report(node, "`torch.arange` with a float computed from a size", "arange.size_float")
+            size = next((v for v in values if self._float_from_size(v)), None)
+            if size is not None:
+                self._report(node, "`torch.arange` with a float computed from a size", "arange.size_float", size)
         elif qualified == "torch.remainder":
             divisor = argument(node, 1, "other")
             tensor = argument(node, 0, "input")
             if tensor is not None and context.kind(tensor) is Kind.TENSOR and self._float_from_size(divisor):
-                self._report(node, "`torch.remainder` by a float computed from a size", "remainder.size_float")
+                self._report(node, "`torch.remainder` by a float computed from a size", "remainder.size_float", divisor)
         elif qualified is None and tensor_method(context, node, REMAINDER_METHODS):
-            if self._float_from_size(argument(node, 0, "other")):
-                self._report(node, "`.remainder()` by a float computed from a size", "remainder.size_float")
+            divisor = argument(node, 0, "other")
+            if self._float_from_size(divisor):
+                self._report(node, "`.remainder()` by a float computed from a size", "remainder.size_float", divisor)
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         if (
@@ -99,7 +101,7 @@ class SizeDerivedFloatArgument(Rule):
             and self.context.kind(node.left) is Kind.TENSOR
             and self._float_from_size(node.right)
         ):
-            self._report(node, "`%` by a float computed from a size", "remainder.size_float")
+            self._report(node, "`%` by a float computed from a size", "remainder.size_float", node.right)
 
     def _float_from_size(self, expr: ast.expr | None) -> bool:
         """A float value computed from a size: a DIM expression with `/`, a float literal or `float()`."""
@@ -115,14 +117,15 @@ class SizeDerivedFloatArgument(Rule):
                 return True
         return False
 
-    def _report(self, node: ast.AST, what: str, key: str) -> None:
+    def _report(self, node: ast.AST, what: str, key: str, size: ast.expr | None) -> None:
         context = self.context
         config = context.export_config_for(node)
         if exports(requirement(key), config) or not may_be_traced(context) or context.skipped_during_export(node):
             return
+        message = f"{what}: {config.exporter_label} fails when that dimension is dynamic (static shapes export)"
         self.report(
             node,
-            f"{what}: {config.exporter_label} fails when that dimension is dynamic (static shapes export)",
+            with_size_origin(context, message, size),
             fix=self.make_fix([], Applicability.DISPLAY_ONLY),
         )
 

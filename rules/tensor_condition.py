@@ -27,7 +27,7 @@ from onnxlint.rules.api import (
 )
 
 from ._fix_torch_cond import scalar_bool, torch_cond_fix
-from ._sizes import is_proven_tensor, is_strong_tensor
+from ._sizes import is_proven_tensor, is_strong_tensor, with_tensor_origin
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -239,7 +239,8 @@ class TensorCondition(Rule):
             if construct == "`while` loop":
                 hint = "Loop a fixed number of times (a Python int) or vectorize the loop"
             fix = self.make_fix([], Applicability.DISPLAY_ONLY, hint)
-        self.report(test, f"{construct} on a tensor value: {consequence}", fix=fix)
+        message = with_tensor_origin(self.context, f"{construct} on a tensor value: {consequence}", test)
+        self.report(test, message, fix=fix)
 
     def _where_fix_for_if(self, node: ast.If) -> Fix | None:
         context = self.context

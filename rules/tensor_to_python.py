@@ -4,6 +4,8 @@ import ast
 
 from onnxlint.rules.api import Applicability, FileContext, Fix, Invalid, Kind, Rule, Valid, replace_node, scope_nodes
 
+from ._sizes import with_tensor_origin
+
 METHODS = ("item", "tolist", "numpy")
 BUILTINS = ("int", "float", "bool")
 # What the dynamo exporter keeps dynamic (measured on torch 2.13): `.item()`, int(), float(),
@@ -160,9 +162,8 @@ class TensorToPython(Rule):
             )
         else:
             consequence = "the dynamo exporter records the Python list as constants from the example input"
-        self.report(
-            node, f"{shown} turns a tensor into a Python value: {consequence}", fix=self._fix(node, conversion, value)
-        )
+        message = with_tensor_origin(context, f"{shown} turns a tensor into a Python value: {consequence}", value)
+        self.report(node, message, fix=self._fix(node, conversion, value))
 
     def _check_dynamo_size(self, node: ast.Call, conversion: str, shown: str) -> None:
         """Under dynamo, `.item()` / `int(t)` is a data-dependent (unbacked) value: report it where it

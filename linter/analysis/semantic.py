@@ -74,6 +74,8 @@ def _join_envs(a: dict[str, Kind | None] | None, b: dict[str, Kind | None] | Non
 
 
 _TENSORISH = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR})
+# Kinds a helper's parameter may take from an assumed `forward` parameter its callers pass on.
+_ASSUMABLE = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.TENSOR_SEQUENCE, Kind.DATA})
 # What rebinding an assumed-tensor parameter to leaves the assumption standing (`x = x.view(...)`, `x = None`,
 # `sizes = sizes.tolist()`: a value read out of it says it was a tensor).
 _ASSUMED_COMPATIBLE = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.NONE, Kind.DATA, Kind.UNKNOWN})
@@ -448,6 +450,27 @@ class ModuleModel:
         """The calls that model code makes to `callee` (nested functions included in their parent)."""
         self.model_functions()
         return self._call_sites.get(id(callee.node), [])
+
+    def call_site_arguments(self, callee: FunctionInfo) -> Iterator[tuple[FunctionInfo, str, ast.expr]]:
+        """(caller, parameter name, argument) for each argument that model code passes to `callee` by position (up to
+        a `*args`) or keyword; calls from `callee` itself (recursion) are left out."""
+        if type(callee.node) is ast.Lambda or not self.is_model_function(callee):
+            return
+        arguments = callee.node.args
+        names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+        if callee.owner is not None and names and names[0] in ("self", "cls"):
+            names = names[1:]
+        for caller, call in self.call_sites(callee):
+            if caller is callee:
+                continue
+            for position, argument in enumerate(call.args):
+                if type(argument) is ast.Starred:
+                    break
+                if position < len(names):
+                    yield caller, names[position], argument
+            for keyword in call.keywords:
+                if keyword.arg is not None:
+                    yield caller, keyword.arg, keyword.value
 
     def resolve_local_call(self, call: ast.Call, caller: FunctionInfo | None) -> FunctionInfo | None:
         """The function of this file that `call` invokes: `self.method(...)` or `helper(...)`."""
@@ -848,26 +871,9 @@ class FunctionScope:
     def _call_site_kinds(self) -> dict[str, Kind]:
         """Join the kinds of the arguments that model code passes to this function."""
         model = self.model
-        info = self.info
-        if type(info.node) is ast.Lambda or not model.is_model_function(info):
-            return {}
-        arguments = info.node.args
-        names = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
-        if info.owner is not None and names and names[0] in ("self", "cls"):
-            names = names[1:]
         result: dict[str, Kind | None] = {}
-        for caller, node in model.call_sites(info):
-            if caller is info:
-                continue  # recursion adds nothing
-            caller_scope = model.scope_for(caller)
-            for position, argument in enumerate(node.args):
-                if type(argument) is ast.Starred:
-                    break
-                if position < len(names):
-                    result[names[position]] = join(result.get(names[position]), caller_scope.kind(argument))
-            for keyword in node.keywords:
-                if keyword.arg is not None:
-                    result[keyword.arg] = join(result.get(keyword.arg), caller_scope.kind(keyword.value))
+        for caller, name, argument in model.call_site_arguments(self.info):
+            result[name] = join(result.get(name), model.scope_for(caller).kind(argument))
         return {name: kind for name, kind in result.items() if kind is not None}
 
     # -- name kinds ----------------------------------------------------------------------------
@@ -1327,6 +1333,18 @@ class FunctionScope:
         result = self._kind(expr)
         memo[key] = result
         return result
+
+    def parameter_assumed(self, name: str) -> bool:
+        """Whether the kind of the unannotated parameter `name` is an assumption: a `forward` parameter taken for a
+        tensor (`_assumed`), or a helper's parameter that callers pass a tensor, which may be such a parameter.
+        Not a size a caller passes (`get_window_size((d, h, w), ...)`: a shape read proves it), nor a parameter of
+        no tensor kind, which no finding on a tensor rests on."""
+        self.names()  # computes `_assumed`
+        if name in self._assumed:
+            return True
+        if self.info.name == "forward" or type(self.info.node) is ast.Lambda:
+            return False
+        return self._call_site_kinds().get(name) in _ASSUMABLE
 
     def is_assumed_flag(self, name: str) -> bool:
         """Whether `name` is an unannotated `forward` parameter, only assumed a tensor, that the function only tests

@@ -22,7 +22,7 @@ import importlib
 import inspect
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -300,13 +300,17 @@ class Rule:
         end: Location | None = None,
         confidence: Confidence | None = None,
         extra: dict[str, object] | None = None,
+        assumption: str | None = None,
     ) -> None:
         """Report a finding at `node`. Its confidence, unless given, says what was proven: that the
         code runs while exporting, and that the values `node` reads are what they are taken for
         (see `Confidence`). Code that runs at export only on a path the user has to ask for (a
         non-default implementation, an off-by-default flag, an optional cache, half precision, a
-        file around the model: `FileContext.non_default_reason`) is LOW whatever else is proven."""
+        file around the model: `FileContext.non_default_reason`) is LOW whatever else is proven.
+        `assumption`: what the hazard itself rests on besides those facts (a bound on a size is wrong only
+        for the sizes on its other side): one heuristic more, one level lower, said in the message."""
         context = self.context
+        assumed = False
         if node is not None:
             if (
                 context.skipped_during_export(node)
@@ -318,6 +322,7 @@ class Rule:
                 fix = dataclasses.replace(fix, applicability=Applicability.DISPLAY_ONLY)  # a message: never edited
             if confidence is None:
                 confidence = finding_confidence(context, node, values=self.rests_on_values())
+                assumed = assumption is not None
             if confidence is not Confidence.LOW:
                 on_request = context.non_default_reason(node) or (
                     "code that builds the message of an error the model raises: it runs only for inputs the model "
@@ -328,6 +333,10 @@ class Rule:
                 if on_request is not None:  # a path the export takes only when the user asks for it
                     confidence = Confidence.LOW
                     message = f"{message or self.message}; low confidence: {on_request}"
+                    assumed = False
+            if assumed:
+                confidence = Confidence.MEDIUM if confidence is Confidence.HIGH else Confidence.LOW
+                message = f"{message or self.message}; {confidence.value} confidence: {assumption}"
             if confidence.rank < Confidence(context.settings.confidence).rank:
                 return  # below the confidence asked for (`--confidence`)
             start = start or context.source.start_of(node)
@@ -426,7 +435,10 @@ def finding_confidence(context: FileContext, node: ast.AST, *, values: bool = Tr
 
 def _reads_assumed_parameter(context: FileContext, node: ast.AST) -> bool:
     """Whether `node` reads a parameter without annotation before the function rebinds it to a call's
-    result (`x = self.proj(x)` makes `x` a module's output, proven; `x = x * 2` proves nothing)."""
+    result (`x = self.proj(x)` makes `x` a module's output, proven; `x = x * 2` proves nothing): one whose kind
+    the value model assumes (`FunctionScope.parameter_assumed`: not a size a caller passes, nor a value of no
+    tensor kind). Reading only a parameter's shape (`x.shape[2] == 14`) does not count: a size finding is about
+    the size the read proves."""
     function = context.function
     key = f"confidence:assumed:{id(function)}"
     assumed: dict[str, int] | None = context.cache.get(key)  # name -> line from which it is proven
@@ -435,10 +447,15 @@ def _reads_assumed_parameter(context: FileContext, node: ast.AST) -> bool:
         info = function
         while info is not None:
             if type(info.node) is not ast.Lambda:
+                scope = context.model.scope_for(info)
                 arguments = info.node.args
                 every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
                 for argument in every:
-                    if argument.annotation is None and argument.arg not in ("self", "cls"):
+                    if (
+                        argument.annotation is None
+                        and argument.arg not in ("self", "cls")
+                        and scope.parameter_assumed(argument.arg)
+                    ):
                         assumed.setdefault(argument.arg, 10**9)
             info = info.parent
         for statement in ast.walk(function.node):  # type: ignore[union-attr]
@@ -450,4 +467,22 @@ def _reads_assumed_parameter(context: FileContext, node: ast.AST) -> bool:
     if not assumed:
         return False
     row = getattr(node, "lineno", 0)
-    return any(type(name) is ast.Name and row <= assumed.get(name.id, -1) for name in ast.walk(node))
+    return any(row <= assumed.get(name.id, -1) for name in _names_read_as_values(node))
+
+
+# What reading a name's shape proves it has one: `x.shape[2]`, `x.size(2)`, `x.numel()`, `x.dim()`.
+_SHAPE_READS = frozenset({"shape", "size", "numel", "dim", "ndim", "nelement"})
+
+
+def _names_read_as_values(node: ast.AST) -> Iterator[ast.Name]:
+    """The names `node` reads, but those it reads only the shape of (`x.shape[2] == 14`: whatever `x` is, the
+    finding is about its size, which the read proves it has)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if type(current) is ast.Attribute and current.attr in _SHAPE_READS and type(current.value) is ast.Name:
+            continue
+        if type(current) is ast.Name:
+            yield current
+            continue
+        pending.extend(ast.iter_child_nodes(current))

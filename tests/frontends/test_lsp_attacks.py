@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import concurrent.futures
+import re
 import sys
 import textwrap
 import time
@@ -482,9 +483,21 @@ def test_findings_of_a_large_file_are_the_findings_of_its_parts(settings: LintSe
     whole = lint_source(part * copies, "whole.py", settings).findings
     lines = part.count("\n")
     expected = sorted(
-        (f.code, f.start.row + index * lines, f.start.column, f.message) for index in range(copies) for f in alone
+        (f.code, f.start.row + index * lines, f.start.column, _lines_shifted(f.message, index * lines))
+        for index in range(copies)
+        for f in alone
     )
     assert sorted((f.code, f.start.row, f.start.column, f.message) for f in whole) == expected
+
+
+def _lines_shifted(message: str, offset: int) -> str:
+    """`message` with the lines it names (`(line 12)`, `lines 14, 12`) moved down by `offset`."""
+
+    def shift(match: re.Match[str]) -> str:
+        numbers = ", ".join(str(int(number) + offset) for number in match.group(2).split(", "))
+        return f"{match.group(1)}{numbers}"
+
+    return re.sub(r"\b(lines? )(\d+(?:, \d+)*)", shift, message)
 
 
 # -- the workspace's modules -----------------------------------------------------------------------
