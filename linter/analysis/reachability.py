@@ -228,7 +228,7 @@ def default_local_values(
 ) -> dict[str, object]:
     """The locals of `function` that hold one literal on its default path: every binding the default path makes
     gives the same literal (`recurrent_state = None` in the `else` of `if cache is not None:`, `n = cache.count() if
-    cache is not None else 0`). Bindings in branches the default path does not take (`non_default_test` with
+    cache is not None else 0`, `exists_cache = cache is not None and len(cache) > i`: False). Bindings in branches the default path does not take (`non_default_test` with
     `defaults_off` and `options`) are left out; a binding in a loop, an unpacking, an augmented assignment or any
     value that is no literal makes the name unknown. Parameters are not locals here (see `parameter_options`)."""
     arguments = getattr(function, "args", None)
@@ -250,6 +250,11 @@ def default_local_values(
         if type(expr) is ast.IfExp:
             taken = non_default_test(expr.test, defaults_off, options)
             return _UNKNOWN if taken is None else value_of(expr.body if taken else expr.orelse)
+        if type(expr) in (ast.BoolOp, ast.Compare, ast.UnaryOp):
+            # `exists_cache = past_buckets_states is not None and len(past_buckets_states) > i`: a test the default
+            # path decides (no cache passed) holds one bool there.
+            decided = non_default_test(expr, defaults_off, options)
+            return _UNKNOWN if decided is None else decided
         if type(expr) is ast.Name and expr.id in values and expr.id not in unknown:
             return values[expr.id]
         if (

@@ -74,6 +74,9 @@ def _join_envs(a: dict[str, Kind | None] | None, b: dict[str, Kind | None] | Non
 
 
 _TENSORISH = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR})
+# How often a table computed from partial reads (a call cycle) is computed again once nothing is being computed: a
+# refresh can itself read a callee that is stale in turn (Reformer's forward, its bucket helper and `_stable_argsort`).
+_MAX_REFRESHES = 3
 # Kinds a helper's parameter may take from an assumed `forward` parameter its callers pass on.
 _ASSUMABLE = frozenset({Kind.TENSOR, Kind.OPTIONAL_TENSOR, Kind.TENSOR_SEQUENCE, Kind.DATA})
 # What rebinding an assumed-tensor parameter to leaves the assumption standing (`x = x.view(...)`, `x = None`,
@@ -190,6 +193,7 @@ class ModuleModel:
         # call-site parameter kinds): scopes computed meanwhile are recomputed once all are done.
         self.partial_reads = 0
         self.computing_depth = 0
+        self._tables_computed = False  # see _compute_tables
         self._non_inference_module: bool | None = None
         self._module_forward: bool | None = None  # see defines_module_forward
         self._referenced: set[int] | None = None  # see referenced_from_model_code
@@ -566,9 +570,30 @@ class ModuleModel:
     # -- scopes --------------------------------------------------------------------------------
 
     def scope_for(self, info: FunctionInfo) -> FunctionScope:
+        if not self._tables_computed and not self.computing_depth:
+            self._compute_tables()
         if info._scope is None:
             info._scope = FunctionScope(self, info)
         return info._scope
+
+    def _compute_tables(self) -> None:
+        """Compute every function's table, in the file's order, then refresh those computed from a partial read (a
+        call cycle), in the same order, before any is read. Computed lazily from whichever function a rule asks
+        about first, a table inside a call cycle could depend on that order, and so could findings on which rules
+        run (`benchmarks/rule_independence.py`); from here every rule reads the same tables."""
+        self._tables_computed = True
+        model_functions = self.model_functions()
+        scopes = [self.scope_for(info) for key, info in self._function_infos.items() if key in model_functions]
+        for scope in scopes:
+            if scope._names is None:
+                scope._compute_names()
+        for _ in range(_MAX_REFRESHES):
+            stale = [scope for scope in scopes if scope._stale]
+            if not stale:
+                break
+            for scope in stale:
+                if scope._stale:
+                    scope._refresh()
 
     def attribute_kind(self, owner: ClassInfo, name: str) -> Kind:
         """The kind of `self.<name>` from assignments in the class's methods."""
@@ -670,7 +695,7 @@ class FunctionScope:
     # scopes that never run the pass (the engine's comprehension scopes).
     _at: Mapping[int, Kind] = MappingProxyType({})
     _stale = False  # computed from a partial return kind: recompute when nothing is being computed
-    _refreshed = False  # recomputed once already
+    _refreshes = 0  # times recomputed after a partial read (at most _MAX_REFRESHES)
 
     def __init__(self, model: ModuleModel, info: FunctionInfo, parent: FunctionScope | None = None) -> None:
         self.model = model
@@ -873,17 +898,29 @@ class FunctionScope:
         model = self.model
         result: dict[str, Kind | None] = {}
         for caller, name, argument in model.call_site_arguments(self.info):
-            result[name] = join(result.get(name), model.scope_for(caller).kind(argument))
+            caller_scope = model.scope_for(caller)
+            if caller_scope._computing:
+                # The caller's table is being built (a call cycle): what it passes is read from the bindings so far,
+                # a partial read, so this table is computed again once nothing is being computed.
+                model.partial_reads += 1
+            result[name] = join(result.get(name), caller_scope.kind(argument))
         return {name: kind for name, kind in result.items() if kind is not None}
 
     # -- name kinds ----------------------------------------------------------------------------
 
     def names(self) -> dict[str, Kind]:
-        if self._names is None or (self._stale and not self.model.computing_depth):
-            self._refreshed = self._refreshed or self._stale
-            self._stale = False
+        if self._names is None:
             self._compute_names()
+        while self._stale and not self.model.computing_depth:  # at most _MAX_REFRESHES times
+            self._refresh()
         return self._names  # type: ignore[return-value]
+
+    def _refresh(self) -> None:
+        """Compute the table again: it was computed from a partial read (a call cycle). Stops being stale after
+        `_MAX_REFRESHES` refreshes whatever they read."""
+        self._stale = False
+        self._refreshes += 1
+        self._compute_names()
 
     def _compute_names(self) -> None:
         self._computing = True
@@ -938,7 +975,7 @@ class FunctionScope:
         finally:
             self._computing = False
             model.computing_depth -= 1
-            self._stale = model.partial_reads != reads and not self._refreshed
+            self._stale = model.partial_reads != reads and self._refreshes < _MAX_REFRESHES
 
     # -- the forward pass ----------------------------------------------------------------------
 
@@ -1321,10 +1358,8 @@ class FunctionScope:
     # -- expression kinds ----------------------------------------------------------------------
 
     def kind(self, expr: ast.AST) -> Kind:
-        if self._stale and not self.model.computing_depth:
-            self._stale = False
-            self._refreshed = True
-            self._compute_names()
+        while self._stale and not self.model.computing_depth:  # at most _MAX_REFRESHES times
+            self._refresh()
         key = id(expr)
         memo = self._memo
         if key in memo:
@@ -1631,6 +1666,10 @@ class FunctionScope:
         info._return_in_progress = True
         try:
             scope = self.model.scope_for(info)
+            if scope._stale and not scope._computing:
+                # Computed from a partial read and not refreshed yet (that waits for nothing being computed): refresh it
+                # now, so that a caller's refresh reads its returns from a whole table, not a stale one.
+                scope._refresh()
             partial = scope._computing  # its names are being computed: what it returns is not known yet
             result: Kind | None = None
             for node in _returns(cast("list[ast.stmt]", info.node.body)):  # a def's (a lambda returned above)

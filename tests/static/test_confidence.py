@@ -1062,3 +1062,27 @@ def test_an_attribute_set_only_when_a_flag_is_on_is_none_by_default():
     turned_on = source.replace("(False, False, False)", "(False, True, False)")
     findings = lint_source(turned_on, "m.py", LintSettings(confidence="low")).findings
     assert {(f.start.row, f.code, f.confidence.value) for f in findings} == {(17, "ONX405", "high")}
+
+
+def test_a_local_that_the_default_path_decides_holds_that_bool():
+    # Reformer's `exists_cache = past_buckets_states is not None and len(past_buckets_states) > self.layer_idx`:
+    # False without a cache, so the branch it guards is taken on request.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Attention(torch.nn.Module):
+            def forward(self, hidden_states: torch.Tensor, past_buckets_states=None):
+                exists_cache = past_buckets_states is not None and len(past_buckets_states) > 0
+                if exists_cache and hidden_states.shape[1] >= 64:
+                    return hidden_states * 2
+                return hidden_states
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    found = [(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"]
+    assert found == [(8, "low")]
+    assert "flags, options, the cache, the precision or the device decide the condition" in next(
+        f.message for f in findings if f.code == "ONX302"
+    )
