@@ -250,7 +250,7 @@ def default_local_values(
         if type(expr) is ast.IfExp:
             taken = non_default_test(expr.test, defaults_off, options)
             return _UNKNOWN if taken is None else value_of(expr.body if taken else expr.orelse)
-        if type(expr) in (ast.BoolOp, ast.Compare, ast.UnaryOp):
+        if expr is not None and type(expr) in (ast.BoolOp, ast.Compare, ast.UnaryOp):
             # `exists_cache = past_buckets_states is not None and len(past_buckets_states) > i`: a test the default
             # path decides (no cache passed) holds one bool there.
             decided = non_default_test(expr, defaults_off, options)
