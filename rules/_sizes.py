@@ -492,25 +492,20 @@ def _counts_dims(context: FileContext, name: ast.Name) -> bool:
 
 def is_dynamic_size(context: FileContext, expr: ast.AST) -> bool:
     """A size (see `is_size`) that reads at least one dim that may be dynamic (see `likely_static`)."""
-    if not is_size(context, expr):
-        return False
-    leaves = [leaf for leaf in size_leaves(context, expr) if not is_rank(context, leaf)]
-    return any(
-        not likely_static(context, leaf) and not _rgb_test(context, leaf) and not _len_of_non_tensor(context, leaf)
-        for leaf in leaves
-    )
+    return is_size(context, expr) and next(dynamic_size_leaves(context, expr), None) is not None
 
 
-def dynamic_size_leaves(context: FileContext, expr: ast.AST) -> list[ast.AST]:
-    """The leaves of a size expression (see `size_leaves`) that `is_dynamic_size` takes for dims that may vary."""
-    return [
+def dynamic_size_leaves(context: FileContext, expr: ast.AST) -> Iterator[ast.AST]:
+    """The leaves of a size expression (see `size_leaves`) that may read a dynamic dim: not a rank, not a size that
+    `likely_static` takes for a static one, not channels tested as RGB, not `len()` of a list."""
+    return (
         leaf
         for leaf in size_leaves(context, expr)
         if not is_rank(context, leaf)
         and not likely_static(context, leaf)
         and not _rgb_test(context, leaf)
         and not _len_of_non_tensor(context, leaf)
-    ]
+    )
 
 
 # How many assignments `size_origin` follows back before it stops.
@@ -522,10 +517,9 @@ def size_origin(context: FileContext, expr: ast.AST) -> str | None:
     through the local assignments that give it its value to the shape it reads (`"`pad_b` is derived from
     `x.shape[1]` (through `H`; lines 399, 390)"`) or to the size a caller passes. None when `expr` reads the shape
     itself (`x.shape[2] > 8`: the condition says it) or the chain cannot be followed."""
-    leaves = dynamic_size_leaves(context, expr)
-    if not leaves or type(leaves[0]) is not ast.Name:
+    first = next(dynamic_size_leaves(context, expr), None)
+    if type(first) is not ast.Name:
         return None
-    first = leaves[0]
     name = first
     through: list[str] = []
     lines: list[int] = []
@@ -669,7 +663,7 @@ def _dynamic_parts(context: FileContext, expr: ast.AST, every_size: bool = False
     if every_size:
         leaves = [leaf for leaf in size_leaves(context, expr) if not is_rank(context, leaf)]
     else:
-        leaves = dynamic_size_leaves(context, expr)
+        leaves = list(dynamic_size_leaves(context, expr))
     if leaves or type(expr) not in (ast.BoolOp, ast.Compare, ast.UnaryOp):
         return leaves
     parts: list[ast.expr]
