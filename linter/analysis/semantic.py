@@ -583,7 +583,16 @@ class ModuleModel:
         run (`benchmarks/rule_independence.py`); from here every rule reads the same tables."""
         self._tables_computed = True
         model_functions = self.model_functions()
-        scopes = [self.scope_for(info) for key, info in self._function_infos.items() if key in model_functions]
+        # Only functions in a call of model code, as caller or callee, are in a call cycle: the others' tables read no
+        # other table's partial state, whenever they are computed.
+        in_calls = set(self._call_sites)
+        for sites in self._call_sites.values():
+            in_calls.update(id(caller.node) for caller, _ in sites)
+        scopes = [
+            self.scope_for(info)
+            for key, info in self._function_infos.items()
+            if key in model_functions and key in in_calls
+        ]
         for scope in scopes:
             if scope._names is None:
                 scope._compute_names()
