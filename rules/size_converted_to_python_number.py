@@ -10,7 +10,6 @@ from onnxlint.rules.api import (
     Fix,
     Invalid,
     Kind,
-    Location,
     OpRequirement,
     Rule,
     Severity,
@@ -165,34 +164,12 @@ class SizeConvertedToPythonNumber(Rule):
     trigger_names = ("int(", "float(", "math.", "np.", "numpy", "map(", "from math import")
     applies_to = "TorchScript exporter: int/float/math/numpy of sizes; dynamo: int/float (Dim.AUTO, size-1 dims), math.sqrt/log2/isqrt/gcd, numpy"
 
-    def report(
-        self,
-        node: ast.AST | None = None,
-        message: str | None = None,
-        *,
-        fix: Fix | None = None,
-        severity: Severity | None = None,
-        start: Location | None = None,
-        end: Location | None = None,
-        confidence: Confidence | None = None,
-        extra: dict[str, object] | None = None,
-        assumption: str | None = None,
-    ) -> None:
+    def with_what_was_proven(self, node: ast.AST, message: str) -> str:
         """Every finding of this rule is on a call whose first argument is the size (`int(n)`, `math.sqrt(n)`,
         `np.ceil(n / 2)`): its message also says where that size comes from (`with_size_origin`)."""
-        if type(node) is ast.Call and node.args and message is not None:
-            message = with_size_origin(self.context, message, node.args[0])
-        super().report(
-            node,
-            message,
-            fix=fix,
-            severity=severity,
-            start=start,
-            end=end,
-            confidence=confidence,
-            extra=extra,
-            assumption=assumption,
-        )
+        if type(node) is ast.Call and node.args:
+            return with_size_origin(self.context, message, node.args[0])
+        return message
 
     def visit_Call(self, node: ast.Call) -> None:
         context = self.context

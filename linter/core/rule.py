@@ -318,6 +318,8 @@ class Rule:
                 or context.only_called_where_export_does_not_go(context.function)
             ):
                 return  # code that does not run while exporting (training branches, export guards, losses)
+            if message is not None:
+                message = self.with_what_was_proven(node, message)
             if fix is not None and fix.applicability is not Applicability.DISPLAY_ONLY and context.only_reports(node):
                 fix = dataclasses.replace(fix, applicability=Applicability.DISPLAY_ONLY)  # a message: never edited
             if confidence is None:
@@ -361,6 +363,11 @@ class Rule:
                 extra=extra or {},
             )
         )
+
+    def with_what_was_proven(self, node: ast.AST, message: str) -> str:
+        """A rule's hook to add to every message it reports what it proved about `node` (ONX301: where the size its
+        call converts comes from); by default the message as it is."""
+        return message
 
     def make_fix(self, edits: Sequence[Edit], applicability: Applicability, title: str | None = None) -> Fix:
         return Fix(title=title or self.fix_title or "Apply fix", edits=tuple(edits), applicability=applicability)
