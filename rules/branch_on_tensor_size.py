@@ -34,6 +34,21 @@ _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "prin
 
 
 # An ordering against a configured maximum (`low`) beside one against a window size (reported): INVALID examples.
+_SAME_DIM_OF_TWO_TENSORS = """
+import torch
+class M(torch.nn.Module):
+    def forward(self, hidden_states, attention_masks):
+        if attention_masks.shape[0] == hidden_states.shape[0]:
+            hidden_states = hidden_states + attention_masks.mean()
+        if attention_masks.shape[1] != hidden_states.shape[1]:
+            attention_masks = attention_masks[:, : hidden_states.shape[1]]
+        if hidden_states.shape[-2] != hidden_states.shape[-1]:
+            hidden_states = hidden_states.transpose(-1, -2)
+        if hidden_states.size(1) != self.position_embeddings.size(1):
+            hidden_states = hidden_states[:, :1]
+        return hidden_states * attention_masks.mean()
+"""
+
 _ORDERED_AGAINST_MAXIMUM = """
 import torch
 class M(torch.nn.Module):
@@ -113,6 +128,11 @@ class BranchOnTensorSize(Rule):
       hidden_states.shape[0]`, `time_step.shape[0] == batch_size`): an export declares one batch dim for
       the inputs a model gets together, so both are one symbol and the comparison is decided without a guard;
       only inputs with different batches (a mask of batch 1 broadcast over the batch) take the other branch;
+      the same for any one dim both sides read as it is, of two tensors that are not the model's parameters or
+      buffers (`key_layer.size(-2) != query_layer.size(-2)` in DeBERTa's self-attention, `attention_mask.shape[1]
+      == seq_len`): sizes of one length are one symbol; only an example that makes two sizes that differ in use
+      equal ties them together (an error with named dims, silently with `Dim.AUTO`), the judged case of PE
+      Audio-Video's `video_hidden_state.shape[1] == audio_hidden_state.shape[1]`;
     - a size compared for equality with 2, 3 or 4 (`position_ids.shape[0] == 4`, `len(outputs) == 3`):
       a layout axis (sections, channels, coordinates, a tuple's arity) in most models; not a larger
       constant, which may be the size of a table a spatial dim must match, nor a temporal or spatial
@@ -411,10 +431,17 @@ class BranchOnTensorSize(Rule):
                 "a size ordered against a chunk size picks the whole computation or the chunked one, which most "
                 "likely give the same numbers; a loop over the chunks is reported on its own"
             )
-        if operator in (ast.Eq, ast.NotEq) and self._batches_of_two_tensors(left, right):
+        shared_dim = self._same_dim_of_two_tensors(left, right) if operator in (ast.Eq, ast.NotEq) else None
+        if shared_dim == 0:
             return (
                 "both sides read dim 0, the batch, of two tensors: an export declares one batch dim for the inputs "
                 "the model gets together, so the sizes are one symbol and the comparison is decided without a guard"
+            )
+        if shared_dim is not None:
+            return (
+                f"both sides read dim {shared_dim} of two tensors (a query and its keys, a mask and its input): sizes "
+                "of one length are one symbol, decided without a guard; an example that makes two apart sizes equal "
+                "ties them (an error with named dims, silently with `Dim.AUTO`)"
             )
         if type(right) is not ast.Constant or type(right.value) is not int:
             return self._brought_to_bound(term) or self._tests_the_rest_past(term)
@@ -497,19 +524,25 @@ class BranchOnTensorSize(Rule):
             bound == 1 and operator in (ast.GtE, ast.Lt)
         )
 
-    def _batches_of_two_tensors(self, left: ast.expr, right: ast.expr) -> bool:
-        """`masks.shape[0] == hidden_states.shape[0]`, `time_step.shape[0] == batch_size` (`batch_size, n, _ =
-        x.shape`): dim 0 of one tensor against dim 0 of another, each read as it is."""
+    def _same_dim_of_two_tensors(self, left: ast.expr, right: ast.expr) -> int | None:
+        """The dim both sides read, each as it is, of two different tensors (not the model's own parameters or
+        buffers): `masks.shape[0] == hidden_states.shape[0]`, `time_step.shape[0] == batch_size` (`batch_size, n, _ =
+        x.shape`), `query_layer.size(-2) != key_layer.size(-2)`; else None."""
         context = self.context
         owners = []
+        indices = set()
         for side in (left, right):
-            if not self._plain_size(side) or shape_index(context, side) != 0:
-                return False
+            if not self._plain_size(side) or is_module_state_size(context, side):
+                return None
+            index = shape_index(context, side)
             leaves = list(size_leaves(context, side))
-            if len(leaves) != 1:
-                return False
+            if index is None or len(leaves) != 1:
+                return None
+            indices.add(index)
             owners.append(self._size_owner(leaves[0]))
-        return None not in owners and owners[0] != owners[1]
+        if len(indices) != 1 or None in owners or owners[0] == owners[1]:
+            return None
+        return indices.pop()
 
     def _size_owner(self, leaf: ast.AST, _depth: int = 0) -> str | None:
         """The local tensor a size is read from: `x` for `x.shape[0]`, `x.size(0)`, `len(x)`, and for a name bound
@@ -518,7 +551,10 @@ class BranchOnTensorSize(Rule):
             owner = size_owner(leaf)
             if owner is None and type(leaf) is ast.Call and leaf.args:
                 owner = leaf.args[0]  # `len(x)`
-            return owner.id if type(owner) is ast.Name else None
+            if owner is None:
+                return None
+            # `(input_ids if input_ids is not None else inputs_embeds).shape[1]`: the expression as written
+            return owner.id if type(owner) is ast.Name else ast.unparse(owner)
         values = local_values(self.context, leaf.id)
         if len(values) != 1 or _depth > 3:
             return None
@@ -1007,22 +1043,20 @@ class BranchOnTensorSize(Rule):
             message_contains="a maximum the model is configured with",
         ),
         Invalid(_ORDERED_AGAINST_MAXIMUM, line=7, count=1),
-        # Dim 0 of two tensors compared: `low`, saying why; not dim 1 (a mask's length may be another input's).
+        # One dim of two tensors compared: `low`, saying why (dim 0 is the batch).
         Invalid(
-            """
-            import torch
-            class M(torch.nn.Module):
-                def forward(self, hidden_states, attention_masks):
-                    if attention_masks.shape[0] == hidden_states.shape[0]:
-                        hidden_states = hidden_states + attention_masks.mean()
-                    if attention_masks.shape[1] != hidden_states.shape[1]:
-                        attention_masks = attention_masks[:, : hidden_states.shape[1]]
-                    return hidden_states * attention_masks.mean()
-            """,
+            _SAME_DIM_OF_TWO_TENSORS,
             settings={"confidence": "low"},
-            count=2,
+            line=4,
             message_contains="both sides read dim 0, the batch, of two tensors",
         ),
+        Invalid(
+            _SAME_DIM_OF_TWO_TENSORS,
+            settings={"confidence": "low"},
+            line=6,
+            message_contains="both sides read dim 1 of two tensors",
+        ),
+        Invalid(_SAME_DIM_OF_TWO_TENSORS, count=2),  # shown by default: two dims of one tensor, a table's length
         # A temporal extent unpacked from a video's shape is not a layout axis, whatever the constant.
         Invalid(
             """

@@ -82,10 +82,13 @@ class TensorToPython(Rule):
     - the dynamo exporter keeps `.item()`, `int(t)`, `float(t)`, `bool(t)` and `.numpy()`
       symbolic (the cases measured exported and matched on a second input), but `.tolist()` is
       still baked: a Python list's length is a constant, so the tensor's first dim is fixed at the
-      example's (the number of images of `image_grid_thw.prod(-1).tolist()`), and float entries
-      used in arithmetic are constants. Integer entries used only as split sizes stay symbolic
-      (scripts/tolist_sizes_probe.py, torch 2.13 and 2.14.1): the message then says that only the
-      length is fixed. So under dynamo `.tolist()` is reported, and `.item()` / `int(t)` only where
+      example's (the number of images of `image_grid_thw.prod(-1).tolist()`). Its entries are
+      data-dependent values: used as plain numbers (arithmetic, a `view` size, a slice bound, split
+      sizes) they stay symbolic (`tolist_values`; scripts/tolist_sizes_probe.py, torch 2.13 and
+      2.14.1), while a Python decision on one (`if`, a comparison, `itertools.groupby`, `range()`)
+      fails the export (`tolist_branch`). The static layer cannot tell whether the list's length is
+      static, so under dynamo `.tolist()` is reported, the message saying what the list's entries are
+      used for (only split sizes: only the length is fixed), and `.item()` / `int(t)` only where
       the value counts a `range()` loop: that export fails (`GuardOnDataDependentSymNode`,
       measured, whatever the dtype). Branching on such a value is a different matter (ONX201):
       that is where the dynamo exporter fails.
@@ -161,7 +164,12 @@ class TensorToPython(Rule):
                 "entries, used here only as split sizes, stay symbolic (measured)"
             )
         else:
-            consequence = "the dynamo exporter records the Python list as constants from the example input"
+            # Measured (tolist, tolist_values, tolist_branch): the length is the example's; the entries are
+            # data-dependent values, symbolic as plain numbers, fatal as soon as Python decides on one.
+            consequence = (
+                "the dynamo exporter fixes the list's length (the tensor's first dim) at the example's, and a Python "
+                "decision on its data-dependent entries (`if`, comparisons, `groupby`, `range`) fails the export"
+            )
         message = with_tensor_origin(context, f"{shown} turns a tensor into a Python value: {consequence}", value)
         self.report(node, message, fix=self._fix(node, conversion, value))
 

@@ -440,7 +440,7 @@ def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
 # beside `inputs_embeds=None`, a VLM's `pixel_values=None`, an attention mask a tokenizer always returns): passing
 # them is how a model is used, not a path taken on request. By name, as the convention of the libraries spells them.
 _DATA_INPUT = re.compile(
-    r"^(?:inputs?|x|hidden_states|encoder_hidden_states|pixel_values\w*|\w*_(?:values|features|embeds|embeddings|ids)"
+    r"^(?:inputs?|x|(?:encoder_)?hidden_states\w*|pixel_values\w*|\w*_(?:values|features|embeds|embeddings|ids)"
     r"|inputs_embeds|\w*attention_mask|(?:image|video|audio|speech|text)\w*)$"
 )
 
@@ -465,12 +465,43 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
         and not _DATA_INPUT.match(argument.arg)
     }
     if found:
+        # A binding in the body of the input's own `if x is not None:` uses the input it was given (VisualBERT's
+        # `image_text_alignment = mask * image_text_alignment`); it fills in no default.
+        given = _bodies_where_given(function, found)
         for node in ast.walk(function):
             if type(node) is ast.Name and type(node.ctx) is not ast.Load and node.id in found:
-                del found[node.id]  # bound again: a default filled in
+                if (node.id, id(node)) not in given:
+                    del found[node.id]  # bound again: a default filled in
             elif type(node) is ast.If and node.body and type(node.body[-1]) is ast.Raise:
                 for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
                     found.pop(name, None)
+    return found
+
+
+def _bodies_where_given(function: ast.AST, names: Iterable[str]) -> set[tuple[str, int]]:
+    """(name, id of a `Name` node) for each binding of one of `names` in the body of an `if` that holds only when
+    that name is not None (`if x is not None:`, `if x is not None and ...:`)."""
+    wanted = set(names)
+    found: set[tuple[str, int]] = set()
+    for node in ast.walk(function):
+        if type(node) is not ast.If:
+            continue
+        tests = node.test.values if type(node.test) is ast.BoolOp and type(node.test.op) is ast.And else [node.test]
+        given = {
+            test.left.id
+            for test in tests
+            if type(test) is ast.Compare
+            and len(test.ops) == 1
+            and type(test.ops[0]) is ast.IsNot
+            and type(test.left) is ast.Name
+            and type(test.comparators[0]) is ast.Constant
+            and test.comparators[0].value is None
+            and test.left.id in wanted
+        }
+        for statement in node.body if given else ():
+            for inner in ast.walk(statement):
+                if type(inner) is ast.Name and type(inner.ctx) is not ast.Load and inner.id in given:
+                    found.add((inner.id, id(inner)))
     return found
 
 

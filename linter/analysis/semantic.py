@@ -1877,6 +1877,9 @@ _TENSOR_ANNOTATIONS = frozenset(
 
 _SCALAR_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.str", "builtins.complex"})
 _CONTAINER_ANNOTATION = re.compile(r"\b(?:list|List|tuple|Tuple|Sequence|Iterable|dict|Dict)\[")
+_NESTED_CONTAINER = re.compile(
+    r"^(?:typing\.)?\w+\[(?:typing\.)?(?:list|List|tuple|Tuple|Sequence|Iterable|dict|Dict)\["
+)
 _PYTHON_ELEMENTS = re.compile(r"^(?:typing\.)?(?:Sequence|Iterable)\[(?:int|float|bool|str)\]$")
 
 
@@ -1903,7 +1906,12 @@ def annotation_kind(annotation: ast.expr | None, model: ModuleModel) -> Kind | N
             return Kind.UNKNOWN  # containers: their elements are not the parameter
         if "Tensor" in text:
             if _CONTAINER_ANNOTATION.search(text):
-                if text.startswith(("List[", "Tuple[", "list[", "tuple[")) and "None" not in text and "|" not in text:
+                if (
+                    text.startswith(("List[", "Tuple[", "list[", "tuple["))
+                    and "None" not in text
+                    and "|" not in text
+                    and not _NESTED_CONTAINER.match(text)  # `list[list[Tensor]]`: its elements are lists
+                ):
                     return Kind.TENSOR_SEQUENCE
                 return Kind.UNKNOWN  # `list[torch.Tensor] | None`, `torch.Tensor | tuple[torch.Tensor]`
             if text.startswith(("Optional[", "typing.Optional[")) or "None" in text:

@@ -660,7 +660,8 @@ class FileContext:
                     module_calls = self.model.module_call_sites(owner)
                     if not module_calls:
                         options = {name: value for name, value in options.items() if value is not None}
-                    sites += [(None, call) for call in module_calls]
+                    # The method that makes the call is its caller: its own optional inputs passed on keep the default.
+                    sites += [(self.model.function_info(self.enclosing_scope(call)), call) for call in module_calls]
                 for caller, call in sites:
                     if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
                         return self._options.setdefault(key, {})  # `*args`, `**kwargs`: anything may be passed

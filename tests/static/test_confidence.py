@@ -1086,3 +1086,48 @@ def test_a_local_that_the_default_path_decides_holds_that_bool():
     assert "flags, options, the cache, the precision or the device decide the condition" in next(
         f.message for f in findings if f.code == "ONX302"
     )
+
+
+SUBMODULE_OPTIONAL_INPUT = textwrap.dedent(
+    """
+    import torch
+
+
+    class Embeddings(torch.nn.Module):
+        def forward(self, x, alignment=None):
+            if alignment is not None:
+                alignment = alignment.clamp(min=0)
+                if alignment.sum() > 0:
+                    x = x + 1
+            return x
+
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embeddings = Embeddings()
+
+        def forward(self, x, alignment=None):
+            return self.embeddings(x, alignment=alignment)
+    """
+)
+
+
+def test_an_optional_input_a_module_passes_on_to_a_submodule_keeps_its_path_on_request():
+    # Line 9 runs only when the caller passes `alignment`, which the top-level `forward` itself takes only on request
+    # (VisualBERT's `image_text_alignment`); binding `alignment` again inside its own `is not None` branch uses the
+    # input it was given, it fills in no default.
+    findings = lint_source(SUBMODULE_OPTIONAL_INPUT, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"} == {9: "low"}
+    # Passed a tensor the caller computes, the input is no longer optional: the branch is the default path's.
+    passed = SUBMODULE_OPTIONAL_INPUT.replace("alignment=alignment)", "alignment=x > 0)")
+    findings = lint_source(passed, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"} == {9: "high"}
+    # Filled in when missing (rebound outside its own branch), it is a default, not a path.
+    filled = SUBMODULE_OPTIONAL_INPUT.replace(
+        "        if alignment is not None:\n",
+        "        alignment = alignment if alignment is not None else x\n        if True:\n",
+    )
+    assert filled != SUBMODULE_OPTIONAL_INPUT
+    findings = lint_source(filled, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"} == {10: "high"}

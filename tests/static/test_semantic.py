@@ -200,6 +200,24 @@ def test_unrecognised_annotations_are_not_assumed_tensors():
     assert scope.name_kind("features") is Kind.UNKNOWN
 
 
+def test_the_elements_of_a_nested_list_of_tensors_are_not_tensors():
+    # diffusers' MiniMax-H3 VAE stitches `tiles: list[list[torch.Tensor]]`: a row is a list, `len(row)` its length.
+    kinds = _kinds_at(
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, tiles: list[list[torch.Tensor]], parts: list[torch.Tensor]):
+                for row in tiles:
+                    n = len(row)
+                for part in parts:
+                    m = part
+                return n, m
+        """
+    )
+    assert kinds[("row", 5)] is not Kind.TENSOR
+    assert kinds[("part", 7)] is Kind.TENSOR
+
+
 def test_non_tensor_methods_do_not_make_tensors():
     context = context_for(
         """
