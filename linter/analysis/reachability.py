@@ -445,11 +445,31 @@ _DATA_INPUT = re.compile(
 )
 
 
+def tests_data_input_presence(test: ast.expr) -> bool:
+    """`attention_mask is not None`, `pixel_values is None`, `if encoder_hidden_states:`: a test of whether a data
+    input (`_DATA_INPUT`) was passed. A model runs on its data inputs; which of them an export passes is its
+    task's, not an option taken on request."""
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+        test = test.operand
+    if type(test) is ast.Name:
+        return _DATA_INPUT.match(test.id) is not None
+    return (
+        type(test) is ast.Compare
+        and len(test.ops) == 1
+        and type(test.ops[0]) in (ast.Is, ast.IsNot)
+        and type(test.left) is ast.Name
+        and type(test.comparators[0]) is ast.Constant
+        and test.comparators[0].value is None
+        and _DATA_INPUT.match(test.left.id) is not None
+    )
+
+
 def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str, None]:
-    """The parameters of `function` that default to None and that the function never binds again, but the first
-    (the main input) and the data inputs (`_DATA_INPUT`): optional inputs a caller passes when it wants that path
-    (`mask=None`, `max_candidates=None`, `sampled_negative_indices=None`). One rebound (`if mask is None: mask =
-    torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required.
+    """The parameters of `function` that default to None and that the function never binds again but where such an
+    input was given, but the first (the main input) and the data inputs (`_DATA_INPUT`): optional inputs a caller
+    passes when it wants that path (`mask=None`, `max_candidates=None`, `sampled_negative_indices=None`). One
+    rebound on the default path (`if mask is None: mask = torch.ones(...)`) is a default filled in, not a path; one
+    tested by an `if` that raises is required.
     `main_input`: the first parameter is the main input (a `forward`'s), not a constructor's."""
     arguments = getattr(function, "args", None)
     if arguments is None or type(function) is ast.Lambda:
@@ -465,43 +485,47 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
         and not _DATA_INPUT.match(argument.arg)
     }
     if found:
-        # A binding in the body of the input's own `if x is not None:` uses the input it was given (VisualBERT's
-        # `image_text_alignment = mask * image_text_alignment`); it fills in no default.
-        given = _bodies_where_given(function, found)
         for node in ast.walk(function):
-            if type(node) is ast.Name and type(node.ctx) is not ast.Load and node.id in found:
-                if (node.id, id(node)) not in given:
-                    del found[node.id]  # bound again: a default filled in
-            elif type(node) is ast.If and node.body and type(node.body[-1]) is ast.Raise:
+            if type(node) is ast.If and node.body and type(node.body[-1]) is ast.Raise:
                 for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
                     found.pop(name, None)
+        # A binding made only where an optional input was given (VisualBERT's `image_text_alignment = mask *
+        # image_text_alignment` under its own `is not None`, VISTA3D's `point_coords = ...` under `if labels is not
+        # None:`) fills in no default; any other binding does. Fixpoint: a filled-in input's branch is the default's.
+        bindings = [node for node in ast.walk(function) if type(node) is ast.Name and type(node.ctx) is not ast.Load]
+        while True:
+            given = _bindings_where_given(function, found)
+            filled = {node.id for node in bindings if node.id in found and id(node) not in given}
+            if not filled:
+                break
+            for name in filled:
+                del found[name]
     return found
 
 
-def _bodies_where_given(function: ast.AST, names: Iterable[str]) -> set[tuple[str, int]]:
-    """(name, id of a `Name` node) for each binding of one of `names` in the body of an `if` that holds only when
-    that name is not None (`if x is not None:`, `if x is not None and ...:`)."""
-    wanted = set(names)
-    found: set[tuple[str, int]] = set()
+def _bindings_where_given(function: ast.AST, optional: Iterable[str]) -> set[int]:
+    """The ids of the `Name` nodes bound in the body of an `if` that holds only when one of the `optional` inputs is
+    not None (`if x is not None:`, `if x is not None and ...:`): bindings the default path, without them, skips."""
+    wanted = set(optional)
+    found: set[int] = set()
     for node in ast.walk(function):
         if type(node) is not ast.If:
             continue
         tests = node.test.values if type(node.test) is ast.BoolOp and type(node.test.op) is ast.And else [node.test]
-        given = {
-            test.left.id
-            for test in tests
-            if type(test) is ast.Compare
+        if any(
+            type(test) is ast.Compare
             and len(test.ops) == 1
             and type(test.ops[0]) is ast.IsNot
             and type(test.left) is ast.Name
             and type(test.comparators[0]) is ast.Constant
             and test.comparators[0].value is None
             and test.left.id in wanted
-        }
-        for statement in node.body if given else ():
-            for inner in ast.walk(statement):
-                if type(inner) is ast.Name and type(inner.ctx) is not ast.Load and inner.id in given:
-                    found.add((inner.id, id(inner)))
+            for test in tests
+        ):
+            for statement in node.body:
+                for inner in ast.walk(statement):
+                    if type(inner) is ast.Name and type(inner.ctx) is not ast.Load:
+                        found.add(id(inner))
     return found
 
 

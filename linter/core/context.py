@@ -27,6 +27,7 @@ from onnxlint.analysis.reachability import (
     parameter_options,
     parameters_off_by_default,
     runs_no_iteration,
+    tests_data_input_presence,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
@@ -270,7 +271,9 @@ class FileContext:
         if expr_type is ast.Name and _depth < 3:
             # `tiled = big and not torch.compiler.is_compiling()` ... `if tiled:`: a flag bound once to a guard
             value = self.bound_once(expr.id)  # type: ignore[attr-defined]
-            return None if value is None else self.guard_polarity(value, _depth + 1)
+            if value is None:
+                return self._parameter_guard(expr.id, _depth)  # type: ignore[attr-defined]
+            return self.guard_polarity(value, _depth + 1)
         if (
             expr_type is ast.Compare
             and len(expr.ops) == 1  # type: ignore[attr-defined]
@@ -313,6 +316,30 @@ class FileContext:
             if type(expr.op) is ast.Or and True in polarities:  # type: ignore[attr-defined]
                 return True
         return None
+
+    def _parameter_guard(self, name: str, depth: int) -> bool | None:
+        """What a parameter holds while exporting when every call of its function in the file passes it a guard of
+        the same polarity: timm's `patch_dropout_forward(x, ..., self.training)` makes `training` False at export."""
+        info = self.function
+        if info is None or type(info.node) is ast.Lambda or name not in _parameter_names(info.node):
+            return None
+        sites = sum(1 for caller, _ in self.model.call_sites(info) if caller is not info)
+        passed = [
+            (caller, argument)
+            for caller, parameter, argument in self.model.call_site_arguments(info)
+            if parameter == name
+        ]
+        if sites == 0 or len(passed) != sites:
+            return None
+        polarities = set()
+        saved = self.function
+        try:
+            for caller, argument in passed:
+                self.function = caller  # the argument means what it means where the call is
+                polarities.add(self.guard_polarity(argument, depth + 1))
+        finally:
+            self.function = saved
+        return polarities.pop() if len(polarities) == 1 else None
 
     def _empty_while_exporting(self, name: str, depth: int) -> bool:
         """`stop_checks = _rounds(n) if _can_stop_early(x) else ()`: a local bound once to a conditional expression
@@ -499,6 +526,49 @@ class FileContext:
                 return None
             child, parent = parent, self.parent(parent)
         return None
+
+    def undecided_branch(self, node: ast.AST) -> ast.expr | None:
+        """The test of the innermost `if` around `node` (in its function) that decides whether `node` runs and that
+        the analysis cannot decide on the default path, else None: not an export guard, not a test the default path
+        decides (`default_path_value`; one decided against `node` makes it a path on request, see
+        `non_default_reason`), not a test of whether a data input was passed (`tests_data_input_presence`). Code
+        there runs only for some configurations or inputs: its reachability is not proven."""
+        child = node
+        parent = self.parent(node)
+        while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+            if type(parent) is ast.If and child is not parent.test:  # type: ignore[attr-defined]
+                test = parent.test  # type: ignore[attr-defined]
+                if (
+                    type(test) is not ast.Constant  # `if True:`
+                    and self.guard_polarity(test) is None
+                    and self.default_path_value(test) is None
+                    and not tests_data_input_presence(test)
+                    and not _dispatches_on_type_or_presence(test)
+                    and not self._flag_every_caller_sets(test)
+                ):
+                    return test
+            child, parent = parent, self.parent(parent)
+        return None
+
+    def _flag_every_caller_sets(self, test: ast.expr) -> bool:
+        """`if sample:` in a helper every call of which passes `sample=True` (or every one `False`): the callers decide
+        the flag, the same way each time."""
+        operand = test.operand if type(test) is ast.UnaryOp and type(test.op) is ast.Not else test  # type: ignore[attr-defined]
+        info = self._enclosing_def(test)
+        if type(operand) is not ast.Name or info is None:
+            return False
+        sites = sum(1 for caller, _ in self.model.call_sites(info) if caller is not info)
+        passed = [
+            argument
+            for _, name, argument in self.model.call_site_arguments(info)
+            if name == operand.id  # type: ignore[attr-defined]
+        ]
+        return (
+            sites > 0
+            and len(passed) == sites
+            and all(type(argument) is ast.Constant and type(argument.value) is bool for argument in passed)
+            and len({argument.value for argument in passed}) == 1  # type: ignore[attr-defined]
+        )
 
     def _export_path_for_some_inputs(self, test: ast.expr) -> bool:
         """`_is_tracing_or_exporting() and _has_closed_form_inverse(x)`: an export guard and a condition on the inputs,
@@ -1158,6 +1228,32 @@ def _is_report_call(context: FileContext, call: ast.Call) -> bool:
         receiver = func.value
         label = receiver.id if type(receiver) is ast.Name else receiver.attr if type(receiver) is ast.Attribute else ""
         return "log" in label.lower()
+    return False
+
+
+def _parameter_names(function: ast.AST) -> set[str]:
+    arguments = function.args  # type: ignore[attr-defined]
+    return {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
+
+
+def _dispatches_on_type_or_presence(test: ast.expr) -> bool:
+    """`isinstance(image_size, (list, tuple))`, `x_e is not None and ...`, `self.prev_features is None`: a test that
+    adapts the code to the form of a value (its type, whether it was given or computed yet) rather than choosing a
+    configuration; the form an export passes is the model's usual one."""
+    for node in ast.walk(test):
+        if type(node) is ast.Call and (
+            (type(node.func) is ast.Name and node.func.id == "isinstance")
+            or (type(node.func) is ast.Attribute and node.func.attr == "isinstance")
+        ):
+            return True
+        if (
+            type(node) is ast.Compare
+            and len(node.ops) == 1
+            and type(node.ops[0]) in (ast.Is, ast.IsNot)
+            and type(node.comparators[0]) is ast.Constant
+            and node.comparators[0].value is None
+        ):
+            return True
     return False
 
 

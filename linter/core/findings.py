@@ -41,7 +41,9 @@ class Confidence(enum.Enum):
     an inference `forward`), and that the value is what the rule says (a tensor, a size of the
     input). HIGH: both proven (or certain from the syntax, or confirmed by tracing); MEDIUM: one
     rests on a heuristic (a `forward` parameter without annotation is assumed a tensor; a library
-    function with no `forward` in its file is assumed called by one), or the hazard itself rests on
+    function with no `forward` in its file is assumed called by one; the line runs only where a
+    condition holds that the analysis cannot decide on the default path, `if self.use_fast_path:` or
+    `if h > 64:`, not a data input's presence nor a value's type), or the hazard itself rests on
     an assumption about the inputs that the rule names in the message (`Rule.report`'s
     `assumption`: a bound on a size is wrong only for sizes past it); LOW: two of those do, or the
     code runs at export only on a path the user asks for. The default output shows HIGH and MEDIUM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import textwrap
 
@@ -332,13 +333,18 @@ OPTIONS_AND_DEVICES = textwrap.dedent(
 
 def test_a_branch_for_another_value_of_an_option_or_another_device_is_low():
     # 7: `side == "horz"` with `side="short"`, left at its default by `resize` (which passes on its own `side`);
-    # but `side_size` is also called with `side="vert"` (29), so its options are not known: 7, 9 and 10 stay.
+    # but `side_size` is also called with `side="vert"` (29), so its options are not known: 7, 9 and 10 stay, 7
+    # (and 9) at `medium`: they run only where the option the analysis cannot decide says so.
     # 23 and 25: devices an export does not run on; 27: CUDA, where exports do run.
     findings = lint_source(OPTIONS_AND_DEVICES, "m.py", LintSettings(confidence="low")).findings
     confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
     assert confidences[(23, "ONX201")] == confidences[(25, "ONX201")] == "low"
     assert confidences[(27, "ONX201")] == "high"
-    assert confidences[(7, "ONX202")] == confidences[(10, "ONX202")] == "high"
+    assert confidences[(7, "ONX202")] == confidences[(9, "ONX202")] == "medium"
+    assert confidences[(10, "ONX202")] == "high"
+    assert 'it runs only where `side == "horz"` holds' in next(
+        f.message for f in findings if (f.start.row, f.code) == (7, "ONX202")
+    )
     only_default = OPTIONS_AND_DEVICES.replace(', side_size(x, side="vert")', "")
     findings = lint_source(only_default, "m.py", LintSettings(confidence="low")).findings
     confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
@@ -1131,3 +1137,64 @@ def test_an_optional_input_a_module_passes_on_to_a_submodule_keeps_its_path_on_r
     assert filled != SUBMODULE_OPTIONAL_INPUT
     findings = lint_source(filled, "m.py", LintSettings(confidence="low")).findings
     assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"} == {10: "high"}
+
+
+def test_a_binding_made_only_where_an_optional_input_was_given_fills_in_no_default():
+    from onnxlint.analysis.reachability import optional_parameters
+
+    function = ast.parse(
+        textwrap.dedent(
+            """
+            def forward(self, x, labels=None, points=None, mask=None, boxes=None):
+                if labels is not None:
+                    points = labels.nonzero()  # only with labels: `points` stays optional
+                if mask is None:
+                    mask = x > 0  # filled in on the default path
+                if mask is not None:
+                    boxes = mask.nonzero()  # the default path takes this branch: a default for `boxes`
+                return x
+            """
+        )
+    ).body[0]
+    assert optional_parameters(function) == {"labels": None, "points": None}
+
+
+UNDECIDED_BRANCHES = textwrap.dedent(
+    """
+    import torch
+
+
+    class Net(torch.nn.Module):
+        def forward(self, x: torch.Tensor, attention_mask: torch.Tensor | None = None, sizes=None):
+            if self.use_fast_path:
+                x = x * x.sum().item()
+            if x.shape[2] > 64:
+                if x.sum() > 0:
+                    x = x / 2
+            if attention_mask is not None:
+                if attention_mask.sum() > 0:
+                    x = x + 1
+            if not isinstance(sizes, list):
+                sizes = torch.as_tensor(sizes)
+                if sizes.any():
+                    x = x * 3
+            if x.sum() > 4:
+                x = x - 1
+            return x
+    """
+)
+
+
+def test_code_that_runs_only_where_an_undecided_condition_holds_is_one_level_lower():
+    # 10: under a bound on a size. 13: under a data input's presence and 17: under the type of a value, the forms
+    # of the inputs, not a choice of path; 19: on every path.
+    findings = lint_source(UNDECIDED_BRANCHES, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}
+    assert confidences == {10: "medium", 13: "high", 17: "high", 19: "high"}
+    messages = {f.start.row: f.message for f in findings if f.code == "ONX201"}
+    assert "it runs only where `x.shape[2] > 64` holds, which the analysis cannot decide" in messages[10]
+    # 8: under a flag of unknown value (`self.use_fast_path`: no constructor in the file sets it); `.item()` is
+    # reported under the TorchScript exporter (under dynamo only where it counts a loop).
+    legacy = lint_source(UNDECIDED_BRANCHES, "m.py", LintSettings(confidence="low", exporter="legacy")).findings
+    item = next(f for f in legacy if f.code == "ONX202" and f.start.row == 8)
+    assert item.confidence.value == "medium" and "`self.use_fast_path` holds" in item.message

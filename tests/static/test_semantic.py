@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from onnxlint.core.engine import lint_source
 from onnxlint.analysis.semantic import Kind
 from onnxlint.core.context import FileContext
 from onnxlint.core.settings import LintSettings
@@ -514,3 +515,31 @@ def test_isinstance_against_another_class_drops_the_annotation():
         """
     )
     assert kinds[("encoder_outputs", 7)] is Kind.UNKNOWN  # a tuple, whatever the annotation says
+
+
+def test_a_parameter_every_call_fills_with_an_export_guard_is_that_guard():
+    # timm's `patch_dropout_forward(x, prob, ..., training)`, called with `self.training`: False at export, so the
+    # code after `if not training: return x` does not run; a caller that passes `True` somewhere undoes it.
+    code = """
+import torch
+def dropout_forward(x: torch.Tensor, prob: float, training: bool):
+    if not training or prob == 0:
+        return x
+    keep = int(x.shape[1] * (1.0 - prob))
+    return x[:, :keep]
+class PatchDropout(torch.nn.Module):
+    def forward(self, x):
+        return dropout_forward(x, self.prob, self.training)
+"""
+    findings = lint_source(code, "m.py", LintSettings(confidence="low")).findings
+    assert not [f for f in findings if f.code == "ONX301"]
+    also_on = (
+        code
+        + """
+class Always(torch.nn.Module):
+    def forward(self, x):
+        return dropout_forward(x, 0.5, True)
+"""
+    )
+    findings = lint_source(also_on, "m.py", LintSettings(confidence="low")).findings
+    assert [f.start.row for f in findings if f.code == "ONX301"] == [6]

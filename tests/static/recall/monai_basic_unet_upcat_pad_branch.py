@@ -1,7 +1,7 @@
 # ruff: noqa
 # fmt: off
 # onnxlint recall fixture: parsed by tests/static/test_recall.py, never imported or run.
-# Source: monai 1.6.1, monai/networks/nets/basic_unet.py, lines 16-17, 91, 152-174
+# Source: monai 1.6.1, monai/networks/nets/basic_unet.py, lines 16-17, 91, 94-110, 134, 150, 152-174
 # Hazard lines (original numbering): 167 ONX302
 # License: Apache-2.0
 # Original license header, verbatim:
@@ -24,6 +24,28 @@ import torch.nn as nn
 # [...]
 class UpCat(nn.Module):
     # [...]
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_chns: int,
+        cat_chns: int,
+        out_chns: int,
+        act: str | tuple,
+        norm: str | tuple,
+        bias: bool,
+        dropout: float | tuple = 0.0,
+        upsample: str = "deconv",
+        pre_conv: nn.Module | str | None = "default",
+        interp_mode: str = "linear",
+        align_corners: bool | None = True,
+        halves: bool = True,
+        is_pad: bool = True,
+    ):
+        # [...]
+        super().__init__()
+        # [...]
+        self.is_pad = is_pad
+
     def forward(self, x: torch.Tensor, x_e: torch.Tensor | None):
         """
 
