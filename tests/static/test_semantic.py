@@ -7,9 +7,9 @@ import textwrap
 
 import pytest
 
-from onnxlint.core.engine import lint_source
 from onnxlint.analysis.semantic import Kind
 from onnxlint.core.context import FileContext
+from onnxlint.core.engine import lint_source
 from onnxlint.core.settings import LintSettings
 
 
