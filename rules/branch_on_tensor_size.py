@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import re
 
-from onnxlint.rules.api import Applicability, Confidence, Fix, Invalid, Kind, Rule, Severity
+from onnxlint.rules.api import Applicability, Confidence, Fix, Invalid, Kind, Rule, Severity, literal_int
 
 from ._fix_branch_free_crop import branch_free_crop
 from ._fix_branch_free_pad import branch_free_pad
@@ -536,6 +536,9 @@ class BranchOnTensorSize(Rule):
                 return None
             index = shape_index(context, side)
             leaves = list(size_leaves(context, side))
+            if index is None and not leaves:
+                # `hidden_states.shape[1]` of a value the model cannot type (a submodule's output): a dim as written
+                index, leaves = _written_dim(side), [side]
             if index is None or len(leaves) != 1:
                 return None
             indices.add(index)
@@ -1057,6 +1060,21 @@ class BranchOnTensorSize(Rule):
             message_contains="both sides read dim 1 of two tensors",
         ),
         Invalid(_SAME_DIM_OF_TWO_TENSORS, count=2),  # shown by default: two dims of one tensor, a table's length
+        # A submodule's output the value model cannot type, against an input: the dim as written (Gemma 4's logits).
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, input_ids: torch.Tensor | None = None, inputs_embeds: torch.Tensor | None = None):
+                    hidden_states = self.model(input_ids)
+                    if hidden_states.shape[1] == (input_ids if input_ids is not None else inputs_embeds).shape[1]:
+                        hidden_states = hidden_states[:, -1:]
+                    return hidden_states
+            """,
+            settings={"confidence": "low"},
+            line=5,
+            message_contains="both sides read dim 1 of two tensors",
+        ),
         # A temporal extent unpacked from a video's shape is not a layout axis, whatever the constant.
         Invalid(
             """
@@ -1279,6 +1297,21 @@ _BOUND_ASSUMPTION = (
     "a bound or an equality on the size: the kept branch is wrong only for sizes on the other side of it than "
     "the example's, which deployed inputs may or may not reach"
 )
+
+
+def _written_dim(expr: ast.expr) -> int | None:
+    """The dim `x.shape[i]` or `x.size(i)` reads, from the syntax alone (a literal `i`), else None."""
+    if type(expr) is ast.Subscript and type(expr.value) is ast.Attribute and expr.value.attr == "shape":
+        return literal_int(expr.slice, negative=True)
+    if (
+        type(expr) is ast.Call
+        and type(expr.func) is ast.Attribute
+        and expr.func.attr == "size"
+        and len(expr.args) == 1
+        and not expr.keywords
+    ):
+        return literal_int(expr.args[0], negative=True)
+    return None
 
 
 def _names_a_chunk(expr: ast.expr) -> bool:
