@@ -445,25 +445,6 @@ _DATA_INPUT = re.compile(
 )
 
 
-def tests_data_input_presence(test: ast.expr) -> bool:
-    """`attention_mask is not None`, `pixel_values is None`, `if encoder_hidden_states:`: a test of whether a data
-    input (`_DATA_INPUT`) was passed. A model runs on its data inputs; which of them an export passes is its
-    task's, not an option taken on request."""
-    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
-        test = test.operand
-    if type(test) is ast.Name:
-        return _DATA_INPUT.match(test.id) is not None
-    return (
-        type(test) is ast.Compare
-        and len(test.ops) == 1
-        and type(test.ops[0]) in (ast.Is, ast.IsNot)
-        and type(test.left) is ast.Name
-        and type(test.comparators[0]) is ast.Constant
-        and test.comparators[0].value is None
-        and _DATA_INPUT.match(test.left.id) is not None
-    )
-
-
 def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str, None]:
     """The parameters of `function` that default to None and that the function never binds again but where such an
     input was given, but the first (the main input) and the data inputs (`_DATA_INPUT`): optional inputs a caller

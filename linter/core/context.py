@@ -27,7 +27,6 @@ from onnxlint.analysis.reachability import (
     parameter_options,
     parameters_off_by_default,
     runs_no_iteration,
-    tests_data_input_presence,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
@@ -323,13 +322,8 @@ class FileContext:
         info = self.function
         if info is None or type(info.node) is ast.Lambda or name not in _parameter_names(info.node):
             return None
-        sites = sum(1 for caller, _ in self.model.call_sites(info) if caller is not info)
-        passed = [
-            (caller, argument)
-            for caller, parameter, argument in self.model.call_site_arguments(info)
-            if parameter == name
-        ]
-        if sites == 0 or len(passed) != sites:
+        passed = self._passed_by_every_call(info, name)
+        if passed is None:
             return None
         polarities = set()
         saved = self.function
@@ -529,10 +523,11 @@ class FileContext:
 
     def undecided_branch(self, node: ast.AST) -> ast.expr | None:
         """The test of the innermost `if` around `node` (in its function) that decides whether `node` runs and that
-        the analysis cannot decide on the default path, else None: not an export guard, not a test the default path
-        decides (`default_path_value`; one decided against `node` makes it a path on request, see
-        `non_default_reason`), not a test of whether a data input was passed (`tests_data_input_presence`). Code
-        there runs only for some configurations or inputs: its reachability is not proven."""
+        the analysis cannot decide on the default path, else None: not a constant, not an export guard, not a test
+        the default path decides (`default_path_value`; one decided against `node` makes it a path on request, see
+        `non_default_reason`), not a test of a value's form (`_dispatches_on_type_or_presence`: `attention_mask is not
+        None`, `isinstance(...)`), not a flag every caller sets alike. Code there runs only for some configurations
+        or inputs: its reachability is not proven."""
         child = node
         parent = self.parent(node)
         while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
@@ -542,7 +537,6 @@ class FileContext:
                     type(test) is not ast.Constant  # `if True:`
                     and self.guard_polarity(test) is None
                     and self.default_path_value(test) is None
-                    and not tests_data_input_presence(test)
                     and not _dispatches_on_type_or_presence(test)
                     and not self._flag_every_caller_sets(test)
                 ):
@@ -557,18 +551,23 @@ class FileContext:
         info = self._enclosing_def(test)
         if type(operand) is not ast.Name or info is None:
             return False
+        passed = self._passed_by_every_call(info, operand.id)  # type: ignore[attr-defined]
+        return (
+            passed is not None
+            and all(type(argument) is ast.Constant and type(argument.value) is bool for _, argument in passed)
+            and len({argument.value for _, argument in passed}) == 1  # type: ignore[attr-defined]
+        )
+
+    def _passed_by_every_call(self, info: FunctionInfo, name: str) -> list[tuple[FunctionInfo | None, ast.expr]] | None:
+        """(caller, argument) for the parameter `name` of `info` when every call of it in the file (but its own
+        recursion) passes that parameter; None when a call leaves it out or nothing calls it."""
         sites = sum(1 for caller, _ in self.model.call_sites(info) if caller is not info)
         passed = [
-            argument
-            for _, name, argument in self.model.call_site_arguments(info)
-            if name == operand.id  # type: ignore[attr-defined]
+            (caller, argument)
+            for caller, parameter, argument in self.model.call_site_arguments(info)
+            if parameter == name
         ]
-        return (
-            sites > 0
-            and len(passed) == sites
-            and all(type(argument) is ast.Constant and type(argument.value) is bool for argument in passed)
-            and len({argument.value for argument in passed}) == 1  # type: ignore[attr-defined]
-        )
+        return passed if sites and len(passed) == sites else None
 
     def _export_path_for_some_inputs(self, test: ast.expr) -> bool:
         """`_is_tracing_or_exporting() and _has_closed_form_inverse(x)`: an export guard and a condition on the inputs,
