@@ -531,8 +531,8 @@ class FileContext:
         child = node
         parent = self.parent(node)
         while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
-            if type(parent) is ast.If and child is not parent.test:  # type: ignore[attr-defined]
-                test = parent.test  # type: ignore[attr-defined]
+            if type(parent) is ast.If and child is not parent.test:
+                test = parent.test
                 if (
                     type(test) is not ast.Constant  # `if True:`
                     and self.guard_polarity(test) is None
@@ -547,18 +547,18 @@ class FileContext:
     def _flag_every_caller_sets(self, test: ast.expr) -> bool:
         """`if sample:` in a helper every call of which passes `sample=True` (or every one `False`): the callers decide
         the flag, the same way each time."""
-        operand = test.operand if type(test) is ast.UnaryOp and type(test.op) is ast.Not else test  # type: ignore[attr-defined]
+        operand = test.operand if type(test) is ast.UnaryOp and type(test.op) is ast.Not else test
         info = self._enclosing_def(test)
         if type(operand) is not ast.Name or info is None:
             return False
-        passed = self._passed_by_every_call(info, operand.id)  # type: ignore[attr-defined]
+        passed = self._passed_by_every_call(info, operand.id)
         return (
             passed is not None
             and all(type(argument) is ast.Constant and type(argument.value) is bool for _, argument in passed)
-            and len({argument.value for _, argument in passed}) == 1  # type: ignore[attr-defined]
+            and len({argument.value for _, argument in passed if type(argument) is ast.Constant}) == 1
         )
 
-    def _passed_by_every_call(self, info: FunctionInfo, name: str) -> list[tuple[FunctionInfo | None, ast.expr]] | None:
+    def _passed_by_every_call(self, info: FunctionInfo, name: str) -> list[tuple[FunctionInfo, ast.expr]] | None:
         """(caller, argument) for the parameter `name` of `info` when every call of it in the file (but its own
         recursion) passes that parameter; None when a call leaves it out or nothing calls it."""
         sites = sum(1 for caller, _ in self.model.call_sites(info) if caller is not info)
