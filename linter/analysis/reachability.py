@@ -466,48 +466,50 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
         and not _DATA_INPUT.match(argument.arg)
     }
     if found:
-        for node in ast.walk(function):
-            if type(node) is ast.If and node.body and type(node.body[-1]) is ast.Raise:
-                for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
-                    found.pop(name, None)
         # A binding made only where an optional input was given (VisualBERT's `image_text_alignment = mask *
         # image_text_alignment` under its own `is not None`, VISTA3D's `point_coords = ...` under `if labels is not
         # None:`) fills in no default; any other binding does. Fixpoint: a filled-in input's branch is the default's.
-        bindings = [node for node in ast.walk(function) if type(node) is ast.Name and type(node.ctx) is not ast.Load]
-        while True:
-            given = _bindings_where_given(function, found)
-            filled = {node.id for node in bindings if node.id in found and id(node) not in given}
-            if not filled:
-                break
-            for name in filled:
-                del found[name]
+        bindings: list[ast.Name] = []
+        given_branches: list[tuple[set[str], ast.If]] = []
+        for node in ast.walk(function):
+            if isinstance(node, ast.Name) and type(node.ctx) is not ast.Load and node.id in found:
+                bindings.append(node)
+            elif isinstance(node, ast.If):
+                if node.body and type(node.body[-1]) is ast.Raise:
+                    for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
+                        found.pop(name, None)
+                tested = _tested_not_none(node.test) & found.keys()
+                if tested:
+                    given_branches.append((tested, node))
+        if bindings:
+            given_for: dict[int, set[str]] = {id(node): set() for node in bindings}  # inputs whose branch holds it
+            for tested, branch in given_branches:
+                for statement in branch.body:
+                    for inner in ast.walk(statement):
+                        if type(inner) is ast.Name and id(inner) in given_for:
+                            given_for[id(inner)] |= tested
+            while True:
+                filled = {node.id for node in bindings if node.id in found and not given_for[id(node)] & found.keys()}
+                if not filled:
+                    break
+                for name in filled:
+                    del found[name]
     return found
 
 
-def _bindings_where_given(function: ast.AST, optional: Iterable[str]) -> set[int]:
-    """The ids of the `Name` nodes bound in the body of an `if` that holds only when one of the `optional` inputs is
-    not None (`if x is not None:`, `if x is not None and ...:`): bindings the default path, without them, skips."""
-    wanted = set(optional)
-    found: set[int] = set()
-    for node in ast.walk(function):
-        if type(node) is not ast.If:
-            continue
-        tests = node.test.values if type(node.test) is ast.BoolOp and type(node.test.op) is ast.And else [node.test]
-        if any(
-            type(test) is ast.Compare
-            and len(test.ops) == 1
-            and type(test.ops[0]) is ast.IsNot
-            and type(test.left) is ast.Name
-            and type(test.comparators[0]) is ast.Constant
-            and test.comparators[0].value is None
-            and test.left.id in wanted
-            for test in tests
-        ):
-            for statement in node.body:
-                for inner in ast.walk(statement):
-                    if type(inner) is ast.Name and type(inner.ctx) is not ast.Load:
-                        found.add(id(inner))
-    return found
+def _tested_not_none(test: ast.expr) -> set[str]:
+    """The names `test` holds only when they are not None: `x is not None`, either side of an `and`."""
+    tests = test.values if type(test) is ast.BoolOp and type(test.op) is ast.And else [test]
+    return {
+        value.left.id
+        for value in tests
+        if type(value) is ast.Compare
+        and len(value.ops) == 1
+        and type(value.ops[0]) is ast.IsNot
+        and type(value.left) is ast.Name
+        and type(value.comparators[0]) is ast.Constant
+        and value.comparators[0].value is None
+    }
 
 
 def _tested_for_none(test: ast.expr) -> Iterator[str]:
