@@ -446,11 +446,11 @@ _DATA_INPUT = re.compile(
 
 
 def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str, None]:
-    """The parameters of `function` that default to None and that the function never binds again but where such an
-    input was given, but the first (the main input) and the data inputs (`_DATA_INPUT`): optional inputs a caller
-    passes when it wants that path (`mask=None`, `max_candidates=None`, `sampled_negative_indices=None`). One
-    rebound on the default path (`if mask is None: mask = torch.ones(...)`) is a default filled in, not a path; one
-    tested by an `if` that raises is required.
+    """The parameters of `function` that default to None and that the function does not bind again on its default
+    path (a binding under `if <such an input> is not None:` is not on it), but the first (the main input) and the
+    data inputs (`_DATA_INPUT`): optional inputs a caller passes when it wants that path (`mask=None`,
+    `max_candidates=None`, `sampled_negative_indices=None`). One rebound on the default path (`if mask is None:
+    mask = torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required.
     `main_input`: the first parameter is the main input (a `forward`'s), not a constructor's."""
     arguments = getattr(function, "args", None)
     if arguments is None or type(function) is ast.Lambda:

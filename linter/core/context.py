@@ -521,7 +521,13 @@ class FileContext:
             child, parent = parent, self.parent(parent)
         return None
 
-    def undecided_branch(self, node: ast.AST) -> ast.expr | None:
+    def undecided_reason(self, node: ast.AST) -> str | None:
+        """Why `node`'s reachability is not proven, or None: it sits in an `if` (in its function) whose test the
+        analysis cannot decide on the default path. `Rule.report` lowers such a finding one level."""
+        test = self._undecided_branch(node)
+        return None if test is None else f"it runs only where `{_short(test)}` holds, which the analysis cannot decide"
+
+    def _undecided_branch(self, node: ast.AST) -> ast.expr | None:
         """The test of the innermost `if` around `node` (in its function) that decides whether `node` runs and that
         the analysis cannot decide on the default path, else None: not a constant, not an export guard, not a test
         the default path decides (`default_path_value`; one decided against `node` makes it a path on request, see

@@ -336,13 +336,10 @@ class Rule:
                     confidence = Confidence.LOW
                     message = f"{message or self.message}; low confidence: {on_request}"
                     assumed = False
-            if confidence is not Confidence.LOW and (branch := context.undecided_branch(node)) is not None:
-                # Reachability proven for the function, not for the line: it runs only where the test holds.
+            if confidence is not Confidence.LOW and (undecided := context.undecided_reason(node)) is not None:
+                # Reachability proven for the function, not for the line: it runs only where a test holds.
                 confidence = Confidence.MEDIUM if confidence is Confidence.HIGH else Confidence.LOW
-                message = (
-                    f"{message or self.message}; {confidence.value} confidence: it runs only where "
-                    f"`{_short_source(context, branch)}` holds, which the analysis cannot decide"
-                )
+                message = f"{message or self.message}; {confidence.value} confidence: {undecided}"
             if assumed:
                 confidence = Confidence.MEDIUM if confidence is Confidence.HIGH else Confidence.LOW
                 message = f"{message or self.message}; {confidence.value} confidence: {assumption}"
@@ -426,11 +423,6 @@ DOCS_URL = "https://github.com/onnxlint/onnxlint/blob/main/docs/rules/{code}.md"
 
 def rule_url(code: str) -> str:
     return DOCS_URL.format(code=code)
-
-
-def _short_source(context: FileContext, expr: ast.expr, limit: int = 60) -> str:
-    text = " ".join((context.source.segment(expr) or ast.unparse(expr)).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def finding_confidence(context: FileContext, node: ast.AST, *, values: bool = True) -> Confidence:

@@ -342,7 +342,7 @@ def test_a_branch_for_another_value_of_an_option_or_another_device_is_low():
     assert confidences[(27, "ONX201")] == "high"
     assert confidences[(7, "ONX202")] == confidences[(9, "ONX202")] == "medium"
     assert confidences[(10, "ONX202")] == "high"
-    assert 'it runs only where `side == "horz"` holds' in next(
+    assert "it runs only where `side == 'horz'` holds" in next(
         f.message for f in findings if (f.start.row, f.code) == (7, "ONX202")
     )
     only_default = OPTIONS_AND_DEVICES.replace(', side_size(x, side="vert")', "")
