@@ -308,6 +308,19 @@ class FileContext:
         if expr_type is ast.UnaryOp and type(expr.op) is ast.Not:  # type: ignore[attr-defined]
             inner = self.guard_polarity(expr.operand, _depth)  # type: ignore[attr-defined]
             return None if inner is None else not inner
+        if (
+            expr_type is ast.Compare
+            and len(expr.ops) == 1  # type: ignore[attr-defined]
+            and type(expr.ops[0]) in (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)  # type: ignore[attr-defined]
+            and type(expr.comparators[0]) is ast.Constant  # type: ignore[attr-defined]
+            and type(expr.comparators[0].value) is bool  # type: ignore[attr-defined]
+        ):
+            # Reformer's `if self.training is True:`: the guard compared with a bool literal
+            inner = self.guard_polarity(expr.left, _depth)  # type: ignore[attr-defined]
+            if inner is None:
+                return None
+            same = type(expr.ops[0]) in (ast.Is, ast.Eq)  # type: ignore[attr-defined]
+            return (inner == expr.comparators[0].value) == same  # type: ignore[attr-defined]
         if expr_type is ast.BoolOp:
             polarities = [self.guard_polarity(v, _depth) for v in expr.values]  # type: ignore[attr-defined]
             if type(expr.op) is ast.And and False in polarities:  # type: ignore[attr-defined]
@@ -524,12 +537,17 @@ class FileContext:
     def undecided_reason(self, node: ast.AST) -> str | None:
         """Why `node`'s reachability is not proven, or None: it sits in an `if` (in its function) whose test the
         analysis cannot decide on the default path. `Rule.report` lowers such a finding one level."""
-        test = self._undecided_branch(node)
-        return None if test is None else f"it runs only where `{_short(test)}` holds, which the analysis cannot decide"
+        found = self._undecided_branch(node)
+        if found is None:
+            return None
+        test, in_body = found
+        holds = "holds" if in_body else "does not hold"  # the `else` of `if is_flash_attention_requested(...)`
+        return f"it runs only where `{_short(test)}` {holds}, which the analysis cannot decide"
 
-    def _undecided_branch(self, node: ast.AST) -> ast.expr | None:
+    def _undecided_branch(self, node: ast.AST) -> tuple[ast.expr, bool] | None:
         """The test of the innermost `if` around `node` (in its function) that decides whether `node` runs and that
-        the analysis cannot decide on the default path, else None: not a constant, not an export guard, not a test
+        the analysis cannot decide on the default path, with whether `node` is in its body (else in its `else`), or
+        None: not a constant, not an export guard, not a test
         the default path decides (`default_path_value`; one decided against `node` makes it a path on request, see
         `non_default_reason`), not a test of a value's form (`_dispatches_on_type_or_presence`: `attention_mask is not
         None`, `isinstance(...)`), not a flag every caller sets alike. Code there runs only for some configurations
@@ -546,7 +564,7 @@ class FileContext:
                     and not _dispatches_on_type_or_presence(test)
                     and not self._flag_every_caller_sets(test)
                 ):
-                    return test
+                    return test, child in parent.body
             child, parent = parent, self.parent(parent)
         return None
 

@@ -1198,3 +1198,35 @@ def test_code_that_runs_only_where_an_undecided_condition_holds_is_one_level_low
     legacy = lint_source(UNDECIDED_BRANCHES, "m.py", LintSettings(confidence="low", exporter="legacy")).findings
     item = next(f for f in legacy if f.code == "ONX202" and f.start.row == 8)
     assert item.confidence.value == "medium" and "`self.use_fast_path` holds" in item.message
+
+
+def test_the_else_of_an_undecided_condition_says_it_does_not_hold_and_a_guard_compared_with_a_bool_is_a_guard():
+    # MiniCPM-V's `else` of `if is_flash_attention_requested(self.config):` runs where the condition does not hold;
+    # Reformer's `if self.training is True:` is the training guard, so its `else` is the export's path, decided.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Net(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                if is_flash_attention_requested(self.config):
+                    x = x * 2
+                else:
+                    if x.sum() > 0:
+                        x = x + 1
+                if self.training is True:
+                    if x.sum() > 1:
+                        x = x - 1
+                else:
+                    if x.sum() > 2:
+                        x = x * 3
+                return x
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    found = {f.start.row: f for f in findings if f.code == "ONX201"}
+    assert sorted(found) == [10, 16]  # 13 is training code
+    assert found[10].confidence.value == "medium"
+    assert "`is_flash_attention_requested(self.config)` does not hold" in found[10].message
+    assert found[16].confidence.value == "high"
