@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults
+from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults, parameter_names
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
@@ -333,7 +333,7 @@ class FileContext:
         """What a parameter holds while exporting when every call of its function in the file passes it a guard of
         the same polarity: timm's `patch_dropout_forward(x, ..., self.training)` makes `training` False at export."""
         info = self.function
-        if info is None or type(info.node) is ast.Lambda or name not in _parameter_names(info.node):
+        if info is None or type(info.node) is ast.Lambda or name not in parameter_names(info.node):
             return None
         passed = self._passed_by_every_call(info, name)
         if passed is None:
@@ -1252,11 +1252,6 @@ def _is_report_call(context: FileContext, call: ast.Call) -> bool:
         label = receiver.id if type(receiver) is ast.Name else receiver.attr if type(receiver) is ast.Attribute else ""
         return "log" in label.lower()
     return False
-
-
-def _parameter_names(function: ast.AST) -> set[str]:
-    arguments = function.args  # type: ignore[attr-defined]
-    return {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
 
 
 def _dispatches_on_type_or_presence(test: ast.expr) -> bool:
