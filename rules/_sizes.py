@@ -12,7 +12,17 @@ import re
 from collections.abc import Iterator
 from typing import cast
 
-from onnxlint.rules.api import FileContext, Kind, Role, annotation_kind, bindings_in, literal_int, scope_nodes
+from onnxlint.rules.api import (
+    FileContext,
+    Kind,
+    Role,
+    annotation_kind,
+    bindings_in,
+    has_unpacking,
+    literal_int,
+    parameter_defaults,
+    scope_nodes,
+)
 
 _SIZE_METHODS = ("size", "numel", "nelement")
 _INT_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)
@@ -1102,25 +1112,35 @@ def _of_module_state(context: FileContext, leaf: ast.AST, _depth: int = 0) -> bo
 
 
 def is_module_state_size(context: FileContext, expr: ast.AST) -> bool:
-    """`self.weights.size(0)`, `self.pe.shape[1]`, or a local name bound once to one: a size of the module's own
-    parameters or buffers."""
+    """`self.weights.size(0)`, `self.pe.shape[1]`, a size of a parameter every call passes such state (see
+    `_passed_module_state`: `pe.size(1)` in `extend_pe(self, x, pe=None)`), or a local name bound once to one: a size
+    of the module's own parameters or buffers."""
     if type(expr) is ast.Name:
         values = local_values(context, expr.id)
         return len(values) == 1 and values[0][1] is None and is_module_state_size(context, values[0][0])
     owner = size_owner(expr)
+    if type(owner) is ast.Name:
+        return _passed_module_state(context, owner.id, use=expr)
     return owner is not None and is_module_state(owner)
 
 
-def _passed_module_state(context: FileContext, name: str) -> bool:
+def _passed_module_state(context: FileContext, name: str, use: ast.AST | None = None) -> bool:
     """Whether `name` is a parameter of the current function that every call to it in model code passes a
-    module attribute (`self.position_embeddings`, `self.pos_embed.weight`), and that the function binds again
-    only to a slice of itself (`abs_pos = abs_pos[:, 1:]`): a tensor whose sizes are fixed when the model is
-    built."""
+    module attribute (`self.position_embeddings`, `self.pos_embed.weight`) or, where it defaults to None, leaves out
+    (wav2vec2-conformer's `extend_pe(x, pe=None)`, called with `self.pe`), and that the function binds again only
+    to a slice of itself (`abs_pos = abs_pos[:, 1:]`) or to itself in another dtype or device (`pe =
+    pe.to(dtype=x.dtype)`): a tensor whose sizes are fixed when the model is built. With `use`, a read outside any
+    loop, bindings below it do not count (`pe = torch.cat(...)` after `if pe is not None: ... return pe`)."""
     function = context.function
     if function is None or type(function.node) is ast.Lambda or not _is_parameter(context, name):
         return False
+    last_line = getattr(use, "lineno", None) if use is not None and not _in_a_loop(context, use) else None
     for value, position in local_values(context, name):
-        if position is not None or type(value) is not ast.Subscript or not is_name(value.value, name):
+        if last_line is not None and value.lineno > last_line:
+            continue
+        if position is not None or not (
+            (type(value) is ast.Subscript and is_name(value.value, name)) or _same_sizes_of(value, name)
+        ):
             return False
     if not local_values(context, name) and name in bindings_in(_function_nodes(function.node)):
         return False  # bound some other way (a loop, an augmented assignment)
@@ -1131,13 +1151,43 @@ def _passed_module_state(context: FileContext, name: str) -> bool:
     positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
     if function.is_method:
         positional = positional[1:]
+    optional = any(
+        argument.arg == name and type(default) is ast.Constant and default.value is None
+        for argument, default in parameter_defaults(function.node)
+    )
     for _caller, call in calls:
+        if has_unpacking(call):
+            return False
         passed = [k.value for k in call.keywords if k.arg == name]
         if name in positional and positional.index(name) < len(call.args):
             passed.append(call.args[positional.index(name)])
-        if len(passed) != 1 or any(type(a) is ast.Starred for a in call.args) or not is_module_state(passed[0]):
+        if not (is_module_state(passed[0]) if passed else optional):
             return False
     return True
+
+
+def _in_a_loop(context: FileContext, node: ast.AST) -> bool:
+    """Whether `node` sits in a `for` or `while` loop of its function (a binding below it may reach it)."""
+    parent = context.parent(node)
+    while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+        if type(parent) in (ast.For, ast.AsyncFor, ast.While):
+            return True
+        parent = context.parent(parent)
+    return False
+
+
+# Methods that return the tensor they are called on in another dtype, device or layout: its sizes.
+_SAME_SIZES = frozenset({"to", "type_as", "contiguous", "float", "half", "double", "detach", "clone"})
+
+
+def _same_sizes_of(value: ast.expr, name: str) -> bool:
+    """`pe.to(dtype=x.dtype, device=x.device)`, `pe.contiguous()`: `name` with the same sizes."""
+    return (
+        type(value) is ast.Call
+        and type(value.func) is ast.Attribute
+        and value.func.attr in _SAME_SIZES
+        and is_name(value.func.value, name)
+    )
 
 
 def is_name(expr: ast.AST, name: str) -> bool:

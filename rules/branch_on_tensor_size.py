@@ -94,7 +94,8 @@ class BranchOnTensorSize(Rule):
       the device decide, whatever the size it also reads (`(x.dtype == torch.float16) or (shrinks and
       x.device.type == "mps")`);
     - a size ordered against the size of one of the model's own parameters or buffers (`if max_pos >
-      self.weights.size(0):` before growing a sinusoidal table): exported with an input within the table,
+      self.weights.size(0):` before growing a sinusoidal table, or `pe.size(1)` in a helper every call passes
+      `self.pe` or nothing): exported with an input within the table,
       the graph is right for every input within it (measured, `grow_table_beyond_input`), and only longer
       inputs, which the table was not built for, take the other branch;
     - a condition that a value the module caches from an earlier call decides before any size is read (`if
@@ -912,6 +913,20 @@ class BranchOnTensorSize(Rule):
                 if max_pos > self.weights.size(0):
                     self.make_weights(max_pos + self.offset, self.embedding_dim, self.padding_idx)
                 return self.weights[: input_ids.shape[1]]
+        """,
+        # The same table passed to a helper (wav2vec2-conformer's `extend_pe(x, pe=None)`, called with `self.pe`).
+        """
+        import torch
+        class RelativePositions(torch.nn.Module):
+            def extend_pe(self, x: torch.Tensor, pe=None):
+                if pe is not None:
+                    if pe.size(1) >= x.size(1) * 2 - 1:
+                        return pe.to(dtype=x.dtype)
+                pe = torch.zeros(1, 2 * x.size(1) - 1, 8)
+                return pe
+            def forward(self, hidden_states: torch.Tensor):
+                self.pe = self.extend_pe(hidden_states, self.pe)
+                return self.pe[:, : hidden_states.shape[1]]
         """,
         # A flag bound once to a condition an export guard decides (kornia's SIFT: not tiled while compiling).
         """

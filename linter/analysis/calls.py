@@ -33,3 +33,17 @@ def literal_int(expr: ast.AST, *, negative: bool = False) -> int | None:
         inner = literal_int(expr.operand, negative=True)
         return None if inner is None else -inner
     return None
+
+
+NOT_LITERAL = object()
+
+
+def literal_value(expr: ast.AST) -> object:
+    """The value of a literal None, bool, number (`-1` too) or string, else `NOT_LITERAL`."""
+    if type(expr) is ast.Constant and (expr.value is None or type(expr.value) in (bool, int, float, str)):
+        return expr.value
+    if type(expr) is ast.UnaryOp and type(expr.op) is ast.USub and type(expr.operand) is ast.Constant:
+        value = expr.operand.value
+        if type(value) is int or type(value) is float:
+            return -value  # `max_keypoints: int = -1`
+    return NOT_LITERAL

@@ -18,17 +18,24 @@ import functools
 import re
 
 from onnxlint.analysis.bindings import parameter_defaults
+from onnxlint.analysis.calls import NOT_LITERAL, literal_value
 
-# A relative import of a configuration module of the same package: `from .configuration_vitdet import VitDetConfig`.
-_CONFIGURATION_IMPORT = re.compile(rb"^from \.(configuration_\w+) import ", re.MULTILINE)
+# An import of a configuration module: relative, of the same package (`from .configuration_vitdet import
+# VitDetConfig`), or absolute (`from transformers.models.superpoint.configuration_superpoint import ...`): the folder
+# it names, or "" for a relative import, and the module.
+_CONFIGURATION_IMPORT = re.compile(rb"^from (?:\.|[\w.]*?(\w+)\.)(configuration_\w+) import ", re.MULTILINE)
 Default = bool | int | float | str | None
 
 
-def imported_configurations(raw: bytes) -> list[str]:
-    """The configuration modules of its own package that a model's source imports (`configuration_vitdet`)."""
-    if b"from .configuration_" not in raw:  # the warm path of every other file: one substring search
+def imported_configurations(raw: bytes, folder: str) -> list[str]:
+    """The configuration modules of its own package that a model's source in `folder` (its folder's name) imports
+    (`configuration_vitdet`): relatively, or absolutely through a module path that ends in that folder."""
+    if b".configuration_" not in raw:  # the warm path of every other file: one substring search
         return []
-    return sorted({match.decode() for match in _CONFIGURATION_IMPORT.findall(raw)})
+    named = folder.encode()
+    return sorted(
+        {module.decode() for package, module in _CONFIGURATION_IMPORT.findall(raw) if package in (b"", named)}
+    )
 
 
 def configuration_defaults(modules: list[tuple[str, bytes]]) -> tuple[tuple[str, Default], ...]:
@@ -59,21 +66,12 @@ def _class_defaults(node: ast.ClassDef) -> list[tuple[str, Default]]:
     found: list[tuple[str, Default]] = []
     for statement in node.body:
         if type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value is not None:
-            value = _literal(statement.value)
-            if value is not _NOT_LITERAL:
+            value = literal_value(statement.value)
+            if value is not NOT_LITERAL:
                 found.append((statement.target.id, value))  # type: ignore[arg-type]
         elif type(statement) is ast.FunctionDef and statement.name == "__init__":
             for argument, default in parameter_defaults(statement):
-                value = _literal(default)
-                if value is not _NOT_LITERAL:
+                value = literal_value(default)
+                if value is not NOT_LITERAL:
                     found.append((argument.arg, value))  # type: ignore[arg-type]
     return found
-
-
-_NOT_LITERAL = object()
-
-
-def _literal(expr: ast.expr) -> object:
-    if type(expr) is ast.Constant and (expr.value is None or type(expr.value) in (bool, int, float, str)):
-        return expr.value
-    return _NOT_LITERAL

@@ -131,12 +131,22 @@ def _is_dtype(expr: ast.AST) -> bool:
 # user who asks for that device (kornia's MPS work-arounds).
 _OTHER_DEVICES = frozenset({"mps", "xla", "npu", "hpu", "xpu", "mlu", "meta"})
 _OTHER_DEVICE_PREDICATE = re.compile(r"^is_(?:mps|xla|npu|hpu|xpu|mlu)(?:_|$)")
+# Whether a flash-attention kernel was asked for (transformers' `is_flash_attention_requested(self.config)`, diffusers'
+# `_is_flash_attention_backend(processor)`, `backend in _FLASH_ATTENTION_BACKENDS`): those kernels are CUDA extensions
+# that no ONNX exporter translates, so an export runs the eager or SDPA path, which is also the default. Not
+# `is_flash_attn_available()`: an installed package is not a request.
+_FLASH_ATTENTION_PREDICATE = re.compile(r"^_?is_flash_attention_(?:requested|backend)$")
+_FLASH_ATTENTION_BACKENDS = re.compile(r"FLASH\w*BACKENDS$", re.IGNORECASE)
 
 
 def _names_other_device(call: ast.Call) -> bool:
+    name = _called_name(call)
+    return _OTHER_DEVICE_PREDICATE.match(name) is not None or _FLASH_ATTENTION_PREDICATE.match(name) is not None
+
+
+def _called_name(call: ast.Call) -> str:
     func = call.func
-    name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
-    return _OTHER_DEVICE_PREDICATE.match(name) is not None
+    return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
 
 
 def _is_device_type(expr: ast.AST) -> bool:
@@ -191,12 +201,14 @@ def non_default_test(
             return False  # a constructor flag that defaults to False
         return None
     if isinstance(test, ast.Call) and _names_other_device(test):
-        return False  # `is_mps_tensor_safe(x)`: a path for a device an export does not run on
+        return False  # `is_mps_tensor_safe(x)`, `is_flash_attention_requested(config)`: a path an export does not take
     if test_type is ast.Compare and len(test.ops) == 1:  # type: ignore[attr-defined]
         left, op, right = test.left, test.ops[0], test.comparators[0]  # type: ignore[attr-defined]
         op_type = type(op)
         if _is_device_type(left) and _other_devices(right):
             return op_type in (ast.NotEq, ast.NotIn, ast.IsNot)  # `x.device.type == "mps"`
+        if op_type in (ast.In, ast.NotIn) and _FLASH_ATTENTION_BACKENDS.search(_dotted(right) or ""):
+            return op_type is ast.NotIn  # `backend in _FLASH_ATTENTION_BACKENDS`
         key = option_key(left)
         if key is not None and key in options:
             # `side == "horz"` with `side="short"`, `self.config.hidden_stride > 1` with `hidden_stride: int = 1`

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults, parameter_names
+from onnxlint.analysis.calls import NOT_LITERAL, literal_value
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
@@ -409,11 +410,13 @@ class FileContext:
     def only_called_where_export_does_not_go(self, info: FunctionInfo | None) -> bool:
         """Whether every call that model code makes to `info` (or to the function it is nested in) sits
         where the export does not go: `if self.use_tiling: return self.tiled_decode(z)` makes
-        `tiled_decode`, and what only it calls, code the export never runs. A `forward` and a function
-        that no model code calls (library code) are not judged here."""
+        `tiled_decode`, and what only it calls, code the export never runs; a submodule's `forward` the same by the
+        calls of the attributes that hold it (`if self.training: aux = self.aux_head(x)`). The `forward` of a module
+        no module of the file runs (the model the user exports) and a function no model code calls (library code)
+        are not judged here."""
         while info is not None and info.parent is not None:
             info = info.parent
-        if info is None or info.name == "forward":
+        if info is None:
             return False
         return self._dead_at_export(info, self._dead_at_export_memo)
 
@@ -422,7 +425,7 @@ class FileContext:
         if key in memo:
             return memo[key]
         memo[key] = False  # a recursive call is not evidence either way
-        sites = self.model.call_sites(info)
+        sites = self._callers_of(info)
         if not sites:
             return False
         saved = self.function
@@ -435,7 +438,7 @@ class FileContext:
                 self.function = caller  # guards are judged from the caller's place
                 if self.skipped_during_export(call):
                     continue
-                if outer.name != "forward" and self._dead_at_export(outer, memo):
+                if self._dead_at_export(outer, memo):
                     continue
                 dead = False
                 break
@@ -443,6 +446,21 @@ class FileContext:
             self.function = saved
         memo[key] = dead
         return dead
+
+    def _callers_of(self, info: FunctionInfo) -> list[tuple[FunctionInfo, ast.Call]]:
+        """Where model code of the file runs `info`: its calls, and for a submodule's `forward` the calls of the
+        attributes that hold one (`self.aux1 = InceptionAux(...)`, then `self.aux1(x)`), made by the enclosing method.
+        None for a `forward` no module of the file runs: the model the user exports, or library code."""
+        if info.name != "forward":
+            return list(self.model.call_sites(info))
+        if info.owner is None:
+            return []
+        found = []
+        for call in self.model.module_call_sites(info.owner):
+            caller = self.model.function_info(self.enclosing_scope(call))
+            if caller is not None:
+                found.append((caller, call))
+        return found
 
     # -- paths an export takes only on request ---------------------------------------------------
 
@@ -1443,11 +1461,8 @@ def _reorders(value: ast.expr, name: str) -> bool:
 
 def _literal_defaults(function: ast.AST) -> dict[str, object]:
     """The parameters of `function` whose default is a literal None, bool, number or string, with it."""
-    return {
-        argument.arg: default.value
-        for argument, default in parameter_defaults(function)
-        if type(default) is ast.Constant and (default.value is None or type(default.value) in (bool, int, float, str))
-    }
+    found = {argument.arg: literal_value(default) for argument, default in parameter_defaults(function)}
+    return {name: value for name, value in found.items() if value is not NOT_LITERAL}
 
 
 def _literal_constructor_defaults(init: ast.AST) -> dict[str, object]:

@@ -139,7 +139,7 @@ def sibling_configurations(path: Path, raw: bytes) -> list[tuple[str, bytes]]:
     (analysis/config_defaults.py). Only a regular file in the same folder, not a link (it could lead out of the
     linted tree), read without blocking (a FIFO in its place) and at most 1 MiB; anything else is skipped."""
     found: list[tuple[str, bytes]] = []
-    for name in imported_configurations(raw):
+    for name in imported_configurations(raw, path.parent.name):
         candidate = path.parent / f"{name}.py"
         try:
             if not candidate.is_symlink():

@@ -331,6 +331,35 @@ OPTIONS_AND_DEVICES = textwrap.dedent(
 )
 
 
+FLASH_ATTENTION = textwrap.dedent(
+    """
+    import torch
+
+    from ...modeling_flash_attention_utils import is_flash_attention_requested
+    from ..attention_dispatch import _FLASH_ATTENTION_BACKENDS
+
+
+    class VisionAttention(torch.nn.Module):
+        def forward(self, x: torch.Tensor, cu_seqlens: torch.Tensor, backend: str):
+            if is_flash_attention_requested(self.config):
+                if cu_seqlens.max() > 4:
+                    return x * 2
+            lengths = (cu_seqlens[1:] - cu_seqlens[:-1]).tolist()
+            if backend in _FLASH_ATTENTION_BACKENDS and x.sum() > 0:
+                x = x * 2
+            return torch.cat(torch.split(x, lengths, dim=0))
+    """
+)
+
+
+def test_a_flash_attention_kernel_is_a_path_an_export_does_not_take():
+    # Flash-attention kernels are CUDA extensions no ONNX exporter translates: their branches (11, 14) are low, and
+    # what runs otherwise (13) is the default path, not a line under a condition the analysis cannot decide.
+    findings = lint_source(FLASH_ATTENTION, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    assert confidences == {(11, "ONX201"): "low", (13, "ONX202"): "high", (14, "ONX201"): "low"}
+
+
 def test_a_branch_for_another_value_of_an_option_or_another_device_is_low():
     # 7: `side == "horz"` with `side="short"`, left at its default by `resize` (which passes on its own `side`);
     # but `side_size` is also called with `side="vert"` (29), so its options are not known: 7, 9 and 10 stay, 7
@@ -519,6 +548,42 @@ def test_a_branch_on_a_configuration_option_off_by_default_is_low(tmp_path):
     # The configuration's bytes join the cached file's digest: a new default is seen at once.
     (package / "configuration_tiny.py").write_text(CONFIGURATION.replace("= False", "= True"))
     assert confidences()[14] == "high"
+
+
+def test_a_configuration_imported_by_its_absolute_path_and_a_negative_default_are_read(tmp_path):
+    # SuperPoint: `from transformers.models.superpoint.configuration_superpoint import ...` and
+    # `max_keypoints: int = -1`; `if self.max_keypoints >= 0:` is then a path only a configuration asks for. An
+    # absolute import of another package's configuration module is not read.
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text("class TinyConfig:\n    max_keypoints: int = -1\n")
+    model = textwrap.dedent(
+        """
+        import torch
+
+        from transformers.models.tiny.configuration_tiny import TinyConfig
+
+
+        class Detector(torch.nn.Module):
+            def __init__(self, config: TinyConfig):
+                super().__init__()
+                self.max_keypoints = config.max_keypoints
+
+            def forward(self, x: torch.Tensor):
+                if self.max_keypoints >= 0 and x.sum() > 0:
+                    x = x * 2
+                return x
+        """
+    )
+    (package / "modeling_tiny.py").write_text(model)
+
+    def confidences() -> dict[int, str]:
+        result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+        return {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+
+    assert confidences() == {13: "low"}
+    (package / "modeling_tiny.py").write_text(model.replace("models.tiny.", "models.other."))
+    assert confidences() == {13: "high"}
 
 
 def test_an_attribute_set_from_a_configuration_option_and_from_something_else_is_no_option():
@@ -1201,7 +1266,7 @@ def test_code_that_runs_only_where_an_undecided_condition_holds_is_one_level_low
 
 
 def test_the_else_of_an_undecided_condition_says_it_does_not_hold_and_a_guard_compared_with_a_bool_is_a_guard():
-    # MiniCPM-V's `else` of `if is_flash_attention_requested(self.config):` runs where the condition does not hold;
+    # The `else` of `if self.use_fast_path:` runs where the condition does not hold;
     # Reformer's `if self.training is True:` is the training guard, so its `else` is the export's path, decided.
     source = textwrap.dedent(
         """
@@ -1210,7 +1275,7 @@ def test_the_else_of_an_undecided_condition_says_it_does_not_hold_and_a_guard_co
 
         class Net(torch.nn.Module):
             def forward(self, x: torch.Tensor):
-                if is_flash_attention_requested(self.config):
+                if self.use_fast_path:
                     x = x * 2
                 else:
                     if x.sum() > 0:
@@ -1228,5 +1293,41 @@ def test_the_else_of_an_undecided_condition_says_it_does_not_hold_and_a_guard_co
     found = {f.start.row: f for f in findings if f.code == "ONX201"}
     assert sorted(found) == [10, 16]  # 13 is training code
     assert found[10].confidence.value == "medium"
-    assert "`is_flash_attention_requested(self.config)` does not hold" in found[10].message
+    assert "`self.use_fast_path` does not hold" in found[10].message
     assert found[16].confidence.value == "high"
+
+
+AUXILIARY_HEAD = textwrap.dedent(
+    """
+    import torch
+
+
+    class AuxiliaryHead(torch.nn.Module):
+        def forward(self, x: torch.Tensor):
+            for i in range(x.shape[0]):
+                x[i] = x[i] * 2
+            return x
+
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.aux = AuxiliaryHead()
+            self.conv = torch.nn.Conv2d(3, 3, 1)
+
+        def forward(self, x: torch.Tensor):
+            y = self.conv(x)
+            if self.training:
+                return y, self.aux(y)
+            return y
+    """
+)
+
+
+def test_a_submodule_run_only_in_training_is_not_reported():
+    # GoogLeNet's auxiliary heads: the only call of `self.aux` is in a training branch, so an export never runs
+    # `AuxiliaryHead.forward`; called outside that branch, its loop is reported.
+    assert lint_source(AUXILIARY_HEAD, "m.py", LintSettings(confidence="low")).findings == []
+    called = AUXILIARY_HEAD.replace("if self.training:", "if y.dim() == 4:")
+    findings = lint_source(called, "m.py", LintSettings(confidence="low")).findings
+    assert [(f.start.row, f.code) for f in findings] == [(7, "ONX203")]
