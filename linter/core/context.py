@@ -450,7 +450,7 @@ class FileContext:
     def _callers_of(self, info: FunctionInfo) -> list[tuple[FunctionInfo, ast.Call]]:
         """Where model code of the file runs `info`: its calls, and for a submodule's `forward` the calls of the
         attributes that hold one (`self.aux1 = InceptionAux(...)`, then `self.aux1(x)`), made by the enclosing method.
-        None for a `forward` no module of the file runs: the model the user exports, or library code."""
+        Empty for a `forward` no module of the file runs: the model the user exports, or library code."""
         if info.name != "forward":
             return list(self.model.call_sites(info))
         if info.owner is None:
