@@ -156,6 +156,7 @@ class FunctionInfo:
     _scope: FunctionScope | None = None
     _return_kind: Kind | None = None
     _return_in_progress: bool = False
+    _returned_tuple: tuple[Kind, ...] | None = None  # see FunctionScope.returned_tuple_kinds; () when not a tuple
 
     @property
     def name(self) -> str:
@@ -183,6 +184,7 @@ class ModuleModel:
         # callee node id -> [(caller, call)], for calls made by model code (filled with reachability)
         self._call_sites: dict[int, list[tuple[FunctionInfo, ast.Call]]] = {}
         self._module_calls: dict[str, list[ast.Call]] | None = None  # class name -> see module_call_sites
+        self._submodules: dict[str, dict[str, str]] | None = None  # see _submodule_classes
         self._calls_by_name: dict[str, list[ast.Call]] | None = None  # see calls_by_name
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
@@ -494,6 +496,47 @@ class ModuleModel:
                 if method is not None:
                     return self._function_infos.get(id(method))
         return None
+
+    def submodule_forward(self, call: ast.Call, caller: FunctionInfo | None) -> FunctionInfo | None:
+        """The `forward` of the submodule a call `self.<attribute>(...)` runs, when the caller's class builds that
+        attribute from a class of this file (`self.patch_embeddings = PatchEmbeddings(config)`)."""
+        func = call.func
+        if not (type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == "self"):
+            return None
+        owner = self.owner_class(caller)
+        if owner is None:
+            return None
+        built = self._submodule_classes().get(owner.node.name, {}).get(func.attr)
+        forward = self.find_method(self.classes[built], "forward") if built is not None else None
+        return self._function_infos.get(id(forward)) if forward is not None else None
+
+    def _submodule_classes(self) -> dict[str, dict[str, str]]:
+        """Class name -> {attribute: class name} for the attributes its constructor sets to an instance of a class of
+        this file (one class per attribute; an attribute set to two classes is left out)."""
+        if self._submodules is None:
+            self._submodules = {}
+            for class_info in self.classes.values():
+                init = class_info.methods.get("__init__")
+                attributes: dict[str, str | None] = {}
+                for node in ast.walk(init) if init is not None else ():
+                    if (
+                        type(node) is ast.Assign
+                        and type(node.value) is ast.Call
+                        and type(node.value.func) is ast.Name
+                        and node.value.func.id in self.classes
+                    ):
+                        for target in node.targets:
+                            if (
+                                type(target) is ast.Attribute
+                                and type(target.value) is ast.Name
+                                and target.value.id == "self"
+                            ):
+                                previous = attributes.get(target.attr, node.value.func.id)
+                                attributes[target.attr] = node.value.func.id if previous == node.value.func.id else None
+                built = {name: value for name, value in attributes.items() if value is not None}
+                if built:
+                    self._submodules[class_info.node.name] = built
+        return self._submodules
 
     def module_call_sites(self, owner: ClassInfo) -> list[ast.Call]:
         """Calls `self.<attribute>(...)` in this file's modules whose constructor sets `self.<attribute> =
@@ -1284,6 +1327,11 @@ class FunctionScope:
                 for element, element_value in zip(elements, values):
                     yield from self._destructure_nodes(element, element_value)
                 return
+        returned = self._unpacked_return(target, value)
+        if returned is not None:
+            for element, kind in zip(target.elts, returned):  # type: ignore[attr-defined]
+                yield from self._destructure_kind_nodes(element, kind)
+            return
         yield from self._destructure_kind_nodes(target, self.kind(value))
 
     def _destructure_kind_nodes(self, target: ast.expr, kind: Kind) -> Iterator[tuple[ast.Name, Kind]]:
@@ -1331,7 +1379,28 @@ class FunctionScope:
                 for element, element_value in zip(elements, values):
                     yield from self._destructure(element, element_value)
                 return
+        returned = self._unpacked_return(target, value)
+        if returned is not None:
+            for element, kind in zip(target.elts, returned):  # type: ignore[attr-defined]
+                yield from self._destructure_kind(element, kind, None)
+            return
         yield from self._destructure_kind(target, self.kind(value), value)
+
+    def _unpacked_return(self, target: ast.expr, value: ast.expr) -> tuple[Kind, ...] | None:
+        """The kinds, position by position, that a tuple target unpacks from a call of a function or submodule of
+        this file whose every `return` is a tuple of that length (`embeddings, num_frames, width =
+        self.patch_embeddings(x)`, whose `forward` returns `embeddings, num_frames, patch_width`: a tensor and two
+        sizes, not three tensors); None otherwise."""
+        if type(target) not in (ast.Tuple, ast.List) or type(value) is not ast.Call:
+            return None
+        elements = target.elts  # type: ignore[attr-defined]
+        if any(type(e) is ast.Starred for e in elements):
+            return None
+        callee = self.model.resolve_local_call(value, self.info) or self.model.submodule_forward(value, self.info)
+        if callee is None:
+            return None
+        kinds = self.returned_tuple_kinds(callee)
+        return kinds if kinds and len(kinds) == len(elements) else None
 
     def _destructure_kind(self, target: ast.expr, kind: Kind, value: ast.AST | None) -> Iterator[tuple[str, Kind]]:
         target_type = type(target)
@@ -1660,6 +1729,43 @@ class FunctionScope:
         ):
             return Kind.PYTHON
         return Kind.UNKNOWN
+
+    def returned_tuple_kinds(self, info: FunctionInfo) -> tuple[Kind, ...]:
+        """The kinds, position by position, of what a local function returns when every `return` gives a tuple
+        literal of one length (the join over the returns at each position); () otherwise, or while its names are
+        being computed (a call cycle: the caller falls back to the kind of the whole value)."""
+        if info._returned_tuple is not None:
+            return info._returned_tuple
+        if type(info.node) is ast.Lambda or info._return_in_progress:
+            return ()
+        returns = list(_returns(cast("list[ast.stmt]", info.node.body)))
+        values = [node.value for node in returns]
+        if (
+            not values
+            or any(type(v) is not ast.Tuple for v in values)
+            or len({len(v.elts) for v in values}) != 1  # type: ignore[union-attr]
+            or any(type(e) is ast.Starred for v in values for e in v.elts)  # type: ignore[union-attr]
+        ):
+            info._returned_tuple = ()
+            return ()
+        info._return_in_progress = True
+        try:
+            scope = self.model.scope_for(info)
+            if scope._computing or scope._stale:
+                self.model.partial_reads += 1  # not known yet: the table that asks is computed again
+                return ()
+            kinds: list[Kind | None] = [None] * len(values[0].elts)  # type: ignore[union-attr]
+            for value in values:
+                for position, element in enumerate(value.elts):  # type: ignore[union-attr]
+                    kinds[position] = join(kinds[position], scope.kind(element))
+            if scope._computing or scope._stale:
+                self.model.partial_reads += 1
+                return ()
+            info._returned_tuple = tuple(kind or Kind.UNKNOWN for kind in kinds)
+            self.model.generation += 1
+        finally:
+            info._return_in_progress = False
+        return info._returned_tuple
 
     def model_return_kind(self, info: FunctionInfo) -> Kind:
         """The kind a local function returns: the join of its `return` values."""

@@ -569,22 +569,41 @@ class FileContext:
         the default path decides (`default_path_value`; one decided against `node` makes it a path on request, see
         `non_default_reason`), not a test of a value's form (`_dispatches_on_type_or_presence`: `attention_mask is not
         None`, `isinstance(...)`), not a flag every caller sets alike. Code there runs only for some configurations
-        or inputs: its reachability is not proven."""
+        or inputs: its reachability is not proven. Also a flag an `and` tests before the part that `node` is or holds
+        (`output_attentions and is_global_attn`: the second part runs only where the flag holds)."""
+        if type(node) is ast.BoolOp and type(node.op) is ast.And and self._undecided_flag(node.values[0]):
+            return node.values[0], True
         child = node
         parent = self.parent(node)
         while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
             if type(parent) is ast.If and child is not parent.test:
                 test = parent.test
-                if (
-                    type(test) is not ast.Constant  # `if True:`
-                    and self.guard_polarity(test) is None
-                    and self.default_path_value(test) is None
-                    and not _dispatches_on_type_or_presence(test)
-                    and not self._flag_every_caller_sets(test)
-                ):
+                if self._undecided(test):
                     return test, child in parent.body
+            elif type(parent) is ast.BoolOp and type(parent.op) is ast.And and child in parent.values:
+                flag = next((v for v in parent.values[: parent.values.index(child)] if self._undecided_flag(v)), None)
+                if flag is not None:
+                    return flag, True
             child, parent = parent, self.parent(parent)
         return None
+
+    def _undecided(self, test: ast.expr) -> bool:
+        """A test that decides a path and that the analysis cannot decide (see `_undecided_branch`)."""
+        return (
+            type(test) is not ast.Constant  # `if True:`
+            and self.guard_polarity(test) is None
+            and self.default_path_value(test) is None
+            and not _dispatches_on_type_or_presence(test)
+            and not self._flag_every_caller_sets(test)
+        )
+
+    def _undecided_flag(self, operand: ast.expr) -> bool:
+        """An operand of an `and` that is a plain flag (`output_attentions`, `self.use_cache`), not a value the finding
+        may be about, that the analysis cannot decide."""
+        flag = operand.operand if type(operand) is ast.UnaryOp and type(operand.op) is ast.Not else operand
+        while type(flag) is ast.Attribute:
+            flag = flag.value
+        return type(flag) is ast.Name and self.kind(flag) is not Kind.TENSOR and self._undecided(operand)
 
     def _flag_every_caller_sets(self, test: ast.expr) -> bool:
         """`if sample:` in a helper every call of which passes `sample=True` (or every one `False`): the callers decide
@@ -691,6 +710,8 @@ class FileContext:
                                     found[attribute] = kept[statement.value.id]
                     if init is not None:
                         found.update(_set_only_when_on(init, {name for name, value in kept.items() if value is False}))
+            if init is not None:
+                found.update(_literal_attributes(init))
             for name, method in owner.methods.items() if found else ():
                 if name != "__init__":
                     for stored in _stored_self_attributes([method]):
@@ -1494,6 +1515,25 @@ def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.e
     return found
 
 
+def _literal_attributes(init: ast.AST) -> dict[str, object]:
+    """`self.<attribute>` -> value for the attributes a constructor's own statements (not a nested block) set to a bool,
+    number or string literal and that it sets nowhere else (HunyuanVideo's VAE `self.use_framewise_encoding = True`):
+    what the module holds as built."""
+    counts: dict[str, int] = {}
+    for node in walk(init):
+        attribute = _self_attribute(node) if type(node) is ast.Attribute and type(node.ctx) is ast.Store else None
+        if attribute is not None:
+            counts[attribute] = counts.get(attribute, 0) + 1
+    found: dict[str, object] = {}
+    for statement in getattr(init, "body", ()):
+        if type(statement) is ast.Assign and len(statement.targets) == 1:
+            attribute = _self_attribute(statement.targets[0])
+            value = literal_value(statement.value)
+            if attribute is not None and counts.get(attribute) == 1 and value is not None and value is not NOT_LITERAL:
+                found[attribute] = value
+    return found
+
+
 def _set_in_init(model: ModuleModel, owner: ClassInfo, literal: object) -> set[str]:
     """The attributes that the constructor of `owner` sets to `literal` (`self.use_tiling = False`)."""
     found: set[str] = set()
@@ -1513,49 +1553,69 @@ def _self_attribute(node: ast.AST) -> str | None:
 
 
 def _record_attributes(
-    statements: list[ast.stmt], config: Mapping[str, object], options: dict[str, object], chosen: bool = False
+    statements: list[ast.stmt],
+    config: Mapping[str, object],
+    options: dict[str, object],
+    chosen: bool = False,
+    local: dict[str, object] | None = None,
 ) -> None:
     """What a constructor's statements set `self.<attribute>`s to on the configuration's defaults (see
     `FileContext._configuration_options`): only the branch of an `if` on an option that its default takes.
-    `chosen`: the statements are that branch (a value there that is no literal is some object, not None)."""
+    `chosen`: the statements are that branch (a value there that is no literal is some object, not None). `local`:
+    what the constructor's plain names hold on those defaults (TimeSformer's `attention_type =
+    config.attention_type`, then `self.attention_type = attention_type`); a name bound to two things holds neither."""
+    if local is None:
+        local = {}
     for statement in statements:
         if type(statement) is ast.If:
-            decided = non_default_test(statement.test, frozenset(), config)
+            decided = non_default_test(statement.test, frozenset(), _with_locals(config, local))
             if decided is None:
-                _record_attributes(statement.body + statement.orelse, config, options, chosen)
+                _record_attributes(statement.body + statement.orelse, config, options, chosen, local)
             else:
-                _record_attributes(statement.body if decided else statement.orelse, config, options, True)
+                _record_attributes(statement.body if decided else statement.orelse, config, options, True, local)
             continue
         if type(statement) in (ast.Assign, ast.AnnAssign, ast.AugAssign):
             targets = statement.targets if type(statement) is ast.Assign else [statement.target]  # type: ignore[attr-defined]
             value = statement.value if type(statement) is not ast.AugAssign else None  # type: ignore[attr-defined]
-            default = _default_of(value, config, chosen) if value is not None else _CONFLICTING
+            default = _default_of(value, config, chosen, local) if value is not None else _CONFLICTING
             for target in targets:
                 attribute = _self_attribute(target)
-                if attribute is None:
+                bound = local if attribute is None and type(target) is ast.Name else options
+                name = attribute if attribute is not None else target.id if type(target) is ast.Name else None
+                if name is None:
                     continue
-                if attribute in options and options[attribute] is not default and options[attribute] != default:
-                    options[attribute] = _CONFLICTING  # set to two different things
+                if name in bound and bound[name] is not default and bound[name] != default:
+                    bound[name] = _CONFLICTING  # set to two different things
                 else:
-                    options[attribute] = default
+                    bound[name] = default
             continue
         for field in ("body", "orelse", "finalbody", "handlers"):
             nested = getattr(statement, field, None)
             if nested:
-                _record_attributes([n for n in nested if isinstance(n, ast.stmt)], config, options, chosen)
+                _record_attributes([n for n in nested if isinstance(n, ast.stmt)], config, options, chosen, local)
 
 
-def _default_of(value: ast.expr, config: Mapping[str, object], chosen: bool) -> object:
+def _with_locals(config: Mapping[str, object], local: Mapping[str, object] | None) -> Mapping[str, object]:
+    """`config` and the constructor's names known on its defaults (not those bound to two things)."""
+    known = {name: value for name, value in local.items() if value is not _CONFLICTING} if local else None
+    return {**config, **known} if known else config
+
+
+def _default_of(
+    value: ast.expr, config: Mapping[str, object], chosen: bool, local: Mapping[str, object] | None = None
+) -> object:
     """The value an expression has on the configuration's defaults: an option's default, a literal, what an
-    option chooses between two (`x if config.flag else None`), or, in a branch an option chose, some object;
-    `_CONFLICTING` otherwise."""
+    option chooses between two (`x if config.flag else None`), a constructor's name bound to one of those (`local`),
+    or, in a branch an option chose, some object; `_CONFLICTING` otherwise."""
     key = option_key(value)
     if key is not None and key.startswith("config.") and key in config:
         return config[key]
+    if local and type(value) is ast.Name and value.id in local:
+        return local[value.id]
     if type(value) is ast.IfExp:
-        decided = non_default_test(value.test, frozenset(), config)
+        decided = non_default_test(value.test, frozenset(), _with_locals(config, local))
         if decided is not None:
-            return _default_of(value.body if decided else value.orelse, config, True)
+            return _default_of(value.body if decided else value.orelse, config, True, local)
     if chosen:
         return value.value if type(value) is ast.Constant else NOT_NONE
     return _CONFLICTING

@@ -292,9 +292,10 @@ CONSTRUCTOR_FLAGS = textwrap.dedent(
 
 def test_a_flag_the_constructor_takes_off_by_default_is_a_path_on_request():
     # 18: `self.prosac` comes from a constructor parameter that defaults to False and nothing turns on;
-    # 6: `scale`'s `crop` is passed only that flag. 20: a variant in the file builds the model with `refine=True`
-    # (medium: `x` is an unannotated parameter).
-    assert _confidences(CONSTRUCTOR_FLAGS) == {6: "low", 18: "low", 20: "medium"}
+    # 6: `scale`'s `crop` is passed only that flag. 20: a variant in the file builds the model with `refine=True`, so
+    # the flag is not decided and the value test after it runs only where it holds: one level below the `medium` of
+    # an unannotated `x`.
+    assert _confidences(CONSTRUCTOR_FLAGS) == {6: "low", 18: "low", 20: "low"}
 
 
 OPTIONS_AND_DEVICES = textwrap.dedent(
@@ -664,7 +665,8 @@ def test_a_value_a_configuration_option_chooses_in_the_constructor_is_known_by_d
 
 def test_a_configuration_module_that_is_a_link_or_a_fifo_is_not_read(tmp_path):
     # Files found in the repository are untrusted: a link may lead out of the linted tree, a FIFO would block
-    # a read. Neither is read; the options stay unknown (the branches keep their level) and the run ends.
+    # a read. Neither is read; the options stay unknown (no branch is a path on request: none is `low`; the one behind
+    # the flag `self.use_relative_positions`, undecided, is `medium`) and the run ends.
     import os
 
     import pytest
@@ -681,12 +683,12 @@ def test_a_configuration_module_that_is_a_link_or_a_fifo_is_not_read(tmp_path):
         result = run_onnxlint("--confidence", "low", "--format", "json", "--no-cache", "tiny", cwd=tmp_path)
         return {f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
 
-    assert confidences() == {"high"}
+    assert confidences() == {"high", "medium"}
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs on this system")
     (package / "configuration_tiny.py").unlink()
     os.mkfifo(package / "configuration_tiny.py")
-    assert confidences() == {"high"}  # run_onnxlint times out (and fails) if the read blocks
+    assert confidences() == {"high", "medium"}  # run_onnxlint times out (and fails) if the read blocks
 
 
 OPTIONAL_INPUTS = textwrap.dedent(
@@ -978,9 +980,11 @@ def test_a_constructor_option_left_at_its_default_decides_branches():
         "Upsample(4, is_causal=is_causal)", 'Upsample(4, is_causal=False, mode="bicubic")'
     )
     findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
-    # On the default path now: a remainder of a size (12) is `high`, a bound on one (14) `medium`.
+    # On the default path now: the remainder of a size (12) is `medium`, one level below `high`, because it runs only
+    # where the flag before it, which the file sets both ways, holds (`not self.is_causal and ...`); the bound (14)
+    # `medium` (a comparison before it, `self.mode == "bicubic"`, is not read as a flag).
     assert {(f.start.row, f.confidence.value) for f in findings if f.code == "ONX302"} == {
-        (12, "high"),
+        (12, "medium"),
         (14, "medium"),
     }
 
@@ -1331,3 +1335,48 @@ def test_a_submodule_run_only_in_training_is_not_reported():
     called = AUXILIARY_HEAD.replace("if self.training:", "if y.dim() == 4:")
     findings = lint_source(called, "m.py", LintSettings(confidence="low")).findings
     assert [(f.start.row, f.code) for f in findings] == [(7, "ONX203")]
+
+
+def test_what_a_constructor_holds_as_built_decides_a_path(tmp_path):
+    # TimeSformer: `attention_type = config.attention_type`, then `self.attention_type = attention_type` (a local of
+    # the constructor); HunyuanVideo's VAE: `self.use_framewise_encoding = True`. Both decide their tests, so the line
+    # under them is `high`; a test the analysis cannot decide (`self.mode`, set from a required argument) keeps it
+    # `medium`, and so does a flag an `and` tests before a tensor value (LED's `output_attentions and is_global`).
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text('class TinyConfig:\n    attention_type: str = "divided"\n')
+    (package / "modeling_tiny.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+
+            from .configuration_tiny import TinyConfig
+
+
+            class Embeddings(torch.nn.Module):
+                def __init__(self, config: TinyConfig, mode):
+                    super().__init__()
+                    attention_type = config.attention_type
+                    self.attention_type = attention_type
+                    self.use_framewise = True
+                    self.mode = mode
+
+                def forward(self, x: torch.Tensor, output_attentions: bool):
+                    if self.attention_type != "space_only":
+                        if x.sum() > 0:
+                            x = x * 2
+                    if self.use_framewise:
+                        if x.sum() > 1:
+                            x = x * 3
+                    if self.mode:
+                        if x.sum() > 2:
+                            x = x * 4
+                    is_global = (x > 0).any().item()
+                    extra = () if (output_attentions and is_global) else None
+                    return x, extra
+            """
+        )
+    )
+    result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+    found = {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+    assert found == {17: "high", 20: "high", 23: "medium", 26: "medium"}

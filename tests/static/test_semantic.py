@@ -543,3 +543,63 @@ class Always(torch.nn.Module):
     )
     findings = lint_source(also_on, "m.py", LintSettings(confidence="low")).findings
     assert [f.start.row for f in findings if f.code == "ONX301"] == [6]
+
+
+UNPACKED_RETURNS = """
+import torch
+
+
+class PatchEmbeddings(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.projection = torch.nn.Conv2d(3, 8, 4, stride=4)
+
+    def forward(self, pixel_values: torch.Tensor):
+        batch_size, num_frames, channels, height, width = pixel_values.shape
+        embeddings = self.projection(pixel_values.reshape(batch_size * num_frames, channels, height, width))
+        return embeddings, num_frames, embeddings.size(-1)
+
+
+def pad_to_window(x: torch.Tensor, window: int):
+    padding = (window - x.shape[1] % window) % window
+    return padding, torch.nn.functional.pad(x, (0, 0, 0, padding))
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.patch_embeddings = PatchEmbeddings()
+
+    def forward(self, pixel_values: torch.Tensor):
+        embeddings, num_frames, width = self.patch_embeddings(pixel_values)
+        padding, padded = pad_to_window(embeddings, 8)
+        return embeddings, num_frames, width, padding, padded
+"""
+
+
+def test_a_tuple_a_local_function_or_submodule_returns_unpacks_position_by_position():
+    # TimeSformer's `embeddings, num_frames, patch_width = self.patch_embeddings(pixel_values)`: a tensor and two
+    # sizes, not three tensors; the same for a helper of the file.
+    context = context_for(UNPACKED_RETURNS)
+    forward = context.model.function_info(
+        next(
+            n
+            for n in ast.walk(context.tree)
+            if isinstance(n, ast.FunctionDef) and n.name == "forward" and n.lineno > 20
+        )
+    )
+    scope = context.model.scope_for(forward)
+    assert [scope.name_kind(n) for n in ("embeddings", "num_frames", "width", "padding", "padded")] == [
+        Kind.TENSOR,
+        Kind.DIM,
+        Kind.DIM,
+        Kind.DIM,
+        Kind.TENSOR,
+    ]
+    # So a comparison of `num_frames` is a branch on a size (ONX302), not on a tensor value (ONX201).
+    source = textwrap.dedent(UNPACKED_RETURNS).replace(
+        "        return embeddings, num_frames, width, padding, padded",
+        "        if num_frames != 8:\n            embeddings = embeddings * 2\n        return embeddings",
+    )
+    codes = {f.code for f in lint_source(source, "m.py", LintSettings(confidence="low")).findings if f.start.row == 29}
+    assert codes == {"ONX302"}
