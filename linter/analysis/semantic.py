@@ -543,23 +543,9 @@ class ModuleModel:
         <owner's class>(...)`: where the model runs that submodule (its `forward`)."""
         if self._module_calls is None:
             self._module_calls = {}
+            built_by = self._submodule_classes()
             for class_info in self.classes.values():
-                init = class_info.methods.get("__init__")
-                attributes: dict[str, str] = {}
-                for node in ast.walk(init) if init is not None else ():
-                    if (
-                        type(node) is ast.Assign
-                        and type(node.value) is ast.Call
-                        and type(node.value.func) is ast.Name
-                        and node.value.func.id in self.classes
-                    ):
-                        for target in node.targets:
-                            if (
-                                type(target) is ast.Attribute
-                                and type(target.value) is ast.Name
-                                and target.value.id == "self"
-                            ):
-                                attributes[target.attr] = node.value.func.id
+                attributes = built_by.get(class_info.node.name)
                 if not attributes:
                     continue
                 for method in class_info.methods.values():
