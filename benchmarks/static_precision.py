@@ -4,6 +4,7 @@
     python benchmarks/static_precision.py draw TAG SEED [SEED ...] [--size 40]
     python benchmarks/static_precision.py merge TAG SEED [SEED ...]    # two judges (+ a third where they differ)
     python benchmarks/static_precision.py report TAG SEED [SEED ...]   # Markdown from judged-TAG-SEED.json
+    python benchmarks/static_precision.py record TAG [--list]          # every finding's verdict on record
 
 The corpus is a folder of unpacked wheels, one `name-version` folder per package (fetch them with
 `pip download --no-deps --only-binary=:all: <name>==<version>` and unzip; nothing is imported or
@@ -20,6 +21,12 @@ Two judges per sample, independently (`judged-TAG-SEED-a.json`, `-b.json`): `mer
 they disagree on to `sample-TAG-SEED-c.json` for a third judge, and once `judged-TAG-SEED-c.json` exists,
 writes `judged-TAG-SEED.json`: the verdict both gave, else the third judge's, each entry keeping every judge's
 verdict (`judges`) and the reason of the judge whose verdict it is.
+
+`record` reads every verdict file kept in `benchmarks/static_precision_samples/` (`judged-*.json`) and gives each
+finding of `findings-TAG.json` one verdict on record where some sample judged it (by file, line and code): a
+merged verdict where one exists, else a single judge's, the last in file-name order. It prints the precision of the
+judged findings, by confidence and by code (`--list`: and every finding on record that is not true): a measure of a
+tree's change between samples, not a sample (the findings judged before are not a random draw of the tree).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ TARGETS: dict[str, list[str]] = {
     "segmentation_models_pytorch": ["segmentation_models_pytorch"],
 }
 CONTEXT = 15  # lines of code each side of a sampled finding
+SAMPLES = Path(__file__).resolve().parent / "static_precision_samples"  # the judged samples kept in the repository
 
 
 def package_folder(corpus: Path, package: str) -> Path | None:
@@ -138,6 +146,24 @@ def report(corpus: Path, tag: str, seeds: list[int]) -> None:
         by_code.setdefault(entry["code"], Counter())[entry["verdict"]] += 1
     for code, counts in sorted(by_code.items()):
         print(f"| {code} | {sum(counts.values())} | {counts['TRUE']} | {counts['DEBATABLE']} | {counts['FALSE']} |")
+    confidence = {}  # (seed, n) -> the finding's confidence, from the sample the judges read
+    for seed in seeds:
+        sample_path = corpus / f"sample-{tag}-{seed}.json"
+        if sample_path.exists():
+            for drawn in json.loads(sample_path.read_text(encoding="utf-8")):
+                confidence[(seed, drawn["n"])] = drawn.get("confidence")
+    by_level: dict[str, Counter[str]] = {}
+    for seed, entries in judged.items():
+        for entry in entries:
+            by_level.setdefault(confidence.get((seed, entry["n"])) or "?", Counter())[entry["verdict"]] += 1
+    print(
+        "\nBy confidence: "
+        + ", ".join(
+            f"`{level}` {100 * counts['TRUE'] / sum(counts.values()):.1f}% ({counts['TRUE']} of {sum(counts.values())})"
+            for level, counts in sorted(by_level.items())
+        )
+        + "."
+    )
     classes = Counter(entry["class"].split(":")[0].strip() for entry in pooled if entry["verdict"] != "TRUE")
     print(
         "\nClasses of the false and debatable findings: "
@@ -205,14 +231,50 @@ def merge(corpus: Path, tag: str, seeds: list[int]) -> None:
         print(f"seed {seed}: the judges agree on {agreed} of {len(first)}; merged -> {output}")
 
 
+def record(corpus: Path, tag: str, listed: bool) -> None:
+    verdicts: dict[tuple[str, int, str], tuple[bool, dict]] = {}  # finding -> (merged, entry)
+    for path in sorted(SAMPLES.glob("judged-*.json")):
+        merged = not path.stem.endswith(("-a", "-b", "-c"))
+        for entry in json.loads(path.read_text(encoding="utf-8")):
+            key = (entry["file"].removeprefix(f"{corpus}/"), entry["line"], entry["code"])  # relative to the corpus
+            if merged or not verdicts.get(key, (False, None))[0]:
+                verdicts[key] = (merged, entry)
+    findings = json.loads((corpus / f"findings-{tag}.json").read_text(encoding="utf-8"))["findings"]
+    totals: dict[str, Counter[str]] = {}
+    not_true = []
+    for finding in findings:
+        file = str(Path(finding["filename"]).relative_to(Path(finding["root"]).parent))
+        key = (file, finding["location"]["row"], finding["code"])
+        entry = verdicts.get(key, (False, None))[1]
+        verdict = entry["verdict"] if entry is not None else "unjudged"
+        for group in ("all", f"`{finding['confidence']}`", finding["code"]):
+            totals.setdefault(group, Counter())[verdict] += 1
+        if entry is not None and verdict != "TRUE":
+            not_true.append((finding["code"], verdict, key, entry.get("class", ""), entry.get("reason", "")))
+    print(f"{len(findings)} findings in findings-{tag}.json; verdicts on record from {SAMPLES}")
+    for group, counts in sorted(
+        totals.items(), key=lambda item: (item[0] != "all", not item[0].startswith("`"), item[0])
+    ):
+        judged = sum(n for verdict, n in counts.items() if verdict != "unjudged")
+        share = f"{100 * counts['TRUE'] / judged:.1f}%" if judged else "-"
+        print(
+            f"  {group:10s} {share:>6} true ({counts['TRUE']} of {judged} judged; {counts['DEBATABLE']} debatable, "
+            f"{counts['FALSE']} false; {counts['unjudged']} unjudged)"
+        )
+    if listed:
+        for code, verdict, (file, line, _), kind, reason in sorted(not_true):
+            print(f"{code} {verdict} {file}:{line} | {kind} | {reason[:160]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["lint", "draw", "merge", "report"])
+    parser.add_argument("command", choices=["lint", "draw", "merge", "report", "record"])
     parser.add_argument("tag")
     parser.add_argument("seeds", nargs="*", type=int)
     parser.add_argument("--corpus", type=Path, default=Path("/work/corpus"))
     parser.add_argument("--size", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--list", action="store_true", help="record: also list every finding on record not true")
     args = parser.parse_args()
     if args.command == "lint":
         lint(args.corpus, args.tag, args.jobs)
@@ -220,6 +282,8 @@ def main() -> None:
         draw(args.corpus, args.tag, args.seeds, args.size)
     elif args.command == "merge":
         merge(args.corpus, args.tag, args.seeds)
+    elif args.command == "record":
+        record(args.corpus, args.tag, args.list)
     else:
         report(args.corpus, args.tag, args.seeds)
 
