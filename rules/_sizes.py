@@ -459,7 +459,7 @@ _SPATIAL_NAME = re.compile(
 _STATIC_NAME = re.compile(
     r"^(c|ch|chs|chan|chans|d|dk|d_k|dv|d_v|d_model|hidden|hidden_size|embed|feat|feats|features|dim|dims"
     r"|c_.*|.*_c|.*chan.*|.*channels?|.*_per_head|.*features|embed.*|(num_)?(\w+_)?heads?|num_(\w+_)?heads"
-    r"|(num_)?experts?|(num_)?codebooks?|(num_)?groups|(num_)?coordinates|.*head_dim|kernel_?size|ksize|(num|n)_(\w+_)?dims"
+    r"|(num_)?experts?|(num_)?codebooks?|(num_|n_)?bins|(num_|n_)?colou?rs|(num_)?groups|(num_)?coordinates|.*head_dim|kernel_?size|ksize|(num|n)_(\w+_)?dims"
     r"|(head|embed|hidden|in|out|model|feat|feature|q|k|v|c|key|value|query|attn|mlp|inner|token)_?dims?"
     r"|dims?_?(head|per_head))$",
     re.IGNORECASE,

@@ -110,6 +110,9 @@ class BranchOnTensorSize(Rule):
       self.max_grid_row_position_embeddings:`, `if seq_len > self.config.max_inference_chunksize:`): an example
       within it exports the branch every input within it takes; only inputs past the configured maximum take
       the other one;
+    - any of the thresholds and equalities below against an option whose default the analysis reads (a
+      constructor parameter's literal default, the configuration's: V-JEPA 2's `num_frames <
+      self.config.tubelet_size`, 2 by default, is a threshold of 2 elements);
     - a size ordered against a chunk size (`if x.numel() <= CONV_CHUNK_ELEMENTS:`, `if x.size(0) <= chunk_size:`):
       the branch picks the whole computation or the one cut into chunks for memory, which most likely give the
       same numbers; a loop over the chunks is ONX203's finding (not Reformer's `chunk_length`, another attention);
@@ -444,6 +447,20 @@ class BranchOnTensorSize(Rule):
                 "of one length are one symbol, decided without a guard; an example that makes two apart sizes equal "
                 "ties them (an error with named dims, silently with `Dim.AUTO`)"
             )
+        configured = ""
+        for option, size in ((right, left), (left, right)):
+            default = self.context.default_value(option) if type(option) is not ast.Constant else None
+            if (
+                type(default) is int
+                and is_dynamic_size(self.context, size)
+                and not is_dynamic_size(self.context, option)
+            ):
+                # `num_frames < self.config.tubelet_size` (2 by default): the bound the default configuration gives.
+                configured = f" (`{self.context.source.segment(option)}` by default)"
+                if option is left:
+                    operator = _MIRRORED.get(operator, operator)
+                left, right = size, ast.Constant(default)
+                break
         if type(right) is not ast.Constant or type(right.value) is not int:
             return self._brought_to_bound(term) or self._tests_the_rest_past(term)
         bound = right.value
@@ -461,19 +478,17 @@ class BranchOnTensorSize(Rule):
             return None
         if bound == 1 and operator in (ast.Eq, ast.NotEq, ast.Gt, ast.LtE):
             return (
-                "a comparison with 1: exported with an example larger than 1 along that dim (an example of 1 on a "
+                f"a comparison with 1{configured}: exported with an example larger than 1 along that dim (an example of 1 on a "
                 "dynamic dim is ONX506's finding), the graph keeps the branch every size of 2 or more takes, with no "
                 "guard; only an input of size 1 there runs that branch instead of its own"
             )
         if operator in (ast.Eq, ast.NotEq) and 2 <= bound <= _LAYOUT and not self._unpacked_extent(left):
             return (
-                f"a size compared for equality with {bound} tests a dim that takes one fixed value (a layout axis: "
+                f"a size compared for equality with {bound}{configured} tests a dim that takes one fixed value (a layout axis: "
                 "sections, channels, coordinates, a tuple's arity) in most models"
             )
         if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and 2 <= bound <= _DEGENERATE:
-            return (
-                f"a threshold of {bound} elements: only inputs of degenerate size along that dim take the other branch"
-            )
+            return f"a threshold of {bound} elements{configured}: only inputs of degenerate size along that dim take the other branch"
         return self._brought_to_bound(term)
 
     def _fix(self, test: ast.expr) -> Fix:
@@ -1015,6 +1030,26 @@ class BranchOnTensorSize(Rule):
             line=4,
             settings={"confidence": "low"},
             message_contains="low confidence: a size ordered against a chunk size",
+        ),
+        # A threshold the constructor's default sets (V-JEPA 2's `num_frames < self.tubelet_size`, 2 by default) is a
+        # threshold of that many elements: `low`, naming the option (tests/static/test_confidence.py: not a larger one).
+        Invalid(
+            """
+            import torch
+            class Embeddings(torch.nn.Module):
+                def __init__(self, tubelet_size: int = 2):
+                    super().__init__()
+                    self.tubelet_size = tubelet_size
+
+                def forward(self, x):
+                    num_frames = x.shape[2]
+                    if num_frames < self.tubelet_size:
+                        x = x.repeat(1, 1, self.tubelet_size, 1, 1)
+                    return x * 2
+            """,
+            line=9,
+            settings={"confidence": "low"},
+            message_contains="a threshold of 2 elements (`self.tubelet_size` by default): only inputs of degenerate",
         ),
         # A value cached from an earlier call (None on a freshly built module) decides the condition before any size
         # is read: `low`, saying why.

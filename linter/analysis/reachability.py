@@ -544,10 +544,27 @@ def _tested_for_none(test: ast.expr) -> Iterator[str]:
 
 def parameter_options(function: ast.AST) -> dict[str, object]:
     """What the parameters of `function` that choose a path hold by default: the string options
-    (`parameters_with_string_defaults`) and the optional inputs (`optional_parameters`, None)."""
+    (`parameters_with_string_defaults`), the optional inputs (`optional_parameters`, None) and the flags that
+    default to True (`parameters_on_by_default`; those that default to False are `parameters_off_by_default`)."""
     options: dict[str, object] = dict(parameters_with_string_defaults(function))
     options.update(optional_parameters(function))
+    options.update(dict.fromkeys(parameters_on_by_default(function), True))
     return options
+
+
+def parameters_on_by_default(function: ast.AST) -> frozenset[str]:
+    """The parameters of `function` whose default is `True` (`sub_pixel=True`, `normalize=True`): a caller turns
+    them off when it wants the other path, so `if not sub_pixel:` and the `else` of `if sub_pixel:` are paths on
+    request. Not the flags that enable other input sizes, nor a cache's (`use_cache=True`: whether a cache is
+    passed decides that path)."""
+    return frozenset(
+        argument.arg
+        for argument, default in parameter_defaults(function)
+        if type(default) is ast.Constant
+        and default.value is True
+        and not _SIZE_FLAG.search(argument.arg)
+        and "cache" not in argument.arg
+    )
 
 
 def parameters_off_by_default(function: ast.AST, size_flags: bool = False) -> frozenset[str]:

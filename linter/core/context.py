@@ -644,6 +644,16 @@ class FileContext:
         devices decide it whatever else it reads (`antialias and x.device.type == "mps"`: False); else None."""
         return non_default_test(test, self._enclosing_flags(test), self._enclosing_options(test))
 
+    def default_value(self, expr: ast.expr) -> object | None:
+        """What an option `expr` holds on the model's default path where it is read (`self.config.tubelet_size`: 2,
+        `self.ratio` set from a constructor parameter that defaults to 6, `side` for `side="short"`), from the same
+        options that decide paths (`_enclosing_options`); None when it is not such an option or may be None."""
+        key = option_key(expr)
+        if key is None:
+            return None
+        value = self._enclosing_options(expr).get(key)
+        return None if value is NOT_NONE else value
+
     def _enclosing_flags(self, node: ast.AST) -> frozenset[str]:
         scope = self.enclosing_scope(node)
         info = self.model.function_info(scope)
@@ -1410,10 +1420,33 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                 ):
                     # `inject_noise=inject_noise[i]` from the caller's `inject_noise=(False, False, False)`
                     seen = _OwnDefault(uniform_of[id(caller)][keyword.arg])
+                elif _self_attribute(value) == f"self.{keyword.arg}" and keyword.arg in (
+                    stored := _stored_constructor_defaults(context, caller)
+                ):
+                    # `is_causal=self.is_causal`, the caller's module's own `is_causal: bool = True` kept as it is
+                    seen = _OwnDefault(stored[keyword.arg])
                 else:
                     seen = _OTHER_VALUE
                 passed.setdefault(name, {}).setdefault(keyword.arg or "*", []).append(seen)
     return passed
+
+
+def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dict[str, object]:
+    """For a method, the attributes its module's constructor sets to a parameter of the same name left as it is
+    (`self.is_causal = is_causal`, `is_causal: bool = True`), with that parameter's literal default."""
+    info = context.model.function_info(function)
+    owner = info.owner if info is not None else None
+    init = context.model.find_method(owner, "__init__") if owner is not None else None
+    if init is None:
+        return {}
+    defaults = _literal_constructor_defaults(init)
+    return {
+        name: defaults[name]
+        for statement in walk(init)  # type: ignore[arg-type]
+        if type(statement) is ast.Assign and type(statement.value) is ast.Name and statement.value.id in defaults
+        for target in statement.targets
+        if (name := (_self_attribute(target) or "").removeprefix("self.")) == statement.value.id
+    }
 
 
 class _OwnDefault:

@@ -1380,3 +1380,98 @@ def test_what_a_constructor_holds_as_built_decides_a_path(tmp_path):
     result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
     found = {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
     assert found == {17: "high", 20: "high", 23: "medium", 26: "medium"}
+
+
+def test_a_flag_that_defaults_to_true_decides_its_branch():
+    # kornia's ALIKED: `sub_pixel: bool = True`, which no call of the file turns off: the `if` branch is the default
+    # path (`high`), its `else` a path on request (`low`). A caller that passes False keeps both undecided.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Head(torch.nn.Module):
+            def forward(self, x: torch.Tensor, sub_pixel: bool = True):
+                if sub_pixel:
+                    if x.sum() > 0:
+                        x = x * 2
+                else:
+                    if x.sum() > 1:
+                        x = x * 3
+                return x
+        """
+    )
+    assert _confidences(source) == {8: "high", 11: "low"}
+    passed_off = source + textwrap.dedent(
+        """
+
+        class Model(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.head = Head()
+
+            def forward(self, x: torch.Tensor):
+                return self.head(x, sub_pixel=False)
+        """
+    )
+    assert _confidences(passed_off) == {8: "medium", 11: "medium"}
+
+
+def test_a_threshold_set_by_an_options_default_is_read_as_that_number():
+    # `num_frames < self.tubelet_size` with `tubelet_size: int = 2`: a degenerate threshold, `low`; with a default of
+    # 32 the kept branch is wrong for the many sizes below it, one level lower than proven (`medium`), as before.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Embeddings(torch.nn.Module):
+            def __init__(self, tubelet_size: int = 2):
+                super().__init__()
+                self.tubelet_size = tubelet_size
+
+            def forward(self, x: torch.Tensor):
+                num_frames = x.shape[2]
+                if num_frames < self.tubelet_size:
+                    x = x.repeat(1, 1, self.tubelet_size, 1, 1)
+                return x * 2
+        """
+    )
+    assert _size_confidences(source) == {(12, "ONX302"): "low"}
+    assert _size_confidences(source.replace("int = 2", "int = 32")) == {(12, "ONX302"): "medium"}
+
+
+def test_a_module_that_passes_on_its_own_stored_default_keeps_the_submodules_path():
+    # VidTok's decoder builds its blocks with `is_causal=self.is_causal`, its own `is_causal: bool = True` as built:
+    # the blocks' `if not self.is_causal:` is a path on request (`low`); built with another value it is undecided.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Upsample(torch.nn.Module):
+            def __init__(self, is_causal: bool = True):
+                super().__init__()
+                self.is_causal = is_causal
+
+            def forward(self, x: torch.Tensor):
+                if not self.is_causal:
+                    if x.sum() > 0:
+                        x = x * 2
+                return x
+
+
+        class Decoder(torch.nn.Module):
+            def __init__(self, is_causal: bool = True):
+                super().__init__()
+                self.is_causal = is_causal
+                self.up = Upsample(is_causal=self.is_causal)
+
+            def forward(self, x: torch.Tensor):
+                return self.up(x)
+        """
+    )
+    assert _confidences(source) == {12: "low"}
+    assert _confidences(source.replace("Upsample(is_causal=self.is_causal)", "Upsample(is_causal=self.other)")) == {
+        12: "medium"
+    }

@@ -603,3 +603,24 @@ def test_a_tuple_a_local_function_or_submodule_returns_unpacks_position_by_posit
     )
     codes = {f.code for f in lint_source(source, "m.py", LintSettings(confidence="low")).findings if f.start.row == 29}
     assert codes == {"ONX302"}
+
+
+def test_a_count_of_bins_or_colours_is_a_static_size():
+    # CHMv2's depth head: `n_bins = x.shape[1]` (the bins of its logits) fixes `torch.linspace`'s steps harmlessly;
+    # the same read named for a length is reported.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Head(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                n_bins = x.shape[1]
+                length = x.shape[1]
+                bins = torch.linspace(0.0, 1.0, n_bins)
+                steps = torch.linspace(0.0, 1.0, length)
+                return x * bins.sum() + steps.sum()
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row for f in findings if f.code == "ONX110"} == {10}
