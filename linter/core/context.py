@@ -1442,7 +1442,7 @@ def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dic
     defaults = _literal_constructor_defaults(init)
     return {
         name: defaults[name]
-        for statement in walk(init)  # type: ignore[arg-type]
+        for statement in walk(init)
         if type(statement) is ast.Assign and type(statement.value) is ast.Name and statement.value.id in defaults
         for target in statement.targets
         if (name := (_self_attribute(target) or "").removeprefix("self.")) == statement.value.id
