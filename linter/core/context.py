@@ -822,10 +822,22 @@ class FileContext:
                                 options[name] is None
                                 and (_self_attribute(value) or "") in self._constructor_options(call)
                             )
+                            or self._passes_an_options_default(call, value, options[name])
                         ):
                             del options[name]
             self._options[key] = options
         return options
+
+    def _passes_an_options_default(self, call: ast.Call, value: ast.expr, default: object) -> bool:
+        """Whether a call passes an option of the model that holds `default` as built (BLT's
+        `max_patch_length=self.config.max_patch_length`, None in its configuration, to a parameter whose default is
+        None): the configuration's or the module's constructor's (`_configuration_options`,
+        `_constructor_options`), so the callee's parameter keeps its default on the default path."""
+        key = option_key(value) if type(value) is ast.Attribute else None
+        if key is None:
+            return False
+        options = {**self._constructor_options(call), **self._configuration_options()}
+        return key in options and type(options[key]) is type(default) and options[key] == default
 
     def _optional_inputs_passed_on(self, info: FunctionInfo) -> dict[str, object]:
         """The parameters of a helper without a default that every call of the file fills with None or with the
@@ -857,6 +869,7 @@ class FileContext:
                 if not (
                     (type(value) is ast.Constant and value.value is None)
                     or (type(value) is ast.Name and value.id in caller_options and caller_options[value.id] is None)
+                    or (value is not None and self._passes_an_options_default(call, value, None))
                 ):
                     del found[name]
             if not found:

@@ -1475,3 +1475,47 @@ def test_a_module_that_passes_on_its_own_stored_default_keeps_the_submodules_pat
     assert _confidences(source.replace("Upsample(is_causal=self.is_causal)", "Upsample(is_causal=self.other)")) == {
         12: "medium"
     }
+
+
+def test_a_configuration_option_passed_at_its_default_keeps_the_helpers_path(tmp_path):
+    # BLT: `process_patch_lengths(lengths, self.config.max_patch_length)`, None in the configuration, and the helper
+    # returns at once when it is None: what follows is a path on request (`low`). A configuration that sets it makes
+    # the helper's path the default one.
+    package = tmp_path / "tiny"
+    package.mkdir()
+    (package / "configuration_tiny.py").write_text("class TinyConfig:\n    max_patch_length: int | None = None\n")
+    (package / "modeling_tiny.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+
+            from .configuration_tiny import TinyConfig
+
+
+            def process_patch_lengths(lengths: torch.Tensor, max_patch_length: int | None) -> torch.Tensor:
+                if max_patch_length is None:
+                    return lengths
+                longest = int(lengths.max().item())
+                if longest > max_patch_length:
+                    lengths = lengths.clamp(max=max_patch_length)
+                return lengths
+
+
+            class Patcher(torch.nn.Module):
+                def __init__(self, config: TinyConfig):
+                    super().__init__()
+                    self.config = config
+
+                def forward(self, lengths: torch.Tensor) -> torch.Tensor:
+                    return process_patch_lengths(lengths, self.config.max_patch_length)
+            """
+        )
+    )
+
+    def confidences() -> set[tuple[int, str, str]]:
+        result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+        return {(f["location"]["row"], f["code"], f["confidence"]) for f in json.loads(result.stdout)}
+
+    assert confidences() == {(11, "ONX201", "low")}
+    (package / "configuration_tiny.py").write_text("class TinyConfig:\n    max_patch_length: int | None = 8\n")
+    assert confidences() == {(11, "ONX201", "high")}
