@@ -110,6 +110,12 @@ class BranchOnTensorSize(Rule):
       self.max_grid_row_position_embeddings:`, `if seq_len > self.config.max_inference_chunksize:`): an example
       within it exports the branch every input within it takes; only inputs past the configured maximum take
       the other one;
+    - an `and` that tests a tensor's rank beside equalities on sizes (`if position_ids.ndim == 3 and
+      position_ids.shape[0] == axes + 1:`): it asks which layout an input comes in (packed or not), not how large it
+      is;
+    - a condition that also tests the device (`if image.device.type == "cpu" and image.numel() >= 256 * 256:`): it
+      picks an implementation for a device, a fast path that most likely computes the same values, and the size only
+      chooses between implementations;
     - any of the thresholds and equalities below against an option whose default the analysis reads (a
       constructor parameter's literal default, the configuration's: V-JEPA 2's `num_frames <
       self.config.tubelet_size`, 2 by default, is a threshold of 2 elements);
@@ -276,7 +282,11 @@ class BranchOnTensorSize(Rule):
         assumed = (
             None
             if construct == "`while` loop"
-            else self._rests_on_assumption(test) or self._crops_back(test) or self._decided_on_a_fresh_module(test)
+            else self._rests_on_assumption(test)
+            or self._crops_back(test)
+            or self._decided_on_a_fresh_module(test)
+            or self._tests_a_layout(test)
+            or self._picks_a_device_implementation(test)
         )
         if assumed is None and context.default_path_value(test) is not None:
             # The size is read, but what the condition is on the default path does not depend on it.
@@ -361,6 +371,40 @@ class BranchOnTensorSize(Rule):
             f"the branch only slices back to `{length}` after padding it to a multiple: an example whose length is "
             "not a multiple exports the slice, which keeps everything when nothing was padded"
         )
+
+    def _tests_a_layout(self, test: ast.expr) -> str | None:
+        """`if position_ids.ndim == 3 and position_ids.shape[0] == num_mrope_axes + 1:` (HunYuan-VL), `if d_cam.ndim == 4
+        and d_cam.shape[0] == B * F:` (Sana-WM): an `and` that tests a tensor's rank beside equalities on sizes asks
+        which form an input comes in (packed or not, one layout or another), not how large it is."""
+        if type(test) is not ast.BoolOp or type(test.op) is not ast.And:
+            return None
+        rank_test = next((value for value in test.values if _compares_a_rank(value)), None)
+        if rank_test is None:
+            return None
+        for term in self._read_through_flags(_terms(test)):
+            if term is rank_test or not is_dynamic_size(self.context, term):
+                continue
+            if type(term) is not ast.Compare or not all(type(op) in (ast.Eq, ast.NotEq) for op in term.ops):
+                return None
+        return (
+            f"beside `{self.context.source.segment(rank_test)}`, a test of the rank, the equality on a size asks which "
+            "layout the input comes in, not how large it is"
+        )
+
+    def _picks_a_device_implementation(self, test: ast.expr) -> str | None:
+        """`if image.device.type == "cpu" and image.numel() >= 256 * 256:` (kornia's blur), `(x.device.type == "cpu"
+        or on_cuda) and ...` (kornia's median): a condition that tests the device picks an implementation for it (a
+        fast path), which most likely computes the same values; the size only chooses between implementations."""
+        for term in self._read_through_flags(_terms(test)):
+            for node in ast.walk(term):
+                if type(node) is ast.Attribute and (
+                    node.attr in ("is_cuda", "is_cpu") or (node.attr == "type" and _dotted_tail(node.value) == "device")
+                ):
+                    return (
+                        "the condition also tests the device: it picks an implementation for a device (a fast path), "
+                        "which most likely computes the same values; the size only chooses between implementations"
+                    )
+        return None
 
     def _decided_on_a_fresh_module(self, test: ast.expr) -> str | None:
         """`if seq_len == self.cached_len and ...:`, `if self.grid is not None and self.grid.shape == x.shape[2:]:`,
@@ -1031,6 +1075,36 @@ class BranchOnTensorSize(Rule):
             settings={"confidence": "low"},
             message_contains="low confidence: a size ordered against a chunk size",
         ),
+        # A rank test beside a size equality asks which layout an input comes in (HunYuan-VL's packed positions):
+        # `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class Rope(torch.nn.Module):
+                def forward(self, position_ids: torch.Tensor, axes: int = 3):
+                    if position_ids.ndim == 3 and position_ids.shape[0] == axes + 1:
+                        return position_ids[1:]
+                    return position_ids
+            """,
+            line=4,
+            settings={"confidence": "low"},
+            message_contains="beside `position_ids.ndim == 3`, a test of the rank, the equality on a size asks which layout",
+        ),
+        # A condition that tests the device picks an implementation for it (kornia's CPU blur): `low`, saying why.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class Blur(torch.nn.Module):
+                def forward(self, image: torch.Tensor, kernel: torch.Tensor):
+                    if image.device.type == "cpu" and image.numel() >= 256 * 256:
+                        return (image + image.roll(1, -1) + image.roll(-1, -1)) / 3
+                    return F.conv2d(image, kernel, padding=1)
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="the condition also tests the device: it picks an implementation for a device",
+        ),
         # A threshold the constructor's default sets (V-JEPA 2's `num_frames < self.tubelet_size`, 2 by default) is a
         # threshold of that many elements: `low`, naming the option (tests/static/test_confidence.py: not a larger one).
         Invalid(
@@ -1386,6 +1460,33 @@ def _configured_maximum(context, expr: ast.expr) -> bool:
 
 
 _MAXIMUM_NAME = re.compile(r"(?:^|_)max(?:_|$)", re.IGNORECASE)
+
+
+def _compares_a_rank(term: ast.expr) -> bool:
+    """`x.ndim == 4`, `x.dim() != 3`, `len(x.shape) == 5`: an equality on a tensor's number of dims."""
+    if type(term) is not ast.Compare or len(term.ops) != 1 or type(term.ops[0]) not in (ast.Eq, ast.NotEq):
+        return False
+    for side in (term.left, term.comparators[0]):
+        if type(side) is ast.Attribute and side.attr == "ndim":
+            return True
+        if type(side) is ast.Call and type(side.func) is ast.Attribute and side.func.attr in ("dim", "ndimension"):
+            return not side.args
+        if type(side) is ast.Call and type(side.func) is ast.Name and side.func.id == "len" and len(side.args) == 1:
+            argument = side.args[0]
+            if type(argument) is ast.Attribute and argument.attr == "shape":
+                return True
+            if type(argument) is ast.Call and type(argument.func) is ast.Attribute and argument.func.attr == "size":
+                return not argument.args
+    return False
+
+
+def _dotted_tail(expr: ast.expr) -> str | None:
+    """The last name of `a.b.device` (`device`), or a plain name."""
+    if type(expr) is ast.Attribute:
+        return expr.attr
+    if type(expr) is ast.Name:
+        return expr.id
+    return None
 
 
 def _terms(test: ast.expr) -> list[ast.expr]:
