@@ -140,7 +140,8 @@ class BranchOnTensorSize(Rule):
       only inputs with different batches (a mask of batch 1 broadcast over the batch) take the other branch;
       the same for any one dim both sides read as it is, of two tensors that are not the model's parameters or
       buffers (`key_layer.size(-2) != query_layer.size(-2)` in DeBERTa's self-attention, `attention_mask.shape[1]
-      == seq_len`): sizes of one length are one symbol; only an example that makes two sizes that differ in use
+      == seq_len`, also where `seq_len` reads that dim of whichever input is given: `input_ids.shape[1] if input_ids
+      is not None else inputs_embeds.shape[1]`): sizes of one length are one symbol; only an example that makes two sizes that differ in use
       equal ties them together (an error with named dims, silently with `Dim.AUTO`), the judged case of PE
       Audio-Video's `video_hidden_state.shape[1] == audio_hidden_state.shape[1]`;
     - a size compared for equality with 2, 3 or 4 (`position_ids.shape[0] == 4`, `len(outputs) == 3`):
@@ -584,11 +585,19 @@ class BranchOnTensorSize(Rule):
             bound == 1 and operator in (ast.GtE, ast.Lt)
         )
 
-    def _same_dim_of_two_tensors(self, left: ast.expr, right: ast.expr) -> int | None:
+    def _same_dim_of_two_tensors(self, left: ast.expr, right: ast.expr, _depth: int = 0) -> int | None:
         """The dim both sides read, each as it is, of two different tensors (not the model's own parameters or
         buffers): `masks.shape[0] == hidden_states.shape[0]`, `time_step.shape[0] == batch_size` (`batch_size, n, _ =
         x.shape`), `query_layer.size(-2) != key_layer.size(-2)`; else None."""
         context = self.context
+        for side, other in ((left, right), (right, left)):
+            # `seq_len = input_ids.shape[1] if input_ids is not None else inputs_embeds.shape[1]`: whichever input is
+            # given, the same dim (mllama's `cross_attention_mask.shape[1] != seq_len`).
+            values = local_values(context, side.id) if type(side) is ast.Name else []
+            if len(values) == 1 and values[0][1] is None and type(values[0][0]) is ast.IfExp and _depth < 2:
+                choice = values[0][0]
+                dims = {self._same_dim_of_two_tensors(other, arm, _depth + 1) for arm in (choice.body, choice.orelse)}
+                return dims.pop() if len(dims) == 1 else None
         owners = []
         indices = set()
         for side in (left, right):

@@ -24,6 +24,7 @@ class SizeDerivedFloatArgument(Rule):
     Sizes of dims that are static in most models are skipped, as in the other size rules
     (`rules/_sizes.likely_static`): the channels of an image, the last dim of a sequence or of
     a tensor of unknown rank (`torch.linspace(start, end, logits.shape[-1])`: the bins of a
+    head), a size bound to a name that counts bins or colours (`n_bins = x.shape[1]`, CHMv2's depth
     head), a parameter's or buffer's size.
 
     ## Why is this bad for ONNX

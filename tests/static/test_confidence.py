@@ -1519,3 +1519,25 @@ def test_a_configuration_option_passed_at_its_default_keeps_the_helpers_path(tmp
     assert confidences() == {(11, "ONX201", "low")}
     (package / "configuration_tiny.py").write_text("class TinyConfig:\n    max_patch_length: int | None = 8\n")
     assert confidences() == {(11, "ONX201", "high")}
+
+
+def test_a_size_read_from_whichever_input_is_given_is_one_symbol_with_its_mask():
+    # mllama: `seq_len = input_ids.shape[1] if input_ids is not None else inputs_embeds.shape[1]`, then
+    # `if cross_attention_mask.shape[1] != seq_len:`: dim 1 of the text and of its mask, one symbol (`low`); a choice
+    # between two different dims is not.
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Text(torch.nn.Module):
+            def forward(self, input_ids: torch.Tensor, inputs_embeds: torch.Tensor, mask: torch.Tensor):
+                seq_len = input_ids.shape[1] if input_ids is not None else inputs_embeds.shape[1]
+                if mask.shape[1] != seq_len:
+                    mask = mask[:, :seq_len]
+                return inputs_embeds * mask.unsqueeze(-1)
+        """
+    )
+    assert _size_confidences(source) == {(8, "ONX302"): "low"}
+    other_dim = source.replace("else inputs_embeds.shape[1]", "else inputs_embeds.shape[2]")
+    assert _size_confidences(other_dim) == {(8, "ONX302"): "medium"}
