@@ -494,12 +494,10 @@ class BranchOnTensorSize(Rule):
             )
         configured = ""
         for option, size in ((right, left), (left, right)):
-            default = self.context.default_value(option) if type(option) is not ast.Constant else None
-            if (
-                type(default) is int
-                and is_dynamic_size(self.context, size)
-                and not is_dynamic_size(self.context, option)
-            ):
+            if type(option) not in (ast.Attribute, ast.Name) or not is_dynamic_size(self.context, size):
+                continue
+            default = self.context.default_value(option)
+            if type(default) is int and not is_dynamic_size(self.context, option):
                 # `num_frames < self.config.tubelet_size` (2 by default): the bound the default configuration gives.
                 configured = f" (`{self.context.source.segment(option)}` by default)"
                 if option is left:

@@ -836,7 +836,9 @@ class FileContext:
         key = option_key(value) if type(value) is ast.Attribute else None
         if key is None:
             return False
-        options = {**self._constructor_options(call), **self._configuration_options()}
+        options = self._configuration_options()
+        if key not in options and key.startswith("self."):
+            options = self._constructor_options(call)  # only where the configuration does not say
         return key in options and type(options[key]) is type(default) and options[key] == default
 
     def _optional_inputs_passed_on(self, info: FunctionInfo) -> dict[str, object]:
@@ -1407,6 +1409,7 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     passed: dict[str, dict[str, list[object]]] = {}
     defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
     uniform_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _uniform_sequence_defaults
+    stored_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _stored_constructor_defaults
     for name, calls in context.model.calls_by_name().items():
         for call in calls:
             if not call.keywords:
@@ -1434,7 +1437,7 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     # `inject_noise=inject_noise[i]` from the caller's `inject_noise=(False, False, False)`
                     seen = _OwnDefault(uniform_of[id(caller)][keyword.arg])
                 elif _self_attribute(value) == f"self.{keyword.arg}" and keyword.arg in (
-                    stored := _stored_constructor_defaults(context, caller)
+                    stored := _stored_of(context, caller, stored_of)
                 ):
                     # `is_causal=self.is_causal`, the caller's module's own `is_causal: bool = True` kept as it is
                     seen = _OwnDefault(stored[keyword.arg])
@@ -1442,6 +1445,14 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     seen = _OTHER_VALUE
                 passed.setdefault(name, {}).setdefault(keyword.arg or "*", []).append(seen)
     return passed
+
+
+def _stored_of(context: FileContext, caller: ast.AST, table: dict[int, dict[str, object]]) -> dict[str, object]:
+    """`_stored_constructor_defaults` of `caller`, computed once per calling function."""
+    found = table.get(id(caller))
+    if found is None:
+        found = table[id(caller)] = _stored_constructor_defaults(context, caller)
+    return found
 
 
 def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dict[str, object]:
