@@ -5,6 +5,7 @@
     python benchmarks/static_precision.py merge TAG SEED [SEED ...]    # two judges (+ a third where they differ)
     python benchmarks/static_precision.py report TAG SEED [SEED ...]   # Markdown from judged-TAG-SEED.json
     python benchmarks/static_precision.py record TAG [--list]          # every finding's verdict on record
+    python benchmarks/static_precision.py compare TAG --before TAG0    # what a change moved, with verdicts on record
 
 The corpus is a folder of unpacked wheels, one `name-version` folder per package (fetch them with
 `pip download --no-deps --only-binary=:all: <name>==<version>` and unzip; nothing is imported or
@@ -27,6 +28,9 @@ finding of `findings-TAG.json` one verdict on record where some sample judged it
 merged verdict where one exists, else a single judge's, the last in file-name order. It prints the precision of the
 judged findings, by confidence and by code (`--list`: and every finding on record that is not true): a measure of a
 tree's change between samples, not a sample (the findings judged before are not a random draw of the tree).
+`compare` lists what a change did to the default output between two lints: each finding that left or entered and
+each whose confidence changed, with its verdict on record, and the counts by verdict (a change that takes a true
+finding out shows here before any sample is drawn).
 """
 
 from __future__ import annotations
@@ -231,7 +235,9 @@ def merge(corpus: Path, tag: str, seeds: list[int]) -> None:
         print(f"seed {seed}: the judges agree on {agreed} of {len(first)}; merged -> {output}")
 
 
-def record(corpus: Path, tag: str, listed: bool) -> None:
+def _verdicts_on_record(corpus: Path) -> dict[tuple[str, int, str], dict]:
+    """Each judged finding (file relative to the corpus, line, code) -> its verdict entry on record: a merged
+    verdict where one exists, else a single judge's, the last in file-name order."""
     verdicts: dict[tuple[str, int, str], tuple[bool, dict]] = {}  # finding -> (merged, entry)
     for path in sorted(SAMPLES.glob("judged-*.json")):
         merged = not path.stem.endswith(("-a", "-b", "-c"))
@@ -239,13 +245,52 @@ def record(corpus: Path, tag: str, listed: bool) -> None:
             key = (entry["file"].removeprefix(f"{corpus}/"), entry["line"], entry["code"])  # relative to the corpus
             if merged or not verdicts.get(key, (False, None))[0]:
                 verdicts[key] = (merged, entry)
-    findings = json.loads((corpus / f"findings-{tag}.json").read_text(encoding="utf-8"))["findings"]
+    return {key: entry for key, (_, entry) in verdicts.items()}
+
+
+def _finding_key(finding: dict) -> tuple[str, int, str]:
+    file = str(Path(finding["filename"]).relative_to(Path(finding["root"]).parent))
+    return (file, finding["location"]["row"], finding["code"])
+
+
+def _findings(corpus: Path, tag: str) -> list[dict]:
+    return json.loads((corpus / f"findings-{tag}.json").read_text(encoding="utf-8"))["findings"]
+
+
+def compare(corpus: Path, before: str, after: str) -> None:
+    """What a change did to the default output, on the record: every finding of `findings-BEFORE.json` that left,
+    every one of `findings-AFTER.json` that entered, and every one whose confidence changed, with its verdict on
+    record (or `unjudged`), and the counts by verdict."""
+    verdicts = _verdicts_on_record(corpus)
+    old_findings, new_findings = _findings(corpus, before), _findings(corpus, after)
+    old = {_finding_key(f): f for f in old_findings}  # by file, line and code
+    new = {_finding_key(f): f for f in new_findings}
+    moves: Counter[str] = Counter()
+    for sign, keys, table in (("-", old.keys() - new.keys(), old), ("+", new.keys() - old.keys(), new)):
+        for key in sorted(keys):
+            verdict = verdicts.get(key, {}).get("verdict", "unjudged")
+            moves[f"{'left' if sign == '-' else 'entered'} {verdict}"] += 1
+            print(f"{sign} {key[2]} {table[key].get('confidence')} {verdict} {key[0]}:{key[1]}")
+    for key in sorted(old.keys() & new.keys()):
+        was, now = old[key].get("confidence"), new[key].get("confidence")
+        if was != now:
+            verdict = verdicts.get(key, {}).get("verdict", "unjudged")
+            moves[f"{was} -> {now} {verdict}"] += 1
+            print(f"~ {key[2]} {was} -> {now} {verdict} {key[0]}:{key[1]}")
+    print(
+        f"{len(old_findings)} -> {len(new_findings)} findings; "
+        + (", ".join(f"{k}: {n}" for k, n in sorted(moves.items())) or "none moved")
+    )
+
+
+def record(corpus: Path, tag: str, listed: bool) -> None:
+    verdicts = _verdicts_on_record(corpus)
+    findings = _findings(corpus, tag)
     totals: dict[str, Counter[str]] = {}
     not_true = []
     for finding in findings:
-        file = str(Path(finding["filename"]).relative_to(Path(finding["root"]).parent))
-        key = (file, finding["location"]["row"], finding["code"])
-        entry = verdicts.get(key, (False, None))[1]
+        key = _finding_key(finding)
+        entry = verdicts.get(key)
         verdict = entry["verdict"] if entry is not None else "unjudged"
         for group in ("all", f"`{finding['confidence']}`", finding["code"]):
             totals.setdefault(group, Counter())[verdict] += 1
@@ -268,13 +313,14 @@ def record(corpus: Path, tag: str, listed: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["lint", "draw", "merge", "report", "record"])
+    parser.add_argument("command", choices=["lint", "draw", "merge", "report", "record", "compare"])
     parser.add_argument("tag")
     parser.add_argument("seeds", nargs="*", type=int)
     parser.add_argument("--corpus", type=Path, default=Path("/work/corpus"))
     parser.add_argument("--size", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="record: also list every finding on record not true")
+    parser.add_argument("--before", help="compare: the tag of the findings before the change (TAG: after it)")
     args = parser.parse_args()
     if args.command == "lint":
         lint(args.corpus, args.tag, args.jobs)
@@ -284,6 +330,10 @@ def main() -> None:
         merge(args.corpus, args.tag, args.seeds)
     elif args.command == "record":
         record(args.corpus, args.tag, args.list)
+    elif args.command == "compare":
+        if not args.before:
+            parser.error("compare needs --before TAG")
+        compare(args.corpus, args.before, args.tag)
     else:
         report(args.corpus, args.tag, args.seeds)
 
