@@ -527,7 +527,10 @@ class FileContext:
                     by_default = non_default_test(test, flags, options)
                     in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
                     if by_default is not None and in_body != by_default:
-                        return f"a branch the export takes only on request (`{_short(test)}`)"
+                        if in_body:
+                            return f"a branch the export takes only on request (`{_short(test)}`)"
+                        # `else` of `if sub_pixel:` with `sub_pixel=True`: say which way the default goes
+                        return f"a branch the export takes only on request (the `else` of `{_short(test)}`, true by default)"
             elif parent_type is ast.For and child in parent.body and runs_no_iteration(parent.iter, options):  # type: ignore[attr-defined]
                 return f"a loop the model's default configuration runs no time (`{_short(parent.iter)}`)"  # type: ignore[attr-defined]
             elif parent_type is ast.BoolOp and child in parent.values:  # type: ignore[attr-defined]

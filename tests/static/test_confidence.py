@@ -1402,6 +1402,9 @@ def test_a_flag_that_defaults_to_true_decides_its_branch():
         """
     )
     assert _confidences(source) == {8: "high", 11: "low"}
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    message = next(f.message for f in findings if f.start.row == 11)
+    assert "(the `else` of `sub_pixel`, true by default)" in message
     passed_off = source + textwrap.dedent(
         """
 
