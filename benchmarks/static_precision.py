@@ -24,8 +24,9 @@ writes `judged-TAG-SEED.json`: the verdict both gave, else the third judge's, ea
 verdict (`judges`) and the reason of the judge whose verdict it is.
 
 `record` reads every verdict file kept in `benchmarks/static_precision_samples/` (`judged-*.json`) and gives each
-finding of `findings-TAG.json` one verdict on record where some sample judged it (by file, line and code): a
-merged verdict where one exists, else a single judge's, the last in file-name order. It prints the precision of the
+finding of `findings-TAG.json` one verdict on record where some sample judged it (by file, line and code): the
+verdict of a sample judged by two judges and a third where one exists, else a one-judge sample's, else one of the
+two judges', the last in file-name order among equals. It prints the precision of the
 judged findings, by confidence and by code (`--list`: and every finding on record that is not true): a measure of a
 tree's change between samples, not a sample (the findings judged before are not a random draw of the tree).
 `compare` lists what a change did to the default output between two lints: each finding that left or entered and
@@ -236,15 +237,21 @@ def merge(corpus: Path, tag: str, seeds: list[int]) -> None:
 
 
 def _verdicts_on_record(corpus: Path) -> dict[tuple[str, int, str], dict]:
-    """Each judged finding (file relative to the corpus, line, code) -> its verdict entry on record: a merged
-    verdict where one exists, else a single judge's, the last in file-name order."""
-    verdicts: dict[tuple[str, int, str], tuple[bool, dict]] = {}  # finding -> (merged, entry)
+    """Each judged finding (file relative to the corpus, line, code) -> its verdict entry on record: the verdict of
+    a sample judged by two judges (and a third where they differed) where one exists, else one judge's verdict of a
+    sample, else one of the two judges'; among equals, the last in file-name order."""
+    verdicts: dict[tuple[str, int, str], tuple[int, dict]] = {}  # finding -> (rank of its file, entry)
     for path in sorted(SAMPLES.glob("judged-*.json")):
-        merged = not path.stem.endswith(("-a", "-b", "-c"))
+        if path.stem.endswith(("-a", "-b", "-c")):
+            rank = 0  # one of two judges
+        elif path.with_name(f"{path.stem}-a.json").exists():
+            rank = 2  # merged from two judges and a third
+        else:
+            rank = 1  # a sample one judge judged (the early rounds)
         for entry in json.loads(path.read_text(encoding="utf-8")):
             key = (entry["file"].removeprefix(f"{corpus}/"), entry["line"], entry["code"])  # relative to the corpus
-            if merged or not verdicts.get(key, (False, None))[0]:
-                verdicts[key] = (merged, entry)
+            if rank >= verdicts.get(key, (-1, None))[0]:
+                verdicts[key] = (rank, entry)
     return {key: entry for key, (_, entry) in verdicts.items()}
 
 
