@@ -347,7 +347,7 @@ class BranchOnTensorSize(Rule):
         statement = context.parent(test)
         if type(statement) is not ast.If or statement.test is not test or statement.orelse or len(statement.body) != 1:
             return None
-        amounts = []
+        amounts: list[ast.expr] = []
         for term in self._read_through_flags(_terms(test)):
             pad = term
             if type(term) is ast.Compare and len(term.ops) == 1 and type(term.ops[0]) in (ast.Gt, ast.NotEq):
