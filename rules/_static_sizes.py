@@ -3,7 +3,9 @@
 A parameter's or buffer's shape is fixed when the model is built: `self.pos_embed.shape[1]` is
 known to the value model, but not through a local alias (`pos = self.position_embedding;
 n = int(pos.shape[0])`, kornia's NaFlex) nor through a name bound to such a size. A submodule run on
-module state alone (`pos = self.position_embedding(self.position_ids)`) is fixed the same way. The rules ask
+module state alone (`pos = self.position_embedding(self.position_ids)`) is fixed the same way, and so is each dim
+a table built from module state keeps when it is repeated or expanded over the batch (`times =
+self.times.to(x).unsqueeze(0).repeat(b, 1)`: `times.shape[1]` is the buffer's length). The rules ask
 `static_by_construction` before reporting a size as dynamic.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import ast
 
-from onnxlint.rules.api import FileContext, Kind
+from onnxlint.rules.api import FileContext, Kind, literal_int
 
 from ._sizes import computed_from_module_state, is_module_state, is_rank, local_values, size_leaves
 
@@ -79,6 +81,96 @@ def _reads_unknown(context: FileContext, expr: ast.AST) -> bool:
     return False
 
 
+# Tensor methods that keep every dim as it is.
+_SHAPE_KEEPING = frozenset(
+    {
+        "to",
+        "float",
+        "half",
+        "double",
+        "bfloat16",
+        "int",
+        "long",
+        "bool",
+        "type",
+        "type_as",
+        "contiguous",
+        "clone",
+        "detach",
+        "cpu",
+        "cuda",
+    }
+)
+
+
+def _literal_index(leaf: ast.AST) -> int | None:
+    """`i` of `t.shape[i]`, `t.size(i)`, `t.size()[i]` when it is an integer literal."""
+    index: ast.AST | None = None
+    if type(leaf) is ast.Subscript:
+        index = leaf.slice
+    elif type(leaf) is ast.Call and len(leaf.args) == 1:
+        index = leaf.args[0]
+    if type(index) is ast.UnaryOp and type(index.op) is ast.USub and type(index.operand) is ast.Constant:
+        value = index.operand.value
+        return -value if type(value) is int else None
+    if type(index) is ast.Constant and type(index.value) is int:
+        return index.value
+    return None
+
+
+def _chain_source(context: FileContext, expr: ast.AST) -> ast.AST:
+    """What a local name holds when the function binds it once (`times = self.times.to(x).unsqueeze(0)`)."""
+    if type(expr) is ast.Name:
+        values = local_values(context, expr.id)
+        if len(values) == 1 and values[0][1] is None:
+            return values[0][0]
+    return expr
+
+
+def _every_dim_static(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
+    """Module state, or what shape-keeping methods and `unsqueeze` make of it (`self.times.to(x).unsqueeze(0)`)."""
+    expr = _chain_source(context, expr)
+    if _module_state(context, expr):
+        return True
+    if _depth > 8 or type(expr) is not ast.Call or type(expr.func) is not ast.Attribute:
+        return False
+    method = expr.func.attr
+    if method in _SHAPE_KEEPING or (method == "unsqueeze" and len(expr.args) == 1):
+        return _every_dim_static(context, expr.func.value, _depth + 1)
+    return False
+
+
+def _static_dim(context: FileContext, expr: ast.AST, index: int, _depth: int = 0) -> bool:
+    """Whether dim `index` of `expr` is fixed when the model is built, though other dims may not be: a table built
+    from module state and repeated or expanded over the batch keeps its other dims (kornia DeFMO's `times =
+    self.times.to(x).unsqueeze(0).repeat(latent.shape[0], 1)`: dim 1 is the buffer's length)."""
+    expr = _chain_source(context, expr)
+    if _every_dim_static(context, expr):
+        return True
+    if _depth > 8 or type(expr) is not ast.Call or type(expr.func) is not ast.Attribute or expr.keywords:
+        return False
+    method, source = expr.func.attr, expr.func.value
+    if method in _SHAPE_KEEPING:
+        return _static_dim(context, source, index, _depth + 1)
+    if method == "unsqueeze" and len(expr.args) == 1 and index >= 0:
+        where = literal_int(expr.args[0])
+        if where is None or where < 0:
+            return False
+        return index == where or _static_dim(context, source, index - 1 if index > where else index, _depth + 1)
+    if method in ("repeat", "expand"):
+        sizes = list(expr.args)
+        if len(sizes) == 1 and type(sizes[0]) in (ast.Tuple, ast.List):
+            sizes = list(sizes[0].elts)  # type: ignore[attr-defined]
+        position = index if index >= 0 else len(sizes) + index
+        if not 0 <= position < len(sizes) or not _every_dim_static(context, source):
+            return False  # `repeat` / `expand` take at least as many sizes as the tensor has dims
+        size = sizes[position]
+        if method == "expand" and literal_int(size, negative=True) == -1:
+            return True  # the source's own dim
+        return literal_int(size) is not None or context.kind(size) is Kind.PYTHON
+    return False
+
+
 def static_by_construction(context: FileContext, expr: ast.AST, _depth: int = 0) -> bool:
     """Whether every size `expr` reads is module state's (a parameter's or a buffer's shape), directly,
     through an alias of it, or through local names bound only to such sizes or to plain Python values."""
@@ -91,6 +183,9 @@ def static_by_construction(context: FileContext, expr: ast.AST, _depth: int = 0)
         owner = _owner(leaf)
         if owner is not None:
             if _module_state(context, owner):
+                continue
+            index = _literal_index(leaf)
+            if index is not None and _static_dim(context, owner, index):
                 continue
             return False
         if type(leaf) is ast.Name:

@@ -624,3 +624,29 @@ def test_a_count_of_bins_or_colours_is_a_static_size():
     )
     findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
     assert {f.start.row for f in findings if f.code == "ONX110"} == {10}
+
+
+def test_a_buffer_repeated_over_the_batch_keeps_its_own_dims_static():
+    # kornia's DeFMO: `times = self.times.to(x).unsqueeze(0).repeat(latent.shape[0], 1)`, then a loop over
+    # `times.shape[1]` (the buffer's length: static, not reported) and one over `times.shape[0]` (the batch).
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Renderer(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("times", torch.linspace(0, 1, 8))
+
+            def forward(self, latent: torch.Tensor):
+                times = self.times.to(latent.dtype).unsqueeze(0).repeat(latent.shape[0], 1)
+                steps = [latent * times[:, k].view(-1, 1, 1, 1) for k in range(times.shape[1])]
+                rows = [latent[b] * 2 for b in range(times.shape[0])]
+                table = self.times.unsqueeze(0).expand(latent.shape[0], -1)
+                cols = [table[:, k] for k in range(table.shape[1])]
+                return torch.stack(steps).sum() + torch.stack(rows).sum() + torch.stack(cols).sum()
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row for f in findings if f.code == "ONX203"} == {13}
