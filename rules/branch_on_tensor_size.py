@@ -119,6 +119,8 @@ class BranchOnTensorSize(Rule):
     - any of the thresholds and equalities below against an option whose default the analysis reads (a
       constructor parameter's literal default, the configuration's: V-JEPA 2's `num_frames <
       self.config.tubelet_size`, 2 by default, is a threshold of 2 elements);
+    - a size named for memory ordered against a budget (`if memory_count > 2:` in CogVideoX's `SafeConv3d`): the
+      branch splits the computation for memory, which most likely gives the same numbers;
     - a size ordered against a chunk size (`if x.numel() <= CONV_CHUNK_ELEMENTS:`, `if x.size(0) <= chunk_size:`):
       the branch picks the whole computation or the one cut into chunks for memory, which most likely give the
       same numbers; a loop over the chunks is ONX203's finding (not Reformer's `chunk_length`, another attention);
@@ -495,6 +497,11 @@ class BranchOnTensorSize(Rule):
                     "with: an example within it exports the branch of every input within it; only inputs past the "
                     "configured maximum take the other branch"
                 )
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (_names_memory(left) or _names_memory(right)):
+            return (
+                "a size ordered against a memory budget (`memory_count > 2`, in GB) picks the whole computation or one "
+                "split for memory, which most likely give the same numbers"
+            )
         if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (_names_a_chunk(left) or _names_a_chunk(right)):
             return (
                 "a size ordered against a chunk size picks the whole computation or the chunked one, which most "
@@ -1102,6 +1109,21 @@ class BranchOnTensorSize(Rule):
             settings={"confidence": "low"},
             message_contains="low confidence: a size ordered against a chunk size",
         ),
+        # A size ordered against a memory budget (CogVideoX's SafeConv3d) picks a split for memory: `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class SafeConv(torch.nn.Conv3d):
+                def forward(self, x: torch.Tensor):
+                    memory_count = x.numel() * x.element_size() / 1024**3
+                    if memory_count > 2:
+                        return torch.cat([super().forward(part) for part in x.chunk(2, dim=0)])
+                    return super().forward(x)
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="a size ordered against a memory budget",
+        ),
         # A crop back over two dims after padding both to a multiple of the window (TinyViT, Swin), through a flag:
         # `low`, naming the lengths.
         Invalid(
@@ -1494,6 +1516,16 @@ def _names_a_chunk(expr: ast.expr) -> bool:
 
 
 _CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
+
+
+def _names_memory(expr: ast.expr) -> bool:
+    """`memory_count`, `mem_gb`, `num_bytes`: a size named for the memory a computation takes (CogVideoX's and KVAE's
+    `SafeConv3d` split a convolution in time past 2 or 3 GB)."""
+    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None
+    return name is not None and _MEMORY_NAME.match(name) is not None
+
+
+_MEMORY_NAME = re.compile(r"^(?:\w+_)?(?:memory|mem|bytes)(?:_(?:count|size|gb|mb|usage|needed))?$", re.IGNORECASE)
 
 
 def _configured_maximum(context, expr: ast.expr) -> bool:
