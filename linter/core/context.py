@@ -698,7 +698,7 @@ class FileContext:
         if found is None:
             found = {}
             init = self.model.find_method(owner, "__init__")
-            defaults = _literal_constructor_defaults(init) if init is not None else {}
+            defaults = self.cached(_constructor_defaults, init) if init is not None else {}
             if defaults:
                 passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
                 # Also any call of the file that passes the keyword another literal: timm's variants build their model
@@ -832,16 +832,13 @@ class FileContext:
         return options
 
     def _passes_an_options_default(self, call: ast.Call, value: ast.expr, default: object) -> bool:
-        """Whether a call passes an option of the model that holds `default` as built (BLT's
+        """Whether a call passes an option of the model's configuration that holds `default` (BLT's
         `max_patch_length=self.config.max_patch_length`, None in its configuration, to a parameter whose default is
-        None): the configuration's or the module's constructor's (`_configuration_options`,
-        `_constructor_options`), so the callee's parameter keeps its default on the default path."""
+        None; `_configuration_options`), so the callee's parameter keeps its default on the default path."""
         key = option_key(value) if type(value) is ast.Attribute else None
         if key is None:
             return False
-        options = self._configuration_options()
-        if key not in options and key.startswith("self."):
-            options = self._constructor_options(call)  # only where the configuration does not say
+        options = self._configuration_options()  # a constructor's own options passed on: see `_parameter_options_of`
         return key in options and type(options[key]) is type(default) and options[key] == default
 
     def _optional_inputs_passed_on(self, info: FunctionInfo) -> dict[str, object]:
@@ -1466,7 +1463,7 @@ def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dic
     init = context.model.find_method(owner, "__init__") if owner is not None else None
     if init is None:
         return {}
-    defaults = _literal_constructor_defaults(init)
+    defaults = context.cached(_constructor_defaults, init)
     return {
         name: defaults[name]
         for statement in walk(init)
@@ -1544,6 +1541,11 @@ def _literal_defaults(function: ast.AST) -> dict[str, object]:
     """The parameters of `function` whose default is a literal None, bool, number or string, with it."""
     found = {argument.arg: literal_value(default) for argument, default in parameter_defaults(function)}
     return {name: value for name, value in found.items() if value is not NOT_LITERAL}
+
+
+def _constructor_defaults(context: FileContext, init: ast.AST) -> dict[str, object]:
+    """`_literal_constructor_defaults` of a constructor, computed once per file (`FileContext.cached`)."""
+    return _literal_constructor_defaults(init)
 
 
 def _literal_constructor_defaults(init: ast.AST) -> dict[str, object]:
