@@ -125,9 +125,7 @@ class BranchOnTensorSize(Rule):
       the branch picks the whole computation or the one cut into chunks for memory, which most likely give the
       same numbers; a loop over the chunks is ONX203's finding (not Reformer's `chunk_length`, another attention);
     - an `if pad > 0:` whose body only slices a tensor back to the length `n` that `pad` (a remainder of
-      `n`) padded to a multiple (Mamba-2's chunked scan: `if pad_size > 0: output = output[:, :seq_len]`; also
-      over several dims, `if pad_b > 0 or pad_r > 0: x = x[:, :H, :W].contiguous()` in Swin's and TinyViT's
-      window attention):
+      `n`) padded to a multiple (Mamba-2's chunked scan: `if pad_size > 0: output = output[:, :seq_len]`):
       an example that pads exports the slice, right at every length (measured, `crop_back_after_pad`); an
       example at a multiple drops it, wrong at every other length (`..._example_multiple`);
     - a size compared with 0 (`x.shape[0] == 0`, `n > 0`) beside other such terms: an emptiness check, for which
@@ -340,59 +338,41 @@ class BranchOnTensorSize(Rule):
         return reasons[0] if reasons else None
 
     def _crops_back(self, test: ast.expr) -> str | None:
-        """`pad = (c - n % c) % c` ... `if pad > 0: y = y[:, :n]` (Mamba-2's chunked scan), and the same over several
-        dims (`if pad_b > 0 or pad_r > 0: x = x[:, :H, :W].contiguous()`, Swin's and TinyViT's window attention,
-        the test also through a flag bound once to it): the branch only slices back to the lengths that padding to a
-        multiple extended; with nothing padded the slice keeps everything. So an example that pads exports the slice,
-        right at every length; only an example at a multiple drops it."""
+        """`pad = (c - n % c) % c` ... `if pad > 0: y = y[:, :n]` (Mamba-2's chunked scan): the branch only slices
+        back to the length `n` that padding to a multiple of `c` extended; with nothing padded the slice keeps
+        everything. So an example that pads (any length not a multiple of `c`) exports the slice, right at every
+        length; only an example at a multiple drops it."""
         context = self.context
         statement = context.parent(test)
         if type(statement) is not ast.If or statement.test is not test or statement.orelse or len(statement.body) != 1:
             return None
-        amounts: list[ast.expr] = []
-        for term in self._read_through_flags(_terms(test)):
-            pad = term
-            if type(term) is ast.Compare and len(term.ops) == 1 and type(term.ops[0]) in (ast.Gt, ast.NotEq):
-                bound = term.comparators[0]
-                pad = term.left if type(bound) is ast.Constant and bound.value == 0 else term
-            bindings = local_values(context, pad.id) if type(pad) is ast.Name else []
-            if not bindings or any(position is not None for _, position in bindings):
-                return None
-            amounts.extend(value for value, _ in bindings)  # Swin binds its pads once per rank, in two branches
-        if type(test) is ast.BoolOp and type(test.op) is not ast.Or:
-            return None  # `a > 0 and b > 0`: not every padded case takes the branch
+        pad = test
+        if type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) in (ast.Gt, ast.NotEq):
+            bound = test.comparators[0]
+            pad = test.left if type(bound) is ast.Constant and bound.value == 0 else test
+        if type(pad) is not ast.Name:
+            return None
+        amount = context.bound_once(pad.id)
         body = statement.body[0]
-        if type(body) is not ast.Assign or len(body.targets) != 1 or type(body.targets[0]) is not ast.Name:
+        if amount is None or type(body) is not ast.Assign or len(body.targets) != 1:
             return None
         target, value = body.targets[0], body.value
-        if (
-            type(value) is ast.Call
-            and type(value.func) is ast.Attribute
-            and value.func.attr == "contiguous"
-            and not value.args
-            and not value.keywords
-        ):
-            value = value.func.value  # `x[:, :H, :W].contiguous()`
-        if type(value) is not ast.Subscript or not is_name(value.value, target.id):
+        if type(target) is not ast.Name or type(value) is not ast.Subscript or not is_name(value.value, target.id):
             return None
         parts = value.slice.elts if type(value.slice) is ast.Tuple else [value.slice]
         ends = [p.upper for p in parts if type(p) is ast.Slice and p.lower is None and p.step is None and p.upper]
         whole = [p for p in parts if type(p) is ast.Slice and p.lower is None and p.upper is None and p.step is None]
-        if not ends or len(ends) + len(whole) != len(parts) or not all(type(end) is ast.Name for end in ends):
+        if len(ends) != 1 or type(ends[0]) is not ast.Name or len(ends) + len(whole) != len(parts):
             return None
-        lengths = [end.id for end in ends]  # type: ignore[attr-defined]
-        padded = {
-            n.left.id
-            for amount in amounts
-            for n in ast.walk(amount)
-            if type(n) is ast.BinOp and type(n.op) is ast.Mod and type(n.left) is ast.Name
-        }
-        if not set(lengths) <= padded:
+        length = ends[0].id
+        remainders = [
+            n for n in ast.walk(amount) if type(n) is ast.BinOp and type(n.op) is ast.Mod and is_name(n.left, length)
+        ]
+        if not remainders:
             return None
-        shown = ", ".join(f"`{length}`" for length in lengths)
         return (
-            f"the branch only slices back to {shown} after padding to a multiple: an example that pads exports the "
-            "slice, which keeps everything when nothing was padded"
+            f"the branch only slices back to `{length}` after padding it to a multiple: an example whose length is "
+            "not a multiple exports the slice, which keeps everything when nothing was padded"
         )
 
     def _tests_a_layout(self, test: ast.expr) -> str | None:
@@ -1123,27 +1103,6 @@ class BranchOnTensorSize(Rule):
             line=5,
             settings={"confidence": "low"},
             message_contains="a size ordered against a memory budget",
-        ),
-        # A crop back over two dims after padding both to a multiple of the window (TinyViT, Swin), through a flag:
-        # `low`, naming the lengths.
-        Invalid(
-            """
-            import torch
-            import torch.nn.functional as F
-            class Window(torch.nn.Module):
-                def forward(self, x: torch.Tensor, window: int = 7):
-                    B, H, W, C = x.shape
-                    pad_b = (window - H % window) % window
-                    pad_r = (window - W % window) % window
-                    padding = pad_b > 0 or pad_r > 0
-                    y = F.pad(x, (0, 0, 0, pad_r, 0, pad_b)) * 2
-                    if padding:
-                        y = y[:, :H, :W].contiguous()
-                    return y
-            """,
-            line=10,
-            settings={"confidence": "low"},
-            message_contains="the branch only slices back to `H`, `W` after padding to a multiple",
         ),
         # A rank test beside a size equality asks which layout an input comes in (HunYuan-VL's packed positions):
         # `low`, saying why.
