@@ -26,7 +26,7 @@ verdict (`judges`) and the reason of the judge whose verdict it is.
 `record` reads every verdict file kept in `benchmarks/static_precision_samples/` (`judged-*.json`) and gives each
 finding of `findings-TAG.json` one verdict on record where some sample judged it (by file, line and code): the
 verdict of a sample judged by two judges and a third where one exists, else a one-judge sample's, else one of the
-two judges', the last in file-name order among equals. It prints the precision of the
+two judges', the latest (highest seed) among equals. It prints the precision of the
 judged findings, by confidence and by code (`--list`: and every finding on record that is not true): a measure of a
 tree's change between samples, not a sample (the findings judged before are not a random draw of the tree).
 `compare` lists what a change did to the default output between two lints: each finding that left or entered and
@@ -239,9 +239,11 @@ def merge(corpus: Path, tag: str, seeds: list[int]) -> None:
 def _verdicts_on_record(corpus: Path) -> dict[tuple[str, int, str], dict]:
     """Each judged finding (file relative to the corpus, line, code) -> its verdict entry on record: the verdict of
     a sample judged by two judges (and a third where they differed) where one exists, else one judge's verdict of a
-    sample, else one of the two judges'; among equals, the last in file-name order."""
+    sample, else one of the two judges'; among equals, the latest (the highest seed: seeds were drawn in increasing
+    order)."""
     verdicts: dict[tuple[str, int, str], tuple[int, dict]] = {}  # finding -> (rank of its file, entry)
-    for path in sorted(SAMPLES.glob("judged-*.json")):
+    # Seeds were drawn in increasing order across sessions: a later seed is a later verdict.
+    for path in sorted(SAMPLES.glob("judged-*.json"), key=_seed_order):
         if path.stem.endswith(("-a", "-b", "-c")):
             rank = 0  # one of two judges
         elif path.with_name(f"{path.stem}-a.json").exists():
@@ -253,6 +255,12 @@ def _verdicts_on_record(corpus: Path) -> dict[tuple[str, int, str], dict]:
             if rank >= verdicts.get(key, (-1, None))[0]:
                 verdicts[key] = (rank, entry)
     return {key: entry for key, (_, entry) in verdicts.items()}
+
+
+def _seed_order(path: Path) -> tuple[int, str]:
+    """`judged-TAG-SEED[-a].json` by its seed, then its name."""
+    parts = [part for part in path.stem.split("-") if part.isdigit()]
+    return (int(parts[-1]) if parts else 0, path.name)
 
 
 def _finding_key(finding: dict) -> tuple[str, int, str]:
