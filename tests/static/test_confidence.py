@@ -769,7 +769,7 @@ LOOP_NOT_RUN_BY_DEFAULT = textwrap.dedent(
 
 def _tiny_configuration(package, **defaults: object) -> None:
     """Write `package/configuration_tiny.py`: a configuration class whose options have these defaults."""
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     parameters = "".join(f"{name}={value!r}, " for name, value in defaults.items())
     fields = "".join(f"        self.{name} = {name}\n" for name in defaults)
     (package / "configuration_tiny.py").write_text(
@@ -1343,8 +1343,7 @@ def test_what_a_constructor_holds_as_built_decides_a_path(tmp_path):
     # under them is `high`; a test the analysis cannot decide (`self.mode`, set from a required argument) keeps it
     # `medium`, and so does a flag an `and` tests before a tensor value (LED's `output_attentions and is_global`).
     package = tmp_path / "tiny"
-    package.mkdir()
-    (package / "configuration_tiny.py").write_text('class TinyConfig:\n    attention_type: str = "divided"\n')
+    _tiny_configuration(package, attention_type="divided")
     (package / "modeling_tiny.py").write_text(
         textwrap.dedent(
             """
@@ -1485,8 +1484,7 @@ def test_a_configuration_option_passed_at_its_default_keeps_the_helpers_path(tmp
     # returns at once when it is None: what follows is a path on request (`low`). A configuration that sets it makes
     # the helper's path the default one.
     package = tmp_path / "tiny"
-    package.mkdir()
-    (package / "configuration_tiny.py").write_text("class TinyConfig:\n    max_patch_length: int | None = None\n")
+    _tiny_configuration(package, max_patch_length=None)
     (package / "modeling_tiny.py").write_text(
         textwrap.dedent(
             """
@@ -1520,7 +1518,7 @@ def test_a_configuration_option_passed_at_its_default_keeps_the_helpers_path(tmp
         return {(f["location"]["row"], f["code"], f["confidence"]) for f in json.loads(result.stdout)}
 
     assert confidences() == {(11, "ONX201", "low")}
-    (package / "configuration_tiny.py").write_text("class TinyConfig:\n    max_patch_length: int | None = 8\n")
+    _tiny_configuration(package, max_patch_length=8)
     assert confidences() == {(11, "ONX201", "high")}
 
 
