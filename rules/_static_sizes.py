@@ -110,12 +110,7 @@ def _literal_index(leaf: ast.AST) -> int | None:
         index = leaf.slice
     elif type(leaf) is ast.Call and len(leaf.args) == 1:
         index = leaf.args[0]
-    if type(index) is ast.UnaryOp and type(index.op) is ast.USub and type(index.operand) is ast.Constant:
-        value = index.operand.value
-        return -value if type(value) is int else None
-    if type(index) is ast.Constant and type(index.value) is int:
-        return index.value
-    return None
+    return literal_int(index, negative=True) if index is not None else None
 
 
 def _chain_source(context: FileContext, expr: ast.AST) -> ast.AST:

@@ -3,7 +3,17 @@ from __future__ import annotations
 import ast
 import re
 
-from onnxlint.rules.api import Applicability, Confidence, Fix, Invalid, Kind, Rule, Severity, literal_int
+from onnxlint.rules.api import (
+    Applicability,
+    Confidence,
+    Fix,
+    Invalid,
+    Kind,
+    Rule,
+    Severity,
+    is_device_type,
+    literal_int,
+)
 
 from ._fix_branch_free_crop import branch_free_crop
 from ._fix_branch_free_pad import branch_free_pad
@@ -13,6 +23,7 @@ from ._sizes import (
     is_dynamic_size,
     is_module_state_size,
     is_name,
+    is_rank,
     likely_static,
     local_values,
     shape_index,
@@ -381,7 +392,7 @@ class BranchOnTensorSize(Rule):
         which form an input comes in (packed or not, one layout or another), not how large it is."""
         if type(test) is not ast.BoolOp or type(test.op) is not ast.And:
             return None
-        rank_test = next((value for value in test.values if _compares_a_rank(value)), None)
+        rank_test = next((value for value in test.values if _compares_a_rank(self.context, value)), None)
         if rank_test is None:
             return None
         for term in self._read_through_flags(_terms(test)):
@@ -400,9 +411,7 @@ class BranchOnTensorSize(Rule):
         fast path), which most likely computes the same values; the size only chooses between implementations."""
         for term in self._read_through_flags(_terms(test)):
             for node in ast.walk(term):
-                if type(node) is ast.Attribute and (
-                    node.attr in ("is_cuda", "is_cpu") or (node.attr == "type" and _dotted_tail(node.value) == "device")
-                ):
+                if type(node) is ast.Attribute and (node.attr in ("is_cuda", "is_cpu") or is_device_type(node)):
                     return (
                         "the condition also tests the device: it picks an implementation for a device (a fast path), "
                         "which most likely computes the same values; the size only chooses between implementations"
@@ -1467,11 +1476,16 @@ def _written_dim(expr: ast.expr) -> int | None:
     return None
 
 
+def _named(expr: ast.expr, pattern: re.Pattern[str]) -> bool:
+    """Whether a name or an attribute's last name (`chunk_size`, `self.chunk`) matches `pattern`."""
+    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None
+    return name is not None and pattern.match(name) is not None
+
+
 def _names_a_chunk(expr: ast.expr) -> bool:
     """`chunk_size`, `self.chunk`, `CONV_CHUNK_ELEMENTS`: a bound named for the pieces a computation is cut into for
     memory. Not Reformer's `chunk_length`, the span its LSH attention works in (another computation)."""
-    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None
-    return name is not None and _CHUNK_NAME.match(name) is not None
+    return _named(expr, _CHUNK_NAME)
 
 
 _CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
@@ -1480,8 +1494,7 @@ _CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
 def _names_memory(expr: ast.expr) -> bool:
     """`memory_count`, `mem_gb`, `num_bytes`: a size named for the memory a computation takes (CogVideoX's and KVAE's
     `SafeConv3d` split a convolution in time past 2 or 3 GB)."""
-    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None
-    return name is not None and _MEMORY_NAME.match(name) is not None
+    return _named(expr, _MEMORY_NAME)
 
 
 _MEMORY_NAME = re.compile(r"^(?:\w+_)?(?:memory|mem|bytes)(?:_(?:count|size|gb|mb|usage|needed))?$", re.IGNORECASE)
@@ -1501,8 +1514,8 @@ def _configured_maximum(context, expr: ast.expr) -> bool:
 _MAXIMUM_NAME = re.compile(r"(?:^|_)max(?:_|$)", re.IGNORECASE)
 
 
-def _compares_a_rank(term: ast.expr) -> bool:
-    """`x.ndim == 4`, `x.dim() != 3`, `len(x.shape) == 5`: an equality on a tensor's number of dims."""
+def _compares_a_rank(context, term: ast.expr) -> bool:
+    """`x.ndim == 4`, `x.dim() != 3`, `len(x.shape) == 5` (`is_rank`): an equality on a tensor's number of dims."""
     if type(term) is not ast.Compare or len(term.ops) != 1 or type(term.ops[0]) not in (ast.Eq, ast.NotEq):
         return False
     for side in (term.left, term.comparators[0]):
@@ -1510,22 +1523,9 @@ def _compares_a_rank(term: ast.expr) -> bool:
             return True
         if type(side) is ast.Call and type(side.func) is ast.Attribute and side.func.attr in ("dim", "ndimension"):
             return not side.args
-        if type(side) is ast.Call and type(side.func) is ast.Name and side.func.id == "len" and len(side.args) == 1:
-            argument = side.args[0]
-            if type(argument) is ast.Attribute and argument.attr == "shape":
-                return True
-            if type(argument) is ast.Call and type(argument.func) is ast.Attribute and argument.func.attr == "size":
-                return not argument.args
+        if is_rank(context, side):
+            return True
     return False
-
-
-def _dotted_tail(expr: ast.expr) -> str | None:
-    """The last name of `a.b.device` (`device`), or a plain name."""
-    if type(expr) is ast.Attribute:
-        return expr.attr
-    if type(expr) is ast.Name:
-        return expr.id
-    return None
 
 
 def _terms(test: ast.expr) -> list[ast.expr]:

@@ -149,7 +149,7 @@ def _called_name(call: ast.Call) -> str:
     return func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
 
 
-def _is_device_type(expr: ast.AST) -> bool:
+def is_device_type(expr: ast.AST) -> bool:
     """`x.device.type`, `device.type`."""
     return type(expr) is ast.Attribute and expr.attr == "type" and (_dotted(expr) or "").endswith("device.type")
 
@@ -205,7 +205,7 @@ def non_default_test(
     if test_type is ast.Compare and len(test.ops) == 1:  # type: ignore[attr-defined]
         left, op, right = test.left, test.ops[0], test.comparators[0]  # type: ignore[attr-defined]
         op_type = type(op)
-        if _is_device_type(left) and _other_devices(right):
+        if is_device_type(left) and _other_devices(right):
             return op_type in (ast.NotEq, ast.NotIn, ast.IsNot)  # `x.device.type == "mps"`
         if op_type in (ast.In, ast.NotIn) and _FLASH_ATTENTION_BACKENDS.search(_dotted(right) or ""):
             return op_type is ast.NotIn  # `backend in _FLASH_ATTENTION_BACKENDS`

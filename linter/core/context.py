@@ -1409,7 +1409,6 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     passed: dict[str, dict[str, list[object]]] = {}
     defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
     uniform_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _uniform_sequence_defaults
-    stored_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _stored_constructor_defaults
     for name, calls in context.model.calls_by_name().items():
         for call in calls:
             if not call.keywords:
@@ -1437,7 +1436,7 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     # `inject_noise=inject_noise[i]` from the caller's `inject_noise=(False, False, False)`
                     seen = _OwnDefault(uniform_of[id(caller)][keyword.arg])
                 elif _self_attribute(value) == f"self.{keyword.arg}" and keyword.arg in (
-                    stored := _stored_of(context, caller, stored_of)
+                    stored := context.cached(_stored_constructor_defaults, caller)
                 ):
                     # `is_causal=self.is_causal`, the caller's module's own `is_causal: bool = True` kept as it is
                     seen = _OwnDefault(stored[keyword.arg])
@@ -1447,17 +1446,10 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     return passed
 
 
-def _stored_of(context: FileContext, caller: ast.AST, table: dict[int, dict[str, object]]) -> dict[str, object]:
-    """`_stored_constructor_defaults` of `caller`, computed once per calling function."""
-    found = table.get(id(caller))
-    if found is None:
-        found = table[id(caller)] = _stored_constructor_defaults(context, caller)
-    return found
-
-
 def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dict[str, object]:
     """For a method, the attributes its module's constructor sets to a parameter of the same name left as it is
-    (`self.is_causal = is_causal`, `is_causal: bool = True`), with that parameter's literal default."""
+    (`self.is_causal = is_causal`, `is_causal: bool = True`), with that parameter's literal default (once per
+    calling function, through `FileContext.cached`)."""
     info = context.model.function_info(function)
     owner = info.owner if info is not None else None
     init = context.model.find_method(owner, "__init__") if owner is not None else None
