@@ -108,6 +108,15 @@ def non_model_file(filename: str) -> str | None:
     return None
 
 
+def pipeline_driver_file(filename: str) -> str | None:
+    """What the file is when it sits in a `pipelines/` folder (innermost three) and, as the caller has checked,
+    defines no module `forward`: the code that drives a model through its sampling loop (diffusers' FreeInit and
+    FreeNoise mixins, pipeline utilities), not the model an export traces. A pipeline folder's own models
+    (`pipelines/ltx2/vocoder.py`, a safety checker) define a `forward` and stay model code."""
+    parts = PurePath(filename.replace("\\", "/")).parts[:-1][-3:]
+    return "a `pipelines/` module that defines no model (code that drives one)" if "pipelines" in parts else None
+
+
 def is_cache_name(name: str) -> bool:
     return _CACHE_NAME.match(name) is not None
 

@@ -27,6 +27,7 @@ from onnxlint.analysis.reachability import (
     optional_parameters,
     parameter_options,
     parameters_off_by_default,
+    pipeline_driver_file,
     runs_no_iteration,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
@@ -1347,7 +1348,7 @@ def _file_around_the_model(context: FileContext, _: None) -> str | None:
     if root and os.path.isabs(name):
         relative = os.path.relpath(name, root)
         name = relative if not relative.startswith("..") else os.path.basename(name)
-    return non_model_file(name)
+    return non_model_file(name) or (pipeline_driver_file(name) if not context.model.defines_module_forward() else None)
 
 
 def _literal_keywords(context: FileContext, _key: None) -> dict[str, list[object]]:

@@ -393,6 +393,31 @@ def test_a_hooks_folder_is_code_around_the_model():
     assert confidence("pkg/models/net.py") == "high"
 
 
+
+def test_a_pipelines_module_without_a_model_is_code_that_drives_one():
+    # diffusers' FreeInit mixin: FFT filtering of the initial noise between sampling runs, no `forward`.
+    mixin = textwrap.dedent(
+        """
+        import torch
+
+
+        class FreeInitMixin:
+            def _apply_freq_filter(self, x: torch.Tensor, low_pass_filter: torch.Tensor):
+                x_freq = torch.fft.fftn(x, dim=(-3, -2, -1))
+                x_freq = torch.fft.fftshift(x_freq, dim=(-3, -2, -1))
+                return x_freq * low_pass_filter
+        """
+    )
+    model = "import torch\n\n\nclass Vocoder(torch.nn.Module):\n    def forward(self, x):\n        return torch.fft.fftshift(x, dim=(-2, -1))\n"
+
+    def confidences(source: str, path: str) -> set[str]:
+        findings = lint_source(source, path, LintSettings(confidence="low")).findings
+        return {f.confidence.value for f in findings if f.code == "ONX103"}
+
+    assert confidences(mixin, "diffusers/pipelines/free_init_utils.py") == {"low"}
+    assert confidences(mixin, "diffusers/utils/free_init_utils.py") == {"medium"}  # not a pipelines folder
+    assert confidences(model, "diffusers/pipelines/ltx2/vocoder.py") == {"high"}  # a pipeline's own model
+
 SIZE_FLAG_NEVER_PASSED = textwrap.dedent(
     """
     import torch
