@@ -796,11 +796,7 @@ class FileContext:
                     every = every[1:]
                 sites: list[tuple[FunctionInfo | None, ast.Call]] = list(self.model.call_sites(info))
                 owner = info.owner
-                if (
-                    info.name == "forward"
-                    and owner is not None
-                    and owner.node.name in self.model.instantiated_classes()
-                ):
+                if info.name == "forward" and owner is not None and self._built_by_a_module(owner):
                     # A submodule: the modules that build it pass its inputs, through calls this file only sees
                     # when it keeps it in an attribute (`self.encoder = Encoder(...)`, then `self.encoder(x, mask)`).
                     module_calls = self.model.module_call_sites(owner)
@@ -831,6 +827,15 @@ class FileContext:
                             del options[name]
             self._options[key] = options
         return options
+
+    def _built_by_a_module(self, owner: ClassInfo) -> bool:
+        """Whether a method of one of the file's classes builds `owner` (a submodule, whose inputs the module that
+        builds it passes), not only a module-level factory (`vista3d132()` returns the model a user exports)."""
+        for call in self.model.calls_by_name().get(owner.node.name, ()):
+            builder = self.model.function_info(self.enclosing_scope(call))
+            if builder is None or self.model.owner_class(builder) is not None:
+                return True
+        return False
 
     def _passes_an_options_default(self, call: ast.Call, value: ast.expr, default: object) -> bool:
         """Whether a call passes an option of the model's configuration that holds `default` (BLT's

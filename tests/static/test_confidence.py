@@ -767,6 +767,16 @@ def test_a_branch_taken_only_when_an_optional_input_is_passed_is_low():
     )
     findings = lint_source(filled, "m.py", LintSettings(confidence="low")).findings
     assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[10] == "high"
+    # A module-level factory that returns the model (monai's `vista3d132()`) builds the model a user exports, not a
+    # submodule whose inputs a module passes: `Head`'s optional inputs stay optional. Built by a module's method
+    # (`Net.__init__` building `Body`), they are the builder's to pass.
+    factory = OPTIONAL_INPUTS + "\n\ndef head_small():\n    return Head()\n"
+    findings = lint_source(factory, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}
+    assert confidences == {8: "low", 12: "low", 19: "high", 30: "high"}
+    built = OPTIONAL_INPUTS.replace("self.body = Body()", "self.body = Body()\n        self.head = Head()")
+    findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[8] == "high"
 
 
 LOOP_NOT_RUN_BY_DEFAULT = textwrap.dedent(
