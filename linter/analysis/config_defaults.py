@@ -64,7 +64,12 @@ def _defaults(modules: tuple[tuple[str, bytes], ...]) -> tuple[tuple[str, Defaul
 
 def _class_defaults(node: ast.ClassDef) -> list[tuple[str, Default]]:
     found: list[tuple[str, Default]] = []
+    properties: list[ast.FunctionDef] = []
     for statement in node.body:
+        if type(statement) is ast.FunctionDef and any(
+            type(d) is ast.Name and d.id == "property" for d in statement.decorator_list
+        ):
+            properties.append(statement)
         if type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value is not None:
             value = literal_value(statement.value)
             if value is not NOT_LITERAL:
@@ -74,4 +79,37 @@ def _class_defaults(node: ast.ClassDef) -> list[tuple[str, Default]]:
                 value = literal_value(default)
                 if value is not NOT_LITERAL:
                     found.append((argument.arg, value))  # type: ignore[arg-type]
+    declared = dict(found)
+    for prop in properties:
+        value = _property_default(prop, declared)
+        if value is not NOT_LITERAL:
+            found.append((prop.name, value))  # type: ignore[arg-type]
     return found
+
+
+def _property_default(prop: ast.FunctionDef, declared: dict[str, object]) -> object:
+    """What a property returns with the declared defaults, where its first statement decides it: EnCodec's
+    `chunk_length` opens with `if self.chunk_length_s is None: return None`, and `chunk_length_s` is None by
+    default. Else `NOT_LITERAL`."""
+    first = prop.body[0] if prop.body else None
+    if type(first) is ast.Expr and type(first.value) is ast.Constant and len(prop.body) > 1:
+        first = prop.body[1]  # a docstring
+    if type(first) is not ast.If or not first.body or type(first.body[0]) is not ast.Return:
+        return NOT_LITERAL
+    tests = first.test.values if type(first.test) is ast.BoolOp and type(first.test.op) is ast.Or else [first.test]
+    for test in tests:
+        if (
+            type(test) is ast.Compare
+            and len(test.ops) == 1
+            and type(test.ops[0]) is ast.Is
+            and type(test.comparators[0]) is ast.Constant
+            and test.comparators[0].value is None
+            and type(test.left) is ast.Attribute
+            and type(test.left.value) is ast.Name
+            and test.left.value.id == "self"
+            and test.left.attr in declared
+            and declared[test.left.attr] is None
+        ):
+            returned = first.body[0].value
+            return None if returned is None else literal_value(returned)
+    return NOT_LITERAL

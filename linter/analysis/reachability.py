@@ -278,6 +278,11 @@ def default_local_values(
             return _UNKNOWN if decided is None else decided
         if type(expr) is ast.Name and expr.id in values and expr.id not in unknown:
             return values[expr.id]
+        if type(expr) is ast.Attribute:
+            # `chunk_length = self.config.chunk_length`: an option of the configuration, None by default
+            key = option_key(expr)
+            value = options.get(key, _UNKNOWN) if key is not None else _UNKNOWN
+            return value if value is None or type(value) in (bool, int, str) else _UNKNOWN
         if (
             type(expr) is ast.Call
             and type(expr.func) is ast.Name

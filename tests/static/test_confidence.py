@@ -828,6 +828,49 @@ def test_a_loop_the_default_configuration_runs_no_time_is_low(tmp_path):
     assert confidences == {14: "low", 17: "high"}
 
 
+CHUNKED_DECODE = textwrap.dedent(
+    """
+    from .configuration_tiny import TinyConfig
+    import torch
+
+
+    class Codec(torch.nn.Module):
+        def forward(self, codes: torch.Tensor):
+            chunk_length = self.config.chunk_length
+            if chunk_length is None:
+                return codes * 2
+            frames = []
+            for frame in codes:
+                if frame.any():
+                    frames.append(frame)
+            return torch.cat(frames)
+    """
+)
+
+
+def test_a_local_read_from_a_configuration_property_decides_its_branch(tmp_path):
+    # EnCodec: `chunk_length` is a property that opens with `if self.chunk_length_s is None: return None`, and
+    # `chunk_length_s` is None by default, so the chunked decode after the early return is a path on request.
+    package = tmp_path / "tiny"
+    _tiny_configuration(package, chunk_length_s=None, sampling_rate=24000)
+    configuration = package / "configuration_tiny.py"
+    configuration.write_text(
+        configuration.read_text()
+        + "\n    @property\n    def chunk_length(self):\n        if self.chunk_length_s is None:\n"
+        + "            return None\n        return int(self.chunk_length_s * self.sampling_rate)\n"
+    )
+    (package / "modeling_tiny.py").write_text(CHUNKED_DECODE)
+
+    def confidences() -> dict[int, str]:
+        result = run_onnxlint("--confidence", "low", "--format", "json", "--no-cache", "tiny", cwd=tmp_path)
+        return {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+
+    assert confidences() == {13: "low"}
+    # A chunk length set by default: the chunked decode is the default path.
+    _tiny_configuration(package, chunk_length_s=1.0, sampling_rate=24000)
+    assert confidences() == {13: "high"}
+
+
 def test_a_forward_parameter_keyed_by_strings_is_a_mapping_not_a_tensor():
     source = textwrap.dedent(
         """
