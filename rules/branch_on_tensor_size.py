@@ -280,6 +280,8 @@ class BranchOnTensorSize(Rule):
             return
         if context.guard_polarity(test) is not None or context.skipped_during_export(test):
             return
+        if all(context.guard_polarity(term) is not None for term in _terms(test) if is_dynamic_size(context, term)):
+            return  # `destination is not None or tiled`, `tiled` bound to `big and not is_compiling()`: no size decides
         if self._decides_only_emptiness(test) or self._reads_only_loop_counters(test):
             return
         config = context.export_config_for(test)
@@ -1010,13 +1012,16 @@ class BranchOnTensorSize(Rule):
                 self.pe = self.extend_pe(hidden_states, self.pe)
                 return self.pe[:, : hidden_states.shape[1]]
         """,
-        # A flag bound once to a condition an export guard decides (kornia's SIFT: not tiled while compiling).
+        # A flag bound once to a condition an export guard decides (kornia's SIFT: not tiled while compiling), alone
+        # or beside a test that reads no size.
         """
         import torch
         class M(torch.nn.Module):
-            def forward(self, x: torch.Tensor):
+            def forward(self, x: torch.Tensor, destination: torch.Tensor | None):
                 tiled = x.shape[-2] * x.shape[-1] >= 1024 * 1024 and not torch.compiler.is_compiling()
                 rows = 256 if tiled else x.shape[-2]
+                if destination is not None or tiled:
+                    destination = x * 2
                 return x[..., :rows, :]
         """,
         # A size read in a condition that the precision and the device decide on the default path (kornia's NaFlex).
