@@ -42,10 +42,26 @@ def branch_free_crop(context: FileContext, node: ast.If) -> Edit | None:
     terms = _terms(flag_condition(context, node.test))
     if terms is None or any(term.relation == "one" for term in terms):
         return None
-    function = context.function.node if context.function is not None else None
-    if function is None or not _pads_under_same_test(context, function, node):
+    if padded_under_same_test(context, node) is None:
         return None
     return Edit(Location(node.lineno, 1), context.source.end_of(node), _body_text(context, node, []))
+
+
+def crops_undoing(context: FileContext, pad: ast.If) -> list[Edit]:
+    """The edits of the later `if`s of the function that crop back what `pad` (an `if` the branch-free pad rewrites)
+    padded, under the same test: the pad's own fix must make them unconditional too, or a pad kept for every size
+    would leave the padded rows and columns in the output of the sizes whose crop the export dropped."""
+    function = context.function.node if context.function is not None else None
+    if function is None:
+        return []
+    wanted = ast.dump(pad.test)
+    found = []
+    for other in ast.walk(function):
+        if type(other) is ast.If and other.lineno > pad.lineno and ast.dump(other.test) == wanted:
+            edit = branch_free_crop(context, other)
+            if edit is not None:
+                found.append(edit)
+    return found
 
 
 def _is_crop(statement: ast.stmt) -> bool:
@@ -73,11 +89,14 @@ def _is_crop(statement: ast.stmt) -> bool:
     return bounded > 0
 
 
-def _pads_under_same_test(context: FileContext, function: ast.AST, node: ast.If) -> bool:
-    """An earlier `if` of the function, on the same test, that the branch-free pad rewrites."""
+def padded_under_same_test(context: FileContext, node: ast.If) -> ast.If | None:
+    """An earlier `if` of the function, on the same test as `node`, that the branch-free pad rewrites."""
+    function = context.function.node if context.function is not None else None
+    if function is None:
+        return None
     wanted = ast.dump(node.test)
     for other in ast.walk(function):
         if type(other) is ast.If and other is not node and other.lineno < node.lineno:
             if ast.dump(other.test) == wanted and branch_free_pad(context, other) is not None:
-                return True
-    return False
+                return other
+    return None

@@ -15,7 +15,7 @@ from onnxlint.rules.api import (
     literal_int,
 )
 
-from ._fix_branch_free_crop import branch_free_crop
+from ._fix_branch_free_crop import branch_free_crop, crops_undoing, padded_under_same_test
 from ._fix_branch_free_pad import branch_free_pad
 from ._fix_branch_free_resize import branch_free_resize
 from ._fix_export_guard import export_guard
@@ -167,6 +167,8 @@ class BranchOnTensorSize(Rule):
     - the difference between a dim of a tensor and the same dim of one the function computes from it,
       compared with 0 (`pad = (x.shape[-1] - y.shape[-1]) // 2; if pad > 0:` after `y = conv(x)`): the
       same for every size through stride-1 layers, 0 through 'same'-padded ones;
+    - an `if` that only crops back (`x = x[:, :H, :W]`) what an earlier `if` on the same condition pads: the
+      export keeps both or neither, one hazard, reported at the pad, whose fix drops both `if`s (timm's TinyViT);
     - an `if` whose whole condition orders a size against a bound the model fixes (a configuration or
       constructor value) and whose body slices, pads or resizes to that bound (`if ids.shape[1] >
       max_len: ids = ids[:, :max_len]`): which side of the bound deployed inputs fall on is not in
@@ -241,7 +243,9 @@ class BranchOnTensorSize(Rule):
     condition guards a pad the branch-free pad rewrites (timm's TinyViT): with nothing padded the
     slice keeps every row and column, if the tensor has the unpadded sizes there, which the code's
     reshapes in between are not proven to keep (rules/_fix_branch_free_crop.py). The branch-free pad
-    also reads such a flag (`padding = pad_b > 0 or pad_r > 0`, bound once).
+    also reads such a flag (`padding = pad_b > 0 or pad_r > 0`, bound once). Where such a crop follows the
+    pad, the pad's fix drops both `if`s in one fix, unsafe: a pad made unconditional alone would leave the padded
+    rows in the output of the sizes whose crop the export still drops.
 
     Every other branch on a size is display-only: whether it can be computed unconditionally
     depends on what it does.
@@ -300,6 +304,7 @@ class BranchOnTensorSize(Rule):
             if construct == "`while` loop"
             else self._rests_on_assumption(test)
             or self._crops_back(test)
+            or self._undoes_a_pad(test)
             or self._decided_on_a_fresh_module(test)
             or self._tests_a_layout(test)
             or self._picks_a_device_implementation(test)
@@ -386,6 +391,22 @@ class BranchOnTensorSize(Rule):
         return (
             f"the branch only slices back to `{length}` after padding it to a multiple: an example whose length is "
             "not a multiple exports the slice, which keeps everything when nothing was padded"
+        )
+
+    def _undoes_a_pad(self, test: ast.expr) -> str | None:
+        """TinyViT's `if padding: x = x[:, :H, :W]` after `if padding: x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))`:
+        the crop undoes the pad under the same condition, so the export keeps both or neither. That is one hazard,
+        the pad's, reported at the pad (whose fix drops both `if`s); with the pad kept, the crop is right at every
+        size (it keeps everything when nothing was padded)."""
+        statement = self.context.parent(test)
+        if type(statement) is not ast.If or statement.test is not test or branch_free_crop(self.context, statement) is None:
+            return None
+        pad = padded_under_same_test(self.context, statement)
+        if pad is None:
+            return None
+        return (
+            f"the branch crops back what the `if` on the same condition at line {pad.lineno} pads: the export keeps "
+            "both or neither, one hazard, reported there"
         )
 
     def _tests_a_layout(self, test: ast.expr) -> str | None:
@@ -560,6 +581,11 @@ class BranchOnTensorSize(Rule):
         if type(parent) is ast.If and parent.test is test:
             found = branch_free_pad(self.context, parent)
             if found is not None:
+                crops = crops_undoing(self.context, parent)
+                if crops:
+                    # The crop's bound is the code's convention (see `_fix_branch_free_crop`): unsafe.
+                    title = "Pad and crop back unconditionally (the amounts are 0 when the condition is false)"
+                    return self.make_fix([found.edit, *crops], Applicability.UNSAFE, title)
                 title = "Pad unconditionally (the amounts are 0 when the condition is false)"
                 return self.make_fix([found.edit], found.applicability, title)
             resize = branch_free_resize(self.context, parent)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 from onnxlint import LintSettings, fix_source, lint_source
 from onnxlint.core.findings import Applicability
@@ -148,8 +149,13 @@ def test_a_flag_named_pad_and_the_crop_that_undoes_it_become_unconditional() -> 
     source = textwrap.dedent(TINY_VIT).lstrip()
     result = lint_source(source, "m.py", SETTINGS)
     fixes = {f.start.row: (f.fix.applicability, f.fix.title) for f in result.findings if f.fix and f.fix.edits}
-    assert fixes[15][0] is Applicability.UNSAFE and fixes[15][1].startswith("Pad unconditionally")
-    assert fixes[18][0] is Applicability.UNSAFE and fixes[18][1].startswith("Crop unconditionally")
+    # One hazard, one fix: the pad's drops both `if`s (a pad kept at every size with its crop dropped would leave
+    # the padded rows in the output). The crop is reported on its own only at `low`, pointing at the pad.
+    assert fixes[15][0] is Applicability.UNSAFE and fixes[15][1].startswith("Pad and crop back unconditionally")
+    assert 18 not in fixes
+    low = lint_source(source, "m.py", replace(SETTINGS, confidence="low")).findings
+    crop = next(f for f in low if f.start.row == 18)
+    assert crop.confidence.value == "low" and "crops back what the `if` on the same condition at line 15" in crop.message
     fixed = _fixed(source, unsafe=True)
     assert "if padding" not in fixed
     assert "            x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))\n            x = self.attn(x)\n" in fixed
@@ -205,7 +211,7 @@ def test_fixed_windowed_block_matches_eager_with_and_without_padding(tmp_path) -
     # 6x6 needs no padding at the example (3x3 windows); the parity's other size, 8, does.
     case = ParityCase(WINDOWED, inputs=((1, 3, 6, 6),), dynamic=("batch,height,width",), unsafe_fixes=True)
     outcome = run_parity_case(rule, case, "dynamo", tmp_path / "fixed")
-    assert outcome.applied == 2 and "if padding" not in outcome.fixed_source
+    assert outcome.applied == 1 and "if padding" not in outcome.fixed_source  # the pad's fix crops back too
     assert outcome.passed, outcome.explain()
     before = run_parity_case(
         rule,
