@@ -399,7 +399,11 @@ class BranchOnTensorSize(Rule):
         the pad's, reported at the pad (whose fix drops both `if`s); with the pad kept, the crop is right at every
         size (it keeps everything when nothing was padded)."""
         statement = self.context.parent(test)
-        if type(statement) is not ast.If or statement.test is not test or branch_free_crop(self.context, statement) is None:
+        if (
+            type(statement) is not ast.If
+            or statement.test is not test
+            or branch_free_crop(self.context, statement) is None
+        ):
             return None
         pad = padded_under_same_test(self.context, statement)
         if pad is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Mapping
 
 from onnxlint.analysis.bindings import parameter_defaults
 from onnxlint.analysis.calls import NOT_LITERAL, literal_value
@@ -87,7 +88,7 @@ def _class_defaults(node: ast.ClassDef) -> list[tuple[str, Default]]:
     return found
 
 
-def _property_default(prop: ast.FunctionDef, declared: dict[str, object]) -> object:
+def _property_default(prop: ast.FunctionDef, declared: Mapping[str, object]) -> object:
     """What a property returns with the declared defaults, where its first statement decides it: EnCodec's
     `chunk_length` opens with `if self.chunk_length_s is None: return None`, and `chunk_length_s` is None by
     default. Else `NOT_LITERAL`."""

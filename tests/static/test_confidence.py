@@ -393,7 +393,6 @@ def test_a_hooks_folder_is_code_around_the_model():
     assert confidence("pkg/models/net.py") == "high"
 
 
-
 def test_a_pipelines_module_without_a_model_is_code_that_drives_one():
     # diffusers' FreeInit mixin: FFT filtering of the initial noise between sampling runs, no `forward`.
     mixin = textwrap.dedent(
@@ -417,6 +416,7 @@ def test_a_pipelines_module_without_a_model_is_code_that_drives_one():
     assert confidences(mixin, "diffusers/pipelines/free_init_utils.py") == {"low"}
     assert confidences(mixin, "diffusers/utils/free_init_utils.py") == {"medium"}  # not a pipelines folder
     assert confidences(model, "diffusers/pipelines/ltx2/vocoder.py") == {"high"}  # a pipeline's own model
+
 
 SIZE_FLAG_NEVER_PASSED = textwrap.dedent(
     """

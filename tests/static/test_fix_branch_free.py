@@ -155,7 +155,9 @@ def test_a_flag_named_pad_and_the_crop_that_undoes_it_become_unconditional() -> 
     assert 18 not in fixes
     low = lint_source(source, "m.py", replace(SETTINGS, confidence="low")).findings
     crop = next(f for f in low if f.start.row == 18)
-    assert crop.confidence.value == "low" and "crops back what the `if` on the same condition at line 15" in crop.message
+    assert (
+        crop.confidence.value == "low" and "crops back what the `if` on the same condition at line 15" in crop.message
+    )
     fixed = _fixed(source, unsafe=True)
     assert "if padding" not in fixed
     assert "            x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))\n            x = self.attn(x)\n" in fixed
