@@ -186,6 +186,7 @@ class ModuleModel:
         self._module_calls: dict[str, list[ast.Call]] | None = None  # class name -> see module_call_sites
         self._submodules: dict[str, dict[str, str]] | None = None  # see _submodule_classes
         self._calls_by_name: dict[str, list[ast.Call]] | None = None  # see calls_by_name
+        self._literal_keywords: dict[str, list[object]] = {}  # see literal_keywords, filled by the same walk
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
         # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
@@ -565,11 +566,20 @@ class ModuleModel:
         where its classes are built and what their constructors are passed. One walk, on first use."""
         if self._calls_by_name is None:
             calls: dict[str, list[ast.Call]] = {}
+            literals = self._literal_keywords
             for node in walk(self.tree):
-                if type(node) is ast.Call and type(node.func) is ast.Name:
+                if isinstance(node, ast.Call) and type(node.func) is ast.Name:
                     calls.setdefault(node.func.id, []).append(node)
+                elif isinstance(node, ast.keyword) and node.arg is not None and type(node.value) is ast.Constant:
+                    literals.setdefault(node.arg, []).append(node.value.value)
             self._calls_by_name = calls
         return self._calls_by_name
+
+    def literal_keywords(self) -> Mapping[str, list[object]]:
+        """Every keyword the file passes a literal to (`crop_scale=True`, in any call or a `dict(...)`), with the
+        values; collected by `calls_by_name`'s walk (one walk of the file for both)."""
+        self.calls_by_name()
+        return self._literal_keywords
 
     def instantiated_classes(self) -> frozenset[str]:
         """The names of this file's classes that its code calls (builds): submodules whose `forward` another

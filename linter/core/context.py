@@ -704,7 +704,7 @@ class FileContext:
                 passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
                 # Also any call of the file that passes the keyword another literal: timm's variants build their model
                 # through `dict(crop_scale=True, ...)` and a builder, not by calling the class.
-                literals = self.cached(_literal_keywords, None)
+                literals = self.model.literal_keywords()
                 if "*" not in passed:
                     kept = {
                         name: default
@@ -1354,15 +1354,6 @@ def _file_around_the_model(context: FileContext, _: None) -> str | None:
         relative = os.path.relpath(name, root)
         name = relative if not relative.startswith("..") else os.path.basename(name)
     return non_model_file(name) or (pipeline_driver_file(name) if not context.model.defines_module_forward() else None)
-
-
-def _literal_keywords(context: FileContext, _key: None) -> dict[str, list[object]]:
-    """Every keyword the file passes a literal to (`crop_scale=True`, in a call or a `dict(...)`), with the values."""
-    found: dict[str, list[object]] = {}
-    for node in walk(context.tree):
-        if type(node) is ast.keyword and node.arg is not None and type(node.value) is ast.Constant:
-            found.setdefault(node.arg, []).append(node.value.value)
-    return found
 
 
 _OTHER_VALUE = object()
