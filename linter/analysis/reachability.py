@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from onnxlint.analysis.bindings import parameter_defaults
+from onnxlint.analysis.traversal import walk
 
 # Decorators that make a class's `forward` (or a decorated function) one implementation among several,
 # chosen at run time, not the default one: transformers' `@use_experts_implementation` replaces an
@@ -497,7 +498,7 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
         # None:`) fills in no default; any other binding does. Fixpoint: a filled-in input's branch is the default's.
         bindings: list[ast.Name] = []
         given_branches: list[tuple[set[str], ast.If]] = []
-        for node in ast.walk(function):
+        for node in walk(function):
             if isinstance(node, ast.Name) and type(node.ctx) is not ast.Load and node.id in found:
                 bindings.append(node)
             elif isinstance(node, ast.If):
@@ -511,7 +512,7 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
             given_for: dict[int, set[str]] = {id(node): set() for node in bindings}  # inputs whose branch holds it
             for tested, branch in given_branches:
                 for statement in branch.body:
-                    for inner in ast.walk(statement):
+                    for inner in walk(statement):
                         if type(inner) is ast.Name and id(inner) in given_for:
                             given_for[id(inner)] |= tested
             while True:

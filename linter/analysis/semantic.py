@@ -519,7 +519,7 @@ class ModuleModel:
             for class_info in self.classes.values():
                 init = class_info.methods.get("__init__")
                 attributes: dict[str, str | None] = {}
-                for node in ast.walk(init) if init is not None else ():
+                for node in self.assignments_and_calls(init) if init is not None else ():
                     if (
                         type(node) is ast.Assign
                         and type(node.value) is ast.Call
@@ -550,7 +550,7 @@ class ModuleModel:
                 if not attributes:
                     continue
                 for method in class_info.methods.values():
-                    for node in ast.walk(method):
+                    for node in self.assignments_and_calls(method):
                         if (
                             type(node) is ast.Call
                             and type(node.func) is ast.Attribute

@@ -1589,7 +1589,7 @@ def _set_in_init(model: ModuleModel, owner: ClassInfo, literal: object) -> set[s
     """The attributes that the constructor of `owner` sets to `literal` (`self.use_tiling = False`)."""
     found: set[str] = set()
     init = model.find_method(owner, "__init__")
-    for node in ast.walk(init) if init is not None else ():
+    for node in model.assignments_and_calls(init) if init is not None else ():
         if type(node) is ast.Assign and type(node.value) is ast.Constant and node.value.value is literal:
             for target in node.targets:
                 if type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
