@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -697,7 +698,17 @@ class FileContext:
         key = id(owner.node)
         found = self._constructed_options.get(key)
         if found is None:
-            found = {}
+            found = self._constructed_options[key] = {}  # a module built with its own attribute, in a cycle: none
+
+            def keeps(value: object, default: object) -> bool:
+                if isinstance(value, _OwnDefault) and value.stored is not None:
+                    # `is_sparse=self.is_sparse`: the builder's own option, if its builders leave it at this default
+                    builder, attribute = value.stored
+                    held = self._options_of_constructor(builder).get(attribute, _OTHER_VALUE)
+                    if not _keeps_default(held, default):
+                        return False
+                return _keeps_default(value, default)
+
             init = self.model.find_method(owner, "__init__")
             defaults = self.cached(_constructor_defaults, init) if init is not None else {}
             if defaults:
@@ -709,8 +720,8 @@ class FileContext:
                     kept = {
                         name: default
                         for name, default in defaults.items()
-                        if all(_keeps_default(value, default) for value in passed.get(name, ()))
-                        and all(_keeps_default(value, default) for value in literals.get(name, ()))
+                        if all(keeps(value, default) for value in passed.get(name, ()))
+                        and all(keeps(value, default) for value in literals.get(name, ()))
                     }
                     for statement in walk(init):  # type: ignore[arg-type]
                         if (
@@ -758,8 +769,14 @@ class FileContext:
         config.use_rel_pos`, or a value chosen by an option (`self.position_embeddings = nn.Parameter(...) if
         config.use_absolute_embeddings else None`: None by default; a statement `if` the same)."""
         if self._config_options is None:
-            # Not the options that let a model take other sizes: a dynamic-size export sets them.
-            defaults = {name: value for name, value in self.settings.config_defaults if not is_size_flag(name)}
+            # Not the options that let a model take other sizes: a dynamic-size export sets them. Nor the ids of
+            # special tokens left None in the class (`image_token_id`): every checkpoint of a model that reads them
+            # sets them, so `if self.config.image_token_id is not None` is the default path of an image request.
+            defaults = {
+                name: value
+                for name, value in self.settings.config_defaults
+                if not is_size_flag(name) and not (value is None and _TOKEN_ID.search(name))
+            }
             options: dict[str, object] = {f"config.{name}": value for name, value in defaults.items()}
             if defaults:
                 config_only = dict(options)
@@ -939,6 +956,20 @@ class FileContext:
         flags = self._flags_off.get(key)
         if flags is None:
             flags = parameters_off_by_default(info.node) | self._size_flags_never_passed(info)
+            owner = info.owner
+            if flags and info.name == "__init__" and owner is not None:
+                # A constructor's callers build the class (`Block(moe_enabled=moe_enabled and ...)`), which
+                # `call_sites` does not list: its flags are off only where every build leaves them off.
+                built_with = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
+                literals = self.model.literal_keywords()
+                flags = frozenset(
+                    flag
+                    for flag in flags
+                    if "*" not in built_with
+                    and all(
+                        _keeps_default(value, False) for value in (*built_with.get(flag, ()), *literals.get(flag, ()))
+                    )
+                )
             if flags and type(info.node) is not ast.Lambda:
                 every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
                 if info.is_method:
@@ -982,8 +1013,11 @@ class FileContext:
                 reason = f"the `forward` of a module that exports `{export_forward}` instead"
             elif info.owner is not None:
                 reason = self._built_only_on_request(info.owner)
-        else:
-            sites = self.model.call_sites(info)
+        if reason is None:
+            # A helper by its calls; a submodule's `forward` by the calls of the attributes that hold it
+            # (`if msa is not None: msa = self.msa_stack(msa, ...)`, with `msa=None` by default). The `forward` of a
+            # module no module of the file runs (the model the user exports) has no such calls.
+            sites = self._callers_of(info) if info.name == "forward" else self.model.call_sites(info)
             saved = self.function
             try:
                 for caller, call in sites:
@@ -1399,6 +1433,10 @@ def _bound_names(function: ast.AST) -> set[str]:
     return {node.id for node in walk(function) if type(node) is ast.Name and type(node.ctx) is not ast.Load}
 
 
+# Configuration options that name a special token (`image_token_id`, `video_token_index`, `pad_token_id`).
+_TOKEN_ID = re.compile(r"token_(?:id|index|ids)$")
+
+
 def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, dict[str, list[object]]]:
     """For each name the file calls (`Detector(max_candidates=64)`), what each keyword is passed: a literal's value,
     `_OwnDefault(d)` for the caller's own parameter of the same name with default `d` passed on, `_OTHER_VALUE`
@@ -1407,40 +1445,62 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
     uniform_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _uniform_sequence_defaults
     for name, calls in context.model.calls_by_name().items():
+        positional = _constructor_positional_parameters(context, name)
         for call in calls:
-            if not call.keywords:
+            # The keywords, and for a class of the file the arguments passed by position under their parameters'
+            # names (NLLB-MoE's `NllbMoeEncoderLayer(config, is_sparse, layer_idx=i)`); `*args` passes anything.
+            arguments: list[tuple[str | None, ast.expr]] = [(k.arg, k.value) for k in call.keywords]
+            if positional is not None:
+                for index, value in enumerate(call.args):
+                    if type(value) is ast.Starred:
+                        arguments.append((None, value))
+                        break
+                    if index < len(positional):
+                        arguments.append((positional[index], value))
+            if not arguments:
                 continue
             caller = context.enclosing_scope(call)
             defaults = defaults_of.get(id(caller))
             if defaults is None:
                 is_function = type(caller) in (ast.FunctionDef, ast.AsyncFunctionDef)
                 defaults = defaults_of[id(caller)] = _literal_defaults(caller) if is_function else {}
-            for keyword in call.keywords:
-                value = keyword.value
-                if keyword.arg is None:
+            for argument, value in arguments:
+                if argument is None:
                     seen: object = _OTHER_VALUE
                 elif type(value) is ast.Constant:
                     seen = value.value
-                elif type(value) is ast.Name and value.id == keyword.arg and value.id in defaults:
+                elif type(value) is ast.Name and value.id == argument and value.id in defaults:
                     seen = _OwnDefault(defaults[value.id])
                 elif (
                     type(value) is ast.Subscript
                     and type(value.value) is ast.Name
-                    and value.value.id == keyword.arg
+                    and value.value.id == argument
                     and type(value.slice) is not ast.Slice
-                    and keyword.arg in _uniform_of(caller, uniform_of)
+                    and argument in _uniform_of(caller, uniform_of)
                 ):
                     # `inject_noise=inject_noise[i]` from the caller's `inject_noise=(False, False, False)`
-                    seen = _OwnDefault(uniform_of[id(caller)][keyword.arg])
-                elif _self_attribute(value) == f"self.{keyword.arg}" and keyword.arg in (
+                    seen = _OwnDefault(uniform_of[id(caller)][argument])
+                elif _self_attribute(value) == f"self.{argument}" and argument in (
                     stored := context.cached(_stored_constructor_defaults, caller)
                 ):
-                    # `is_causal=self.is_causal`, the caller's module's own `is_causal: bool = True` kept as it is
-                    seen = _OwnDefault(stored[keyword.arg])
+                    # `is_causal=self.is_causal`, the caller's module's own `is_causal: bool = True`: its default, if
+                    # the modules that build the caller leave it so (checked in `_options_of_constructor`)
+                    owner = context.model.owner_class(context.model.function_info(caller))
+                    seen = _OwnDefault(stored[argument], (owner, f"self.{argument}") if owner is not None else None)
                 else:
                     seen = _OTHER_VALUE
-                passed.setdefault(name, {}).setdefault(keyword.arg or "*", []).append(seen)
+                passed.setdefault(name, {}).setdefault(argument or "*", []).append(seen)
     return passed
+
+
+def _constructor_positional_parameters(context: FileContext, name: str) -> list[str] | None:
+    """The positional parameters of the constructor of the file's class `name` after `self`, or None when `name`
+    is no class of the file or its constructor is not found."""
+    owner = context.model.classes.get(name)
+    init = context.model.find_method(owner, "__init__") if owner is not None else None
+    if init is None:
+        return None
+    return [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
 
 
 def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dict[str, object]:
@@ -1463,10 +1523,13 @@ def _stored_constructor_defaults(context: FileContext, function: ast.AST) -> dic
 
 
 class _OwnDefault:
-    """A caller's own parameter passed on under the same name, with its default."""
+    """A caller's own parameter passed on under the same name, with its default; or the caller's module's own
+    attribute (`is_sparse=self.is_sparse`), with the class and attribute whose default it is only as built by default
+    (`stored`)."""
 
-    def __init__(self, default: object) -> None:
+    def __init__(self, default: object, stored: tuple[ClassInfo, str] | None = None) -> None:
         self.default = default
+        self.stored = stored
 
 
 def _keeps_default(passed: object, default: object) -> bool:

@@ -1620,3 +1620,116 @@ def test_a_size_read_from_whichever_input_is_given_is_one_symbol_with_its_mask()
     assert _size_confidences(source) == {(8, "ONX302"): "low"}
     other_dim = source.replace("else inputs_embeds.shape[1]", "else inputs_embeds.shape[2]")
     assert _size_confidences(other_dim) == {(8, "ONX302"): "medium"}
+
+
+SUBMODULES_ON_REQUEST = textwrap.dedent(
+    """
+    import torch
+
+
+    class MsaStack(torch.nn.Module):
+        def forward(self, msa: torch.Tensor):
+            if msa.any():
+                msa = msa * 2
+            return msa
+
+
+    class Experts(torch.nn.Module):
+        def forward(self, x: torch.Tensor):
+            if x.sum() > 0:
+                x = x * 2
+            return x
+
+
+    class FeedForward(torch.nn.Module):
+        def __init__(self, is_sparse: bool = False):
+            super().__init__()
+            self.is_sparse = is_sparse
+            self.experts = Experts()
+
+        def forward(self, x: torch.Tensor):
+            if self.is_sparse:
+                return self.experts(x)
+            return x
+
+
+    class Block(torch.nn.Module):
+        def __init__(self, is_sparse: bool = False, moe_enabled: bool = False):
+            super().__init__()
+            self.is_sparse = is_sparse
+            self.ff = FeedForward(is_sparse=self.is_sparse)
+            if moe_enabled:
+                self.moe = Experts()
+
+        def forward(self, x: torch.Tensor):
+            return self.ff(x)
+
+
+    class Model(torch.nn.Module):
+        def __init__(self, sparse_step: int = 2):
+            super().__init__()
+            self.blocks = torch.nn.ModuleList(
+                [Block((i + 1) % sparse_step == 0, moe_enabled=sparse_step > 0 and i > 0) for i in range(4)]
+            )
+            self.msa_stack = MsaStack()
+
+        def forward(self, x: torch.Tensor, msa: torch.Tensor | None = None):
+            if msa is not None:
+                msa = self.msa_stack(msa)
+            for block in self.blocks:
+                x = block(x)
+            return x
+    """
+)
+
+
+def test_a_submodule_run_only_on_a_path_on_request_is_low_and_built_flags_are_read_by_position():
+    # 7: `MsaStack` runs only under `if msa is not None:` with `msa=None` by default (ESMFold2's MSA stack): its
+    # `forward` is a path on request. 14: `Experts` runs in `FeedForward` under `if self.is_sparse:`; `FeedForward`
+    # gets `is_sparse=self.is_sparse` from `Block`, whose own `is_sparse` the model passes by position, computed
+    # (NLLB-MoE, Switch Transformers): not off by default, so the experts are the default path.
+    findings = lint_source(SUBMODULES_ON_REQUEST, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}
+    assert confidences[7] == "low" and confidences[14] != "low"
+    # Passed by position as a literal False, the flag is off again (and so is the path, through both modules).
+    literal = SUBMODULES_ON_REQUEST.replace("Block((i + 1) % sparse_step == 0, ", "Block(False, ")
+    findings = lint_source(literal, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[14] == "low"
+
+
+def test_a_module_built_under_a_constructor_flag_that_its_builders_set_is_the_default_path():
+    # `Block` builds `self.moe = Experts()` under `if moe_enabled:`; the model builds every block with a computed
+    # `moe_enabled` (NucleusMoE's `moe_enabled=moe_enabled and _is_moe_layer(...)`): not a path on request.
+    source = (
+        SUBMODULES_ON_REQUEST.replace("        return self.ff(x)\n", "        return self.ff(x) + self.moe(x)\n")
+        .replace("        if self.is_sparse:\n            return self.experts(x)\n", "")
+        .replace("        self.experts = Experts()\n", "")
+    )
+    assert "self.moe(x)" in source and "self.experts" not in source
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[14] != "low"
+    never = source.replace("moe_enabled=sparse_step > 0 and i > 0", "moe_enabled=False")
+    findings = lint_source(never, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[14] == "low"
+
+
+def test_a_special_token_id_left_none_in_the_configuration_is_no_option(tmp_path):
+    # MiniCPM-V: `if self.config.image_token_id is not None and pixel_values is not None:` runs the vision tower; the
+    # configuration class leaves `image_token_id` None, every checkpoint sets it. An option named otherwise keeps
+    # deciding its branch.
+    package = tmp_path / "tiny"
+    _tiny_configuration(package, image_token_id=None, use_pooler=None)
+    (package / "modeling_tiny.py").write_text(
+        "from .configuration_tiny import TinyConfig\nimport torch\n\n\nclass Net(torch.nn.Module):\n"
+        "    def forward(self, x: torch.Tensor):\n"
+        "        if self.config.image_token_id is not None:\n"
+        "            if x.any():\n"
+        "                x = x * 2\n"
+        "        if self.config.use_pooler is not None:\n"
+        "            if x.all():\n"
+        "                x = x * 3\n"
+        "        return x\n"
+    )
+    result = run_onnxlint("--confidence", "low", "--format", "json", "--no-cache", "tiny", cwd=tmp_path)
+    confidences = {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
+    assert confidences == {8: "high", 11: "low"}
