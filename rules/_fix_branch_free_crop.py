@@ -51,17 +51,19 @@ def crops_undoing(context: FileContext, pad: ast.If) -> list[Edit]:
     """The edits of the later `if`s of the function that crop back what `pad` (an `if` the branch-free pad rewrites)
     padded, under the same test: the pad's own fix must make them unconditional too, or a pad kept for every size
     would leave the padded rows and columns in the output of the sizes whose crop the export dropped."""
+    edits = (branch_free_crop(context, other) for other in _same_test(context, pad) if other.lineno > pad.lineno)
+    return [edit for edit in edits if edit is not None]
+
+
+def _same_test(context: FileContext, node: ast.If) -> list[ast.If]:
+    """The other `if`s of the enclosing function whose test is written as `node`'s."""
     function = context.function.node if context.function is not None else None
-    if function is None:
-        return []
-    wanted = ast.dump(pad.test)
-    found = []
-    for other in ast.walk(function):
-        if type(other) is ast.If and other.lineno > pad.lineno and ast.dump(other.test) == wanted:
-            edit = branch_free_crop(context, other)
-            if edit is not None:
-                found.append(edit)
-    return found
+    wanted = ast.dump(node.test)
+    return [
+        other
+        for other in (ast.walk(function) if function is not None else ())
+        if type(other) is ast.If and other is not node and ast.dump(other.test) == wanted
+    ]
 
 
 def _is_crop(statement: ast.stmt) -> bool:
@@ -91,12 +93,11 @@ def _is_crop(statement: ast.stmt) -> bool:
 
 def padded_under_same_test(context: FileContext, node: ast.If) -> ast.If | None:
     """An earlier `if` of the function, on the same test as `node`, that the branch-free pad rewrites."""
-    function = context.function.node if context.function is not None else None
-    if function is None:
-        return None
-    wanted = ast.dump(node.test)
-    for other in ast.walk(function):
-        if type(other) is ast.If and other is not node and other.lineno < node.lineno:
-            if ast.dump(other.test) == wanted and branch_free_pad(context, other) is not None:
-                return other
-    return None
+    return next(
+        (
+            other
+            for other in _same_test(context, node)
+            if other.lineno < node.lineno and branch_free_pad(context, other) is not None
+        ),
+        None,
+    )

@@ -699,30 +699,11 @@ class FileContext:
         found = self._constructed_options.get(key)
         if found is None:
             found = self._constructed_options[key] = {}  # a module built with its own attribute, in a cycle: none
-
-            def keeps(value: object, default: object) -> bool:
-                if isinstance(value, _OwnDefault) and value.stored is not None:
-                    # `is_sparse=self.is_sparse`: the builder's own option, if its builders leave it at this default
-                    builder, attribute = value.stored
-                    held = self._options_of_constructor(builder).get(attribute, _OTHER_VALUE)
-                    if not _keeps_default(held, default):
-                        return False
-                return _keeps_default(value, default)
-
             init = self.model.find_method(owner, "__init__")
             defaults = self.cached(_constructor_defaults, init) if init is not None else {}
             if defaults:
-                passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
-                # Also any call of the file that passes the keyword another literal: timm's variants build their model
-                # through `dict(crop_scale=True, ...)` and a builder, not by calling the class.
-                literals = self.model.literal_keywords()
-                if "*" not in passed:
-                    kept = {
-                        name: default
-                        for name, default in defaults.items()
-                        if all(keeps(value, default) for value in passed.get(name, ()))
-                        and all(keeps(value, default) for value in literals.get(name, ()))
-                    }
+                kept = self._kept_by_every_build(owner, defaults)
+                if kept is not None:
                     for statement in walk(init):  # type: ignore[arg-type]
                         if (
                             type(statement) is ast.Assign
@@ -743,6 +724,32 @@ class FileContext:
                         found.pop(stored, None)  # set again after construction
             self._constructed_options[key] = found
         return found
+
+    def _kept_by_every_build(self, owner: ClassInfo, defaults: Mapping[str, object]) -> dict[str, object] | None:
+        """The constructor parameters of `owner` (with their `defaults`) that every build of the class in the file
+        leaves at that default: not passed, passed the same literal, the caller's own parameter of the same name and
+        default, or its module's own attribute as built by default (`is_sparse=self.is_sparse`); None when a build
+        passes `**kwargs`. Any call of the file that passes the keyword another literal counts too: timm's variants
+        build their model through `dict(crop_scale=True, ...)` and a builder, not by calling the class."""
+        passed = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
+        if "*" in passed:
+            return None
+        literals = self.model.literal_keywords()
+
+        def keeps(value: object, default: object) -> bool:
+            if isinstance(value, _OwnDefault) and value.stored is not None:
+                # `is_sparse=self.is_sparse`: the builder's own option, if its builders leave it at this default
+                builder, attribute = value.stored
+                held = self._options_of_constructor(builder).get(attribute, _OTHER_VALUE)
+                if not _keeps_default(held, default):
+                    return False
+            return _keeps_default(value, default)
+
+        return {
+            name: default
+            for name, default in defaults.items()
+            if all(keeps(value, default) for value in (*passed.get(name, ()), *literals.get(name, ())))
+        }
 
     def _enclosing_def(self, node: ast.AST) -> FunctionInfo | None:
         """The function (not a lambda) whose body holds `node`."""
@@ -960,16 +967,7 @@ class FileContext:
             if flags and info.name == "__init__" and owner is not None:
                 # A constructor's callers build the class (`Block(moe_enabled=moe_enabled and ...)`), which
                 # `call_sites` does not list: its flags are off only where every build leaves them off.
-                built_with = self.cached(_keywords_passed_to_classes, None).get(owner.node.name, {})
-                literals = self.model.literal_keywords()
-                flags = frozenset(
-                    flag
-                    for flag in flags
-                    if "*" not in built_with
-                    and all(
-                        _keeps_default(value, False) for value in (*built_with.get(flag, ()), *literals.get(flag, ()))
-                    )
-                )
+                flags = frozenset(self._kept_by_every_build(owner, dict.fromkeys(flags, False)) or ())
             if flags and type(info.node) is not ast.Lambda:
                 every = [a.arg for a in (*info.node.args.posonlyargs, *info.node.args.args)]
                 if info.is_method:
