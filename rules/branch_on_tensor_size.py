@@ -41,6 +41,9 @@ _DEGENERATE = 16
 # A dim tested for equality with 2, 3 or 4 is a coordinate, section, channel or tuple-arity axis (xy/xyz/xyzw,
 # t/h/w rope sections, RGB, 2 or 3 outputs); a larger constant may be a table's size a spatial dim must match.
 _LAYOUT = 4
+# A count at or past 2**24 (16.7M) is an indexing or precision limit (float32 counts exactly up to it, int32
+# indexes up to 2**31), not an input size: kornia's RANSAC keeps float counts for `n <= 1 << 24` correspondences.
+_BEYOND_INPUTS = 1 << 24
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
 
 
@@ -356,40 +359,53 @@ class BranchOnTensorSize(Rule):
         return reasons[0] if reasons else None
 
     def _crops_back(self, test: ast.expr) -> str | None:
-        """`pad = (c - n % c) % c` ... `if pad > 0: y = y[:, :n]` (Mamba-2's chunked scan): the branch only slices
-        back to the length `n` that padding to a multiple of `c` extended; with nothing padded the slice keeps
-        everything. So an example that pads (any length not a multiple of `c`) exports the slice, right at every
-        length; only an example at a multiple drops it."""
+        """`pad = (c - n % c) % c` ... `if pad > 0: y = y[:, :n]` (Mamba-2's chunked scan), `if pad_b > 0 or pad_r > 0:
+        x = x[:, :h, :w, :].contiguous()` (monai's Swin block): the branch only slices back to the lengths that
+        padding to a multiple extended; with nothing padded the slice keeps everything. So an example that pads
+        (any length not a multiple) exports the slice, right at every length; only an example at a multiple
+        drops it."""
         context = self.context
         statement = context.parent(test)
         if type(statement) is not ast.If or statement.test is not test or statement.orelse or len(statement.body) != 1:
             return None
-        pad = test
-        if type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) in (ast.Gt, ast.NotEq):
-            bound = test.comparators[0]
-            pad = test.left if type(bound) is ast.Constant and bound.value == 0 else test
-        if type(pad) is not ast.Name:
-            return None
-        amount = context.bound_once(pad.id)
+        terms = test.values if type(test) is ast.BoolOp and type(test.op) is ast.Or else [test]
+        amounts: list[list[ast.expr]] = []
+        for term in terms:
+            pad = term
+            if type(term) is ast.Compare and len(term.ops) == 1 and type(term.ops[0]) in (ast.Gt, ast.NotEq):
+                bound = term.comparators[0]
+                pad = term.left if type(bound) is ast.Constant and bound.value == 0 else term
+            if type(pad) is not ast.Name:
+                return None
+            # Every binding of the amount (one per layout branch, as in monai's 2-D/3-D blocks) is a plain value.
+            bindings = local_values(context, pad.id)
+            if not bindings or any(position is not None for _, position in bindings):
+                return None
+            amounts.append([value for value, _ in bindings])
         body = statement.body[0]
-        if amount is None or type(body) is not ast.Assign or len(body.targets) != 1:
+        if type(body) is not ast.Assign or len(body.targets) != 1:
             return None
         target, value = body.targets[0], body.value
+        if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "contiguous":
+            value = value.func.value  # a memory layout only
         if type(target) is not ast.Name or type(value) is not ast.Subscript or not is_name(value.value, target.id):
             return None
         parts = value.slice.elts if type(value.slice) is ast.Tuple else [value.slice]
         ends = [p.upper for p in parts if type(p) is ast.Slice and p.lower is None and p.step is None and p.upper]
         whole = [p for p in parts if type(p) is ast.Slice and p.lower is None and p.upper is None and p.step is None]
-        if len(ends) != 1 or type(ends[0]) is not ast.Name or len(ends) + len(whole) != len(parts):
+        if not ends or any(type(end) is not ast.Name for end in ends) or len(ends) + len(whole) != len(parts):
             return None
-        length = ends[0].id
-        remainders = [
-            n for n in ast.walk(amount) if type(n) is ast.BinOp and type(n.op) is ast.Mod and is_name(n.left, length)
-        ]
-        if not remainders:
-            return None
+        lengths = {end.id for end in ends}  # type: ignore[attr-defined]
+        for values in amounts:
+            for amount in values:
+                if not any(
+                    type(n) is ast.BinOp and type(n.op) is ast.Mod and type(n.left) is ast.Name and n.left.id in lengths
+                    for n in ast.walk(amount)
+                ):
+                    return None
+        named = ", ".join(f"`{end.id}`" for end in ends)  # type: ignore[attr-defined]
         return (
-            f"the branch only slices back to `{length}` after padding it to a multiple: an example whose length is "
+            f"the branch only slices back to {named} after padding to a multiple: an example whose size is "
             "not a multiple exports the slice, which keeps everything when nothing was padded"
         )
 
@@ -547,9 +563,10 @@ class BranchOnTensorSize(Rule):
                     operator = _MIRRORED.get(operator, operator)
                 left, right = size, ast.Constant(default)
                 break
-        if type(right) is not ast.Constant or type(right.value) is not int:
+        folded = _folded_int(right)
+        if folded is None:
             return self._brought_to_bound(term) or self._tests_the_rest_past(term)
-        bound = right.value
+        bound = folded
         if self._decides_only_emptiness(term):
             return (
                 "a size compared with 0 asks whether a tensor is empty: the export takes the non-empty branch, right "
@@ -559,6 +576,11 @@ class BranchOnTensorSize(Rule):
             return (
                 "the difference between a dim of a tensor and the same dim of one the function computes from it "
                 "is the same for every size (0 through 'same'-padded layers) unless a layer in between strides"
+            )
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and bound >= _BEYOND_INPUTS:
+            return (
+                f"a threshold of {bound:,} elements{configured}, an indexing or precision limit: only inputs past it take "
+                "the other branch"
             )
         if not self._plain_size(left):
             return None
@@ -1103,6 +1125,40 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # A crop back to the sizes padded to a multiple, under any pad (monai's Swin block): `low`, saying why.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class Block(torch.nn.Module):
+                def forward(self, x, ws: int = 7):
+                    b, h, w, c = x.shape
+                    pad_b = (ws - h % ws) % ws
+                    pad_r = (ws - w % ws) % ws
+                    x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+                    x = x * 2
+                    if pad_r > 0 or pad_b > 0:
+                        x = x[:, :h, :w, :].contiguous()
+                    return x
+            """,
+            line=10,
+            settings={"confidence": "low"},
+            message_contains="slices back to `h`, `w` after padding to a multiple",
+        ),
+        # A count past 2**24 is a precision limit, not an input size (kornia's RANSAC): `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    n = x.shape[1]
+                    dtype = x.dtype if n <= 1 << 24 else torch.float64
+                    return x.sum(1, dtype=dtype)
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="a threshold of 16,777,216 elements, an indexing or precision limit",
+        ),
         # The rest past a fixed prefix, which the branch slices: an emptiness check in disguise, `low`.
         Invalid(
             """
@@ -1494,6 +1550,18 @@ _BOUND_ASSUMPTION = (
     "a bound or an equality on the size: the kept branch is wrong only for sizes on the other side of it than "
     "the example's, which deployed inputs may or may not reach"
 )
+
+
+def _folded_int(expr: ast.expr) -> int | None:
+    """An int literal, or a power or shift of int literals (`1 << 24`, `2**31`), as its value; else None."""
+    if type(expr) is ast.Constant:
+        return expr.value if type(expr.value) is int else None
+    if type(expr) is ast.BinOp and type(expr.op) in (ast.Pow, ast.LShift):
+        base, exponent = _folded_int(expr.left), _folded_int(expr.right)
+        if base is None or exponent is None or not 0 <= exponent <= 64:
+            return None
+        return base**exponent if type(expr.op) is ast.Pow else base << exponent
+    return None
 
 
 def _written_dim(expr: ast.expr) -> int | None:

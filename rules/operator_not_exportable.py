@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from onnxlint.rules.api import (
@@ -29,6 +30,10 @@ from ._sizes import computed_from_module_state, is_module_state, local_values
 
 _COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _ORDERINGS = (ast.Eq, ast.NotEq, ast.Gt, ast.GtE, ast.Lt, ast.LtE)
+_FLOAT_CASTS = frozenset({"float", "half", "double", "bfloat16"})
+# Names of a model's float activations (`hidden_states`, `inputs_embeds`, `logits`, `scores`, `features`).
+_SAME_DTYPE = frozenset({"sum", "mean", "flatten", "view", "reshape", "contiguous", "clone", "detach", "squeeze"})
+_FLOAT_ACTIVATION = re.compile(r"hidden|embed|logit|score|feat|residual", re.IGNORECASE)
 
 
 def _token_ids(expr: ast.expr) -> bool:
@@ -218,7 +223,9 @@ class OperatorNotExportable(Rule):
 
     `unique_consecutive` under the dynamo exporter is not flagged on a count per row of token ids
     (`torch.unique_consecutive(input_ids.eq(eos).sum(1))`): measured on torch 2.13, a 1-D integer
-    input exports and matches (also with `return_counts=True`); a float or 2-D input fails.
+    input exports and matches (also with `return_counts=True`); a float or 2-D input fails. Elsewhere it
+    is `high` only where the code shows such an input (a `dim` other than 0, a cast to a float type) and
+    `low` otherwise: most inputs of `unique_consecutive` are indices, labels or counts.
 
     `torch.cdist` under the dynamo exporter fails only on its direct computation (`_cdist_forward`),
     which it runs when both inputs have 25 rows or fewer, or with `compute_mode=
@@ -316,6 +323,11 @@ class OperatorNotExportable(Rule):
         if key == "unique_consecutive" and config.is_dynamo and self._counts_per_sequence(node, qualified is not None):
             return
         low = None
+        if key == "unique_consecutive" and config.is_dynamo and not self._float_or_matrix(node, qualified is not None):
+            low = (
+                "it exports for a 1-D integer input (measured: indices, labels, counts) and fails for a float or "
+                "2-D one; which this input is, the code does not show"
+            )
         if key == "cdist" and config.is_dynamo and qualified is not None:
             path = self._cdist_path(node)
             if path == "matrix product":
@@ -378,6 +390,38 @@ class OperatorNotExportable(Rule):
         if type(func) is not ast.Attribute or func.attr != "sum" or total.keywords or len(total.args) != 1:
             return False
         return literal(total.args[0]) in (1, -1) and self._compares_ids(func.value, 0)
+
+    def _float_or_matrix(self, node: ast.Call, is_function: bool) -> bool:
+        """Whether `unique_consecutive`'s input is one the dynamo exporter fails on (measured on torch 2.13: a
+        float input, or an integer one of two dims, fails; a 1-D integer one exports, with `return_counts` or
+        `return_inverse`), as far as the code shows: a `dim` other than 0 (a matrix), token ids (`input_ids`:
+        batch by sequence), a float cast or division, or the model's float activations (`hidden_states`,
+        `logits`), directly or through locals bound once."""
+        dim = argument(node, 99, "dim")
+        if dim is not None and literal(dim) not in (0, -1):
+            return True
+        value: ast.expr | None = node.args[0] if is_function and node.args else None
+        if not is_function and type(node.func) is ast.Attribute:
+            value = node.func.value
+        as_is = True  # no call between: the input has the rank of what it is read from
+        for _ in range(6):
+            if type(value) in (ast.Name, ast.Attribute):
+                name = value.id if type(value) is ast.Name else value.attr  # type: ignore[union-attr]
+                if (as_is and _token_ids(value)) or _FLOAT_ACTIVATION.search(name):  # type: ignore[arg-type]
+                    return True
+                bindings = local_values(self.context, name) if type(value) is ast.Name else []
+                if len(bindings) != 1 or bindings[0][1] is not None:
+                    return False
+                value = bindings[0][0]
+            elif type(value) is ast.Call and type(value.func) is ast.Attribute:
+                if value.func.attr in _FLOAT_CASTS:
+                    return True
+                if value.func.attr not in _SAME_DTYPE:
+                    return False
+                value, as_is = value.func.value, False  # `x.sum(1)`: the dtype of `x`, not its rank
+            else:
+                return type(value) is ast.BinOp and type(value.op) is ast.Div
+        return False
 
     def _compares_ids(self, expr: ast.expr, depth: int) -> bool:
         """`input_ids.eq(k)`, `input_ids == k`, `(labels_ids != pad).to(x.device)`, or a local bound only to one."""
@@ -457,6 +501,16 @@ class OperatorNotExportable(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Indices of unknown dtype and rank: `low` only (1-D integer indices export, measured).
+        """
+        import torch
+        def piecewise_arange(piecewise_idxer):
+            uni, counts = torch.unique_consecutive(piecewise_idxer, return_counts=True)
+            return counts
+        class M(torch.nn.Module):
+            def forward(self, idx):
+                return piecewise_arange(idx)
+        """,
         # `cdist` told to use the matrix product: exports under the dynamo exporter.
         """
         import torch
@@ -581,7 +635,8 @@ class OperatorNotExportable(Rule):
         # The nearest codeword of a vector quantiser: `low`, saying why; the plain distance between inputs stays.
         Invalid(_CODEBOOK_DISTANCE, settings={"confidence": "low"}, count=2, message_contains="a codebook"),
         Invalid(_CODEBOOK_DISTANCE, line=6, count=1),
-        # A float input, the token ids themselves (two dims), or the TorchScript exporter: not exportable.
+        # A float input, the token ids themselves (two dims), or the TorchScript exporter: not exportable. A count
+        # per row with `return_inverse` exports (1-D integer, measured `unique_consecutive_indices`): `low`.
         Invalid(
             """
             import torch
@@ -592,7 +647,33 @@ class OperatorNotExportable(Rule):
                     c = torch.unique_consecutive(input_ids.eq(2).sum(1), return_inverse=True)
                     return a, b, c
             """,
-            count=3,
+            count=2,
+        ),
+        Invalid(
+            """
+            import torch
+            class Head(torch.nn.Module):
+                def forward(self, residuals, input_ids):
+                    c = torch.unique_consecutive(input_ids.eq(2).sum(1), return_inverse=True)
+                    d = torch.unique_consecutive(residuals.half().float(), dim=1, return_counts=True)
+                    return c, d
+            """,
+            settings={"confidence": "low"},
+            count=2,
+        ),
+        # An input the code does not show to be float or 2-D (indices, labels): `low`, saying why.
+        Invalid(
+            """
+            import torch
+            def piecewise_arange(piecewise_idxer):
+                uni, counts = torch.unique_consecutive(piecewise_idxer, return_counts=True)
+                return counts
+            class M(torch.nn.Module):
+                def forward(self, idx):
+                    return piecewise_arange(idx)
+            """,
+            settings={"confidence": "low"},
+            message_contains="exports for a 1-D integer input",
         ),
         Invalid(
             """

@@ -78,6 +78,27 @@ NON_MODEL_MODULE_PREFIXES = (
 )
 
 
+# Functions that run only when the user asks for them, by name as the libraries spell them: an opt-in switch
+# (diffusers' `enable_freeu`, `_enable_free_noise_in_block`), and training code: supervision (LoFTR's
+# `compute_supervision_coarse`, `spvs_fine`), a loss or a metric (`compute_loss`, `dice_loss`, `evaluate`; the
+# semantic model's non-inference functions are these too).
+_OPT_IN_SWITCH = re.compile(r"^_?enable_")
+TRAINING_FUNCTION = re.compile(
+    r"(?:^|_)(?:supervision|spvs|loss|losses|criterion|metric|metrics|accuracy|average_precision|evaluate)(?:_|$)",
+    re.IGNORECASE,
+)
+
+
+def on_request_function(name: str) -> str | None:
+    """What a function named `name` is when it runs only on request: "opt-in switches" or "training code"
+    (the plural: the runner's pre-pass names the kinds of all the places that use a definition); else None."""
+    if _OPT_IN_SWITCH.search(name):
+        return "opt-in switches"
+    if TRAINING_FUNCTION.search(name):
+        return "training code"
+    return None
+
+
 def decorator_name(decorator: ast.expr) -> str | None:
     """The last name of a decorator: `use_experts_implementation` for `@use_experts_implementation`,
     `@moe.use_experts_implementation(has_gate=False)` and the like."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import cast
 
+from onnxlint.analysis.reachability import TRAINING_FUNCTION
 from onnxlint.analysis.traversal import iter_children, walk
 from onnxlint.knowledge import torch_api
 from onnxlint.knowledge.tensor_methods import TENSOR_MEMBERS
@@ -93,10 +94,9 @@ _NON_INFERENCE_CLASS = re.compile(
 # Base classes of data transforms (monai's `Transform`, `MapTransform`, `RandomizableTransform`). By base
 # only: a model's own `DistanceTransform(nn.Module)` or `SpatialTransform` layer is model code.
 _NON_INFERENCE_BASE = re.compile(r"(?:Transform|Transformd)$")
-# Functions that compute a loss or a metric (`compute_loss`, `dice_loss`, `sigmoid_focal_loss`, `metric_fn`).
-_NON_INFERENCE_FUNCTION = re.compile(
-    r"(?:^|_)(?:loss|losses|criterion|metric|metrics|accuracy|average_precision|evaluate)(?:_|$)", re.IGNORECASE
-)
+# Functions that compute a loss, a metric or training supervision (`compute_loss`, `dice_loss`, `sigmoid_focal_loss`,
+# `metric_fn`, `compute_supervision_coarse`): one pattern with the runner's on-request pre-pass.
+_NON_INFERENCE_FUNCTION = TRAINING_FUNCTION
 _NN_CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"})
 _ASSIGNMENTS_AND_CALLS = frozenset({ast.Assign, ast.AnnAssign, ast.Call})
 
@@ -519,25 +519,48 @@ class ModuleModel:
             for class_info in self.classes.values():
                 init = class_info.methods.get("__init__")
                 attributes: dict[str, str | None] = {}
-                for node in self.assignments_and_calls(init) if init is not None else ():
-                    if (
-                        type(node) is ast.Assign
-                        and type(node.value) is ast.Call
-                        and type(node.value.func) is ast.Name
-                        and node.value.func.id in self.classes
-                    ):
+                nodes = self.assignments_and_calls(init) if init is not None else []
+                aliases = self._class_aliases(nodes)
+                for node in nodes:
+                    if type(node) is ast.Assign and type(node.value) is ast.Call and type(node.value.func) is ast.Name:
+                        class_name = aliases.get(node.value.func.id, node.value.func.id)
+                        if class_name not in self.classes:
+                            continue
                         for target in node.targets:
                             if (
                                 type(target) is ast.Attribute
                                 and type(target.value) is ast.Name
                                 and target.value.id == "self"
                             ):
-                                previous = attributes.get(target.attr, node.value.func.id)
-                                attributes[target.attr] = node.value.func.id if previous == node.value.func.id else None
+                                previous = attributes.get(target.attr, class_name)
+                                attributes[target.attr] = class_name if previous == class_name else None
                 built = {name: value for name, value in attributes.items() if value is not None}
                 if built:
                     self._submodules[class_info.node.name] = built
         return self._submodules
+
+    def _class_aliases(self, nodes: list[ast.AST]) -> dict[str, str]:
+        """Local names a constructor binds once to a class of this file, directly or as an item of a list of
+        classes it binds once (torchvision's GoogLeNet: `blocks = [BasicConv2d, Inception, InceptionAux]` where
+        `blocks` is None, then `inception_aux_block = blocks[2]`)."""
+        bound: dict[str, list[ast.expr]] = {}
+        for node in nodes:
+            if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
+                bound.setdefault(node.targets[0].id, []).append(node.value)
+        aliases: dict[str, str] = {}
+        for name, values in bound.items():
+            if len(values) != 1:
+                continue
+            value = values[0]
+            if type(value) is ast.Subscript and type(value.value) is ast.Name and type(value.slice) is ast.Constant:
+                items = bound.get(value.value.id, [])
+                index = value.slice.value
+                if len(items) == 1 and type(items[0]) in (ast.List, ast.Tuple) and type(index) is int:
+                    elements = items[0].elts  # type: ignore[attr-defined]
+                    value = elements[index] if -len(elements) <= index < len(elements) else value
+            if type(value) is ast.Name and value.id in self.classes:
+                aliases[name] = value.id
+        return aliases
 
     def module_call_sites(self, owner: ClassInfo) -> list[ast.Call]:
         """Calls `self.<attribute>(...)` in this file's modules whose constructor sets `self.<attribute> =

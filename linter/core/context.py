@@ -490,6 +490,8 @@ class FileContext:
           self.merger_times)`); code after an early `return` the default path takes (`if mask is None: return
           x`) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
           ...`); and what only such places call;
+        - a top-level class or function that the other files of the run use only in opt-in switches or training
+          code (`settings.on_request`: diffusers' `FreeNoiseTransformerBlock`, built only by `enable_free_noise()`);
         - code around the model, not in it: a file in a `transforms/`, `augmentation/`, `data/`,
           `losses/`, `metrics/`, `schedulers/` or `hooks/` folder of its package, a `processing_*.py` or
           `convert_*.py` module (`reachability.non_model_file`)."""
@@ -504,7 +506,15 @@ class FileContext:
             info = info.parent
         if info is None:
             return None
-        return self._non_default_function(info)
+        return self._used_only_on_request(info) or self._non_default_function(info)
+
+    def _used_only_on_request(self, outermost: FunctionInfo) -> str | None:
+        """Why the top-level class or function holding `outermost` runs only on request, when the other files of the
+        run use it only in opt-in switches or training code (`settings.on_request`, the runner's pre-pass)."""
+        if not self.settings.on_request:
+            return None
+        name = outermost.owner.node.name if outermost.owner is not None else getattr(outermost.node, "name", None)
+        return next((use.reason for use in self.settings.on_request if use.name == name), None)
 
     def _non_model_file(self) -> str | None:
         return self.cached(_file_around_the_model, None)

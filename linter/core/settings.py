@@ -86,6 +86,18 @@ class ExportSite:
 
 
 @dataclass(frozen=True)
+class OnRequestUse:
+    """A top-level class or function of the file being linted that the other files of the run build or call only
+    in functions that run on request (an opt-in switch such as `enable_free_noise()`, training code).
+
+    Found by the runner's pre-pass (linter/frontends/on_request.py) and handed to the file through
+    `LintSettings.on_request`; findings inside the definition are `low`, with `reason`."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PerFileIgnore:
     pattern: str
     codes: tuple[str, ...]
@@ -145,6 +157,8 @@ class LintSettings:
     confidence: str = "medium"
     # The export calls of the scripts that import this file (set per file by the runner).
     export_sites: tuple[ExportSite, ...] = ()
+    # This file's top-level definitions that the rest of the run uses only on request (set per file by the runner).
+    on_request: tuple[OnRequestUse, ...] = ()
     # The defaults of the configuration class the file imports from its package (set per file by the runner:
     # analysis/config_defaults.py): `(option, default)` pairs.
     config_defaults: tuple[tuple[str, bool | int | float | str | None], ...] = ()

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from onnxlint.core.findings import Applicability, Confidence, Edit, Finding, Fix, Location, Severity
-from onnxlint.core.settings import ExportSite, LintSettings
+from onnxlint.core.settings import ExportSite, LintSettings, OnRequestUse
 
 CACHE_DIR_NAME = ".onnxlint_cache"
 FORMAT = 2  # 2: signed files (an older cache is ignored and replaced)
@@ -153,7 +153,7 @@ def run_key(settings: LintSettings) -> str:
         sys.version,
         torch_fingerprint(),
         # a new settings field joins the key by itself; the per-file ones join each file's digest
-        repr(dataclasses.replace(settings, export_sites=(), config_defaults=())),
+        repr(dataclasses.replace(settings, export_sites=(), config_defaults=(), on_request=())),
     )
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
@@ -164,11 +164,15 @@ def file_digest(
     relative_path: str,
     export_sites: tuple[ExportSite, ...],
     configurations: list[tuple[str, bytes]] | None = None,
+    on_request: tuple[OnRequestUse, ...] = (),
 ) -> str:
-    """What one entry depends on: the file's bytes, its names, the export calls that reach it, and the bytes of
-    the configuration modules it imports (analysis/config_defaults.py)."""
+    """What one entry depends on: the file's bytes, its names, the export calls that reach it, the bytes of
+    the configuration modules it imports (analysis/config_defaults.py), and what the other files of the run say of
+    its definitions (frontends/on_request.py)."""
     digest = hashlib.blake2b(raw, digest_size=16)
     digest.update(repr((filename, relative_path, export_sites)).encode())
+    if on_request:
+        digest.update(repr(on_request).encode())
     for name, source in configurations or ():
         digest.update(name.encode())
         digest.update(hashlib.blake2b(source, digest_size=16).digest())
@@ -393,6 +397,10 @@ class LintCache:
         self.entries: dict[str, list[Any]] = {}
         # Files whose bytes (by digest) hold no export call that differs from the settings (export_sites.ScriptMemo).
         self.scripts_without_sites: dict[str, str] = {}
+        # What the on-request pre-pass found in a file, by kind and path: [digest of its bytes, the value]
+        # (frontends/on_request.py's UsesMemo).
+        self.prepass: dict[str, list[Any]] = {}
+        self.prepass_run: list[Any] = []  # [digest of the run's files, the pre-pass's answer for them]
         self.changed = False
         self.today = int(time.time() // 86400)
         self.secret = signing_key()
@@ -427,6 +435,12 @@ class LintCache:
             scripts = data.get("scripts_without_sites")
             if isinstance(scripts, dict):
                 self.scripts_without_sites = scripts
+            prepass = data.get("prepass")
+            if isinstance(prepass, dict):
+                self.prepass = prepass
+            prepass_run = data.get("prepass_run")
+            if isinstance(prepass_run, list) and len(prepass_run) == 2:
+                self.prepass_run = prepass_run
 
     def get(self, key: str, digest: str, filename: str) -> list[Finding] | None:
         """The findings stored for `key` when its digest matches, else None."""
@@ -450,6 +464,24 @@ class LintCache:
     def record_without_sites(self, path: Path, data: bytes) -> None:
         self.scripts_without_sites[os.path.abspath(path)] = _bytes_digest(data)
         self.changed = True
+
+    def remembered(self, kind: str, path: Path, data: bytes) -> object | None:
+        entry = self.prepass.get(f"{kind}\0{os.path.abspath(path)}")
+        if type(entry) is list and len(entry) == 2 and entry[0] == _bytes_digest(data):
+            return entry[1]
+        return None
+
+    def remember(self, kind: str, path: Path, data: bytes, value: object) -> None:
+        self.prepass[f"{kind}\0{os.path.abspath(path)}"] = [_bytes_digest(data), value]
+        self.changed = True
+
+    def remembered_run(self, digest: str) -> object | None:
+        return self.prepass_run[1] if self.prepass_run and self.prepass_run[0] == digest else None
+
+    def remember_run(self, digest: str, value: object) -> None:
+        if self.prepass_run != [digest, value]:
+            self.prepass_run = [digest, value]
+            self.changed = True
 
     def put(self, key: str, digest: str, findings: Iterable[Finding]) -> None:
         encoded = []
@@ -476,9 +508,17 @@ class LintCache:
             if type(v) is list and len(v) == 3 and type(v[2]) is int and v[2] >= oldest
         }
         scripts = {k: v for k, v in self.scripts_without_sites.items() if k in entries}
+        prepass = {k: v for k, v in self.prepass.items() if k.rpartition("\0")[2] in entries}
         try:
             payload = json.dumps(
-                {"format": FORMAT, "entries": entries, "scripts_without_sites": scripts}, separators=(",", ":")
+                {
+                    "format": FORMAT,
+                    "entries": entries,
+                    "scripts_without_sites": scripts,
+                    "prepass": prepass,
+                    "prepass_run": self.prepass_run,
+                },
+                separators=(",", ":"),
             ).encode("utf-8")
         except (TypeError, ValueError, RecursionError):
             return False

@@ -128,14 +128,23 @@ def _model_files(context: FileContext, call: ast.Call, script: Path, project_roo
         elif type(node) is ast.ImportFrom:
             for alias in node.names:
                 if (alias.asname or alias.name) == head:
-                    parts = [*(node.module.split(".") if node.module else []), alias.name, *dotted]
-                    if node.level:
-                        base = script.parent
-                        for _ in range(node.level - 1):
-                            base = base.parent
-                        return _first_module([base], parts)
-                    return _first_module(_search_roots(script, project_root), parts)
+                    return import_target_files(script, node, alias.name, project_root, dotted)
     return []
+
+
+def import_target_files(
+    script: Path, node: ast.ImportFrom, name: str, project_root: str | None, dotted: Sequence[str] = ()
+) -> list[Path]:
+    """The module file that `from <module> import <name>` in `script` reads `name` (then `dotted`) from: the longest
+    prefix of the dotted path that names a file, as Python would find it for a script run from its folder or a
+    module of its package (see `_search_roots`); empty when none does."""
+    parts = [*(node.module.split(".") if node.module else []), name, *dotted]
+    if node.level:
+        base = script.parent
+        for _ in range(node.level - 1):
+            base = base.parent
+        return _first_module([base], parts)
+    return _first_module(_search_roots(script, project_root), parts)
 
 
 def _constructor(context: FileContext, expr: ast.expr | None, at: ast.AST, depth: int = 0) -> ast.Call | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from onnxlint.analysis.config_defaults import configuration_defaults, imported_configurations
 from onnxlint.core.findings import Finding
-from onnxlint.core.settings import ExportSite, LintSettings
+from onnxlint.core.settings import ExportSite, LintSettings, OnRequestUse
 from onnxlint.core.source import (
     FileNotWrittenError,
     SourceDecodeError,
@@ -36,6 +36,7 @@ from onnxlint.core.source import (
 )
 from onnxlint.frontends.cache import LintCache, file_digest
 from onnxlint.frontends.export_sites import export_sites_for
+from onnxlint.frontends.on_request import on_request_uses_for
 
 IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
 # Files larger than this are reported (E902) instead of linted: hand-written modules stay far below
@@ -128,7 +129,7 @@ def _digest(
         relative = ""
     if configurations is None:
         configurations = sibling_configurations(path, raw)
-    return file_digest(raw, str(path), relative, settings.export_sites, configurations)
+    return file_digest(raw, str(path), relative, settings.export_sites, configurations, settings.on_request)
 
 
 _MAX_CONFIGURATION_BYTES = 1 << 20  # a configuration module larger than this is not read
@@ -227,12 +228,18 @@ def run(
     # (Only regular files: the pre-pass reads them whole, and a FIFO named on the command line would
     # block it; process_file reports what is not a regular file.)
     cache = _open_cache(settings, options)
-    sites = export_sites_for([path for path in files if _is_regular_file(path)], settings, display_path, memo=cache)
-    work = [(path, with_export_sites(settings, sites.get(path, ()))) for path in files]
+    regular = [path for path in files if _is_regular_file(path)]
+    sites = export_sites_for(regular, settings, display_path, memo=cache)
+    # Pre-pass: definitions the rest of the run uses only on request (opt-in switches, training code).
+    contents = _contents(regular, options)
+    uses = on_request_uses_for(contents, display_path, settings.project_root, memo=cache)
+    work = [(path, with_prepass_facts(settings, sites.get(path, ()), uses.get(_absolute(path), ()))) for path in files]
+    read = dict(contents)  # the cache check below hashes the bytes the pre-pass read
     outcomes: list[FileOutcome | None] = [None] * len(work)
     todo: list[int] = []
     for index, (path, file_settings) in enumerate(work):
-        cached = _from_cache(cache, path, file_settings, options) if cache is not None else None
+        raw = read.get(_absolute(path))
+        cached = _from_cache(cache, path, file_settings, options, raw) if cache is not None else None
         if cached is not None:
             outcomes[index] = cached
         else:
@@ -256,8 +263,29 @@ def _is_regular_file(path: Path) -> bool:
         return False
 
 
-def with_export_sites(settings: LintSettings, sites: tuple[ExportSite, ...]) -> LintSettings:
-    return dataclasses.replace(settings, export_sites=sites) if sites else settings
+def with_prepass_facts(
+    settings: LintSettings, sites: tuple[ExportSite, ...], on_request: tuple[OnRequestUse, ...]
+) -> LintSettings:
+    """`settings` for one file, with what the pre-passes found about it in the other files of the run."""
+    if not sites and not on_request:
+        return settings
+    return dataclasses.replace(settings, export_sites=sites, on_request=on_request)
+
+
+def _contents(paths: list[Path], options: RunOptions) -> list[tuple[Path, bytes]]:
+    """(absolute path, bytes) of each file the pre-pass reads: regular files within the size limit (process_file
+    reports the others)."""
+    found = []
+    for path in paths:
+        try:
+            found.append((_absolute(path), read_bytes(path, options.max_file_bytes or None)))
+        except OSError:
+            continue
+    return found
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.normpath(os.path.abspath(path)))
 
 
 # -- the results cache ----------------------------------------------------------------------------
@@ -273,12 +301,16 @@ def _cache_key(path: Path) -> str:
     return os.path.abspath(path)
 
 
-def _from_cache(cache: LintCache, path: Path, settings: LintSettings, options: RunOptions) -> FileOutcome | None:
-    """The outcome of an unchanged file, from the cache (its bytes are hashed, not decoded or parsed)."""
-    try:
-        raw = read_bytes(path, options.max_file_bytes or None)
-    except OSError:
-        return None  # process_file reports it
+def _from_cache(
+    cache: LintCache, path: Path, settings: LintSettings, options: RunOptions, raw: bytes | None = None
+) -> FileOutcome | None:
+    """The outcome of an unchanged file, from the cache (its bytes, `raw` when already read, are hashed, not decoded
+    or parsed)."""
+    if raw is None:
+        try:
+            raw = read_bytes(path, options.max_file_bytes or None)
+        except OSError:
+            return None  # process_file reports it
     filename = str(path)
     digest = _digest(raw, path, settings)
     findings = cache.get(_cache_key(path), digest, filename)

@@ -212,6 +212,26 @@ PATTERNS = {
                 return values, inverse
         """
     ),
+    # `unique_consecutive` by its input: a float one has no translation; 1-D integer indices export (the counts and
+    # the inverse alike) and are right at another length.
+    "unique_consecutive_float": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return torch.unique_consecutive((x * 2).round().flatten(), return_counts=True)
+        """
+    ),
+    "unique_consecutive_indices": Pattern(
+        """
+        import torch
+
+        class Model(torch.nn.Module):
+            def forward(self, x):
+                return torch.unique_consecutive((x * 2).round().long().flatten(), return_counts=True, return_inverse=True)
+        """
+    ),
     "erfinv": Pattern(
         """
         import torch
@@ -269,6 +289,8 @@ MEASURED = [
     Claim("index_reduce", "dynamo", None, "EXPORT"),
     Claim("unique_inverse", "legacy", 11, "WRONG", note="the inverse indices come back flattened"),
     Claim("unique_inverse", "dynamo", None, "ok"),
+    Claim("unique_consecutive_float", "dynamo", None, "EXPORT"),
+    Claim("unique_consecutive_indices", "dynamo", None, "ok", flagged=True, note="input not shown float or 2-D: `low`"),
     Claim("erfinv", "dynamo", None, "EXPORT"),
     Claim("deform_conv2d", "legacy", 19, "EXPORT", note=f"no deform_conv2d symbolic; {_SIDE_VENV}"),
     Claim("deform_conv2d", "dynamo", 18, "CHECKER", note=f"DeformConv is opset 19; {_SIDE_VENV}"),

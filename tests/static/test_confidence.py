@@ -1733,3 +1733,51 @@ def test_a_special_token_id_left_none_in_the_configuration_is_no_option(tmp_path
     result = run_onnxlint("--confidence", "low", "--format", "json", "--no-cache", "tiny", cwd=tmp_path)
     confidences = {f["location"]["row"]: f["confidence"] for f in json.loads(result.stdout) if f["code"] == "ONX201"}
     assert confidences == {8: "high", 11: "low"}
+
+
+AUXILIARY_FROM_A_LIST = textwrap.dedent(
+    """
+    import torch
+    import torch.nn.functional as F
+
+
+    class Aux(torch.nn.Module):
+        def forward(self, x):
+            return F.adaptive_avg_pool2d(x, (4, 4)).flatten(1)
+
+
+    class Conv(torch.nn.Module):
+        def forward(self, x):
+            return x * 2
+
+
+    class Net(torch.nn.Module):
+        def __init__(self, blocks=None):
+            super().__init__()
+            if blocks is None:
+                blocks = [Conv, Aux]
+            conv_block = blocks[0]
+            aux_block = blocks[1]
+            self.conv = conv_block()
+            self.aux = aux_block()
+
+        def forward(self, x):
+            x = self.conv(x)
+            aux = None
+            if self.training:
+                aux = self.aux(x)
+            return x, aux
+    """
+)
+
+
+def test_a_submodule_built_from_a_list_of_classes_is_judged_by_its_calls():
+    # torchvision's GoogLeNet: `self.aux1 = inception_aux_block(...)` with `inception_aux_block = blocks[2]` from
+    # `blocks = [BasicConv2d, Inception, InceptionAux]`: the auxiliary head runs only under `if self.training:`.
+    findings = lint_source(AUXILIARY_FROM_A_LIST, "m.py", LintSettings(confidence="low")).findings
+    assert not [f for f in findings if f.code == "ONX106"]
+    # Run on the default path, the same head's pooling is reported.
+    always = AUXILIARY_FROM_A_LIST.replace("        if self.training:\n            aux", "        aux")
+    assert always != AUXILIARY_FROM_A_LIST
+    findings = lint_source(always, "m.py", LintSettings(confidence="low")).findings
+    assert [f.start.row for f in findings if f.code == "ONX106"] == [8]

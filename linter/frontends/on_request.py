@@ -1,0 +1,311 @@
+"""The runner's second pre-pass: classes and functions that the rest of the run builds or calls only on request.
+
+Model code often defines a block that no model builds by default: diffusers' `FreeNoiseTransformerBlock` lives in
+`models/attention.py`, and only `AnimateDiffFreeNoiseMixin._enable_free_noise_in_block` (in
+`pipelines/free_noise_utils.py`) swaps it into a model, when the user calls `enable_free_noise()`; LoFTR's
+`warp_kpts` (`loftr/utils/geometry.py`) is called only by the training supervision of `loftr/utils/supervision.py`.
+Linted file by file, such code looks like any model code. Seen with the files of the run that use it, it is a path
+the export takes only when the user asks for it, and its findings are `low` with that reason, as the engine already
+does for the paths a file shows itself (`FileContext.non_default_reason`).
+
+Before linting, `on_request_uses_for` finds the functions of the run that run only on request, by name as the
+libraries spell them (`reachability.on_request_function`: an opt-in switch `enable_*`, training supervision, a loss
+or a metric), and what they build or call from other files of the run (by the file's imports, resolved as
+`export_sites` resolves them). A top-level class or function used that way is *on request* unless some file of the
+run (its own included) refers to it anywhere else: another function, a module-level statement, a base class list,
+a default argument. Imports, `isinstance`/`issubclass` tests, annotations and strings do not count (they build and
+call nothing). Any other reference keeps the definition as model code, whatever it refers to: a name shared by two
+definitions keeps both, which errs on the side of reporting.
+
+The runner passes each file its `OnRequestUse`s through `LintSettings.on_request` (part of the cache digest), so
+that `lint_source` stays a pure function of (text, settings). Nothing is imported or executed; the parses are
+memoised by file content in the results cache, so a warm run reads bytes and runs two regular expressions.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from onnxlint.analysis.reachability import on_request_function
+from onnxlint.core.settings import OnRequestUse
+from onnxlint.frontends.export_sites import _FROM_IMPORT, import_target_files
+
+# The cheap test before a parse: the names of the file's `def`s (a regular expression with a literal prefix scans
+# fast; one with the name fragments in it, case-insensitive, is three times slower).
+_DEF_NAME = re.compile(rb"def[ \t]+(\w+)")
+_MAX_SITES_SHOWN = 2
+_DEF_LINE = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+
+
+class UsesMemo(Protocol):
+    """Remembers, by file content, what a file's on-request functions use and which names it refers to outside
+    them (the results cache does): a warm run parses nothing again."""
+
+    def remembered(self, kind: str, path: Path, data: bytes) -> object | None: ...
+
+    def remember(self, kind: str, path: Path, data: bytes, value: object) -> None: ...
+
+    def remembered_run(self, digest: str) -> object | None: ...
+
+    def remember_run(self, digest: str, value: object) -> None: ...
+
+
+def on_request_uses_for(
+    files: Sequence[tuple[Path, bytes]],
+    display: Callable[[Path], str] = str,
+    project_root: str | None = None,
+    memo: UsesMemo | None = None,
+) -> dict[Path, tuple[OnRequestUse, ...]]:
+    """For each file of the run (absolute path, its bytes): its top-level definitions that the other files build or
+    call only from on-request functions, with where."""
+    run = hashlib.blake2b(repr(project_root).encode(), digest_size=16)
+    for path, data in files:
+        run.update(f"{path}\0{display(path)}".encode("utf-8", "surrogateescape"))  # messages show display paths
+        run.update(hashlib.blake2b(data, digest_size=16).digest())
+    run_digest = run.hexdigest()
+    if memo is not None:
+        answer = memo.remembered_run(run_digest)
+        if isinstance(answer, list):  # the same files as the last run: its answer
+            return _decoded(answer)
+    found = _on_request_uses(files, display, project_root, memo)
+    if memo is not None:
+        memo.remember_run(
+            run_digest, [[str(path), use.name, use.reason] for path, uses in found.items() for use in uses]
+        )
+    return found
+
+
+def _decoded(answer: list[object]) -> dict[Path, tuple[OnRequestUse, ...]]:
+    found: dict[Path, list[OnRequestUse]] = {}
+    for item in answer:
+        if isinstance(item, list) and len(item) == 3 and all(type(part) is str for part in item):
+            found.setdefault(Path(item[0]), []).append(OnRequestUse(item[1], item[2]))
+    return {path: tuple(uses) for path, uses in found.items()}
+
+
+def _on_request_uses(
+    files: Sequence[tuple[Path, bytes]],
+    display: Callable[[Path], str],
+    project_root: str | None,
+    memo: UsesMemo | None,
+) -> dict[Path, tuple[OnRequestUse, ...]]:
+    linted = {path for path, _ in files}
+    sites: dict[tuple[Path, str], list[tuple[str, str, str]]] = {}  # (file, name) -> [(function, where, kind)]
+    for path, data in files:
+        if not _defines_on_request_function(data):
+            continue
+        uses = memo.remembered("uses", path, data) if memo is not None else None
+        if uses is None:
+            uses = _uses_in_on_request_functions(path, data, project_root)
+            if memo is not None:
+                memo.remember("uses", path, data, uses)
+        for target, name, line, function, kind in uses:  # type: ignore[attr-defined]
+            key = (Path(target), name)
+            if key[0] in linted and key[0] != path:
+                sites.setdefault(key, []).append((function, f"`{function}` at {display(path)}:{line}", kind))
+    contents = dict(files)
+    sites = {key: where for key, where in sites.items() if _defined_at_top_level(key[1], contents.get(key[0], b""))}
+    if not sites:
+        return {}
+    # The on-request functions themselves are asked about too: a switch that model code calls (`self.enable_x()` in
+    # a constructor) runs by default, and so does what it uses.
+    names = sorted({name for _, name in sites} | {function for where in sites.values() for function, _, _ in where})
+    mention = re.compile(rb"\b(?:" + b"|".join(re.escape(name.encode()) for name in names) + rb")\b")
+    mentions: list[tuple[int, Path, bytes, set[str]]] = []
+    encoded = [name.encode() for name in names]
+    for path, data in files:
+        if not any(name in data for name in encoded):
+            continue
+        found_words = [match.group().decode() for match in mention.finditer(data)]
+        if found_words:
+            mentions.append((len(found_words), path, data, set(found_words)))
+    # The files that mention the names most first: a name most files use is decided by the first parse that finds
+    # it used, and a file whose names are all decided is not parsed at all.
+    mentions.sort(key=lambda item: -item[0])
+    undecided = set(names)
+    for _, path, data, mentioned in mentions:
+        asked = sorted(mentioned & undecided)
+        if not asked:
+            continue
+        kind = "elsewhere:" + ",".join(asked)
+        elsewhere = memo.remembered(kind, path, data) if memo is not None else None
+        if elsewhere is None:
+            elsewhere = sorted(_referred_to_elsewhere(path, data, set(asked)))
+            if memo is not None:
+                memo.remember(kind, path, data, elsewhere)
+        undecided.difference_update(elsewhere)  # type: ignore[arg-type]
+        if not undecided:
+            return {}
+    found: dict[Path, list[OnRequestUse]] = {}
+    for (target, name), where in sorted(sites.items()):
+        if name not in undecided or any(function not in undecided for function, _, _ in where):
+            continue  # some file of the run uses it, or a function that uses it, as model code
+        shown = ", ".join(dict.fromkeys(text for _, text, _ in where[:_MAX_SITES_SHOWN]))
+        shown += " and more" if len(where) > _MAX_SITES_SHOWN else ""
+        what = " or ".join(sorted({kind for _, _, kind in where}))
+        found.setdefault(target, []).append(
+            OnRequestUse(name, f"the linted files use `{name}` only in {what} ({shown})")
+        )
+    return {path: tuple(uses) for path, uses in found.items()}
+
+
+def _defines_on_request_function(data: bytes) -> bool:
+    return any(on_request_function(match.group(1).decode("ascii", "replace")) for match in _DEF_NAME.finditer(data))
+
+
+def _defined_at_top_level(name: str, data: bytes) -> bool:
+    """Whether `data` defines `name` at its top level (`class name`, `def name` at the start of a line), as the
+    module's own text says: a package's `__init__.py` that only imports it (a re-export) is not where it runs."""
+    return (
+        re.search(rb"^(?:async[ \t]+)?(?:class|def)[ \t]+" + re.escape(name.encode()) + rb"\b", data, re.M) is not None
+    )
+
+
+def _uses_in_on_request_functions(path: Path, data: bytes, project_root: str | None) -> list[list[object]]:
+    """[target file, name, line, function, what the function is] for each name imported from a local file that an
+    on-request function of `path` (top-level, or a method of a top-level class) builds, calls or otherwise refers to
+    (not in `isinstance`, annotations)."""
+    wanted = _imported_names_in_on_request_bodies(path, data)
+    if not wanted:
+        return []  # the text shows none: no parse (most files with a `loss` or `enable_` function)
+    tree = _parse(data, path)
+    if tree is None:
+        return []
+    functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    imports: list[ast.ImportFrom] = []
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions.append(statement)
+            if on_request_function(statement.name):
+                imports.extend(n for n in ast.walk(statement) if type(n) is ast.ImportFrom)  # imports inside it
+        elif type(statement) is ast.ImportFrom:
+            imports.append(statement)
+        elif isinstance(statement, (ast.ClassDef, ast.If, ast.Try, ast.With)):
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(statement, field, ()):
+                    pending.extend(child.body if type(child) is ast.ExceptHandler else [child])
+    imported: dict[str, tuple[str, str]] = {}  # local name -> (target file, name there)
+    for node in imports:
+        for alias in node.names:
+            local = alias.asname or alias.name
+            if local not in wanted:
+                continue
+            targets = import_target_files(path, node, alias.name, project_root)
+            if targets and alias.name not in (targets[0].stem, targets[0].parent.name):
+                # A name defined in that module (not the module itself: `from . import attention`).
+                imported[local] = (str(targets[0]), alias.name)
+    found: list[list[object]] = []
+    for function in functions if imported else ():
+        kind = on_request_function(function.name)
+        if kind is None:
+            continue
+        for name_node in _references(function):
+            target = imported.get(name_node.id)
+            if target is not None:
+                found.append([target[0], target[1], name_node.lineno, function.name, kind])
+    return found
+
+
+def _imported_names_in_on_request_bodies(path: Path, data: bytes) -> set[str]:
+    """The names `from ... import`ed from the file's own package (a relative import, or an absolute one that starts
+    with a folder of its path: `from kornia.geometry import ...` in `kornia/feature/...`) that the text of an
+    on-request function's body mentions: what a parse could find used there (a superset: by words, not syntax)."""
+    text = data.decode("utf-8", "replace")
+    lines = text.splitlines()
+    words: set[str] = set()
+    for match in _DEF_LINE.finditer(text):
+        if on_request_function(match.group(2)) is None:
+            continue
+        indent = len(match.group(1).expandtabs())
+        first = text.count("\n", 0, match.start()) + 1
+        body = []
+        for line in lines[first:]:
+            stripped = line.strip()
+            if (
+                stripped
+                and not stripped.startswith(("#", ")", "]"))  # a comment, the end of a signature on several lines
+                and len(line) - len(line.lstrip()) <= indent
+            ):
+                break
+            body.append(line)
+        words.update(re.findall(r"\w+", "\n".join(body)))
+    if not words:
+        return set()
+    imported: set[str] = set()
+    folders = set(path.parts[:-1])
+    for match in _FROM_IMPORT.finditer(text):
+        if not match.group(1) and match.group(2).split(".")[0] not in folders:
+            continue  # `from torch import nn`: not a file of the run
+        for item in match.group(3).strip("() \t\\").replace("\n", " ").split(","):
+            parts = item.split()
+            if parts:
+                imported.add(parts[-1])  # `b as c`: c
+    return words & imported
+
+
+def _referred_to_elsewhere(path: Path, data: bytes, names: set[str]) -> set[str]:
+    """The names of `names` that `path` refers to outside its on-request functions and outside the definition of
+    that name itself (imports, `isinstance` tests, annotations and strings do not count). A file that does not parse
+    keeps them all: nothing is known of it."""
+    tree = _parse(data, path)
+    if tree is None:
+        return set(names)
+    found: set[str] = set()
+    pending: list[tuple[ast.AST, str | None]] = [(tree, None)]  # (node, the definition it is inside)
+    while pending:
+        node, inside = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and on_request_function(node.name):
+            continue  # what an on-request function uses runs on request
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and inside is None:
+            inside = node.name if node.name in names else None
+        if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in names and node.id != inside:
+            found.add(node.id)
+        elif type(node) is ast.Attribute and node.attr in names and node.attr != inside:
+            found.add(node.attr)  # `attention.FreeNoiseTransformerBlock(...)`
+        for child in _children_that_use(node):
+            pending.append((child, inside))
+    return found
+
+
+def _references(function: ast.AST) -> list[ast.Name]:
+    found: list[ast.Name] = []
+    pending = [function]
+    while pending:
+        node = pending.pop()
+        if type(node) is ast.Name and type(node.ctx) is ast.Load:
+            found.append(node)
+        pending.extend(_children_that_use(node))
+    return found
+
+
+def _children_that_use(node: ast.AST) -> list[ast.AST]:
+    """The children of `node` that may use a name: not annotations, not the classes an `isinstance` /
+    `issubclass` tests against."""
+    if type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in ("isinstance", "issubclass"):
+        return [node.func, *node.args[:1]]
+    if type(node) is ast.AnnAssign:
+        return [child for child in (node.target, node.value) if child is not None]
+    if type(node) is ast.arg:
+        return []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        arguments = node.args
+        defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+        return [*node.decorator_list, *defaults, *node.body]
+    return list(ast.iter_child_nodes(node))
+
+
+def _parse(data: bytes, path: Path) -> ast.Module | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(data, filename=str(path))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None

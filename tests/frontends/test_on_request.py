@@ -1,0 +1,157 @@
+"""The runner's on-request pre-pass: a definition the rest of the run uses only in opt-in switches or training code.
+
+Real packages written to a temporary folder, real parses, the real runner (and once the real command line).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from onnxlint.core.settings import LintSettings
+from onnxlint.frontends.cache import KEY_DIR_ENV
+from onnxlint.frontends.on_request import on_request_uses_for
+from onnxlint.frontends.runner import RunOptions, run
+
+from ..conftest import run_onnxlint
+
+BLOCKS = """\
+import torch
+
+
+class OptInBlock(torch.nn.Module):
+    def forward(self, x):
+        for row in range(x.shape[0]):
+            x = x * 2
+        return x
+
+
+class Block(torch.nn.Module):
+    def forward(self, x):
+        for row in range(x.shape[0]):
+            x = x + 1
+        return x
+"""
+
+GEOMETRY = """\
+import torch
+
+
+def warp(points):
+    return torch.linalg.inv(points)
+"""
+
+PIPELINE = """\
+from .blocks import Block, OptInBlock
+
+
+class Pipeline:
+    def __init__(self):
+        self.block = Block()
+
+    def enable_opt_in(self):
+        if not isinstance(self.block, OptInBlock):
+            self.block = OptInBlock()
+"""
+
+SUPERVISION = """\
+from .geometry import warp
+
+
+def compute_supervision(data):
+    data["warped"] = warp(data["points"])
+"""
+
+
+@pytest.fixture(autouse=True)
+def _own_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_DIR_ENV, str(tmp_path / "signing-key"))
+
+
+def _package(root: Path, **modules: str) -> Path:
+    package = root / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, text in modules.items():
+        (package / f"{name}.py").write_text(textwrap.dedent(text))
+    return package
+
+
+def _findings(package: Path, confidence: str = "medium", cache: bool = False) -> dict[tuple[str, int], str]:
+    settings = LintSettings(confidence=confidence)
+    options = RunOptions(cache=cache, cache_dir=package.parent / "cache")
+    outcomes = run(sorted(package.rglob("*.py")), settings, options)
+    return {
+        (outcome.path.name, finding.start.row): f"{finding.code} {finding.confidence.value} {finding.message}"
+        for outcome in outcomes
+        for finding in outcome.findings
+    }
+
+
+def test_a_block_only_a_switch_builds_is_low_with_where(tmp_path: Path) -> None:
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE)
+    default = _findings(package)
+    assert ("blocks.py", 6) not in default, "the opt-in block's loop is not in the default output"
+    assert default[("blocks.py", 13)].startswith("ONX203 high"), "the block the pipeline builds stays"
+    low = _findings(package, confidence="low")[("blocks.py", 6)]
+    assert low.startswith("ONX203 low")
+    assert "the linted files use `OptInBlock` only in opt-in switches (`enable_opt_in` at " in low
+    assert "pipeline.py:10" in low  # the build, not the `isinstance` test on line 9
+
+
+def test_linted_alone_the_file_says_nothing_of_its_users(tmp_path: Path) -> None:
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE)
+    outcomes = run([package / "blocks.py"], LintSettings(), RunOptions())
+    rows = {finding.start.row for finding in outcomes[0].findings}
+    assert {6, 13} <= rows
+
+
+def test_a_use_anywhere_else_keeps_it_model_code(tmp_path: Path) -> None:
+    other = "from .blocks import OptInBlock\n\n\ndef build():\n    return OptInBlock()\n"
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE, factory=other)
+    assert _findings(package)[("blocks.py", 6)].startswith("ONX203 high")
+
+
+def test_a_switch_the_model_turns_on_itself_runs_by_default(tmp_path: Path) -> None:
+    """`enable_opt_in` is called by the pipeline's constructor: what it builds runs by default."""
+    always = PIPELINE.replace("self.block = Block()", "self.block = Block()\n        self.enable_opt_in()")
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=always)
+    assert _findings(package)[("blocks.py", 6)].startswith("ONX203 high")
+
+
+def test_training_code_alone_uses_a_helper(tmp_path: Path) -> None:
+    package = _package(tmp_path, geometry=GEOMETRY, supervision=SUPERVISION)
+    assert ("geometry.py", 5) not in _findings(package)
+    low = _findings(package, confidence="low")[("geometry.py", 5)]
+    assert "`warp` only in training code (`compute_supervision` at " in low
+    alone = run([package / "geometry.py"], LintSettings(), RunOptions())[0].findings
+    assert [finding.start.row for finding in alone] == [5], "linted alone, the helper is model code"
+
+
+def test_the_cache_follows_the_other_files(tmp_path: Path) -> None:
+    """blocks.py does not change; what pipeline.py says of it does: the cached entry must not answer."""
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE)
+    assert ("blocks.py", 6) not in _findings(package, cache=True)
+    assert ("blocks.py", 6) not in _findings(package, cache=True)  # warm, from the cache
+    (package / "pipeline.py").write_text(PIPELINE.replace("self.block = Block()", "self.block = OptInBlock()"))
+    assert _findings(package, cache=True)[("blocks.py", 6)].startswith("ONX203 high")
+
+
+def test_names_shared_with_other_definitions_keep_both(tmp_path: Path) -> None:
+    """Another module defines and uses its own `OptInBlock`: by name, the pre-pass cannot tell them apart, so it
+    keeps both as model code (it errs on the side of reporting)."""
+    own = "import torch\n\n\nclass OptInBlock(torch.nn.Module):\n    pass\n\n\nBLOCK = OptInBlock()\n"
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE, other=own)
+    files = [(path.resolve(), path.read_bytes()) for path in sorted(package.glob("*.py"))]
+    assert on_request_uses_for(files) == {}
+
+
+def test_the_command_line_shows_it_at_low(tmp_path: Path) -> None:
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE)
+    result = run_onnxlint("check", "--isolated", "--no-cache", "--format", "json", "--confidence", "low", str(package))
+    found = {(Path(item["filename"]).name, item["location"]["row"]): item for item in json.loads(result.stdout)}
+    assert found[("blocks.py", 6)]["confidence"] == "low"
+    assert found[("blocks.py", 13)]["confidence"] == "high"
