@@ -196,6 +196,16 @@ def render_table() -> str:
 
 
 # The nearest codeword of a vector quantiser (`low`) beside a distance between two inputs (reported): INVALID examples.
+# kornia AdaLAM's `piecewise_arange`: `unique_consecutive` of indices whose dtype and rank the code does not show.
+_INDICES = """
+import torch
+def piecewise_arange(piecewise_idxer):
+    uni, counts = torch.unique_consecutive(piecewise_idxer, return_counts=True)
+    return counts
+class M(torch.nn.Module):
+    def forward(self, idx):
+        return piecewise_arange(idx)
+"""
 _CODEBOOK_DISTANCE = """
 import torch
 class Quantizer(torch.nn.Module):
@@ -502,15 +512,7 @@ class OperatorNotExportable(Rule):
 
     VALID = [
         # Indices of unknown dtype and rank: `low` only (1-D integer indices export, measured).
-        """
-        import torch
-        def piecewise_arange(piecewise_idxer):
-            uni, counts = torch.unique_consecutive(piecewise_idxer, return_counts=True)
-            return counts
-        class M(torch.nn.Module):
-            def forward(self, idx):
-                return piecewise_arange(idx)
-        """,
+        _INDICES,
         # `cdist` told to use the matrix product: exports under the dynamo exporter.
         """
         import torch
@@ -662,19 +664,7 @@ class OperatorNotExportable(Rule):
             count=2,
         ),
         # An input the code does not show to be float or 2-D (indices, labels): `low`, saying why.
-        Invalid(
-            """
-            import torch
-            def piecewise_arange(piecewise_idxer):
-                uni, counts = torch.unique_consecutive(piecewise_idxer, return_counts=True)
-                return counts
-            class M(torch.nn.Module):
-                def forward(self, idx):
-                    return piecewise_arange(idx)
-            """,
-            settings={"confidence": "low"},
-            message_contains="exports for a 1-D integer input",
-        ),
+        Invalid(_INDICES, settings={"confidence": "low"}, message_contains="exports for a 1-D integer input"),
         Invalid(
             """
             import torch
