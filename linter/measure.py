@@ -162,8 +162,17 @@ def export_to_bytes(
         return buffer.getvalue()
     from torch.export import Dim
 
-    dim = getattr(Dim, hint)  # Dim.DYNAMIC or Dim.AUTO
-    shapes = tuple({d: dim for d in dims} if dims else None for dims in dynamic)
+    if hint == "NAMED":
+        # `torch.export.Dim("height")` objects, as torch.export's documentation declares dims: one per name, so
+        # that dims a pattern names alike (every input's batch) are one dim.
+        named: dict[str, Any] = {}
+        shapes = tuple(
+            {d: named.setdefault(n, Dim("d_" + re.sub(r"\W", "_", n))) for d, n in dims.items()} if dims else None
+            for dims in dynamic
+        )
+    else:
+        dim = getattr(Dim, hint)  # Dim.DYNAMIC or Dim.AUTO
+        shapes = tuple({d: dim for d in dims} if dims else None for dims in dynamic)
     dynamic_shapes = shapes if any(dynamic) else None
     # Private exporter APIs (a registry shared between exports); without them, the public API (slower).
     core_export = private("torch.onnx._internal.exporter._core", "export", default=None)

@@ -24,7 +24,8 @@ class LenOfTensor(Rule):
       silently, whatever that size is;
     - the dynamo exporter records it silently too when the example has batch 1 (with
       `Dim.DYNAMIC`, which is what `dynamic_axes` and string dim names become) or with
-      `Dim.AUTO` whatever the example's batch; with `Dim.DYNAMIC` and a batch of 2 or more the
+      `Dim.AUTO` or `torch.export.Dim("name")` objects whatever the example's batch (measured on
+      torch 2.13 and 2.14.1); with `Dim.DYNAMIC` and a batch of 2 or more the
       first capture fails and `torch.onnx.export` falls back to `torch.export(strict=True)`,
       which got it right.
     `x.shape[0]` and `x.size(0)` stayed dynamic in every one of those settings.
@@ -89,7 +90,8 @@ class LenOfTensor(Rule):
             # Measured: frozen only with a size-1 example (ONX506 reports one on a dynamic dim) or `Dim.AUTO`;
             # whether the export is set up so is not in the model's code, so the finding rests on it: `low`.
             consequence = (
-                "the dynamo exporter freezes it at the example's size with a size-1 example or `Dim.AUTO`; "
+                "the dynamo exporter freezes it at the example's size with a size-1 example, `Dim.AUTO` or "
+                '`Dim("name")` objects; '
                 "low confidence: with `Dim.DYNAMIC` (what `dynamic_axes` and string dim names become) and an "
                 "example larger than 1 it was right (measured)"
             )

@@ -36,7 +36,8 @@ class LoopOverTensorSize(Rule):
       string dim names become) and an example of size 1 on that dim, it silently keeps size 1
       while the ONNX input stays dynamic; with an example of size 2 or more the export fails
       ("Received user-specified dim hint Dim.DYNAMIC, but tracing inferred a static shape");
-      with `Dim.AUTO` it silently keeps the example's size whatever it is.
+      with `Dim.AUTO` or `torch.export.Dim("name")` objects it silently keeps the example's size
+      whatever it is (measured on torch 2.13 and 2.14.1).
 
     A loop over a dim that is static in every deployed input (channels, a fixed sequence
     length) is harmless. onnxlint cannot see which dims you declare dynamic, so it skips sizes
@@ -108,7 +109,7 @@ class LoopOverTensorSize(Rule):
         else:
             consequence = (
                 "the dynamo exporter fixes the count at the example input's size "
-                "(silently with a size-1 example or `Dim.AUTO`, else the export fails)"
+                '(silently with a size-1 example, `Dim.AUTO` or `Dim("name")` objects, else the export fails)'
             )
         caveat = "" if batch else " (harmless only if that dim is static)"
         message = with_size_origin(

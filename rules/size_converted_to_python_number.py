@@ -69,13 +69,14 @@ class SizeConvertedToPythonNumber(Rule):
       falls back to `torch.export(strict=True)`, which kept `int()` of an integer size and
       `float()` of a size symbolic (`float(w - 1)` in a clamp, `float(h) / 2`), except on a dim whose
       example size is 1 (the batch of `torch.randn(1, ...)`), which was baked silently; with
-      `Dim.AUTO` they were baked silently on every dim. `int()` of a float computed from a size
+      `Dim.AUTO` they were baked silently on every dim, and so with `torch.export.Dim("name")` objects
+      (measured on torch 2.13 and 2.14.1: the ONNX input comes out static). `int()` of a float computed from a size
       (`int(h * 0.5)`, `int(h / 2)`, `int(n ** 0.5)`, `int(round(...))`) was baked with
       `Dim.DYNAMIC` too as a slice bound, an `interpolate` size or a factory size, and kept
       symbolic as a `view` / `reshape` size.
 
     Confidence: with the dynamo exporter, `int()` of an integer size and `float()` of a size (not
-    the batch) are a hazard only when the export declares its dims with `Dim.AUTO`, which the
+    the batch) are a hazard only when the export declares its dims with `Dim.AUTO` or `Dim("name")`, which the
     model code does not show: they are reported at `low` confidence (`--confidence low`), the
     message saying so; so is `int()` of a float from a size used as a `view` / `reshape` size (the
     pixel shuffle of vision towers: measured symbolic with `Dim.DYNAMIC` there, though frozen as a
@@ -216,7 +217,7 @@ class SizeConvertedToPythonNumber(Rule):
                 # Measured (int_scaled_view): as a `view` / `reshape` size it stays symbolic with `Dim.DYNAMIC`.
                 message = (
                     "`int()` of a float computed from a size, as a `view`/`reshape` size: the dynamo exporter "
-                    "freezes it only with `Dim.AUTO` (with `Dim.DYNAMIC` or named dims it stays symbolic, "
+                    "freezes it only with `Dim.AUTO` (with `Dim.DYNAMIC` and string dim names it stays symbolic, "
                     "measured); reported at low confidence"
                 )
                 self.report(node, message, severity=Severity.WARNING, fix=fix, confidence=Confidence.LOW)
@@ -231,11 +232,13 @@ class SizeConvertedToPythonNumber(Rule):
                 self._report_unless_square_side(node, message, fix, severity=Severity.WARNING)
                 return
             # Measured (int_size, float_size): `int()` of an integer size and `float()` of a size stay symbolic
-            # with `Dim.DYNAMIC`, what `dynamic_axes` and string dim names become; only `Dim.AUTO` freezes them.
+            # with `Dim.DYNAMIC`, what `dynamic_axes` and string dim names become; `Dim.AUTO` and `Dim("name")`
+            # objects freeze them (int_size_auto, int_size_named).
             # Whether the export declares its dims so is not in the code: a hazard that rests on it is `low`.
             message = (
-                f"{shown} of a size: the dynamo exporter freezes it at the example's size only with `Dim.AUTO` "
-                "(with `Dim.DYNAMIC` or named dims it stays symbolic, measured); reported at low confidence"
+                f"{shown} of a size: the dynamo exporter freezes it at the example's size with `Dim.AUTO` or "
+                '`Dim("name")` objects (with `Dim.DYNAMIC`, what `dynamic_axes` and string dim names become, it '
+                "stays symbolic, measured); reported at low confidence"
             )
             self.report(node, message, severity=Severity.WARNING, fix=fix, confidence=Confidence.LOW)
             return
@@ -248,7 +251,11 @@ class SizeConvertedToPythonNumber(Rule):
                 f"{shown} of a size: the TorchScript exporter records the example input's size as a constant",
                 Severity.ERROR,
             )
-        when = "a size-1 example (the usual batch of 1) or `Dim.AUTO`" if batch else "`Dim.AUTO` or a size-1 example"
+        when = (
+            'a size-1 example (the usual batch of 1), `Dim.AUTO` or `Dim("name")` objects'
+            if batch
+            else '`Dim.AUTO`, `Dim("name")` objects or a size-1 example'
+        )
         return (
             f"{shown} of a size: the dynamo exporter freezes it at the example's size with {when} "
             "(it stays dynamic only through the strict-capture fallback)",
@@ -721,7 +728,7 @@ class SizeConvertedToPythonNumber(Rule):
             """,
             count=4,
             settings={"exporter": "dynamo", "confidence": "low"},
-            message_contains="only with `Dim.AUTO`",
+            message_contains='with `Dim.AUTO` or `Dim("name")` objects',
         ),
         # `int()` of a float computed from a size is frozen with `Dim.DYNAMIC` too (measured: int_scaled_size,
         # int_scaled_slice, int_root_size): reported by default.

@@ -135,7 +135,8 @@ class Pattern:
     eval_reference: bool = False
     requires: tuple[str, ...] = ()  # modules the pattern imports besides torch (claims skip without them)
     # How the dynamo exporter is told the `dynamic` dims are dynamic: "DYNAMIC" (`Dim.DYNAMIC`, what
-    # `dynamic_axes` and string dim names become) or "AUTO" (`Dim.AUTO`, which may specialise silently).
+    # `dynamic_axes` and string dim names become), "AUTO" (`Dim.AUTO`, which may specialise silently) or "NAMED"
+    # (`torch.export.Dim("height")` objects, one per dim name).
     dim_hint: str = "DYNAMIC"
 
     @property

@@ -27,6 +27,7 @@ PATTERNS = {
     "len_batch": Pattern(_LEN_MODEL, dynamic=("batch",)),
     "len_batch_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",)),
     "len_batch_auto_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",), dim_hint="AUTO"),
+    "len_batch_named_example_2": Pattern(_LEN_MODEL, inputs=((2, 3, 8, 8),), dynamic=("batch",), dim_hint="NAMED"),
     "shape_0": Pattern(_LEN_MODEL.replace("len(x)", "x.shape[0]"), dynamic=("batch",)),
 }
 
@@ -42,6 +43,7 @@ MEASURED = [
         note="right only through the strict-capture fallback; frozen with Dim.AUTO or a batch-1 example",
     ),
     Claim("len_batch_auto_example_2", "dynamo", None, "BAKED", note="Dim.AUTO: frozen silently"),
+    Claim("len_batch_named_example_2", "dynamo", None, "BAKED", note='Dim("name") objects: frozen silently'),
     Claim("shape_0", "legacy", 17, "ok"),
     Claim("shape_0", "dynamo", None, "ok"),
 ]

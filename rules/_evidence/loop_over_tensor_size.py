@@ -37,6 +37,12 @@ PATTERNS = {
         dynamic=("batch",),
         dim_hint="AUTO",
     ),
+    "range_batch_named_example_2": Pattern(
+        _loop_model(_RANGE_BATCH),
+        inputs=((2, 3, 8, 8),),
+        dynamic=("batch",),
+        dim_hint="NAMED",
+    ),
     "iterate_tensor": Pattern(
         _loop_model(
             """
@@ -67,6 +73,7 @@ MEASURED = [
     Claim("range_batch", "dynamo", None, "BAKED", note="batch-1 example: the graph keeps batch 1 silently"),
     Claim("range_batch_example_2", "dynamo", None, "EXPORT", note="Dim.DYNAMIC specialised to the example's 2"),
     Claim("range_batch_auto_example_2", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+    Claim("range_batch_named_example_2", "dynamo", None, "BAKED", note='Dim("name") objects: specialised silently'),
     Claim("iterate_tensor", "legacy", 17, "BAKED"),
     Claim("iterate_tensor", "dynamo", None, "BAKED"),
     Claim("range_width", "legacy", 17, "BAKED"),

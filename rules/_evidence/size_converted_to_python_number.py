@@ -94,6 +94,9 @@ _INT_CEIL = _model("H = int(math.ceil(x.shape[2] / 4) * 4)\nreturn F.interpolate
 PATTERNS = {
     "int_size": Pattern(_INT_SIZE),
     "int_size_auto": Pattern(_INT_SIZE, dim_hint="AUTO"),
+    # The same with `torch.export.Dim("height")` objects (torch.export's documented way to name dims): a judge's
+    # reproduction of Kandinsky-6 SR's rotary embedding froze them.
+    "int_size_named": Pattern(_INT_SIZE, dim_hint="NAMED"),
     "int_batch": Pattern(
         _model("b = int(x.size(0))\nreturn torch.cat([x, torch.zeros(b, 1, x.shape[2], x.shape[3])], 1)"),
         dynamic=("batch",),
@@ -113,6 +116,7 @@ PATTERNS = {
     # towers, the token grid's side): what the dynamo exporter does with them under `Dim.DYNAMIC`.
     "float_size": Pattern(_FLOAT_SIZE),
     "float_size_auto": Pattern(_FLOAT_SIZE, dim_hint="AUTO"),
+    "float_size_named": Pattern(_FLOAT_SIZE, dim_hint="NAMED"),
     "int_scaled_size": Pattern(_INT_SCALED),
     "int_scaled_size_auto": Pattern(_INT_SCALED, dim_hint="AUTO"),
     "int_scaled_slice": Pattern(_INT_SCALED_SLICE),
@@ -136,12 +140,14 @@ MEASURED = [
         note="kept symbolic only by the strict-capture fallback; baked with Dim.AUTO (int_size_auto)",
     ),
     Claim("int_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+    Claim("int_size_named", "dynamo", None, "BAKED", note='Dim("name") objects: specialised silently'),
     Claim("int_batch", "dynamo", None, "BAKED", note="batch-1 example: specialised silently"),
     Claim("float_size", "legacy", 17, "BAKED"),
     Claim(
         "float_size", "dynamo", None, "ok", flagged=True, note="Dim.DYNAMIC: kept symbolic (strict-capture fallback)"
     ),
     Claim("float_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
+    Claim("float_size_named", "dynamo", None, "BAKED", note='Dim("name") objects: specialised silently'),
     Claim("int_scaled_size", "dynamo", None, "BAKED", note="int() of a float from a size: frozen with Dim.DYNAMIC too"),
     Claim("int_scaled_size_auto", "dynamo", None, "BAKED", note="Dim.AUTO: specialised silently"),
     Claim(

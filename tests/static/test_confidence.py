@@ -255,7 +255,7 @@ def test_size_hazards_that_rest_on_an_assumption_are_low_and_say_why():
     assert conversions == [(15, 40, "low"), (15, 61, "high"), (16, 24, "low"), (16, 46, "high")]
     low = [f.message for f in lint_source(SIZES, "m.py", LintSettings(confidence="low")).findings]
     assert any("low confidence: a threshold of 3 elements" in message for message in low)
-    assert any("only with `Dim.AUTO`" in message for message in low)
+    assert any('with `Dim.AUTO` or `Dim("name")` objects' in message for message in low)
     assert all(f.confidence.value != "low" for f in lint_source(SIZES, "m.py", LintSettings()).findings)
 
 
