@@ -228,7 +228,7 @@ def _imported_closure(starts: list[Path], script: Path, linted: dict[Path, Path]
 
 # `import a.b as c, d` and `from ..a import (b, c as d)`, at any indentation (imports in functions count).
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w. \t,]+)", re.MULTILINE)
-_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
 
 
 def imported_files(path: Path, text: str, project_root: str | None = None) -> list[Path]:
@@ -244,7 +244,7 @@ def imported_files(path: Path, text: str, project_root: str | None = None) -> li
             name = item.split()[0] if item.split() else ""
             for root in roots:
                 candidates.extend(_module_files(root, name.split(".")))
-    for match in _FROM_IMPORT.finditer(text):
+    for match in FROM_IMPORT.finditer(text):
         dots, module, names = match.group(1), match.group(2), match.group(3)
         parts = module.split(".") if module else []
         if dots:

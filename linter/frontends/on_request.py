@@ -12,14 +12,16 @@ Before linting, `on_request_uses_for` finds the functions of the run that run on
 libraries spell them (`reachability.on_request_function`: an opt-in switch `enable_*`, training supervision, a loss
 or a metric), and what they build or call from other files of the run (by the file's imports, resolved as
 `export_sites` resolves them). A top-level class or function used that way is *on request* unless some file of the
-run (its own included) refers to it anywhere else: another function, a module-level statement, a base class list,
-a default argument. Imports, `isinstance`/`issubclass` tests, annotations and strings do not count (they build and
+run (its own included) refers to it anywhere else (another function, a module-level statement, a base class list,
+a default argument), or to the on-request function that uses it (a switch the model calls itself runs by default).
+Imports, `isinstance`/`issubclass` tests, annotations and strings do not count (they build and
 call nothing). Any other reference keeps the definition as model code, whatever it refers to: a name shared by two
 definitions keeps both, which errs on the side of reporting.
 
 The runner passes each file its `OnRequestUse`s through `LintSettings.on_request` (part of the cache digest), so
 that `lint_source` stays a pure function of (text, settings). Nothing is imported or executed; the parses are
-memoised by file content in the results cache, so a warm run reads bytes and runs two regular expressions.
+memoised by file content in the results cache, and the whole answer by the run's files (their paths and a hash of
+their bytes), so a warm run reads and hashes the files and parses nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Protocol
 
 from onnxlint.analysis.reachability import on_request_function
 from onnxlint.core.settings import OnRequestUse
-from onnxlint.frontends.export_sites import _FROM_IMPORT, import_target_files
+from onnxlint.frontends.export_sites import FROM_IMPORT, import_target_files
 
 # The cheap test before a parse: the names of the file's `def`s (a regular expression with a literal prefix scans
 # fast; one with the name fragments in it, case-insensitive, is three times slower).
@@ -241,7 +243,7 @@ def _imported_names_in_on_request_bodies(path: Path, data: bytes) -> set[str]:
         return set()
     imported: set[str] = set()
     folders = set(path.parts[:-1])
-    for match in _FROM_IMPORT.finditer(text):
+    for match in FROM_IMPORT.finditer(text):
         if not match.group(1) and match.group(2).split(".")[0] not in folders:
             continue  # `from torch import nn`: not a file of the run
         for item in match.group(3).strip("() \t\\").replace("\n", " ").split(","):
