@@ -27,7 +27,7 @@ import ast
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -58,6 +58,7 @@ def export_sites_for(
     settings: LintSettings,
     display: Callable[[Path], str] = str,
     memo: ScriptMemo | None = None,
+    contents: Mapping[Path, bytes] | None = None,
 ) -> dict[Path, tuple[ExportSite, ...]]:
     """For each file of `files` that an export script of `files` imports: the export calls that reach it.
 
@@ -65,15 +66,18 @@ def export_sites_for(
     `opset_version=` that differs) are followed: the others judge the model as the settings do.
     The keyword test is textual, so docstring examples match it (torchvision's detection models
     show `torch.onnx.export(..., opset_version=11)`): `memo` spares parsing those again.
+    `contents`: the files' bytes the runner has already read, by absolute path (the others are read here).
     """
-    linted = {_absolute(path): path for path in files}
+    linted = {absolute_path(path): path for path in files}
     base = settings.export_config()
     reached: dict[Path, list[ExportSite]] = {}
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
+        data = contents.get(absolute_path(path)) if contents is not None else None
+        if data is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
         if b"onnx" not in data or not _EXPORT_KEYWORD.search(data):
             continue  # the cheap test first: most files export nothing, or nothing the settings do not say
         if memo is not None and memo.known_without_sites(path, data):
@@ -81,7 +85,7 @@ def export_sites_for(
         text = _read(path)
         if text is None:
             continue
-        tree = _parse(text, path)
+        tree = parse_quietly(text, path)
         if tree is None:
             continue
         from onnxlint.core.context import FileContext
@@ -93,8 +97,8 @@ def export_sites_for(
                 continue
             differing = True
             site = ExportSite(f"{display(path)}:{call.lineno}", config.exporter, config.requested_opset)
-            starts = _model_files(context, call, _absolute(path), settings.project_root)
-            for module in _imported_closure(starts, _absolute(path), linted):
+            starts = _model_files(context, call, absolute_path(path), settings.project_root)
+            for module in _imported_closure(starts, absolute_path(path), linted):
                 reached.setdefault(linted[module], []).append(site)
         if not differing and memo is not None:
             memo.record_without_sites(path, data)
@@ -198,7 +202,7 @@ def _first_module(roots: list[Path], parts: list[str]) -> list[Path]:
         for root in roots:
             found = _module_files(root, parts[:length])
             if found:
-                return [_absolute(found[0])]
+                return [absolute_path(found[0])]
     return []
 
 
@@ -261,7 +265,7 @@ def imported_files(path: Path, text: str, project_root: str | None = None) -> li
             for name in imported:
                 if name != "*":  # `from package import submodule`
                     candidates.extend(_module_files(folder, [*parts, name]))
-    return list(dict.fromkeys(_absolute(candidate) for candidate in candidates))
+    return list(dict.fromkeys(absolute_path(candidate) for candidate in candidates))
 
 
 def _search_roots(path: Path, project_root: str | None) -> list[Path]:
@@ -283,7 +287,8 @@ def _module_files(base: Path, parts: Iterable[str]) -> list[Path]:
     return [candidate for candidate in (target.with_suffix(".py"), target / "__init__.py") if candidate.is_file()]
 
 
-def _absolute(path: Path) -> Path:
+def absolute_path(path: Path) -> Path:
+    """`path` made absolute and normalised, as the pre-passes key the run's files."""
     return Path(os.path.normpath(os.path.abspath(path)))
 
 
@@ -294,10 +299,11 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _parse(text: str, path: Path) -> ast.Module | None:
+def parse_quietly(source: str | bytes, path: Path) -> ast.Module | None:
+    """The pre-passes' parse: no warnings, and None for a file that does not parse (its lint reports it)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(text, filename=str(path))
-    except (SyntaxError, ValueError):
+            return ast.parse(source, filename=str(path))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None

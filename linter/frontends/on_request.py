@@ -29,14 +29,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 from onnxlint.analysis.reachability import on_request_function
 from onnxlint.core.settings import OnRequestUse
-from onnxlint.frontends.export_sites import FROM_IMPORT, import_target_files
+from onnxlint.frontends.export_sites import FROM_IMPORT, import_target_files, parse_quietly
 
 # The cheap test before a parse: the names of the file's `def`s (a regular expression with a literal prefix scans
 # fast; one with the name fragments in it, case-insensitive, is three times slower).
@@ -102,12 +101,14 @@ def _on_request_uses(
     for path, data in files:
         if not _defines_on_request_function(data):
             continue
-        uses = memo.remembered("uses", path, data) if memo is not None else None
-        if uses is None:
+        remembered = memo.remembered("uses", path, data) if memo is not None else None
+        if _well_formed_uses(remembered):
+            uses = cast("list[list[Any]]", remembered)
+        else:  # none yet, or a damaged entry: find them again
             uses = _uses_in_on_request_functions(path, data, project_root)
             if memo is not None:
                 memo.remember("uses", path, data, uses)
-        for target, name, line, function, kind in uses:  # type: ignore[attr-defined]
+        for target, name, line, function, kind in uses:
             key = (Path(target), name)
             if key[0] in linted and key[0] != path:
                 sites.setdefault(key, []).append((function, f"`{function}` at {display(path)}:{line}", kind))
@@ -136,12 +137,14 @@ def _on_request_uses(
         if not asked:
             continue
         kind = "elsewhere:" + ",".join(asked)
-        elsewhere = memo.remembered(kind, path, data) if memo is not None else None
-        if elsewhere is None:
+        remembered = memo.remembered(kind, path, data) if memo is not None else None
+        if isinstance(remembered, list) and all(type(name) is str for name in remembered):
+            elsewhere = cast("list[str]", remembered)
+        else:
             elsewhere = sorted(_referred_to_elsewhere(path, data, set(asked)))
             if memo is not None:
                 memo.remember(kind, path, data, elsewhere)
-        undecided.difference_update(elsewhere)  # type: ignore[arg-type]
+        undecided.difference_update(elsewhere)
         if not undecided:
             return {}
     found: dict[Path, list[OnRequestUse]] = {}
@@ -157,6 +160,18 @@ def _on_request_uses(
     return {path: tuple(uses) for path, uses in found.items()}
 
 
+def _well_formed_uses(uses: object) -> bool:
+    """Whether a remembered answer of `_uses_in_on_request_functions` has its shape (the cache is signed, but an entry
+    of an older onnxlint or a damaged one must not break the run)."""
+    return isinstance(uses, list) and all(
+        isinstance(use, list)
+        and len(use) == 5
+        and all(type(part) is str for part in (use[0], use[1], use[3], use[4]))
+        and type(use[2]) is int
+        for use in uses
+    )
+
+
 def _defines_on_request_function(data: bytes) -> bool:
     return any(on_request_function(match.group(1).decode("ascii", "replace")) for match in _DEF_NAME.finditer(data))
 
@@ -169,14 +184,14 @@ def _defined_at_top_level(name: str, data: bytes) -> bool:
     )
 
 
-def _uses_in_on_request_functions(path: Path, data: bytes, project_root: str | None) -> list[list[object]]:
+def _uses_in_on_request_functions(path: Path, data: bytes, project_root: str | None) -> list[list[Any]]:
     """[target file, name, line, function, what the function is] for each name imported from a local file that an
     on-request function of `path` (top-level, or a method of a top-level class) builds, calls or otherwise refers to
     (not in `isinstance`, annotations)."""
     wanted = _imported_names_in_on_request_bodies(path, data)
     if not wanted:
         return []  # the text shows none: no parse (most files with a `loss` or `enable_` function)
-    tree = _parse(data, path)
+    tree = parse_quietly(data, path)
     if tree is None:
         return []
     functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
@@ -204,7 +219,7 @@ def _uses_in_on_request_functions(path: Path, data: bytes, project_root: str | N
             if targets and alias.name not in (targets[0].stem, targets[0].parent.name):
                 # A name defined in that module (not the module itself: `from . import attention`).
                 imported[local] = (str(targets[0]), alias.name)
-    found: list[list[object]] = []
+    found: list[list[Any]] = []
     for function in functions if imported else ():
         kind = on_request_function(function.name)
         if kind is None:
@@ -257,7 +272,7 @@ def _referred_to_elsewhere(path: Path, data: bytes, names: set[str]) -> set[str]
     """The names of `names` that `path` refers to outside its on-request functions and outside the definition of
     that name itself (imports, `isinstance` tests, annotations and strings do not count). A file that does not parse
     keeps them all: nothing is known of it."""
-    tree = _parse(data, path)
+    tree = parse_quietly(data, path)
     if tree is None:
         return set(names)
     found: set[str] = set()
@@ -302,12 +317,3 @@ def _children_that_use(node: ast.AST) -> list[ast.AST]:
         defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
         return [*node.decorator_list, *defaults, *node.body]
     return list(ast.iter_child_nodes(node))
-
-
-def _parse(data: bytes, path: Path) -> ast.Module | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(data, filename=str(path))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None

@@ -35,7 +35,7 @@ from onnxlint.core.source import (
     write_atomically,
 )
 from onnxlint.frontends.cache import LintCache, file_digest
-from onnxlint.frontends.export_sites import export_sites_for
+from onnxlint.frontends.export_sites import absolute_path, export_sites_for
 from onnxlint.frontends.on_request import on_request_uses_for
 
 IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
@@ -229,16 +229,18 @@ def run(
     # block it; process_file reports what is not a regular file.)
     cache = _open_cache(settings, options)
     regular = [path for path in files if _is_regular_file(path)]
-    sites = export_sites_for(regular, settings, display_path, memo=cache)
+    contents = _contents(regular, options)  # read once, for both pre-passes and the cache check
+    read = dict(contents)
+    sites = export_sites_for(regular, settings, display_path, memo=cache, contents=read)
     # Pre-pass: definitions the rest of the run uses only on request (opt-in switches, training code).
-    contents = _contents(regular, options)
     uses = on_request_uses_for(contents, display_path, settings.project_root, memo=cache)
-    work = [(path, with_prepass_facts(settings, sites.get(path, ()), uses.get(_absolute(path), ()))) for path in files]
-    read = dict(contents)  # the cache check below hashes the bytes the pre-pass read
+    work = [
+        (path, with_prepass_facts(settings, sites.get(path, ()), uses.get(absolute_path(path), ()))) for path in files
+    ]
     outcomes: list[FileOutcome | None] = [None] * len(work)
     todo: list[int] = []
     for index, (path, file_settings) in enumerate(work):
-        raw = read.get(_absolute(path))
+        raw = read.get(absolute_path(path))
         cached = _from_cache(cache, path, file_settings, options, raw) if cache is not None else None
         if cached is not None:
             outcomes[index] = cached
@@ -278,14 +280,10 @@ def _contents(paths: list[Path], options: RunOptions) -> list[tuple[Path, bytes]
     found = []
     for path in paths:
         try:
-            found.append((_absolute(path), read_bytes(path, options.max_file_bytes or None)))
+            found.append((absolute_path(path), read_bytes(path, options.max_file_bytes or None)))
         except OSError:
             continue
     return found
-
-
-def _absolute(path: Path) -> Path:
-    return Path(os.path.normpath(os.path.abspath(path)))
 
 
 # -- the results cache ----------------------------------------------------------------------------

@@ -392,9 +392,9 @@ def test_a_script_whose_export_calls_differ_only_in_a_docstring_is_not_parsed_ag
     from onnxlint.frontends import export_sites
 
     parsed: list[str] = []
-    real_parse = export_sites._parse
+    real_parse = export_sites.parse_quietly
     monkeypatch.setattr(
-        export_sites, "_parse", lambda text, path: parsed.append(Path(path).name) or real_parse(text, path)
+        export_sites, "parse_quietly", lambda text, path: parsed.append(Path(path).name) or real_parse(text, path)
     )
     second = run(files, settings, options)
     assert _findings(second) == _findings(first)

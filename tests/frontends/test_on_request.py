@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from onnxlint.core.settings import LintSettings
-from onnxlint.frontends.cache import KEY_DIR_ENV
+from onnxlint.frontends.cache import KEY_DIR_ENV, sign, signing_key, verified_payload
 from onnxlint.frontends.on_request import on_request_uses_for
 from onnxlint.frontends.runner import RunOptions, run
 
@@ -155,3 +155,16 @@ def test_the_command_line_shows_it_at_low(tmp_path: Path) -> None:
     found = {(Path(item["filename"]).name, item["location"]["row"]): item for item in json.loads(result.stdout)}
     assert found[("blocks.py", 6)]["confidence"] == "low"
     assert found[("blocks.py", 13)]["confidence"] == "high"
+
+
+def test_a_damaged_remembered_answer_is_found_again(tmp_path: Path) -> None:
+    """A signed cache whose pre-pass entries have the wrong shape (an older onnxlint, damage): found again."""
+    package = _package(tmp_path, blocks=BLOCKS, pipeline=PIPELINE)
+    expected = _findings(package, cache=True)
+    [cache_file] = (tmp_path / "cache").rglob("*.json")
+    data = json.loads(verified_payload(signing_key(), cache_file.read_bytes()))
+    assert data["prepass"], "the pre-pass remembered its parses"
+    data["prepass"] = {key: [digest, [["not", "a use"]]] for key, (digest, _) in data["prepass"].items()}
+    data["prepass_run"] = []
+    cache_file.write_bytes(sign(signing_key(), json.dumps(data).encode()))
+    assert _findings(package, cache=True) == expected
