@@ -143,6 +143,24 @@ def is_cache_name(name: str) -> bool:
     return _CACHE_NAME.match(name) is not None
 
 
+def getattr_with_default(expr: ast.AST) -> ast.Attribute | None:
+    """`self.s1` for `getattr(self, "s1", None)`: an attribute read with a literal fallback (diffusers' FreeU blocks
+    read the `s1` that only `enable_freeu()` sets); None for anything else."""
+    if (
+        type(expr) is ast.Call
+        and type(expr.func) is ast.Name
+        and expr.func.id == "getattr"
+        and len(expr.args) == 3
+        and not expr.keywords
+        and type(expr.args[1]) is ast.Constant
+        and type(expr.args[1].value) is str
+        and expr.args[1].value.isidentifier()
+        and type(expr.args[2]) is ast.Constant
+    ):
+        return ast.Attribute(value=expr.args[0], attr=expr.args[1].value, ctx=ast.Load())
+    return None
+
+
 def _dotted(expr: ast.AST) -> str | None:
     parts: list[str] = []
     while type(expr) is ast.Attribute:
@@ -300,8 +318,9 @@ def default_local_values(
             return _UNKNOWN if decided is None else decided
         if type(expr) is ast.Name and expr.id in values and expr.id not in unknown:
             return values[expr.id]
-        if type(expr) is ast.Attribute:
-            # `chunk_length = self.config.chunk_length`: an option of the configuration, None by default
+        if expr is not None and (type(expr) is ast.Attribute or getattr_with_default(expr) is not None):
+            # `chunk_length = self.config.chunk_length`: an option of the configuration, None by default (also
+            # `getattr(self, "s1", None)` for an attribute only an opt-in switch sets)
             key = option_key(expr)
             value = options.get(key, _UNKNOWN) if key is not None else _UNKNOWN
             return value if value is None or type(value) in (bool, int, str) else _UNKNOWN
@@ -427,8 +446,9 @@ NOT_NONE = _NotNone()
 
 
 def option_key(expr: ast.AST) -> str | None:
-    """The dotted text an option is known by: `side`, `config.x` (for `config.x` and `self.config.x`), `self.x`."""
-    dotted = _dotted(expr)
+    """The dotted text an option is known by: `side`, `config.x` (for `config.x` and `self.config.x`), `self.x` (also
+    for `getattr(self, "x", default)`, an attribute read with a fallback)."""
+    dotted = _dotted(getattr_with_default(expr) or expr)
     if dotted is None:
         return None
     return dotted[len("self.") :] if dotted.startswith("self.config.") else dotted

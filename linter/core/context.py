@@ -20,10 +20,12 @@ from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
     NOT_NONE,
     default_local_values,
+    getattr_with_default,
     has_decorator,
     is_size_flag,
     non_default_test,
     non_model_file,
+    on_request_function,
     option_key,
     optional_parameters,
     parameter_options,
@@ -32,9 +34,9 @@ from onnxlint.analysis.reachability import (
     runs_no_iteration,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
-from onnxlint.analysis.traversal import parent_map, scope_nodes, walk
+from onnxlint.analysis.traversal import iter_children, parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
-from onnxlint.core.settings import ExportConfig, LintSettings
+from onnxlint.core.settings import ExportConfig, LintSettings, NonDefaultReference
 from onnxlint.core.source import SourceText
 
 K = TypeVar("K", bound=Hashable)
@@ -132,6 +134,8 @@ class FileContext:
         self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
         self._passed_on: dict[int, dict[str, object]] = {}  # id(function node) -> see _optional_inputs_passed_on
         self._locals: dict[int, dict[str, object]] = {}  # id(function node) -> see _local_defaults
+        self._scope_options: dict[int, Mapping[str, object]] = {}  # id(scope node) -> see _enclosing_options
+        self._computing_options = False
         self._constructed_options: dict[int, dict[str, object]] = {}  # id(class node) -> see _constructor_options
         self._config_options: dict[str, object] | None = None  # see _configuration_options
         self._predicates: dict[int, bool | None] = {}  # id(function node) -> see _predicate_polarity
@@ -508,19 +512,88 @@ class FileContext:
             return None
         return self._used_only_on_request(info) or self._non_default_function(info)
 
+    def non_default_references(self, wanted: frozenset[str]) -> tuple[NonDefaultReference, ...]:
+        """The file's calls of names it imports from its own package (a relative import, or an absolute one whose
+        first part is a folder of the file's path) at places the export reaches only on request, or never (training
+        branches and code): what the runner needs to find the definitions the whole run uses only on request
+        (frontends/on_request.py), for the names `wanted` (as the module that defines them spells them). A call at
+        module level runs on import: never one of these. Other uses (a class passed on, `ACT2FN[...]`) are not
+        reported, so the runner counts them as uses on the default path."""
+        imports: list[ast.ImportFrom] = []
+        names: list[ast.Name] = []
+        # Only the lines that mention a wanted name hold its imports and calls: the walk goes only into what spans one.
+        word = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in sorted(wanted)) + r")\b")
+        lines = {self.source.text.count("\n", 0, match.start()) + 1 for match in word.finditer(self.source.text)}
+        if not lines:
+            return ()
+        first, last = min(lines), max(lines)
+        pending: list[ast.AST] = [self.tree]
+        while pending:
+            node = pending.pop()
+            start = getattr(node, "lineno", None)
+            if start is not None:
+                end = getattr(node, "end_lineno", None) or start
+                if end < first or start > last or not any(start <= line <= end for line in lines):
+                    continue
+            node_type = type(node)
+            if node_type is ast.Call and type(node.func) is ast.Name:  # type: ignore[attr-defined]
+                names.append(node.func)  # type: ignore[attr-defined]
+            elif node_type is ast.ImportFrom:
+                imports.append(node)  # type: ignore[arg-type]
+            pending.extend(iter_children(node))
+        imported: dict[str, tuple[str, int, str]] = {}  # local name -> (module, level, name there)
+        folders = set(os.path.normpath(self.filename).split(os.sep)[:-1])
+        for statement in imports:
+            if statement.level or (statement.module or "").split(".")[0] in folders:
+                for alias in statement.names:
+                    if alias.name in wanted:
+                        imported[alias.asname or alias.name] = (statement.module or "", statement.level, alias.name)
+        if not imported:
+            return ()
+        found: list[NonDefaultReference] = []
+        saved = self.function
+        try:
+            for node in names:
+                if node.id not in imported:
+                    continue
+                info = self.model.function_info(self.enclosing_scope(node))
+                if info is None:
+                    continue
+                self.function = info
+                if (
+                    self.skipped_during_export(node)
+                    or self.model.is_non_inference(info)
+                    or self.only_called_where_export_does_not_go(info)
+                ):
+                    reason: str | None = "code the export does not run (training)"
+                else:
+                    reason = self.non_default_reason(node)
+                if reason is not None:
+                    module, level, name = imported[node.id]
+                    found.append(NonDefaultReference(module, level, name, node.lineno, node.col_offset, reason))
+        finally:
+            self.function = saved
+        return tuple(sorted(found, key=lambda reference: (reference.line, reference.column)))
+
     def _used_only_on_request(self, outermost: FunctionInfo) -> str | None:
         """Why the top-level class or function holding `outermost` runs only on request, when the other files of the
-        run use it only in opt-in switches or training code (`settings.on_request`, the runner's pre-pass)."""
+        run use it only in opt-in switches or training code (`settings.on_request`, the runner's pre-passes), or when
+        the file refers to it only from such definitions (diffusers' `fourier_filter`, used only by `apply_freeu`)."""
         if not self.settings.on_request:
             return None
         name = outermost.owner.node.name if outermost.owner is not None else getattr(outermost.node, "name", None)
-        return next((use.reason for use in self.settings.on_request if use.name == name), None)
+        found = next((use.reason for use in self.settings.on_request if use.name == name), None)
+        if found is None and name is not None:
+            found = self.cached(_used_only_by_on_request_definitions, None).get(name)
+        return found
 
     def _non_model_file(self) -> str | None:
         return self.cached(_file_around_the_model, None)
 
     def _non_default_branch(self, node: ast.AST) -> str | None:
         """The reason when `node` sits in a branch that only a non-default request takes (see above)."""
+        if not self._maybe_conditional(node):
+            return None  # no test decides whether it runs: nothing to ask of the options
         child = node
         parent = self.parent(node)
         flags = self._enclosing_flags(node)
@@ -566,6 +639,30 @@ class FileContext:
                 return None
             child, parent = parent, self.parent(parent)
         return None
+
+    def _maybe_conditional(self, node: ast.AST) -> bool:
+        """Whether some test of its function may decide whether `node` runs (the syntax alone): an `if`, a conditional
+        expression, a loop, an `and`/`or` around it, or an earlier `if ...: return` in a block around it."""
+        if type(node) is ast.BoolOp:
+            return True
+        child, parent = node, self.parent(node)
+        while parent is not None:
+            parent_type = type(parent)
+            if parent_type in (ast.If, ast.IfExp, ast.While, ast.For, ast.BoolOp):
+                return True
+            if isinstance(child, ast.stmt):
+                for block in (
+                    getattr(parent, "body", None),
+                    getattr(parent, "orelse", None),
+                    getattr(parent, "finalbody", None),
+                ):
+                    if type(block) is list and child in block:
+                        if any(type(earlier) is ast.If for earlier in block[: block.index(child)]):
+                            return True
+            if parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
+                return False
+            child, parent = parent, self.parent(parent)
+        return False
 
     def undecided_reason(self, node: ast.AST) -> str | None:
         """Why `node`'s reachability is not proven, or None: it sits in an `if` (in its function) whose test the
@@ -680,7 +777,25 @@ class FileContext:
         """What names and attributes hold by default where `node` is: the enclosing function's string options and
         optional inputs (see `_parameter_options`), the options of the model's configuration (see
         `_configuration_options`), the module's optional constructor parameters (see `_constructor_options`), and
-        the locals the default path binds to one literal (see `_local_defaults`)."""
+        the locals the default path binds to one literal (see `_local_defaults`). The same for every node of one
+        scope: remembered by scope, for the calls made outside the computation of another scope's options (inside
+        one, a cycle may see a part not yet known)."""
+        scope = id(self.enclosing_scope(node))
+        remembered = self._scope_options.get(scope)
+        if remembered is not None:
+            return remembered
+        outermost = not self._computing_options
+        self._computing_options = True
+        try:
+            options = self._options_where(node)
+        finally:
+            if outermost:
+                self._computing_options = False
+        if outermost:
+            self._scope_options[scope] = options
+        return options
+
+    def _options_where(self, node: ast.AST) -> Mapping[str, object]:
         configuration = self._configuration_options()
         parameters = self._parameter_options(node)
         options = {**configuration, **parameters} if configuration and parameters else configuration or parameters
@@ -728,6 +843,7 @@ class FileContext:
                         found.update(_set_only_when_on(init, {name for name, value in kept.items() if value is False}))
             if init is not None:
                 found.update(_literal_attributes(init))
+            found.update(self.cached(_fallback_attributes, owner.node))
             for name, method in owner.methods.items() if found else ():
                 if name != "__init__":
                     for stored in _stored_self_attributes([method]):
@@ -777,6 +893,13 @@ class FileContext:
         if found is None:
             flags = self._flags_off_by_default(info) | self._constructor_flags_off(info)
             found = self._locals[key] = default_local_values(info.node, flags, options)
+            parent = info.parent.node if info.parent is not None else None
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and parent.body:
+                # A closure reads its enclosing function's locals that it does not bind itself (controlnet-XS's
+                # `maybe_apply_freeu_to_subblock` reads `is_freeu_enabled`).
+                bound = _bound_names(info.node) | set(parameter_names(info.node))
+                outer = self._local_defaults(parent.body[0], options)
+                found.update({name: value for name, value in outer.items() if name not in bound and name not in found})
         return found
 
     def _configuration_options(self) -> dict[str, object]:
@@ -1033,7 +1156,11 @@ class FileContext:
                     while outer.parent is not None:
                         outer = outer.parent
                     self.function = caller
-                    found = self._non_default_branch(call) or self._non_default_function(outer)
+                    found = (
+                        self._non_default_branch(call)
+                        or self._non_default_function(outer)
+                        or self._used_only_on_request(outer)
+                    )
                     if found is None:
                         reason = None
                         break
@@ -1635,6 +1762,90 @@ def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.e
         if binding.role is Role.WHOLE and binding.value is not None:
             found[name] = binding.value
     return found
+
+
+def _used_only_by_on_request_definitions(context: FileContext, _key: None) -> dict[str, str]:
+    """Top-level name -> why, for each top-level definition of the file that the file refers to only from inside
+    its definitions the run uses only on request (`settings.on_request`), transitively: `fourier_filter`, which only
+    `apply_freeu` calls. A definition the file does not refer to at all is left alone (the model a user exports)."""
+    on_request = {use.name: use.reason for use in context.settings.on_request}
+    definitions = {
+        node.name: node
+        for node in context.tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
+    users: dict[str, set[str | None]] = {}  # definition -> the top-level definitions (None: module level) using it
+    for statement in context.tree.body:
+        owner = statement.name if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+        for node in ast.walk(statement):
+            if type(node) is ast.Name and type(node.ctx) is ast.Load and node.id in definitions and node.id != owner:
+                users.setdefault(node.id, set()).add(owner)
+    found: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name, using in users.items():
+            if name in on_request or name in found:
+                continue
+            if using and all(user is not None and (user in on_request or user in found) for user in using):
+                user = sorted(u for u in using if u is not None)[0]
+                found[name] = f"only called from `{user}`: {on_request.get(user) or found[user]}"
+                changed = True
+    return found
+
+
+_MODULE_BASES = frozenset({"Module", "nn.Module", "torch.nn.Module"})
+
+
+def _fallback_attributes(context: FileContext, owner: ast.ClassDef) -> dict[str, object]:
+    """`self.<attribute>` -> the fallback for each attribute the module reads only through `getattr(self, "s1", None)`
+    and that no code of the file sets (no store, no `setattr`, no class attribute), in a module whose bases are
+    `nn.Module` or classes of the file that set none either: diffusers' FreeU blocks read `s1`, which only
+    `enable_freeu()` in another file sets, so `is_freeu_enabled` is None as the model is built."""
+    if "getattr(self" not in context.source.text:
+        return {}
+    classes = {node.name: node for node in context.tree.body if type(node) is ast.ClassDef}
+    lineage, seen = [owner], set()
+    while lineage:  # every base is nn.Module or a class of the file (whose own bases are checked in turn)
+        current = lineage.pop()
+        seen.add(current.name)
+        for base in current.bases:
+            text = ast.unparse(base)
+            if text in classes and text not in seen:
+                lineage.append(classes[text])
+            elif text not in _MODULE_BASES and text not in classes:
+                return {}
+    fallbacks: dict[str, object] = {}
+    for node in ast.walk(owner):
+        read = getattr_with_default(node)
+        if read is not None and type(read.value) is ast.Name and read.value.id == "self":
+            fallback = node.args[2].value  # type: ignore[attr-defined]
+            if fallback is None or type(fallback) in (bool, int, str):
+                fallbacks[f"self.{read.attr}"] = fallback
+    if not fallbacks:
+        return {}
+    pending: list[ast.AST] = [context.tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and on_request_function(node.name):
+            continue  # `enable_freeu()` sets it when the user asks
+        pending.extend(ast.iter_child_nodes(node))
+        if type(node) is ast.Attribute and type(node.ctx) is not ast.Load:
+            fallbacks.pop(f"self.{node.attr}", None)
+        elif type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in ("setattr", "delattr"):
+            name = node.args[1] if len(node.args) > 1 else None
+            value = node.args[2] if len(node.args) > 2 else None
+            if type(value) is ast.Constant and value.value is None:
+                continue  # `disable_freeu()` puts the fallback back
+            if type(name) is not ast.Constant:
+                return {}  # `setattr(self, key, value)`: any attribute may be set
+            fallbacks.pop(f"self.{name.value!s}", None)
+        elif type(node) is ast.ClassDef:
+            for statement in node.body:
+                for target in getattr(statement, "targets", [getattr(statement, "target", None)]):
+                    if type(target) is ast.Name:
+                        fallbacks.pop(f"self.{target.id}", None)
+    return fallbacks
 
 
 def _literal_attributes(init: ast.AST) -> dict[str, object]:

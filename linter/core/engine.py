@@ -27,7 +27,7 @@ from onnxlint.core.context import FileContext
 from onnxlint.core.findings import Finding, Location, Severity
 from onnxlint.core.registry import selected_rules
 from onnxlint.core.rule import Rule, rule_url
-from onnxlint.core.settings import LintSettings, Selection
+from onnxlint.core.settings import LintSettings, NonDefaultReference, Selection
 from onnxlint.core.source import SourceText
 
 PARSE_ERROR_CODE = "ONX000"
@@ -99,6 +99,23 @@ def _lint_parsed(text: str, filename: str, settings: LintSettings, candidates: S
         # again on a thread with a large stack and a raised limit.
         result = analyse_deep(text, filename, settings, candidates)
     return result
+
+
+def non_default_references(
+    text: str, filename: str, settings: LintSettings, wanted: frozenset[str]
+) -> tuple[NonDefaultReference, ...]:
+    """The calls the file makes, on paths its export takes only on request, of the names `wanted` that it imports from
+    its own package (`FileContext.non_default_references`); none when it does not parse. No rule runs: the runner's
+    cross-file step asks this of the few files that call a definition of the run that has findings."""
+    try:
+        tree = parse_module(text, filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
+        return ()
+    with LINT_LOCK:
+        try:
+            return FileContext(filename, text, tree, settings).non_default_references(wanted)
+        except RecursionError:
+            return ()  # too deep to analyse here: its calls count as uses on the default path
 
 
 def parse_module(text: str, filename: str) -> ast.Module:

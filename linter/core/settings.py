@@ -98,6 +98,24 @@ class OnRequestUse:
 
 
 @dataclass(frozen=True)
+class NonDefaultReference:
+    """A use of a name the file imports from its own package (`from ...utils.torch_utils import apply_freeu`) at a
+    place its own analysis says the export reaches only on request (`if is_freeu_enabled:`), with why.
+
+    The engine reports these when `LintSettings.collect_non_default_references` is set (the runner sets it); the
+    runner's cross-file step (linter/frontends/on_request.py) finds the definitions every file of the run uses
+    only in such places. `module` and `level` are the import's as written, `column` is the UTF-8 byte offset that
+    `ast` gives."""
+
+    module: str
+    level: int
+    name: str
+    line: int
+    column: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class PerFileIgnore:
     pattern: str
     codes: tuple[str, ...]

@@ -400,7 +400,9 @@ class LintCache:
         # What the on-request pre-pass found in a file, by kind and path: [digest of its bytes, the value]
         # (frontends/on_request.py's UsesMemo).
         self.prepass: dict[str, list[Any]] = {}
-        self.prepass_run: list[Any] = []  # [digest of the run's files, the pre-pass's answer for them]
+        # One answer per run-wide step (the on-request pre-pass, the cross-file step): step -> [digest of what it read,
+        # its answer]; a run with the same files (and findings) reads it instead of working it out again.
+        self.prepass_runs: dict[str, list[Any]] = {}
         self.changed = False
         self.today = int(time.time() // 86400)
         self.secret = signing_key()
@@ -438,9 +440,11 @@ class LintCache:
             prepass = data.get("prepass")
             if isinstance(prepass, dict):
                 self.prepass = prepass
-            prepass_run = data.get("prepass_run")
-            if isinstance(prepass_run, list) and len(prepass_run) == 2:
-                self.prepass_run = prepass_run
+            prepass_runs = data.get("prepass_runs")
+            if isinstance(prepass_runs, dict):
+                self.prepass_runs = {
+                    step: slot for step, slot in prepass_runs.items() if isinstance(slot, list) and len(slot) == 2
+                }
 
     def get(self, key: str, digest: str, filename: str) -> list[Finding] | None:
         """The findings stored for `key` when its digest matches, else None."""
@@ -475,12 +479,13 @@ class LintCache:
         self.prepass[f"{kind}\0{os.path.abspath(path)}"] = [_bytes_digest(data), value]
         self.changed = True
 
-    def remembered_run(self, digest: str) -> object | None:
-        return self.prepass_run[1] if self.prepass_run and self.prepass_run[0] == digest else None
+    def remembered_run(self, digest: str, step: str = "on_request") -> object | None:
+        slot = self.prepass_runs.get(step)
+        return slot[1] if slot and slot[0] == digest else None
 
-    def remember_run(self, digest: str, value: object) -> None:
-        if self.prepass_run != [digest, value]:
-            self.prepass_run = [digest, value]
+    def remember_run(self, digest: str, value: object, step: str = "on_request") -> None:
+        if self.prepass_runs.get(step) != [digest, value]:
+            self.prepass_runs[step] = [digest, value]
             self.changed = True
 
     def put(self, key: str, digest: str, findings: Iterable[Finding]) -> None:
@@ -516,7 +521,7 @@ class LintCache:
                     "entries": entries,
                     "scripts_without_sites": scripts,
                     "prepass": prepass,
-                    "prepass_run": self.prepass_run,
+                    "prepass_runs": self.prepass_runs,
                 },
                 separators=(",", ":"),
             ).encode("utf-8")

@@ -27,6 +27,7 @@ their bytes), so a warm run reads and hashes the files and parses nothing.
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Sequence
@@ -34,8 +35,10 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from onnxlint.analysis.reachability import on_request_function
-from onnxlint.core.settings import OnRequestUse
+from onnxlint.core.settings import NonDefaultReference, OnRequestUse
 from onnxlint.frontends.export_sites import FROM_IMPORT, import_target_files, parse_quietly
+
+FROM_IMPORT_BYTES = re.compile(FROM_IMPORT.pattern.encode(), FROM_IMPORT.flags & ~re.UNICODE)
 
 # The cheap test before a parse: the names of the file's `def`s (a regular expression with a literal prefix scans
 # fast; one with the name fragments in it, case-insensitive, is three times slower).
@@ -52,9 +55,9 @@ class UsesMemo(Protocol):
 
     def remember(self, kind: str, path: Path, data: bytes, value: object) -> None: ...
 
-    def remembered_run(self, digest: str) -> object | None: ...
+    def remembered_run(self, digest: str, step: str = "on_request") -> object | None: ...
 
-    def remember_run(self, digest: str, value: object) -> None: ...
+    def remember_run(self, digest: str, value: object, step: str = "on_request") -> None: ...
 
 
 def on_request_uses_for(
@@ -317,3 +320,234 @@ def _children_that_use(node: ast.AST) -> list[ast.AST]:
         defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
         return [*node.decorator_list, *defaults, *node.body]
     return list(ast.iter_child_nodes(node))
+
+
+# -- across the files of a run: what every file uses only on paths taken on request -------------------------------
+
+_MAX_REEXPORTS = 3  # `from .unet_2d_blocks import apply_freeu` where that module imports it in turn
+_IMPORT_LINE = re.compile(rb"^[ \t]*import[ \t][^\n]*", re.M)
+_TOP_LEVEL_DEFINITION = re.compile(rb"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
+_TOP_LEVEL_STATEMENT = re.compile(rb"^[^\s#)\]}]", re.M)
+
+
+class ReferencesOf(Protocol):
+    """The engine's answer for one file (`engine.non_default_references` under the file's settings)."""
+
+    def __call__(self, path: Path, data: bytes, wanted: frozenset[str]) -> tuple[NonDefaultReference, ...]: ...
+
+
+def cross_file_uses_for(
+    finding_rows: dict[Path, list[int]],
+    contents: dict[Path, bytes],
+    references_of: ReferencesOf,
+    display: Callable[[Path], str] = str,
+    project_root: str | None = None,
+) -> dict[Path, tuple[OnRequestUse, ...]]:
+    """The runner's cross-file step, after a lint. The top-level definitions that hold findings (`finding_rows`: each
+    file's rows with a finding), and those of their files that refer to them, are the names asked about; the files
+    that import one are asked where they call it on paths their own analysis says are taken only on request
+    (`references_of`); then `cross_file_uses`. Diffusers' `fourier_filter` (two findings) is called only by
+    `apply_freeu`, which the UNet blocks call only under `if is_freeu_enabled:`."""
+    wanted: dict[str, set[Path]] = {}  # name -> the files that define it
+    for path, rows in finding_rows.items():
+        data = contents.get(path)
+        if data is not None and rows:
+            for name in _definitions_around(data, rows):
+                wanted.setdefault(name, set()).add(path)
+    if not wanted:
+        return {}
+    imported = {path: _imported_words(data) for path, data in contents.items()}
+    askers: dict[Path, set[str]] = {}
+    used_otherwise: set[str] = set()  # mentioned other than in an import or a call: kept as model code whatever else
+    for path, words in imported.items():
+        for name in words.intersection(wanted):
+            if path in wanted[name]:
+                continue
+            if _only_called(contents[path], name):
+                askers.setdefault(path, set()).add(name)
+            else:
+                used_otherwise.add(name)
+    references: dict[Path, tuple[NonDefaultReference, ...]] = {}
+    for path, names in askers.items():
+        asked = frozenset(names - used_otherwise)
+        if asked:
+            found = references_of(path, contents[path], asked)
+            if found:
+                references[path] = found
+    return cross_file_uses(references, contents, display, project_root, imported) if references else {}
+
+
+def cross_file_uses(
+    references: dict[Path, tuple[NonDefaultReference, ...]],
+    contents: dict[Path, bytes],
+    display: Callable[[Path], str] = str,
+    project_root: str | None = None,
+    imported: dict[Path, set[str]] | None = None,
+) -> dict[Path, tuple[OnRequestUse, ...]]:
+    """For each file of the run (absolute path -> bytes in `contents`): its top-level definitions that the other files
+    call only where their own analysis says the export goes only on request (`references`, from
+    `FileContext.non_default_references`).
+
+    A definition counts only when every mention of its name in the files that can use it is accounted for: one of
+    those calls, an import, or its own `def`/`class` line. Any other mention (a call on the default path, a use that
+    is not a call, a comment) keeps it as model code, so what is not known errs on the side of reporting. Nothing is
+    parsed: the words are found in the bytes. `imported`: each file's import words (`_imported_words`), when known:
+    only the files that import the name or its module, and the file that defines it, can use it, and only those are
+    searched (all files otherwise)."""
+    by_definition: dict[tuple[Path, str], list[tuple[Path, NonDefaultReference]]] = {}
+    for path, found in references.items():
+        for reference in found:
+            target = _defining_file(path, reference.module, reference.level, reference.name, contents, project_root)
+            if target is not None and target != path:
+                by_definition.setdefault((target, reference.name), []).append((path, reference))
+    if not by_definition:
+        return {}
+    accounted = {
+        path: {(reference.line, reference.column) for reference in found} for path, found in references.items()
+    }
+    names = sorted({name for _, name in by_definition})
+    searched = contents
+    if imported is not None:
+        targets = {target for target, _ in by_definition}
+        modules = {target.parent.name if target.name == "__init__.py" else target.stem for target in targets}
+        keys = set(names) | modules
+        searched = {path: data for path, data in contents.items() if path in targets or imported.get(path, keys) & keys}
+    unaccounted = _names_mentioned_elsewhere(names, searched, accounted, set(by_definition))
+    uses: dict[Path, list[OnRequestUse]] = {}
+    for (target, name), where in sorted(by_definition.items()):
+        if name in unaccounted:
+            continue
+        path, first = where[0]
+        shown = f"{display(path)}:{first.line}: {first.reason}"
+        shown += f"; and {len(where) - 1} more" if len(where) > 1 else ""
+        uses.setdefault(target, []).append(
+            OnRequestUse(name, f"the linted files call `{name}` only on paths taken on request ({shown})")
+        )
+    return {path: tuple(found) for path, found in uses.items()}
+
+
+def _definitions_around(data: bytes, rows: list[int]) -> set[str]:
+    """The top-level definitions of a file that hold one of `rows`, and the file's other top-level definitions that
+    mention those, transitively (what runs them within the file)."""
+    starts = [match.start() for match in _TOP_LEVEL_STATEMENT.finditer(data)]
+    spans: list[tuple[str, int, int]] = []  # (name, first byte, end byte)
+    for match in _TOP_LEVEL_DEFINITION.finditer(data):
+        index = bisect.bisect_right(starts, match.start())
+        spans.append((match.group(1).decode(), match.start(), starts[index] if index < len(starts) else len(data)))
+    line_starts = [0, *(match.end() for match in re.finditer(rb"\n", data))]
+    offsets = [line_starts[row - 1] for row in rows if 0 < row <= len(line_starts)]
+    found = {name for name, begin, end in spans if any(begin <= offset < end for offset in offsets)}
+    pending = list(found)
+    while pending:
+        word = re.compile(rb"\b" + re.escape(pending.pop().encode()) + rb"\b")
+        for name, begin, end in spans:
+            if name not in found and word.search(data, begin, end):
+                found.add(name)
+                pending.append(name)
+    return found
+
+
+def _in_docstring(data: bytes, position: int) -> bool:
+    """Whether `position` lies inside a triple-quoted string: an odd number of one kind of triple quote before it."""
+    return data.count(b'"""', 0, position) % 2 == 1 or data.count(b"'''", 0, position) % 2 == 1
+
+
+def _only_called(data: bytes, name: str) -> bool:
+    """Whether every mention of `name` in the file outside its import statements is a call (`name(`): any other use
+    keeps the definition as model code, so the file need not be analysed for it."""
+    imports = [match.span() for match in FROM_IMPORT_BYTES.finditer(data)]
+    called = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b(\s*\()?")
+    for match in called.finditer(data):
+        start = match.start()
+        if match.group(1) is not None or any(begin <= start < end for begin, end in imports):
+            continue
+        if b"#" in data[data.rfind(b"\n", 0, start) + 1 : start] or _in_docstring(data, start):
+            continue
+        return False
+    return True
+
+
+def _imported_words(data: bytes) -> set[str]:
+    """The words of the file's import statements: the names `from ... import` brings in and the modules named, what a
+    file must mention to use a definition of another file (`from ..utils.torch_utils import apply_freeu`, or
+    `from ..utils import torch_utils` and then `torch_utils.apply_freeu(...)`). Found from each `import` word (a
+    fast search for a literal), not with a pattern anchored at every line."""
+    words: set[bytes] = set()
+    position = data.find(b"import")
+    while position != -1:
+        line_start = data.rfind(b"\n", 0, position) + 1
+        line_end = data.find(b"\n", position)
+        line_end = len(data) if line_end == -1 else line_end
+        statement = data[line_start:line_end]
+        if statement.lstrip().startswith((b"from", b"import")):
+            if b"(" in statement and b")" not in statement:  # `from x import (` on several lines
+                close = data.find(b")", line_end)
+                line_end = len(data) if close == -1 else close
+                statement = data[line_start:line_end]
+            words.update(re.findall(rb"\w+", statement.split(b"#", 1)[0] if b"(" not in statement else statement))
+        position = data.find(b"import", line_end)
+    return {word.decode("ascii", "replace") for word in words}
+
+
+def _defining_file(
+    path: Path, module: str, level: int, name: str, contents: dict[Path, bytes], project_root: str | None
+) -> Path | None:
+    """The file of the run that defines `name` at its top level, as `from <level dots><module> import <name>` in `path`
+    reads it, through the modules that only import it in turn; None when no file of the run does."""
+    node = ast.ImportFrom(module=module or None, names=[], level=level)
+    for _ in range(_MAX_REEXPORTS + 1):
+        targets = import_target_files(path, node, name, project_root)
+        if not targets or targets[0] not in contents or name in (targets[0].stem, targets[0].parent.name):
+            return None  # outside the run, or a module (`from . import attention`)
+        target = targets[0]
+        data = contents[target]
+        if _defined_at_top_level(name, data):
+            return target
+        reexport = next(
+            (
+                match
+                for match in FROM_IMPORT_BYTES.finditer(data)
+                if name.encode() in re.findall(rb"\w+", match.group(3))
+            ),
+            None,
+        )
+        if reexport is None:
+            return None
+        module_text = reexport.group(2).decode("ascii", "replace")
+        path, node = target, ast.ImportFrom(module=module_text or None, names=[], level=len(reexport.group(1)))
+    return None
+
+
+def _names_mentioned_elsewhere(
+    names: list[str],
+    contents: dict[Path, bytes],
+    accounted: dict[Path, set[tuple[int, int]]],
+    definitions: set[tuple[Path, str]],
+) -> set[str]:
+    """The names of `names` that some file of `contents` mentions other than at an accounted position, in an import
+    statement, or on the `def`/`class` line that defines it."""
+    found: set[str] = set()
+    encoded = {name: name.encode() for name in names}
+    mention = re.compile(rb"\b(?:" + b"|".join(re.escape(name) for name in encoded.values()) + rb")\b")
+    for path, data in contents.items():
+        if not any(name not in found and word in data for name, word in encoded.items()):
+            continue
+        imports = [match.span() for match in FROM_IMPORT_BYTES.finditer(data)]
+        imports += [match.span() for match in _IMPORT_LINE.finditer(data)]
+        positions = accounted.get(path, set())
+        for match in mention.finditer(data):
+            name = match.group().decode()
+            start = match.start()
+            if name in found or any(begin <= start < end for begin, end in imports):
+                continue
+            line_start = data.rfind(b"\n", 0, start) + 1
+            if (data.count(b"\n", 0, start) + 1, start - line_start) in positions:
+                continue
+            if b"#" in data[line_start:start] or _in_docstring(data, start):
+                continue  # a comment, or a docstring that names it (`:func:`~...fundamental._refine_fundamental_lm``)
+            if (path, name) in definitions and re.match(
+                rb"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+" + re.escape(encoded[name]) + rb"\b", data[line_start:]
+            ):
+                continue
+            found.add(name)
+    return found

@@ -15,6 +15,7 @@ import dataclasses
 import difflib
 import functools
 import gc
+import hashlib
 import os
 import stat
 import sys
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from onnxlint.analysis.config_defaults import configuration_defaults, imported_configurations
 from onnxlint.core.findings import Finding
-from onnxlint.core.settings import ExportSite, LintSettings, OnRequestUse
+from onnxlint.core.settings import ExportSite, LintSettings, NonDefaultReference, OnRequestUse
 from onnxlint.core.source import (
     FileNotWrittenError,
     SourceDecodeError,
@@ -36,7 +37,7 @@ from onnxlint.core.source import (
 )
 from onnxlint.frontends.cache import LintCache, file_digest
 from onnxlint.frontends.export_sites import absolute_path, export_sites_for
-from onnxlint.frontends.on_request import on_request_uses_for
+from onnxlint.frontends.on_request import cross_file_uses_for, on_request_uses_for
 
 IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
 # Files larger than this are reported (E902) instead of linted: hand-written modules stay far below
@@ -224,6 +225,8 @@ def run(
     """Lint (and fix) every file; `progress(done, total)` is called as the files not answered by the
     cache are linted (the CLI draws it on a terminal)."""
     files = list(paths)
+    keys = [absolute_path(path) for path in files]  # how the pre-passes and the cross-file step know each file
+    display = functools.cache(display_path)  # asked of every file by each run-wide step
     # Pre-pass: files imported by an export script are judged by that script's export calls.
     # (Only regular files: the pre-pass reads them whole, and a FIFO named on the command line would
     # block it; process_file reports what is not a regular file.)
@@ -231,16 +234,62 @@ def run(
     regular = [path for path in files if _is_regular_file(path)]
     contents = _contents(regular, options)  # read once, for both pre-passes and the cache check
     read = dict(contents)
-    sites = export_sites_for(regular, settings, display_path, memo=cache, contents=read)
+    sites = export_sites_for(regular, settings, display, memo=cache, contents=read)
     # Pre-pass: definitions the rest of the run uses only on request (opt-in switches, training code).
-    uses = on_request_uses_for(contents, display_path, settings.project_root, memo=cache)
-    work = [
-        (path, with_prepass_facts(settings, sites.get(path, ()), uses.get(absolute_path(path), ()))) for path in files
-    ]
+    uses = on_request_uses_for(contents, display, settings.project_root, memo=cache)
+
+    def settings_for(index: int, across: dict[Path, tuple[OnRequestUse, ...]]) -> LintSettings:
+        named = uses.get(keys[index], ())
+        more = tuple(use for use in across.get(keys[index], ()) if use not in named)
+        return with_prepass_facts(settings, sites.get(files[index], ()), named + more)
+
+    work = [(path, settings_for(index, {})) for index, path in enumerate(files)]
+    # Lint every file; then hand each the definitions the other files call only on paths their own analysis says are
+    # taken on request (`on_request.cross_file_uses_for`), and lint again the files whose facts changed, until none
+    # does. A fix waits for the last facts, so that it fixes what `check` reports: the rounds before it only lint.
+    lint_options = dataclasses.replace(options, fix=False, diff=False) if options.fix or options.diff else options
     outcomes: list[FileOutcome | None] = [None] * len(work)
+    _run_files(range(len(work)), work, keys, lint_options, cache, read, outcomes, progress)
+    across: dict[Path, tuple[OnRequestUse, ...]] = {}
+    for _ in range(_MAX_CROSS_FILE_ROUNDS):
+        before, across = across, _cross_file_uses(work, keys, outcomes, read, settings, cache, display)
+        if across == before:
+            break
+        again = [index for index, (_, held) in enumerate(work) if settings_for(index, across) != held]
+        for index in again:
+            work[index] = (files[index], settings_for(index, across))
+        _run_files(again, work, keys, lint_options, cache, read, outcomes, None)
+    if lint_options is not options:
+        _run_files(range(len(work)), work, keys, options, cache, read, outcomes, progress)
+    if cache is not None:
+        cache.save()  # never fails the run: a read-only folder simply keeps no cache
+    return outcomes  # type: ignore[return-value]
+
+
+def _well_formed_reference(item: object) -> bool:
+    """Whether a remembered call on request has the shape `NonDefaultReference` gives (else it is asked again)."""
+    return isinstance(item, list) and len(item) == 6 and [type(part) for part in item] == [str, int, str, int, int, str]
+
+
+# Rounds of the cross-file step: a definition called only by one the previous round found is found in the next.
+_MAX_CROSS_FILE_ROUNDS = 3
+
+
+def _run_files(
+    indices: Iterable[int],
+    work: list[tuple[Path, LintSettings]],
+    keys: list[Path],
+    options: RunOptions,
+    cache: LintCache | None,
+    read: dict[Path, bytes],
+    outcomes: list[FileOutcome | None],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Lint (or fix) the files `indices` of `work` into `outcomes`, answering unchanged ones from the cache."""
     todo: list[int] = []
-    for index, (path, file_settings) in enumerate(work):
-        raw = read.get(absolute_path(path))
+    for index in indices:
+        path, file_settings = work[index]
+        raw = read.get(keys[index])
         cached = _from_cache(cache, path, file_settings, options, raw) if cache is not None else None
         if cached is not None:
             outcomes[index] = cached
@@ -253,9 +302,70 @@ def run(
                 progress(done, len(todo))
             if cache is not None and outcome.cache_digest is not None:
                 cache.put(_cache_key(outcome.path), outcome.cache_digest, outcome.findings)
+
+
+def _cross_file_uses(
+    work: list[tuple[Path, LintSettings]],
+    keys: list[Path],
+    outcomes: list[FileOutcome | None],
+    read: dict[Path, bytes],
+    settings: LintSettings,
+    cache: LintCache | None,
+    display: Callable[[Path], str],
+) -> dict[Path, tuple[OnRequestUse, ...]]:
+    """`on_request.cross_file_uses_for` over the run's outcomes: the engine is asked about a file under the settings
+    it is linted with (remembered in the cache by the file's bytes and those settings)."""
+    rows: dict[Path, list[int]] = {}
+    for key, outcome in zip(keys, outcomes):
+        if outcome is not None and outcome.findings:
+            rows.setdefault(key, []).extend(f.start.row for f in outcome.findings)
+    if not rows:
+        return {}
+    settings_of = {key: file_settings for key, (_, file_settings) in zip(keys, work)}
+    # The answer depends on the files, where they are shown, the findings and the facts each file was linted with: a
+    # warm run with the same ones reads it back.
+    run = hashlib.blake2b(repr(dataclasses.replace(settings, export_sites=(), on_request=())).encode(), digest_size=16)
+    for path, data in read.items():
+        facts = settings_of.get(path)
+        run.update(f"{path}\0{display(path)}\0{rows.get(path)}".encode("utf-8", "surrogateescape"))
+        run.update(repr((facts.export_sites, facts.on_request) if facts is not None else None).encode())
+        run.update(hashlib.blake2b(data, digest_size=16).digest())
+    run_digest = run.hexdigest()
     if cache is not None:
-        cache.save()  # never fails the run: a read-only folder simply keeps no cache
-    return outcomes  # type: ignore[return-value]
+        answer = cache.remembered_run(run_digest, "cross_file")
+        if isinstance(answer, list) and all(
+            isinstance(item, list) and len(item) == 3 and all(type(part) is str for part in item) for item in answer
+        ):
+            found: dict[Path, list[OnRequestUse]] = {}
+            for path_text, name, reason in answer:
+                found.setdefault(Path(path_text), []).append(OnRequestUse(name, reason))
+            return {path: tuple(uses) for path, uses in found.items()}
+
+    def references_of(path: Path, data: bytes, wanted: frozenset[str]) -> tuple[NonDefaultReference, ...]:
+        file_settings = with_configuration(settings_of.get(path, settings), sibling_configurations(path, data))
+        kind = "calls:" + hashlib.blake2b(repr((sorted(wanted), file_settings)).encode(), digest_size=16).hexdigest()
+        remembered = cache.remembered(kind, path, data) if cache is not None else None
+        if isinstance(remembered, list) and all(_well_formed_reference(item) for item in remembered):
+            return tuple(NonDefaultReference(*item) for item in remembered)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return ()
+        from onnxlint.core.engine import non_default_references
+
+        found = non_default_references(text, str(path), file_settings, wanted)
+        if cache is not None:
+            cache.remember(kind, path, data, [dataclasses.astuple(reference) for reference in found])
+        return found
+
+    across = cross_file_uses_for(rows, read, references_of, display, settings.project_root)
+    if cache is not None:
+        cache.remember_run(
+            run_digest,
+            [[str(path), use.name, use.reason] for path, uses in across.items() for use in uses],
+            "cross_file",
+        )
+    return across
 
 
 def _is_regular_file(path: Path) -> bool:

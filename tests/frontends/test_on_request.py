@@ -165,6 +165,158 @@ def test_a_damaged_remembered_answer_is_found_again(tmp_path: Path) -> None:
     data = json.loads(verified_payload(signing_key(), cache_file.read_bytes()))
     assert data["prepass"], "the pre-pass remembered its parses"
     data["prepass"] = {key: [digest, [["not", "a use"]]] for key, (digest, _) in data["prepass"].items()}
-    data["prepass_run"] = []
+    data["prepass_runs"] = {}
     cache_file.write_bytes(sign(signing_key(), json.dumps(data).encode()))
     assert _findings(package, cache=True) == expected
+
+
+# -- the cross-file step: definitions the other files call only where their own analysis says "on request" -------
+
+FILTERS = """\
+import torch
+
+
+def fourier_filter(x):
+    return torch.fft.fftshift(torch.fft.fftn(x, dim=(-2, -1)), dim=(-2, -1)).real
+
+
+def apply_freeu(hidden_states, skip):
+    \"\"\"FreeU: see `fourier_filter`.\"\"\"
+    return hidden_states, fourier_filter(skip)
+"""
+
+UP_BLOCKS = """\
+import torch
+
+from .filters import apply_freeu
+
+
+class UpBlock(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, hidden_states, skip):
+        is_freeu_enabled = getattr(self, "s1", None) and getattr(self, "b1", None)
+        if is_freeu_enabled:
+            hidden_states, skip = apply_freeu(hidden_states, skip)  # only after `enable_freeu()`
+        return self.conv(hidden_states + skip)
+"""
+
+UNET = """\
+import torch
+
+from .up_blocks import UpBlock
+
+
+class UNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = UpBlock()
+
+    def enable_freeu(self, s1, b1):
+        setattr(self.up, "s1", s1)
+        setattr(self.up, "b1", b1)
+
+    def disable_freeu(self):
+        for key in ("s1", "b1"):
+            setattr(self.up, key, None)
+
+    def forward(self, x):
+        return self.up(x, x)
+"""
+
+
+def test_a_helper_called_only_where_the_caller_says_on_request_is_low(tmp_path: Path) -> None:
+    """diffusers' FreeU: `apply_freeu` runs only under `if is_freeu_enabled:`, with `s1` set by `enable_freeu()` alone
+    (the block reads it through `getattr(self, "s1", None)`); `fourier_filter` runs only from `apply_freeu`."""
+    package = _package(tmp_path, filters=FILTERS, up_blocks=UP_BLOCKS, unet=UNET)
+    assert ("filters.py", 5) not in _findings(package)
+    low = _findings(package, confidence="low")[("filters.py", 5)]
+    assert low.startswith("ONX103 low")
+    assert "only called from `apply_freeu`: the linted files call `apply_freeu` only on paths taken on request" in low
+    assert "up_blocks.py:14" in low and "`is_freeu_enabled`" in low
+    alone = run([package / "filters.py"], LintSettings(), RunOptions())[0].findings
+    assert [(finding.start.row, finding.confidence.value) for finding in alone] == [(5, "medium")]
+
+
+def test_a_call_on_the_default_path_keeps_it_model_code(tmp_path: Path) -> None:
+    always = UP_BLOCKS.replace("        if is_freeu_enabled:\n    ", "       ")
+    package = _package(tmp_path, filters=FILTERS, up_blocks=always, unet=UNET)
+    assert _findings(package)[("filters.py", 5)].startswith("ONX103 medium")
+
+
+def test_the_block_that_sets_the_attribute_itself_runs_it_by_default(tmp_path: Path) -> None:
+    """A constructor that sets `self.s1` makes `getattr(self, "s1", None)` a value, not the fallback."""
+    configured = UP_BLOCKS.replace(
+        "        super().__init__()\n", "        super().__init__()\n        self.s1 = self.b1 = 0.5\n"
+    )
+    package = _package(tmp_path, filters=FILTERS, up_blocks=configured, unet=UNET)
+    assert _findings(package)[("filters.py", 5)].startswith("ONX103 medium")
+
+
+def test_a_use_that_is_not_a_call_keeps_it_model_code(tmp_path: Path) -> None:
+    """A file that hands `apply_freeu` on (a table of hooks) may run it anywhere: not known, so reported."""
+    hooks = "from .filters import apply_freeu\n\nHOOKS = {'freeu': apply_freeu}\n"
+    package = _package(tmp_path, filters=FILTERS, up_blocks=UP_BLOCKS, unet=UNET, hooks=hooks)
+    assert _findings(package)[("filters.py", 5)].startswith("ONX103 medium")
+
+
+def test_a_reexport_and_a_closure_are_followed(tmp_path: Path) -> None:
+    """controlnet-XS calls `apply_freeu` from a closure that reads the enclosing `is_freeu_enabled`; another module
+    imports it from the blocks module, which only imports it in turn."""
+    closure = """\
+    import torch
+
+    from .up_blocks import apply_freeu
+
+
+    class XsBlock(torch.nn.Module):
+        def forward(self, hidden_states, skip):
+            is_freeu_enabled = getattr(self, "s1", None)
+
+            def maybe_apply(hidden, base):
+                if is_freeu_enabled:
+                    return apply_freeu(hidden, base)
+                return hidden, base
+
+            return maybe_apply(hidden_states, skip)[0]
+    """
+    package = _package(tmp_path, filters=FILTERS, up_blocks=UP_BLOCKS, unet=UNET, xs=closure)
+    assert ("filters.py", 5) not in _findings(package)
+
+
+def test_the_cache_answers_the_cross_file_step_and_follows_its_files(tmp_path: Path) -> None:
+    package = _package(tmp_path, filters=FILTERS, up_blocks=UP_BLOCKS, unet=UNET)
+    assert ("filters.py", 5) not in _findings(package, cache=True)
+    assert ("filters.py", 5) not in _findings(package, cache=True)  # warm: the files' entries and the step's answer
+    (package / "up_blocks.py").write_text(textwrap.dedent(UP_BLOCKS).replace("if is_freeu_enabled:", "if True:"))
+    assert _findings(package, cache=True)[("filters.py", 5)].startswith("ONX103 medium")
+
+
+def test_a_fix_sees_what_check_reports(tmp_path: Path) -> None:
+    """`--fix` waits for the cross-file facts: the findings left after it are the ones `check` reports."""
+    package = _package(tmp_path, filters=FILTERS, up_blocks=UP_BLOCKS, unet=UNET)
+    checked = _findings(package, confidence="low")
+    outcomes = run(sorted(package.rglob("*.py")), LintSettings(confidence="low"), RunOptions(fix=True))
+    fixed = {
+        (outcome.path.name, finding.start.row): f"{finding.code} {finding.confidence.value} {finding.message}"
+        for outcome in outcomes
+        for finding in outcome.findings
+    }
+    assert fixed[("filters.py", 5)] == checked[("filters.py", 5)]
+    assert checked[("filters.py", 5)].startswith("ONX103 low")
+
+
+def test_damaged_cross_file_answers_are_worked_out_again(tmp_path: Path) -> None:
+    package = _package(tmp_path, filters=FILTERS, up_blocks=UP_BLOCKS, unet=UNET)
+    expected = _findings(package, confidence="low", cache=True)
+    [cache_file] = (tmp_path / "cache").rglob("*.json")
+    data = json.loads(verified_payload(signing_key(), cache_file.read_bytes()))
+    calls = [key for key in data["prepass"] if key.startswith("calls:")]
+    assert calls and data["prepass_runs"]["cross_file"], "the step remembered a file's calls and its answer"
+    for key in calls:
+        data["prepass"][key][1] = [["utils", "one", "apply_freeu", "x", 0, "why"]]
+    data["prepass_runs"]["cross_file"][1] = [[1, "apply_freeu", None]]
+    cache_file.write_bytes(sign(signing_key(), json.dumps(data).encode()))
+    assert _findings(package, confidence="low", cache=True) == expected

@@ -1781,3 +1781,40 @@ def test_a_submodule_built_from_a_list_of_classes_is_judged_by_its_calls():
     assert always != AUXILIARY_FROM_A_LIST
     findings = lint_source(always, "m.py", LintSettings(confidence="low")).findings
     assert [f.start.row for f in findings if f.code == "ONX106"] == [8]
+
+
+FREEU_BLOCK = """\
+import torch
+
+
+class UpBlock(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        is_freeu_enabled = getattr(self, "s1", None) and getattr(self, "b1", None)
+        if is_freeu_enabled:
+            if x.sum() > 0:
+                x = x * 2
+        if getattr(self, "scale", 1.0) and x.sum() > 0:
+            x = x * 2
+        return self.conv(x)
+"""
+
+
+def _on_request_rows(source: str) -> set[int]:
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    return {f.start.row for f in findings if "takes only on request" in f.message}
+
+
+def test_an_attribute_only_a_switch_sets_reads_its_fallback():
+    """diffusers' FreeU blocks read `s1` with `getattr(self, "s1", None)`; nothing in the file sets it (another file's
+    `enable_freeu()` does), so `is_freeu_enabled` is None as the model is built and its branch runs on request."""
+    found = _confidences(FREEU_BLOCK)
+    assert found[12] == "low"
+    assert found[14] == "medium", "a truthy fallback decides nothing: the data-dependent `if` stays reported"
+    assert _on_request_rows(FREEU_BLOCK) == {12}
+    constructed = "        super().__init__()\n        self.s1 = 1.0\n        self.b1 = 1.0\n"
+    assert _on_request_rows(FREEU_BLOCK.replace("        super().__init__()\n", constructed)) == set()
+    assert _on_request_rows(FREEU_BLOCK.replace("(torch.nn.Module)", "(SomeMixin)")) == set(), "a base may set it"
