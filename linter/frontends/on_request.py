@@ -18,6 +18,10 @@ Imports, `isinstance`/`issubclass` tests, annotations and strings do not count (
 call nothing). Any other reference keeps the definition as model code, whatever it refers to: a name shared by two
 definitions keeps both, which errs on the side of reporting.
 
+A second way in, after the lint, is `cross_file_uses_for` (the runner's cross-file step, below): a definition that
+holds findings and that every other file calls only where its own analysis says the export goes only on request
+(diffusers' `apply_freeu`, called under `if is_freeu_enabled:`), asked of those files' `FileContext`.
+
 The runner passes each file its `OnRequestUse`s through `LintSettings.on_request` (part of the cache digest), so
 that `lint_source` stays a pure function of (text, settings). Nothing is imported or executed; the parses are
 memoised by file content in the results cache, and the whole answer by the run's files (their paths and a hash of
@@ -389,9 +393,9 @@ def cross_file_uses(
     `FileContext.non_default_references`).
 
     A definition counts only when every mention of its name in the files that can use it is accounted for: one of
-    those calls, an import, or its own `def`/`class` line. Any other mention (a call on the default path, a use that
-    is not a call, a comment) keeps it as model code, so what is not known errs on the side of reporting. Nothing is
-    parsed: the words are found in the bytes. `imported`: each file's import words (`_imported_words`), when known:
+    those calls, an import, its own `def`/`class` line, a comment or a docstring (`:func:` references). Any other
+    mention (a call on the default path, a use that is not a call) keeps it as model code, so what is not known errs
+    on the side of reporting. Nothing is parsed: the words are found in the bytes. `imported`: each file's import words (`_imported_words`), when known:
     only the files that import the name or its module, and the file that defines it, can use it, and only those are
     searched (all files otherwise)."""
     by_definition: dict[tuple[Path, str], list[tuple[Path, NonDefaultReference]]] = {}
