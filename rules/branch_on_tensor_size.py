@@ -174,8 +174,8 @@ class BranchOnTensorSize(Rule):
       export keeps both or neither, one hazard, reported at the pad, whose fix drops both `if`s (timm's TinyViT);
     - an `if` whose whole condition orders a size against a bound the model fixes (a configuration or
       constructor value) and whose body slices, pads or resizes to that bound (`if ids.shape[1] >
-      max_len: ids = ids[:, :max_len]`): which side of the bound deployed inputs fall on is not in
-      the code.
+      max_len: ids = ids[:, :max_len]`; also by a local the body computes from it, as kornia's `pad =
+      self.num_features - n`): which side of the bound deployed inputs fall on is not in the code.
 
     Otherwise the finding is `high` when the condition reads the remainder of a size (`h % 32 != 0`,
     or `if pad > 0:` after `pad = (p - w % p) % p`): as the dim varies both outcomes come round
@@ -728,14 +728,27 @@ class BranchOnTensorSize(Rule):
         if len(bounds) != 1 or not self._plain_size(sides[1 - sides.index(bounds[0])]):
             return None
         text = context.source.segment(bounds[0])
+        # A local the body computes from the bound counts as the bound (kornia's `pad = self.num_features - n`, then
+        # `F.pad(lafs, (0, pad))`).
+        from_bound = {
+            target.id
+            for assignment in statement.body
+            if type(assignment) is ast.Assign and text in context.source.segment(assignment.value)
+            for target in assignment.targets
+            if type(target) is ast.Name
+        }
+
+        def reaches_bound(argument: ast.expr) -> bool:
+            return text in context.source.segment(argument) or any(
+                type(name) is ast.Name and name.id in from_bound for name in ast.walk(argument)
+            )
+
         for node in (n for statement_ in statement.body for n in ast.walk(statement_)):
             if type(node) is ast.Slice and node.upper is not None and context.source.segment(node.upper) == text:
                 break
             if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
                 called = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-                if called in ("pad", "interpolate") and any(
-                    text in context.source.segment(argument) for argument in node.args[1:]
-                ):
+                if called in ("pad", "interpolate") and any(reaches_bound(argument) for argument in node.args[1:]):
                     break
         else:
             return None
@@ -1374,6 +1387,24 @@ class BranchOnTensorSize(Rule):
             count=2,
             settings={"confidence": "low"},
             message_contains="a bound the model fixes",
+        ),
+        # A pad by a local the body computes from the bound (kornia's multi-resolution detector): the same reason.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def __init__(self, num_features: int = 2048):
+                    super().__init__()
+                    self.num_features = num_features
+                def forward(self, responses):
+                    if responses.shape[1] < self.num_features:
+                        pad = self.num_features - responses.shape[1]
+                        responses = F.pad(responses, (0, pad))
+                    return responses
+            """,
+            settings={"confidence": "low"},
+            message_contains="the branch brings the dim to `self.num_features`",
         ),
         # The same, with `--confidence low`: reported, each with its reason.
         Invalid(

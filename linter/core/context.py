@@ -475,7 +475,8 @@ class FileContext:
         default one, or None. The engine reports findings there at `low` confidence: they are real
         for whoever exports that path, noise for everyone else. Such a path is
         - a `forward` that takes a plain Python object of the file (a session), which an export cannot take, or
-          the `forward` of a module that defines its export path beside it (`forward_onnx`);
+          the `forward` of a module that defines its export path beside it (`forward_onnx`), or of a submodule the
+          file's models build as an attribute but never read (`_built_but_never_run`: esmfold2's confidence head);
         - an implementation a dispatch decorator replaces by default (`@use_experts_implementation`'s
           eager experts loop; `non-default-decorators` in the configuration adds more), and what
           only it calls;
@@ -486,7 +487,8 @@ class FileContext:
           default (`if side == "horz":` with `side="short"`), with an option of the model's configuration that
           its default does not take (`if self.config.use_rel_pos:`, `settings.config_defaults`), with an
           optional input nothing passes (`if mask is not None:`, `_parameter_options`; `self.max_candidates`,
-          `_constructor_options`), with a local the default path binds otherwise (`recurrent_state = None`
+          `_constructor_options`; `getattr(self, "s1", None)` for an attribute only an opt-in switch sets,
+          `_fallback_attributes`), with a local the default path binds otherwise (`recurrent_state = None`
           without a cache, `_local_defaults`), with an optional decoding cache (`if cache
           is not None and ...`, `cache.is_initialized`), for a half-precision model
           (`hidden_states.dtype == torch.float16 and ...`) or for a device an export does not run on
@@ -495,7 +497,9 @@ class FileContext:
           x`) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
           ...`); and what only such places call;
         - a top-level class or function that the other files of the run use only in opt-in switches or training
-          code (`settings.on_request`: diffusers' `FreeNoiseTransformerBlock`, built only by `enable_free_noise()`);
+          code, or call only on paths their own analysis says are taken on request (`settings.on_request`: diffusers'
+          `FreeNoiseTransformerBlock`, built only by `enable_free_noise()`; `apply_freeu`, called only under `if
+          is_freeu_enabled:`), and what the file calls only from such definitions (`fourier_filter`);
         - code around the model, not in it: a file in a `transforms/`, `augmentation/`, `data/`,
           `losses/`, `metrics/`, `schedulers/` or `hooks/` folder of its package, a `processing_*.py` or
           `convert_*.py` module (`reachability.non_model_file`)."""
@@ -1143,7 +1147,7 @@ class FileContext:
             elif export_forward is not None:
                 reason = f"the `forward` of a module that exports `{export_forward}` instead"
             elif info.owner is not None:
-                reason = self._built_only_on_request(info.owner)
+                reason = self._built_only_on_request(info.owner) or self.cached(_built_but_never_run, info.owner.node)
         if reason is None:
             # A helper by its calls; a submodule's `forward` by the calls of the attributes that hold it
             # (`if msa is not None: msa = self.msa_stack(msa, ...)`, with `msa=None` by default). The `forward` of a
@@ -1762,6 +1766,47 @@ def _single_bindings(context: FileContext, function: ast.AST) -> dict[str, ast.e
         if binding.role is Role.WHOLE and binding.value is not None:
             found[name] = binding.value
     return found
+
+
+def _built_but_never_run(context: FileContext, owner: ast.ClassDef) -> str | None:
+    """Why the `forward` of `owner` is not run by the models of the file, when every build of it is `self.<attribute> =
+    Owner(...)` in another class that defines its own `forward`, and nothing in the file reads those attributes (no `self.<attribute>`, no
+    `getattr(self, ...)` with a computed name, no string naming it): esmfold2's `confidence_head`, which only the
+    generation helper of another file runs. None otherwise (a model no module builds is the one a user exports)."""
+    builds = context.model.calls_by_name().get(owner.name)
+    if not builds:
+        return None
+    attributes: set[str] = set()
+    for call in builds:
+        statement = context.parent(call)
+        if type(statement) is not ast.Assign or len(statement.targets) != 1:
+            return None
+        attribute = _self_attribute(statement.targets[0])
+        builder = context.model.owner_class(context.model.function_info(context.enclosing_scope(call)))
+        if attribute is None or builder is None or builder.node is owner or "forward" not in builder.methods:
+            return None  # a builder without its own `forward` may be a base whose subclass elsewhere runs it
+        attributes.add(attribute[len("self.") :])
+    read = context.cached(_attributes_read, None)
+    if read is None or attributes & read:
+        return None  # run, passed on, returned or named somewhere in the file, or read by a computed name
+    shown = ", ".join(f"`self.{attribute}`" for attribute in sorted(attributes))
+    return f"a submodule the file's models build as {shown} but never run (their code does not read it)"
+
+
+def _attributes_read(context: FileContext, _key: None) -> frozenset[str] | None:
+    """The attributes the file reads as `self.<attribute>` or names in a string (`getattr(self, "head")`, a list of
+    module names); None when it reads one by a computed name (`getattr(self, name)`): any may be read."""
+    found: set[str] = set()
+    for node in walk(context.tree):
+        if type(node) is ast.Attribute and type(node.ctx) is ast.Load:
+            if type(node.value) is ast.Name and node.value.id == "self":
+                found.add(node.attr)
+        elif type(node) is ast.Constant and type(node.value) is str:
+            found.add(node.value)
+        elif type(node) is ast.Call and type(node.func) is ast.Name and node.func.id == "getattr":
+            if len(node.args) > 1 and type(node.args[1]) is not ast.Constant:
+                return None
+    return frozenset(found)
 
 
 def _used_only_by_on_request_definitions(context: FileContext, _key: None) -> dict[str, str]:

@@ -775,8 +775,13 @@ def test_a_branch_taken_only_when_an_optional_input_is_passed_is_low():
     confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}
     assert confidences == {8: "low", 12: "low", 19: "high", 30: "high"}
     built = OPTIONAL_INPUTS.replace("self.body = Body()", "self.body = Body()\n        self.head = Head()")
-    findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
+    run = built.replace("return self.body(x, bias=x)", "return self.head(self.body(x, bias=x), mask=x > 0)")
+    findings = lint_source(run, "m.py", LintSettings(confidence="low")).findings
     assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX201"}[8] == "high"
+    # Built but never run by the builder's `forward` (esmfold2's confidence head): not on the export's path at all.
+    findings = lint_source(built, "m.py", LintSettings(confidence="low")).findings
+    [head] = [f for f in findings if f.code == "ONX201" and f.start.row == 8]
+    assert head.confidence.value == "low" and "build as `self.head` but never run" in head.message
 
 
 LOOP_NOT_RUN_BY_DEFAULT = textwrap.dedent(
@@ -1818,3 +1823,38 @@ def test_an_attribute_only_a_switch_sets_reads_its_fallback():
     constructed = "        super().__init__()\n        self.s1 = 1.0\n        self.b1 = 1.0\n"
     assert _on_request_rows(FREEU_BLOCK.replace("        super().__init__()\n", constructed)) == set()
     assert _on_request_rows(FREEU_BLOCK.replace("(torch.nn.Module)", "(SomeMixin)")) == set(), "a base may set it"
+
+
+NEVER_RUN_HEAD = """\
+import torch
+
+
+class ConfidenceHead(torch.nn.Module):
+    def forward(self, x: torch.Tensor):
+        if x.sum() > 0:
+            x = x * 2
+        return x
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.trunk = torch.nn.Linear(4, 4)
+        self.confidence_head = ConfidenceHead()
+
+    def forward(self, x: torch.Tensor):
+        return self.trunk(x)
+"""
+
+
+def test_a_submodule_the_model_builds_but_never_runs_is_low():
+    """esmfold2 builds `self.confidence_head` and only its generation helper (another file) runs it: the model's
+    `forward` never does, so an export of the model does not either."""
+    findings = lint_source(NEVER_RUN_HEAD, "m.py", LintSettings(confidence="low")).findings
+    [finding] = [f for f in findings if f.code == "ONX201"]
+    assert finding.confidence.value == "low"
+    assert "build as `self.confidence_head` but never run" in finding.message
+    run = NEVER_RUN_HEAD.replace("return self.trunk(x)", "return self.confidence_head(self.trunk(x))")
+    assert _confidences(run) == {6: "high"}
+    named = NEVER_RUN_HEAD.replace("return self.trunk(x)", 'return getattr(self, "confidence_head")(self.trunk(x))')
+    assert _confidences(named) == {6: "high"}
