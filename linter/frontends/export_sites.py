@@ -71,8 +71,8 @@ def export_sites_for(
     linted = {absolute_path(path): path for path in files}
     base = settings.export_config()
     reached: dict[Path, list[ExportSite]] = {}
-    for path in files:
-        data = contents.get(absolute_path(path)) if contents is not None else None
+    for key, path in linted.items():
+        data = contents.get(key) if contents is not None else None
         if data is None:
             try:
                 data = path.read_bytes()

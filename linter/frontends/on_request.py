@@ -64,19 +64,28 @@ class UsesMemo(Protocol):
     def remember_run(self, digest: str, value: object, step: str = "on_request") -> None: ...
 
 
+def run_files_digest(
+    files: Sequence[tuple[Path, bytes]], display: Callable[[Path], str] = str, project_root: str | None = None
+) -> str:
+    """What a run-wide answer depends on of the run's files: their paths, where messages show them, their bytes."""
+    run = hashlib.blake2b(repr(project_root).encode(), digest_size=16)
+    for path, data in files:
+        run.update(f"{path}\0{display(path)}".encode("utf-8", "surrogateescape"))  # messages show display paths
+        run.update(hashlib.blake2b(data, digest_size=16).digest())
+    return run.hexdigest()
+
+
 def on_request_uses_for(
     files: Sequence[tuple[Path, bytes]],
     display: Callable[[Path], str] = str,
     project_root: str | None = None,
     memo: UsesMemo | None = None,
+    files_digest: str | None = None,
 ) -> dict[Path, tuple[OnRequestUse, ...]]:
     """For each file of the run (absolute path, its bytes): its top-level definitions that the other files build or
-    call only from on-request functions, with where."""
-    run = hashlib.blake2b(repr(project_root).encode(), digest_size=16)
-    for path, data in files:
-        run.update(f"{path}\0{display(path)}".encode("utf-8", "surrogateescape"))  # messages show display paths
-        run.update(hashlib.blake2b(data, digest_size=16).digest())
-    run_digest = run.hexdigest()
+    call only from on-request functions, with where. `files_digest`: `run_files_digest` of `files`, when the caller
+    has it (the runner shares it with its cross-file step)."""
+    run_digest = files_digest or run_files_digest(files, display, project_root)
     if memo is not None:
         answer = memo.remembered_run(run_digest)
         if isinstance(answer, list):  # the same files as the last run: its answer

@@ -37,7 +37,7 @@ from onnxlint.core.source import (
 )
 from onnxlint.frontends.cache import LintCache, file_digest
 from onnxlint.frontends.export_sites import absolute_path, export_sites_for
-from onnxlint.frontends.on_request import cross_file_uses_for, on_request_uses_for
+from onnxlint.frontends.on_request import cross_file_uses_for, on_request_uses_for, run_files_digest
 
 IO_ERROR_CODE = "E902"  # ruff's code for "file could not be read"
 # Files larger than this are reported (E902) instead of linted: hand-written modules stay far below
@@ -231,12 +231,13 @@ def run(
     # (Only regular files: the pre-pass reads them whole, and a FIFO named on the command line would
     # block it; process_file reports what is not a regular file.)
     cache = _open_cache(settings, options)
-    regular = [path for path in files if _is_regular_file(path)]
+    regular = [(key, path) for key, path in zip(keys, files) if _is_regular_file(path)]
     contents = _contents(regular, options)  # read once, for both pre-passes and the cache check
     read = dict(contents)
-    sites = export_sites_for(regular, settings, display, memo=cache, contents=read)
+    sites = export_sites_for([path for _, path in regular], settings, display, memo=cache, contents=read)
     # Pre-pass: definitions the rest of the run uses only on request (opt-in switches, training code).
-    uses = on_request_uses_for(contents, display, settings.project_root, memo=cache)
+    files_digest = run_files_digest(contents, display, settings.project_root)
+    uses = on_request_uses_for(contents, display, settings.project_root, memo=cache, files_digest=files_digest)
 
     def settings_for(index: int, across: dict[Path, tuple[OnRequestUse, ...]]) -> LintSettings:
         named = uses.get(keys[index], ())
@@ -252,7 +253,7 @@ def run(
     _run_files(range(len(work)), work, keys, lint_options, cache, read, outcomes, progress)
     across: dict[Path, tuple[OnRequestUse, ...]] = {}
     for _ in range(_MAX_CROSS_FILE_ROUNDS):
-        before, across = across, _cross_file_uses(work, keys, outcomes, read, settings, cache, display)
+        before, across = across, _cross_file_uses(work, keys, outcomes, read, settings, cache, display, files_digest)
         if across == before:
             break
         again = [index for index, (_, held) in enumerate(work) if settings_for(index, across) != held]
@@ -312,6 +313,7 @@ def _cross_file_uses(
     settings: LintSettings,
     cache: LintCache | None,
     display: Callable[[Path], str],
+    files_digest: str,
 ) -> dict[Path, tuple[OnRequestUse, ...]]:
     """`on_request.cross_file_uses_for` over the run's outcomes: the engine is asked about a file under the settings
     it is linted with (remembered in the cache by the file's bytes and those settings)."""
@@ -322,14 +324,12 @@ def _cross_file_uses(
     if not rows:
         return {}
     settings_of = {key: file_settings for key, (_, file_settings) in zip(keys, work)}
-    # The answer depends on the files, where they are shown, the findings and the facts each file was linted with: a
-    # warm run with the same ones reads it back.
+    # The answer depends on the files (`files_digest`: their paths, where they are shown, their bytes), the findings
+    # and the facts each file was linted with: a warm run with the same ones reads it back.
     run = hashlib.blake2b(repr(dataclasses.replace(settings, export_sites=(), on_request=())).encode(), digest_size=16)
-    for path, data in read.items():
-        facts = settings_of.get(path)
-        run.update(f"{path}\0{display(path)}\0{rows.get(path)}".encode("utf-8", "surrogateescape"))
-        run.update(repr((facts.export_sites, facts.on_request) if facts is not None else None).encode())
-        run.update(hashlib.blake2b(data, digest_size=16).digest())
+    run.update(files_digest.encode())
+    for key, (_, facts) in zip(keys, work):
+        run.update(repr((str(key), rows.get(key), facts.export_sites, facts.on_request)).encode())
     run_digest = run.hexdigest()
     if cache is not None:
         answer = cache.remembered_run(run_digest, "cross_file")
@@ -384,13 +384,13 @@ def with_prepass_facts(
     return dataclasses.replace(settings, export_sites=sites, on_request=on_request)
 
 
-def _contents(paths: list[Path], options: RunOptions) -> list[tuple[Path, bytes]]:
-    """(absolute path, bytes) of each file the pre-pass reads: regular files within the size limit (process_file
-    reports the others)."""
+def _contents(paths: list[tuple[Path, Path]], options: RunOptions) -> list[tuple[Path, bytes]]:
+    """(absolute path, bytes) of each (absolute path, path) the pre-passes read: regular files within the size limit
+    (process_file reports the others)."""
     found = []
-    for path in paths:
+    for key, path in paths:
         try:
-            found.append((absolute_path(path), read_bytes(path, options.max_file_bytes or None)))
+            found.append((key, read_bytes(path, options.max_file_bytes or None)))
         except OSError:
             continue
     return found
