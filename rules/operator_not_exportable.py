@@ -31,8 +31,9 @@ from ._sizes import computed_from_module_state, is_module_state, local_values
 _COMPARISONS = frozenset({"eq", "ne", "gt", "ge", "lt", "le"})
 _ORDERINGS = (ast.Eq, ast.NotEq, ast.Gt, ast.GtE, ast.Lt, ast.LtE)
 _FLOAT_CASTS = frozenset({"float", "half", "double", "bfloat16"})
-# Names of a model's float activations (`hidden_states`, `inputs_embeds`, `logits`, `scores`, `features`).
+# Tensor methods whose result keeps its input's dtype (`x.sum(1)`, `x.view(-1)`).
 _SAME_DTYPE = frozenset({"sum", "mean", "flatten", "view", "reshape", "contiguous", "clone", "detach", "squeeze"})
+# Names of a model's float activations (`hidden_states`, `inputs_embeds`, `logits`, `scores`, `features`).
 _FLOAT_ACTIVATION = re.compile(r"hidden|embed|logit|score|feat|residual", re.IGNORECASE)
 
 

@@ -527,7 +527,7 @@ class FileContext:
         names: list[ast.Name] = []
         # Only the lines that mention a wanted name hold its imports and calls: the walk goes only into what spans one.
         word = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in sorted(wanted)) + r")\b")
-        lines = {self.source.text.count("\n", 0, match.start()) + 1 for match in word.finditer(self.source.text)}
+        lines = {self.source.location(match.start()).row for match in word.finditer(self.source.text)}
         if not lines:
             return ()
         first, last = min(lines), max(lines)
@@ -1869,28 +1869,40 @@ def _fallback_attributes(context: FileContext, owner: ast.ClassDef) -> dict[str,
                 fallbacks[f"self.{read.attr}"] = fallback
     if not fallbacks:
         return {}
+    attributes_set = context.cached(_attributes_set, None)
+    if attributes_set is None:
+        return {}  # `setattr(self, key, value)`: any attribute may be set
+    return {attribute: value for attribute, value in fallbacks.items() if attribute not in attributes_set}
+
+
+def _attributes_set(context: FileContext, _key: None) -> frozenset[str] | None:
+    """`self.<attribute>` for every attribute name the file stores to (on any object), sets with `setattr` or declares
+    as a class attribute, outside its opt-in switches (`enable_freeu()` sets `s1` when the user asks) and not counting
+    a `setattr(..., None)` (`disable_freeu()` puts the fallback back); None when a `setattr` names its attribute by a
+    computed name, so any may be set."""
+    found: set[str] = set()
     pending: list[ast.AST] = [context.tree]
     while pending:
         node = pending.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and on_request_function(node.name):
-            continue  # `enable_freeu()` sets it when the user asks
+            continue
         pending.extend(ast.iter_child_nodes(node))
         if type(node) is ast.Attribute and type(node.ctx) is not ast.Load:
-            fallbacks.pop(f"self.{node.attr}", None)
+            found.add(f"self.{node.attr}")
         elif type(node) is ast.Call and type(node.func) is ast.Name and node.func.id in ("setattr", "delattr"):
             name = node.args[1] if len(node.args) > 1 else None
             value = node.args[2] if len(node.args) > 2 else None
             if type(value) is ast.Constant and value.value is None:
-                continue  # `disable_freeu()` puts the fallback back
+                continue
             if type(name) is not ast.Constant:
-                return {}  # `setattr(self, key, value)`: any attribute may be set
-            fallbacks.pop(f"self.{name.value!s}", None)
+                return None
+            found.add(f"self.{name.value!s}")
         elif type(node) is ast.ClassDef:
             for statement in node.body:
                 for target in getattr(statement, "targets", [getattr(statement, "target", None)]):
                     if type(target) is ast.Name:
-                        fallbacks.pop(f"self.{target.id}", None)
-    return fallbacks
+                        found.add(f"self.{target.id}")
+    return frozenset(found)
 
 
 def _literal_attributes(init: ast.AST) -> dict[str, object]:

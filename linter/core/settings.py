@@ -88,9 +88,10 @@ class ExportSite:
 @dataclass(frozen=True)
 class OnRequestUse:
     """A top-level class or function of the file being linted that the other files of the run build or call only
-    in functions that run on request (an opt-in switch such as `enable_free_noise()`, training code).
+    in functions that run on request (an opt-in switch such as `enable_free_noise()`, training code), or call only
+    on paths their own analysis says are taken on request (`apply_freeu` under `if is_freeu_enabled:`).
 
-    Found by the runner's pre-pass (linter/frontends/on_request.py) and handed to the file through
+    Found by the runner's pre-pass and its cross-file step (linter/frontends/on_request.py) and handed to the file through
     `LintSettings.on_request`; findings inside the definition are `low`, with `reason`."""
 
     name: str
@@ -99,12 +100,11 @@ class OnRequestUse:
 
 @dataclass(frozen=True)
 class NonDefaultReference:
-    """A use of a name the file imports from its own package (`from ...utils.torch_utils import apply_freeu`) at a
+    """A call of a name the file imports from its own package (`from ...utils.torch_utils import apply_freeu`) at a
     place its own analysis says the export reaches only on request (`if is_freeu_enabled:`), with why.
 
-    The engine reports these when `LintSettings.collect_non_default_references` is set (the runner sets it); the
-    runner's cross-file step (linter/frontends/on_request.py) finds the definitions every file of the run uses
-    only in such places. `module` and `level` are the import's as written, `column` is the UTF-8 byte offset that
+    `engine.non_default_references` gives them for the names the runner's cross-file step asks about
+    (linter/frontends/on_request.py), which finds the definitions every file of the run calls only in such places. `module` and `level` are the import's as written, `column` is the UTF-8 byte offset that
     `ast` gives."""
 
     module: str

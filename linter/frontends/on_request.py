@@ -460,24 +460,30 @@ def _definitions_around(data: bytes, rows: list[int]) -> set[str]:
     return found
 
 
-def _in_docstring(data: bytes, position: int) -> bool:
-    """Whether `position` lies inside a triple-quoted string: an odd number of one kind of triple quote before it."""
+def _import_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where the file's import statements lie (`from ... import (...)` over several lines included), as byte spans."""
+    return [match.span() for pattern in (FROM_IMPORT_BYTES, _IMPORT_LINE) for match in pattern.finditer(data)]
+
+
+def _names_nothing(data: bytes, position: int, imports: list[tuple[int, int]]) -> bool:
+    """Whether a mention at `position` uses nothing: it sits in an import statement (`imports`, from `_import_spans`),
+    a comment, or a triple-quoted string (an odd number of one kind of triple quote before it: a docstring's
+    `:func:` reference)."""
+    if any(begin <= position < end for begin, end in imports):
+        return True
+    if b"#" in data[data.rfind(b"\n", 0, position) + 1 : position]:
+        return True
     return data.count(b'"""', 0, position) % 2 == 1 or data.count(b"'''", 0, position) % 2 == 1
 
 
 def _only_called(data: bytes, name: str) -> bool:
-    """Whether every mention of `name` in the file outside its import statements is a call (`name(`): any other use
-    keeps the definition as model code, so the file need not be analysed for it."""
-    imports = [match.span() for match in FROM_IMPORT_BYTES.finditer(data)]
+    """Whether every mention of `name` in the file that uses something is a call (`name(`): any other use keeps the
+    definition as model code, so the file need not be analysed for it."""
+    imports = _import_spans(data)
     called = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b(\s*\()?")
-    for match in called.finditer(data):
-        start = match.start()
-        if match.group(1) is not None or any(begin <= start < end for begin, end in imports):
-            continue
-        if b"#" in data[data.rfind(b"\n", 0, start) + 1 : start] or _in_docstring(data, start):
-            continue
-        return False
-    return True
+    return all(
+        match.group(1) is not None or _names_nothing(data, match.start(), imports) for match in called.finditer(data)
+    )
 
 
 def _imported_words(data: bytes) -> set[str]:
@@ -538,26 +544,23 @@ def _names_mentioned_elsewhere(
     definitions: set[tuple[Path, str]],
 ) -> set[str]:
     """The names of `names` that some file of `contents` mentions other than at an accounted position, in an import
-    statement, or on the `def`/`class` line that defines it."""
+    statement, a comment or a docstring (`_names_nothing`), or on the `def`/`class` line that defines it."""
     found: set[str] = set()
     encoded = {name: name.encode() for name in names}
     mention = re.compile(rb"\b(?:" + b"|".join(re.escape(name) for name in encoded.values()) + rb")\b")
     for path, data in contents.items():
         if not any(name not in found and word in data for name, word in encoded.items()):
             continue
-        imports = [match.span() for match in FROM_IMPORT_BYTES.finditer(data)]
-        imports += [match.span() for match in _IMPORT_LINE.finditer(data)]
+        imports = _import_spans(data)
         positions = accounted.get(path, set())
         for match in mention.finditer(data):
             name = match.group().decode()
             start = match.start()
-            if name in found or any(begin <= start < end for begin, end in imports):
+            if name in found or _names_nothing(data, start, imports):
                 continue
             line_start = data.rfind(b"\n", 0, start) + 1
             if (data.count(b"\n", 0, start) + 1, start - line_start) in positions:
                 continue
-            if b"#" in data[line_start:start] or _in_docstring(data, start):
-                continue  # a comment, or a docstring that names it (`:func:`~...fundamental._refine_fundamental_lm``)
             if (path, name) in definitions and re.match(
                 rb"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+" + re.escape(encoded[name]) + rb"\b", data[line_start:]
             ):

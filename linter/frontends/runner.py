@@ -30,6 +30,7 @@ from onnxlint.core.settings import ExportSite, LintSettings, NonDefaultReference
 from onnxlint.core.source import (
     FileNotWrittenError,
     SourceDecodeError,
+    decode_source,
     read_bytes,
     read_error_message,
     read_source_file,
@@ -348,9 +349,9 @@ def _cross_file_uses(
         if isinstance(remembered, list) and all(_well_formed_reference(item) for item in remembered):
             return tuple(NonDefaultReference(*item) for item in remembered)
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return ()
+            text = decode_source(data)[0]
+        except SourceDecodeError:
+            return ()  # its calls count as uses on the default path
         from onnxlint.core.engine import non_default_references
 
         found = non_default_references(text, str(path), file_settings, wanted)
