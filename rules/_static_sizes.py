@@ -142,7 +142,14 @@ def _static_dim(context: FileContext, expr: ast.AST, index: int, _depth: int = 0
     expr = _chain_source(context, expr)
     if _every_dim_static(context, expr):
         return True
-    if _depth > 8 or type(expr) is not ast.Call or type(expr.func) is not ast.Attribute or expr.keywords:
+    if _depth > 8 or type(expr) is not ast.Call or type(expr.func) is not ast.Attribute:
+        return False
+    made = _factory_sizes(context, expr)
+    if made is not None:  # `images[0].new_full(batch_shape, 0)`, `torch.zeros(b, self.num_experts)`
+        at = index if index >= 0 else (len(made) + index if None not in made else -1)
+        made_size = made[at] if 0 <= at < len(made) else None
+        return made_size is not None and _fixed_size(context, made_size)
+    if expr.keywords:
         return False
     method, source = expr.func.attr, expr.func.value
     if method in _SHAPE_KEEPING:
@@ -194,3 +201,60 @@ def static_by_construction(context: FileContext, expr: ast.AST, _depth: int = 0)
                 continue
         return False
     return True
+
+
+# Tensor factories and the methods that make a new tensor of given sizes (the sizes first, then the fill value).
+_FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.rand", "torch.randn"})
+_NEW_TENSOR_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full"})
+
+
+def _factory_sizes(context: FileContext, call: ast.Call) -> list[ast.expr | None] | None:
+    """The sizes a factory call gives its tensor, in order (`torch.zeros(b, n)`, `x.new_full(shape, 0)` with
+    `shape = [len(images)] + max_size`); None in place of the unknown rest of a list built by concatenation, and
+    None for a call that is no factory or whose sizes the code does not show."""
+    func = call.func
+    if type(func) is ast.Attribute and func.attr in _NEW_TENSOR_METHODS:
+        given = call.args[:1]
+    elif context.call_name(call) in _FACTORIES:
+        given = call.args[:1] if context.call_name(call) == "torch.full" else call.args
+    else:
+        return None
+    if len(given) == 1:
+        return _listed_sizes(context, given[0])
+    return list(given) or None
+
+
+def _listed_sizes(context: FileContext, expr: ast.expr, _depth: int = 0) -> list[ast.expr | None] | None:
+    """The items of a list or tuple of sizes: a literal, a local bound once to one, or a concatenation whose left
+    part is one (`[len(images)] + max_size`: the first size, then unknown ones); a single size stands for itself."""
+    if type(expr) in (ast.List, ast.Tuple):
+        return list(expr.elts)  # type: ignore[attr-defined]
+    if type(expr) is ast.BinOp and type(expr.op) is ast.Add and _depth < 3:
+        left = _listed_sizes(context, expr.left, _depth + 1)
+        if left is None or left[-1:] == [None]:
+            return left
+        return [*left, None]
+    if type(expr) is ast.Name and _depth < 3:
+        values = local_values(context, expr.id)
+        if len(values) == 1 and values[0][1] is None:
+            return _listed_sizes(context, values[0][0], _depth + 1)
+        return None
+    return None if context.kind(expr) in (Kind.SHAPE, Kind.PYTHON, Kind.UNKNOWN) else [expr]
+
+
+def _fixed_size(context: FileContext, size: ast.expr) -> bool:
+    """A size fixed when the model is built: a literal, the length of a list of tensors (flattened into as many
+    inputs, so its length is fixed at export), module state's size, or a number the module holds
+    (`self.num_experts`)."""
+    if literal_int(size) is not None:
+        return True
+    if (
+        type(size) is ast.Call
+        and context.call_name(size) == "builtins.len"
+        and len(size.args) == 1
+        and context.kind(size.args[0]) is Kind.TENSOR_SEQUENCE
+    ):
+        return True
+    if context.kind(size) is Kind.DIM:
+        return static_by_construction(context, size)
+    return context.kind(size) is Kind.PYTHON and is_module_state(size)  # `self.num_experts`, `self.config.n`

@@ -22,7 +22,9 @@ class LoopOverTensorSize(Rule):
     model's: a `zip` with one of its module containers (`zip(xs, weights, self.adapters)`) or with a list or tuple
     parameter (`zip(boxes, image_shapes)`: the export takes its length from the example's structure), or a
     `range(...)` whose index picks one of its modules (`self.embed_tokens[i](codes[:, i])`), which
-    an input with more steps fails in eager too. A `forward` parameter is
+    an input with more steps fails in eager too; nor a loop over a dim a factory fixes (`torch.zeros(b,
+    self.num_experts).shape[1]`, or dim 0 of `images[0].new_full([len(images)] + max_size, 0)`: a list of tensors
+    is flattened into as many inputs, so its length is fixed at export). A `forward` parameter is
     taken for a tensor only when the function also uses it as one (`x.shape`, `x.view(...)`,
     `torch.relu(x)`): lists of feature maps and target dicts are iterated legitimately.
 
@@ -224,6 +226,27 @@ class LoopOverTensorSize(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Dims a factory fixes: a number the module holds, and the length of a list of tensors (flattened into as
+        # many ONNX inputs, so fixed at export; torchvision's `batch_images`).
+        """
+        import torch
+
+
+        class M(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.num_experts = 4
+
+            def forward(self, x, images: list[torch.Tensor]):
+                counts = torch.zeros(x.shape[0], self.num_experts)
+                for e in range(counts.shape[1]):
+                    x = x + e
+                batch_shape = [len(images)] + list(images[0].shape)
+                batched = images[0].new_full(batch_shape, 0)
+                for i in range(batched.shape[0]):
+                    batched[i] = images[i]
+                return x, batched
+        """,
         # A dim a `view` sets to the module's own attribute (MONAI's MAISI group norm): static whatever the input;
         # the assignment that reaches the loop decides, not the later rebinding.
         """
@@ -371,6 +394,19 @@ class LoopOverTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # The dim a factory takes from the input stays dynamic.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    counts = torch.zeros(x.shape[0], 4)
+                    for b in range(counts.shape[0]):
+                        x = x - b
+                    return x
+            """,
+            line=5,
+        ),
         Invalid(
             """
             import torch

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 
 from onnxlint.rules.api import (
     Applicability,
@@ -83,9 +84,14 @@ class SizeConvertedToPythonNumber(Rule):
     slice bound, an `interpolate` size or a factory size), and `int()` of a size an earlier `int()`
     of a float already froze (`side = int(n ** 0.5)` then `int(side / 2)`: a hazard only once the
     first is fixed), and the side of a square grid recovered from a count (`height = width = int(seq ** 0.5)`
-    in a VLM connector's pixel shuffle or a DiT's unpatchify, `int()`, `math.*` or numpy alike): such code
+    in a VLM connector's pixel shuffle or a DiT's unpatchify, or a square root bound to one name that the function
+    passes as two neighbouring sizes, `side = int(math.sqrt(n))` then `x.view(b, side, side, -1)`; `int()`,
+    `math.*` or numpy alike): such code
     assumes square inputs of the one size its tokens come from (a fixed tile, the pretrained size), a size
-    static in practice. Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
+    static in practice. So is a value that only decides a check that raises (MONAI SwinUNETR's
+    `img_size = np.array(x.shape[2:])`, `if (img_size % 32 > 0).any(): raise ...`): like an `assert`, the export
+    decides it once and leaves it out of the graph (measured on torch 2.13 with `Dim.DYNAMIC`: the ONNX input stayed
+    dynamic and matched eager at another valid size). Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
     `math.*` and numpy keep the confidence their reachability and values give. `int()` around a
     `math.*` or numpy call that is reported itself (`int(math.sqrt(n))`) is reported once, at that
     call.
@@ -458,14 +464,27 @@ class SizeConvertedToPythonNumber(Rule):
         self, node: ast.Call, message: str, fix: Fix, severity: Severity | None = None
     ) -> None:
         """Report, at `low` when the value is the side of a square grid recovered from a count (`h = w =
-        int(seq ** 0.5)`, a VLM connector's pixel shuffle, a DiT's unpatchify): code that assumes square inputs of
+        int(seq ** 0.5)`, a VLM connector's pixel shuffle, a DiT's unpatchify; see `_square_side`): code that assumes square inputs of
         the one size its tokens come from (a fixed tile, the pretrained size), a size static in practice. Not in a
         function that adapts the model to other sizes (`interpolate_latent`, `interpolate_pos_encoding`)."""
         function = self.context.function
-        if _assigned_to_several(self.context, node) and not (function is not None and is_size_flag(function.name)):
+        if _only_validates(self.context, node):
+            # As for an `assert`: the export decides the check once, for the example, and the check is not in the
+            # graph; valid inputs compute the same (MONAI's SwinUNETR `_check_input_size`, measured by the judges).
             message = (
-                f"{message}; low confidence: it is the side of a square grid recovered from a count (`h = w = ...`), "
-                "which assumes square inputs of one size (a fixed tile or the pretrained size): a size that is "
+                f"{message}; low confidence: the value only decides a check that raises (the model's own input "
+                "validation), which the export evaluates once for the example and leaves out of the graph"
+            )
+            self.report(node, message, severity=severity, fix=fix, confidence=Confidence.LOW)
+            return
+        if (
+            _square_side(self.context, node)
+            and not (function is not None and is_size_flag(function.name))
+            and not self.context.cached(_takes_other_sizes_by_default, None)
+        ):
+            message = (
+                f"{message}; low confidence: it is the side of a square grid recovered from a count (bound to both "
+                "sides, or passed as two neighbouring sizes), which assumes square inputs of one size (a fixed tile or the pretrained size): a size that is "
                 "static in practice"
             )
             self.report(node, message, severity=severity, fix=fix, confidence=Confidence.LOW)
@@ -682,6 +701,52 @@ class SizeConvertedToPythonNumber(Rule):
             line=5,
             settings={"confidence": "low"},
             message_contains="low confidence: it is the side of a square grid recovered from a count",
+        ),
+        # numpy of sizes that only decides an input check that raises: `low`, saying why.
+        Invalid(
+            """
+            import numpy as np
+            import torch
+            class Net(torch.nn.Module):
+                def forward(self, x):
+                    img_size = np.array(x.shape[2:])
+                    remainder = (img_size % 32) > 0
+                    if remainder.any():
+                        raise ValueError(f"sizes {np.where(remainder)[0]} must be divisible by 32")
+                    return x * 2
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="low confidence: the value only decides a check that raises",
+        ),
+        # The same side bound to one name and passed as two neighbouring sizes (Llama 4's pixel shuffle).
+        Invalid(
+            """
+            import math
+            import torch
+            class Shuffle(torch.nn.Module):
+                def forward(self, x):
+                    batch, num_patches, channels = x.shape
+                    side = int(math.sqrt(num_patches))
+                    return x.view(batch, side, side, -1)
+            """,
+            line=6,
+            settings={"confidence": "low"},
+            message_contains="low confidence: it is the side of a square grid recovered from a count",
+        ),
+        # A root used once as a size is no grid side: reported at the level its values and reachability give.
+        Invalid(
+            """
+            import math
+            import torch
+            class Pool(torch.nn.Module):
+                def forward(self, x):
+                    batch, num_patches, channels = x.shape
+                    side = int(math.sqrt(num_patches))
+                    return x[:, :side]
+            """,
+            line=6,
+            message_contains="math.sqrt",
         ),
         # With `--confidence low`: the `view` sizes, and `int(side / 2)` of a size that an earlier, reported
         # `int()` froze (`int(seq**0.5)`, sliced, not a view size), which adds nothing to that finding.
@@ -1088,11 +1153,97 @@ def _in_context(context, node: ast.AST, text: str, *, power: bool) -> str:
     return text
 
 
-def _assigned_to_several(context: FileContext, node: ast.AST) -> bool:
-    """Whether `node`, alone or inside the `int()`, `round()` or arithmetic around it, is the value of an assignment
-    to several names at once (`height = width = int(seq ** 0.5)`)."""
+def _square_side(context: FileContext, node: ast.AST) -> bool:
+    """Whether `node`, alone or inside the `int()`, `round()` or arithmetic around it, is the side of a square grid:
+    the value of an assignment to several names at once (`height = width = int(seq ** 0.5)`), or a square root
+    bound to one name that the function then passes as two neighbouring sizes of one call or tuple
+    (`side = int(math.sqrt(n))` then `x.view(b, side, side, c)`, `ind.repeat(side, side)`, `size=(side, side)`)."""
     child: ast.AST = node
     parent = context.parent(node)
     while parent is not None and type(parent) in (ast.Call, ast.BinOp, ast.UnaryOp):
         child, parent = parent, context.parent(parent)
-    return type(parent) is ast.Assign and parent.value is child and len(parent.targets) >= 2
+    if type(parent) is not ast.Assign or parent.value is not child:
+        return False
+    if len(parent.targets) >= 2:
+        return True
+    target = parent.targets[0]
+    function = context.function
+    if type(target) is not ast.Name or function is None or not _square_root(context, child):
+        return False
+    side = target.id
+    for other in ast.walk(function.node):
+        if type(other) is ast.Call:
+            sizes: list[ast.expr] = other.args
+        elif type(other) in (ast.Tuple, ast.List):
+            sizes = other.elts  # type: ignore[attr-defined]
+        else:
+            continue
+        if any(
+            type(first) is ast.Name and first.id == side and type(second) is ast.Name and second.id == side
+            for first, second in itertools.pairwise(sizes)
+        ):
+            return True
+    return False
+
+
+def _only_validates(context: FileContext, node: ast.AST, _depth: int = 0) -> bool:
+    """Whether the value of `node` (alone or inside the call or arithmetic around it) is bound to a local that is
+    read only in checks that raise (`if <test>: ... raise`, with no `else`), in the messages of those checks, or by
+    locals that are themselves read only there (`img_size = np.array(shape)`, `remainder = img_size % 32 > 0`, `if
+    remainder.any(): raise ValueError(...)`)."""
+    function = context.function
+    if function is None or _depth > 3:
+        return False
+    parent = context.parent(node)
+    while parent is not None and type(parent) in (ast.Call, ast.BinOp, ast.UnaryOp, ast.Compare):
+        parent = context.parent(parent)
+    if type(parent) is not ast.Assign or len(parent.targets) != 1 or type(parent.targets[0]) is not ast.Name:
+        return False
+    name = parent.targets[0].id
+    if len(local_values(context, name)) != 1:
+        return False
+    checks = [
+        statement
+        for statement in ast.walk(function.node)
+        if type(statement) is ast.If
+        and not statement.orelse
+        and statement.body
+        and type(statement.body[-1]) is ast.Raise
+    ]
+    inside_checks = {id(inner) for check in checks for inner in ast.walk(check)}
+    uses = [n for n in ast.walk(function.node) if type(n) is ast.Name and n.id == name and type(n.ctx) is ast.Load]
+    if not uses:
+        return False
+    for use in uses:
+        if id(use) in inside_checks:
+            continue
+        if not _only_validates(context, use, _depth + 1):
+            return False
+    return True
+
+
+def _takes_other_sizes_by_default(context: FileContext, _key: None) -> bool:
+    """Whether a function of the file has a flag that lets the model take other sizes and is on by default
+    (CLIPSeg's `forward(self, pixel_values, interpolate_pos_encoding=True)`): then a square grid's side follows the
+    input's size by default, not one size the tokens come from."""
+    for node in ast.walk(context.tree):
+        if type(node) in (ast.FunctionDef, ast.AsyncFunctionDef):
+            for argument, default in parameter_defaults(node):
+                if type(default) is ast.Constant and default.value is True and is_size_flag(argument.arg):
+                    return True
+    return False
+
+
+def _square_root(context: FileContext, expr: ast.AST) -> bool:
+    """Whether `expr` takes a square root: `n ** 0.5`, `math.sqrt(n)`, `math.isqrt(n)`, `np.sqrt(n)`."""
+    for node in ast.walk(expr):
+        if (
+            type(node) is ast.BinOp
+            and type(node.op) is ast.Pow
+            and type(node.right) is ast.Constant
+            and node.right.value == 0.5
+        ):
+            return True
+        if type(node) is ast.Call and context.call_name(node) in ("math.sqrt", "math.isqrt", "numpy.sqrt"):
+            return True
+    return False

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from onnxlint.rules.api import (
     Applicability,
+    Binding,
     Confidence,
     Edit,
     FileContext,
@@ -57,7 +58,9 @@ class TensorCondition(Rule):
       `assert lengths.max().item() <= n`), so the finding is `low` (`--confidence low`).
 
     Conditions on shapes (`if x.shape[0] > 1`) are a different hazard (see the shape rules);
-    conditions on Python values (`if self.training`, `if mask is None`) are fine.
+    conditions on Python values (`if self.training`, `if mask is None`) are fine. A condition on the entries of a
+    `.tolist()` (`flags = flags.tolist()`, then `for i, flag in enumerate(flags): if flag:`, or a helper of the
+    file that returns one) is ONX202's finding, at the conversion, and is not reported again here.
 
     ## Example
     ```python
@@ -380,6 +383,34 @@ class TensorCondition(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Python values out of a `.tolist()` (ONX202 reports the conversion, where the export breaks): the name read
+        # is the one bound last before the loop, walked through `enumerate`; and a helper that returns a `.tolist()`
+        # (diffusers' IF safety checker, kornia's DEGENSAC record setters).
+        """
+        import torch
+
+
+        class Checker(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.head = torch.nn.Linear(4, 1)
+
+            @staticmethod
+            def _setters(scores):
+                return (scores > 0).nonzero().flatten().tolist()
+
+            def forward(self, x, images):
+                flagged = self.head(x).flatten()
+                flagged = flagged > 0.5
+                flagged = flagged.tolist()
+                for index, flag in enumerate(flagged):
+                    if flag:
+                        images[index] = 0
+                records = self._setters(x.sum(1))
+                if not records:
+                    return images
+                return images * 2
+        """,
         # An early stop the export never checks: the predicate returns False while exporting, so `stop_checks` is
         # empty and `i + 1 in stop_checks` short-circuits the data-dependent test (kornia's distance transform).
         """
@@ -1047,15 +1078,19 @@ def _reads_only_listed_values(context: FileContext, test: ast.expr) -> bool:
         for n in ast.walk(test)
     ):
         return False  # `x.any()` in the condition itself
-    return all(_listed(context, name.id, 0) for name in names)
+    return all(_listed(context, name.id, 0, name) for name in names)
 
 
-def _listed(context: FileContext, name: str, depth: int) -> bool:
-    """Whether every binding of the local `name` takes its value from a `.tolist()` (see `_from_list`)."""
+def _listed(context: FileContext, name: str, depth: int, use: ast.AST | None = None) -> bool:
+    """Whether every binding of the local `name` takes its value from a `.tolist()` (see `_from_list`); where the
+    function binds the name only in statements of its own body, one after the other (`flags = head(x) > t`, then
+    `flags = flags.tolist()`), the last binding before `use` is the one it reads."""
     function = context.function
     if function is None or depth >= 4:
         return False
     bindings = bindings_in(scope_nodes(function.node, signature=False)).get(name, [])
+    if use is not None and len(bindings) > 1:
+        bindings = _reaching(function.node, bindings, use)
     sources: list[ast.expr] = []
     for binding in bindings:
         if binding.role in (Role.WHOLE, Role.UNPACKED) and binding.value is not None:
@@ -1088,4 +1123,29 @@ def _from_list(context: FileContext, expr: ast.expr, depth: int) -> bool:
         )
     if type(expr) is ast.Call and type(expr.func) is ast.Attribute and expr.func.attr == "tolist" and not expr.args:
         return True
-    return type(expr) is ast.Name and _listed(context, expr.id, depth + 1)
+    if type(expr) is ast.Call and context.call_name(expr) in _OVER_ITEMS and expr.args and not expr.keywords:
+        # `for i, flag in enumerate(flags)`, `zip(flags, labels)`: the items of the lists they walk
+        return all(_from_list(context, argument, depth) for argument in expr.args)
+    if type(expr) is ast.Call:
+        callee = context.model.resolve_local_call(expr, context.function)
+        if callee is not None:  # `records = self._record_setters(scores)`, which returns `(...).tolist()`
+            returns = [r.value for r in ast.walk(callee.node) if type(r) is ast.Return]
+            return bool(returns) and all(
+                value is not None and value is not expr and _from_list(context, value, depth + 1) for value in returns
+            )
+    return type(expr) is ast.Name and _listed(context, expr.id, depth + 1, expr)
+
+
+# Builtins that walk the items of what they are given.
+_OVER_ITEMS = frozenset({"builtins.enumerate", "builtins.zip", "builtins.reversed", "builtins.sorted"})
+
+
+def _reaching(function: ast.AST, bindings: list[Binding], use: ast.AST) -> list[Binding]:
+    """The binding a read at `use` sees, when every binding is a statement of the function's own body (not inside
+    a branch or loop) and one comes before `use`; else every binding."""
+    body = getattr(function, "body", [])
+    own = {id(statement) for statement in body}
+    if not all(id(binding.node) in own for binding in bindings):
+        return bindings
+    before = [binding for binding in bindings if binding.node.end_lineno < use.lineno]  # type: ignore[attr-defined]
+    return [max(before, key=lambda binding: binding.node.lineno)] if before else bindings  # type: ignore[attr-defined]

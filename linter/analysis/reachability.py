@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any
@@ -539,9 +539,11 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
         # None:`) fills in no default; any other binding does. Fixpoint: a filled-in input's branch is the default's.
         bindings: list[ast.Name] = []
         given_branches: list[tuple[set[str], ast.If]] = []
+        keeping = _bindings_keeping_the_input(function, found)
         for node in walk(function):
             if isinstance(node, ast.Name) and type(node.ctx) is not ast.Load and node.id in found:
-                bindings.append(node)
+                if id(node) not in keeping:
+                    bindings.append(node)
             elif isinstance(node, ast.If):
                 if node.body and type(node.body[-1]) is ast.Raise:
                     for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
@@ -563,6 +565,28 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
                 for name in filled:
                     del found[name]
     return found
+
+
+def _bindings_keeping_the_input(function: ast.AST, names: Collection[str]) -> set[int]:
+    """The targets of `name = source.get("key", name)` (timm's NaFlex `patch_coord = x.get("patch_coord",
+    patch_coord)` for a dict input): the input itself unless another input carries it, no default filled in."""
+    keeping: set[int] = set()
+    for node in walk(function):
+        if type(node) is not ast.Assign or len(node.targets) != 1 or type(node.targets[0]) is not ast.Name:
+            continue
+        target, value = node.targets[0], node.value
+        if (
+            target.id in names
+            and type(value) is ast.Call
+            and type(value.func) is ast.Attribute
+            and value.func.attr == "get"
+            and len(value.args) == 2
+            and not value.keywords
+            and type(value.args[1]) is ast.Name
+            and value.args[1].id == target.id
+        ):
+            keeping.add(id(target))
+    return keeping
 
 
 def _tested_not_none(test: ast.expr) -> set[str]:

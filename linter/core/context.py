@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults, parameter_names
 from onnxlint.analysis.calls import NOT_LITERAL, literal_value
 from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
+from onnxlint.analysis.folding import ModuleFolder, rebound_parameter_values
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
     NOT_NONE,
@@ -479,7 +480,7 @@ class FileContext:
           file's models build as an attribute but never read (`_built_but_never_run`: esmfold2's confidence head);
         - an implementation a dispatch decorator replaces by default (`@use_experts_implementation`'s
           eager experts loop; `non-default-decorators` in the configuration adds more), and what
-          only it calls;
+          only it calls; a function that takes a `torch.distributed` process group (an export runs in one process);
         - a branch taken only with a flag whose default is off (`if do_sample:`, for a parameter that
           defaults to False and that no call passes on, or a flag that lets a submodule take other sizes when
           no module of the file passes it; `if self.crop_scale:` for an attribute the
@@ -494,7 +495,7 @@ class FileContext:
           (`hidden_states.dtype == torch.float16 and ...`) or for a device an export does not run on
           (`x.device.type == "mps"`); the body of a loop the default configuration runs no time (`range(1,
           self.merger_times)`); code after an early `return` the default path takes (`if mask is None: return
-          x`) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
+          x`, also from inside a `with` block) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
           ...`); and what only such places call;
         - a top-level class or function that the other files of the run use only in opt-in switches or training
           code, or call only on paths their own analysis says are taken on request (`settings.on_request`: diffusers'
@@ -816,7 +817,8 @@ class FileContext:
         passes with another value (the caller's own parameter of the same name and default passed on keeps it), and
         that no other method sets: a path on request where another value is tested, and a default left as it is
         where it is passed on (`nms(..., max_candidates=self.max_candidates)`); an item of the caller's own tuple of
-        one repeated literal passes that literal (`inject_noise=inject_noise[i]`). Also None for an attribute the
+        one repeated literal passes that literal (`inject_noise=inject_noise[i]`). A parameter the constructor binds
+        again counts with the value its defaults give it there (`_normalised_options`). Also None for an attribute the
         constructor sets to None and again only under such a flag when it is on (`_set_only_when_on`). Not the
         flags that let a model take other sizes (`reachability.is_size_flag`)."""
         owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
@@ -845,6 +847,8 @@ class FileContext:
                                     found[attribute] = kept[statement.value.id]
                     if init is not None:
                         found.update(_set_only_when_on(init, {name for name, value in kept.items() if value is False}))
+            if type(init) is ast.FunctionDef:
+                found.update(self._normalised_options(owner, init))
             if init is not None:
                 found.update(_literal_attributes(init))
             found.update(self.cached(_fallback_attributes, owner.node))
@@ -853,6 +857,40 @@ class FileContext:
                     for stored in _stored_self_attributes([method]):
                         found.pop(stored, None)  # set again after construction
             self._constructed_options[key] = found
+        return found
+
+    def _normalised_options(self, owner: ClassInfo, init: ast.FunctionDef) -> dict[str, object]:
+        """`self.<attribute>` -> its default for each attribute the constructor sets, after the last binding of it,
+        from a parameter with a literal default that every build leaves as it is and that the constructor binds
+        again to a value the defaults decide (`folding.rebound_parameter_values`: kornia's RANSAC turns
+        `local_optimization=None` into `"lm"` for its default `model_type="homography"`)."""
+        rebound = _bound_names(init)
+        defaults = {name: value for name, value in _literal_defaults(init).items() if not is_size_flag(name)}
+        if not rebound & defaults.keys():
+            return {}
+        initial = self._kept_by_every_build(owner, defaults)
+        kept = {name: value for name, value in (initial or {}).items() if name in rebound}
+        if not kept:
+            return {}
+        values = rebound_parameter_values(init, initial, self.cached(_module_folder, None))  # type: ignore[arg-type]
+        last_binding = {
+            node.id: node.lineno
+            for node in walk(init)
+            if type(node) is ast.Name and type(node.ctx) is not ast.Load and node.id in kept
+        }
+        found: dict[str, object] = {}
+        for statement in init.body:
+            if (
+                type(statement) is ast.Assign
+                and type(statement.value) is ast.Name
+                and statement.value.id in values
+                and statement.value.id in kept
+                and statement.lineno > last_binding.get(statement.value.id, 0)
+            ):
+                for target in statement.targets:
+                    attribute = _self_attribute(target)
+                    if attribute is not None:
+                        found[attribute] = values[statement.value.id]
         return found
 
     def _kept_by_every_build(self, owner: ClassInfo, defaults: Mapping[str, object]) -> dict[str, object] | None:
@@ -1137,6 +1175,8 @@ class FileContext:
             info.owner is not None and info.name == "forward" and has_decorator(info.owner.node, decorators)
         ):
             reason = "an implementation that a dispatch decorator replaces by default"
+        elif _takes_a_process_group(info.node):
+            reason = "a function that takes a distributed process group, while an export runs in one process"
         elif info.name == "forward":
             session = self._python_object_parameter(info)
             export_forward = next(
@@ -1444,14 +1484,26 @@ def after_early_exit(
         if not isinstance(statements, list) or statement not in statements:
             continue
         for earlier in statements[: statements.index(statement)]:
-            if (
-                type(earlier) is ast.If
-                and earlier.body
-                and type(earlier.body[-1]) in exits
-                and exits_when(earlier.test)
-            ):
+            if type(earlier) is ast.If and always_exits(earlier.body, exits) and exits_when(earlier.test):
                 return earlier.test
     return None
+
+
+def always_exits(statements: list[ast.stmt], exits: tuple[type[ast.stmt], ...]) -> bool:
+    """Whether a block ends in one of `exits` on every path: its last statement is one, a `with` block that always
+    exits (kornia's `if self.local_optimization == "lm": with torch.no_grad(): ... return self._forward_lm(...)`), or
+    an `if` both branches of which always exit."""
+    if not statements:
+        return False
+    last = statements[-1]
+    kind = type(last)
+    if kind in exits:
+        return True
+    if kind is ast.With or kind is ast.AsyncWith:
+        return always_exits(last.body, exits)  # type: ignore[attr-defined]
+    if kind is ast.If:
+        return always_exits(last.body, exits) and always_exits(last.orelse, exits)  # type: ignore[attr-defined]
+    return False
 
 
 def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr], bool]) -> dict[int, bool]:
@@ -1468,8 +1520,7 @@ def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr]
             if (
                 not exited
                 and type(statement) is ast.If
-                and statement.body
-                and type(statement.body[-1]) in (ast.Return, ast.Raise)
+                and always_exits(statement.body, (ast.Return, ast.Raise))
                 and exits_when(statement.test)
             ):
                 exited = True
@@ -1732,6 +1783,11 @@ def _literal_defaults(function: ast.AST) -> dict[str, object]:
     """The parameters of `function` whose default is a literal None, bool, number or string, with it."""
     found = {argument.arg: literal_value(default) for argument, default in parameter_defaults(function)}
     return {name: value for name, value in found.items() if value is not NOT_LITERAL}
+
+
+def _module_folder(context: FileContext, _key: None) -> ModuleFolder:
+    """The file's constants and functions to fold constructor code with (`folding.ModuleFolder`), once per file."""
+    return ModuleFolder(context.tree)
 
 
 def _constructor_defaults(context: FileContext, init: ast.AST) -> dict[str, object]:
@@ -2009,3 +2065,20 @@ def _default_of(
     if chosen:
         return value.value if type(value) is ast.Constant else NOT_NONE
     return _CONFLICTING
+
+
+def _takes_a_process_group(function: ast.AST) -> bool:
+    """Whether a parameter of `function` is annotated as a `torch.distributed` process group (`group:
+    dist.ProcessGroup`, `Optional["ProcessGroup"]`): code of a distributed run (diffusers' Ulysses attention helpers)."""
+    arguments = getattr(function, "args", None)
+    if arguments is None:
+        return False
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        for node in ast.walk(argument.annotation) if argument.annotation is not None else ():
+            if (
+                (type(node) is ast.Name and node.id == "ProcessGroup")
+                or (type(node) is ast.Attribute and node.attr == "ProcessGroup")
+                or (type(node) is ast.Constant and type(node.value) is str and "ProcessGroup" in node.value)
+            ):
+                return True
+    return False

@@ -1311,6 +1311,26 @@ def test_a_binding_made_only_where_an_optional_input_was_given_fills_in_no_defau
     assert optional_parameters(function) == {"labels": None, "points": None}
 
 
+def test_a_binding_that_falls_back_to_the_input_itself_fills_in_no_default():
+    """timm's NaFlex models read `patch_coord` out of a dict input, falling back to the parameter: without a dict
+    input and without the parameter it stays None, so `if patch_coord is not None:` is still a path on request."""
+    from onnxlint.analysis.reachability import optional_parameters
+
+    function = ast.parse(
+        textwrap.dedent(
+            """
+            def forward(self, x, patch_coord=None, patch_valid=None):
+                if isinstance(x, dict):
+                    patch_coord = x.get("patch_coord", patch_coord)
+                    patch_valid = x.get("patch_valid")  # not itself: a value another input may give
+                    x = x["patches"]
+                return x
+            """
+        )
+    ).body[0]
+    assert optional_parameters(function) == {"patch_coord": None}
+
+
 UNDECIDED_BRANCHES = textwrap.dedent(
     """
     import torch
@@ -1858,3 +1878,100 @@ def test_a_submodule_the_model_builds_but_never_runs_is_low():
     assert _confidences(run) == {6: "high"}
     named = NEVER_RUN_HEAD.replace("return self.trunk(x)", 'return getattr(self, "confidence_head")(self.trunk(x))')
     assert _confidences(named) == {6: "high"}
+
+
+def test_a_function_that_takes_a_process_group_is_low():
+    """diffusers' Ulysses attention helpers take `group: dist.ProcessGroup`: code of a distributed run, which an export
+    (one process, no process group) never reaches."""
+    source = textwrap.dedent(
+        """
+        import torch
+        import torch.distributed as dist
+
+
+        def pad_heads(x: torch.Tensor, heads: int, group: dist.ProcessGroup) -> torch.Tensor:
+            world_size = dist.get_world_size(group=group)
+            if x.shape[2] % world_size != 0:
+                x = torch.nn.functional.pad(x, (0, 0, 0, world_size - x.shape[2] % world_size))
+            return x
+
+
+        def pad_sequence(x: torch.Tensor, multiple: int) -> torch.Tensor:
+            if x.shape[1] % multiple != 0:
+                x = torch.nn.functional.pad(x, (0, 0, 0, 0, 0, multiple - x.shape[1] % multiple))
+            return x
+
+
+        class Attention(torch.nn.Module):
+            def forward(self, x):
+                x = pad_heads(x, 8, self.group)
+                return pad_sequence(x, 4)
+        """
+    )
+    confidences = _size_confidences(source)
+    assert confidences[(8, "ONX302")] == "low", confidences
+    assert confidences[(14, "ONX302")] == "high", confidences
+
+
+NORMALISED_OPTIONS = textwrap.dedent(
+    """
+    import torch
+
+    _REFINED_MODELS = ("homography", "fundamental")
+
+
+    def _resolve_recovery(recovery, model_type):
+        if recovery is not None and not isinstance(recovery, bool):
+            raise ValueError("recovery must be a bool")
+        if recovery and model_type != "fundamental":
+            raise ValueError("recovery needs a fundamental matrix")
+        return False if recovery is None else recovery
+
+
+    class Estimator(torch.nn.Module):
+        def __init__(self, model_type: str = "homography", refinement=None, recovery=False):
+            super().__init__()
+            if refinement is None:
+                refinement = "lm" if model_type in _REFINED_MODELS else "dlt"
+            recovery = _resolve_recovery(recovery, model_type)
+            self.refinement = refinement
+            self.recovery = recovery
+
+        def forward(self, points):
+            if self.refinement == "lm":
+                with torch.no_grad():
+                    return self._refine(points)
+            return torch.linalg.inv(points)
+
+        def _refine(self, points):
+            if self.recovery:
+                points = torch.linalg.pinv(points)
+            return points.cumsum(0)
+    """
+)
+
+
+def test_options_a_constructor_normalises_take_the_values_its_defaults_give():
+    """kornia's RANSAC: `refinement=None` becomes "lm" for the default model type, and `recovery` passes through a
+    helper that returns it as it is. So the code after the `lm` branch's `return` (inside a `with` block) and the
+    recovery branch run only on request."""
+    findings = lint_source(NORMALISED_OPTIONS, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX107"}
+    assert confidences == {28: "low", 32: "low"}, [(f.start.row, f.code, f.message) for f in findings]
+    assert not lint_source(NORMALISED_OPTIONS, "m.py", LintSettings()).findings
+
+
+def test_folding_follows_constants_branches_and_helpers_and_stops_where_it_cannot_decide():
+    from onnxlint.analysis.folding import ModuleFolder, rebound_parameter_values
+
+    module = ast.parse(NORMALISED_OPTIONS)
+    init = next(n for n in ast.walk(module) if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    folder = ModuleFolder(module)
+    assert folder.constants["_REFINED_MODELS"] == ("homography", "fundamental")
+    initial = {"model_type": "homography", "refinement": None, "recovery": False}
+    assert rebound_parameter_values(init, initial, folder) == {**initial, "refinement": "lm"}
+    # Another model type takes the other side of the constant test; an unknown one decides nothing.
+    assert rebound_parameter_values(init, {**initial, "model_type": "affine"}, folder)["refinement"] == "dlt"
+    # An unknown model type decides nothing about `refinement`; `recovery` comes back as it went in either way (the
+    # helper's checks raise or pass, they return nothing).
+    assert rebound_parameter_values(init, {"refinement": None, "recovery": False}, folder) == {"recovery": False}

@@ -1,7 +1,7 @@
 # ruff: noqa
 # fmt: off
 # onnxlint recall fixture: parsed by tests/static/test_recall.py, never imported or run.
-# Source: transformers 5.25.0, transformers/models/clipseg/modeling_clipseg.py, lines 22, 27-28, 505-507, 536-539, 546, 550-590
+# Source: transformers 5.25.0, transformers/models/clipseg/modeling_clipseg.py, lines 22, 27-28, 126, 190-206, 505-507, 536-539, 546, 550-590
 # Hazard lines (original numbering): 583 ONX301
 # License: Apache-2.0
 # Original license header, verbatim:
@@ -18,7 +18,7 @@
 # # WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 # # See the License for the specific language governing permissions and
 # # limitations under the License.
-# Why: 583: `int(math.sqrt(output.shape[2]))` recovers the patch grid from the token count; with dynamic height/width (interpolate_pos_encoding) `math.sqrt` of a symbolic size makes dynamo specialize the size.
+# Why: 583: `int(math.sqrt(output.shape[2]))` recovers the patch grid from the token count; with dynamic height/width (interpolate_pos_encoding, on by default at line 190) `math.sqrt` of a symbolic size makes dynamo specialize the size.
 # class: size-to-python-number (ONX301)
 # Excerpt: the original lines, unchanged, in order; `# [...]` marks where unrelated code was removed.
 
@@ -26,6 +26,26 @@ import math
 # [...]
 import torch
 from torch import nn
+# [...]
+class CLIPSegVisionEmbeddings(nn.Module):
+    # [...]
+    def forward(self, pixel_values: torch.Tensor, interpolate_pos_encoding=True) -> torch.Tensor:
+        batch_size, _, height, width = pixel_values.shape
+        if not interpolate_pos_encoding and (height != self.image_size or width != self.image_size):
+            raise ValueError(
+                f"Input image size ({height}*{width}) doesn't match model ({self.image_size}*{self.image_size})."
+            )
+        target_dtype = self.patch_embedding.weight.dtype
+        patch_embeds = self.patch_embedding(pixel_values.to(dtype=target_dtype))  # shape = [*, width, grid, grid]
+        patch_embeds = patch_embeds.flatten(2).transpose(1, 2)
+
+        class_embeds = self.class_embedding.expand(batch_size, 1, -1)
+        embeddings = torch.cat([class_embeds, patch_embeds], dim=1)
+        if interpolate_pos_encoding:
+            embeddings = embeddings + self.interpolate_pos_encoding(embeddings, height, width)
+        else:
+            embeddings = embeddings + self.position_embedding(self.position_ids)
+        return embeddings
 # [...]
 class CLIPSegDecoder(CLIPSegPreTrainedModel):
     def __init__(self, config: CLIPSegConfig):
