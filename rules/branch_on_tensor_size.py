@@ -130,6 +130,12 @@ class BranchOnTensorSize(Rule):
     - a condition that also tests the device (`if image.device.type == "cpu" and image.numel() >= 256 * 256:`): it
       picks an implementation for a device, a fast path that most likely computes the same values, and the size only
       chooses between implementations;
+    - a sequence length ordered against the attention's head size, or heads times it (`if height * width >
+      attn.attention_head_dim:`, Sana; `if v_length > heads * dim:`, LoFTR): it picks the cheaper order of one
+      linear-attention product, which computes the same values;
+    - a size short of another size that the branch pads or resizes up to (`if x.shape[1] < n: x = F.pad(x, (0, 0,
+      0, n - x.shape[1]))`, SEW's upsampling; MobileNetV5's multi-scale fusion): the branch is the identity where
+      the two are equal, so only inputs on the other side of that size take the other branch;
     - any of the thresholds and equalities below against an option whose default the analysis reads (a
       constructor parameter's literal default, the configuration's: V-JEPA 2's `num_frames <
       self.config.tubelet_size`, 2 by default, is a threshold of 2 elements);
@@ -311,6 +317,8 @@ class BranchOnTensorSize(Rule):
             or self._decided_on_a_fresh_module(test)
             or self._tests_a_layout(test)
             or self._picks_a_device_implementation(test)
+            or self._picks_an_attention_order(test)
+            or self._brought_up_to_another_size(test)
         )
         if assumed is None and context.default_path_value(test) is not None:
             # The size is read, but what the condition is on the default path does not depend on it.
@@ -459,6 +467,25 @@ class BranchOnTensorSize(Rule):
                         "the condition also tests the device: it picks an implementation for a device (a fast path), "
                         "which most likely computes the same values; the size only chooses between implementations"
                     )
+        return None
+
+    def _picks_an_attention_order(self, test: ast.expr) -> str | None:
+        """`if height * width > attn.attention_head_dim:` (Sana's multiscale attention), `if v_length > heads * dim:`
+        (LoFTR's linear attention): a sequence length bounded by the attention's head size, or heads times it, picks
+        the cheaper order of one linear-attention product (`(K^T V)` first or `(Q K^T)` first), which computes the
+        same values; the size only chooses between them."""
+        context = self.context
+        for term in _terms(test):
+            if type(term) is not ast.Compare or len(term.ops) != 1 or type(term.ops[0]) not in _ORDERINGS:
+                continue
+            sides = (term.left, term.comparators[0])
+            if any(_names_head_size(side) for side in sides) and any(
+                not _names_head_size(side) and is_dynamic_size(context, side) for side in sides
+            ):
+                return (
+                    "a sequence length bounded by the attention's head size picks the cheaper order of the same "
+                    "attention product, which computes the same values; the size only chooses between them"
+                )
         return None
 
     def _decided_on_a_fresh_module(self, test: ast.expr) -> str | None:
@@ -755,6 +782,45 @@ class BranchOnTensorSize(Rule):
         return (
             f"the branch brings the dim to `{text}`, a bound the model fixes (it slices, pads or resizes to it): "
             "which side of it deployed inputs fall on is not in the code"
+        )
+
+    def _brought_up_to_another_size(self, test: ast.expr) -> str | None:
+        """`if hidden_states.shape[1] < n_input_timesteps: hidden_states = F.pad(hidden_states, (0, 0, 0,
+        n_input_timesteps - hidden_states.shape[1]))` (SEW), `if feat_size[0] < high_resolution[0] or ...: img =
+        F.interpolate(img, size=high_resolution)` (MobileNetV5's multi-scale fusion): the whole condition asks whether
+        a size falls short of another size, and the body pads or resizes up to that size. The branch is the identity
+        where the two are equal, so the kept branch is wrong only for inputs on the other side of that size."""
+        context = self.context
+        statement = context.parent(test)
+        if type(statement) is not ast.If or statement.test is not test or statement.orelse:
+            return None
+        terms = test.values if type(test) is ast.BoolOp and type(test.op) is ast.Or else [test]
+        targets: list[str] = []
+        for term in terms:
+            if type(term) is not ast.Compare or len(term.ops) != 1 or type(term.ops[0]) not in _ORDERINGS:
+                return None
+            short, target = term.left, term.comparators[0]
+            if type(term.ops[0]) in (ast.Gt, ast.GtE):
+                short, target = target, short
+            if not is_dynamic_size(context, short):
+                return None
+            # The target as the body names it: `n_input_timesteps`, or the tuple `high_resolution` of
+            # `high_resolution[0]`.
+            base = target.value if type(target) is ast.Subscript else target
+            targets.append(context.source.segment(base))
+        for node in (n for body_statement in statement.body for n in ast.walk(body_statement)):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+                arguments = [*node.args[1:], *(k.value for k in node.keywords if k.arg in ("pad", "size"))]
+                if called in ("pad", "interpolate") and all(
+                    any(text in context.source.segment(argument) for argument in arguments) for text in targets
+                ):
+                    break
+        else:
+            return None
+        return (
+            f"the branch pads or resizes the dim up to `{targets[0]}`, the identity where they are equal: the kept "
+            "branch is wrong only for inputs on the other side of it, which the code does not say deployed inputs reach"
         )
 
     def _tests_the_rest_past(self, term: ast.Compare) -> str | None:
@@ -1138,6 +1204,39 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # A pad up to another size when short of it (SEW's upsampling), the identity where they are equal: `low`.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class Upsample(torch.nn.Module):
+                def forward(self, x, reference):
+                    n = reference.shape[1]
+                    x = x[:, : 2 * (x.shape[1] // 2)]
+                    if x.shape[1] < n:
+                        x = F.pad(x, (0, 0, 0, n - x.shape[1]))
+                    return x
+            """,
+            line=7,
+            settings={"confidence": "low"},
+            message_contains="the identity where they are equal",
+        ),
+        # A token count bounded by the head size picks the order of one linear-attention product (Sana): `low`.
+        Invalid(
+            """
+            import torch
+            class LinearAttention(torch.nn.Module):
+                def forward(self, q, k, v):
+                    height, width = q.shape[-2:]
+                    if height * width > self.attention_head_dim:
+                        kv = torch.einsum("nshd,nshv->nhdv", k, v)
+                        return torch.einsum("nlhd,nhdv->nlhv", q, kv)
+                    return torch.einsum("nlhd,nshd,nshv->nlhv", q, k, v)
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="picks the cheaper order of the same attention product",
+        ),
         # A crop back to the sizes padded to a multiple, under any pad (monai's Swin block): `low`, saying why.
         Invalid(
             """
@@ -1623,6 +1722,22 @@ def _names_a_chunk(expr: ast.expr) -> bool:
 
 
 _CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
+
+
+def _names_head_size(expr: ast.expr) -> bool:
+    """`attn.attention_head_dim`, `head_dim`, `heads * dim`, `self.num_heads * self.head_dim`: the size of an
+    attention head, or of all heads together."""
+    if type(expr) is ast.BinOp and type(expr.op) is ast.Mult:
+        return (_named(expr.left, _HEADS_NAME) and _named(expr.right, _DIM_NAME)) or (
+            _named(expr.right, _HEADS_NAME) and _named(expr.left, _DIM_NAME)
+        )
+    return _named(expr, _HEAD_SIZE_NAME)
+
+
+_HEAD_SIZE_NAME = re.compile(r"^(?:attention_|attn_)?(?:head_dim|dim_head|head_size|dim_per_head)$", re.IGNORECASE)
+_HEADS_NAME = re.compile(r"^(?:num_|n_)?(?:attention_)?heads$", re.IGNORECASE)
+_DIM_NAME = re.compile(r"^(?:head_)?dim$|^(?:attention_)?head_dim$|^dim_head$", re.IGNORECASE)
+_ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 def _names_memory(expr: ast.expr) -> bool:

@@ -12,26 +12,19 @@ path is not decided, or to a value that is not a literal, is left out. Syntax on
 from __future__ import annotations
 
 import ast
-import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from onnxlint.analysis.bindings import parameter_defaults
 from onnxlint.analysis.calls import NOT_LITERAL, literal_value
+from onnxlint.analysis.reachability import COMPARISONS
 
 UNKNOWN: Any = object()
 _MAX_DEPTH = 3  # calls folded inside one another
 _LITERAL_TYPES = (type(None), bool, int, float, str)
 
 _COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
+    **COMPARISONS,
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }

@@ -454,7 +454,8 @@ def option_key(expr: ast.AST) -> str | None:
     return dotted[len("self.") :] if dotted.startswith("self.config.") else dotted
 
 
-_COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+# What each comparison operator computes (`folding` adds `in` and `not in`).
+COMPARISONS: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
@@ -474,7 +475,7 @@ def _compare_literal(default: object, op_type: type[ast.cmpop], right: ast.AST) 
             return None
         found = any(default == e.value for e in elements)
         return found if op_type is ast.In else not found
-    if type(right) is not ast.Constant or op_type not in _COMPARISONS:
+    if type(right) is not ast.Constant or op_type not in COMPARISONS:
         return None
     value = right.value
     if default is NOT_NONE:  # only a comparison with None is decided
@@ -484,7 +485,7 @@ def _compare_literal(default: object, op_type: type[ast.cmpop], right: ast.AST) 
     if op_type in (ast.Is, ast.IsNot) and not (value is None or type(value) is bool):
         return None
     try:
-        return bool(_COMPARISONS[op_type](default, value))
+        return bool(COMPARISONS[op_type](default, value))
     except TypeError:  # `None > 1`
         return None
 

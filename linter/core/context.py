@@ -493,7 +493,8 @@ class FileContext:
           without a cache, `_local_defaults`), with an optional decoding cache (`if cache
           is not None and ...`, `cache.is_initialized`), for a half-precision model
           (`hidden_states.dtype == torch.float16 and ...`) or for a device an export does not run on
-          (`x.device.type == "mps"`); the body of a loop the default configuration runs no time (`range(1,
+          (`x.device.type == "mps"`), or only on a module called before, whose cache from an earlier call is set
+          (`_caches_of_earlier_calls`: the `else` of MagViT's `if self.prev_features is None:`); the body of a loop the default configuration runs no time (`range(1,
           self.merger_times)`); code after an early `return` the default path takes (`if mask is None: return
           x`, also from inside a `with` block) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
           ...`); and what only such places call;
@@ -807,6 +808,10 @@ class FileContext:
         constructed = self._constructor_options(node)
         if constructed:
             options = {**constructed, **options}
+        owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
+        caches = self.cached(_caches_of_earlier_calls, owner.node) if owner is not None else {}
+        if caches:
+            options = {**caches, **options}
         local = self._local_defaults(node, options)
         return {**options, **local} if local else options
 
@@ -1977,6 +1982,27 @@ def _literal_attributes(init: ast.AST) -> dict[str, object]:
             value = literal_value(statement.value)
             if attribute is not None and counts.get(attribute) == 1 and value is not None and value is not NOT_LITERAL:
                 found[attribute] = value
+    return found
+
+
+def _caches_of_earlier_calls(context: FileContext, owner_node: ast.ClassDef) -> dict[str, object]:
+    """`self.<attribute>` -> None for each attribute the constructor of the class sets to None and another of its
+    methods sets again (MagViT's causal conv keeps `self.prev_features` for the next call): what a freshly built
+    module, the one an export traces, holds. A branch on such a cache being set (`else` of `if self.prev_features is
+    None:`) runs only on a module called before (measured for ONX302, `cached_for_last_length`)."""
+    owner = next((info for info in context.model.classes.values() if info.node is owner_node), None)
+    if owner is None:
+        return {}
+    found: dict[str, object] = {}
+    for name in _set_in_init(context.model, owner, None):
+        attribute = f"self.{name}"
+        if any(
+            type(node) is ast.Attribute and type(node.ctx) is ast.Store and _self_attribute(node) == attribute
+            for method_name, method in owner.methods.items()
+            if method_name != "__init__"
+            for node in ast.walk(method)
+        ):
+            found[attribute] = None
     return found
 
 

@@ -1975,3 +1975,30 @@ def test_folding_follows_constants_branches_and_helpers_and_stops_where_it_canno
     # An unknown model type decides nothing about `refinement`; `recovery` comes back as it went in either way (the
     # helper's checks raise or pass, they return nothing).
     assert rebound_parameter_values(init, {"refinement": None, "recovery": False}, folder) == {"recovery": False}
+
+
+def test_a_branch_that_needs_a_cache_from_an_earlier_call_is_low():
+    """MagViT's causal conv keeps `self.prev_features` for the next call: a freshly built module, the one an export
+    traces, holds None there, so the branch for a module called before is a path on request."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class CausalConv(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.prev_features = None
+
+            def forward(self, x):
+                if self.prev_features is None:
+                    self.prev_features = x[:, :, -1:]
+                    return torch.cat([x[:, :, i : i + 2] for i in range(x.size(2) - 1)], 2)
+                x = torch.cat([self.prev_features, x], 2)
+                self.prev_features = x[:, :, -1:]
+                return torch.cat([x[:, :, i : i + 2] for i in range(x.size(2) - 1)], 2)
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX203"}
+    assert confidences == {13: "high", 16: "low"}, [(f.start.row, f.code, f.message) for f in findings]
