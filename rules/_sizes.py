@@ -412,7 +412,7 @@ def computed_from_module_state(context: FileContext, name: str, use: ast.AST | N
     then `other = position_embeddings[0, 1:, :].unsqueeze(0).transpose(1, 2)`): no input and no value cached by an
     earlier call enters it, so its shape is fixed when the model is built. Where `use` is given, the assignment that
     reaches it (`_binding_reaching`) decides when there is one, else every binding. Names bound outside the function
-    (modules such as `torch`, constants) are not inputs."""
+    (modules such as `torch`, constants) are not inputs, nor is a name read only for its dtype or device."""
     function = context.function
     if function is None or _depth > 3:
         return False
@@ -423,7 +423,15 @@ def computed_from_module_state(context: FileContext, name: str, use: ast.AST | N
         return False
     for value, _ in values:
         reads_self = False
+        # `self.table.to(hidden_states.dtype)`: an input's dtype or device does not enter the shape.
+        kind_only = {
+            id(node.value)
+            for node in ast.walk(value)
+            if type(node) is ast.Attribute and node.attr in ("dtype", "device") and type(node.value) is ast.Name
+        }
         for node in ast.walk(value):
+            if id(node) in kind_only:
+                continue
             if type(node) is ast.Attribute and is_name(node.value, "self"):
                 if context.cached_from_an_earlier_call(node):
                     return False
@@ -1120,7 +1128,9 @@ def is_module_state_size(context: FileContext, expr: ast.AST) -> bool:
         return len(values) == 1 and values[0][1] is None and is_module_state_size(context, values[0][0])
     owner = size_owner(expr)
     if type(owner) is ast.Name:
-        return _passed_module_state(context, owner.id, use=expr)
+        # A parameter every call fills with module state, or a local computed from it alone (`positional_embeddings =
+        # self.positional_embedding.to(hidden_states.dtype)`, diffusers' PriorTransformer).
+        return _passed_module_state(context, owner.id, use=expr) or computed_from_module_state(context, owner.id, expr)
     return owner is not None and is_module_state(owner)
 
 

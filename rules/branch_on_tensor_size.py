@@ -1204,6 +1204,25 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # An ordering against the model's own table through a local cast to the input's dtype (PriorTransformer): `low`.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class Prior(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.positional_embedding = torch.nn.Parameter(torch.zeros(1, 8, 4))
+                def forward(self, hidden_states):
+                    positional_embeddings = self.positional_embedding.to(hidden_states.dtype)
+                    if positional_embeddings.shape[1] < hidden_states.shape[1]:
+                        positional_embeddings = F.pad(positional_embeddings, (0, 0, 1, 0))
+                    return hidden_states + positional_embeddings
+            """,
+            line=9,
+            settings={"confidence": "low"},
+            message_contains="an ordering against the size of the model's own table",
+        ),
         # A pad up to another size when short of it (SEW's upsampling), the identity where they are equal: `low`.
         Invalid(
             """
