@@ -297,7 +297,7 @@ def _set_by_a_view(context: FileContext, leaf: ast.AST) -> bool:
     index = shape_index(context, leaf)
     if index is None:
         return False
-    view = _binding_reaching(context, owner.id, leaf)
+    view = binding_reaching(context, owner.id, leaf)
     if (
         type(view) is not ast.Call
         or type(view.func) is not ast.Attribute
@@ -316,7 +316,7 @@ def _set_by_a_view(context: FileContext, leaf: ast.AST) -> bool:
     return type(size) is ast.Name and size.id == "self"
 
 
-def _binding_reaching(context: FileContext, name: str, use: ast.AST) -> ast.expr | None:
+def binding_reaching(context: FileContext, name: str, use: ast.AST) -> ast.expr | None:
     """The value of the last assignment to the local `name` before `use` (`x = x.view(...)` above a loop over `x`),
     when that assignment sits in a block around `use`, so that it is the one the use reads; else None."""
     line = getattr(use, "lineno", None)
@@ -411,13 +411,13 @@ def computed_from_module_state(context: FileContext, name: str, use: ast.AST | N
     """A local computed from the module's own attributes alone (`position_embeddings = self.position_embeddings`,
     then `other = position_embeddings[0, 1:, :].unsqueeze(0).transpose(1, 2)`): no input and no value cached by an
     earlier call enters it, so its shape is fixed when the model is built. Where `use` is given, the assignment that
-    reaches it (`_binding_reaching`) decides when there is one, else every binding. Names bound outside the function
+    reaches it (`binding_reaching`) decides when there is one, else every binding. Names bound outside the function
     (modules such as `torch`, constants) are not inputs, nor is a name read only for its dtype or device."""
     function = context.function
     if function is None or _depth > 3:
         return False
     local = context.cached(_local_values, function.node)
-    reaching = _binding_reaching(context, name, use) if use is not None else None
+    reaching = binding_reaching(context, name, use) if use is not None else None
     values = [(reaching, None)] if reaching is not None else local.get(name, [])
     if not values or any(position is not None for _, position in values):
         return False
@@ -589,7 +589,7 @@ def tensor_origin(context: FileContext, expr: ast.AST) -> str | None:
     if name is None:
         return None
     what = "a value read out of a tensor" if context.kind(name) is Kind.DATA else "a tensor"
-    reaching = _binding_reaching(context, name.id, name)
+    reaching = binding_reaching(context, name.id, name)
     values = [(reaching, None)] if reaching is not None else _values_before(context, name)
     if len(values) == 1 and values[0][0] is not None:
         value = values[0][0]
@@ -640,7 +640,7 @@ def with_size_origin(context: FileContext, message: str, size: ast.AST | None) -
 def _origin_step(context: FileContext, name: ast.Name) -> tuple[str | None, int | None, ast.Name | None]:
     """One step of `size_origin`: what `name`'s value reads (a shape, or the caller's size), the line of the
     assignment, and the next name to follow (None at a shape read)."""
-    reaching = _binding_reaching(context, name.id, name)
+    reaching = binding_reaching(context, name.id, name)
     values = [(reaching, None)] if reaching is not None else _values_before(context, name)
     if not values and _is_parameter(context, name.id):
         return _passed_by_caller(context, name.id), None, None

@@ -15,6 +15,7 @@ import ast
 
 from onnxlint.rules.api import FileContext, Kind, literal_int
 
+from ._export_call import factory_sizes, tensor_factory
 from ._sizes import computed_from_module_state, is_module_state, is_rank, local_values, size_leaves
 
 _SIZE_METHODS = frozenset({"size", "numel", "dim", "ndimension", "nelement"})
@@ -203,25 +204,24 @@ def static_by_construction(context: FileContext, expr: ast.AST, _depth: int = 0)
     return True
 
 
-# Tensor factories and the methods that make a new tensor of given sizes (the sizes first, then the fill value).
-_FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.full", "torch.rand", "torch.randn"})
+# The methods that make a new tensor of given sizes (the sizes first, then the fill value).
 _NEW_TENSOR_METHODS = frozenset({"new_zeros", "new_ones", "new_empty", "new_full"})
 
 
 def _factory_sizes(context: FileContext, call: ast.Call) -> list[ast.expr | None] | None:
-    """The sizes a factory call gives its tensor, in order (`torch.zeros(b, n)`, `x.new_full(shape, 0)` with
-    `shape = [len(images)] + max_size`); None in place of the unknown rest of a list built by concatenation, and
-    None for a call that is no factory or whose sizes the code does not show."""
+    """The sizes a factory call gives its tensor, in order (`torch.zeros(b, n)`, as `_export_call.factory_sizes`
+    reads them; `x.new_full(shape, 0)` with `shape = [len(images)] + max_size`); None in place of the unknown rest of a
+    list built by concatenation, and None for a call that is no factory or whose sizes the code does not show."""
     func = call.func
     if type(func) is ast.Attribute and func.attr in _NEW_TENSOR_METHODS:
-        given = call.args[:1]
-    elif context.call_name(call) in _FACTORIES:
-        given = call.args[:1] if context.call_name(call) == "torch.full" else call.args
+        given: list[ast.expr] | None = call.args[:1]
+    elif tensor_factory(context, call) is not None:
+        given = factory_sizes(call)
     else:
         return None
-    if len(given) == 1:
+    if given is not None and len(given) == 1:
         return _listed_sizes(context, given[0])
-    return list(given) or None
+    return list(given) if given else None
 
 
 def _listed_sizes(context: FileContext, expr: ast.expr, _depth: int = 0) -> list[ast.expr | None] | None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 
 from onnxlint.rules.api import (
     Applicability,
@@ -770,14 +771,14 @@ class BranchOnTensorSize(Rule):
                 type(name) is ast.Name and name.id in from_bound for name in ast.walk(argument)
             )
 
-        for node in (n for statement_ in statement.body for n in ast.walk(statement_)):
-            if type(node) is ast.Slice and node.upper is not None and context.source.segment(node.upper) == text:
-                break
-            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
-                called = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-                if called in ("pad", "interpolate") and any(reaches_bound(argument) for argument in node.args[1:]):
-                    break
-        else:
+        sliced = any(
+            type(node) is ast.Slice and node.upper is not None and context.source.segment(node.upper) == text
+            for body_statement in statement.body
+            for node in ast.walk(body_statement)
+        )
+        if not sliced and not any(
+            any(reaches_bound(argument) for argument in sizes) for sizes in _pad_or_resize_sizes(statement)
+        ):
             return None
         return (
             f"the branch brings the dim to `{text}`, a bound the model fixes (it slices, pads or resizes to it): "
@@ -808,15 +809,10 @@ class BranchOnTensorSize(Rule):
             # `high_resolution[0]`.
             base = target.value if type(target) is ast.Subscript else target
             targets.append(context.source.segment(base))
-        for node in (n for body_statement in statement.body for n in ast.walk(body_statement)):
-            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
-                called = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-                arguments = [*node.args[1:], *(k.value for k in node.keywords if k.arg in ("pad", "size"))]
-                if called in ("pad", "interpolate") and all(
-                    any(text in context.source.segment(argument) for argument in arguments) for text in targets
-                ):
-                    break
-        else:
+        if not any(
+            all(any(text in context.source.segment(argument) for argument in sizes) for text in targets)
+            for sizes in _pad_or_resize_sizes(statement)
+        ):
             return None
         return (
             f"the branch pads or resizes the dim up to `{targets[0]}`, the identity where they are equal: the kept "
@@ -1741,6 +1737,17 @@ def _names_a_chunk(expr: ast.expr) -> bool:
 
 
 _CHUNK_NAME = re.compile(r"^(?:\w+_)?chunk(?:_size|_elements)?$", re.IGNORECASE)
+
+
+def _pad_or_resize_sizes(statement: ast.If) -> Iterator[list[ast.expr]]:
+    """For each `pad(...)` or `interpolate(...)` call in the body of `statement`, the arguments that give the amounts
+    or the size: all but the first positional one, and `pad=` / `size=`."""
+    for body_statement in statement.body:
+        for node in ast.walk(body_statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, (ast.Attribute, ast.Name)):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+                if called in ("pad", "interpolate"):
+                    yield [*node.args[1:], *(k.value for k in node.keywords if k.arg in ("pad", "size"))]
 
 
 def _names_head_size(expr: ast.expr) -> bool:

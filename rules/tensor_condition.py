@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from onnxlint.rules.api import (
     Applicability,
-    Binding,
     Confidence,
     Edit,
     FileContext,
@@ -28,7 +27,7 @@ from onnxlint.rules.api import (
 )
 
 from ._fix_torch_cond import scalar_bool, torch_cond_fix
-from ._sizes import is_proven_tensor, is_strong_tensor, with_tensor_origin
+from ._sizes import binding_reaching, is_proven_tensor, is_strong_tensor, with_tensor_origin
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -1082,15 +1081,16 @@ def _reads_only_listed_values(context: FileContext, test: ast.expr) -> bool:
 
 
 def _listed(context: FileContext, name: str, depth: int, use: ast.AST | None = None) -> bool:
-    """Whether every binding of the local `name` takes its value from a `.tolist()` (see `_from_list`); where the
-    function binds the name only in statements of its own body, one after the other (`flags = head(x) > t`, then
-    `flags = flags.tolist()`), the last binding before `use` is the one it reads."""
+    """Whether every binding of the local `name` takes its value from a `.tolist()` (see `_from_list`); where one
+    assignment reaches `use` (`flags = head(x) > t`, then `flags = flags.tolist()`: `_sizes.binding_reaching`), that
+    one alone."""
     function = context.function
     if function is None or depth >= 4:
         return False
+    reaching = binding_reaching(context, name, use) if use is not None else None
+    if reaching is not None:
+        return _from_list(context, reaching, depth)
     bindings = bindings_in(scope_nodes(function.node, signature=False)).get(name, [])
-    if use is not None and len(bindings) > 1:
-        bindings = _reaching(function.node, bindings, use)
     sources: list[ast.expr] = []
     for binding in bindings:
         if binding.role in (Role.WHOLE, Role.UNPACKED) and binding.value is not None:
@@ -1138,14 +1138,3 @@ def _from_list(context: FileContext, expr: ast.expr, depth: int) -> bool:
 
 # Builtins that walk the items of what they are given.
 _OVER_ITEMS = frozenset({"builtins.enumerate", "builtins.zip", "builtins.reversed", "builtins.sorted"})
-
-
-def _reaching(function: ast.AST, bindings: list[Binding], use: ast.AST) -> list[Binding]:
-    """The binding a read at `use` sees, when every binding is a statement of the function's own body (not inside
-    a branch or loop) and one comes before `use`; else every binding."""
-    body = getattr(function, "body", [])
-    own = {id(statement) for statement in body}
-    if not all(id(binding.node) in own for binding in bindings):
-        return bindings
-    before = [binding for binding in bindings if binding.node.end_lineno < use.lineno]  # type: ignore[attr-defined]
-    return [max(before, key=lambda binding: binding.node.lineno)] if before else bindings  # type: ignore[attr-defined]

@@ -809,7 +809,7 @@ class FileContext:
         if constructed:
             options = {**constructed, **options}
         owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
-        caches = self.cached(_caches_of_earlier_calls, owner.node) if owner is not None else {}
+        caches = self.cached(_caches_of_earlier_calls, owner) if owner is not None else {}
         if caches:
             options = {**caches, **options}
         local = self._local_defaults(node, options)
@@ -874,10 +874,10 @@ class FileContext:
         if not rebound & defaults.keys():
             return {}
         initial = self._kept_by_every_build(owner, defaults)
-        kept = {name: value for name, value in (initial or {}).items() if name in rebound}
-        if not kept:
+        kept = {name: value for name, value in initial.items() if name in rebound} if initial else {}
+        if not initial or not kept:
             return {}
-        values = rebound_parameter_values(init, initial, self.cached(_module_folder, None))  # type: ignore[arg-type]
+        values = rebound_parameter_values(init, initial, self.cached(_module_folder, None))
         last_binding = {
             node.id: node.lineno
             for node in walk(init)
@@ -1283,18 +1283,7 @@ class FileContext:
         for the next one, None on a freshly built module."""
         attribute = _self_attribute(expr)
         owner = self.model.owner_class(self.function)
-        if attribute is None or owner is None:
-            return False
-        name = attribute[len("self.") :]
-        if name not in _set_in_init(self.model, owner, None):
-            return False
-        for method_name, method in owner.methods.items():
-            if method_name == "__init__":
-                continue
-            for node in ast.walk(method):
-                if type(node) is ast.Attribute and type(node.ctx) is ast.Store and _self_attribute(node) == attribute:
-                    return True
-        return False
+        return attribute is not None and owner is not None and attribute in self.cached(_caches_of_earlier_calls, owner)
 
     def skipped_during_export(self, node: ast.AST) -> bool:
         """True when `node` cannot run while exporting: it sits behind an export guard
@@ -1985,25 +1974,14 @@ def _literal_attributes(init: ast.AST) -> dict[str, object]:
     return found
 
 
-def _caches_of_earlier_calls(context: FileContext, owner_node: ast.ClassDef) -> dict[str, object]:
+def _caches_of_earlier_calls(context: FileContext, owner: ClassInfo) -> dict[str, object]:
     """`self.<attribute>` -> None for each attribute the constructor of the class sets to None and another of its
-    methods sets again (MagViT's causal conv keeps `self.prev_features` for the next call): what a freshly built
-    module, the one an export traces, holds. A branch on such a cache being set (`else` of `if self.prev_features is
-    None:`) runs only on a module called before (measured for ONX302, `cached_for_last_length`)."""
-    owner = next((info for info in context.model.classes.values() if info.node is owner_node), None)
-    if owner is None:
-        return {}
-    found: dict[str, object] = {}
-    for name in _set_in_init(context.model, owner, None):
-        attribute = f"self.{name}"
-        if any(
-            type(node) is ast.Attribute and type(node.ctx) is ast.Store and _self_attribute(node) == attribute
-            for method_name, method in owner.methods.items()
-            if method_name != "__init__"
-            for node in ast.walk(method)
-        ):
-            found[attribute] = None
-    return found
+    methods sets again (wav2vec2-BERT's `self.cached_sequence_length`, MagViT's causal conv's `self.prev_features`):
+    a value a call leaves for the next one, None on a freshly built module, the one an export traces. A branch on such
+    a cache being set (`else` of `if self.prev_features is None:`) runs only on a module called before (measured for
+    ONX302, `cached_for_last_length`)."""
+    stored = _stored_self_attributes(method for name, method in owner.methods.items() if name != "__init__")
+    return {f"self.{name}": None for name in _set_in_init(context.model, owner, None) if f"self.{name}" in stored}
 
 
 def _set_in_init(model: ModuleModel, owner: ClassInfo, literal: object) -> set[str]:
