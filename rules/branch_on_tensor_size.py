@@ -172,8 +172,11 @@ class BranchOnTensorSize(Rule):
       constant, which may be the size of a table a spatial dim must match, nor a temporal or spatial
       extent unpacked from an image's or video's shape (`b, c, frames, h, w = x.shape`);
     - a size ordered against a threshold of 2 to 16 elements in an `if` or a conditional expression
-      (`if d < 3 or h < 3:`, a slice of at most two frames tested `< 2`): only degenerate inputs
-      take the other branch (a `while` loop's bound is not: the count of its runs is the size's);
+      (`if d < 3 or h < 3:`, a slice of at most two frames tested `< 2`; a threshold that is a choice between two
+      such constants, Funnel's `hidden.size(1) > (2 if separate_cls else 1)`): only degenerate inputs
+      take the other branch (a `while` loop's bound is not: the count of its runs is the size's); a flag bound to
+      such a test is read through, also where a second binding narrows it (`pooling_flag = pooling_flag and
+      block_index > 0`);
     - the difference between a dim of a tensor and the same dim of one the function computes from it,
       compared with 0 (`pad = (x.shape[-1] - y.shape[-1]) // 2; if pad > 0:` after `y = conv(x)`): the
       same for every size through stride-1 layers, 0 through 'same'-padded ones;
@@ -523,13 +526,25 @@ class BranchOnTensorSize(Rule):
         return None
 
     def _read_through_flags(self, terms: list[ast.expr], _depth: int = 0) -> list[ast.expr]:
-        """The terms, with a flag the function binds once to a condition (`do_pool = pooling and h.size(1) > 2`)
-        replaced by that condition's terms."""
+        """The terms, with a flag the function binds only to conditions (`do_pool = pooling and h.size(1) > 2`)
+        replaced by those conditions' terms. A binding that narrows the flag itself (Funnel's `pooling_flag =
+        pooling_flag and block_index > 0`) adds its other terms: the flag's earlier value is read already."""
         expanded: list[ast.expr] = []
         for term in terms:
-            value = self.context.bound_once(term.id) if type(term) is ast.Name and _depth < 2 else None
-            if type(value) in (ast.Compare, ast.BoolOp, ast.UnaryOp):
-                expanded.extend(self._read_through_flags(_terms(value), _depth + 1))  # type: ignore[arg-type]
+            values = [
+                value
+                for value, position in (local_values(self.context, term.id) if type(term) is ast.Name else [])
+                if position is None
+            ]
+            if (
+                _depth < 2
+                and values
+                and len(values) == len(local_values(self.context, term.id))  # type: ignore[attr-defined]
+                and all(type(value) in (ast.Compare, ast.BoolOp, ast.UnaryOp) for value in values)
+            ):
+                for value in values:
+                    inner = [t for t in _terms(value) if not is_name(t, term.id)]  # type: ignore[attr-defined]
+                    expanded.extend(self._read_through_flags(inner, _depth + 1))
             else:
                 expanded.append(term)
         return expanded
@@ -592,6 +607,18 @@ class BranchOnTensorSize(Rule):
                 left, right = size, ast.Constant(default)
                 break
         folded = _folded_int(right)
+        if folded is None and type(right) is ast.IfExp:
+            # `hidden.size(1) > (2 if self.config.separate_cls else 1)` (Funnel): either arm's bound, when both are
+            # degenerate thresholds; the larger one is what the reason states.
+            arms = [_folded_int(right.body), _folded_int(right.orelse)]
+            if all(arm is not None and 1 <= arm <= _DEGENERATE for arm in arms) and operator in (
+                ast.Lt,
+                ast.LtE,
+                ast.Gt,
+                ast.GtE,
+            ):
+                folded = max(arm for arm in arms if arm is not None)
+                configured = f" (at most, `{self.context.source.segment(right)}`)"
         if folded is None:
             return self._brought_to_bound(term) or self._tests_the_rest_past(term)
         bound = folded

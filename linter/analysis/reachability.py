@@ -510,17 +510,25 @@ def parameters_with_string_defaults(function: ast.AST) -> dict[str, str]:
 # them is how a model is used, not a path taken on request. By name, as the convention of the libraries spells them.
 _DATA_INPUT = re.compile(
     r"^(?:inputs?|x|(?:encoder_)?hidden_states\w*|pixel_values\w*|\w*_(?:values|features|embeds|embeddings|ids)"
-    r"|inputs_embeds|\w*attention_mask|(?:image|video|audio|speech|text)\w*)$"
+    r"|inputs_embeds|\w*attention_mask)$"
 )
+# Inputs named for a modality (`image_grid_thw`, `image_sizes`, `image_text_alignment`): data given with the images
+# (Qwen's grid sizes, which its vision tower requires), or an option of them (VisualBERT's alignments, RADIO's packed
+# sizes). Which one, the file's calls say (`FileContext.given_with_the_data`).
+MODALITY_INPUT = re.compile(r"^(?:image|video|audio|speech|text)\w*$")
 
 
-def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str, None]:
+def optional_parameters(
+    function: ast.AST, main_input: bool = True, given_with_the_data: Collection[str] | None = None
+) -> dict[str, None]:
     """The parameters of `function` that default to None and that the function does not bind again on its default
     path (a binding under `if <such an input> is not None:` is not on it), but the first (the main input) and the
     data inputs (`_DATA_INPUT`): optional inputs a caller passes when it wants that path (`mask=None`,
     `max_candidates=None`, `sampled_negative_indices=None`). One rebound on the default path (`if mask is None:
     mask = torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required.
-    `main_input`: the first parameter is the main input (a `forward`'s), not a constructor's."""
+    `main_input`: the first parameter is the main input (a `forward`'s), not a constructor's. An input named for
+    a modality (`MODALITY_INPUT`) is data when it is one of `given_with_the_data`, or when that is None (not
+    known)."""
     arguments = getattr(function, "args", None)
     if arguments is None or type(function) is ast.Lambda:
         return {}
@@ -533,6 +541,9 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
         and default.value is None
         and argument.arg != main
         and not _DATA_INPUT.match(argument.arg)
+        and not (
+            MODALITY_INPUT.match(argument.arg) and (given_with_the_data is None or argument.arg in given_with_the_data)
+        )
     }
     if found:
         # A binding made only where an optional input was given (VisualBERT's `image_text_alignment = mask *
@@ -547,9 +558,9 @@ def optional_parameters(function: ast.AST, main_input: bool = True) -> dict[str,
                     bindings.append(node)
             elif isinstance(node, ast.If):
                 if node.body and type(node.body[-1]) is ast.Raise:
-                    for name in _tested_for_none(node.test):  # `if x is None: raise ...`: required after all
+                    for name in tested_for_none(node.test):  # `if x is None: raise ...`: required after all
                         found.pop(name, None)
-                tested = _tested_not_none(node.test) & found.keys()
+                tested = tested_not_none(node.test) & found.keys()
                 if tested:
                     given_branches.append((tested, node))
         if bindings:
@@ -590,7 +601,7 @@ def _bindings_keeping_the_input(function: ast.AST, names: Collection[str]) -> se
     return keeping
 
 
-def _tested_not_none(test: ast.expr) -> set[str]:
+def tested_not_none(test: ast.expr) -> set[str]:
     """The names `test` holds only when they are not None: `x is not None`, either side of an `and`."""
     tests = test.values if type(test) is ast.BoolOp and type(test.op) is ast.And else [test]
     return {
@@ -605,11 +616,11 @@ def _tested_not_none(test: ast.expr) -> set[str]:
     }
 
 
-def _tested_for_none(test: ast.expr) -> Iterator[str]:
+def tested_for_none(test: ast.expr) -> Iterator[str]:
     """The names `test` is true for when they are None: `x is None`, `not x`, either side of an `or`."""
     if type(test) is ast.BoolOp and type(test.op) is ast.Or:
         for value in test.values:
-            yield from _tested_for_none(value)
+            yield from tested_for_none(value)
     elif type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
         yield test.operand.id
     elif (
@@ -623,12 +634,13 @@ def _tested_for_none(test: ast.expr) -> Iterator[str]:
         yield test.left.id
 
 
-def parameter_options(function: ast.AST) -> dict[str, object]:
+def parameter_options(function: ast.AST, given_with_the_data: Collection[str] | None = None) -> dict[str, object]:
     """What the parameters of `function` that choose a path hold by default: the string options
-    (`parameters_with_string_defaults`), the optional inputs (`optional_parameters`, None) and the flags that
-    default to True (`parameters_on_by_default`; those that default to False are `parameters_off_by_default`)."""
+    (`parameters_with_string_defaults`), the optional inputs (`optional_parameters`, None, given
+    `given_with_the_data`) and the flags that default to True (`parameters_on_by_default`; those that default to
+    False are `parameters_off_by_default`)."""
     options: dict[str, object] = dict(parameters_with_string_defaults(function))
-    options.update(optional_parameters(function))
+    options.update(optional_parameters(function, given_with_the_data=given_with_the_data))
     options.update(dict.fromkeys(parameters_on_by_default(function), True))
     return options
 

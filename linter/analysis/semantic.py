@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import cast
@@ -254,6 +254,10 @@ class ModuleModel:
 
     def function_info(self, node: ast.AST) -> FunctionInfo | None:
         return self._function_infos.get(id(node))
+
+    def definitions(self) -> Iterable[FunctionInfo]:
+        """Every function and method of the file (nested ones too; lambdas once something asked for them)."""
+        return self._function_infos.values()
 
     def lambda_info(self, node: ast.Lambda, parent: FunctionInfo | None) -> FunctionInfo:
         info = self._function_infos.get(id(node))

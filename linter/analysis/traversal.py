@@ -102,6 +102,27 @@ def nodes_of_types(node: ast.AST, types: tuple[type, ...]) -> list[ast.AST]:
     return [n for n in walk(node) if type(n) in types]
 
 
+def nodes_on_lines(tree: ast.AST, lines: set[int], types: tuple[type, ...]) -> list[ast.AST]:
+    """The nodes of `types` under `tree` that span one of `lines`: the walk goes only into the nodes that span one
+    (a search for the uses of a few names, whose lines a text search found, need not visit the whole file)."""
+    if not lines:
+        return []
+    first, last = min(lines), max(lines)
+    found: list[ast.AST] = []
+    pending: list[ast.AST] = [tree]
+    while pending:
+        node = pending.pop()
+        start = getattr(node, "lineno", None)
+        if start is not None:
+            end = getattr(node, "end_lineno", None) or start
+            if end < first or start > last or not any(start <= line <= end for line in lines):
+                continue
+        if isinstance(node, types):
+            found.append(node)
+        pending.extend(iter_children(node))
+    return found
+
+
 def parent_map(tree: ast.AST, parents: dict[int, ast.AST] | None = None) -> dict[int, ast.AST]:
     """id(child) -> parent for every node under `tree` (contexts and operators excepted)."""
     parents = {} if parents is None else parents

@@ -11,7 +11,7 @@ import os
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults, parameter_names
 from onnxlint.analysis.calls import NOT_LITERAL, literal_value
@@ -19,6 +19,7 @@ from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.folding import ModuleFolder, rebound_parameter_values
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
+    MODALITY_INPUT,
     NOT_NONE,
     default_local_values,
     getattr_with_default,
@@ -33,9 +34,11 @@ from onnxlint.analysis.reachability import (
     parameters_off_by_default,
     pipeline_driver_file,
     runs_no_iteration,
+    tested_for_none,
+    tested_not_none,
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
-from onnxlint.analysis.traversal import iter_children, parent_map, scope_nodes, walk
+from onnxlint.analysis.traversal import nodes_on_lines, parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings, NonDefaultReference
 from onnxlint.core.source import SourceText
@@ -532,21 +535,11 @@ class FileContext:
         lines = {self.source.location(match.start()).row for match in word.finditer(self.source.text)}
         if not lines:
             return ()
-        first, last = min(lines), max(lines)
-        pending: list[ast.AST] = [self.tree]
-        while pending:
-            node = pending.pop()
-            start = getattr(node, "lineno", None)
-            if start is not None:
-                end = getattr(node, "end_lineno", None) or start
-                if end < first or start > last or not any(start <= line <= end for line in lines):
-                    continue
-            node_type = type(node)
-            if node_type is ast.Call and type(node.func) is ast.Name:  # type: ignore[attr-defined]
+        for node in reversed(nodes_on_lines(self.tree, lines, (ast.Call, ast.ImportFrom))):
+            if type(node) is ast.ImportFrom:
+                imports.append(node)
+            elif type(node.func) is ast.Name:  # type: ignore[attr-defined]
                 names.append(node.func)  # type: ignore[attr-defined]
-            elif node_type is ast.ImportFrom:
-                imports.append(node)  # type: ignore[arg-type]
-            pending.extend(iter_children(node))
         imported: dict[str, tuple[str, int, str]] = {}  # local name -> (module, level, name there)
         folders = set(os.path.normpath(self.filename).split(os.sep)[:-1])
         for statement in imports:
@@ -1009,10 +1002,15 @@ class FileContext:
                     # The method that makes the call is its caller: its own optional inputs passed on keep the default.
                     sites += [(self.model.function_info(self.enclosing_scope(call)), call) for call in module_calls]
                 for caller, call in sites:
-                    if any(type(a) is ast.Starred for a in call.args) or any(k.arg is None for k in call.keywords):
-                        return self._options.setdefault(key, {})  # `*args`, `**kwargs`: anything may be passed
+                    if any(type(a) is ast.Starred for a in call.args):
+                        return self._options.setdefault(key, {})  # `*args`: any parameter may be passed
                     passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
                     passed += [(every[i], value) for i, value in enumerate(call.args) if i < len(every)]
+                    if any(k.arg is None for k in call.keywords):
+                        # `**kwargs` may pass any parameter but those the call names (Python refuses a name twice):
+                        # LLaVA's `get_image_features(..., image_sizes=image_sizes, **kwargs)`.
+                        named = {name for name, _ in passed}
+                        options = {name: value for name, value in options.items() if name in named}
                     caller_defaults = self._caller_options(caller)
                     for name, value in passed:
                         if name in options and not (
@@ -1089,13 +1087,21 @@ class FileContext:
         rebound = _bound_names(info.node)
         return {name: None for name in found if name not in rebound}
 
+    def given_with_the_data(self) -> frozenset[str]:
+        """The inputs named for a modality (`reachability.MODALITY_INPUT`) that the file treats as given with the
+        data: a call passes one, where it is not tested for None, to a parameter without a default (Qwen's
+        `self.visual(pixel_values, grid_thw=image_grid_thw)`) or to a callee the file does not define. The others
+        are options of the data, passed on only to parameters that default to None and tested there (VisualBERT's
+        `image_text_alignment`, RADIO's packed `image_grid_hw`): the paths they choose are taken on request."""
+        return self.cached(_given_with_the_data, None)
+
     def _caller_options(self, caller: FunctionInfo | None) -> Mapping[str, object]:
         """What a function's parameters that choose a path hold when it is called without them: its own
         defaults (`reachability.parameter_options`) and the optional inputs its callers pass on to it
         (`_optional_inputs_passed_on`)."""
         if caller is None:
             return {}
-        own = parameter_options(caller.node)
+        own = parameter_options(caller.node, self.given_with_the_data())
         key = id(caller.node)
         passed_on = self._passed_on.get(key)
         if passed_on is None:
@@ -1777,6 +1783,93 @@ def _literal_defaults(function: ast.AST) -> dict[str, object]:
     """The parameters of `function` whose default is a literal None, bool, number or string, with it."""
     found = {argument.arg: literal_value(default) for argument, default in parameter_defaults(function)}
     return {name: value for name, value in found.items() if value is not NOT_LITERAL}
+
+
+def _given_with_the_data(context: FileContext, _key: None) -> frozenset[str]:
+    """See `FileContext.given_with_the_data`."""
+    model = context.model
+    # Only the inputs that could be options matter: parameters named for a modality that default to None.
+    candidates = {
+        argument.arg
+        for info in model.definitions()
+        for argument, default in parameter_defaults(info.node)
+        if type(default) is ast.Constant and default.value is None and MODALITY_INPUT.match(argument.arg)
+    }
+    if not candidates:
+        return frozenset()
+    word = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in sorted(candidates)) + r")\b")
+    lines = {context.source.location(match.start()).row for match in word.finditer(context.source.text)}
+    given: set[str] = set()
+    for call in cast("list[ast.Call]", nodes_on_lines(context.tree, lines, (ast.Call,))):
+        passed: list[tuple[int | None, str | None, ast.expr]] = [
+            (index, None, value) for index, value in enumerate(call.args)
+        ]
+        passed += [(None, keyword.arg, keyword.value) for keyword in call.keywords]
+        named = [
+            (index, keyword, value.id)
+            for index, keyword, value in passed
+            if type(value) is ast.Name and value.id not in given and value.id in candidates
+        ]
+        if not named:
+            continue
+        caller = model.function_info(context.enclosing_scope(call))
+        callee = model.resolve_local_call(call, caller) or model.submodule_forward(call, caller)
+        for index, keyword, name in named:
+            if _tested_for_none_at(context, call, name):
+                continue
+            if callee is None or _binds_a_required_parameter(callee, index, keyword):
+                given.add(name)
+    return frozenset(given)
+
+
+def _binds_a_required_parameter(callee: FunctionInfo, index: int | None, keyword: str | None) -> bool:
+    """Whether the argument at position `index` (or passed as `keyword`) of a call of `callee` binds a parameter
+    without a default, or one the call cannot name (`*args`, `**kwargs`: the callee passes it on, unseen)."""
+    arguments = callee.node.args
+    positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    if callee.is_method:
+        positional = positional[1:]
+    if keyword is not None:
+        name: str | None = (
+            keyword if keyword in positional or keyword in {a.arg for a in arguments.kwonlyargs} else None
+        )
+    else:
+        name = positional[index] if index is not None and index < len(positional) else None
+    if name is None:
+        return True
+    return name not in {argument.arg for argument, _ in parameter_defaults(callee.node)}
+
+
+def _tested_for_none_at(context: FileContext, node: ast.AST, name: str) -> bool:
+    """Whether `node` runs only where `name` is not None: in the body of `if name is not None:` (or of an `and`
+    after it), in the `else` of `if name is None:`, or after `if name is None: return ...` in the same block."""
+    child, parent = node, context.parent(node)
+    while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        if type(parent) in (ast.If, ast.IfExp, ast.While):
+            test = parent.test  # type: ignore[attr-defined]
+            if child is not test:
+                in_body = child is parent.body or child in (  # type: ignore[attr-defined]
+                    parent.body if type(parent.body) is list else [parent.body]  # type: ignore[attr-defined]
+                )
+                if name in (tested_not_none(test) if in_body else set(tested_for_none(test))):
+                    return True
+        elif type(parent) is ast.BoolOp and type(parent.op) is ast.And:
+            earlier = parent.values[: next(i for i, value in enumerate(parent.values) if value is child)]
+            if any(name in tested_not_none(value) for value in earlier):
+                return True
+        for block in ("body", "orelse", "finalbody"):
+            statements = getattr(parent, block, None)
+            if type(statements) is list and child in statements:
+                for earlier_statement in statements[: statements.index(child)]:
+                    if (
+                        type(earlier_statement) is ast.If
+                        and earlier_statement.body
+                        and type(earlier_statement.body[-1]) in (ast.Return, ast.Raise)
+                        and name in set(tested_for_none(earlier_statement.test))
+                    ):
+                        return True
+        child, parent = parent, context.parent(parent)
+    return False
 
 
 def _module_folder(context: FileContext, _key: None) -> ModuleFolder:

@@ -2002,3 +2002,122 @@ def test_a_branch_that_needs_a_cache_from_an_earlier_call_is_low():
     findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
     confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX203"}
     assert confidences == {13: "high", 16: "low"}, [(f.start.row, f.code, f.message) for f in findings]
+
+
+MODALITY_INPUTS = textwrap.dedent(
+    """
+    import torch
+
+
+    class VisionTower(torch.nn.Module):
+        def forward(self, pixel_values, grid_thw):
+            return pixel_values.split(grid_thw.prod(-1).tolist())
+
+
+    class Embeddings(torch.nn.Module):
+        def forward(self, visual_embeds, image_text_alignment=None):
+            if image_text_alignment is not None:
+                mask = (image_text_alignment != -1).float().sum(2)
+                if (mask == 0).sum() != 0:
+                    mask = mask.clamp(min=1)
+                visual_embeds = visual_embeds / mask.unsqueeze(-1)
+            return visual_embeds
+
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.visual = VisionTower()
+            self.embeddings = Embeddings()
+
+        def forward(self, visual_embeds, pixel_values=None, image_grid_thw=None, image_text_alignment=None):
+            if image_grid_thw is not None:
+                positions = [int(t) for t in image_grid_thw[:, 0].tolist()]
+                visual_embeds = visual_embeds + len(positions)
+            if pixel_values is not None:
+                visual_embeds = visual_embeds + self.visual(pixel_values, grid_thw=image_grid_thw)[0]
+            return self.embeddings(visual_embeds, image_text_alignment=image_text_alignment)
+    """
+)
+
+
+def test_an_input_named_for_a_modality_is_data_only_where_the_file_gives_it_with_the_data():
+    """Qwen's `image_grid_thw` goes, untested, to the vision tower's required `grid_thw`: data given with the
+    images, so its branch is the default path of an image request. VisualBERT's `image_text_alignment` only ever
+    reaches parameters that default to None and test it: an option, whose branch runs on request."""
+    from onnxlint.core.context import FileContext
+
+    context = FileContext("m.py", MODALITY_INPUTS, ast.parse(MODALITY_INPUTS), LintSettings())
+    assert context.given_with_the_data() == frozenset({"image_grid_thw"})
+    findings = lint_source(MODALITY_INPUTS, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    assert confidences[(14, "ONX201")] == "low", [(f.start.row, f.code, f.message) for f in findings]
+    assert confidences[(28, "ONX202")] == "medium", [(f.start.row, f.code, f.message) for f in findings]
+    # Without the call that gives the grid to the vision tower, nothing in the file says it comes with the images.
+    alone = MODALITY_INPUTS.replace("self.visual(pixel_values, grid_thw=image_grid_thw)", "self.visual(pixel_values)")
+    findings = lint_source(alone, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.code): f.confidence.value for f in findings}[(28, "ONX202")] == "low"
+
+
+def test_a_threshold_either_arm_of_which_is_degenerate_is_low_through_a_flag_that_narrows_itself():
+    """Funnel: `pooling_flag = hidden.size(1) > (2 if separate_cls else 1)`, then `pooling_flag = pooling_flag and
+    block_index > 0`: both bindings are conditions, the size's bound is 2 at most, so only inputs of one or two
+    tokens take the other branch."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Funnel(torch.nn.Module):
+            def __init__(self, separate_cls=True):
+                super().__init__()
+                self.separate_cls = separate_cls
+                self.blocks = torch.nn.ModuleList([torch.nn.Identity(), torch.nn.Identity()])
+
+            def forward(self, hidden):
+                for block_index, block in enumerate(self.blocks):
+                    pooling_flag = hidden.size(1) > (2 if self.separate_cls else 1)
+                    pooling_flag = pooling_flag and block_index > 0
+                    if pooling_flag:
+                        hidden = hidden[:, ::2]
+                    if hidden.size(1) > (64 if self.separate_cls else 1):
+                        hidden = hidden * 2
+                    hidden = block(hidden)
+                return hidden
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX302"}
+    # The second bound is 64 on one arm: not a degenerate threshold, so it is reported as any bound is.
+    assert confidences == {15: "low", 17: "medium"}, [(f.start.row, f.code, f.message) for f in findings]
+    message = next(f.message for f in findings if f.start.row == 15)
+    assert "a threshold of 2 elements (at most, `2 if self.separate_cls else 1`)" in message
+
+
+def test_a_call_with_kwargs_still_says_what_it_passes_by_name():
+    """LLaVA's `self.get_image_features(pixel_values, image_sizes=image_sizes, **kwargs)`: `**kwargs` may fill any
+    other parameter, but not `image_sizes`, which the call names (Python refuses a name twice). So the helper's
+    `image_sizes` holds the caller's default, None, and its branch runs on request; `mask`, which `**kwargs` may
+    carry, decides nothing."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Model(torch.nn.Module):
+            def get_image_features(
+                self, pixel_values: torch.Tensor, image_sizes: torch.Tensor | None = None, mask: torch.Tensor | None = None, **kwargs
+            ):
+                if image_sizes is not None:
+                    return pixel_values.split(image_sizes.prod(-1).tolist())
+                if mask is not None:
+                    return pixel_values.split(mask.sum(-1).tolist())
+                return pixel_values
+
+            def forward(self, pixel_values, image_sizes=None, **kwargs):
+                return self.get_image_features(pixel_values, image_sizes=image_sizes, **kwargs)
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX202"}
+    assert confidences == {10: "low", 12: "high"}, [(f.start.row, f.code, f.message) for f in findings]
