@@ -1408,6 +1408,27 @@ class BranchOnTensorSize(Rule):
             settings={"confidence": "low"},
             message_contains="a threshold of 2 elements (`self.tubelet_size` by default): only inputs of degenerate",
         ),
+        # A threshold chosen between two degenerate constants (Funnel), through a flag that a second binding narrows:
+        # `low`, stating the larger bound.
+        Invalid(
+            """
+            import torch
+            class Pooler(torch.nn.Module):
+                def __init__(self, separate_cls: bool = True):
+                    super().__init__()
+                    self.separate_cls = separate_cls
+
+                def forward(self, hidden, block_index: int):
+                    pooling_flag = hidden.size(1) > (2 if self.separate_cls else 1)
+                    pooling_flag = pooling_flag and block_index > 0
+                    if pooling_flag:
+                        hidden = hidden[:, ::2]
+                    return hidden
+            """,
+            line=10,
+            settings={"confidence": "low"},
+            message_contains="a threshold of 2 elements (at most, `2 if self.separate_cls else 1`)",
+        ),
         # A value cached from an earlier call (None on a freshly built module) decides the condition before any size
         # is read: `low`, saying why.
         Invalid(

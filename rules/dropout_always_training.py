@@ -4,6 +4,7 @@ import ast
 
 from onnxlint.rules.api import (
     Applicability,
+    Confidence,
     Fix,
     Invalid,
     Rule,
@@ -40,6 +41,13 @@ class DropoutAlwaysTraining(Rule):
     (its default is `True`) or is literally `True`, and `F.alpha_dropout`,
     `F.feature_alpha_dropout`, `torch.dropout(x, p, True)` and friends with a literal `True`.
     Calls with `p=0`, and calls that only run in training (`if self.training:`), are not flagged.
+
+    Confidence: a literal `training=True` (or `torch.dropout(x, p, True)`) written out asks for dropout at inference
+    (Monte-Carlo dropout; ESMFold2 resamples its per-loop LM dropout under `eval()` on purpose). Where the exporter
+    keeps a training-mode Dropout (the dynamo exporter; the TorchScript one from opset 12), the ONNX model drops
+    values as the PyTorch model does, so such a call is reported at `low` confidence, saying why. The default left
+    out (`F.dropout(x, p)`) and a `training` argument that is not a literal keep their level, and so does a literal
+    `True` where the export removes the dropout (TorchScript, opset 11 and below) or raises.
 
     ## Why is this bad for ONNX
     Unlike `nn.Dropout`, the functional form does not follow `model.eval()`: `F.dropout(x, 0.5)`
@@ -128,6 +136,16 @@ class DropoutAlwaysTraining(Rule):
                 f"{config.exporter_label} exports a training-mode Dropout: the deployed model drops random values "
                 "on every run"
             )
+            if training_node is not None:
+                # `training=True` written out asks for dropout at inference (Monte-Carlo dropout, ESMFold2's per-loop
+                # LM dropout): the exported model drops values as the PyTorch model does, so the export keeps what the
+                # author wrote; a hazard only if the literal is a mistake.
+                message = (
+                    f"`{short}` {how} drops values in eval mode too; {outcome}; low confidence: `training=True` is "
+                    "written out, so dropout at inference is asked for, and the export keeps it as eager runs it"
+                )
+                self.report(node, message, fix=self._fix(node, training_node), confidence=Confidence.LOW)
+                return
         self.report(
             node, f"`{short}` {how} drops values in eval mode too; {outcome}", fix=self._fix(node, training_node)
         )
@@ -178,6 +196,14 @@ class DropoutAlwaysTraining(Rule):
         def augment(x):
             return F.dropout(x, 0.5)
         """,
+        # Dropout at inference written out (Monte-Carlo dropout): the dynamo export keeps it; `low` only.
+        """
+        import torch
+        import torch.nn.functional as F
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return F.dropout(x, p=0.25, training=True)
+        """,
     ]
     INVALID = [
         Invalid(
@@ -220,6 +246,19 @@ class DropoutAlwaysTraining(Rule):
                     x = nn.functional.dropout(x, 0.5, self.training)
                     return torch.dropout(x, 0.1, train=self.training)
             """,
+        ),
+        # `training=True` written out: dropout at inference asked for, kept by the dynamo exporter as eager runs it.
+        Invalid(
+            """
+            import torch
+            import torch.nn.functional as F
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    return F.dropout(x, p=0.25, training=True)
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="low confidence: `training=True` is written out, so dropout at inference is asked for",
         ),
         Invalid(
             """
