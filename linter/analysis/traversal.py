@@ -15,6 +15,7 @@ code that filters `ast.walk` by node type gets identical results.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterator
 
@@ -107,7 +108,7 @@ def nodes_on_lines(tree: ast.AST, lines: set[int], types: tuple[type, ...]) -> l
     (a search for the uses of a few names, whose lines a text search found, need not visit the whole file)."""
     if not lines:
         return []
-    first, last = min(lines), max(lines)
+    ordered = sorted(lines)
     found: list[ast.AST] = []
     pending: list[ast.AST] = [tree]
     while pending:
@@ -115,7 +116,8 @@ def nodes_on_lines(tree: ast.AST, lines: set[int], types: tuple[type, ...]) -> l
         start = getattr(node, "lineno", None)
         if start is not None:
             end = getattr(node, "end_lineno", None) or start
-            if end < first or start > last or not any(start <= line <= end for line in lines):
+            at = bisect_left(ordered, start)  # the first wanted line at or after the node's first line
+            if at == len(ordered) or ordered[at] > end:
                 continue
         if isinstance(node, types):
             found.append(node)
