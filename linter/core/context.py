@@ -1842,9 +1842,10 @@ def _binds_a_required_parameter(callee: FunctionInfo, index: int | None, keyword
 
 def _tested_for_none_at(context: FileContext, node: ast.AST, name: str) -> bool:
     """Whether `node` runs only where `name` is not None: in the body of `if name is not None:` (or of an `and`
-    after it), in the `else` of `if name is None:`, or after `if name is None: return ...` in the same block."""
+    after it), in the `else` of `if name is None:`, or after `if name is None: return ...` in the same block
+    (`after_early_exit`), up to the enclosing function's own body."""
     child, parent = node, context.parent(node)
-    while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+    while parent is not None:
         if type(parent) in (ast.If, ast.IfExp, ast.While):
             test = parent.test  # type: ignore[attr-defined]
             if child is not test:
@@ -1857,17 +1858,10 @@ def _tested_for_none_at(context: FileContext, node: ast.AST, name: str) -> bool:
             earlier = parent.values[: next(i for i, value in enumerate(parent.values) if value is child)]
             if any(name in tested_not_none(value) for value in earlier):
                 return True
-        for block in ("body", "orelse", "finalbody"):
-            statements = getattr(parent, block, None)
-            if type(statements) is list and child in statements:
-                for earlier_statement in statements[: statements.index(child)]:
-                    if (
-                        type(earlier_statement) is ast.If
-                        and earlier_statement.body
-                        and type(earlier_statement.body[-1]) in (ast.Return, ast.Raise)
-                        and name in set(tested_for_none(earlier_statement.test))
-                    ):
-                        return True
+        if after_early_exit(parent, child, lambda test: name in set(tested_for_none(test))) is not None:
+            return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return False
         child, parent = parent, context.parent(parent)
     return False
 

@@ -2121,3 +2121,28 @@ def test_a_call_with_kwargs_still_says_what_it_passes_by_name():
     findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
     confidences = {f.start.row: f.confidence.value for f in findings if f.code == "ONX202"}
     assert confidences == {10: "low", 12: "high"}, [(f.start.row, f.code, f.message) for f in findings]
+
+
+def test_an_input_passed_on_only_after_its_own_early_return_is_no_data():
+    """`if image_sizes is None: return x` at the top of the function, then a call with `image_sizes`: the call runs
+    only where the input was given, so it says nothing of the default path (`after_early_exit`, at function level)."""
+    from onnxlint.core.context import FileContext
+
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        def split(features, image_sizes):
+            return features.split(image_sizes.prod(-1).tolist())
+
+
+        class Model(torch.nn.Module):
+            def forward(self, features, image_sizes=None, image_grid=None):
+                if image_sizes is None:
+                    return features
+                return split(features, image_sizes), split(features, image_grid)
+        """
+    )
+    context = FileContext("m.py", source, ast.parse(source), LintSettings())
+    assert context.given_with_the_data() == frozenset({"image_grid"})
