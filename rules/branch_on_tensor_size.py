@@ -531,18 +531,12 @@ class BranchOnTensorSize(Rule):
         pooling_flag and block_index > 0`) adds its other terms: the flag's earlier value is read already."""
         expanded: list[ast.expr] = []
         for term in terms:
-            values = [
-                value
-                for value, position in (local_values(self.context, term.id) if type(term) is ast.Name else [])
-                if position is None
-            ]
-            if (
-                _depth < 2
-                and values
-                and len(values) == len(local_values(self.context, term.id))  # type: ignore[attr-defined]
-                and all(type(value) in (ast.Compare, ast.BoolOp, ast.UnaryOp) for value in values)
+            bindings = local_values(self.context, term.id) if type(term) is ast.Name and _depth < 2 else []
+            if bindings and all(
+                position is None and type(value) in (ast.Compare, ast.BoolOp, ast.UnaryOp)
+                for value, position in bindings
             ):
-                for value in values:
+                for value, _ in bindings:
                     inner = [t for t in _terms(value) if not is_name(t, term.id)]  # type: ignore[attr-defined]
                     expanded.extend(self._read_through_flags(inner, _depth + 1))
             else:
