@@ -7,7 +7,7 @@ CORE_VENV ?= .venv-core
 BIN := $(VENV)/bin
 PIP_INSTALL := pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: venv demo test test-full test-core test-torch measure-torch lint docs clean bench
+.PHONY: venv demo test test-full test-core test-torch measure-torch lint docs clean bench fuzz
 
 # The full environment: the package (editable) with the export, LSP and dev extras.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -90,6 +90,12 @@ lint: venv
 	$(BIN)/ruff check linter rules tests benchmarks scripts
 	$(BIN)/ruff format --check linter rules tests benchmarks scripts
 	$(BIN)/python scripts/typecheck.py
+
+## A bug hunt: the fixer's property tests with fresh random examples each run (the suite draws fixed ones), ten
+## times as many by default. A crash it finds goes into tests/static/test_crash_regressions.py.
+FUZZ_EXAMPLES ?= 3000
+fuzz: venv
+	ONNXLINT_FUZZ=1 ONNXLINT_FIX_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/static/test_fix_properties.py
 
 ## Lint speed side by side (onnxlint cold / warm / one file changed, TorchFix, Fixit, the ast and libcst parse
 ## floors) on the pinned model zoo; fetches the corpus and the peers on first use. See docs/speed.md.

@@ -488,3 +488,10 @@ class _ComprehensionScope(FunctionScope):
         if name in self._names:
             return self._names[name]
         return self.parent_scope.name_kind(name)  # type: ignore[union-attr]
+
+    # A comprehension's own names are loop variables, never parameters; any other name is the function's.
+    def parameter_assumed(self, name: str) -> bool:
+        return name not in self._local_names and self.parent_scope.parameter_assumed(name)  # type: ignore[union-attr]
+
+    def is_assumed_flag(self, name: str) -> bool:
+        return name not in self._local_names and self.parent_scope.is_assumed_flag(name)  # type: ignore[union-attr]

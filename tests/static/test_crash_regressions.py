@@ -34,6 +34,15 @@ CASES = {
                 mask += x > 2
                 return mask
     """,
+    # linter/core/engine.py `_ComprehensionScope` skips FunctionScope.__init__; ONX201 asked it whether a name in
+    # a conditional expression inside a comprehension is a flag parameter, and it had no `_assumed` set.
+    "conditional-expression-in-a-comprehension": """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x, y, flag):
+                y = torch.relu(y)
+                return torch.stack([(a if b else c) for a, b in zip(x, y)] + [(a if flag else a) for a in x])
+    """,
 }
 
 
