@@ -119,8 +119,9 @@ class BranchOnTensorSize(Rule):
       general branch (measured, `cached_for_last_length`); only a module run before the export, at the example's
       size, takes the cached one;
     - a size ordered against a bound past which the branch slices the rest (`if x.shape[1] > query_length: text
-      = x[:, query_length:]`, BLIP-2's Q-Former): the condition asks whether that rest is empty, an emptiness
-      check, right for every input that has one when the example has one;
+      = x[:, query_length:]`, BLIP-2's Q-Former; also the `else` of `if context_length >= x.shape[1]:`, Informer's
+      decoder input): the condition asks whether that rest is empty, an emptiness check, right for every input
+      that has one when the example has one;
     - a size ordered against a maximum the model is configured with (`if height >
       self.max_grid_row_position_embeddings:`, `if seq_len > self.config.max_inference_chunksize:`): an example
       within it exports the branch every input within it takes; only inputs past the configured maximum take
@@ -841,23 +842,29 @@ class BranchOnTensorSize(Rule):
         )
 
     def _tests_the_rest_past(self, term: ast.Compare) -> str | None:
-        """`if x.shape[1] > query_length: rest = x[:, query_length:]` (the Q-Former of BLIP-2 and InstructBLIP):
-        the whole condition asks whether the part of `x` past a prefix, which the branch slices, is empty, an
-        emptiness check in disguise."""
+        """`if x.shape[1] > query_length: rest = x[:, query_length:]` (the Q-Former of BLIP-2 and InstructBLIP), or
+        the `else` of `if context_length >= x.shape[1]:` that slices `x[:, context_length:]` (the time-series
+        transformers' decoder input): the whole condition asks whether the part of `x` past a prefix, which the
+        branch slices, is empty, an emptiness check in disguise."""
         context = self.context
         statement = context.parent(term)
-        if type(statement) is not ast.If or statement.test is not term or statement.orelse:
+        if type(statement) is not ast.If or statement.test is not term:
             return None
         left, operator, right = term.left, type(term.ops[0]), term.comparators[0]
-        if operator is ast.Lt:
+        if operator in (ast.Lt, ast.GtE):  # `query_length < x.shape[1]`, `context_length >= x.shape[1]`
             left, right = right, left
-        elif operator is not ast.Gt:
+            operator = ast.Gt if operator is ast.Lt else ast.LtE
+        if operator is ast.Gt and not statement.orelse:
+            rest = statement.body  # the branch of a non-empty rest slices it
+        elif operator is ast.LtE:
+            rest = statement.orelse  # `if context_length >= x.shape[1]: <empty rest> else: x[:, context_length:]`
+        else:
             return None
         owner = _owner_and_axis(left)
         if owner is None or is_dynamic_size(context, right):
             return None
         bound = context.source.segment(right)
-        for node in (n for statement_ in statement.body for n in ast.walk(statement_)):
+        for node in (n for statement_ in rest for n in ast.walk(statement_)):
             if not (type(node) is ast.Subscript and is_name(node.value, owner[0])):
                 continue
             parts = node.slice.elts if type(node.slice) is ast.Tuple else [node.slice]
@@ -1322,6 +1329,25 @@ class BranchOnTensorSize(Rule):
             line=5,
             settings={"confidence": "low"},
             message_contains="past `query_length`, which the branch slices, is empty",
+        ),
+        # The same with the slice in the `else` of the reversed test (Informer's decoder input): `low`.
+        Invalid(
+            """
+            import torch
+            class Decoder(torch.nn.Module):
+                def __init__(self, config):
+                    super().__init__()
+                    self.config = config
+                def forward(self, inputs):
+                    if self.config.context_length >= inputs.shape[1]:
+                        rest = torch.zeros(inputs.shape[0], 1, inputs.shape[2])
+                    else:
+                        rest = inputs[:, self.config.context_length :, ...]
+                    return rest * 2
+            """,
+            line=7,
+            settings={"confidence": "low"},
+            message_contains="past `self.config.context_length`, which the branch slices, is empty",
         ),
         # A threshold against a chunk size picks the whole computation or the chunked one: `low`, saying why.
         Invalid(

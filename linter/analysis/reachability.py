@@ -281,120 +281,274 @@ def non_default_test(
     return None
 
 
-_UNKNOWN = object()
+UNKNOWN_VALUE: Any = object()  # a value the default path does not fix to one literal
+_UNKNOWN = UNKNOWN_VALUE
+
+# What a call returns on the callee's default path, given the call (`FileContext._default_return`): one literal, a
+# tuple of literals and `UNKNOWN_VALUE`s (`return models, rows` with `rows` None), or `UNKNOWN_VALUE`.
+CallValue = Callable[[ast.Call, Mapping[str, object]], object]
 
 
 def default_local_values(
-    function: ast.AST, defaults_off: frozenset[str], options: Mapping[str, object]
+    function: ast.AST,
+    defaults_off: frozenset[str],
+    options: Mapping[str, object],
+    call_value: CallValue | None = None,
 ) -> dict[str, object]:
     """The locals of `function` that hold one literal on its default path: every binding the default path makes
     gives the same literal (`recurrent_state = None` in the `else` of `if cache is not None:`, `n = cache.count() if
     cache is not None else 0`, `exists_cache = cache is not None and len(cache) > i`: False). Bindings in branches the default path does not take (`non_default_test` with
-    `defaults_off` and `options`) are left out; a binding in a loop, an unpacking, an augmented assignment or any
-    value that is no literal makes the name unknown. Parameters are not locals here (see `parameter_options`)."""
-    arguments = getattr(function, "args", None)
-    if arguments is None:
-        return {}
-    parameters = {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)}
-    values: dict[str, object] = {}
-    unknown: set[str] = set()
+    `defaults_off`, `options` and the locals bound so far) are left out; a binding in a loop, an augmented assignment
+    or any value that is no literal makes the name unknown. A call's value, or an item of it unpacked (`models, origin
+    = self._minimal_models(x, track_origins=False)`), is what `call_value` says the callee returns on its default path
+    with the arguments of the call. Parameters are not locals here (see `parameter_options`)."""
+    return _DefaultPath(function, defaults_off, options, call_value).local_values()
 
-    def record(name: str, value: object) -> None:
-        if value is _UNKNOWN or (name in values and values[name] != value):
-            unknown.add(name)
-        else:
-            values[name] = value
 
-    def value_of(expr: ast.expr | None) -> object:
+def default_returned_value(
+    function: ast.AST,
+    defaults_off: frozenset[str],
+    options: Mapping[str, object],
+    call_value: CallValue | None = None,
+) -> object:
+    """What `function` returns on its default path (see `default_local_values`): the literal every `return` that path
+    reaches gives, or a tuple whose items are the literal every such `return` gives there (`UNKNOWN_VALUE` where they
+    differ or are no literal); `UNKNOWN_VALUE` when no `return` is reached or the returns differ in form."""
+    return _DefaultPath(function, defaults_off, options, call_value).returned_value()
+
+
+class _DefaultPath:
+    """One walk of a function's statements along its default path: the literal each local holds at each point (for
+    the tests that decide later branches), the literal each local holds over all its bindings, and what the `return`s
+    reached give."""
+
+    def __init__(
+        self,
+        function: ast.AST,
+        defaults_off: frozenset[str],
+        options: Mapping[str, object],
+        call_value: CallValue | None,
+    ) -> None:
+        self.function = function
+        self.defaults_off = defaults_off
+        self.options = options
+        self.call_value = call_value
+        arguments = getattr(function, "args", None)
+        self.parameters = (
+            {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)} if arguments else set()
+        )
+        self.values: dict[str, object] = {}  # over every binding on the default path
+        self.unknown: set[str] = set()
+        self.returns: list[object] = []
+        self.walked = False
+
+    def local_values(self) -> dict[str, object]:
+        self._walk()
+        return {
+            name: value
+            for name, value in self.values.items()
+            if name not in self.unknown and name not in self.parameters
+        }
+
+    def returned_value(self) -> object:
+        self._walk()
+        if not self.returns:
+            return _UNKNOWN
+        first = self.returns[0]
+        if type(first) is tuple:
+            if any(type(other) is not tuple or len(other) != len(first) for other in self.returns):
+                return _UNKNOWN
+            return tuple(_joined([other[i] for other in self.returns]) for i in range(len(first)))  # type: ignore[index]
+        return _joined(self.returns)
+
+    # -- the walk ------------------------------------------------------------------------------
+
+    def _walk(self) -> None:
+        if not self.walked:
+            self.walked = True
+            if getattr(self.function, "args", None) is not None and type(self.function) is not ast.Lambda:
+                self._visit(self.function.body, {}, taken=True, uncertain=False)  # type: ignore[attr-defined]
+
+    def _known(self, here: dict[str, object]) -> Mapping[str, object]:
+        """The options, with the locals known at this point (a local shadows an option of its name)."""
+        if not here:
+            return self.options
+        known = dict(self.options)
+        for name, value in here.items():
+            if value is _UNKNOWN:
+                known.pop(name, None)
+            else:
+                known[name] = value
+        return known
+
+    def _decided(self, test: ast.expr, here: dict[str, object]) -> bool | None:
+        return non_default_test(test, self.defaults_off, self._known(here))
+
+    def _value_of(self, expr: ast.expr | None, here: dict[str, object]) -> object:
         if type(expr) is ast.Constant and (expr.value is None or type(expr.value) in (bool, int, str)):
             return expr.value
         if type(expr) is ast.IfExp:
-            taken = non_default_test(expr.test, defaults_off, options)
-            return _UNKNOWN if taken is None else value_of(expr.body if taken else expr.orelse)
+            taken = self._decided(expr.test, here)
+            return _UNKNOWN if taken is None else self._value_of(expr.body if taken else expr.orelse, here)
         if expr is not None and type(expr) in (ast.BoolOp, ast.Compare, ast.UnaryOp):
             # `exists_cache = past_buckets_states is not None and len(past_buckets_states) > i`: a test the default
             # path decides (no cache passed) holds one bool there.
-            decided = non_default_test(expr, defaults_off, options)
+            decided = self._decided(expr, here)
             return _UNKNOWN if decided is None else decided
-        if type(expr) is ast.Name and expr.id in values and expr.id not in unknown:
-            return values[expr.id]
+        if type(expr) is ast.Name and expr.id not in self.parameters:
+            return here.get(expr.id, _UNKNOWN)
         if expr is not None and (type(expr) is ast.Attribute or getattr_with_default(expr) is not None):
             # `chunk_length = self.config.chunk_length`: an option of the configuration, None by default (also
             # `getattr(self, "s1", None)` for an attribute only an opt-in switch sets)
             key = option_key(expr)
-            value = options.get(key, _UNKNOWN) if key is not None else _UNKNOWN
+            value = self.options.get(key, _UNKNOWN) if key is not None else _UNKNOWN
             return value if value is None or type(value) in (bool, int, str) else _UNKNOWN
-        if (
-            type(expr) is ast.Call
-            and type(expr.func) is ast.Name
-            and expr.func.id == "min"
-            and not expr.keywords
-            and any(value_of(argument) == 0 and value_of(argument) is not False for argument in expr.args)
-            and all(type(argument) is not ast.Constant for argument in expr.args if value_of(argument) != 0)
-        ):
-            return 0  # `min(0, seq_len)`: counts and sizes are never negative
+        if type(expr) is ast.Call:
+            if (
+                type(expr.func) is ast.Name
+                and expr.func.id == "min"
+                and not expr.keywords
+                and any(self._value_of(a, here) == 0 and self._value_of(a, here) is not False for a in expr.args)
+                and all(type(a) is not ast.Constant for a in expr.args if self._value_of(a, here) != 0)
+            ):
+                return 0  # `min(0, seq_len)`: counts and sizes are never negative
+            if self.call_value is not None:
+                return self.call_value(expr, self._known(here))
         return _UNKNOWN
 
-    def unknown_targets(target: ast.AST) -> None:
+    def _bind(self, target: ast.AST, value: object, here: dict[str, object], taken: bool, uncertain: bool) -> None:
+        """Bind `target` to `value` (a literal, a tuple of them for an unpacking, or `_UNKNOWN`)."""
+        if type(target) is ast.Name:
+            if uncertain:
+                self.unknown.add(target.id)
+                here[target.id] = _UNKNOWN
+            elif taken:
+                name = target.id
+                if value is _UNKNOWN or type(value) is tuple or (name in self.values and self.values[name] != value):
+                    self.unknown.add(name)
+                else:
+                    self.values[name] = value
+                if name not in self.parameters:  # a parameter keeps its option's default (`parameter_options`)
+                    here[name] = _UNKNOWN if type(value) is tuple else value
+            return
+        if type(target) in (ast.Tuple, ast.List) and type(value) is tuple:
+            elements = target.elts  # type: ignore[attr-defined]
+            if len(elements) == len(value) and not any(type(e) is ast.Starred for e in elements):
+                for element, item in zip(elements, value, strict=True):
+                    self._bind(element, item, here, taken, uncertain)
+                return
+        self._forget(target, here)
+
+    def _forget(self, target: ast.AST, here: dict[str, object]) -> None:
         for node in ast.walk(target):
             if type(node) is ast.Name:
-                unknown.add(node.id)
+                self.unknown.add(node.id)
+                here[node.id] = _UNKNOWN
 
-    def visit(statements: list[ast.stmt], taken: bool, in_loop: bool) -> None:
+    def _visit(self, statements: list[ast.stmt], here: dict[str, object], taken: bool, uncertain: bool) -> None:
         for statement in statements:
             kind = type(statement)
+            for node in ast.walk(statement.test if kind is ast.If or kind is ast.While else statement):  # type: ignore[attr-defined]
+                if type(node) is ast.NamedExpr:
+                    self._forget(node.target, here)
             if kind is ast.If:
-                decided = non_default_test(statement.test, defaults_off, options)  # type: ignore[attr-defined]
-                visit(statement.body, taken and decided is not False, in_loop)  # type: ignore[attr-defined]
-                visit(statement.orelse, taken and decided is not True, in_loop)  # type: ignore[attr-defined]
+                decided = self._decided(statement.test, here)  # type: ignore[attr-defined]
+                body, orelse = dict(here), dict(here)
+                self._visit(statement.body, body, taken and decided is not False, uncertain)  # type: ignore[attr-defined]
+                self._visit(statement.orelse, orelse, taken and decided is not True, uncertain)  # type: ignore[attr-defined]
+                # What holds after the `if`: the branch the default path takes, else both; not one that exits.
+                possible = [
+                    (branch, block)
+                    for branch, block, can in (
+                        (body, statement.body, decided is not False),  # type: ignore[attr-defined]
+                        (orelse, statement.orelse, decided is not True),  # type: ignore[attr-defined]
+                    )
+                    if can
+                ]
+                branches = [branch for branch, block in possible if not (block and type(block[-1]) in _EXITS)]
+                if not branches and all(type(block[-1]) is not ast.Raise for _, block in possible):
+                    # After `if <true by default>: return` (or `continue`, `break`) the rest of the block is off the
+                    # default path; not after a `raise`, which a default does not take (`optional_parameters`).
+                    taken = False
+                if len(branches) == 1:
+                    here.update(branches[0])
+                elif branches:
+                    for name in body.keys() | orelse.keys():
+                        here[name] = _joined([body.get(name, _UNKNOWN), orelse.get(name, _UNKNOWN)])
             elif kind is ast.Assign:
+                value = self._value_of(statement.value, here) if taken else _UNKNOWN  # type: ignore[attr-defined]
                 for target in statement.targets:  # type: ignore[attr-defined]
-                    if type(target) is ast.Name and not in_loop:
-                        if taken:
-                            record(target.id, value_of(statement.value))  # type: ignore[attr-defined]
-                    else:
-                        unknown_targets(target)
+                    self._bind(target, value, here, taken, uncertain)
             elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
-                if statement.value is None:  # type: ignore[attr-defined]
-                    continue
-                if taken and not in_loop:
-                    record(statement.target.id, value_of(statement.value))  # type: ignore[attr-defined]
-                elif in_loop:
-                    unknown.add(statement.target.id)  # type: ignore[attr-defined]
+                if statement.value is not None:  # type: ignore[attr-defined]
+                    value = self._value_of(statement.value, here) if taken else _UNKNOWN  # type: ignore[attr-defined]
+                    self._bind(statement.target, value, here, taken, uncertain)  # type: ignore[attr-defined]
             elif kind in (ast.For, ast.AsyncFor, ast.While):
+                # A loop may run any number of times: what it binds is unknown before, inside and after it.
+                for node in ast.walk(statement):
+                    if type(node) is ast.Name and type(node.ctx) is ast.Store:
+                        here[node.id] = _UNKNOWN
                 if kind is not ast.While:
-                    unknown_targets(statement.target)  # type: ignore[attr-defined]
-                visit(statement.body, taken, True)  # type: ignore[attr-defined]
-                visit(statement.orelse, taken, True)  # type: ignore[attr-defined]
+                    self._forget(statement.target, here)  # type: ignore[attr-defined]
+                self._visit(statement.body, here, taken, uncertain)  # type: ignore[attr-defined]
+                self._visit(statement.orelse, here, taken, True)  # type: ignore[attr-defined]
             elif kind in (ast.With, ast.AsyncWith, ast.Try):
                 for item in getattr(statement, "items", ()):
                     if item.optional_vars is not None:
-                        unknown_targets(item.optional_vars)
-                visit(statement.body, taken, in_loop)  # type: ignore[attr-defined]
+                        self._forget(item.optional_vars, here)
+                self._visit(statement.body, here, taken, uncertain)  # type: ignore[attr-defined]
                 for handler in getattr(statement, "handlers", ()):
                     if handler.name:
-                        unknown.add(handler.name)
-                    visit(handler.body, taken, True)  # an exception may or may not happen
-                visit(getattr(statement, "orelse", []), taken, True)
-                visit(getattr(statement, "finalbody", []), taken, in_loop)
+                        self.unknown.add(handler.name)
+                    self._visit(handler.body, here, taken, True)  # an exception may or may not happen
+                self._visit(getattr(statement, "orelse", []), here, taken, True)
+                self._visit(getattr(statement, "finalbody", []), here, taken, uncertain)
             elif kind is ast.AugAssign or kind is ast.AnnAssign:
-                unknown_targets(statement.target)  # type: ignore[attr-defined]
+                self._forget(statement.target, here)  # type: ignore[attr-defined]
+            elif kind is ast.Return:
+                if taken:
+                    self.returns.append(self._returned(statement.value, here))  # type: ignore[attr-defined]
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-                unknown.add(statement.name)  # type: ignore[attr-defined]
-            elif kind in (ast.Import, ast.ImportFrom, ast.Delete, ast.Global, ast.Nonlocal):
+                self.unknown.add(statement.name)  # type: ignore[attr-defined]
+                here[statement.name] = _UNKNOWN  # type: ignore[attr-defined]
+            elif kind is ast.Delete:
+                # Unbound from here on: a read after it fails, so the bindings before it still tell its value.
+                for node in ast.walk(statement):
+                    if type(node) is ast.Name:
+                        here[node.id] = _UNKNOWN
+            elif kind in (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal):
                 for node in ast.walk(statement):
                     if type(node) is ast.alias:
-                        unknown.add((node.asname or node.name).split(".")[0])
+                        name = (node.asname or node.name).split(".")[0]
+                        self.unknown.add(name)
+                        here[name] = _UNKNOWN
                     elif type(node) is ast.Name:
-                        unknown.add(node.id)
-                    elif kind in (ast.Global, ast.Nonlocal):
-                        unknown.update(statement.names)  # type: ignore[attr-defined]
-            for node in ast.walk(statement.test if kind is ast.If else statement):  # type: ignore[attr-defined]
-                if type(node) is ast.NamedExpr:
-                    unknown_targets(node.target)
+                        self.unknown.add(node.id)
+                        here[node.id] = _UNKNOWN
+                if kind in (ast.Global, ast.Nonlocal):
+                    self.unknown.update(statement.names)  # type: ignore[attr-defined]
+                    here.update(dict.fromkeys(statement.names, _UNKNOWN))  # type: ignore[attr-defined]
 
-    visit(function.body, True, False)  # type: ignore[attr-defined]
-    return {name: value for name, value in values.items() if name not in unknown and name not in parameters}
+    def _returned(self, value: ast.expr | None, here: dict[str, object]) -> object:
+        if value is None:
+            return None
+        if type(value) is ast.Tuple and not any(type(e) is ast.Starred for e in value.elts):
+            return tuple(self._value_of(element, here) for element in value.elts)
+        return self._value_of(value, here)
+
+
+_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _joined(values: list[object]) -> object:
+    """The one literal all of `values` are, else `_UNKNOWN`."""
+    first = values[0]
+    if first is _UNKNOWN or type(first) is tuple:
+        return _UNKNOWN
+    for other in values[1:]:
+        if other is _UNKNOWN or type(other) is not type(first) or other != first:
+            return _UNKNOWN
+    return first
 
 
 def runs_no_iteration(iterable: ast.expr, options: Mapping[str, object]) -> bool:
@@ -516,6 +670,9 @@ _DATA_INPUT = re.compile(
 # (Qwen's grid sizes, which its vision tower requires), or an option of them (VisualBERT's alignments, RADIO's packed
 # sizes). Which one, the file's calls say (`FileContext.given_with_the_data`).
 MODALITY_INPUT = re.compile(r"^(?:image|video|audio|speech|text)\w*$")
+# Images, video and audio, by their names: an input named for one of them but text (`MODALITY_INPUT`), or the usual
+# names of the tensors they come in (`pixel_values_videos`, `input_features`, `input_values`).
+MEDIA_INPUT = re.compile(r"^(?:(?:image|video|audio|speech)\w*|\w*pixel_values\w*|input_features|input_values)$")
 
 
 def optional_parameters(
@@ -528,7 +685,8 @@ def optional_parameters(
     mask = torch.ones(...)`) is a default filled in, not a path; one tested by an `if` that raises is required.
     `main_input`: the first parameter is the main input (a `forward`'s), not a constructor's. An input named for
     a modality (`MODALITY_INPUT`) is data when it is one of `given_with_the_data`, or when that is None (not
-    known)."""
+    known); so is any other input among `given_with_the_data` (one that comes with images, `FileContext.
+    given_with_the_data`)."""
     arguments = getattr(function, "args", None)
     if arguments is None or type(function) is ast.Lambda:
         return {}
@@ -542,7 +700,9 @@ def optional_parameters(
         and argument.arg != main
         and not _DATA_INPUT.match(argument.arg)
         and not (
-            MODALITY_INPUT.match(argument.arg) and (given_with_the_data is None or argument.arg in given_with_the_data)
+            argument.arg in given_with_the_data
+            if given_with_the_data is not None
+            else MODALITY_INPUT.match(argument.arg)
         )
     }
     if found:

@@ -10,7 +10,7 @@ import ast
 import os
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 from onnxlint.analysis.bindings import Role, bindings_in, parameter_defaults, parameter_names
@@ -19,11 +19,15 @@ from onnxlint.analysis.export_calls import EXPORT_FUNCTIONS, export_request
 from onnxlint.analysis.folding import ModuleFolder, rebound_parameter_values
 from onnxlint.analysis.reachability import (
     BUILTIN_NON_DEFAULT_DECORATORS,
+    MEDIA_INPUT,
     MODALITY_INPUT,
     NOT_NONE,
+    UNKNOWN_VALUE,
     default_local_values,
+    default_returned_value,
     getattr_with_default,
     has_decorator,
+    is_cache_name,
     is_size_flag,
     non_default_test,
     non_model_file,
@@ -138,6 +142,9 @@ class FileContext:
         self._options: dict[int, dict[str, object]] = {}  # id(function node) -> see _parameter_options
         self._passed_on: dict[int, dict[str, object]] = {}  # id(function node) -> see _optional_inputs_passed_on
         self._locals: dict[int, dict[str, object]] = {}  # id(function node) -> see _local_defaults
+        self._returns: dict[tuple[int, tuple[tuple[str, str], ...]], object] = {}  # see _default_return
+        self._returns_in_progress: set[int] = set()
+        self._returns_cut = False  # whether a walk of `_default_return` met a cycle or the depth limit
         self._scope_options: dict[int, Mapping[str, object]] = {}  # id(scope node) -> see _enclosing_options
         self._computing_options = False
         self._constructed_options: dict[int, dict[str, object]] = {}  # id(class node) -> see _constructor_options
@@ -597,12 +604,10 @@ class FileContext:
         parent = self.parent(node)
         flags = self._enclosing_flags(node)
         options = self._enclosing_options(node)
-        if (
-            type(node) is ast.BoolOp
-            and type(node.op) is ast.And
-            and non_default_test(node.values[0], flags, options) is False
-        ):
-            return f"a branch the export takes only on request (`{_short(node.values[0])}`)"  # `cache and x.any()`
+        if type(node) is ast.BoolOp and non_default_test(node.values[0], flags, options) is (type(node.op) is ast.Or):
+            # `cache and x.any()`; `origin is None or scores[best] <= best` with `origin` None by default: the default
+            # path stops at the first operand
+            return f"a branch the export takes only on request (`{_short(node.values[0])}`)"
         while parent is not None:
             parent_type = type(parent)
             if parent_type is ast.If or parent_type is ast.IfExp or parent_type is ast.While:
@@ -626,7 +631,10 @@ class FileContext:
             if isinstance(child, ast.stmt):
                 # Not after a `raise`: a default that raises makes the value required (`optional_parameters`).
                 exit_test = after_early_exit(
-                    parent, child, lambda test: non_default_test(test, flags, options) is True, exits=(ast.Return,)
+                    parent,
+                    child,
+                    lambda test: non_default_test(test, flags, options) is True,
+                    exits=(ast.Return, ast.Continue, ast.Break),
                 )
                 if exit_test is not None:
                     return f"code after an early exit the default path takes (`{_short(exit_test)}`)"
@@ -794,7 +802,7 @@ class FileContext:
             self._scope_options[scope] = options
         return options
 
-    def _options_where(self, node: ast.AST) -> Mapping[str, object]:
+    def _options_where(self, node: ast.AST, with_locals: bool = True) -> Mapping[str, object]:
         configuration = self._configuration_options()
         parameters = self._parameter_options(node)
         options = {**configuration, **parameters} if configuration and parameters else configuration or parameters
@@ -805,6 +813,8 @@ class FileContext:
         caches = self.cached(_caches_of_earlier_calls, owner) if owner is not None else {}
         if caches:
             options = {**caches, **options}
+        if not with_locals:
+            return options
         local = self._local_defaults(node, options)
         return {**options, **local} if local else options
 
@@ -932,7 +942,8 @@ class FileContext:
         found = self._locals.get(key)
         if found is None:
             flags = self._flags_off_by_default(info) | self._constructor_flags_off(info)
-            found = self._locals[key] = default_local_values(info.node, flags, options)
+            self._locals[key] = {}  # a call back into this function while its locals are computed sees none
+            found = self._locals[key] = default_local_values(info.node, flags, options, self._default_return)
             parent = info.parent.node if info.parent is not None else None
             if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and parent.body:
                 # A closure reads its enclosing function's locals that it does not bind itself (controlnet-XS's
@@ -940,6 +951,62 @@ class FileContext:
                 bound = _bound_names(info.node) | set(parameter_names(info.node))
                 outer = self._local_defaults(parent.body[0], options)
                 found.update({name: value for name, value in outer.items() if name not in bound and name not in found})
+        return found
+
+    def _default_return(self, call: ast.Call, known: Mapping[str, object]) -> object:
+        """What a call of one of the file's functions (`helper(...)`, `self.method(...)`) returns on the callee's
+        default path with the arguments of the call (`reachability.default_returned_value`): kornia's
+        `models, origin = self._lm_minimal_models(x1, x2, track_origins=degensac)` gets `(UNKNOWN_VALUE, None)` where
+        `degensac` is False by default (`known`: the caller's options and the locals it holds there). An argument
+        whose value the caller's default path does not fix leaves that parameter unknown; one not passed takes its
+        literal default."""
+        caller = self.model.function_info(self.enclosing_scope(call))
+        callee = self.model.resolve_local_call(call, caller)
+        if callee is None or not isinstance(callee.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return UNKNOWN_VALUE
+        node = callee.node
+        if (
+            not node.body
+            or any(type(a) is ast.Starred for a in call.args)
+            or any(k.arg is None for k in call.keywords)
+            or not _returns_a_literal(node)
+        ):
+            return UNKNOWN_VALUE
+        arguments = node.args
+        positional = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+        if callee.is_method and type(call.func) is ast.Attribute and not has_decorator(node, ("staticmethod",)):
+            positional = positional[1:]  # `self` (or `cls`), bound by the attribute
+        passed = {name: value for name, value in zip(positional, call.args, strict=False)}
+        passed.update({k.arg: k.value for k in call.keywords if k.arg is not None})
+        bound: dict[str, object] = {}
+        for argument, default in parameter_defaults(node):
+            value = literal_value(default)
+            if value is None or type(value) in (bool, int, str):
+                bound[argument.arg] = value
+        for name, expr in passed.items():
+            bound[name] = _passed_literal(expr, known)
+        key = (id(node), tuple(sorted((name, repr(value)) for name, value in bound.items())))
+        found = self._returns.get(key)
+        if found is None:
+            if len(self._returns_in_progress) >= 3 or id(node) in self._returns_in_progress:
+                self._returns_cut = True
+                return UNKNOWN_VALUE  # a call cycle, or calls nested deeper than the walks are worth
+            self._returns_in_progress.add(id(node))
+            cut_before, self._returns_cut = self._returns_cut, False
+            try:
+                options = dict(self._options_where(node.body[0], with_locals=False))
+                for name, value in bound.items():
+                    if value is UNKNOWN_VALUE:
+                        options.pop(name, None)
+                    else:
+                        options[name] = value
+                flags = self._enclosing_flags(node.body[0]) - {n for n, v in bound.items() if v is not False}
+                found = default_returned_value(node, flags, options, self._default_return)
+            finally:
+                self._returns_in_progress.discard(id(node))
+                cut, self._returns_cut = self._returns_cut, cut_before or self._returns_cut
+            if not cut:  # what a walk cut short found depends on where it started: not remembered
+                self._returns[key] = found
         return found
 
     def _configuration_options(self) -> dict[str, object]:
@@ -1092,7 +1159,8 @@ class FileContext:
         data: a call passes one, where it is not tested for None, to a parameter without a default (Qwen's
         `self.visual(pixel_values, grid_thw=image_grid_thw)`) or to a callee the file does not define. The others
         are options of the data, passed on only to parameters that default to None and tested there (VisualBERT's
-        `image_text_alignment`, RADIO's packed `image_grid_hw`): the paths they choose are taken on request."""
+        `image_text_alignment`, RADIO's packed `image_grid_hw`): the paths they choose are taken on request. Also the
+        inputs that come with images, video or audio (`_companions_of_the_data`: MiniCPM-V's `target_sizes`)."""
         return self.cached(_given_with_the_data, None)
 
     def _caller_options(self, caller: FunctionInfo | None) -> Mapping[str, object]:
@@ -1795,12 +1863,8 @@ def _given_with_the_data(context: FileContext, _key: None) -> frozenset[str]:
         for argument, default in parameter_defaults(info.node)
         if type(default) is ast.Constant and default.value is None and MODALITY_INPUT.match(argument.arg)
     }
-    if not candidates:
-        return frozenset()
-    word = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in sorted(candidates)) + r")\b")
-    lines = {context.source.location(match.start()).row for match in word.finditer(context.source.text)}
     given: set[str] = set()
-    for call in cast("list[ast.Call]", nodes_on_lines(context.tree, lines, (ast.Call,))):
+    for call in cast("list[ast.Call]", _calls_on_lines_naming(context, candidates)):
         passed: list[tuple[int | None, str | None, ast.expr]] = [
             (index, None, value) for index, value in enumerate(call.args)
         ]
@@ -1819,7 +1883,65 @@ def _given_with_the_data(context: FileContext, _key: None) -> frozenset[str]:
                 continue
             if callee is None or _binds_a_required_parameter(callee, index, keyword):
                 given.add(name)
+    # The inputs of another modality than text, also by their usual names (`pixel_values`, `input_features`).
+    media = given | {
+        argument.arg
+        for info in model.definitions()
+        for argument in (*info.node.args.posonlyargs, *info.node.args.args, *info.node.args.kwonlyargs)
+        if MEDIA_INPUT.match(argument.arg)
+    }
+    if media:
+        given |= _companions_of_the_data(context, media)
     return frozenset(given)
+
+
+def _calls_on_lines_naming(context: FileContext, names: Collection[str]) -> list[ast.AST]:
+    """The calls on the lines of the file that mention one of `names` (none for no names)."""
+    if not names:
+        return []
+    word = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in sorted(names)) + r")\b")
+    lines = {context.source.location(match.start()).row for match in word.finditer(context.source.text)}
+    return nodes_on_lines(context.tree, lines, (ast.Call,)) if lines else []
+
+
+def _companions_of_the_data(context: FileContext, media: set[str]) -> set[str]:
+    """The inputs that default to None which a call that passes images, video or audio (`media`, read anywhere in
+    its arguments) also passes, where they are not tested for None, to parameters of the file without a default:
+    whenever such data comes, they come with it (MiniCPM-V's `get_image_features(pixel_values[:1], target_sizes)` under
+    `if pixel_values is not None:`, with `target_sizes` required there). Not a cache (`reachability.is_cache_name`)."""
+    model = context.model
+    optional = {
+        argument.arg
+        for info in model.definitions()
+        for argument, default in parameter_defaults(info.node)
+        if type(default) is ast.Constant
+        and default.value is None
+        and argument.arg not in media
+        and not is_cache_name(argument.arg)
+    }
+    companions: set[str] = set()
+    for call in cast("list[ast.Call]", _calls_on_lines_naming(context, media)):
+        arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+        if not any(type(node) is ast.Name and node.id in media for a in arguments for node in ast.walk(a)):
+            continue
+        caller = model.function_info(context.enclosing_scope(call))
+        callee = model.resolve_local_call(call, caller) or model.submodule_forward(call, caller)
+        if callee is None:
+            continue  # a callee the file does not define may take anything with a default
+        passed: list[tuple[int | None, str | None, ast.expr]] = [
+            (index, None, value) for index, value in enumerate(call.args)
+        ]
+        passed += [(None, keyword.arg, keyword.value) for keyword in call.keywords]
+        for index, keyword, value in passed:
+            if (
+                type(value) is ast.Name
+                and value.id in optional
+                and value.id not in companions
+                and not _tested_for_none_at(context, call, value.id)
+                and _binds_a_required_parameter(callee, index, keyword)
+            ):
+                companions.add(value.id)
+    return companions
 
 
 def _binds_a_required_parameter(callee: FunctionInfo, index: int | None, keyword: str | None) -> bool:
@@ -2130,6 +2252,28 @@ def _record_attributes(
             nested = getattr(statement, field, None)
             if nested:
                 _record_attributes([n for n in nested if isinstance(n, ast.stmt)], config, options, chosen, local)
+
+
+def _returns_a_literal(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a `return` of `function` may give a literal or a tuple with one (a name, a literal or a conditional
+    expression among what it returns): the only calls `FileContext._default_return` walks the callee of."""
+    for node in walk(function):
+        if type(node) is ast.Return and node.value is not None:
+            returned = node.value.elts if type(node.value) is ast.Tuple else [node.value]
+            if any(type(item) in (ast.Name, ast.Constant, ast.IfExp) for item in returned):
+                return True
+    return False
+
+
+def _passed_literal(expr: ast.expr, known: Mapping[str, object]) -> object:
+    """The literal an argument holds where the call is made: a literal, or a name or option the caller's default path
+    fixes (`known`); else `UNKNOWN_VALUE`."""
+    value = literal_value(expr)
+    if value is not NOT_LITERAL:
+        return value if value is None or type(value) in (bool, int, str) else UNKNOWN_VALUE
+    key = option_key(expr)
+    value = known.get(key, UNKNOWN_VALUE) if key is not None else UNKNOWN_VALUE
+    return value if value is None or type(value) in (bool, int, str) else UNKNOWN_VALUE
 
 
 def _with_locals(config: Mapping[str, object], local: Mapping[str, object] | None) -> Mapping[str, object]:

@@ -2146,3 +2146,102 @@ def test_an_input_passed_on_only_after_its_own_early_return_is_no_data():
     )
     context = FileContext("m.py", source, ast.parse(source), LintSettings())
     assert context.given_with_the_data() == frozenset({"image_grid"})
+
+
+HELPER_RETURNS_NONE_BY_DEFAULT = textwrap.dedent(
+    """
+    import torch
+
+
+    class Ransac(torch.nn.Module):
+        def __init__(self, degensac: bool = False):
+            super().__init__()
+            self.degensac = degensac
+
+        def _minimal_models(self, x: torch.Tensor, track_origins: bool = False):
+            rows = torch.arange(x.shape[0]) if track_origins else None
+            if rows is not None:
+                rows = rows[x[:, 0] > 0]
+            return x * 2, rows
+
+        def _recover(self, scores: torch.Tensor):
+            return [i for i, s in enumerate(scores.tolist()) if s > 0]
+
+        def forward(self, x: torch.Tensor):
+            best = -1.0
+            total = x.new_zeros(())
+            for step in range(4):
+                track = self.degensac and step < 8
+                models, origin = self._minimal_models(x, track_origins=track)
+                scores = models.sum(-1)
+                if origin is None or scores.max() <= best:
+                    continue
+                total = total + len(self._recover(scores))
+                del origin
+            return total
+    """
+)
+
+
+def test_a_helpers_return_value_on_the_default_path_decides_the_callers_branches():
+    """kornia's RANSAC: `models, origin = self._minimal_models(x, track_origins=track)` with `track` False by default
+    (the constructor's `degensac=False`) returns `origin` None, so `if origin is None or ...: continue` skips the rest
+    of the loop body on the default path: the DEGENSAC recovery after it, and the data-dependent second operand of
+    the `or`, run only on request. With the option on, both are the default path."""
+    from onnxlint.core.context import FileContext
+
+    context = FileContext(
+        "m.py", HELPER_RETURNS_NONE_BY_DEFAULT, ast.parse(HELPER_RETURNS_NONE_BY_DEFAULT), LintSettings()
+    )
+    forward = next(n for n in ast.walk(context.tree) if isinstance(n, ast.FunctionDef) and n.name == "forward")
+    # `origin` is None where it is read (the `del` after its last read does not make it unknown).
+    assert context._enclosing_options(forward.body[-1]).get("origin", "absent") is None
+    findings = lint_source(HELPER_RETURNS_NONE_BY_DEFAULT, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    assert confidences[(26, "ONX201")] == "low", [(f.start.row, f.code, f.message) for f in findings]
+    assert confidences[(17, "ONX202")] == "low", [(f.start.row, f.code, f.message) for f in findings]
+    switched_on = HELPER_RETURNS_NONE_BY_DEFAULT.replace("degensac: bool = False", "degensac: bool = True")
+    findings = lint_source(switched_on, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    assert confidences[(26, "ONX201")] != "low", [(f.start.row, f.code, f.message) for f in findings]
+    assert confidences[(17, "ONX202")] != "low", [(f.start.row, f.code, f.message) for f in findings]
+
+
+def test_an_input_passed_with_the_images_to_a_required_parameter_comes_with_them():
+    """MiniCPM-V: `get_image_features(pixel_values[:1], target_sizes)` under `if pixel_values is not None:`, with
+    `target_sizes` required there. Whenever images come, their sizes come too, so the branches that test
+    `target_sizes` elsewhere (its M-RoPE index) are the default path of an image request, not options."""
+    from onnxlint.core.context import FileContext
+
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Model(torch.nn.Module):
+            def get_image_features(self, pixel_values: torch.Tensor, target_sizes: torch.Tensor):
+                return pixel_values.split(target_sizes.prod(-1).tolist())
+
+            def rope_index(self, input_ids: torch.Tensor, target_sizes: torch.Tensor | None = None):
+                if target_sizes is not None:
+                    return [int(t) for t in target_sizes[:, 0].tolist()]
+                return None
+
+            def forward(self, input_ids, pixel_values=None, target_sizes=None, mask=None):
+                features = None
+                if pixel_values is not None:
+                    features = self.get_image_features(pixel_values[:1], target_sizes)
+                return features, self.rope_index(input_ids, target_sizes=target_sizes)
+        """
+    )
+    context = FileContext("m.py", source, ast.parse(source), LintSettings())
+    assert context.given_with_the_data() == frozenset({"target_sizes"})
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    confidences = {(f.start.row, f.code): f.confidence.value for f in findings}
+    assert confidences[(11, "ONX202")] != "low", [(f.start.row, f.code, f.message) for f in findings]
+    # Passed with the images only to a parameter with a default, it stays an option of them.
+    optional = source.replace("target_sizes: torch.Tensor)", "target_sizes: torch.Tensor | None = None)")
+    context = FileContext("m.py", optional, ast.parse(optional), LintSettings())
+    assert context.given_with_the_data() == frozenset()
+    findings = lint_source(optional, "m.py", LintSettings(confidence="low")).findings
+    assert {(f.start.row, f.code): f.confidence.value for f in findings}[(11, "ONX202")] == "low"
