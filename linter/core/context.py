@@ -506,7 +506,8 @@ class FileContext:
           (`x.device.type == "mps"`), or only on a module called before, whose cache from an earlier call is set
           (`_caches_of_earlier_calls`: the `else` of MagViT's `if self.prev_features is None:`); the body of a loop the default configuration runs no time (`range(1,
           self.merger_times)`); code after an early `return` the default path takes (`if mask is None: return
-          x`, also from inside a `with` block) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
+          x`, also from inside a `with` block; in a loop, a `continue` or `break`: kornia's `if origin is None or
+          ...: continue`) or after the author's own export path for some inputs (`if is_exporting() and n <= 4: return
           ...`); and what only such places call;
         - a top-level class or function that the other files of the run use only in opt-in switches or training
           code, or call only on paths their own analysis says are taken on request (`settings.on_request`: diffusers'
