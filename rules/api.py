@@ -32,7 +32,7 @@ from onnxlint.analysis.export_calls import (
     inputs_argument,
     model_argument,
 )
-from onnxlint.analysis.reachability import is_device_type, is_size_flag
+from onnxlint.analysis.reachability import is_device_type, is_memory_name, is_size_flag
 from onnxlint.analysis.semantic import ClassInfo, Kind, annotation_kind
 from onnxlint.analysis.traversal import scope_nodes
 from onnxlint.core.context import FileContext, after_early_exit
@@ -91,6 +91,7 @@ __all__ = [
     "has_unpacking",
     "inputs_argument",
     "is_device_type",
+    "is_memory_name",
     "is_size_flag",
     "keyword",
     "literal_int",

@@ -13,6 +13,7 @@ from onnxlint.rules.api import (
     Rule,
     Severity,
     is_device_type,
+    is_memory_name,
     literal_int,
 )
 
@@ -567,7 +568,7 @@ class BranchOnTensorSize(Rule):
                     "with: an example within it exports the branch of every input within it; only inputs past the "
                     "configured maximum take the other branch"
                 )
-        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (_names_memory(left) or _names_memory(right)):
+        if operator in (ast.Lt, ast.LtE, ast.Gt, ast.GtE) and (is_memory_name(left) or is_memory_name(right)):
             return (
                 "a size ordered against a memory budget (`memory_count > 2`, in GB) picks the whole computation or one "
                 "split for memory, which most likely give the same numbers"
@@ -1832,15 +1833,6 @@ _HEAD_SIZE_NAME = re.compile(r"^(?:attention_|attn_)?(?:head_dim|dim_head|head_s
 _HEADS_NAME = re.compile(r"^(?:num_|n_)?(?:attention_)?heads$", re.IGNORECASE)
 _DIM_NAME = re.compile(r"^(?:head_)?dim$|^(?:attention_)?head_dim$|^dim_head$", re.IGNORECASE)
 _ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
-
-
-def _names_memory(expr: ast.expr) -> bool:
-    """`memory_count`, `mem_gb`, `num_bytes`: a size named for the memory a computation takes (CogVideoX's and KVAE's
-    `SafeConv3d` split a convolution in time past 2 or 3 GB)."""
-    return _named(expr, _MEMORY_NAME)
-
-
-_MEMORY_NAME = re.compile(r"^(?:\w+_)?(?:memory|mem|bytes)(?:_(?:count|size|gb|mb|usage|needed))?$", re.IGNORECASE)
 
 
 def _configured_maximum(context, expr: ast.expr) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 
 from onnxlint.rules.api import (
     Applicability,
@@ -91,7 +92,11 @@ class SizeConvertedToPythonNumber(Rule):
     static in practice. So is a value that only decides a check that raises (MONAI SwinUNETR's
     `img_size = np.array(x.shape[2:])`, `if (img_size % 32 > 0).any(): raise ...`): like an `assert`, the export
     decides it once and leaves it out of the graph (measured on torch 2.13 with `Dim.DYNAMIC`: the ONNX input stayed
-    dynamic and matched eager at another valid size). Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
+    dynamic and matched eager at another valid size). So is a value a size decides only through a comparison with
+    0 or 1 (Cosmos's `time_factor = int(1.0 + 1.0 * (num_frames > 1))`): an example past the bound exports the value of
+    every size past it, as for a branch on such a comparison (ONX302). Dim 0 read into names of extents
+    (`num_frames, height, width = (int(p.shape[0]) for p in pos)`, one-dimensional indices) is not taken for the batch.
+    Other `int()` of a float from a size, the batch dim, the TorchScript exporter,
     `math.*` and numpy keep the confidence their reachability and values give. `int()` around a
     `math.*` or numpy call that is reported itself (`int(math.sqrt(n))`) is reported once, at that
     call.
@@ -208,8 +213,19 @@ class SizeConvertedToPythonNumber(Rule):
             return  # `int(math.sqrt(n))`: reported once, at the call inside
         config = context.export_config_for(node)
         shown = f"`{conversion}()`"
-        batch = is_batch_size(context, value)
+        batch = is_batch_size(context, value) and not _bound_to_extent_names(context, node)
         fix = self._conversion_fix(node, conversion, value)
+        degenerate = _through_degenerate_comparisons(context, value)
+        if degenerate is not None:
+            # Cosmos's `time_factor = int(1.0 + 1.0 * (num_frames > 1))`: the size only picks between two values.
+            message = (
+                f"{shown} of a value a size decides only through `{context.source.segment(degenerate)}`: with an "
+                "example past that bound the export keeps the value of every size past it (a comparison with 0 or 1, "
+                "measured as a branch); only empty or single-element inputs would get the other one; reported at low "
+                "confidence"
+            )
+            self.report(node, message, severity=Severity.WARNING, fix=fix, confidence=Confidence.LOW)
+            return
         upstream = self._frozen_upstream(value)
         if upstream is not None:
             message = (
@@ -687,6 +703,39 @@ class SizeConvertedToPythonNumber(Rule):
         """,
     ]
     INVALID = [
+        # A factor a size picks only through a comparison with 1 (Cosmos's temporal upsampling): `low`, saying why.
+        Invalid(
+            """
+            import torch
+            class Upsample(torch.nn.Module):
+                def forward(self, hidden_states):
+                    num_frames = hidden_states.size(2)
+                    time_factor = int(1.0 + 1.0 * (num_frames > 1))
+                    hidden_states = hidden_states.repeat_interleave(time_factor, dim=2)
+                    return hidden_states[:, :, time_factor - 1 :]
+            """,
+            line=5,
+            settings={"confidence": "low"},
+            message_contains="decides only through `num_frames > 1`",
+        ),
+        # Dim 0 of one-dimensional indices bound to names of extents, not a batch (Kandinsky-6's rotary table):
+        # with `Dim.DYNAMIC` it stays symbolic, so `low`.
+        Invalid(
+            """
+            import torch
+            class Rope(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.table = torch.nn.Parameter(torch.randn(64, 8))
+                def forward(self, pos: tuple[torch.Tensor, torch.Tensor, torch.Tensor]):
+                    num_frames, height, width = (int(axis.shape[0]) for axis in pos)
+                    angles = self.table[pos[0]]
+                    return angles.view(num_frames, 1, -1).expand(num_frames, height * width, -1)
+            """,
+            line=7,
+            settings={"confidence": "low"},
+            message_contains="with `Dim.DYNAMIC`, what `dynamic_axes` and string dim names become, it stays symbolic",
+        ),
         # The side of a square grid recovered from a token count: `low`, saying why.
         Invalid(
             """
@@ -1247,3 +1296,39 @@ def _square_root(context: FileContext, expr: ast.AST) -> bool:
         if type(node) is ast.Call and context.call_name(node) in ("math.sqrt", "math.isqrt", "numpy.sqrt"):
             return True
     return False
+
+
+# The names of a spatial or temporal extent: a value bound to one is not a batch, whatever dim it reads.
+_EXTENT_NAME = re.compile(
+    r"^(?:num_|n_)?(?:frames?|height|width|depth|length|len|seq_len|time|duration|tokens?|patches?|h|w|t|d)$",
+    re.IGNORECASE,
+)
+
+
+def _bound_to_extent_names(context: FileContext, node: ast.AST) -> bool:
+    """Whether `node` (an `int()` call) is bound, directly or as the element of a comprehension unpacked into names,
+    only to names of spatial or temporal extents (Kandinsky-6's `num_frames, height, width = (int(p.shape[0]) for p in
+    pos)`: dim 0 of each one-dimensional index, not a batch)."""
+    parent = context.parent(node)
+    if type(parent) in (ast.GeneratorExp, ast.ListComp) and parent.elt is node:  # type: ignore[attr-defined]
+        node, parent = parent, context.parent(parent)
+    if type(parent) is not ast.Assign or parent.value is not node:
+        return False
+    names = [n for target in parent.targets for n in ast.walk(target) if type(n) is ast.Name]
+    return bool(names) and all(_EXTENT_NAME.match(n.id) for n in names)
+
+
+def _through_degenerate_comparisons(context: FileContext, value: ast.expr) -> ast.Compare | None:
+    """The comparison of a size with 0 or 1 through which alone `value` depends on sizes (`1.0 + 1.0 * (num_frames >
+    1)`), else None."""
+    compares = [n for n in ast.walk(value) if type(n) is ast.Compare]
+    if len(compares) != 1 or len(compares[0].ops) != 1:
+        return None
+    compare = compares[0]
+    inside = {id(n) for n in ast.walk(compare)}
+    if any(id(leaf) not in inside for leaf in size_leaves(context, value)):
+        return None  # a size read outside the comparison too
+    bound = compare.comparators[0] if is_dynamic_size(context, compare.left) else compare.left
+    if type(bound) is not ast.Constant or bound.value not in (0, 1) or type(bound.value) is bool:
+        return None
+    return compare

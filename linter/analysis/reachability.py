@@ -644,6 +644,28 @@ def _compare_literal(default: object, op_type: type[ast.cmpop], right: ast.AST) 
         return None
 
 
+# A size named for the memory a computation takes (`memory_count`, `mem_gb`, `num_bytes`): CogVideoX's and KVAE's
+# `SafeConv3d` split a convolution in time past 2 or 3 GB, which computes the same numbers.
+_MEMORY_NAME = re.compile(r"^(?:\w+_)?(?:memory|mem|bytes)(?:_(?:count|size|gb|mb|usage|needed))?$", re.IGNORECASE)
+
+
+def is_memory_name(expr: ast.AST) -> bool:
+    """Whether a name or an attribute's last name says it measures memory (`memory_count`, `self.mem_gb`)."""
+    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None  # type: ignore[attr-defined]
+    return name is not None and _MEMORY_NAME.match(name) is not None
+
+
+def past_a_memory_budget(test: ast.expr) -> bool:
+    """`memory_count > 2`, `2 < mem_gb`: a size named for memory ordered above a literal budget, the test of a branch
+    that splits a computation for memory."""
+    if type(test) is not ast.Compare or len(test.ops) != 1:
+        return False
+    left, op, right = test.left, type(test.ops[0]), test.comparators[0]
+    if op in (ast.Lt, ast.LtE):
+        left, right, op = right, left, ast.Gt
+    return op in (ast.Gt, ast.GtE) and is_memory_name(left) and type(right) is ast.Constant
+
+
 def is_size_flag(name: str) -> bool:
     """A flag that lets a model take inputs of other sizes (`interpolate_pos_encoding`, `dynamic_img_size`)."""
     return _SIZE_FLAG.search(name) is not None

@@ -36,6 +36,7 @@ from onnxlint.analysis.reachability import (
     optional_parameters,
     parameter_options,
     parameters_off_by_default,
+    past_a_memory_budget,
     pipeline_driver_file,
     runs_no_iteration,
     tested_for_none,
@@ -621,7 +622,10 @@ class FileContext:
                             return f"a branch the export takes only on request (`{_short(test)}`)"
                         # `else` of `if sub_pixel:` with `sub_pixel=True`: say which way the default goes
                         return f"a branch the export takes only on request (the `else` of `{_short(test)}`, true by default)"
-            elif parent_type is ast.For and child in parent.body and runs_no_iteration(parent.iter, options):  # type: ignore[attr-defined]
+            if parent_type is ast.If and child in parent.body and past_a_memory_budget(parent.test):  # type: ignore[attr-defined]
+                # CogVideoX's `if memory_count > 2:` (GB): a split of the computation for memory, the same numbers
+                return f"a branch for inputs past a memory budget (`{_short(parent.test)}`), which splits the computation for memory"  # type: ignore[attr-defined]
+            if parent_type is ast.For and child in parent.body and runs_no_iteration(parent.iter, options):  # type: ignore[attr-defined]
                 return f"a loop the model's default configuration runs no time (`{_short(parent.iter)}`)"  # type: ignore[attr-defined]
             elif parent_type is ast.BoolOp and child in parent.values:  # type: ignore[attr-defined]
                 values = parent.values  # type: ignore[attr-defined]

@@ -2245,3 +2245,30 @@ def test_an_input_passed_with_the_images_to_a_required_parameter_comes_with_them
     assert context.given_with_the_data() == frozenset()
     findings = lint_source(optional, "m.py", LintSettings(confidence="low")).findings
     assert {(f.start.row, f.code): f.confidence.value for f in findings}[(11, "ONX202")] == "low"
+
+
+def test_a_finding_in_a_branch_past_a_memory_budget_is_low():
+    """CogVideoX's `SafeConv3d`: `if memory_count > 2:` (GB) splits the convolution in time for memory, the same
+    numbers; an example an export uses does not reach it, so what the split computes is reported at `low`, saying
+    why. The same `int()` outside such a branch keeps its level."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class SafeConv3d(torch.nn.Conv3d):
+            def forward(self, input):
+                memory_count = (input.shape[0] * input.shape[1] * input.shape[2] * input.shape[3]) * 2 / 1024**3
+                if memory_count > 2:
+                    part_num = int(memory_count / 2) + 1
+                    chunks = torch.chunk(input, part_num, dim=2)
+                    return torch.cat([super().forward(chunk) for chunk in chunks], dim=2)
+                scale = int(input.shape[2] / 2)
+                return super().forward(input)[:, :, :scale]
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    found = {(f.start.row, f.code): f for f in findings}
+    assert found[(9, "ONX301")].confidence.value == "low", [(f.start.row, f.code, f.message) for f in findings]
+    assert "past a memory budget (`memory_count > 2`)" in found[(9, "ONX301")].message
+    assert found[(12, "ONX301")].confidence.value != "low", [(f.start.row, f.code, f.message) for f in findings]
