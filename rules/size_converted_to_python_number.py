@@ -1310,9 +1310,9 @@ def _bound_to_extent_names(context: FileContext, node: ast.AST) -> bool:
     only to names of spatial or temporal extents (Kandinsky-6's `num_frames, height, width = (int(p.shape[0]) for p in
     pos)`: dim 0 of each one-dimensional index, not a batch)."""
     parent = context.parent(node)
-    if type(parent) in (ast.GeneratorExp, ast.ListComp) and parent.elt is node:  # type: ignore[attr-defined]
+    if isinstance(parent, (ast.GeneratorExp, ast.ListComp)) and parent.elt is node:
         node, parent = parent, context.parent(parent)
-    if type(parent) is not ast.Assign or parent.value is not node:
+    if not isinstance(parent, ast.Assign) or parent.value is not node:
         return False
     names = [n for target in parent.targets for n in ast.walk(target) if type(n) is ast.Name]
     return bool(names) and all(_EXTENT_NAME.match(n.id) for n in names)

@@ -651,7 +651,7 @@ _MEMORY_NAME = re.compile(r"^(?:\w+_)?(?:memory|mem|bytes)(?:_(?:count|size|gb|m
 
 def is_memory_name(expr: ast.AST) -> bool:
     """Whether a name or an attribute's last name says it measures memory (`memory_count`, `self.mem_gb`)."""
-    name = expr.id if type(expr) is ast.Name else expr.attr if type(expr) is ast.Attribute else None  # type: ignore[attr-defined]
+    name = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else None
     return name is not None and _MEMORY_NAME.match(name) is not None
 
 
