@@ -284,6 +284,12 @@ def non_default_test(
 UNKNOWN_VALUE: Any = object()  # a value the default path does not fix to one literal
 _UNKNOWN = UNKNOWN_VALUE
 
+
+def is_plain_literal(value: object) -> bool:
+    """Whether `value` is a literal the default path tracks: None, a bool, an int or a str."""
+    return value is None or type(value) in (bool, int, str)
+
+
 # What a call returns on the callee's default path, given the call (`FileContext._default_return`): one literal, a
 # tuple of literals and `UNKNOWN_VALUE`s (`return models, rows` with `rows` None), or `UNKNOWN_VALUE`.
 CallValue = Callable[[ast.Call, Mapping[str, object]], object]
@@ -298,10 +304,12 @@ def default_local_values(
     """The locals of `function` that hold one literal on its default path: every binding the default path makes
     gives the same literal (`recurrent_state = None` in the `else` of `if cache is not None:`, `n = cache.count() if
     cache is not None else 0`, `exists_cache = cache is not None and len(cache) > i`: False). Bindings in branches the default path does not take (`non_default_test` with
-    `defaults_off`, `options` and the locals bound so far) are left out; a binding in a loop, an augmented assignment
-    or any value that is no literal makes the name unknown. A call's value, or an item of it unpacked (`models, origin
-    = self._minimal_models(x, track_origins=False)`), is what `call_value` says the callee returns on its default path
-    with the arguments of the call. Parameters are not locals here (see `parameter_options`)."""
+    `defaults_off`, `options` and the locals the walk knows at that point) are left out, and so is the rest of a block
+    after an `if` whose default branch returns, continues or breaks; an augmented assignment, a binding in an
+    exception handler or any value that is no literal makes the name unknown (a binding in a loop counts like any
+    other, but the walk forgets what the loop binds at its head). A call's value, or an item of it unpacked (`models,
+    origin = self._minimal_models(x, track_origins=False)`), is what `call_value` says the callee returns on its
+    default path with the arguments of the call. Parameters are not locals here (see `parameter_options`)."""
     return _DefaultPath(function, defaults_off, options, call_value).local_values()
 
 
@@ -385,7 +393,7 @@ class _DefaultPath:
         return non_default_test(test, self.defaults_off, self._known(here))
 
     def _value_of(self, expr: ast.expr | None, here: dict[str, object]) -> object:
-        if type(expr) is ast.Constant and (expr.value is None or type(expr.value) in (bool, int, str)):
+        if type(expr) is ast.Constant and is_plain_literal(expr.value):
             return expr.value
         if type(expr) is ast.IfExp:
             taken = self._decided(expr.test, here)
@@ -402,7 +410,7 @@ class _DefaultPath:
             # `getattr(self, "s1", None)` for an attribute only an opt-in switch sets)
             key = option_key(expr)
             value = self.options.get(key, _UNKNOWN) if key is not None else _UNKNOWN
-            return value if value is None or type(value) in (bool, int, str) else _UNKNOWN
+            return value if is_plain_literal(value) else _UNKNOWN
         if type(expr) is ast.Call:
             if (
                 type(expr.func) is ast.Name

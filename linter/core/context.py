@@ -28,6 +28,7 @@ from onnxlint.analysis.reachability import (
     getattr_with_default,
     has_decorator,
     is_cache_name,
+    is_plain_literal,
     is_size_flag,
     non_default_test,
     non_model_file,
@@ -986,7 +987,7 @@ class FileContext:
         bound: dict[str, object] = {}
         for argument, default in parameter_defaults(node):
             value = literal_value(default)
-            if value is None or type(value) in (bool, int, str):
+            if is_plain_literal(value):
                 bound[argument.arg] = value
         for name, expr in passed.items():
             bound[name] = _passed_literal(expr, known)
@@ -1870,10 +1871,7 @@ def _given_with_the_data(context: FileContext, _key: None) -> frozenset[str]:
     }
     given: set[str] = set()
     for call in cast("list[ast.Call]", _calls_on_lines_naming(context, candidates)):
-        passed: list[tuple[int | None, str | None, ast.expr]] = [
-            (index, None, value) for index, value in enumerate(call.args)
-        ]
-        passed += [(None, keyword.arg, keyword.value) for keyword in call.keywords]
+        passed = _arguments_of(call)
         named = [
             (index, keyword, value.id)
             for index, keyword, value in passed
@@ -1898,6 +1896,16 @@ def _given_with_the_data(context: FileContext, _key: None) -> frozenset[str]:
     if media:
         given |= _companions_of_the_data(context, media)
     return frozenset(given)
+
+
+def _arguments_of(call: ast.Call) -> list[tuple[int | None, str | None, ast.expr]]:
+    """(position, keyword, value) for each argument of `call`: positional ones by index, keyword ones by name
+    (`**kwargs` with keyword None)."""
+    passed: list[tuple[int | None, str | None, ast.expr]] = [
+        (index, None, value) for index, value in enumerate(call.args)
+    ]
+    passed += [(None, keyword.arg, keyword.value) for keyword in call.keywords]
+    return passed
 
 
 def _calls_on_lines_naming(context: FileContext, names: Collection[str]) -> list[ast.AST]:
@@ -1933,11 +1941,7 @@ def _companions_of_the_data(context: FileContext, media: set[str]) -> set[str]:
         callee = model.resolve_local_call(call, caller) or model.submodule_forward(call, caller)
         if callee is None:
             continue  # a callee the file does not define may take anything with a default
-        passed: list[tuple[int | None, str | None, ast.expr]] = [
-            (index, None, value) for index, value in enumerate(call.args)
-        ]
-        passed += [(None, keyword.arg, keyword.value) for keyword in call.keywords]
-        for index, keyword, value in passed:
+        for index, keyword, value in _arguments_of(call):
             if (
                 type(value) is ast.Name
                 and value.id in optional
@@ -2274,11 +2278,10 @@ def _passed_literal(expr: ast.expr, known: Mapping[str, object]) -> object:
     """The literal an argument holds where the call is made: a literal, or a name or option the caller's default path
     fixes (`known`); else `UNKNOWN_VALUE`."""
     value = literal_value(expr)
-    if value is not NOT_LITERAL:
-        return value if value is None or type(value) in (bool, int, str) else UNKNOWN_VALUE
-    key = option_key(expr)
-    value = known.get(key, UNKNOWN_VALUE) if key is not None else UNKNOWN_VALUE
-    return value if value is None or type(value) in (bool, int, str) else UNKNOWN_VALUE
+    if value is NOT_LITERAL:
+        key = option_key(expr)
+        value = known.get(key, UNKNOWN_VALUE) if key is not None else UNKNOWN_VALUE
+    return value if is_plain_literal(value) else UNKNOWN_VALUE
 
 
 def _with_locals(config: Mapping[str, object], local: Mapping[str, object] | None) -> Mapping[str, object]:
