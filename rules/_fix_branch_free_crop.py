@@ -25,10 +25,11 @@ between: the fix is always `unsafe`. The body must be the crop alone: `x = x[<sl
 from __future__ import annotations
 
 import ast
+import re
 
 from onnxlint.rules.api import Edit, FileContext, Location
 
-from ._fix_branch_free_pad import _body_text, _pure, _terms, branch_free_pad, flag_condition, is_elif
+from ._fix_branch_free_pad import PAD, _body_text, _pure, _terms, branch_free_pad, flag_condition, is_elif
 
 
 def branch_free_crop(context: FileContext, node: ast.If) -> Edit | None:
@@ -45,6 +46,35 @@ def branch_free_crop(context: FileContext, node: ast.If) -> Edit | None:
     if padded_under_same_test(context, node) is None:
         return None
     return Edit(Location(node.lineno, 1), context.source.end_of(node), _body_text(context, node, []))
+
+
+def crop_after_a_pad(context: FileContext, node: ast.If) -> ast.If | None:
+    """For the confidence of the finding, not for a fix: `node` is `if <test>: x = x[:, :n]` alone, and an earlier
+    `if` of the function on the same test pads (its body calls `F.pad` or a function named for padding, Reformer's
+    `self._pad_to_mult_of_chunk_length(...)` under `if must_pad_to_match_chunk_length:`). The crop undoes that pad,
+    so the export keeps both or neither: one hazard, the pad's. Returns that earlier `if`."""
+    if node.orelse or len(node.body) != 1 or not _is_crop(node.body[0]) or is_elif(context, node):
+        return None
+    return next(
+        (other for other in _same_test(context, node) if other.lineno < node.lineno and _pads(context, other)),
+        None,
+    )
+
+
+def _pads(context: FileContext, node: ast.If) -> bool:
+    """Whether the body of `node` calls `F.pad` or a function or method whose name says it pads."""
+    for statement in node.body:
+        for call in ast.walk(statement):
+            if type(call) is not ast.Call:
+                continue
+            name = call.func.attr if type(call.func) is ast.Attribute else getattr(call.func, "id", "")
+            if context.call_name(call) == PAD or _PAD_NAME.search(name):
+                return True
+    return False
+
+
+# `_pad_to_mult_of_chunk_length`, `pad_to_multiple`, `maybe_pad`: a helper named for padding.
+_PAD_NAME = re.compile(r"(?:^|_)pad(?:_|$|ding)", re.IGNORECASE)
 
 
 def crops_undoing(context: FileContext, pad: ast.If) -> list[Edit]:

@@ -1009,7 +1009,10 @@ _CONTAINER_TYPES = frozenset({"list", "tuple", "dict", "set", "str", "int", "flo
 def narrowed_to_non_tensor(context: FileContext, name: ast.Name) -> bool:
     """Whether `name` sits where an `isinstance` test says it is no tensor (pyright's narrowing): in the
     body of `if isinstance(name, (list, tuple)):`, or in the `else` of `if isinstance(name, torch.Tensor):`
-    (and the same for conditional expressions)."""
+    (and the same for conditional expressions); or what the function returns as the list or tuple its return
+    annotation declares (`returned_as_annotated_sequence`)."""
+    if returned_as_annotated_sequence(context, name.id):
+        return True
     child: ast.AST = name
     parent = context.parent(name)
     while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -1027,6 +1030,43 @@ def narrowed_to_non_tensor(context: FileContext, name: ast.Name) -> bool:
                 return True
         child, parent = parent, context.parent(parent)
     return False
+
+
+def returned_as_annotated_sequence(context: FileContext, name: str) -> bool:
+    """Whether the function returns `name` as the list or tuple its annotation declares: diffusers' MultiAdapter
+    (`def forward(...) -> list[torch.Tensor]`) returns `accume_state`, which it binds to `features = adapter(x)`, the
+    per-scale feature maps of a submodule; so `len(features)` counts the scales, not a dim. Every `return` of the
+    function returns a name, and `name` is one of them or is bound as a whole to one of them (`accume_state =
+    features`)."""
+    function = context.function
+    if function is None or type(function.node) is ast.Lambda:
+        return False
+    return name in context.cached(_annotated_sequence_names, function.node)
+
+
+def _annotated_sequence_names(context: FileContext, function: ast.AST) -> frozenset[str]:
+    """The names `returned_as_annotated_sequence` accepts in `function`."""
+    annotation = getattr(function, "returns", None)
+    if annotation is None or not _SEQUENCE_ANNOTATION.match(ast.unparse(annotation)):
+        return frozenset()
+    returns = [node for node in _function_nodes(function) if type(node) is ast.Return]
+    if not returns or not all(type(node.value) is ast.Name for node in returns):
+        return frozenset()
+    names = {node.value.id for node in returns}  # type: ignore[union-attr]
+    for node in _function_nodes(function):
+        if (
+            type(node) is ast.Assign
+            and len(node.targets) == 1
+            and type(node.targets[0]) is ast.Name
+            and node.targets[0].id in names
+            and type(node.value) is ast.Name
+        ):
+            names.add(node.value.id)
+    return frozenset(names)
+
+
+# A return annotation of a Python list or tuple (`list[torch.Tensor]`, `Tuple[Tensor, ...]`, `Sequence[...]`).
+_SEQUENCE_ANNOTATION = re.compile(r"^(?:typing\.)?(?:list|List|tuple|Tuple|Sequence)\[")
 
 
 def _isinstance_says(context: FileContext, test: ast.expr, name: str) -> bool | None:

@@ -17,7 +17,7 @@ from onnxlint.rules.api import (
     literal_int,
 )
 
-from ._fix_branch_free_crop import branch_free_crop, crops_undoing, padded_under_same_test
+from ._fix_branch_free_crop import branch_free_crop, crop_after_a_pad, crops_undoing, padded_under_same_test
 from ._fix_branch_free_pad import branch_free_pad
 from ._fix_branch_free_resize import branch_free_resize
 from ._fix_export_guard import export_guard
@@ -26,6 +26,7 @@ from ._sizes import (
     is_module_state_size,
     is_name,
     is_rank,
+    is_size,
     likely_static,
     local_values,
     shape_index,
@@ -46,6 +47,8 @@ _LAYOUT = 4
 # A count at or past 2**24 (16.7M) is an indexing or precision limit (float32 counts exactly up to it, int32
 # indexes up to 2**31), not an input size: kornia's RANSAC keeps float counts for `n <= 1 << 24` correspondences.
 _BEYOND_INPUTS = 1 << 24
+# Configuration options that give the size a model's positional table was trained at (LW-DETR, SegGPT, ViTDet, SAM3).
+_PRETRAINING_SIZE_OPTIONS = ("pretrain_image_size", "pretrain_img_size", "pretrain_size")
 _REPORTING_CALLS = frozenset({"warn", "warning", "info", "debug", "error", "print", "log", "exception"})
 
 
@@ -184,6 +187,14 @@ class BranchOnTensorSize(Rule):
       same for every size through stride-1 layers, 0 through 'same'-padded ones;
     - an `if` that only crops back (`x = x[:, :H, :W]`) what an earlier `if` on the same condition pads: the
       export keeps both or neither, one hazard, reported at the pad, whose fix drops both `if`s (timm's TinyViT);
+      also where the pad goes through a helper named for padding (Reformer's `if must_pad_to_match_chunk_length:`
+      around `self._pad_to_mult_of_chunk_length(...)`, then around the crop back to `orig_sequence_length`), which has
+      no fix;
+    - an equality with the size of the model's positional table, in a model whose configuration builds that table
+      at a pretraining size other than its native one (LW-DETR's `pretrain_image_size = 224`, `image_size = 256`;
+      SAM3's 336 and 1008): an example at the native size exports the branch that resizes the table, right at every
+      size, as a resize to the table's own size is the identity; not where the two agree (ViTDet, 224 and 224), whose
+      native example keeps the table as it is;
     - an `if` whose whole condition orders a size against a bound the model fixes (a configuration or
       constructor value) and whose body slices, pads or resizes to that bound (`if ids.shape[1] >
       max_len: ids = ids[:, :max_len]`; also by a local the body computes from it, as kornia's `pad =
@@ -325,6 +336,7 @@ class BranchOnTensorSize(Rule):
             or self._picks_a_device_implementation(test)
             or self._picks_an_attention_order(test)
             or self._brought_up_to_another_size(test)
+            or self._table_at_a_pretraining_size(test)
         )
         if assumed is None and context.default_path_value(test) is not None:
             # The size is read, but what the condition is on the default path does not depend on it.
@@ -429,18 +441,57 @@ class BranchOnTensorSize(Rule):
         the pad's, reported at the pad (whose fix drops both `if`s); with the pad kept, the crop is right at every
         size (it keeps everything when nothing was padded)."""
         statement = self.context.parent(test)
-        if (
-            type(statement) is not ast.If
-            or statement.test is not test
-            or branch_free_crop(self.context, statement) is None
-        ):
+        if type(statement) is not ast.If or statement.test is not test:
             return None
-        pad = padded_under_same_test(self.context, statement)
+        pad = (
+            padded_under_same_test(self.context, statement)
+            if branch_free_crop(self.context, statement) is not None
+            # Reformer's `if must_pad_to_match_chunk_length: x = x[:, :orig_sequence_length]` after the same `if`
+            # padded through a helper: no fix, the same single hazard.
+            else crop_after_a_pad(self.context, statement)
+        )
         if pad is None:
             return None
         return (
             f"the branch crops back what the `if` on the same condition at line {pad.lineno} pads: the export keeps "
             "both or neither, one hazard, reported there"
+        )
+
+    def _table_at_a_pretraining_size(self, test: ast.expr) -> str | None:
+        """LW-DETR's `if torch.jit.is_tracing() or (size != height or size != width):` before it resizes its
+        positional table: every size the condition reads is compared for equality with the size of the model's own
+        table, and the configuration builds that table at a pretraining size (`pretrain_image_size = 224`) other than
+        the model's native one (`image_size = 256`). An example at the native size takes the branch that resizes the
+        table, right at every size (a resize to the table's own size is the identity); only an example at the
+        pretraining size keeps the other branch. Where the two sizes agree (ViTDet: 224 and 224), the native example
+        keeps the table as it is, wrong at every other size: no reason, the finding keeps its level."""
+        context = self.context
+        native = context.configuration_default("image_size")
+        pretraining = next(
+            (
+                (name, value)
+                for name in _PRETRAINING_SIZE_OPTIONS
+                if type(value := context.configuration_default(name)) is int
+            ),
+            None,
+        )
+        if pretraining is None or type(native) is not int or native == pretraining[1]:
+            return None
+        terms = [term for term in _terms(test) if is_dynamic_size(context, term)]
+        if not terms or not all(
+            type(term) is ast.Compare
+            and len(term.ops) == 1
+            and type(term.ops[0]) in (ast.Eq, ast.NotEq)
+            and _one_side_static(context, term.left, term.comparators[0])
+            for term in terms
+        ):
+            return None
+        name, size = pretraining
+        return (
+            f"an equality with the size of the model's positional table, which the configuration builds at its "
+            f"pretraining size (`{name}` {size}) and not at its native one (`image_size` {native}): an example at the "
+            "native size exports the branch that resizes the table, right at every size (the identity at the table's "
+            f"own size); only an example at {size} keeps the other branch"
         )
 
     def _tests_a_layout(self, test: ast.expr) -> str | None:
@@ -1331,6 +1382,27 @@ class BranchOnTensorSize(Rule):
             settings={"confidence": "low"},
             message_contains="past `query_length`, which the branch slices, is empty",
         ),
+        # A crop back under the flag of an earlier pad through a helper (Reformer): the pad's hazard, `low` here.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def _pad_to_multiple(self, x, amount):
+                    return torch.nn.functional.pad(x, (0, amount))
+                def forward(self, x):
+                    length = x.shape[-1]
+                    must_pad = x.shape[-1] % 64 != 0
+                    if must_pad:
+                        x = self._pad_to_multiple(x, 64 - x.shape[-1] % 64)
+                    y = x * 2
+                    if must_pad:
+                        y = y[:, :length]
+                    return y
+            """,
+            line=11,
+            settings={"confidence": "low"},
+            message_contains="the `if` on the same condition at line 8 pads",
+        ),
         # The same with the slice in the `else` of the reversed test (Informer's decoder input): `low`.
         Invalid(
             """
@@ -1861,6 +1933,18 @@ def _compares_a_rank(context, term: ast.expr) -> bool:
         if is_rank(context, side):
             return True
     return False
+
+
+def _one_side_static(context, left: ast.expr, right: ast.expr) -> bool:
+    """One side a size that may be dynamic, the other a size fixed when the model is built: the size of the model's
+    own parameter or buffer, or a local computed from one (`size = int(math.sqrt(table.shape[1]))`), not a literal."""
+    return any(
+        type(fixed) is not ast.Constant
+        and is_size(context, fixed)
+        and not is_dynamic_size(context, fixed)
+        and is_dynamic_size(context, varying)
+        for fixed, varying in ((left, right), (right, left))
+    )
 
 
 def _terms(test: ast.expr) -> list[ast.expr]:

@@ -262,6 +262,17 @@ def non_default_test(
         if key is not None and key in options:
             # `side == "horz"` with `side="short"`, `self.config.hidden_stride > 1` with `hidden_stride: int = 1`
             return _compare_literal(options[key], op_type, right)
+        if (
+            op_type in (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)
+            and type(right) is ast.Constant
+            and type(right.value) is bool
+            and type(left) in (ast.Name, ast.Attribute)
+        ):
+            # `if mask_input is True:` (PatchTSMixer), `if flag == False:`: the flag itself, or its negation
+            inner = non_default_test(left, defaults_off, options)
+            if inner is None:
+                return None
+            return (inner == right.value) == (op_type in (ast.Is, ast.Eq))
         if op_type in (ast.Is, ast.IsNot) and type(right) is ast.Constant and right.value is None:
             if type(left) is ast.Name and is_cache_name(left.id):
                 return op_type is ast.Is  # `cache is not None`: false by default

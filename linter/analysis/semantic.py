@@ -97,6 +97,16 @@ _NON_INFERENCE_BASE = re.compile(r"(?:Transform|Transformd)$")
 # Functions that compute a loss, a metric or training supervision (`compute_loss`, `dice_loss`, `sigmoid_focal_loss`,
 # `metric_fn`, `compute_supervision_coarse`): one pattern with the runner's on-request pre-pass.
 _NON_INFERENCE_FUNCTION = TRAINING_FUNCTION
+# transformers' heads that train a model's pretraining objective (`PatchTSMixerForPretraining`, `BertForPreTraining`).
+_PRETRAINING_HEAD = re.compile(r"For[Pp]re[Tt]raining$")
+
+
+def is_pretraining_head(class_name: str) -> bool:
+    """A class that trains a model's pretraining objective (`PatchTSMixerForPretraining`): what it builds with another
+    option than the default (masking on) is that objective's model, not the one an export of the model takes."""
+    return _PRETRAINING_HEAD.search(class_name) is not None
+
+
 _NN_CONTAINERS = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict"})
 _ASSIGNMENTS_AND_CALLS = frozenset({ast.Assign, ast.AnnAssign, ast.Call})
 
@@ -594,10 +604,19 @@ class ModuleModel:
         if self._calls_by_name is None:
             calls: dict[str, list[ast.Call]] = {}
             literals = self._literal_keywords
+            # What a pretraining head passes (`PatchTSMixerModel(config, mask_input=True)`) is not an option of the
+            # model an export takes: its keywords are not counted (see `is_pretraining_head`).
+            heads = [node for node in self.tree.body if type(node) is ast.ClassDef and is_pretraining_head(node.name)]
+            in_heads = {id(node) for head in heads for node in ast.walk(head) if type(node) is ast.keyword}
             for node in walk(self.tree):
                 if isinstance(node, ast.Call) and type(node.func) is ast.Name:
                     calls.setdefault(node.func.id, []).append(node)
-                elif isinstance(node, ast.keyword) and node.arg is not None and type(node.value) is ast.Constant:
+                elif (
+                    isinstance(node, ast.keyword)
+                    and node.arg is not None
+                    and type(node.value) is ast.Constant
+                    and id(node) not in in_heads
+                ):
                     literals.setdefault(node.arg, []).append(node.value.value)
             self._calls_by_name = calls
         return self._calls_by_name

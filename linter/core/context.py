@@ -43,7 +43,7 @@ from onnxlint.analysis.reachability import (
     tested_for_none,
     tested_not_none,
 )
-from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
+from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel, is_pretraining_head
 from onnxlint.analysis.traversal import nodes_on_lines, parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings, NonDefaultReference
@@ -834,7 +834,8 @@ class FileContext:
         one repeated literal passes that literal (`inject_noise=inject_noise[i]`). A parameter the constructor binds
         again counts with the value its defaults give it there (`_normalised_options`). Also None for an attribute the
         constructor sets to None and again only under such a flag when it is on (`_set_only_when_on`). Not the
-        flags that let a model take other sizes (`reachability.is_size_flag`)."""
+        flags that let a model take other sizes (`reachability.is_size_flag`). For a mixin without a constructor, the
+        defaults that the file's classes built on it agree on (`_agreed_by_subclasses`)."""
         owner = self.model.owner_class(self.model.function_info(self.enclosing_scope(node)))
         return self._options_of_constructor(owner) if owner is not None else {}
 
@@ -866,12 +867,41 @@ class FileContext:
             if init is not None:
                 found.update(_literal_attributes(init))
             found.update(self.cached(_fallback_attributes, owner.node))
+            if init is None:
+                found.update({k: v for k, v in self._agreed_by_subclasses(owner).items() if k not in found})
             for name, method in owner.methods.items() if found else ():
                 if name != "__init__":
                     for stored in _stored_self_attributes([method]):
                         found.pop(stored, None)  # set again after construction
             self._constructed_options[key] = found
         return found
+
+    def _agreed_by_subclasses(self, owner: ClassInfo) -> dict[str, object]:
+        """For a mixin without a constructor (MONAI's `_DepthwiseFFTForward`, whose `forward` reads
+        `getattr(self, "fft_chunk_size", 0)`): `self.<attribute>` -> the default that every class of the file built on
+        it gives the attribute by its own constructor options (`DepthwiseFFTConv2d(..., fft_chunk_size=0)`), where
+        they all agree and the mixin's own class attribute, if it declares one, is that value too."""
+        subclasses = [
+            other
+            for other in self.model.classes.values()
+            if other is not owner
+            and any(type(base) is ast.Name and base.id == owner.node.name for base in other.node.bases)
+        ]
+        if not subclasses:
+            return {}
+        declared = {
+            f"self.{statement.target.id}": literal_value(statement.value)
+            for statement in owner.node.body
+            if type(statement) is ast.AnnAssign and type(statement.target) is ast.Name and statement.value is not None
+        }
+        options = [self._options_of_constructor(other) for other in subclasses]
+        agreed: dict[str, object] = {}
+        for attribute, value in options[0].items():
+            if all(attribute in other and other[attribute] == value for other in options[1:]) and (
+                attribute not in declared or declared[attribute] == value
+            ):
+                agreed[attribute] = value
+        return agreed
 
     def _normalised_options(self, owner: ClassInfo, init: ast.FunctionDef) -> dict[str, object]:
         """`self.<attribute>` -> its default for each attribute the constructor sets, after the last binding of it,
@@ -1045,6 +1075,11 @@ class FileContext:
                 options = {k: v for k, v in options.items() if v is not _CONFLICTING}
             self._config_options = options
         return self._config_options
+
+    def configuration_default(self, option: str) -> object | None:
+        """The default of `config.<option>` in the configuration class the file imports (see
+        `_configuration_options`), or None where the run did not read one."""
+        return self._configuration_options().get(f"config.{option}")
 
     def _parameter_options(self, node: ast.AST) -> dict[str, object]:
         """The enclosing function's parameters that choose a path (`reachability.parameter_options`: a string
@@ -1708,9 +1743,14 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     passed: dict[str, dict[str, list[object]]] = {}
     defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
     uniform_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _uniform_sequence_defaults
+    pretraining_heads = [info.node for info in context.model.classes.values() if is_pretraining_head(info.node.name)]
     for name, calls in context.model.calls_by_name().items():
         positional = _constructor_positional_parameters(context, name)
         for call in calls:
+            if pretraining_heads and _inside(context, call, pretraining_heads):
+                # PatchTSMixer's `PatchTSMixerModel(config, mask_input=True)` in `PatchTSMixerForPretraining`: the
+                # pretraining objective's build, which an export of the model does not take
+                continue
             # The keywords, and for a class of the file the arguments passed by position under their parameters'
             # names (NLLB-MoE's `NllbMoeEncoderLayer(config, is_sparse, layer_idx=i)`); `*args` passes anything.
             arguments: list[tuple[str | None, ast.expr]] = [(k.arg, k.value) for k in call.keywords]
@@ -1755,6 +1795,17 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     seen = _OTHER_VALUE
                 passed.setdefault(name, {}).setdefault(argument or "*", []).append(seen)
     return passed
+
+
+def _inside(context: FileContext, node: ast.AST, classes: list[ast.ClassDef]) -> bool:
+    """Whether `node` sits in the body of one of `classes`."""
+    parent = context.parent(node)
+    while parent is not None:
+        if type(parent) is ast.ClassDef:
+            if any(parent is owner for owner in classes):
+                return True
+        parent = context.parent(parent)
+    return False
 
 
 def _constructor_positional_parameters(context: FileContext, name: str) -> list[str] | None:

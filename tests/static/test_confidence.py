@@ -2272,3 +2272,227 @@ def test_a_finding_in_a_branch_past_a_memory_budget_is_low():
     assert found[(9, "ONX301")].confidence.value == "low", [(f.start.row, f.code, f.message) for f in findings]
     assert "past a memory budget (`memory_count > 2`)" in found[(9, "ONX301")].message
     assert found[(12, "ONX301")].confidence.value != "low", [(f.start.row, f.code, f.message) for f in findings]
+
+
+def test_a_mixins_attribute_takes_the_default_every_subclass_constructor_gives_it():
+    """MONAI's `_DepthwiseFFTForward`: a mixin without a constructor whose `forward` reads `getattr(self,
+    "fft_chunk_size", 0)`, with every class of the file built on it setting the attribute from a constructor
+    parameter that defaults to 0. The chunked loop under `chunk > 0` runs only on request; where one subclass
+    defaults to another value, nothing decides it."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class _ChunkedForward:
+            fft_chunk_size: int = 0
+
+            def forward(self, input: torch.Tensor) -> torch.Tensor:
+                chunk = getattr(self, "fft_chunk_size", 0)
+                if chunk > 0 and input.shape[1] > chunk:
+                    parts = []
+                    for c0 in range(0, input.shape[1], chunk):
+                        parts.append(input[:, c0 : c0 + chunk] * 2)
+                    return torch.cat(parts, 1)
+                return input * 2
+
+
+        class Chunked2d(_ChunkedForward, torch.nn.Conv2d):
+            def __init__(self, channels: int, fft_chunk_size: int = 0) -> None:
+                torch.nn.Conv2d.__init__(self, channels, channels, 3)
+                self.fft_chunk_size = fft_chunk_size
+
+
+        class Chunked3d(_ChunkedForward, torch.nn.Conv3d):
+            def __init__(self, channels: int, fft_chunk_size: int = 0) -> None:
+                torch.nn.Conv3d.__init__(self, channels, channels, 3)
+                self.fft_chunk_size = fft_chunk_size
+        """
+    )
+
+    def loop_confidence(text: str) -> tuple[str, str]:
+        findings = lint_source(text, "m.py", LintSettings(confidence="low")).findings
+        loop = next(f for f in findings if f.code == "ONX203" and f.start.row == 12)
+        return loop.confidence.value, loop.message
+
+    level, message = loop_confidence(source)
+    assert level == "low" and "only on request (`chunk > 0 and input.shape[1] > chunk`)" in message, message
+    disagreeing = source.replace(
+        "def __init__(self, channels: int, fft_chunk_size: int = 0) -> None:\n        torch.nn.Conv3d",
+        "def __init__(self, channels: int, fft_chunk_size: int = 8) -> None:\n        torch.nn.Conv3d",
+    )
+    assert disagreeing != source
+    assert loop_confidence(disagreeing)[0] != "low"
+
+
+def test_a_crop_under_the_same_flag_as_a_pad_through_a_helper_is_the_pads_hazard():
+    """Reformer: `if must_pad: ... = self._pad_to_mult_of_chunk_length(...)`, and later `if must_pad: x = x[:,
+    :orig_length]`. The export keeps both or neither, one hazard: the pad's `if` keeps its level, the crop's is `low`
+    and says where the hazard is reported. A crop under a flag that no earlier `if` pads under keeps its level."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Model(torch.nn.Module):
+            def _pad_to_mult_of_chunk_length(self, input_ids, padding_length):
+                return torch.nn.functional.pad(input_ids, (0, padding_length))
+
+            def forward(self, input_ids: torch.Tensor):
+                orig_length = input_ids.shape[-1]
+                must_pad = input_ids.shape[-1] % 64 != 0
+                if must_pad:
+                    input_ids = self._pad_to_mult_of_chunk_length(input_ids, 64 - input_ids.shape[-1] % 64)
+                output = input_ids * 2
+                if must_pad:
+                    output = output[:, :orig_length]
+                return output
+        """
+    )
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    found = {f.start.row: f for f in findings if f.code == "ONX302"}
+    assert found[12].confidence.value != "low", found[12].message
+    assert found[15].confidence.value == "low", found[15].message
+    assert "the `if` on the same condition at line 12 pads" in found[15].message
+    unpadded = source.replace(
+        "input_ids = self._pad_to_mult_of_chunk_length(input_ids, 64 - input_ids.shape[-1] % 64)",
+        "input_ids = self.scale(input_ids)",
+    )
+    findings = lint_source(unpadded, "m.py", LintSettings(confidence="low")).findings
+    assert {f.start.row: f.confidence.value for f in findings if f.code == "ONX302"}[15] != "low"
+
+
+def test_a_table_built_at_a_pretraining_size_other_than_the_native_one_is_resized_by_a_native_example():
+    """LW-DETR: `if torch.jit.is_tracing() or (size != height or size != width):` resizes the positional table, whose
+    size comes from `config.pretrain_image_size` (224), while the model's native `image_size` is 256. An example at
+    the native size exports the resizing branch, right at every size: `low`, saying why. With both sizes 224
+    (ViTDet) the native example keeps the table as it is, wrong at every other size: the finding keeps its level."""
+    source = textwrap.dedent(
+        """
+        import math
+        import torch
+
+
+        class Embeddings(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                num_positions = (config.pretrain_image_size // config.patch_size) ** 2
+                self.position_embeddings = torch.nn.Parameter(torch.zeros(1, num_positions, config.hidden_size))
+
+            def get_absolute_positions(self, abs_pos_embeddings, height, width):
+                num_position = abs_pos_embeddings.shape[1]
+                size = int(math.sqrt(num_position))
+                if torch.jit.is_tracing() or (size != height or size != width):
+                    return torch.nn.functional.interpolate(
+                        abs_pos_embeddings.reshape(1, size, size, -1).permute(0, 3, 1, 2), size=(height, width)
+                    )
+                return abs_pos_embeddings.reshape(1, height, width, -1)
+
+            def forward(self, pixel_values: torch.Tensor):
+                height, width = pixel_values.shape[-2] // 16, pixel_values.shape[-1] // 16
+                return self.get_absolute_positions(self.position_embeddings, height, width)
+        """
+    )
+
+    def branch(options: tuple[tuple[str, int], ...]):
+        settings = LintSettings(confidence="low", config_defaults=options)
+        findings = lint_source(source, "m.py", settings).findings
+        return next(f for f in findings if f.code == "ONX302" and f.start.row == 15)
+
+    pretrained_smaller = branch((("image_size", 256), ("pretrain_image_size", 224), ("patch_size", 16)))
+    assert pretrained_smaller.confidence.value == "low", pretrained_smaller.message
+    assert "(`pretrain_image_size` 224) and not at its native one (`image_size` 256)" in pretrained_smaller.message
+    same_size = branch((("image_size", 224), ("pretrain_image_size", 224), ("patch_size", 16)))
+    assert same_size.confidence.value != "low", same_size.message
+    assert branch(()).confidence.value != "low"
+
+
+def test_a_module_built_only_with_an_option_a_pretraining_head_turns_on_runs_on_request():
+    """PatchTSMixer: `PatchTSMixerModel.__init__(config, mask_input=False)` builds its masking under `if mask_input is
+    True:`, and only `PatchTSMixerForPretraining` builds the model with `mask_input=True`. The pretraining objective is
+    not the model an export takes: the masking's `int()` is `low`, saying why. Built with the option by another
+    class, the masking is on the model's path."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        def random_masking(inputs: torch.Tensor, ratio: float):
+            sequence_length = inputs.shape[2]
+            keep = int(sequence_length * (1 - ratio))
+            return inputs[:, :, :keep]
+
+
+        class Masking(torch.nn.Module):
+            def forward(self, x: torch.Tensor):
+                return random_masking(x, 0.4)
+
+
+        class Model(torch.nn.Module):
+            def __init__(self, config, mask_input: bool = False):
+                super().__init__()
+                if mask_input is True:
+                    self.masking = Masking()
+                else:
+                    self.masking = None
+
+            def forward(self, x: torch.Tensor):
+                if self.masking is not None:
+                    x = self.masking(x)
+                return x
+
+
+        class ModelForPretraining(torch.nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.model = Model(config, mask_input=True)
+
+            def forward(self, x: torch.Tensor):
+                return self.model(x)
+        """
+    )
+
+    def masking_int(text: str):
+        findings = lint_source(text, "m.py", LintSettings(confidence="low")).findings
+        return next(f for f in findings if f.code == "ONX301" and f.start.row == 7)
+
+    on_request = masking_int(source)
+    assert on_request.confidence.value == "low", on_request.message
+    assert "(`mask_input is True`)" in on_request.message
+    built_by_a_model = source.replace("class ModelForPretraining(", "class ModelForForecasting(")
+    assert masking_int(built_by_a_model).confidence.value != "low"
+
+
+def test_a_loop_over_what_the_function_returns_as_its_annotated_list_counts_list_items():
+    """diffusers' MultiAdapter: `forward(...) -> list[torch.Tensor]` returns `accume_state`, bound to `features =
+    adapter(x)`, the per-scale feature maps of a submodule. `range(len(features))` counts the scales, a list's
+    length, not a dim: no finding. Annotated to return a tensor, the same loop is ONX203's."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class MultiAdapter(torch.nn.Module):
+            def __init__(self, adapters):
+                super().__init__()
+                self.adapters = torch.nn.ModuleList(adapters)
+
+            def forward(self, xs: torch.Tensor) -> list[torch.Tensor]:
+                accume_state = None
+                for x, adapter in zip(xs, self.adapters):
+                    features = adapter(x)
+                    if accume_state is None:
+                        accume_state = features
+                    else:
+                        for i in range(len(features)):
+                            accume_state[i] += features[i]
+                return accume_state
+        """
+    )
+
+    def loop_findings(text: str) -> list[int]:
+        findings = lint_source(text, "m.py", LintSettings(confidence="low")).findings
+        return [f.start.row for f in findings if f.code == "ONX203"]
+
+    assert 17 not in loop_findings(source)
+    assert 17 in loop_findings(source.replace("-> list[torch.Tensor]:", "-> torch.Tensor:"))
