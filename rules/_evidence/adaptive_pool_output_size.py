@@ -64,6 +64,8 @@ PARITY = [
 PATTERNS = {
     "avg_3x3": _pattern("F.adaptive_avg_pool2d(x, (3, 3))"),
     "avg_1": _pattern("F.adaptive_avg_pool2d(x, 1)"),
+    # Area interpolation to a fixed size is adaptive average pooling (smp's PSPNet export path).
+    "area_3x3": _pattern('F.interpolate(x, size=(3, 3), mode="area")'),
     "avg_4_static": _pattern("F.adaptive_avg_pool2d(x, 4)", dynamic=("batch",)),
     "max_3x3": _pattern("F.adaptive_max_pool2d(x, (3, 3))"),
     "module_7x7": Pattern(
@@ -85,6 +87,7 @@ PATTERNS = {
 MEASURED = [
     Claim("avg_3x3", "legacy", 17, "EXPORT"),
     Claim("avg_3x3", "dynamo", None, "BAKED"),
+    Claim("area_3x3", "dynamo", None, "BAKED"),
     Claim("avg_1", "legacy", 11, "ok"),
     Claim("avg_1", "dynamo", None, "ok"),
     Claim(
