@@ -262,8 +262,8 @@ class AdaptivePoolOutputSize(Rule):
             return False
         saved = context.function
         try:
-            for method, use in runs:
-                context.function = context.model.function_info(method)
+            for runner, use in runs:
+                context.function = context.model.function_info(runner)
                 if not context.skipped_during_export(use):
                     return False
         finally:
