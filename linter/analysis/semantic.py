@@ -197,6 +197,7 @@ class ModuleModel:
         self._submodules: dict[str, dict[str, str]] | None = None  # see _submodule_classes
         self._calls_by_name: dict[str, list[ast.Call]] | None = None  # see calls_by_name
         self._literal_keywords: dict[str, list[object]] = {}  # see literal_keywords, filled by the same walk
+        self._in_pretraining_heads: frozenset[int] | None = None  # see in_pretraining_heads
         self._assignments_and_calls: dict[int, list[ast.AST]] = {}
         self._qualified: dict[int, tuple[ast.AST, FunctionScope | None, str | None]] = {}
         # Bumped whenever a lazily computed kind result (names of a scope, a return kind, attribute
@@ -606,8 +607,7 @@ class ModuleModel:
             literals = self._literal_keywords
             # What a pretraining head passes (`PatchTSMixerModel(config, mask_input=True)`) is not an option of the
             # model an export takes: its keywords are not counted (see `is_pretraining_head`).
-            heads = [node for node in self.tree.body if type(node) is ast.ClassDef and is_pretraining_head(node.name)]
-            in_heads = {id(node) for head in heads for node in ast.walk(head) if type(node) is ast.keyword}
+            in_heads = self.in_pretraining_heads()
             for node in walk(self.tree):
                 if isinstance(node, ast.Call) and type(node.func) is ast.Name:
                     calls.setdefault(node.func.id, []).append(node)
@@ -620,6 +620,15 @@ class ModuleModel:
                     literals.setdefault(node.arg, []).append(node.value.value)
             self._calls_by_name = calls
         return self._calls_by_name
+
+    def in_pretraining_heads(self) -> frozenset[int]:
+        """The ids of the nodes inside the file's pretraining heads (`is_pretraining_head`): the builds and keywords
+        of a pretraining objective, which do not say what options the exported model is built with. One walk of those
+        classes, on first use."""
+        if self._in_pretraining_heads is None:
+            heads = [node for node in self.tree.body if type(node) is ast.ClassDef and is_pretraining_head(node.name)]
+            self._in_pretraining_heads = frozenset(id(node) for head in heads for node in ast.walk(head))
+        return self._in_pretraining_heads
 
     def literal_keywords(self) -> Mapping[str, list[object]]:
         """Every keyword the file passes a literal to (`crop_scale=True`, in any call or a `dict(...)`), with the

@@ -43,7 +43,7 @@ from onnxlint.analysis.reachability import (
     tested_for_none,
     tested_not_none,
 )
-from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel, is_pretraining_head
+from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import nodes_on_lines, parent_map, scope_nodes, walk
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings, NonDefaultReference
@@ -1743,11 +1743,11 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
     passed: dict[str, dict[str, list[object]]] = {}
     defaults_of: dict[int, dict[str, object]] = {}  # id(calling function) -> its literal defaults
     uniform_of: dict[int, dict[str, object]] = {}  # id(calling function) -> see _uniform_sequence_defaults
-    pretraining_heads = [info.node for info in context.model.classes.values() if is_pretraining_head(info.node.name)]
+    in_pretraining_heads = context.model.in_pretraining_heads()
     for name, calls in context.model.calls_by_name().items():
         positional = _constructor_positional_parameters(context, name)
         for call in calls:
-            if pretraining_heads and _inside(context, call, pretraining_heads):
+            if id(call) in in_pretraining_heads:
                 # PatchTSMixer's `PatchTSMixerModel(config, mask_input=True)` in `PatchTSMixerForPretraining`: the
                 # pretraining objective's build, which an export of the model does not take
                 continue
@@ -1795,17 +1795,6 @@ def _keywords_passed_to_classes(context: FileContext, _key: None) -> dict[str, d
                     seen = _OTHER_VALUE
                 passed.setdefault(name, {}).setdefault(argument or "*", []).append(seen)
     return passed
-
-
-def _inside(context: FileContext, node: ast.AST, classes: list[ast.ClassDef]) -> bool:
-    """Whether `node` sits in the body of one of `classes`."""
-    parent = context.parent(node)
-    while parent is not None:
-        if type(parent) is ast.ClassDef:
-            if any(parent is owner for owner in classes):
-                return True
-        parent = context.parent(parent)
-    return False
 
 
 def _constructor_positional_parameters(context: FileContext, name: str) -> list[str] | None:
