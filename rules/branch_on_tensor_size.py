@@ -154,7 +154,8 @@ class BranchOnTensorSize(Rule):
       `n`) padded to a multiple (Mamba-2's chunked scan: `if pad_size > 0: output = output[:, :seq_len]`):
       an example that pads exports the slice, right at every length (measured, `crop_back_after_pad`); an
       example at a multiple drops it, wrong at every other length (`..._example_multiple`);
-    - a size compared with 0 (`x.shape[0] == 0`, `n > 0`) beside other such terms: an emptiness check, for which
+    - a size compared with 0 (`x.shape[0] == 0`, `n > 0`, a product of sizes, a ceiling division of one such as
+      `(h + p - 1) // p`) beside other such terms: an emptiness check, for which
       the export takes the non-empty branch, right for every non-empty input (measured, `emptiness_check`; a
       condition of emptiness checks alone is not reported);
     - a size compared with 1 (`== 1`, `!= 1`, `> 1`, `<= 1`: a batch of one, a single frame, one decoding
@@ -973,12 +974,68 @@ class BranchOnTensorSize(Rule):
         """A size as read, or a product of such (`num_patches = t * h * w`): zero exactly when one of them is."""
         if type(expr) is ast.BinOp and type(expr.op) is ast.Mult:
             return self._size_product(expr.left, _depth) and self._size_product(expr.right, _depth)
-        if type(expr) is ast.Name and _depth < 3:
+        if type(expr) is ast.Name and _depth < 4:
             values = local_values(self.context, expr.id)
             return bool(values) and all(
                 position is not None or self._size_product(value, _depth + 1) for value, position in values
             )
+        quotient = self._exact_or_ceiling_quotient(expr)  # a part of `expr`, or of its one binding
+        if quotient is not None and _depth < 4:
+            return self._size_product(quotient, _depth + 1)
         return self._plain_size(expr)
+
+    def _exact_or_ceiling_quotient(self, expr: ast.expr) -> ast.expr | None:
+        """`n` where `expr` is zero exactly when `n` is, for a positive divisor `p` (a divisor of 0 raises): a
+        ceiling division (`(n + p - 1) // p`, `-(-n // p)`, `math.ceil(n / p)`), or the quotient of a multiple of
+        `p` by `p` (`n_padded // p` with `n_padded = ((n + p - 1) // p) * p`, Cosmos' patch counts). Else None."""
+        if type(expr) is ast.UnaryOp and type(expr.op) is ast.USub:
+            inner = expr.operand
+            if type(inner) is ast.BinOp and type(inner.op) is ast.FloorDiv:
+                negated = inner.left
+                if type(negated) is ast.UnaryOp and type(negated.op) is ast.USub:
+                    return negated.operand
+            return None
+        if type(expr) is ast.Call:
+            argument = expr.args[0] if len(expr.args) == 1 else None
+            if (
+                self.context.call_name(expr) == "math.ceil"
+                and type(argument) is ast.BinOp
+                and type(argument.op) is ast.Div
+            ):
+                return argument.left
+            return None
+        if type(expr) is not ast.BinOp or type(expr.op) is not ast.FloorDiv:
+            return None
+        dividend, divisor = expr.left, expr.right
+        if type(dividend) is ast.Name:
+            values = local_values(self.context, dividend.id)
+            if len(values) != 1 or values[0][1] is not None:
+                return None
+            dividend = values[0][0]
+        if type(dividend) is not ast.BinOp:
+            return None
+        if type(dividend.op) is ast.Mult:  # `(n * p) // p`
+            if _same_expression(dividend.right, divisor):
+                return dividend.left
+            if _same_expression(dividend.left, divisor):
+                return dividend.right
+            return None
+        if type(dividend.op) is ast.Add:  # `(n + (p - 1)) // p`
+            for size, rest in ((dividend.left, dividend.right), (dividend.right, dividend.left)):
+                if _is_one_less_than(rest, divisor):
+                    return size
+        if (  # `(n + p - 1) // p`, which parses as `((n + p) - 1) // p`
+            type(dividend.op) is ast.Sub
+            and type(dividend.right) is ast.Constant
+            and dividend.right.value == 1
+            and type(dividend.left) is ast.BinOp
+            and type(dividend.left.op) is ast.Add
+        ):
+            pair = dividend.left
+            for size, step in ((pair.left, pair.right), (pair.right, pair.left)):
+                if _same_expression(step, divisor):
+                    return size
+        return None
 
     def _plain_size(self, expr: ast.expr) -> bool:
         """A size as read (`x.shape[0]`, `boxes.size(0)`, `len(x)`, a name bound to one), not arithmetic on
@@ -1014,6 +1071,23 @@ class BranchOnTensorSize(Rule):
     # -- cases: run by tests/static/test_rules.py -------------------------------------------------
 
     VALID = [
+        # Emptiness checks through ceiling divisions (Cosmos' patch counts): `(h + p - 1) // p`, and the quotient of
+        # a multiple of `p` by `p`, are zero exactly when `h` is: the export takes the non-empty branch.
+        """
+        import math
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                _, _, h, w = x.shape
+                p = self.patch_size
+                h_padded = ((h + p - 1) // p) * p
+                num_patches = (h_padded // p) * w
+                if num_patches > 0:
+                    x = x + 1
+                if (w + 15) // 16 > 0 and math.ceil(h / p) != 0:
+                    x = x * 2
+                return x
+        """,
         # Dim 0 of two tensors compared: the batch, one symbol (`low`, reported with `--confidence low`).
         """
         import torch
@@ -1280,6 +1354,19 @@ class BranchOnTensorSize(Rule):
         """,
     ]
     INVALID = [
+        # A floor division is not an emptiness check: `h // 4` is 0 for every `h` below 4.
+        Invalid(
+            """
+            import torch
+            class M(torch.nn.Module):
+                def forward(self, x):
+                    _, _, h, w = x.shape
+                    if h // 4 > 0:
+                        x = x + 1
+                    return x
+            """,
+            count=1,
+        ),
         # An ordering against the model's own table through a local cast to the input's dtype (PriorTransformer): `low`.
         Invalid(
             """
@@ -1836,6 +1923,24 @@ _BOUND_ASSUMPTION = (
     "a bound or an equality on the size: the kept branch is wrong only for sizes on the other side of it than "
     "the example's, which deployed inputs may or may not reach"
 )
+
+
+def _same_expression(a: ast.expr, b: ast.expr) -> bool:
+    return ast.dump(a) == ast.dump(b)
+
+
+def _is_one_less_than(expr: ast.expr, divisor: ast.expr) -> bool:
+    """Whether `expr` is `p - 1` for the divisor `p`: written so, or folded (`15` for `16`)."""
+    if type(expr) is ast.BinOp and type(expr.op) is ast.Sub:
+        return _same_expression(expr.left, divisor) and type(expr.right) is ast.Constant and expr.right.value == 1
+    return (
+        type(expr) is ast.Constant
+        and type(divisor) is ast.Constant
+        and type(expr.value) is int
+        and type(divisor.value) is int
+        and divisor.value >= 1
+        and expr.value == divisor.value - 1
+    )
 
 
 def _folded_int(expr: ast.expr) -> int | None:

@@ -218,7 +218,10 @@ def _reduced_precision(expr: ast.AST) -> bool:
 
 
 def non_default_test(
-    test: ast.expr, defaults_off: frozenset[str], options: Mapping[str, object] = MappingProxyType({})
+    test: ast.expr,
+    defaults_off: frozenset[str],
+    options: Mapping[str, object] = MappingProxyType({}),
+    while_exporting: Callable[[ast.expr], bool | None] | None = None,
 ) -> bool | None:
     """What `test` is on the default path, when it decides a path the export takes only on request:
     False when its true branch is that path (`dtype == torch.float16`, `cache is not None`, a flag
@@ -227,14 +230,16 @@ def non_default_test(
     for the module's attributes set from a constructor parameter that defaults to False; `options`: what names
     and attributes hold by default (`side` for `side="short"`; `config.hidden_stride` and `self.hidden_stride`
     for a configuration's `hidden_stride: int = 1`), keyed by their dotted text (`config.x` for
-    `self.config.x`): `side == "horz"` and `self.config.hidden_stride > 1` are False by default."""
+    `self.config.x`): `side == "horz"` and `self.config.hidden_stride > 1` are False by default. `while_exporting`:
+    what an operand of `and`/`or` that says nothing here is while exporting (`FileContext.guard_polarity`: kornia's
+    `destination is not None or tiled`, with `tiled = ... and not torch.compiler.is_compiling()`), else None."""
     option = option_key(test)
     if option is not None and option in options:
         default = options[option]
         return None if default is NOT_NONE else bool(default)  # `if self.config.use_relative_position_embeddings:`
     test_type = type(test)
     if test_type is ast.UnaryOp and type(test.op) is ast.Not:  # type: ignore[attr-defined]
-        inner = non_default_test(test.operand, defaults_off, options)  # type: ignore[attr-defined]
+        inner = non_default_test(test.operand, defaults_off, options, while_exporting)  # type: ignore[attr-defined]
         return None if inner is None else not inner
     if test_type is ast.Name:
         name = test.id  # type: ignore[attr-defined]
@@ -282,7 +287,9 @@ def non_default_test(
                 return op_type in (ast.NotEq, ast.NotIn, ast.IsNot)
         return None
     if test_type is ast.BoolOp:
-        values = [non_default_test(v, defaults_off, options) for v in test.values]  # type: ignore[attr-defined]
+        values = [non_default_test(v, defaults_off, options, while_exporting) for v in test.values]  # type: ignore[attr-defined]
+        if while_exporting is not None and None in values:
+            values = [while_exporting(v) if value is None else value for v, value in zip(test.values, values)]  # type: ignore[attr-defined]
         if type(test.op) is ast.And and False in values:  # type: ignore[attr-defined]
             return False
         if type(test.op) is ast.Or and True in values:  # type: ignore[attr-defined]

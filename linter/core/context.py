@@ -616,7 +616,7 @@ class FileContext:
             if parent_type is ast.If or parent_type is ast.IfExp or parent_type is ast.While:
                 test = parent.test  # type: ignore[attr-defined]
                 if child is not test:
-                    by_default = non_default_test(test, flags, options)
+                    by_default = non_default_test(test, flags, options, self.guard_polarity)
                     in_body = child is parent.body if parent_type is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
                     if by_default is not None and in_body != by_default:
                         if in_body:
@@ -1110,6 +1110,8 @@ class FileContext:
                     # The method that makes the call is its caller: its own optional inputs passed on keep the default.
                     sites += [(self.model.function_info(self.enclosing_scope(call)), call) for call in module_calls]
                 for caller, call in sites:
+                    if self._skipped_at(caller, call):
+                        continue  # never made while exporting: kornia's `self._blur_cpu(..., out=...)` under `is_compiling()`
                     if any(type(a) is ast.Starred for a in call.args):
                         return self._options.setdefault(key, {})  # `*args`: any parameter may be passed
                     passed = [(k.arg, k.value) for k in call.keywords if k.arg is not None]
@@ -1137,6 +1139,16 @@ class FileContext:
                             del options[name]
             self._options[key] = options
         return options
+
+    def _skipped_at(self, caller: FunctionInfo | None, call: ast.Call) -> bool:
+        """Whether `call`, made in `caller`, sits where the export does not go (judged from the caller's place)."""
+        saved = self.function
+        try:
+            if caller is not None:
+                self.function = caller
+            return self.skipped_during_export(call)
+        finally:
+            self.function = saved
 
     def _built_by_a_module(self, owner: ClassInfo) -> bool:
         """Whether a method of one of the file's classes builds `owner` (a submodule, whose inputs the module that

@@ -370,6 +370,7 @@ def cross_file_uses_for(
     if not wanted:
         return {}
     imported = {path: _imported_words(data) for path, data in contents.items()}
+    _add_calling_definitions(wanted, contents, imported)
     askers: dict[Path, set[str]] = {}
     used_otherwise: set[str] = set()  # mentioned other than in an import or a call: kept as model code whatever else
     for path, words in imported.items():
@@ -439,6 +440,37 @@ def cross_file_uses(
     return {path: tuple(found) for path, found in uses.items()}
 
 
+# Levels of callers in other files whose own callers are asked about (see `_add_calling_definitions`).
+_CALLER_LEVELS = 2
+
+
+def _add_calling_definitions(
+    wanted: dict[str, set[Path]], contents: dict[Path, bytes], imported: dict[Path, set[str]]
+) -> None:
+    """Add to `wanted` the top-level definitions of other files that call a wanted name, for `_CALLER_LEVELS` levels:
+    whether they run only on request is asked in turn. kornia's `_refine_essential_lm` (a finding) is called by
+    `_lm_refine` in `_ransac_program.py`, which holds no finding of its own at the level shown, and which only
+    `load_program`, called by `RANSAC` under `if self.compiled:`, runs."""
+    frontier = set(wanted)
+    for _ in range(_CALLER_LEVELS):
+        added: set[str] = set()
+        for path, words in imported.items():
+            names = [name for name in words.intersection(frontier) if path not in wanted[name]]
+            if not names:
+                continue
+            data = contents[path]
+            calls = re.compile(rb"\b(?:" + b"|".join(re.escape(name.encode()) for name in names) + rb")\s*\(")
+            rows = [data.count(b"\n", 0, match.start()) + 1 for match in calls.finditer(data)]
+            for name in _definitions_around(data, rows) if rows else ():
+                if name not in wanted:
+                    added.add(name)
+                if path not in wanted.setdefault(name, set()):
+                    wanted[name].add(path)
+        frontier = added
+        if not frontier:
+            return
+
+
 def _definitions_around(data: bytes, rows: list[int]) -> set[str]:
     """The top-level definitions of a file that hold one of `rows`, and the file's other top-level definitions that
     mention those, transitively (what runs them within the file)."""
@@ -474,6 +506,23 @@ def _names_nothing(data: bytes, position: int, imports: list[tuple[int, int]]) -
     if b"#" in data[data.rfind(b"\n", 0, position) + 1 : position]:
         return True
     return data.count(b'"""', 0, position) % 2 == 1 or data.count(b"'''", 0, position) % 2 == 1
+
+
+_ALL_ASSIGNMENT = re.compile(rb"^__all__[ \t]*(?::[^=\n]*)?=[ \t]*[\[(]", re.MULTILINE)
+
+
+def _private_module_all(path: Path, data: bytes) -> list[tuple[int, int]]:
+    """The span of the `__all__ = [...]` of a private module (`_ransac_program.py`, not a package's `__init__.py`):
+    the names it lists are what `import *` of an internal module brings, no use by the library's users (kornia's
+    `load_program`, which only `RANSAC(compile=True)` calls). Empty for any other module, whose `__all__` is its
+    public API: a user may call what it lists."""
+    if not path.name.startswith("_") or path.name == "__init__.py":
+        return []
+    match = _ALL_ASSIGNMENT.search(data)
+    if match is None:
+        return []
+    close = data.find(b"]" if data[match.end() - 1 : match.end()] == b"[" else b")", match.end())
+    return [] if close == -1 else [(match.start(), close + 1)]
 
 
 def _only_called(data: bytes, name: str) -> bool:
@@ -552,6 +601,7 @@ def _names_mentioned_elsewhere(
         if not any(name not in found and word in data for name, word in encoded.items()):
             continue
         imports = _import_spans(data)
+        imports += _private_module_all(path, data)
         positions = accounted.get(path, set())
         for match in mention.finditer(data):
             name = match.group().decode()

@@ -253,8 +253,15 @@ def run(
     outcomes: list[FileOutcome | None] = [None] * len(work)
     _run_files(range(len(work)), work, keys, lint_options, cache, read, outcomes, progress)
     across: dict[Path, tuple[OnRequestUse, ...]] = {}
+    # The rows with findings so far: a definition asked about stays asked about once its findings turn `low` and
+    # leave the output, else the next round would drop the fact that made them `low` (and the rounds would swing).
+    finding_rows: dict[Path, set[int]] = {}
     for _ in range(_MAX_CROSS_FILE_ROUNDS):
-        before, across = across, _cross_file_uses(work, keys, outcomes, read, settings, cache, display, files_digest)
+        for key, outcome in zip(keys, outcomes):
+            if outcome is not None and outcome.findings:
+                finding_rows.setdefault(key, set()).update(f.start.row for f in outcome.findings)
+        before = across
+        across = _cross_file_uses(work, keys, finding_rows, read, settings, cache, display, files_digest)
         if across == before:
             break
         again = [index for index, (_, held) in enumerate(work) if settings_for(index, across) != held]
@@ -309,7 +316,7 @@ def _run_files(
 def _cross_file_uses(
     work: list[tuple[Path, LintSettings]],
     keys: list[Path],
-    outcomes: list[FileOutcome | None],
+    finding_rows: dict[Path, set[int]],
     read: dict[Path, bytes],
     settings: LintSettings,
     cache: LintCache | None,
@@ -318,10 +325,7 @@ def _cross_file_uses(
 ) -> dict[Path, tuple[OnRequestUse, ...]]:
     """`on_request.cross_file_uses_for` over the run's outcomes: the engine is asked about a file under the settings
     it is linted with (remembered in the cache by the file's bytes and those settings)."""
-    rows: dict[Path, list[int]] = {}
-    for key, outcome in zip(keys, outcomes):
-        if outcome is not None and outcome.findings:
-            rows.setdefault(key, []).extend(f.start.row for f in outcome.findings)
+    rows = {key: sorted(found) for key, found in finding_rows.items() if found}
     if not rows:
         return {}
     settings_of = {key: file_settings for key, (_, file_settings) in zip(keys, work)}

@@ -262,6 +262,64 @@ def test_a_use_that_is_not_a_call_keeps_it_model_code(tmp_path: Path) -> None:
     assert _findings(package)[("filters.py", 5)].startswith("ONX103 medium")
 
 
+def test_the_all_of_a_private_module_is_no_use(tmp_path: Path) -> None:
+    """kornia's `_ransac_program.py` lists `load_program` in `__all__`, and only `RANSAC(compile=True)` calls it: the
+    `__all__` of an internal module (its name starts with `_`) names what `import *` brings, no use. In a public
+    module it is the API a user may call, which keeps the definitions model code."""
+    listed = FILTERS + '\n__all__ = ["fourier_filter", "apply_freeu"]\n'
+    private_blocks = UP_BLOCKS.replace("from .filters import", "from ._filters import")
+    package = _package(tmp_path, _filters=listed, up_blocks=private_blocks, unet=UNET)
+    assert ("_filters.py", 5) not in _findings(package)
+    assert _findings(package, confidence="low")[("_filters.py", 5)].startswith("ONX103 low")
+    (tmp_path / "public").mkdir()
+    public = _package(tmp_path / "public", filters=listed, up_blocks=UP_BLOCKS, unet=UNET)
+    assert _findings(public)[("filters.py", 5)].startswith("ONX103 medium")
+
+
+def test_a_caller_without_findings_of_its_own_is_asked_about_and_the_answer_holds(tmp_path: Path) -> None:
+    """kornia's RANSAC: `_refine_essential_lm` (a finding, epipolar/essential.py) is called by `_lm_refine` in
+    `_ransac_program.py`, a file with no finding of its own, and only `load_program` there runs that, which `RANSAC`
+    calls under `if self.compiled:`. Whether `load_program` runs only on request is asked too, and once the finding
+    turns `low` (out of the default output) it stays so: the next round does not drop the fact."""
+    program = """\
+    from .filters import fourier_filter
+
+
+    def refine(x):
+        return fourier_filter(x)
+
+
+    def load_program(x):
+        return refine(x)
+    """
+    estimator = """\
+    import torch
+
+    from ._program import load_program
+
+
+    class Estimator(torch.nn.Module):
+        def __init__(self, compiled: bool = False):
+            super().__init__()
+            self.compiled = compiled
+
+        def forward(self, x):
+            if self.compiled:
+                return load_program(x)
+            return x * 2
+    """
+    filters = FILTERS.split("\n\n\ndef apply_freeu")[0] + "\n"
+    package = _package(tmp_path, filters=filters, _program=program, estimator=estimator)
+    assert ("filters.py", 5) not in _findings(package)
+    low = _findings(package, confidence="low")[("filters.py", 5)]
+    assert low.startswith("ONX103 low") and "`load_program`" in low, low
+    always = estimator.replace("        if self.compiled:\n    ", "       ")
+    (tmp_path / "always").mkdir()
+    assert _findings(_package(tmp_path / "always", filters=filters, _program=program, estimator=always))[
+        ("filters.py", 5)
+    ].startswith("ONX103 medium")
+
+
 def test_a_reexport_and_a_closure_are_followed(tmp_path: Path) -> None:
     """controlnet-XS calls `apply_freeu` from a closure that reads the enclosing `is_freeu_enabled`; another module
     imports it from the blocks module, which only imports it in turn."""

@@ -2496,3 +2496,73 @@ def test_a_loop_over_what_the_function_returns_as_its_annotated_list_counts_list
 
     assert 17 not in loop_findings(source)
     assert 17 in loop_findings(source.replace("-> list[torch.Tensor]:", "-> torch.Tensor:"))
+
+
+def _loop_finding(source: str):
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    loops = [f for f in findings if f.code == "ONX203"]
+    assert len(loops) == 1, [f.message for f in findings]
+    return loops[0]
+
+
+def test_an_or_of_an_optional_input_and_a_flag_false_while_exporting_is_a_path_on_request():
+    """kornia's SIFT blur: `if destination is not None or tiled:` with `tiled = ... and not
+    torch.compiler.is_compiling()`: while exporting the flag is False, so the branch runs only where the optional
+    `destination` is given (`low`). With a flag the export does not decide, the branch is not decided either."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Blur(torch.nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return self.blur(x)
+
+            def blur(self, value: torch.Tensor, destination: torch.Tensor | None = None) -> torch.Tensor:
+                height = value.shape[-2]
+                tiled = height >= 1024 and not torch.compiler.is_compiling()
+                if destination is not None or tiled:
+                    for row in range(0, height, 256):
+                        value[..., row : row + 256, :] += 1
+                    return value
+                return value * 2
+        """
+    )
+    on_request = _loop_finding(source)
+    assert on_request.confidence.value == "low", on_request.message
+    assert "(`destination is not None or tiled`)" in on_request.message
+    undecided = _loop_finding(source.replace(" and not torch.compiler.is_compiling()", ""))
+    assert undecided.confidence.value != "low", undecided.message
+
+
+def test_a_call_the_export_never_makes_passes_no_option():
+    """kornia's SIFT pyramid calls `self._blur_cpu(..., out=...)` only under `not torch.compiler.is_compiling()`: the
+    calls an export makes leave `out` None, so `if out is not None:` is a path on request (`low`). The same call
+    outside the guard passes `out` on the export's path."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Pyramid(torch.nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if not torch.compiler.is_compiling():
+                    out = torch.empty_like(x)
+                    self.blur(x, out=out)
+                    return out
+                return self.blur(x)
+
+            def blur(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+                height = x.shape[-2]
+                if out is not None:
+                    for row in range(0, height, 256):
+                        out[..., row : row + 256, :] = x[..., row : row + 256, :]
+                    return out
+                return x * 2
+        """
+    )
+    on_request = _loop_finding(source)
+    assert on_request.confidence.value == "low", on_request.message
+    assert "(`out is not None`)" in on_request.message
+    passed = _loop_finding(source.replace("if not torch.compiler.is_compiling():", "if x.dim() == 4:"))
+    assert passed.confidence.value != "low", passed.message
