@@ -323,8 +323,9 @@ def _cross_file_uses(
     display: Callable[[Path], str],
     files_digest: str,
 ) -> dict[Path, tuple[OnRequestUse, ...]]:
-    """`on_request.cross_file_uses_for` over the run's outcomes: the engine is asked about a file under the settings
-    it is linted with (remembered in the cache by the file's bytes and those settings)."""
+    """`on_request.cross_file_uses_for` over the rows that held findings in this round or an earlier one
+    (`finding_rows`): the engine is asked about a file under the settings it is linted with (remembered in the cache
+    by the file's bytes and those settings)."""
     rows = {key: sorted(found) for key, found in finding_rows.items() if found}
     if not rows:
         return {}
