@@ -18,7 +18,7 @@ from onnxlint.rules.api import (
 )
 
 from ._fix_branch_free_crop import branch_free_crop, crop_after_a_pad, crops_undoing, padded_under_same_test
-from ._fix_branch_free_pad import branch_free_pad
+from ._fix_branch_free_pad import _same, branch_free_pad
 from ._fix_branch_free_resize import branch_free_resize
 from ._fix_export_guard import export_guard
 from ._sizes import (
@@ -1015,9 +1015,9 @@ class BranchOnTensorSize(Rule):
         if type(dividend) is not ast.BinOp:
             return None
         if type(dividend.op) is ast.Mult:  # `(n * p) // p`
-            if _same_expression(dividend.right, divisor):
+            if _same(dividend.right, divisor):
                 return dividend.left
-            if _same_expression(dividend.left, divisor):
+            if _same(dividend.left, divisor):
                 return dividend.right
             return None
         if type(dividend.op) is ast.Add:  # `(n + (p - 1)) // p`
@@ -1033,7 +1033,7 @@ class BranchOnTensorSize(Rule):
         ):
             pair = dividend.left
             for size, step in ((pair.left, pair.right), (pair.right, pair.left)):
-                if _same_expression(step, divisor):
+                if _same(step, divisor):
                     return size
         return None
 
@@ -1925,22 +1925,12 @@ _BOUND_ASSUMPTION = (
 )
 
 
-def _same_expression(a: ast.expr, b: ast.expr) -> bool:
-    return ast.dump(a) == ast.dump(b)
-
-
 def _is_one_less_than(expr: ast.expr, divisor: ast.expr) -> bool:
     """Whether `expr` is `p - 1` for the divisor `p`: written so, or folded (`15` for `16`)."""
-    if type(expr) is ast.BinOp and type(expr.op) is ast.Sub:
-        return _same_expression(expr.left, divisor) and type(expr.right) is ast.Constant and expr.right.value == 1
-    return (
-        type(expr) is ast.Constant
-        and type(divisor) is ast.Constant
-        and type(expr.value) is int
-        and type(divisor.value) is int
-        and divisor.value >= 1
-        and expr.value == divisor.value - 1
-    )
+    if type(expr) is ast.BinOp and type(expr.op) is ast.Sub and _same(expr.left, divisor):
+        return _folded_int(expr.right) == 1
+    value, bound = _folded_int(expr), _folded_int(divisor)
+    return value is not None and bound is not None and bound >= 1 and value == bound - 1
 
 
 def _folded_int(expr: ast.expr) -> int | None:

@@ -447,22 +447,15 @@ class FileContext:
         sites = self._callers_of(info)
         if not sites:
             return False
-        saved = self.function
-        try:
-            dead = True
-            for caller, call in sites:
-                outer = caller
-                while outer.parent is not None:
-                    outer = outer.parent
-                self.function = caller  # guards are judged from the caller's place
-                if self.skipped_during_export(call):
-                    continue
-                if self._dead_at_export(outer, memo):
-                    continue
-                dead = False
-                break
-        finally:
-            self.function = saved
+        dead = True
+        for caller, call in sites:
+            outer = caller
+            while outer.parent is not None:
+                outer = outer.parent
+            if self._skipped_at(caller, call) or self._dead_at_export(outer, memo):
+                continue
+            dead = False
+            break
         memo[key] = dead
         return dead
 
