@@ -291,6 +291,7 @@ class BranchOnTensorSize(Rule):
     severity = Severity.WARNING
     trigger_names = ("if ", "while ")
     applies_to = "both exporters (the branch taken at export is kept, silently)"
+    reports_the_kept_branch = True
 
     def visit_If(self, node: ast.If) -> None:
         if not node.orelse and (

@@ -156,6 +156,9 @@ class FileContext:
         # id(comprehension node) -> its scope, made by the engine's traversal as it enters one
         self.comprehension_scopes: dict[int, FunctionScope] = {}
         self.cache: dict[str, Any] = {}  # per-file scratch space of the rules themselves (keyed by rule code)
+        # id(test of an `if` or a conditional expression) -> (code, line) of the finding that reports it as a branch
+        # the export keeps only on the example's side: see `record_kept_branch` and `kept_branch_above`
+        self._kept_branches: dict[int, tuple[str, int]] = {}
 
     # -- per-file results of the rules' helpers ------------------------------------------------
 
@@ -175,6 +178,32 @@ class FileContext:
 
     def add_finding(self, finding: Finding) -> None:
         self.findings.append(finding)
+
+    def record_kept_branch(self, test: ast.AST, code: str, line: int) -> None:
+        """A finding (`code` at `line`) reports `test` as the test of a branch the export keeps only on the side the
+        example's sizes take (`Rule.reports_the_kept_branch`). The traversal visits an `if` before what it holds, so
+        the findings under it see this when they are reported (`kept_branch_above`)."""
+        parent = self.parent(test)
+        if type(parent) in (ast.If, ast.IfExp) and parent.test is test:  # type: ignore[attr-defined]
+            self._kept_branches[id(test)] = (code, line)
+
+    def kept_branch_above(self, node: ast.AST) -> tuple[str, str, int] | None:
+        """The innermost `if` or conditional expression around `node` (in its function) that a finding reports as a
+        branch the export keeps only on the example's side (`record_kept_branch`): its test, with that finding's code
+        and line (the test shortened for a message). Code under either side is that finding's consequence: which side the export traces, the example's
+        sizes decide, and the fix of the branch changes what runs there."""
+        if not self._kept_branches:
+            return None
+        child, parent = node, self.parent(node)
+        while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+            if type(parent) in (ast.If, ast.IfExp) and child is not parent.test:  # type: ignore[attr-defined]
+                test = parent.test  # type: ignore[attr-defined]
+                root = self._kept_branches.get(id(test))
+                in_body = child is parent.body if type(parent) is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
+                if root is not None and not _side_of_every_other_size(test, in_body):
+                    return _short(test), root[0], root[1]
+            child, parent = parent, self.parent(parent)
+        return None
 
     # -- semantics -----------------------------------------------------------------------------
 
@@ -1639,6 +1668,17 @@ def statements_after_early_exit(parent: ast.AST, exits_when: Callable[[ast.expr]
             ):
                 exited = True
     return table
+
+
+def _side_of_every_other_size(test: ast.expr, in_body: bool) -> bool:
+    """Whether the side of `test` (its body where `in_body`) holds for every size but those equalities name: the
+    `else` of `H == self.window_size and W == self.window_size`, the body of `n != 1`. An example takes it unless it
+    has exactly those sizes, so what runs there is traced with ordinary examples."""
+    joined = test.values if type(test) is ast.BoolOp else [test]
+    wanted = ast.NotEq if in_body else ast.Eq
+    return all(
+        type(value) is ast.Compare and len(value.ops) == 1 and type(value.ops[0]) is wanted for value in joined
+    )
 
 
 def _short(test: ast.AST) -> str:

@@ -270,6 +270,9 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     # One line for `onnxlint rules`: which exporter / opset / target the rule speaks for.
     applies_to: ClassVar[str] = ""
+    # Whether a finding of the rule on the test of an `if` says the export keeps only the side the example's sizes
+    # take (ONX302): findings under either side are then its consequences, reported at low (`report`).
+    reports_the_kept_branch: ClassVar[bool] = False
     VALID: ClassVar[Sequence[Valid | str]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
     # Tiny models whose fixed export must match the original (required for SAFE fixes); read from
@@ -309,7 +312,9 @@ class Rule:
         non-default implementation, an off-by-default flag, an optional cache, half precision, a
         file around the model: `FileContext.non_default_reason`) is LOW whatever else is proven.
         `assumption`: what the hazard itself rests on besides those facts (a bound on a size is wrong only
-        for the sizes on its other side): one heuristic more, one level lower, said in the message."""
+        for the sizes on its other side): one heuristic more, one level lower, said in the message. Code under
+        an `if` whose test a rule that `reports_the_kept_branch` reported at medium or high is that finding's
+        consequence (`FileContext.kept_branch_above`): LOW, its message naming the line to fix first."""
         context = self.context
         assumed = False
         if node is not None:
@@ -337,13 +342,26 @@ class Rule:
                     confidence = Confidence.LOW
                     message = f"{message or self.message}; low confidence: {on_request}"
                     assumed = False
-            if confidence is not Confidence.LOW and (undecided := context.undecided_reason(node)) is not None:
+            root = context.kept_branch_above(node) if confidence is not Confidence.LOW else None
+            if root is not None:
+                # The root cause is reported: the branch around `node` is kept only on the example's side.
+                test, code, line = root
+                confidence = Confidence.LOW
+                message = (
+                    f"{message or self.message}; low confidence: it runs only on one side of `{test}`, which {code} "
+                    f"reports at line {line} as a branch the export keeps only on the side the example's sizes take: "
+                    "that finding comes first"
+                )
+                assumed = False
+            elif confidence is not Confidence.LOW and (undecided := context.undecided_reason(node)) is not None:
                 # Reachability proven for the function, not for the line: it runs only where a test holds.
                 confidence = Confidence.MEDIUM if confidence is Confidence.HIGH else Confidence.LOW
                 message = f"{message or self.message}; {confidence.value} confidence: {undecided}"
             if assumed:
                 confidence = Confidence.MEDIUM if confidence is Confidence.HIGH else Confidence.LOW
                 message = f"{message or self.message}; {confidence.value} confidence: {assumption}"
+            if self.reports_the_kept_branch and confidence is not Confidence.LOW:
+                context.record_kept_branch(node, self.code, context.source.start_of(node).row)
             if confidence.rank < Confidence(context.settings.confidence).rank:
                 return  # below the confidence asked for (`--confidence`)
             start = start or context.source.start_of(node)

@@ -2566,3 +2566,44 @@ def test_a_call_the_export_never_makes_passes_no_option():
     assert "(`out is not None`)" in on_request.message
     passed = _loop_finding(source.replace("if not torch.compiler.is_compiling():", "if x.dim() == 4:"))
     assert passed.confidence.value != "low", passed.message
+
+
+def _levels(source: str) -> dict[tuple[int, str], str]:
+    findings = lint_source(source, "m.py", LintSettings(confidence="low")).findings
+    return {(f.start.row, f.code): f.confidence.value for f in findings}
+
+
+def test_code_under_a_reported_size_branch_is_its_consequence():
+    """Phi-4's audio encoder tests `if seq_len % max_seq_len > 0:` inside `if seq_len > max_seq_len:`, which ONX302
+    reports: which side the export traces, the example's length decides, and that finding comes first, so the inner
+    one is `low` and names it. Where the outer bound is not reported at medium or high (a configured maximum, low)
+    the inner finding keeps its level; so does one on the side of an equality that every other size takes."""
+    source = textwrap.dedent(
+        """
+        import torch
+
+
+        class Encoder(torch.nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                seq_len = x.shape[1]
+                if seq_len > 500:
+                    if seq_len % 500 > 0:
+                        x = x * 2
+                if x.shape[2] == 7 and x.shape[3] == 7:
+                    return x
+                else:
+                    if x.shape[2] % 7 > 0:
+                        x = x * 3
+                return x
+        """
+    )
+    levels = _levels(source)
+    assert levels[(8, "ONX302")] == "medium"
+    assert levels[(9, "ONX302")] == "low"
+    assert levels[(11, "ONX302")] == "medium"
+    assert levels[(14, "ONX302")] != "low"  # the `else` of an equality: every other size takes it
+    finding = next(f for f in lint_source(source, "m.py", LintSettings(confidence="low")).findings if f.start.row == 9)
+    assert "one side of `seq_len > 500`, which ONX302 reports at line 8" in finding.message
+    configured = source.replace("if seq_len > 500:", "if seq_len > self.max_len:")
+    assert _levels(configured)[(8, "ONX302")] == "low"
+    assert _levels(configured)[(9, "ONX302")] != "low"
