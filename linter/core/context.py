@@ -1676,9 +1676,7 @@ def _side_of_every_other_size(test: ast.expr, in_body: bool) -> bool:
     has exactly those sizes, so what runs there is traced with ordinary examples."""
     joined = test.values if type(test) is ast.BoolOp else [test]
     wanted = ast.NotEq if in_body else ast.Eq
-    return all(
-        type(value) is ast.Compare and len(value.ops) == 1 and type(value.ops[0]) is wanted for value in joined
-    )
+    return all(type(value) is ast.Compare and len(value.ops) == 1 and type(value.ops[0]) is wanted for value in joined)
 
 
 def _short(test: ast.AST) -> str:
