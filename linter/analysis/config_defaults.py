@@ -6,6 +6,10 @@ False`, or `def __init__(self, ..., hidden_stride=1, ...)`) and the model's file
 on `self.use_relative_... = config.use_relative_...` in `forward`) whose default does not take it is a path
 the user asks for by choosing a configuration: `FileContext.non_default_reason` reports findings there at `low`.
 
+A configuration class of a module that imports transformers' `PreTrainedConfig` also takes the flags that base class
+gives every configuration (`output_attentions` and `output_hidden_states` False, `return_dict` True) where it does not
+declare them.
+
 Syntax only: the configuration module is parsed, never imported. The front ends read it
 (`frontends.runner.sibling_configurations`: a regular file beside the model's, no link, at most 1 MiB) and pass
 what it declares through `LintSettings.config_defaults`; its bytes join the file's cache digest.
@@ -26,6 +30,15 @@ from onnxlint.analysis.calls import NOT_LITERAL, literal_value
 # it names, or "" for a relative import, and the module.
 _CONFIGURATION_IMPORT = re.compile(rb"^from (?:\.|[\w.]*?(\w+)\.)(configuration_\w+) import ", re.MULTILINE)
 Default = bool | int | float | str | None
+# What transformers' `PreTrainedConfig` (configuration_utils.py) gives every configuration that does not declare it:
+# the flags a model's `forward` falls back on when its caller passes None (`output_attentions if output_attentions is
+# not None else self.config.output_attentions`).
+_TRANSFORMERS_BASE_DEFAULTS: dict[str, Default] = {
+    "output_attentions": False,
+    "output_hidden_states": False,
+    "return_dict": True,
+}
+_TRANSFORMERS_BASES = frozenset({"PreTrainedConfig", "PretrainedConfig"})
 
 
 def imported_configurations(raw: bytes, folder: str) -> list[str]:
@@ -54,9 +67,17 @@ def _defaults(modules: tuple[tuple[str, bytes], ...]) -> tuple[tuple[str, Defaul
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             continue
+        transformers_base = any(
+            type(node) is ast.ImportFrom and any(alias.name in _TRANSFORMERS_BASES for alias in node.names)
+            for node in tree.body
+        )
         for node in tree.body:
             if type(node) is ast.ClassDef and node.name.endswith("Config"):
-                for option, value in _class_defaults(node):
+                declared = _class_defaults(node)
+                if transformers_base:
+                    names = {option for option, _ in declared}
+                    declared += [(k, v) for k, v in _TRANSFORMERS_BASE_DEFAULTS.items() if k not in names]
+                for option, value in declared:
                     if option in defaults and defaults[option] != value:
                         conflicting.add(option)
                     defaults[option] = value

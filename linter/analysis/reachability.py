@@ -327,7 +327,8 @@ def default_local_values(
     exception handler or any value that is no literal makes the name unknown (a binding in a loop counts like any
     other, but the walk forgets what the loop binds at its head). A call's value, or an item of it unpacked (`models,
     origin = self._minimal_models(x, track_origins=False)`), is what `call_value` says the callee returns on its
-    default path with the arguments of the call. Parameters are not locals here (see `parameter_options`)."""
+    default path with the arguments of the call. Parameters are not locals here (see `parameter_options`), but for
+    one that defaults to None and that the default path fills in from a configuration flag (`_DefaultPath._filled_in`)."""
     return _DefaultPath(function, defaults_off, options, call_value).local_values()
 
 
@@ -363,6 +364,15 @@ class _DefaultPath:
         self.parameters = (
             {a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)} if arguments else set()
         )
+        # Parameters that default to None, and those of them the default path fills in from an option with a
+        # literal default (`output_attentions = output_attentions if output_attentions is not None else
+        # self.config.output_attentions`): locals from there on (see `_filled_in`).
+        self.none_by_default = (
+            {a.arg for a, d in parameter_defaults(function) if type(d) is ast.Constant and d.value is None}
+            if arguments and type(function) is not ast.Lambda
+            else set()
+        )
+        self.filled_in: set[str] = set()
         self.values: dict[str, object] = {}  # over every binding on the default path
         self.unknown: set[str] = set()
         self.returns: list[object] = []
@@ -373,7 +383,7 @@ class _DefaultPath:
         return {
             name: value
             for name, value in self.values.items()
-            if name not in self.unknown and name not in self.parameters
+            if name not in self.unknown and (name not in self.parameters or name in self.filled_in)
         }
 
     def returned_value(self) -> object:
@@ -442,6 +452,26 @@ class _DefaultPath:
                 return self.call_value(expr, self._known(here))
         return _UNKNOWN
 
+    def _filled_in(self, targets: list[ast.expr], value: ast.expr) -> tuple[str, object] | None:
+        """`(name, literal)` for `p = p if p is not None else <option>` (or `<option> if p is None else p`), where the
+        parameter `p` defaults to None and the option's default is a literal (a flag of the configuration,
+        `self.config.output_attentions`): on the default path `p` is not passed, so it holds the option's default.
+        Once per parameter: a second binding makes it unknown as any other would."""
+        if len(targets) != 1 or type(targets[0]) is not ast.Name or type(value) is not ast.IfExp:
+            return None
+        name = targets[0].id
+        if name not in self.none_by_default or name in self.filled_in or name in self.values:
+            return None
+        if _is_name(value.body, name) and _tests_none(value.test, name, negated=True):
+            fallback = value.orelse
+        elif _is_name(value.orelse, name) and _tests_none(value.test, name, negated=False):
+            fallback = value.body
+        else:
+            return None
+        key = option_key(fallback)
+        default = self.options.get(key, _UNKNOWN) if key is not None else _UNKNOWN
+        return (name, default) if type(default) is bool else None
+
     def _bind(self, target: ast.AST, value: object, here: dict[str, object], taken: bool, uncertain: bool) -> None:
         """Bind `target` to `value` (a literal, a tuple of them for an unpacking, or `_UNKNOWN`)."""
         if type(target) is ast.Name:
@@ -502,8 +532,16 @@ class _DefaultPath:
                     for name in body.keys() | orelse.keys():
                         here[name] = _joined([body.get(name, _UNKNOWN), orelse.get(name, _UNKNOWN)])
             elif kind is ast.Assign:
+                targets = statement.targets  # type: ignore[attr-defined]
+                filled = self._filled_in(targets, statement.value) if taken else None  # type: ignore[attr-defined]
+                if filled is not None:
+                    name, value = filled
+                    self.filled_in.add(name)
+                    self._bind(targets[0], value, here, taken, uncertain)
+                    here[name] = value
+                    continue
                 value = self._value_of(statement.value, here) if taken else _UNKNOWN  # type: ignore[attr-defined]
-                for target in statement.targets:  # type: ignore[attr-defined]
+                for target in targets:
                     self._bind(target, value, here, taken, uncertain)
             elif kind is ast.AnnAssign and type(statement.target) is ast.Name:  # type: ignore[attr-defined]
                 if statement.value is not None:  # type: ignore[attr-defined]
@@ -564,6 +602,22 @@ class _DefaultPath:
 
 
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _is_name(expr: ast.expr, name: str) -> bool:
+    return type(expr) is ast.Name and expr.id == name
+
+
+def _tests_none(test: ast.expr, name: str, negated: bool) -> bool:
+    """`name is not None` (`negated`) or `name is None`."""
+    return (
+        type(test) is ast.Compare
+        and len(test.ops) == 1
+        and type(test.ops[0]) is (ast.IsNot if negated else ast.Is)
+        and _is_name(test.left, name)
+        and type(test.comparators[0]) is ast.Constant
+        and test.comparators[0].value is None
+    )
 
 
 def _joined(values: list[object]) -> object:

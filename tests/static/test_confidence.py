@@ -2607,3 +2607,60 @@ def test_code_under_a_reported_size_branch_is_its_consequence():
     configured = source.replace("if seq_len > 500:", "if seq_len > self.max_len:")
     assert _levels(configured)[(8, "ONX302")] == "low"
     assert _levels(configured)[(9, "ONX302")] != "low"
+
+
+def test_a_flag_filled_in_from_the_configuration_takes_the_configurations_default(tmp_path):
+    """LED: `output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions`
+    with `output_attentions=None`: on the default path the flag is the configuration's, which transformers'
+    `PreTrainedConfig` sets False where the model's configuration does not declare it, so what runs only under it is a
+    path on request. A configuration class that does not derive from `PreTrainedConfig` gives no such default, and a
+    parameter the default path does not fill in that way stays undecided."""
+    package = tmp_path / "tiny"
+    package.mkdir()
+    configuration = textwrap.dedent(
+        """
+        from ...configuration_utils import PreTrainedConfig
+
+
+        class TinyConfig(PreTrainedConfig):
+            def __init__(self, hidden_size=4, **kwargs):
+                super().__init__(**kwargs)
+        """
+    )
+    model = textwrap.dedent(
+        """
+        import torch
+
+        from .configuration_tiny import TinyConfig
+
+
+        class Encoder(torch.nn.Module):
+            def __init__(self, config: TinyConfig):
+                super().__init__()
+                self.config = config
+
+            def forward(self, x: torch.Tensor, output_attentions=None):
+                output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
+                is_global = x.sum() > 0
+                attentions = () if (output_attentions and is_global) else None
+                return x, attentions
+        """
+    )
+    (package / "configuration_tiny.py").write_text(configuration)
+    (package / "modeling_tiny.py").write_text(model)
+
+    def confidence() -> str:
+        result = run_onnxlint("--confidence", "low", "--format", "json", "tiny", cwd=tmp_path)
+        (finding,) = [f for f in json.loads(result.stdout) if f["code"] == "ONX201"]
+        return finding["confidence"]
+
+    assert confidence() == "low"
+    (package / "configuration_tiny.py").write_text(
+        configuration.replace("(PreTrainedConfig)", "(object)").replace(
+            "from ...configuration_utils import PreTrainedConfig", ""
+        )
+    )
+    assert confidence() == "medium"
+    (package / "configuration_tiny.py").write_text(configuration)
+    (package / "modeling_tiny.py").write_text(model.replace("if output_attentions is not None else", "or"))
+    assert confidence() == "medium"
