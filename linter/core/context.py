@@ -159,6 +159,8 @@ class FileContext:
         # id(test of an `if` or a conditional expression) -> (code, line) of the finding that reports it as a branch
         # the export keeps only on the example's side: see `record_kept_branch` and `kept_branch_above`
         self._kept_branches: dict[int, tuple[str, int]] = {}
+        # id(a block's statement list) -> (position of its first `if`, id(statement) -> position): `_after_an_if`
+        self._block_positions: dict[int, tuple[int, dict[int, int]]] = {}
 
     # -- per-file results of the rules' helpers ------------------------------------------------
 
@@ -691,13 +693,23 @@ class FileContext:
                     getattr(parent, "orelse", None),
                     getattr(parent, "finalbody", None),
                 ):
-                    if type(block) is list and child in block:
-                        if any(type(earlier) is ast.If for earlier in block[: block.index(child)]):
-                            return True
+                    if type(block) is list and self._after_an_if(block, child):
+                        return True
             if parent_type in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module):
                 return False
             child, parent = parent, self.parent(parent)
         return False
+
+    def _after_an_if(self, block: list[ast.stmt], statement: ast.AST) -> bool:
+        """Whether `statement` is in `block` after an `if` statement of it. Each block's positions are read once: a
+        module of thousands of statements asks this of each of them."""
+        known = self._block_positions.get(id(block))
+        if known is None:
+            first_if = next((i for i, earlier in enumerate(block) if type(earlier) is ast.If), len(block))
+            known = self._block_positions[id(block)] = (first_if, {id(s): i for i, s in enumerate(block)})
+        first_if, positions = known
+        position = positions.get(id(statement))
+        return position is not None and first_if < position
 
     def undecided_reason(self, node: ast.AST) -> str | None:
         """Why `node`'s reachability is not proven, or None: it sits in an `if` (in its function) whose test the
