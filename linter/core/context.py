@@ -186,7 +186,7 @@ class FileContext:
         example's sizes take (`Rule.reports_the_kept_branch`). The traversal visits an `if` before what it holds, so
         the findings under it see this when they are reported (`kept_branch_above`)."""
         parent = self.parent(test)
-        if type(parent) in (ast.If, ast.IfExp) and parent.test is test:  # type: ignore[attr-defined]
+        if isinstance(parent, (ast.If, ast.IfExp)) and parent.test is test:
             self._kept_branches[id(test)] = (code, line)
 
     def kept_branch_above(self, node: ast.AST) -> tuple[str, str, int] | None:
