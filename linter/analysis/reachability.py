@@ -462,9 +462,10 @@ class _DefaultPath:
         name = targets[0].id
         if name not in self.none_by_default or name in self.filled_in or name in self.values:
             return None
-        if _is_name(value.body, name) and _tests_none(value.test, name, negated=True):
+        single = type(value.test) is ast.Compare  # `p is not None`, not `p is not None and ...`
+        if single and _is_name(value.body, name) and tested_not_none(value.test) == {name}:
             fallback = value.orelse
-        elif _is_name(value.orelse, name) and _tests_none(value.test, name, negated=False):
+        elif single and _is_name(value.orelse, name) and list(tested_for_none(value.test)) == [name]:
             fallback = value.body
         else:
             return None
@@ -606,18 +607,6 @@ _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 def _is_name(expr: ast.expr, name: str) -> bool:
     return type(expr) is ast.Name and expr.id == name
-
-
-def _tests_none(test: ast.expr, name: str, negated: bool) -> bool:
-    """`name is not None` (`negated`) or `name is None`."""
-    return (
-        type(test) is ast.Compare
-        and len(test.ops) == 1
-        and type(test.ops[0]) is (ast.IsNot if negated else ast.Is)
-        and _is_name(test.left, name)
-        and type(test.comparators[0]) is ast.Constant
-        and test.comparators[0].value is None
-    )
 
 
 def _joined(values: list[object]) -> object:

@@ -45,6 +45,7 @@ from onnxlint.analysis.reachability import (
 )
 from onnxlint.analysis.semantic import ClassInfo, FunctionInfo, FunctionScope, Kind, ModuleModel
 from onnxlint.analysis.traversal import nodes_on_lines, parent_map, scope_nodes, walk
+from onnxlint.core import noqa
 from onnxlint.core.findings import Finding
 from onnxlint.core.settings import ExportConfig, LintSettings, NonDefaultReference
 from onnxlint.core.source import SourceText
@@ -161,6 +162,7 @@ class FileContext:
         self._kept_branches: dict[int, tuple[str, int]] = {}
         # id(a block's statement list) -> (position of its first `if`, id(statement) -> position): `_after_an_if`
         self._block_positions: dict[int, tuple[int, dict[int, int]]] = {}
+        self._noqa_comments: dict[int, str] | None = None  # line -> its comment, read once (`_suppressed_at`)
 
     # -- per-file results of the rules' helpers ------------------------------------------------
 
@@ -186,8 +188,19 @@ class FileContext:
         example's sizes take (`Rule.reports_the_kept_branch`). The traversal visits an `if` before what it holds, so
         the findings under it see this when they are reported (`kept_branch_above`)."""
         parent = self.parent(test)
-        if isinstance(parent, (ast.If, ast.IfExp)) and parent.test is test:
+        if isinstance(parent, (ast.If, ast.IfExp)) and parent.test is test and not self._suppressed_at(line, code):
             self._kept_branches[id(test)] = (code, line)
+
+    def _suppressed_at(self, row: int, code: str) -> bool:
+        """Whether a `# noqa` comment on line `row` suppresses a finding of `code` (a root the user silenced leaves
+        the code under it at its own level)."""
+        text = self.source.text
+        if "noqa" not in text.lower():
+            return False
+        if self._noqa_comments is None:
+            self._noqa_comments = noqa._comment_lines(text)
+        comment = self._noqa_comments.get(row)
+        return comment is not None and noqa.suppresses(comment, code)
 
     def kept_branch_above(self, node: ast.AST) -> tuple[str, str, int] | None:
         """The innermost `if` or conditional expression around `node` (in its function) that a finding reports as a

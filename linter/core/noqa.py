@@ -55,10 +55,15 @@ def apply(findings: list[Finding], text: str) -> tuple[list[Finding], int]:
     suppressed = 0
     for finding in findings:
         comment = comments.get(finding.noqa_row) if finding.noqa_row is not None else None
-        if comment is not None:
-            codes = codes_on(comment)
-            if codes is None or any(finding.code.startswith(code) for code in codes):
-                suppressed += 1
-                continue
+        if comment is not None and suppresses(comment, finding.code):
+            suppressed += 1
+            continue
         kept.append(finding)
     return kept, suppressed
+
+
+def suppresses(comment: str, code: str) -> bool:
+    """Whether the comment of a line suppresses a finding of `code` there (a bare `# noqa`, or one that names a
+    prefix of the code)."""
+    codes = codes_on(comment)
+    return codes is None or any(code.startswith(named) for named in codes)

@@ -2581,8 +2581,9 @@ def _levels(source: str) -> dict[tuple[int, str], str]:
 def test_code_under_a_reported_size_branch_is_its_consequence():
     """Phi-4's audio encoder tests `if seq_len % max_seq_len > 0:` inside `if seq_len > max_seq_len:`, which ONX302
     reports: which side the export traces, the example's length decides, and that finding comes first, so the inner
-    one is `low` and names it. Where the outer bound is not reported at medium or high (a configured maximum, low)
-    the inner finding keeps its level; so does one on the side of an equality that every other size takes."""
+    one is `low` and names it. Where the outer bound is not reported at medium or high (a configured maximum, low) or
+    is silenced by `# noqa`, the inner finding keeps its level; so does one on the side of an equality that every other
+    size takes."""
     source = textwrap.dedent(
         """
         import torch
@@ -2612,6 +2613,11 @@ def test_code_under_a_reported_size_branch_is_its_consequence():
     configured = source.replace("if seq_len > 500:", "if seq_len > self.max_len:")
     assert _levels(configured)[(8, "ONX302")] == "low"
     assert _levels(configured)[(9, "ONX302")] != "low"
+    # A root the user silenced (`# noqa`) leaves the code under it at its own level.
+    suppression = "# " + "noqa: ONX302"  # spelled in two parts so that ruff does not read it as its own
+    silenced = source.replace("if seq_len > 500:", f"if seq_len > 500:  {suppression}")
+    assert (8, "ONX302") not in _levels(silenced)
+    assert _levels(silenced)[(9, "ONX302")] == "medium"
 
 
 def test_a_flag_filled_in_from_the_configuration_takes_the_configurations_default(tmp_path):
