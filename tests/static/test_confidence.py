@@ -7,7 +7,7 @@ import json
 import textwrap
 
 from onnxlint.core.engine import lint_source
-from onnxlint.core.settings import LintSettings
+from onnxlint.core.settings import LintSettings, Selection
 
 from ..conftest import run_onnxlint
 
@@ -2613,11 +2613,29 @@ def test_code_under_a_reported_size_branch_is_its_consequence():
     configured = source.replace("if seq_len > 500:", "if seq_len > self.max_len:")
     assert _levels(configured)[(8, "ONX302")] == "low"
     assert _levels(configured)[(9, "ONX302")] != "low"
-    # A root the user silenced (`# noqa`) leaves the code under it at its own level.
+    # A root the user silenced with a noqa comment leaves the code under it at its own level.
     suppression = "# " + "noqa: ONX302"  # spelled in two parts so that ruff does not read it as its own
     silenced = source.replace("if seq_len > 500:", f"if seq_len > 500:  {suppression}")
     assert (8, "ONX302") not in _levels(silenced)
     assert _levels(silenced)[(9, "ONX302")] == "medium"
+    # Another rule's finding under the branch: `low` while ONX302 runs, its own level where ONX302 is ignored.
+    looped = textwrap.dedent(
+        """
+        import torch
+
+
+        class Encoder(torch.nn.Module):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                seq_len = x.shape[1]
+                if seq_len > 500:
+                    for start in range(0, seq_len, 500):
+                        x = x + start
+                return x
+        """
+    )
+    assert _levels(looped)[(9, "ONX203")] == "low"
+    without = lint_source(looped, "m.py", LintSettings(confidence="low", selection=Selection(ignore=("ONX302",))))
+    assert {(f.start.row, f.code): f.confidence.value for f in without.findings}[(9, "ONX203")] == "medium"
 
 
 def test_a_flag_filled_in_from_the_configuration_takes_the_configurations_default(tmp_path):
