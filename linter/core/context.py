@@ -204,19 +204,23 @@ class FileContext:
 
     def kept_branch_above(self, node: ast.AST) -> tuple[str, str, int] | None:
         """The innermost `if` or conditional expression around `node` (in its function) that a finding reports as a
-        branch the export keeps only on the example's side (`record_kept_branch`): its test, with that finding's code
-        and line (the test shortened for a message). Code under either side is that finding's consequence: which side the export traces, the example's
-        sizes decide, and the fix of the branch changes what runs there."""
+        branch the export keeps only on the example's side (`record_kept_branch`): its test shortened for a message,
+        with that finding's code and line. Code under either side is that finding's consequence: which side the
+        export traces, the example's sizes decide, and the fix of the branch changes what runs there."""
         if not self._kept_branches:
             return None
         child, parent = node, self.parent(node)
         while parent is not None and type(parent) not in (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
-            if type(parent) in (ast.If, ast.IfExp) and child is not parent.test:  # type: ignore[attr-defined]
-                test = parent.test  # type: ignore[attr-defined]
-                root = self._kept_branches.get(id(test))
-                in_body = child is parent.body if type(parent) is ast.IfExp else child in parent.body  # type: ignore[attr-defined]
-                if root is not None and not _side_of_every_other_size(test, in_body):
-                    return _short(test), root[0], root[1]
+            if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+                root = self._kept_branches.get(id(parent.test))
+                if root is not None:
+                    in_body = (
+                        child is parent.body
+                        if isinstance(parent, ast.IfExp)
+                        else self._position_in(parent.body, child) is not None
+                    )
+                    if not _side_of_every_other_size(parent.test, in_body):
+                        return _short(parent.test), root[0], root[1]
             child, parent = parent, self.parent(parent)
         return None
 
@@ -714,15 +718,18 @@ class FileContext:
         return False
 
     def _after_an_if(self, block: list[ast.stmt], statement: ast.AST) -> bool:
-        """Whether `statement` is in `block` after an `if` statement of it. Each block's positions are read once: a
-        module of thousands of statements asks this of each of them."""
+        """Whether `statement` is in `block` after an `if` statement of it."""
+        position = self._position_in(block, statement)
+        return position is not None and self._block_positions[id(block)][0] < position
+
+    def _position_in(self, block: list[ast.stmt], statement: ast.AST) -> int | None:
+        """Where `statement` is in `block`, or None. Each block's positions (and where its first `if` is) are read
+        once: a module of thousands of statements asks this of each of them."""
         known = self._block_positions.get(id(block))
         if known is None:
             first_if = next((i for i, earlier in enumerate(block) if type(earlier) is ast.If), len(block))
             known = self._block_positions[id(block)] = (first_if, {id(s): i for i, s in enumerate(block)})
-        first_if, positions = known
-        position = positions.get(id(statement))
-        return position is not None and first_if < position
+        return known[1].get(id(statement))
 
     def undecided_reason(self, node: ast.AST) -> str | None:
         """Why `node`'s reachability is not proven, or None: it sits in an `if` (in its function) whose test the
